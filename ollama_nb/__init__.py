@@ -1,0 +1,89 @@
+"""ollama_nb: Ollama (a local server or Ollama Cloud) in Jupyter.
+
+Three faces over one core:
+
+- :class:`Client` — every route of the Ollama HTTP API on ``requests``, streaming into
+  :class:`Reply` objects; the code in Ollama's docs works with ``from ollama_nb import Client``.
+- ``%load_ext ollama_nb`` — the ``%%ollama`` / ``%ollama`` magics.
+- :class:`ChatWidget` and :class:`ModelBrowser` — anywidget widgets.
+
+Usage::
+
+    from ollama_nb import Client
+    client = Client()   # OLLAMA_HOST, else http://127.0.0.1:11434
+    print(client.chat("llama3.2", messages=[{"role": "user", "content": "Hi"}]).content)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__version__ = "0.1.0"
+
+from .client import Client, Stream
+from .conversation import Conversation
+from .errors import (
+    AuthenticationError,
+    InsecureKeyError,
+    InvalidRequest,
+    MalformedChunk,
+    ModelNotFound,
+    OllamaError,
+    ResponseError,
+    ServerStreamError,
+    ServerUnreachable,
+    StallTimeout,
+    StreamCut,
+    StreamError,
+)
+from .reply import Chunk, Progress, Reply
+
+__all__ = [
+    "Client",
+    "Stream",
+    "Reply",
+    "Chunk",
+    "Progress",
+    "Conversation",
+    "ChatWidget",
+    "ModelBrowser",
+    "OllamaError",
+    "ServerUnreachable",
+    "InvalidRequest",
+    "InsecureKeyError",
+    "ResponseError",
+    "ModelNotFound",
+    "AuthenticationError",
+    "StreamError",
+    "ServerStreamError",
+    "StreamCut",
+    "MalformedChunk",
+    "StallTimeout",
+    "load_ipython_extension",
+    "unload_ipython_extension",
+]
+
+_LAZY = {"ChatWidget": ".widgets.chat", "ModelBrowser": ".widgets.models"}
+
+
+def __getattr__(name: str) -> Any:
+    # The widgets pull in anywidget/ipywidgets; import them only when asked, so `import ollama_nb`
+    # and `%load_ext ollama_nb` stay fast.
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name], __name__), name)
+    raise AttributeError(f"module 'ollama_nb' has no attribute {name!r}")
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext ollama_nb``: register ``%%ollama`` and ``%ollama``."""
+    from .magic import register
+
+    register(ipython)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    from .magic import unregister
+
+    unregister(ipython)

@@ -1,0 +1,700 @@
+"""The Ollama HTTP client: one method per server route, on a ``requests.Session``.
+
+The only module that speaks HTTP. It sends what the caller asked for, turns every failure into an
+:mod:`ollama_nb.errors` class, and hands each streamed line to a :class:`~ollama_nb.reply.Reply`
+(or :class:`~ollama_nb.reply.Progress`) to merge.
+
+Usage (the same code as in Ollama's docs, with our import)::
+
+    from ollama_nb import Client
+    client = Client()                       # OLLAMA_HOST, else http://127.0.0.1:11434
+    for part in client.chat("llama3.2", messages=[{"role": "user", "content": "Hi"}], stream=True):
+        print(part["message"]["content"], end="", flush=True)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import re
+import socket
+from pathlib import Path
+from typing import Any, Iterator, Literal, Mapping, Sequence, overload
+
+import requests
+from urllib3.exceptions import ReadTimeoutError
+
+from . import __version__
+from .config import CLOUD_HOST, cloud_model_name, is_cloud, is_loopback, parse_host
+from .errors import (
+    AuthenticationError,
+    InsecureKeyError,
+    InvalidRequest,
+    MalformedChunk,
+    ModelNotFound,
+    OllamaError,
+    ResponseError,
+    ServerStreamError,
+    ServerUnreachable,
+    StallTimeout,
+    StreamCut,
+    StreamError,
+    _error_text,
+)
+from .images import encode_image
+from .reply import Chunk, Progress, Reply
+from .tools import as_tool
+
+__all__ = ["Client", "Stream"]
+
+#: Connect fast-fails a dead host; read bounds the *silence between chunks* (requests applies it to
+#: every socket read), and must outlast a big model loading before its first token.
+DEFAULT_TIMEOUT = (5.0, 180.0)
+_THINK_LEVELS = ("low", "medium", "high", "max")
+_GO_DURATION = re.compile(r"^[-+]?((\d+(\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h))+$|^[-+]?0$")
+
+
+def _check_keep_alive(keep_alive: Any) -> Any:
+    if keep_alive is None or isinstance(keep_alive, (int, float)) and not isinstance(keep_alive, bool):
+        return keep_alive
+    if isinstance(keep_alive, str) and _GO_DURATION.match(keep_alive.strip()):
+        return keep_alive.strip()
+    raise InvalidRequest(
+        f"keep_alive={keep_alive!r} is not a duration.",
+        hint='Use seconds as a number (300, 0 to unload now, -1 forever) or text with a unit ("5m", "30s", "1h").',
+    )
+
+
+def _check_think(think: Any) -> Any:
+    if think is None or isinstance(think, bool) or think in _THINK_LEVELS:
+        return think
+    raise InvalidRequest(f"think={think!r} is not allowed.", hint='Use True, False, "low", "medium" or "high".')
+
+
+def _check_format(fmt: Any) -> Any:
+    if fmt is None or fmt == "" or fmt == "json" or isinstance(fmt, dict):
+        return fmt or None
+    if isinstance(fmt, type) and hasattr(fmt, "model_json_schema"):  # a pydantic model class
+        return fmt.model_json_schema()
+    raise InvalidRequest(f"format={fmt!r} is not allowed.", hint='Use "json", a JSON-schema dict, or a pydantic model class.')
+
+
+def _plain(obj: Any) -> Any:
+    """pydantic models and Chunks -> plain dicts (what json.dumps can send)."""
+    if hasattr(obj, "model_dump"):
+        return obj.model_dump(exclude_none=True)
+    if isinstance(obj, Reply):
+        return dict(obj.message)
+    return obj
+
+
+def _message(msg: Any) -> dict[str, Any]:
+    msg = _plain(msg)
+    if not isinstance(msg, Mapping):
+        raise InvalidRequest(
+            f"A message must be a dict like {{'role': 'user', 'content': '...'}}, not {type(msg).__name__}."
+        )
+    out = {k: v for k, v in msg.items() if v is not None}
+    if "images" in out:
+        out["images"] = [encode_image(i) for i in out["images"]]
+    if "tool_calls" in out:
+        out["tool_calls"] = [_plain(c) for c in out["tool_calls"]]
+    return out
+
+
+def _socket_of(resp: requests.Response) -> socket.socket | None:
+    """The socket under a streamed response (to wake a reader blocked in recv on another thread)."""
+    raw = resp.raw
+    conn = getattr(raw, "_connection", None)
+    sock = getattr(conn, "sock", None)
+    if sock is None:
+        fp = getattr(getattr(raw, "_fp", None), "fp", None)
+        sock = getattr(getattr(fp, "raw", None), "_sock", None)
+    return sock if isinstance(sock, socket.socket) else None
+
+
+def _is_read_timeout(exc: BaseException) -> bool:
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, (ReadTimeoutError, requests.exceptions.ReadTimeout, socket.timeout)):
+            return True
+        if any(isinstance(a, ReadTimeoutError) for a in getattr(exc, "args", ())):
+            return True
+        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+    return False
+
+
+class Stream:
+    """An answer arriving line by line. Iterate for :class:`~ollama_nb.reply.Chunk` objects.
+
+    ``reply`` (chat/generate) or ``progress`` (pull/push/create) merges every line as it passes.
+    ``close()`` — or breaking out of a ``for`` loop over it, or leaving a ``with`` block — closes the
+    HTTP response, which is what makes Ollama stop generating. ``close()`` may be called from another
+    thread (a Stop button) while one is iterating: the iteration then ends quietly, status "stopped".
+    """
+
+    def __init__(self, client: Client, resp: requests.Response, result: Reply | Progress) -> None:
+        self._client = client
+        self._resp = resp
+        self.result = result
+        self._closed = False
+        self._started = False
+        self._next_it: Iterator[Chunk] | None = None
+
+    @property
+    def reply(self) -> Reply:
+        assert isinstance(self.result, Reply), "this stream carries progress, not a reply"
+        return self.result
+
+    @property
+    def progress(self) -> Progress:
+        assert isinstance(self.result, Progress), "this stream carries a reply, not progress"
+        return self.result
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def __iter__(self) -> Iterator[Chunk]:
+        if self._started:
+            raise RuntimeError("A stream can be read only once; keep the parts you need, or use .reply.")
+        self._started = True
+        # A fresh generator that the Stream does not keep: when a `for` loop over it is left early,
+        # the generator is dropped at once and its `finally` closes the connection.
+        return self._lines()
+
+    def __next__(self) -> Chunk:
+        if self._next_it is None:
+            self._next_it = iter(self)
+        return next(self._next_it)
+
+    def _lines(self) -> Iterator[Chunk]:
+        result = self.result
+        add = result.add
+        loads = json.loads
+        chunk = Chunk
+        buf = b""
+        try:
+            for data in self._resp.iter_content(chunk_size=None):
+                if buf:
+                    data = buf + data
+                lines = data.split(b"\n")
+                buf = lines.pop()
+                for line in lines:
+                    if not line:
+                        continue
+                    try:
+                        obj = loads(line)
+                    except ValueError:
+                        if line.isspace():
+                            continue
+                        raise MalformedChunk(line, reply=self._partial()) from None
+                    if "error" in obj:
+                        raise self._error_line(obj)
+                    add(obj)
+                    yield chunk(obj)
+            if buf.strip():
+                try:
+                    obj = loads(buf)
+                except ValueError:
+                    raise MalformedChunk(buf, reply=self._partial()) from None
+                if "error" in obj:
+                    raise self._error_line(obj)
+                add(obj)
+                yield chunk(obj)
+            if not result.done and not self._closed:
+                raise StreamCut(self._client.host, "the body ended before the final chunk", reply=self._partial())
+        except GeneratorExit:
+            result.end("stopped")
+            raise
+        except KeyboardInterrupt:
+            result.end("interrupted")
+            raise
+        except StreamError as err:
+            if self._closed:
+                return
+            result.end("failed", err)
+            raise
+        except ResponseError as err:
+            result.end("failed", err)
+            raise
+        except Exception as exc:
+            if self._closed:  # closed from another thread: reads fail in assorted ways; all mean "stopped"
+                return
+            if _is_read_timeout(exc):
+                err: OllamaError = StallTimeout(self._client.host, self._client.timeout[1], reply=self._partial())
+            else:
+                err = StreamCut(self._client.host, f"{type(exc).__name__}: {exc}", reply=self._partial())
+            result.end("failed", err)
+            raise err from None
+        finally:
+            self._resp.close()
+
+    def _partial(self) -> Reply | None:
+        return self.result if isinstance(self.result, Reply) else None
+
+    def _error_line(self, obj: dict[str, Any]) -> OllamaError:
+        text = _error_text(obj)
+        result = self.result
+        if isinstance(result, Progress) and "file does not exist" in text:
+            # What a pull of a name that is not in the library looks like (status 200, then this line).
+            return ModelNotFound(text, 404, result.model)
+        return ServerStreamError(text, reply=self._partial())
+
+    def close(self) -> None:
+        """Stop reading and close the connection (Ollama stops generating). Safe from any thread."""
+        if self._closed:
+            return
+        self._closed = True
+        self.result.end("stopped")
+        sock = _socket_of(self._resp)
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)  # wakes a reader blocked in recv; the server sees EOF now
+            except OSError:
+                pass
+        if not self._started or self._next_it is not None:
+            self._resp.close()
+
+    def __enter__(self) -> Stream:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            if not self._closed and not self._started:
+                self._resp.close()
+        except Exception:
+            pass
+
+    def __repr__(self) -> str:
+        return f"<Stream {type(self.result).__name__.lower()} of {self.result.model!r}{' closed' if self._closed else ''}>"
+
+
+class Client:
+    """A client for one Ollama server: local (default) or Ollama Cloud (``host="https://ollama.com"``).
+
+    Parameters
+    ----------
+    host:
+        Base URL or ``OLLAMA_HOST``-style text (see :func:`ollama_nb.config.parse_host`). Default:
+        ``OLLAMA_HOST``, else ``http://127.0.0.1:11434``.
+    api_key:
+        Sent as ``Authorization: Bearer ...``. Default: an ``Authorization`` entry in ``headers``, else
+        ``OLLAMA_API_KEY``. A key given here or in ``headers`` for a plain-http host that is not this
+        machine raises :class:`~ollama_nb.errors.InsecureKeyError`; one from the environment is simply
+        not sent there. The key never appears in a repr or an error message.
+    headers:
+        Extra HTTP headers for every request.
+    timeout:
+        Seconds of silence allowed between chunks (a number), or ``(connect, read)``. Default
+        ``(5, 180)``: a dead host fails in seconds, a model may take minutes to load.
+
+    With Ollama Cloud, model names may carry the local server's cloud suffix: ``gpt-oss:120b-cloud``,
+    ``gpt-oss:120b:cloud`` and ``gpt-oss:120b`` all mean the cloud model ``gpt-oss:120b`` (the suffix is
+    stripped before sending).
+
+    Every method returns a :class:`~ollama_nb.reply.Chunk`, a :class:`~ollama_nb.reply.Reply`
+    (chat/generate) or, with ``stream=True``, a :class:`Stream`. Even with ``stream=False`` the answer
+    travels as a stream on the wire, so a long answer never trips the silence timeout and a failure
+    keeps the partial answer in ``err.reply``.
+    """
+
+    def __init__(
+        self,
+        host: str | None = None,
+        *,
+        api_key: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | tuple[float, float] | None = None,
+        **_ignored: Any,  # ollama-python's httpx options (follow_redirects=...) have no meaning here
+    ) -> None:
+        self.host = parse_host(host if host is not None else os.environ.get("OLLAMA_HOST"))
+        if timeout is None:
+            self.timeout = DEFAULT_TIMEOUT
+        elif isinstance(timeout, (int, float)):
+            self.timeout = (min(DEFAULT_TIMEOUT[0], float(timeout)), float(timeout))
+        else:
+            self.timeout = (float(timeout[0]), float(timeout[1]))
+        session = requests.Session()
+        session.headers.update(
+            {
+                "Content-Type": "application/json",
+                "Accept": "application/json",
+                "User-Agent": f"ollama-nb/{__version__} ({platform.machine()} {platform.system().lower()}) "
+                f"Python/{platform.python_version()}",
+            }
+        )
+        user_headers = {k: v for k, v in (headers or {}).items() if v is not None}
+        auth = next((user_headers.pop(k) for k in list(user_headers) if k.lower() == "authorization"), None)
+        session.headers.update(user_headers)
+        secure = self.host.startswith("https://") or is_loopback(self.host)
+        self._key_withheld = False
+        if api_key:
+            auth = f"Bearer {api_key}"
+        if auth:
+            if not secure:
+                raise InsecureKeyError(self.host)
+        elif os.environ.get("OLLAMA_API_KEY"):
+            if secure:
+                auth = f"Bearer {os.environ['OLLAMA_API_KEY']}"
+            else:
+                self._key_withheld = True
+        if auth:
+            session.headers["Authorization"] = auth
+        self._session = session
+        self.cloud = is_cloud(self.host)
+
+    # -- plumbing -------------------------------------------------------------------------
+    @property
+    def has_key(self) -> bool:
+        """Whether requests carry an Authorization header (the key itself is never shown)."""
+        return "Authorization" in self._session.headers
+
+    def __repr__(self) -> str:
+        return f"Client(host={self.host!r}, api_key={'set' if self.has_key else 'not set'})"
+
+    def close(self) -> None:
+        self._session.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def _model(self, model: str) -> str:
+        if not model:
+            raise InvalidRequest("No model given.", hint="Pass a model name, e.g. 'llama3.2'; `%ollama list` shows yours.")
+        return cloud_model_name(model) if self.cloud else model
+
+    def _send(self, method: str, path: str, body: Any = None, *, stream: bool = False) -> requests.Response:
+        host = self.host
+        try:
+            resp = self._session.request(
+                method, host + path, data=None if body is None else json.dumps(body), stream=stream, timeout=self.timeout
+            )
+        except requests.exceptions.ConnectTimeout as exc:
+            raise ServerUnreachable(host, f"connect timed out: {exc}") from None
+        except requests.exceptions.ReadTimeout:
+            raise StallTimeout(host, self.timeout[1]) from None
+        except requests.exceptions.ConnectionError as exc:
+            if _is_read_timeout(exc):
+                raise StallTimeout(host, self.timeout[1]) from None
+            raise ServerUnreachable(host, str(exc)) from None
+        if resp.status_code >= 400:
+            self._raise_for_status(resp, path, (body or {}).get("model", "") if isinstance(body, dict) else "")
+        return resp
+
+    def _raise_for_status(self, resp: requests.Response, path: str, model: str) -> None:
+        try:
+            text = resp.text
+            resp.close()
+        except requests.exceptions.RequestException:
+            text = ""
+        try:
+            message = _error_text(json.loads(text))
+        except ValueError:
+            message = text.strip() or resp.reason or "no message"
+        status = resp.status_code
+        if status in (401, 403):
+            hint = AuthenticationError.hint
+            if self._key_withheld:
+                hint = (
+                    f"OLLAMA_API_KEY is set but was not sent: {self.host} is plain http and not this machine. "
+                    "Use an https:// host."
+                )
+            elif status == 403 and "disabled" in message:
+                hint = "Cloud models are disabled on this Ollama server (OLLAMA_NO_CLOUD); enable them or use a local model."
+            raise AuthenticationError(message, status, hint=hint)
+        if status == 404 and message.strip() == "404 page not found":
+            raise ResponseError(
+                message,
+                status,
+                hint=f"This server has no {path} route: is {self.host} an Ollama server, and recent enough?",
+            )
+        if status == 404 and "not found" in message:
+            raise ModelNotFound(message, status, model)
+        hints = {
+            405: f"{path} does not take this method (a proxy in the way?).",
+            429: "Too many requests: wait a moment and try again (cloud plans have hourly limits).",
+            499: "The request was canceled while it waited for the model.",
+            500: "The server failed: check the Ollama server log; trying again often helps.",
+            502: "The server could not reach Ollama Cloud: check its internet connection.",
+            503: "The server is busy: wait a moment and try again.",
+        }
+        raise ResponseError(message, status, hint=hints.get(status, ""))
+
+    def _json(self, method: str, path: str, body: Any = None) -> Chunk:
+        resp = self._send(method, path, body)
+        if not resp.content.strip():  # copy/delete answer 200 with an empty body
+            return Chunk(status="success")
+        try:
+            return Chunk(resp.json())
+        except ValueError:
+            raise ResponseError(resp.text[:200], resp.status_code, hint="The server did not answer JSON: is this an Ollama server?") from None
+
+    def _stream(self, path: str, body: dict[str, Any], result: Reply | Progress) -> Stream:
+        body["stream"] = True
+        return Stream(self, self._send("POST", path, body, stream=True), result)
+
+    def _answer(self, path: str, body: dict[str, Any], stream: bool, kind: str) -> Reply | Stream:
+        s = self._stream(path, body, Reply(body["model"], kind=kind, request=dict(body)))
+        if stream:
+            return s
+        for _ in s:
+            pass
+        return s.reply
+
+    def _progress(self, path: str, body: dict[str, Any], stream: bool, action: str) -> Chunk | Stream:
+        s = self._stream(path, body, Progress(body.get("model", ""), action=action))
+        if stream:
+            return s
+        last = Chunk(status="")
+        for last in s:
+            pass
+        return last
+
+    # -- generation -------------------------------------------------------------------------
+    @overload
+    def generate(self, model: str = ..., prompt: str | None = ..., suffix: str | None = ..., *, stream: Literal[False] = ..., **kw: Any) -> Reply: ...
+    @overload
+    def generate(self, model: str = ..., prompt: str | None = ..., suffix: str | None = ..., *, stream: Literal[True], **kw: Any) -> Stream: ...
+
+    def generate(
+        self,
+        model: str = "",
+        prompt: str | None = None,
+        suffix: str | None = None,
+        *,
+        system: str | None = None,
+        template: str | None = None,
+        context: Sequence[int] | None = None,
+        stream: bool = False,
+        think: bool | str | None = None,
+        raw: bool | None = None,
+        format: Any = None,
+        images: Sequence[Any] | None = None,
+        options: Mapping[str, Any] | None = None,
+        keep_alive: float | str | None = None,
+        logprobs: bool | None = None,
+        top_logprobs: int | None = None,
+        truncate: bool | None = None,
+        shift: bool | None = None,
+    ) -> Reply | Stream:
+        """POST /api/generate: complete ``prompt``. ``stream=True`` -> a :class:`Stream`, else a :class:`Reply`.
+
+        ``images`` may be bytes, paths, base64 text or PIL images. An empty prompt only loads the model
+        (``keep_alive=0`` unloads it).
+        """
+        body = _drop_none(
+            model=self._model(model),
+            prompt=prompt,
+            suffix=suffix,
+            system=system,
+            template=template,
+            context=list(context) if context is not None else None,
+            think=_check_think(think),
+            raw=raw,
+            format=_check_format(format),
+            images=[encode_image(i) for i in images] if images else None,
+            options=_plain(options) or None,
+            keep_alive=_check_keep_alive(keep_alive),
+            logprobs=logprobs,
+            top_logprobs=top_logprobs,
+            truncate=truncate,
+            shift=shift,
+        )
+        return self._answer("/api/generate", body, stream, "generate")
+
+    @overload
+    def chat(self, model: str = ..., messages: Sequence[Any] | None = ..., *, stream: Literal[False] = ..., **kw: Any) -> Reply: ...
+    @overload
+    def chat(self, model: str = ..., messages: Sequence[Any] | None = ..., *, stream: Literal[True], **kw: Any) -> Stream: ...
+
+    def chat(
+        self,
+        model: str = "",
+        messages: Sequence[Any] | None = None,
+        *,
+        tools: Sequence[Any] | None = None,
+        stream: bool = False,
+        think: bool | str | None = None,
+        format: Any = None,
+        options: Mapping[str, Any] | None = None,
+        keep_alive: float | str | None = None,
+        logprobs: bool | None = None,
+        top_logprobs: int | None = None,
+        truncate: bool | None = None,
+        shift: bool | None = None,
+    ) -> Reply | Stream:
+        """POST /api/chat: answer the last message of ``messages``.
+
+        ``messages`` are dicts (``role``, ``content``, optional ``images``/``thinking``/``tool_calls``/
+        ``tool_name``); ``tools`` may be JSON-schema dicts or plain Python functions (their signature
+        and docstring become the schema). ``format`` may be ``"json"``, a schema dict or a pydantic
+        model class. ``think`` may be ``True``/``False`` or ``"low"``/``"medium"``/``"high"``.
+        """
+        body = _drop_none(
+            model=self._model(model),
+            messages=[_message(m) for m in messages or ()],
+            tools=[as_tool(t) for t in tools] if tools else None,
+            think=_check_think(think),
+            format=_check_format(format),
+            options=_plain(options) or None,
+            keep_alive=_check_keep_alive(keep_alive),
+            logprobs=logprobs,
+            top_logprobs=top_logprobs,
+            truncate=truncate,
+            shift=shift,
+        )
+        return self._answer("/api/chat", body, stream, "chat")
+
+    def embed(
+        self,
+        model: str = "",
+        input: str | Sequence[str] = "",
+        truncate: bool | None = None,
+        dimensions: int | None = None,
+        options: Mapping[str, Any] | None = None,
+        keep_alive: float | str | None = None,
+    ) -> Chunk:
+        """POST /api/embed: ``embeddings`` (L2-normalised) for a string or a list of strings."""
+        body = _drop_none(
+            model=self._model(model),
+            input=input,
+            truncate=truncate,
+            dimensions=dimensions,
+            options=_plain(options) or None,
+            keep_alive=_check_keep_alive(keep_alive),
+        )
+        return self._json("POST", "/api/embed", body)
+
+    def embeddings(
+        self,
+        model: str = "",
+        prompt: str | None = None,
+        options: Mapping[str, Any] | None = None,
+        keep_alive: float | str | None = None,
+    ) -> Chunk:
+        """POST /api/embeddings (legacy): one un-normalised ``embedding``. Prefer :meth:`embed`."""
+        body = _drop_none(model=self._model(model), prompt=prompt, options=_plain(options) or None, keep_alive=_check_keep_alive(keep_alive))
+        return self._json("POST", "/api/embeddings", body)
+
+    def load(self, model: str, keep_alive: float | str | None = None) -> Reply:
+        """Load a model into memory without generating (an empty generate)."""
+        return self.generate(model, keep_alive=keep_alive)  # type: ignore[return-value]
+
+    def unload(self, model: str) -> Reply:
+        """Free a model's memory now (an empty generate with ``keep_alive=0``)."""
+        return self.generate(model, keep_alive=0)  # type: ignore[return-value]
+
+    # -- models -----------------------------------------------------------------------------
+    def list(self) -> Chunk:
+        """GET /api/tags: installed models (on Ollama Cloud: the models the API offers)."""
+        return self._json("GET", "/api/tags")
+
+    def show(self, model: str, verbose: bool | None = None) -> Chunk:
+        """POST /api/show: details, capabilities, parameters, template, license, model_info."""
+        return self._json("POST", "/api/show", _drop_none(model=self._model(model), verbose=verbose))
+
+    def ps(self) -> Chunk:
+        """GET /api/ps: models loaded in memory, with ``size_vram`` and ``expires_at``."""
+        return self._json("GET", "/api/ps")
+
+    def pull(self, model: str, *, insecure: bool = False, stream: bool = False) -> Chunk | Stream:
+        """POST /api/pull: download a model. ``stream=True`` -> progress lines (``Stream.progress``)."""
+        return self._progress("/api/pull", _drop_none(model=model, insecure=insecure or None), stream, "pull")
+
+    def push(self, model: str, *, insecure: bool = False, stream: bool = False) -> Chunk | Stream:
+        """POST /api/push: upload ``namespace/model:tag`` to ollama.com (needs an account key)."""
+        return self._progress("/api/push", _drop_none(model=model, insecure=insecure or None), stream, "push")
+
+    def create(
+        self,
+        model: str,
+        quantize: str | None = None,
+        from_: str | None = None,
+        files: Mapping[str, str] | None = None,
+        adapters: Mapping[str, str] | None = None,
+        template: str | None = None,
+        license: str | Sequence[str] | None = None,
+        system: str | None = None,
+        parameters: Mapping[str, Any] | None = None,
+        messages: Sequence[Any] | None = None,
+        *,
+        stream: bool = False,
+    ) -> Chunk | Stream:
+        """POST /api/create: a new model ``from_`` an installed one (or from uploaded ``files``)."""
+        body = _drop_none(
+            model=model,
+            quantize=quantize,
+            files=dict(files) if files else None,
+            adapters=dict(adapters) if adapters else None,
+            template=template,
+            license=license,
+            system=system,
+            parameters=dict(parameters) if parameters else None,
+            messages=[_message(m) for m in messages] if messages else None,
+        )
+        if from_ is not None:
+            body["from"] = from_
+        return self._progress("/api/create", body, stream, "create")
+
+    def copy(self, source: str, destination: str) -> Chunk:
+        """POST /api/copy: another name for the same model. Returns ``{"status": "success"}``."""
+        return self._json("POST", "/api/copy", {"source": source, "destination": destination})
+
+    def delete(self, model: str) -> Chunk:
+        """DELETE /api/delete: remove a model. Returns ``{"status": "success"}``."""
+        return self._json("DELETE", "/api/delete", {"model": model})
+
+    def create_blob(self, path: str | Path) -> str:
+        """Upload a file as a blob (HEAD, then POST /api/blobs/:digest); return its ``sha256:`` digest."""
+        import hashlib
+
+        data = Path(path).read_bytes()
+        digest = "sha256:" + hashlib.sha256(data).hexdigest()
+        try:
+            self._send("HEAD", f"/api/blobs/{digest}")
+        except ResponseError as err:
+            if err.status_code != 404:
+                raise
+            resp = self._session.post(f"{self.host}/api/blobs/{digest}", data=data, timeout=self.timeout)
+            if resp.status_code >= 400:
+                self._raise_for_status(resp, "/api/blobs", "")
+        return digest
+
+    def version(self) -> Chunk:
+        """GET /api/version: ``{"version": "x.y.z"}``."""
+        return self._json("GET", "/api/version")
+
+    # -- cloud ------------------------------------------------------------------------------
+    def _web_path(self, what: str) -> str:
+        # Ollama Cloud serves /api/web_*; a local server proxies /api/experimental/web_* with the
+        # key it was signed in with (`ollama signin`).
+        return f"/api/web_{what}" if self.cloud else f"/api/experimental/web_{what}"
+
+    def web_search(self, query: str, max_results: int = 3) -> Chunk:
+        """Search the web through Ollama (``results``: title, url, content). Needs an Ollama account."""
+        if not 1 <= max_results <= 10:
+            raise InvalidRequest(f"max_results={max_results} is out of range.", hint="Use 1 to 10.")
+        return self._json("POST", self._web_path("search"), {"query": query, "max_results": max_results})
+
+    def web_fetch(self, url: str) -> Chunk:
+        """Fetch a web page through Ollama (``title``, ``content``, ``links``). Needs an Ollama account."""
+        return self._json("POST", self._web_path("fetch"), {"url": url})
+
+
+def _drop_none(**fields: Any) -> dict[str, Any]:
+    return {k: v for k, v in fields.items() if v is not None}
+
+
+def cloud_client(api_key: str | None = None) -> Client:
+    """A client for Ollama Cloud (``https://ollama.com``), key from ``OLLAMA_API_KEY`` by default."""
+    return Client(CLOUD_HOST, api_key=api_key)
+

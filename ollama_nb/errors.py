@@ -1,0 +1,190 @@
+"""Errors raised by ollama_nb, one tree under :class:`OllamaError`.
+
+::
+
+    OllamaError
+    ├── ServerUnreachable      (also a builtin ConnectionError)  nothing answers at the host
+    ├── InvalidRequest         (also a ValueError)  an argument the server would reject, caught first
+    │   └── InsecureKeyError   refusing to send a key over plain http
+    ├── ResponseError          the server answered with an HTTP error status
+    │   ├── ModelNotFound      404 "... not found": pull it first
+    │   └── AuthenticationError 401/403: set OLLAMA_API_KEY
+    └── StreamError            the answer started, then failed; ``.reply`` keeps the partial answer
+        ├── ServerStreamError  an ``{"error": ...}`` line after status 200
+        ├── StreamCut          connection dropped, or the body ended before ``done``
+        ├── MalformedChunk     a line that is not JSON
+        └── StallTimeout       (also a builtin TimeoutError) the server went silent too long
+
+Every message says what to do next. None of them ever contains an API key: messages are built
+from the host, the model name and the server's own text, never from request headers.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .reply import Reply
+
+__all__ = [
+    "OllamaError",
+    "ServerUnreachable",
+    "InvalidRequest",
+    "InsecureKeyError",
+    "ResponseError",
+    "ModelNotFound",
+    "AuthenticationError",
+    "StreamError",
+    "ServerStreamError",
+    "StreamCut",
+    "MalformedChunk",
+    "StallTimeout",
+]
+
+
+class OllamaError(Exception):
+    """Base class of every error ollama_nb raises.
+
+    ``reply`` is the partial :class:`~ollama_nb.Reply` when the error happened mid-stream, else None.
+    ``hint`` is the "what to do next" sentence on its own (views show it apart from the cause).
+    """
+
+    hint: str = ""
+
+    def __init__(self, message: str, *, hint: str = "", reply: Reply | None = None) -> None:
+        self.message = message
+        self.hint = hint or type(self).hint
+        self.reply = reply
+        super().__init__(f"{message} {self.hint}".strip() if self.hint else message)
+
+
+class ServerUnreachable(OllamaError, ConnectionError):
+    """Nothing answered at the host (refused, DNS failure, or the connect timed out)."""
+
+    def __init__(self, host: str, cause: str = "") -> None:
+        self.host = host
+        self.cause = cause
+        if host.startswith("https://ollama.com"):
+            hint = "Check your internet connection, or try again in a moment."
+        else:
+            hint = (
+                "Start Ollama (`ollama serve`, or open the Ollama app), or point OLLAMA_HOST "
+                "(or Client(host=...)) at the machine where it runs."
+            )
+        super().__init__(f"Cannot reach Ollama at {host}.", hint=hint)
+
+
+class InvalidRequest(OllamaError, ValueError):
+    """An argument the server would reject (bad ``think``, ``keep_alive``, image...), caught before sending."""
+
+
+class InsecureKeyError(InvalidRequest):
+    """An API key was given for a plain-http host that is not this machine."""
+
+    def __init__(self, host: str) -> None:
+        self.host = host
+        super().__init__(
+            f"Refusing to send an API key to {host} over plain http: anyone on the network could read it.",
+            hint="Use an https:// host, or drop the key (a local Ollama needs none).",
+        )
+
+
+class ResponseError(OllamaError):
+    """The server answered with an HTTP error status.
+
+    ``status_code`` and ``error`` (the server's own text) match ollama-python's ``ResponseError``,
+    so ``except ResponseError as e: e.status_code`` code keeps working.
+    """
+
+    def __init__(self, error: str, status_code: int, *, hint: str = "", reply: Reply | None = None) -> None:
+        self.error = error
+        self.status_code = status_code
+        super().__init__(f"{error} (status code: {status_code})", hint=hint, reply=reply)
+
+
+class ModelNotFound(ResponseError):
+    """The model is not installed on the server (or does not exist in the library)."""
+
+    def __init__(self, error: str, status_code: int, model: str = "", *, reply: Reply | None = None) -> None:
+        self.model = model
+        if model:
+            hint = f"Pull it first: `%ollama pull {model}` (or `ollama pull {model}`), or pick an installed model: `%ollama list`."
+        else:
+            hint = "Check the model name; `%ollama list` shows the installed models."
+        super().__init__(error, status_code, hint=hint, reply=reply)
+
+
+class AuthenticationError(ResponseError):
+    """401/403: the server wants a valid API key (Ollama Cloud) or refused this host."""
+
+    hint = (
+        "Set OLLAMA_API_KEY to a key from https://ollama.com/settings/keys (or pass api_key=...); "
+        "for cloud models through a local Ollama, run `ollama signin`."
+    )
+
+
+class StreamError(OllamaError):
+    """The answer started but did not finish; ``reply`` holds what arrived."""
+
+
+class ServerStreamError(StreamError):
+    """The server sent an ``{"error": ...}`` line in the middle of a 200 stream."""
+
+    hint = "The partial answer is kept. Try again; if it repeats, check the Ollama server's log."
+
+    def __init__(self, error: str, *, reply: Reply | None = None, hint: str = "") -> None:
+        self.error = error
+        super().__init__(f"The server stopped with an error: {error}", hint=hint, reply=reply)
+
+
+class StreamCut(StreamError):
+    """The connection dropped, or the body ended before the final ``done`` chunk."""
+
+    hint = "The partial answer is kept. Check that Ollama is still running, then try again."
+
+    def __init__(self, host: str, cause: str = "", *, reply: Reply | None = None) -> None:
+        self.host = host
+        self.cause = cause
+        super().__init__(f"The connection to {host} was cut before the answer finished.", reply=reply)
+
+
+class MalformedChunk(StreamError):
+    """A line of the NDJSON stream was not valid JSON."""
+
+    hint = "The partial answer is kept. Is the host really an Ollama server (not a proxy page)?"
+
+    def __init__(self, line: bytes, *, reply: Reply | None = None) -> None:
+        self.line = line
+        shown = line[:80].decode("utf-8", "replace")
+        super().__init__(f"The server sent a line that is not JSON: {shown!r}", reply=reply)
+
+
+class StallTimeout(StreamError, TimeoutError):
+    """No byte arrived for ``read_timeout`` seconds (before or during the answer)."""
+
+    def __init__(self, host: str, seconds: float, *, reply: Reply | None = None) -> None:
+        self.host = host
+        self.seconds = seconds
+        hint = (
+            "The partial answer is kept. The server may be overloaded or stuck; try again, or raise "
+            "the limit with Client(timeout=...)."
+        )
+        super().__init__(f"Ollama at {host} sent nothing for {seconds:g} s.", hint=hint, reply=reply)
+
+
+def describe(err: BaseException) -> tuple[str, str]:
+    """Return ``(what happened, what to do)`` for any exception, for views that show them apart."""
+    if isinstance(err, OllamaError):
+        return err.message, err.hint
+    return f"{type(err).__name__}: {err}", ""
+
+
+def _error_text(body: Any) -> str:
+    """The server's message from a JSON ``{"error": ...}`` body, else the body itself."""
+    if isinstance(body, dict):
+        err = body.get("error")
+        if isinstance(err, dict):  # OpenAI-shaped errors on /v1
+            err = err.get("message", err)
+        if err:
+            return str(err)
+    return str(body)

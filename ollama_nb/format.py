@@ -1,0 +1,156 @@
+"""Human units shared by every view: sizes, durations, speeds, the stats line, relative times.
+
+Pure functions of numbers and replies; no I/O. The magic, the widgets' static transcripts and the
+Reply's own Markdown all use these, so a number reads the same everywhere.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import html
+import re
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .reply import Reply
+
+
+def size(n: float | None) -> str:
+    """Bytes in decimal units, as Ollama's CLI shows them: ``4.7 GB``."""
+    if n is None:
+        return "–"
+    n = float(n)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if abs(n) < 1000 or unit == "TB":
+            return f"{n:.0f} {unit}" if unit == "B" or n >= 100 else f"{n:.1f} {unit}"
+        n /= 1000
+    return f"{n:.1f} TB"
+
+
+def duration(seconds: float | None) -> str:
+    """``850 ms``, ``1.2 s``, ``2 min 5 s``, ``1 h 3 min``."""
+    if seconds is None:
+        return "–"
+    if seconds < 0:
+        return "forever"
+    if seconds < 1:
+        return f"{seconds * 1000:.0f} ms"
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, sec = divmod(int(round(seconds)), 60)
+    if minutes < 60:
+        return f"{minutes} min {sec} s" if sec else f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+
+
+def ns(value: float | None) -> float | None:
+    """Ollama's nanosecond counters -> seconds."""
+    return None if value is None else value / 1e9
+
+
+def rate(tokens_per_second: float | None) -> str:
+    return "–" if not tokens_per_second else f"{tokens_per_second:.1f} tok/s"
+
+
+def speed(bytes_per_second: float | None) -> str:
+    return "–" if not bytes_per_second else f"{size(bytes_per_second)}/s"
+
+
+def stats_line(reply: Reply) -> str:
+    """``llama3.2 · 128 tokens · 42.1 tok/s · load 1.2 s · prompt 0.3 s · generate 3.0 s``.
+
+    A reply that did not finish has no server counters: say what we know (chunks, time) instead.
+    """
+    parts = [reply.model] if reply.model else []
+    if reply.done:
+        if reply.eval_count is not None:
+            parts.append(f"{reply.eval_count} tokens")
+        if reply.tokens_per_second:
+            parts.append(rate(reply.tokens_per_second))
+        if reply.load_duration is not None:
+            parts.append(f"load {duration(ns(reply.load_duration))}")
+        if reply.prompt_eval_duration is not None:
+            parts.append(f"prompt {duration(ns(reply.prompt_eval_duration))}")
+        if reply.eval_duration is not None:
+            parts.append(f"generate {duration(ns(reply.eval_duration))}")
+        if reply.done_reason == "length":
+            parts.append("cut at the token limit")
+    else:
+        parts.append(f"~{reply.chunks} chunks")
+        parts.append(f"{duration(reply.elapsed)}")
+        parts.append(reply.status)
+    return " · ".join(parts)
+
+
+def parse_time(stamp: str | None) -> _dt.datetime | None:
+    """RFC 3339 with up to nanoseconds (Go) -> aware datetime (Python keeps microseconds)."""
+    if not stamp:
+        return None
+    m = re.match(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-]\d\d:\d\d)?$", stamp.strip())
+    if not m:
+        return None
+    frac = (m.group(2) or ".0")[:7]
+    tz = m.group(3) or "Z"
+    tz = "+00:00" if tz == "Z" else tz
+    try:
+        return _dt.datetime.fromisoformat(f"{m.group(1)}{frac}{tz}")
+    except ValueError:
+        return None
+
+
+def ago(stamp: str | None, now: _dt.datetime | None = None) -> str:
+    """``3 days ago`` from an RFC 3339 time."""
+    when = parse_time(stamp)
+    if when is None:
+        return "–"
+    now = now or _dt.datetime.now(_dt.timezone.utc)
+    secs = (now - when).total_seconds()
+    if secs < 60:
+        return "just now"
+    for unit, length in (("year", 31536000), ("month", 2592000), ("week", 604800), ("day", 86400), ("hour", 3600), ("minute", 60)):
+        if secs >= length:
+            n = int(secs // length)
+            return f"{n} {unit}{'s' if n > 1 else ''} ago"
+    return "just now"
+
+
+def expires_in(stamp: str | None, now: _dt.datetime | None = None) -> str:
+    """``in 4 min`` / ``forever`` from ``expires_at`` (a far-future time means "keep loaded")."""
+    when = parse_time(stamp)
+    if when is None:
+        return "–"
+    now = now or _dt.datetime.now(_dt.timezone.utc)
+    secs = (when - now).total_seconds()
+    if secs > 10 * 365 * 86400:
+        return "forever"
+    if secs <= 0:
+        return "now"
+    return f"in {duration(secs)}"
+
+
+def quote_block(text: str) -> str:
+    """Text inside a Markdown ``<details>`` block, escaped so it cannot close the block or inject HTML."""
+    return html.escape(text).replace("\n", "<br>\n")
+
+
+def reply_markdown(reply: Reply, *, footer: bool = True) -> str:
+    """A reply as Markdown: thinking folded in ``<details>``, the answer, a quiet stats footer."""
+    out = []
+    if reply.thinking:
+        out.append(f"<details><summary>Thinking</summary>\n\n{quote_block(reply.thinking)}\n\n</details>\n")
+    out.append(reply.content)
+    if footer:
+        out.append(f"\n\n<sub>{html.escape(stats_line(reply))}</sub>")
+    return "\n".join(out)
+
+
+def table(rows: list[dict[str, Any]], columns: list[str]) -> str:
+    """A Markdown table (cells escaped for ``|``), for saved outputs and static transcripts."""
+    def cell(value: Any) -> str:
+        return html.escape(str(value)).replace("|", "\\|").replace("\n", " ")
+
+    head = "| " + " | ".join(columns) + " |"
+    rule = "|" + "|".join("---" for _ in columns) + "|"
+    body = ["| " + " | ".join(cell(r.get(c, "")) for c in columns) + " |" for r in rows]
+    return "\n".join([head, rule, *body])

@@ -1,0 +1,347 @@
+"""What the server sent, merged: :class:`Chunk` (one line), :class:`Reply` (a chat/generate answer)
+and :class:`Progress` (a pull/push/create run).
+
+This is the only module that merges chunks. The client feeds it; views only read from it.
+
+Usage::
+
+    stream = client.chat("llama3.2", messages=[{"role": "user", "content": "Hi"}], stream=True)
+    for part in stream:
+        print(part["message"]["content"], end="")
+    stream.reply.content, stream.reply.tokens_per_second
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Iterator
+
+__all__ = ["Chunk", "Reply", "Progress"]
+
+_perf = time.perf_counter
+
+
+class Chunk(dict):
+    """One JSON object from the server: a dict that also reads as attributes.
+
+    ``part["message"]["content"]``, ``part.get("done")`` and ``part.message.content`` all work, as in
+    ollama-python. A field the server left out reads as ``None`` through attributes (and raises
+    ``KeyError`` through ``[...]``, like a dict).
+    """
+
+    __slots__ = ()
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            # IPython and copy/pickle probe dunder and _repr_ names; they must not look present.
+            raise AttributeError(name)
+        try:
+            value = self[name]
+        except KeyError:
+            return None
+        # Wrap nested objects lazily: the hot path only pays for what a user actually reads.
+        if type(value) is dict:
+            value = self[name] = Chunk(value)
+        elif type(value) is list and value and type(value[0]) is dict:
+            value = self[name] = [Chunk(v) if type(v) is dict else v for v in value]
+        return value
+
+    def __dir__(self) -> list[str]:
+        return sorted(set(super().__dir__()) | {k for k in self if isinstance(k, str)})
+
+
+class Reply:
+    """A chat or generate answer, merged from its stream (or from one non-streamed object).
+
+    Text: ``content``, ``thinking``, ``tool_calls``; ``message`` is the assistant message to append
+    to a history. State: ``status`` is ``"streaming"``, ``"done"``, ``"stopped"`` (closed early on
+    purpose), ``"interrupted"`` (KeyboardInterrupt) or ``"failed"`` (``error`` says why); ``done``
+    is true only when the server sent its final chunk. Stats (``None`` until done): the server's
+    nanosecond counters (``eval_count``, ``eval_duration``, ``load_duration``, ...) and, measured here,
+    ``ttft`` (seconds to the first token) and ``elapsed``.
+
+    A Reply also reads like the server's non-streamed JSON: ``reply["message"]["content"]``
+    (chat) or ``reply["response"]`` (generate), ``reply.get("eval_count")``.
+    """
+
+    STAT_KEYS = (
+        "total_duration",
+        "load_duration",
+        "prompt_eval_count",
+        "prompt_eval_duration",
+        "eval_count",
+        "eval_duration",
+    )
+
+    def __init__(self, model: str = "", *, kind: str = "chat", request: dict[str, Any] | None = None) -> None:
+        self.model = model
+        self.kind = kind  # "chat" or "generate": which field carries the text
+        self.request = request or {}
+        self.status = "streaming"
+        self.error: BaseException | None = None
+        self.done = False
+        self.done_reason: str | None = None
+        self.created_at: str | None = None
+        self.tool_calls: list[dict[str, Any]] = []
+        self.chunks = 0
+        self.final: dict[str, Any] = {}
+        self.started = _perf()
+        self.first_token_at: float | None = None
+        self.finished_at: float | None = None
+        self._content: list[str] = []
+        self._thinking: list[str] = []
+        self._text_cache: tuple[int, str] = (0, "")
+
+    # -- merging (hot path: called once per chunk) -------------------------------------------
+    def add(self, obj: dict[str, Any]) -> None:
+        """Merge one chunk. Cheap on purpose: appends, no joins, no copies of the text so far."""
+        self.chunks += 1
+        msg = obj.get("message")
+        if msg is not None:
+            content = msg.get("content")
+            thinking = msg.get("thinking")
+            calls = msg.get("tool_calls")
+        else:
+            content = obj.get("response")
+            thinking = obj.get("thinking")
+            calls = None
+        if obj.get("tool_calls"):  # generate may carry tool calls at the top level
+            calls = obj["tool_calls"]
+        if content:
+            if self.first_token_at is None:
+                self.first_token_at = _perf()
+            self._content.append(content)
+        if thinking:
+            if self.first_token_at is None:
+                self.first_token_at = _perf()
+            self._thinking.append(thinking)
+        if calls:
+            if self.first_token_at is None:
+                self.first_token_at = _perf()
+            self.tool_calls.extend(calls)
+        if obj.get("done"):
+            self._finish(obj)
+
+    def _finish(self, obj: dict[str, Any]) -> None:
+        self.done = True
+        self.status = "done"
+        self.finished_at = _perf()
+        self.done_reason = obj.get("done_reason")
+        self.created_at = obj.get("created_at")
+        self.model = obj.get("model") or self.model
+        self.final = {k: v for k, v in obj.items() if k not in ("message", "response", "thinking")}
+
+    def end(self, status: str, error: BaseException | None = None) -> None:
+        """Mark an answer that ended without ``done``: stopped, interrupted or failed."""
+        if self.done:
+            return
+        self.status = status
+        self.error = error
+        if self.finished_at is None:
+            self.finished_at = _perf()
+
+    # -- text --------------------------------------------------------------------------------
+    @property
+    def content(self) -> str:
+        parts = self._content
+        n, text = self._text_cache
+        if n != len(parts):
+            text = "".join(parts)
+            self._text_cache = (len(parts), text)
+        return text
+
+    @property
+    def thinking(self) -> str:
+        return "".join(self._thinking)
+
+    @property
+    def text_length(self) -> int:
+        """Characters of content + thinking so far, without joining (views use it to pace updates)."""
+        return sum(map(len, self._content)) + sum(map(len, self._thinking))
+
+    @property
+    def message(self) -> Chunk:
+        """The assistant message, ready to append to ``messages`` for the next turn."""
+        msg = Chunk(role="assistant", content=self.content)
+        if self._thinking:
+            msg["thinking"] = self.thinking
+        if self.tool_calls:
+            msg["tool_calls"] = list(self.tool_calls)
+        return msg
+
+    @property
+    def partial(self) -> bool:
+        return not self.done
+
+    # -- stats -------------------------------------------------------------------------------
+    def _stat(self, key: str) -> Any:
+        return self.final.get(key)
+
+    eval_count = property(lambda self: self._stat("eval_count"))
+    eval_duration = property(lambda self: self._stat("eval_duration"))
+    prompt_eval_count = property(lambda self: self._stat("prompt_eval_count"))
+    prompt_eval_duration = property(lambda self: self._stat("prompt_eval_duration"))
+    load_duration = property(lambda self: self._stat("load_duration"))
+    total_duration = property(lambda self: self._stat("total_duration"))
+
+    @property
+    def tokens_per_second(self) -> float | None:
+        """Generation speed as the server measured it (``eval_count / eval_duration``)."""
+        count, ns = self.eval_count, self.eval_duration
+        return count / ns * 1e9 if count and ns else None
+
+    @property
+    def prompt_tokens_per_second(self) -> float | None:
+        count, ns = self.prompt_eval_count, self.prompt_eval_duration
+        return count / ns * 1e9 if count and ns else None
+
+    @property
+    def ttft(self) -> float | None:
+        """Seconds from sending the request to the first token, measured on our side."""
+        return None if self.first_token_at is None else self.first_token_at - self.started
+
+    @property
+    def elapsed(self) -> float:
+        """Seconds from sending the request to the end (or to now, while streaming)."""
+        return (self.finished_at or _perf()) - self.started
+
+    def stats(self) -> dict[str, Any]:
+        """Every number worth saving with an answer (in output metadata, transcripts)."""
+        out: dict[str, Any] = {k: self.final[k] for k in self.STAT_KEYS if k in self.final}
+        out["tokens_per_second"] = self.tokens_per_second
+        out["ttft"] = self.ttft
+        out["elapsed"] = self.elapsed
+        out["chunks"] = self.chunks
+        return out
+
+    # -- reads like the server's JSON ---------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """The answer shaped as the server's non-streamed JSON."""
+        out: dict[str, Any] = {"model": self.model}
+        if self.created_at:
+            out["created_at"] = self.created_at
+        if self.kind == "chat":
+            out["message"] = dict(self.message)
+        else:
+            out["response"] = self.content
+            if self._thinking:
+                out["thinking"] = self.thinking
+            if self.tool_calls:
+                out["tool_calls"] = list(self.tool_calls)
+        out.update({k: v for k, v in self.final.items() if k not in out})
+        out["done"] = self.done
+        if self.done_reason is not None:
+            out["done_reason"] = self.done_reason
+        return out
+
+    def __getitem__(self, key: str) -> Any:
+        if key == "message":
+            return self.message
+        return Chunk(self.to_dict())[key]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.to_dict()
+
+    def keys(self) -> Any:
+        return self.to_dict().keys()
+
+    @property
+    def response(self) -> str:
+        """Generate's name for the text (``reply.response``), same as ``content``."""
+        return self.content
+
+    def __repr__(self) -> str:
+        text = self.content
+        shown = text if len(text) <= 60 else text[:57] + "..."
+        return f"Reply(model={self.model!r}, status={self.status!r}, content={shown!r}, chunks={self.chunks})"
+
+    def __str__(self) -> str:
+        return self.content
+
+    def _repr_markdown_(self) -> str:
+        from .format import reply_markdown
+
+        return reply_markdown(self)
+
+
+class Progress:
+    """A pull/push/create run merged from its status lines: layers, bytes, speed, ETA.
+
+    Each line is ``{"status": ...}`` with, for a layer, ``digest``/``total``/``completed``.
+    ``layers`` maps digest -> ``[completed, total]`` in arrival order.
+    """
+
+    def __init__(self, model: str = "", *, action: str = "pull") -> None:
+        self.model = model
+        self.action = action
+        self.status = ""
+        self.statuses: list[str] = []
+        self.layers: dict[str, list[int]] = {}
+        self.done = False
+        self.error: BaseException | None = None
+        self.state = "running"  # running, done, stopped, interrupted, failed
+        self.started = _perf()
+        self._samples: list[tuple[float, int]] = []
+
+    def add(self, obj: dict[str, Any]) -> None:
+        status = obj.get("status") or ""
+        if status and status != self.status:
+            self.status = status
+            self.statuses.append(status)
+        digest = obj.get("digest")
+        if digest and obj.get("total") is not None:
+            self.layers[digest] = [int(obj.get("completed") or 0), int(obj["total"])]
+            now = _perf()
+            self._samples.append((now, self.completed))
+            # Keep ~5 s of samples: the speed shown is recent, not the average since the start.
+            while len(self._samples) > 2 and now - self._samples[0][0] > 5:
+                self._samples.pop(0)
+        if status == "success":
+            self.done = True
+            self.state = "done"
+
+    def end(self, state: str, error: BaseException | None = None) -> None:
+        if not self.done:
+            self.state = state
+            self.error = error
+
+    @property
+    def completed(self) -> int:
+        return sum(c for c, _ in self.layers.values())
+
+    @property
+    def total(self) -> int:
+        return sum(t for _, t in self.layers.values())
+
+    @property
+    def fraction(self) -> float | None:
+        total = self.total
+        if self.done:
+            return 1.0
+        return self.completed / total if total else None
+
+    @property
+    def speed(self) -> float | None:
+        """Bytes per second over the last few seconds."""
+        if len(self._samples) < 2:
+            return None
+        (t0, b0), (t1, b1) = self._samples[0], self._samples[-1]
+        return (b1 - b0) / (t1 - t0) if t1 > t0 and b1 >= b0 else None
+
+    @property
+    def eta(self) -> float | None:
+        """Seconds left at the current speed."""
+        speed = self.speed
+        if not speed or self.done:
+            return None
+        return max(self.total - self.completed, 0) / speed
+
+    def layer_rows(self) -> Iterator[tuple[str, int, int]]:
+        for digest, (done, total) in self.layers.items():
+            yield digest, done, total

@@ -34,7 +34,8 @@ from typing import Any
 import nbformat
 from playwright.sync_api import Browser, Page, Playwright, expect
 
-ARTIFACTS = pathlib.Path(__file__).resolve().parents[1] / "artifacts"
+PROJECT = pathlib.Path(__file__).resolve().parents[2]
+ARTIFACTS = PROJECT / "tests" / "artifacts"
 CHROMIUM = os.environ.get("OLLAMA_NB_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -141,6 +142,8 @@ def start_lab(
         JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"),
         IPYTHONDIR=str(home / "ipython"),
         PYTHONUNBUFFERED="1",
+        # kernels import this checkout's ollama_nb even when it is not pip-installed
+        PYTHONPATH=os.pathsep.join(filter(None, [str(PROJECT), os.environ.get("PYTHONPATH")])),
     )
     child_env.update(env or {})
     cmd = [
@@ -343,3 +346,12 @@ def stop_kernel(page: Page) -> None:
         """async () => { const w = window.jupyterapp.shell.currentWidget;
              if (w && w.sessionContext) await w.sessionContext.shutdown(); }"""
     )
+
+
+def set_theme(page: Page, theme: str = "JupyterLab Dark", *, timeout: float = 30_000) -> None:
+    """Switch JupyterLab's theme ("JupyterLab Light" / "JupyterLab Dark") and wait until the
+    new theme is applied and its splash screen is gone."""
+    light = "true" if "Light" in theme else "false"
+    page.evaluate("(t) => window.jupyterapp.commands.execute('apputils:change-theme', {theme: t})", theme)
+    page.wait_for_function(f"() => document.body.dataset.jpThemeLight === '{light}'", timeout=timeout)
+    page.locator("#jupyterlab-splash").wait_for(state="detached", timeout=timeout)

@@ -1,0 +1,117 @@
+"""The shipped bundle's Markdown pipeline, in Chromium, on hostile and ordinary model output.
+
+No JupyterLab needed: the committed static/chat.js is loaded into a blank page and rendered
+with a stand-in model, exactly as anywidget would call it.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ollama_nb.widgets._assets import css, esm
+
+from .lab import screenshot
+
+ORIGIN = "http://127.0.0.1:9"  # never contacted: every request is answered by page.route
+
+PAGE = """<!doctype html><html><head><meta charset="utf-8"><link rel="stylesheet" href="/chat.css">
+</head><body><div id="host"></div><script type="module">
+import widget from "/chat.js";
+window.alerted = [];
+window.alert = (x) => window.alerted.push(String(x));
+const handlers = {};
+const state = { placeholder: "" };
+window.model = {
+  get: (k) => state[k],
+  set: (k, v) => { state[k] = v; (handlers["change:" + k] || []).forEach((f) => f()); },
+  on: (e, f) => { (handlers[e] ||= []).push(f); },
+  off: (e, f) => { handlers[e] = (handlers[e] || []).filter((g) => g !== f); },
+  handlers,
+};
+window.cleanup = widget.render({ model: window.model, el: document.getElementById("host") });
+window.ready = true;
+</script></body></html>"""
+
+
+@pytest.fixture
+def md(page):
+    files = {"/": (PAGE.encode(), "text/html"), "/chat.js": (esm("chat").read_bytes(), "text/javascript"),
+             "/chat.css": (css("chat").read_bytes(), "text/css")}
+
+    def handle(route):
+        path = route.request.url.removeprefix(ORIGIN) or "/"
+        if path in files:
+            body, ctype = files[path]
+            route.fulfill(status=200, body=body, content_type=ctype)
+        else:
+            route.fulfill(status=404, body=b"")
+
+    page.route("**/*", handle)
+    page.goto(ORIGIN + "/")
+    page.wait_for_function("window.ready === true")
+
+    def render(text: str):
+        page.evaluate("(t) => window.model.set('placeholder', t)", text)
+        return page.locator("#host .onb-md")
+
+    return render
+
+
+def test_hostile_html_is_neutralised(md, page):
+    body = md(
+        "<script>alert('script')</script>\n\n<img src=x onerror=\"alert('img')\">\n\n"
+        "[bad](javascript:alert('link')) [good](https://example.com/a)\n\n"
+        '<div style="position:fixed;inset:0" onclick="alert(1)">cover</div>\n\n<form><input name=q></form>'
+    )
+    html = body.inner_html()
+    for bad in ("<script", "onerror", "javascript:", "style=", "onclick", "<form"):
+        assert bad not in html, (bad, html)
+    good = body.locator("a", has_text="good")
+    assert good.get_attribute("href") == "https://example.com/a"
+    assert good.get_attribute("target") == "_blank"
+    assert good.get_attribute("rel") == "noopener noreferrer"
+    page.wait_for_timeout(100)
+    assert page.evaluate("window.alerted") == []
+
+
+def test_math_renders_as_mathml(md, page):
+    body = md(
+        "Euler: $e^{i\\pi}+1=0$, and costs $5 and $10.\n\n$$\n\\frac{a}{b}\n$$\n\n"
+        "Also \\(x^2\\) and broken $\\frac{1$ here."
+    )
+    assert body.locator("math").count() == 3
+    assert body.locator('math[display="block"]').count() == 1
+    text = body.inner_text()
+    assert "costs $5 and $10" in text
+    assert "\\pi" not in text and "\\frac{a}" not in text  # TeX source stays in <annotation>
+    assert body.locator(".onb-math-error").inner_text() == "$\\frac{1$"
+    screenshot(page, "markdown-math")
+
+
+def test_code_is_highlighted_and_copyable(md, page):
+    body = md("```python\ndef f(x):\n    return '<script>'  # hi\n```\n\n| a | b |\n|---|---|\n| 1 | 2 |")
+    code = body.locator("pre > code")
+    assert code.locator(".hljs-keyword").first.inner_text() == "def"
+    assert code.inner_text().rstrip("\n") == "def f(x):\n    return '<script>'  # hi"
+    assert body.locator("table td").count() == 2
+    button = body.locator("pre > button.onb-copy")
+    assert button.count() == 1
+    # plain http is not a secure context: the copy falls back to execCommand
+    button.click(force=True)
+    assert button.inner_text() in ("Copied", "Copy failed")
+    screenshot(page, "markdown-code")
+
+
+def test_cleanup_detaches_listeners(md, page):
+    md("hi")
+    assert page.evaluate("window.model.handlers['change:placeholder'].length") == 1
+    page.evaluate("window.cleanup()")
+    assert page.evaluate("window.model.handlers['change:placeholder'].length") == 0
+    assert page.locator("#host").inner_html() == ""
+
+
+def test_renders_literal_text_for_json_like_input(md):
+    text = json.dumps({"a": "<b>x</b>"})
+    assert "<b>x</b>" in md(f"`{text}`").inner_text()

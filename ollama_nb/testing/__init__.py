@@ -1,0 +1,273 @@
+"""Ollama emulator: a real HTTP server on loopback that speaks Ollama's wire format.
+
+Tests, the CI notebooks and the offline demo run against it; the same code runs unchanged against a
+real Ollama. Standard library only.
+
+Usage::
+
+    from ollama_nb.testing import Emulator
+    with Emulator() as emu:
+        requests.post(emu.url + "/api/chat", json={"model": "llama3.2", "messages": [...]})
+        assert emu.last_request.json["model"] == "llama3.2"
+
+or from a shell: ``python -m ollama_nb.testing --port 11434``.
+
+Installed models (each token is its own NDJSON chunk; all honour options.num_predict and
+options.stop unless noted):
+
+======================== ===========================================================================
+``llama3.2:latest``      completion+tools. A few sentences and a bullet list (40-80 tokens), built
+                         from the last user prompt, the system prompt (first line reflects it) and
+                         options.seed (temperature 0 or a seed = deterministic). Quotes the previous
+                         user message when asked "what did I ..."/"previous question"/"earlier".
+                         With ``tools``: one tool call (best name/description match, arguments
+                         valid for the tool's schema, values taken from the prompt); after a
+                         ``tool`` message, an answer quoting the tool's content. ``format``: JSON
+                         text ("json") or JSON valid for the given schema.
+``qwen3:latest``         like llama3.2 plus thinking (default on): ~20 ``thinking`` tokens first;
+                         think=false none; "low"/"medium"/"high"/"max" = 10/20/40/60 tokens.
+``gpt-oss:20b``          thinking with levels, like qwen3.
+``llava:latest``         vision: counts the images, gives their byte size and PNG/JPEG pixel size.
+``nomic-embed-text``     embedding only: 768-dim L2-normalised bag-of-words hashing vectors.
+``bulk:latest``          exactly options.num_predict tokens (default 1000) as fast as possible,
+                         256 chunks per socket write; done_reason "stop".
+``slow:latest``          one token every 50 ms, 200 tokens (num_predict limits: "length").
+``stall:latest``         5 tokens, then silence until the client leaves (recorded in
+                         ``disconnects``) or 120 s pass.
+``dropped:latest``       5 tokens, then the TCP connection closes without the final zero chunk.
+``error-midstream``      5 tokens, then ``{"error":"llama runner process has terminated: signal:
+                         killed"}`` at status 200, then the end of the body (no done chunk).
+``malformed:latest``     5 tokens, then a line that is not JSON, then the end.
+``markdown:latest``      heading, table, fenced python, inline and display LaTeX, a list.
+``hostile:latest``       readable text around script/img-onerror/javascript:-link/iframe/style/
+                         onclick HTML that must never execute.
+======================== ===========================================================================
+
+Pullable (not installed at start): ``smollm2:135m`` (~1 s), ``tinyllama:latest`` (~2 s),
+``big-model:latest`` (~20 s; abandoning the pull installs nothing).
+"""
+
+from __future__ import annotations
+
+import http.client
+import ipaddress
+import json
+import os
+import selectors
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from .server import EmulatorServer, Recorded
+
+__all__ = ["Emulator", "Recorded"]
+
+KEY_ENV = "OLLAMA_NB_EMULATOR_KEY"  # how the key reaches a subprocess without showing in `ps`
+DEFAULT_TOKEN_DELAY = 0.003  # seconds between tokens of the ordinary models (~300 tokens/s)
+
+
+class Emulator:
+    """An Ollama server emulator on loopback, as a context manager.
+
+    Parameters
+    ----------
+    key:
+        Cloud mode: every ``/api/...`` route then requires ``Authorization: Bearer <key>``.
+    load_delay:
+        Seconds the first request to a model that is not loaded waits (reported as load_duration).
+    host, port:
+        Loopback address to bind; port 0 picks a free one.
+    process:
+        Run the server in a subprocess (``python -m ollama_nb.testing``), e.g. for benchmarks that
+        must not share the GIL. ``requests``/``disconnects`` are then unavailable.
+    token_delay:
+        Seconds between tokens for the ordinary (non-scenario-timed) models.
+
+    Usage::
+
+        with Emulator(load_delay=0.2) as emu:
+            print(emu.url, emu.model_names())
+    """
+
+    def __init__(self, key: str | None = None, load_delay: float = 0.0, *, host: str = "127.0.0.1",
+                 port: int = 0, process: bool = False, token_delay: float = DEFAULT_TOKEN_DELAY) -> None:
+        if host != "localhost" and not ipaddress.ip_address(host).is_loopback:
+            raise ValueError(f"the emulator binds loopback only, not {host!r}")
+        self.key = key
+        self.load_delay = load_delay
+        self.host = host
+        self.port = port
+        self.process = process
+        self.token_delay = token_delay
+        self._server: EmulatorServer | None = None
+        self._thread: threading.Thread | None = None
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._url: str | None = None
+        self._consumed = 0  # disconnects already returned by wait_for_disconnect
+
+    def __repr__(self) -> str:  # never shows the key
+        mode = "cloud" if self.key else "local"
+        return f"<Emulator {self._url or 'stopped'} {mode}{' process' if self.process else ''}>"
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self) -> Emulator:
+        if self._url:
+            return self
+        if self.process:
+            self._start_process()
+        else:
+            family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+            self._server = EmulatorServer((self.host, self.port), key=self.key, load_delay=self.load_delay,
+                                          token_delay=self.token_delay, family=family)
+            port = self._server.server_address[1]
+            self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
+                                            name=f"ollama-emulator-{port}", daemon=True)
+            self._thread.start()
+            host = f"[{self.host}]" if ":" in self.host else self.host
+            self._url = f"http://{host}:{port}"
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop()
+            if self._thread is not None:
+                self._thread.join(5)
+            self._server = self._thread = None
+        if self._proc is not None:
+            self._proc.terminate()
+            try:
+                self._proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait(5)
+            self._proc = None
+        self._url = None
+
+    def __enter__(self) -> Emulator:
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    def _start_process(self) -> None:
+        env = dict(os.environ)
+        root = str(Path(__file__).resolve().parents[2])  # so the child imports this same checkout
+        env["PYTHONPATH"] = root + os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else root
+        env.pop(KEY_ENV, None)
+        if self.key is not None:
+            env[KEY_ENV] = self.key
+        cmd = [sys.executable, "-m", "ollama_nb.testing", "--host", self.host, "--port", str(self.port),
+               "--load-delay", str(self.load_delay), "--token-delay", str(self.token_delay)]
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        line = _read_line(proc.stdout, timeout=15)
+        prefix = "Ollama emulator listening on "
+        if not line.startswith(prefix):
+            proc.kill()
+            _, err = proc.communicate(timeout=5)
+            raise RuntimeError(f"emulator subprocess did not start: {line!r} {err.decode(errors='replace')[-2000:]}")
+        self._proc = proc
+        self._url = line[len(prefix):].strip()
+        # Keep draining its output so a chatty child can never block on a full pipe.
+        for stream in (proc.stdout, proc.stderr):
+            threading.Thread(target=_drain, args=(stream,), daemon=True).start()
+
+    # ------------------------------------------------------------------ inspection
+
+    @property
+    def url(self) -> str:
+        if not self._url:
+            raise RuntimeError("the emulator is not running; use `with Emulator() as emu:` or call start()")
+        return self._url
+
+    def _local(self, what: str) -> EmulatorServer:
+        if self.process:
+            raise RuntimeError(f"Emulator(process=True) runs in another process: {what} is not available there")
+        if self._server is None:
+            raise RuntimeError("the emulator is not running")
+        return self._server
+
+    @property
+    def requests(self) -> list[Recorded]:
+        """Every request received, in arrival order (the live list)."""
+        return self._local("requests").records
+
+    @property
+    def last_request(self) -> Recorded | None:
+        records = self.requests
+        return records[-1] if records else None
+
+    @property
+    def disconnects(self) -> list[tuple[str, str]]:
+        """(path, model) of every response the client abandoned before its end (the live list)."""
+        return self._local("disconnects").disconnects
+
+    def wait_for_disconnect(self, timeout: float = 5.0) -> bool:
+        """Wait for a disconnect that no earlier call has returned.
+
+        Each True consumes one entry of ``disconnects``: the first call is satisfied by the first
+        disconnect (even if it happened before the call), the second call by the second, and so on.
+        False after ``timeout`` seconds.
+        """
+        server = self._local("disconnects")
+        deadline = time.monotonic() + timeout
+        with server.changed:
+            while len(server.disconnects) <= self._consumed:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                server.changed.wait(remaining)
+            self._consumed += 1
+            return True
+
+    def model_names(self) -> list[str]:
+        """Installed model names, most recently modified first."""
+        if self._server is not None:
+            return self._server.state.names()
+        return [m["name"] for m in self._get("/api/tags")["models"]]
+
+    def loaded_names(self) -> list[str]:
+        """Names currently in ``/api/ps``."""
+        if self._server is not None:
+            return self._server.state.loaded_names()
+        return [m["name"] for m in self._get("/api/ps")["models"]]
+
+    def _get(self, path: str) -> Any:
+        host, port = self.url.rsplit("//", 1)[1].rsplit(":", 1)
+        conn = http.client.HTTPConnection(host.strip("[]"), int(port), timeout=10)
+        try:
+            headers = {"Authorization": f"Bearer {self.key}"} if self.key else {}
+            conn.request("GET", path, headers=headers)
+            return json.loads(conn.getresponse().read())
+        finally:
+            conn.close()
+
+
+def _read_line(stream: Any, timeout: float) -> str:
+    """First line of a child's stdout, or "" if it does not arrive in time."""
+    selector = selectors.DefaultSelector()
+    selector.register(stream, selectors.EVENT_READ)
+    data = b""
+    deadline = time.monotonic() + timeout
+    try:
+        while not data.endswith(b"\n") and time.monotonic() < deadline:
+            if selector.select(deadline - time.monotonic()):
+                byte = os.read(stream.fileno(), 1)
+                if not byte:
+                    break
+                data += byte
+    finally:
+        selector.close()
+    return data.decode(errors="replace")
+
+
+def _drain(stream: Any) -> None:
+    try:
+        while os.read(stream.fileno(), 65536):
+            pass
+    except (OSError, ValueError):
+        pass

@@ -1,0 +1,383 @@
+"""Model metadata and the emulator's mutable state: installed models, loaded models, blobs.
+
+Every installed model has a ``kind`` that selects its behaviour in ``scenarios.py``; copies and
+created models inherit their source's kind, so ``%ollama copy slow:latest s2`` stays slow.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import re
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from .wire import FOREVER_SECONDS, rfc3339
+
+DEFAULT_KEEP_ALIVE = 300.0  # OLLAMA_KEEP_ALIVE default, 5m
+DEFAULT_NUM_CTX = 4096
+
+LLAMA_TEMPLATE = (
+    "<|start_header_id|>system<|end_header_id|>\n\n{{ .System }}<|eot_id|>"
+    "{{ range .Messages }}<|start_header_id|>{{ .Role }}<|end_header_id|>\n\n"
+    "{{ .Content }}<|eot_id|>{{ end }}<|start_header_id|>assistant<|end_header_id|>\n\n"
+)
+CHATML_TEMPLATE = (
+    "{{ if .System }}<|im_start|>system\n{{ .System }}<|im_end|>\n{{ end }}"
+    "{{ range .Messages }}<|im_start|>{{ .Role }}\n{{ .Content }}<|im_end|>\n{{ end }}"
+    "<|im_start|>assistant\n"
+)
+LICENSE = "Emulated model for ollama_nb tests. No weights, no warranty (MIT)."
+
+
+def sha(text: str) -> str:
+    """Deterministic 64-hex digest for fake layers and manifests."""
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass
+class Model:
+    """One installed (or pullable) model and everything ``tags``/``show``/``ps`` report about it."""
+
+    name: str  # canonical "name:tag"
+    kind: str  # behaviour key in scenarios.py
+    family: str
+    parameter_size: str
+    quantization_level: str
+    size: int  # bytes on disk
+    capabilities: list[str]
+    context_length: int
+    embedding_length: int
+    architecture: str
+    template: str = LLAMA_TEMPLATE
+    families: list[str] | None = None
+    system: str = ""
+    parameters: dict[str, Any] = field(default_factory=dict)
+    license: str = LICENSE
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    parent_model: str = ""
+    origin: str = ""  # the model whose weights this is; copies share layers and digest
+    modified_ns: int = 0
+    pull_seconds: float = 1.0  # how long an emulated pull of this model takes
+
+    @property
+    def layers(self) -> list[tuple[str, int]]:
+        """(digest hex, size): weights, then small template/params/system layers."""
+        base = self.origin or self.name
+        small = [("template", len(self.template)), ("license", len(self.license))]
+        if self.parameters:
+            small.append(("params:" + repr(sorted(self.parameters.items())), 96))
+        if self.system:
+            small.append(("system:" + self.system, len(self.system.encode())))
+        weights = self.size - sum(size for _, size in small)
+        return [(sha(base + ":weights"), weights)] + [(sha(base + ":" + key), size) for key, size in small]
+
+    @property
+    def digest(self) -> str:
+        return sha("manifest:" + ",".join(d for d, _ in self.layers))
+
+    @property
+    def full_name(self) -> str:
+        """The registry form used in capability errors: registry.ollama.ai/library/NAME:TAG."""
+        parts = self.name.split("/")
+        if len(parts) == 1:
+            return "registry.ollama.ai/library/" + self.name
+        if len(parts) == 2:
+            return "registry.ollama.ai/" + self.name
+        return self.name
+
+    def details(self) -> dict[str, Any]:
+        return {
+            "parent_model": self.parent_model,
+            "format": "gguf",
+            "family": self.family,
+            "families": self.families or [self.family],
+            "parameter_size": self.parameter_size,
+            "quantization_level": self.quantization_level,
+        }
+
+    def tag_entry(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "model": self.name,
+            "modified_at": rfc3339(self.modified_ns),
+            "size": self.size,
+            "digest": self.digest,
+            "details": self.details(),
+            "capabilities": list(self.capabilities),
+        }
+
+    def show(self, *, system: str | None = None, options: dict[str, Any] | None = None) -> dict[str, Any]:
+        params = dict(self.parameters)
+        params.update(options or {})
+        system = self.system if system is None else system
+        out: dict[str, Any] = {
+            "license": self.license,
+            "modelfile": self.modelfile(params, system),
+            "parameters": parameters_text(params),
+            "template": self.template,
+        }
+        if system:
+            out["system"] = system
+        out["details"] = self.details()
+        if self.messages:
+            out["messages"] = self.messages
+        arch = self.architecture
+        out["model_info"] = {
+            "general.architecture": arch,
+            "general.basename": self.name.split(":")[0],
+            "general.file_type": 15,
+            "general.parameter_count": parameter_count(self.parameter_size),
+            "general.quantization_version": 2,
+            f"{arch}.block_count": 28,
+            f"{arch}.context_length": self.context_length,
+            f"{arch}.embedding_length": self.embedding_length,
+            f"{arch}.attention.head_count": 24,
+            "tokenizer.ggml.model": "gpt2",
+        }
+        out["capabilities"] = list(self.capabilities)
+        out["modified_at"] = rfc3339(self.modified_ns)
+        if not params:
+            del out["parameters"]
+        return out
+
+    def modelfile(self, params: dict[str, Any], system: str) -> str:
+        lines = [
+            '# Modelfile generated by "ollama show"',
+            "# To build a new Modelfile based on this, replace FROM with:",
+            f"# FROM {self.name}",
+            "",
+            f"FROM /root/.ollama/models/blobs/sha256-{self.layers[0][0]}",
+            f'TEMPLATE """{self.template}"""',
+        ]
+        if system:
+            lines.append(f'SYSTEM """{system}"""')
+        for key, value in params.items():
+            for item in value if isinstance(value, list) else [value]:
+                lines.append(f"PARAMETER {key} {item}")
+        lines.append(f'LICENSE """{self.license}"""')
+        return "\n".join(lines) + "\n"
+
+
+def parameters_text(params: dict[str, Any]) -> str:
+    """``show``'s parameters: one ``key<pad> value`` line per value, strings quoted."""
+    lines = []
+    for key, value in params.items():
+        for item in value if isinstance(value, list) else [value]:
+            text = '"' + item + '"' if isinstance(item, str) else str(item).lower() if isinstance(item, bool) else str(item)
+            lines.append(f"{key:<30} {text}")
+    return "\n".join(lines)
+
+
+def parameter_count(size: str) -> int:
+    scale = {"K": 1e3, "M": 1e6, "B": 1e9}
+    return int(float(size[:-1]) * scale.get(size[-1], 1)) if size and size[-1] in scale else 0
+
+
+# --------------------------------------------------------------------------- names
+
+_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
+_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,79}$")
+_DEFAULT_PREFIXES = ("registry.ollama.ai/library/", "library/")
+
+
+def canonical(name: str) -> str:
+    """``llama3.2`` -> ``llama3.2:latest``; registry/library prefixes dropped; case kept."""
+    name = name.strip()
+    for prefix in _DEFAULT_PREFIXES:
+        if name.lower().startswith(prefix):
+            name = name[len(prefix) :]
+            break
+    last = name.rsplit("/", 1)[-1]
+    return name if ":" in last else name + ":latest"
+
+
+def name_key(name: str) -> str:
+    """Case-insensitive lookup key, as the server matches manifests."""
+    return canonical(name).lower()
+
+
+def valid_name(name: str) -> bool:
+    name = canonical(name)
+    path, _, tag = name.rpartition(":")
+    parts = path.split("/")
+    return bool(path) and len(parts) <= 3 and all(_PART.match(p) for p in parts) and bool(_TAG.match(tag))
+
+
+# --------------------------------------------------------------------------- the models
+
+
+def _model(name: str, kind: str, **kw: Any) -> Model:
+    defaults: dict[str, Any] = dict(
+        family="llama",
+        parameter_size="135M",
+        quantization_level="Q8_0",
+        size=145_000_000,
+        capabilities=["completion"],
+        context_length=8192,
+        embedding_length=576,
+        architecture="llama",
+    )
+    defaults.update(kw)
+    return Model(name=name, kind=kind, **defaults)
+
+
+LLAMA_PARAMS = {"stop": ["<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>"]}
+QWEN_PARAMS = {"repeat_penalty": 1, "stop": ["<|im_start|>", "<|im_end|>"], "temperature": 0.6, "top_k": 20, "top_p": 0.95}
+
+
+def installed_at_start() -> list[Model]:
+    """The models a fresh emulator has, in the order ``/api/tags`` lists them."""
+    big = dict(family="llama", parameter_size="3.2B", quantization_level="Q4_K_M", size=2_019_393_189,
+               context_length=131072, embedding_length=3072, parameters=LLAMA_PARAMS)
+    models = [
+        _model("llama3.2:latest", "llama", capabilities=["completion", "tools"], **big),
+        _model("qwen3:latest", "thinking", family="qwen3", parameter_size="8.2B", quantization_level="Q4_K_M",
+               size=5_225_388_164, capabilities=["completion", "tools", "thinking"], context_length=40960,
+               embedding_length=4096, architecture="qwen3", template=CHATML_TEMPLATE, parameters=QWEN_PARAMS),
+        _model("gpt-oss:20b", "thinking", family="gptoss", parameter_size="20.9B", quantization_level="MXFP4",
+               size=13_780_173_734, capabilities=["completion", "tools", "thinking"], context_length=131072,
+               embedding_length=2880, architecture="gptoss", parameters={"temperature": 1}),
+        _model("llava:latest", "vision", family="llama", families=["llama", "clip"], parameter_size="7B",
+               quantization_level="Q4_0", size=4_733_363_377, capabilities=["completion", "vision"],
+               context_length=32768, embedding_length=4096),
+        _model("nomic-embed-text:latest", "embed", family="nomic-bert", parameter_size="137M",
+               quantization_level="F16", size=274_302_450, capabilities=["embedding"], context_length=2048,
+               embedding_length=768, architecture="nomic-bert", template=""),
+    ]
+    for name in ("bulk", "slow", "stall", "dropped", "error-midstream", "malformed", "markdown", "hostile"):
+        models.append(_model(f"{name}:latest", name))
+    # Distinct, stable modification times an hour apart, newest first.
+    now = time.time_ns()
+    for i, model in enumerate(models):
+        model.modified_ns = now - (i + 1) * 3_600_000_000_000
+    return models
+
+
+def pullable() -> dict[str, Model]:
+    """Models ``/api/pull`` can fetch although they are not installed at start."""
+    models = [
+        _model("smollm2:135m", "llama", parameter_size="134.52M", size=270_898_672, pull_seconds=1.0,
+               parameters=LLAMA_PARAMS),
+        _model("tinyllama:latest", "llama", parameter_size="1B", quantization_level="Q4_0", size=637_700_138,
+               pull_seconds=2.0, context_length=2048, embedding_length=2048),
+        _model("big-model:latest", "llama", parameter_size="70.6B", quantization_level="Q4_K_M",
+               size=42_520_413_916, pull_seconds=20.0, context_length=131072, embedding_length=8192),
+    ]
+    return {name_key(m.name): m for m in models}
+
+
+# --------------------------------------------------------------------------- state
+
+
+@dataclass
+class Loaded:
+    """A model in ``/api/ps``."""
+
+    model: Model
+    expires: float  # epoch seconds; may be ~292 years ahead ("forever")
+    keep_alive: float
+    num_ctx: int
+
+
+class State:
+    """Everything that changes while the emulator runs; every method takes the lock."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.models: dict[str, Model] = {name_key(m.name): m for m in installed_at_start()}
+        self.catalog = pullable()
+        self.loaded: dict[str, Loaded] = {}
+        self.blobs: set[str] = set()
+        for model in self.models.values():
+            self.blobs.update("sha256:" + d for d, _ in model.layers)
+
+    # installed models -----------------------------------------------------
+
+    def find(self, name: str) -> Model | None:
+        with self.lock:
+            return self.models.get(name_key(name))
+
+    def names(self) -> list[str]:
+        return [m["name"] for m in self.tags()]
+
+    def tags(self) -> list[dict[str, Any]]:
+        with self.lock:
+            models = sorted(self.models.values(), key=lambda m: m.modified_ns, reverse=True)
+            return [m.tag_entry() for m in models]
+
+    def install(self, model: Model) -> None:
+        with self.lock:
+            model.modified_ns = time.time_ns()
+            self.models[name_key(model.name)] = model
+            self.blobs.update("sha256:" + d for d, _ in model.layers)
+
+    def copy(self, source: Model, destination: str) -> None:
+        clone = replace(copy.deepcopy(source), name=canonical(destination), origin=source.origin or source.name)
+        self.install(clone)
+
+    def delete(self, name: str) -> bool:
+        with self.lock:
+            self.loaded.pop(name_key(name), None)
+            return self.models.pop(name_key(name), None) is not None
+
+    def pull_source(self, name: str) -> Model | None:
+        """What a pull of ``name`` would fetch: the installed model, else a catalog entry."""
+        with self.lock:
+            found = self.models.get(name_key(name)) or self.catalog.get(name_key(name))
+            return copy.deepcopy(found) if found else None
+
+    # loaded models ----------------------------------------------------------
+
+    def is_loaded(self, model: Model) -> bool:
+        with self.lock:
+            self._expire()
+            return name_key(model.name) in self.loaded
+
+    def touch(self, model: Model, keep_alive: float | None, num_ctx: int | None) -> None:
+        """Mark loaded after a request. Without keep_alive the runner keeps its previous duration."""
+        with self.lock:
+            key = name_key(model.name)
+            previous = self.loaded.get(key)
+            if keep_alive is None:
+                keep_alive = previous.keep_alive if previous else DEFAULT_KEEP_ALIVE
+            if keep_alive == 0:
+                self.loaded.pop(key, None)
+                return
+            ctx = num_ctx or (previous.num_ctx if previous else min(DEFAULT_NUM_CTX, model.context_length))
+            expires = time.time() + min(keep_alive, FOREVER_SECONDS)
+            self.loaded[key] = Loaded(model, expires, keep_alive, ctx)
+
+    def unload(self, model: Model) -> None:
+        with self.lock:
+            self.loaded.pop(name_key(model.name), None)
+
+    def loaded_names(self) -> list[str]:
+        return [m["name"] for m in self.ps()]
+
+    def ps(self) -> list[dict[str, Any]]:
+        with self.lock:
+            self._expire()
+            entries = sorted(self.loaded.values(), key=lambda e: e.expires, reverse=True)
+            out = []
+            for e in entries:
+                # Resident size: weights plus a KV cache that grows with the context.
+                size = e.model.size + e.num_ctx * 114_688
+                out.append({
+                    "name": e.model.name,
+                    "model": e.model.name,
+                    "size": size,
+                    "digest": e.model.digest,
+                    "details": e.model.details(),
+                    "expires_at": rfc3339(int(e.expires * 1e9)),
+                    "size_vram": size,
+                    "context_length": e.num_ctx,
+                })
+            return out
+
+    def _expire(self) -> None:
+        now = time.time()
+        for key in [k for k, e in self.loaded.items() if e.expires <= now]:
+            del self.loaded[key]

@@ -1,0 +1,401 @@
+"""The generation routes: /api/generate, /api/chat, /api/embed, /api/embeddings.
+
+Checks run in the real server's order (bind errors, model name, capabilities, think, options,
+format) so the same bad request fails with the same status and text. A successful request becomes
+a ``Stream`` whose items are timed by the server; metrics are measured wall time in nanoseconds.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any, Iterator
+
+from . import scenarios
+from .catalog import Model, State
+from .wire import (
+    Batch,
+    Drop,
+    HTTPError,
+    JSON,
+    Raw,
+    Sleep,
+    Stall,
+    Stream,
+    StreamError,
+    check_options,
+    duration_ns,
+    dumps,
+    go_b64decode,
+    json_kind,
+    keep_alive_seconds,
+    rfc3339,
+)
+
+THINK_LEVELS = ("high", "medium", "low", "max")
+BATCH = 256  # bulk chunks per socket write
+RUNNER_KILLED = "llama runner process has terminated: signal: killed"
+
+# Go types named in "cannot unmarshal" errors, per request field.
+_FIELD_TYPES = {
+    "model": "string", "prompt": "string", "suffix": "string", "system": "string", "template": "string",
+    "context": "[]int", "stream": "bool", "raw": "bool", "images": "[]api.ImageData",
+    "options": "map[string]interface {}", "messages": "[]api.Message", "tools": "api.Tools",
+    "truncate": "bool", "shift": "bool", "logprobs": "bool", "top_logprobs": "int", "input": "",
+    "dimensions": "int", "verbose": "bool",
+}
+_KIND_OF = {"string": "string", "bool": "bool", "int": "number", "[]int": "array", "[]api.ImageData": "array",
+            "[]api.Message": "array", "api.Tools": "array", "map[string]interface {}": "object"}
+
+
+def parse_body(body: bytes, struct: str) -> dict[str, Any]:
+    """Decode a request body like gin's ShouldBindJSON, with Go's error texts."""
+    if not body.strip():
+        raise HTTPError(400, "missing request body")
+    try:
+        obj = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        pos = getattr(exc, "pos", 0)
+        text = body.decode("utf-8", "replace")
+        if pos >= len(text.rstrip()):
+            raise HTTPError(400, "unexpected EOF") from None
+        raise HTTPError(400, f"invalid character '{text[pos]}' looking for beginning of value") from None
+    if not isinstance(obj, dict):
+        raise HTTPError(400, f"json: cannot unmarshal {json_kind(obj)} into Go value of type api.{struct}")
+    for key, gotype in _FIELD_TYPES.items():
+        value = obj.get(key)
+        if value is None or not gotype:
+            continue
+        want = _KIND_OF[gotype]
+        if json_kind(value) != want:
+            raise HTTPError(400, f"json: cannot unmarshal {json_kind(value)} into Go struct field {struct}.{key} of type {gotype}")
+    if obj.get("keep_alive") is not None:
+        try:
+            obj["keep_alive"] = keep_alive_seconds(obj["keep_alive"])
+        except ValueError as exc:
+            raise HTTPError(400, str(exc)) from None
+    think = obj.get("think")
+    if think is not None and not isinstance(think, bool):
+        if not isinstance(think, str):
+            raise HTTPError(400, 'think must be a boolean or string ("high", "medium", "low", "max", true, or false)')
+        if think not in THINK_LEVELS and think not in ("true", "false"):
+            raise HTTPError(400, f'invalid think value: "{think}" (must be "high", "medium", "low", "max", true, or false)')
+    return obj
+
+
+def decode_images(images: list[Any], struct: str) -> list[bytes]:
+    out = []
+    for image in images:
+        if not isinstance(image, str):
+            raise HTTPError(400, f"json: cannot unmarshal {json_kind(image)} into Go struct field {struct}.images of type []uint8")
+        try:
+            out.append(go_b64decode(image))
+        except ValueError as exc:
+            raise HTTPError(400, str(exc)) from None
+    return out
+
+
+class Generation:
+    """Route functions for the generation endpoints; one instance per running emulator."""
+
+    def __init__(self, state: State, load_delay: float, token_delay: float) -> None:
+        self.state = state
+        self.load_delay = load_delay
+        self.token_delay = token_delay
+
+    # ------------------------------------------------------------------ generate / chat
+
+    def generate(self, body: bytes) -> Any:
+        req = parse_body(body, "GenerateRequest")
+        name = req.get("model") or ""
+        if not name:
+            raise HTTPError(404, "model '' not found")
+        if req.get("raw") and (req.get("template") or req.get("system") or req.get("context")):
+            raise HTTPError(400, "raw mode does not support template, system, or context")
+        model = self._find(name, f"model '{name}' not found")
+        images = decode_images(req.get("images") or [], "GenerateRequest")
+        self._check_completion(model, name, "generate", images=bool(images), suffix=bool(req.get("suffix")))
+        think = self._think(model, name, req.get("think"))
+        options = self._options(model, req)
+        prompt_text = req.get("prompt") or ""
+        if not prompt_text:
+            return self._load_only(model, name, req, "generate")
+        messages = [{"role": "user", "content": prompt_text}]
+        system = "" if req.get("raw") else (req.get("system") or model.system)
+        prompt = scenarios.Prompt(messages, system, images, None, req.get("format"), think, options)
+        extra = len(req.get("context") or [])
+        items = self._run(model, name, "generate", prompt, req, extra, raw=bool(req.get("raw")))
+        return Stream(items, "generate", req.get("stream", True) is not False, name)
+
+    def chat(self, body: bytes) -> Any:
+        req = parse_body(body, "ChatRequest")
+        name = req.get("model") or ""
+        if not name:
+            raise HTTPError(400, "model is required")
+        messages = []
+        for message in req.get("messages") or []:
+            if not isinstance(message, dict):
+                raise HTTPError(400, f"json: cannot unmarshal {json_kind(message)} into Go struct field ChatRequest.messages of type api.Message")
+            for key in ("role", "content", "thinking", "tool_name"):
+                value = message.get(key)
+                if value is not None and not isinstance(value, str):
+                    raise HTTPError(400, f"json: cannot unmarshal {json_kind(value)} into Go struct field ChatRequest.messages.{key} of type string")
+            messages.append({**message, "role": (message.get("role") or "").lower()})
+        model = self._find(name, f"model '{name}' not found")
+        images: list[bytes] = []
+        for message in messages:
+            decoded = decode_images(message.get("images") or [], "ChatRequest.messages")
+            if message["role"] == "user":
+                images = decoded or images
+        tools = req.get("tools") or None
+        self._check_completion(model, name, "chat", images=bool(images), tools=bool(tools))
+        think = self._think(model, name, req.get("think"))
+        options = self._options(model, req)
+        if not messages:
+            return self._load_only(model, name, req, "chat")
+        systems = [m.get("content") or "" for m in messages if m["role"] == "system"]
+        system = "\n".join(systems) if systems else model.system
+        history = list(model.messages) + messages
+        prompt = scenarios.Prompt(history, system, images, tools, req.get("format"), think, options)
+        items = self._run(model, name, "chat", prompt, req, 0, raw=False)
+        return Stream(items, "chat", req.get("stream", True) is not False, name)
+
+    def _find(self, name: str, missing: str) -> Model:
+        model = self.state.find(name)
+        if model is None:
+            raise HTTPError(404, missing)
+        return model
+
+    def _check_completion(self, model: Model, name: str, route: str, *, images: bool = False,
+                          suffix: bool = False, tools: bool = False) -> None:
+        caps = model.capabilities
+        if "completion" not in caps:
+            raise HTTPError(400, f"{json.dumps(name)} does not support {route}")
+        for wanted, needed in (("insert", suffix), ("vision", images), ("tools", tools)):
+            if needed and wanted not in caps:
+                raise HTTPError(400, f"{model.full_name} does not support {wanted}")
+
+    def _think(self, model: Model, name: str, value: Any) -> str | None:
+        can_think = "thinking" in model.capabilities
+        if value is None:
+            return "medium" if can_think else None
+        if value in (False, "false", ""):
+            return None
+        if not can_think:
+            raise HTTPError(400, f"{json.dumps(name)} does not support thinking")
+        if value in (True, "true"):
+            return "medium"
+        return "high" if value == "max" and model.family == "gptoss" else str(value)
+
+    def _options(self, model: Model, req: dict[str, Any]) -> dict[str, Any]:
+        options = req.get("options") or {}
+        error = check_options(options)
+        if error:
+            raise HTTPError(500, error)
+        return {**model.parameters, **{k: v for k, v in options.items() if v is not None}}
+
+    def _load_only(self, model: Model, name: str, req: dict[str, Any], route: str) -> JSON:
+        """Empty prompt/messages: load the model (done_reason load) or, with keep_alive 0, unload it."""
+        keep_alive = req.get("keep_alive")
+        if keep_alive == 0:
+            self.state.unload(model)
+            reason = "unload"
+        else:
+            if not self.state.is_loaded(model) and self.load_delay:
+                time.sleep(self.load_delay)
+            self.state.touch(model, keep_alive, _num_ctx(req))
+            reason = "load"
+        if route == "chat":
+            body = {"model": name, "created_at": rfc3339(), "message": {"role": "assistant", "content": ""}}
+        else:
+            body = {"model": name, "created_at": rfc3339(), "response": ""}
+        body.update(done=True, done_reason=reason)
+        return JSON(body)
+
+    # ------------------------------------------------------------------ the stream
+
+    def _run(self, model: Model, name: str, route: str, prompt: scenarios.Prompt, req: dict[str, Any],
+             extra_prompt_tokens: int, *, raw: bool) -> Iterator[Any]:
+        started = time.perf_counter()
+        fmt = req.get("format")
+        if fmt not in (None, "", "json") and not isinstance(fmt, dict):
+            raw_text = json.dumps(fmt, separators=(",", ":"))
+            yield StreamError(f'invalid format: {json.dumps(raw_text)}; expected "json" or a valid JSON Schema object')
+            return
+        keep_alive = req.get("keep_alive")
+        if not self.state.is_loaded(model) and self.load_delay:
+            yield Sleep(self.load_delay)
+        self.state.touch(model, None if keep_alive == 0 else keep_alive, _num_ctx(req))
+        loaded = time.perf_counter()
+
+        answer = scenarios.answer(model.kind, prompt)  # the "prompt evaluation" we really time
+        history = "\n".join(str(m.get("content") or "") for m in prompt.messages)
+        prompt_tokens = scenarios.count_tokens(prompt.system + "\n" + history) + 4 * len(prompt.messages) + extra_prompt_tokens
+        evaluating = time.perf_counter()
+        delay = self.token_delay if answer.delay is None else answer.delay
+        try:
+            if answer.bulk:
+                yield from self._bulk(name, route, answer.bulk)
+                count = answer.bulk
+            else:
+                count = 0
+                for token in answer.thinking:
+                    if delay:
+                        yield Sleep(delay)
+                    yield _chunk(route, name, thinking=token)
+                    count += 1
+                for token in answer.content:
+                    if delay:
+                        yield Sleep(delay)
+                    yield _chunk(route, name, content=token)
+                    count += 1
+                if answer.tool_calls:
+                    if delay:
+                        yield Sleep(delay)
+                    yield _chunk(route, name, tool_calls=answer.tool_calls)
+                    count += len(json.dumps(answer.tool_calls)) // 4
+            if answer.ending == "stall":
+                yield Stall(scenarios.STALL_SECONDS)
+                return
+            if answer.ending == "drop":
+                yield Drop()
+                return
+            if answer.ending == "error":
+                yield StreamError(RUNNER_KILLED)
+                return
+            if answer.ending == "malformed":
+                key = '"message":{"role":' if route == "chat" else '"response":'
+                yield Raw(f'{{"model":{json.dumps(name)},{key}\n'.encode())
+                return
+            done = time.perf_counter()
+            final: dict[str, Any] = {"model": name, "created_at": rfc3339()}
+            if route == "chat":
+                final["message"] = {"role": "assistant", "content": ""}
+            else:
+                final["response"] = ""
+            final["done"] = True
+            final["done_reason"] = "length" if answer.truncated else "stop"
+            if route == "generate" and not raw:
+                final["context"] = _context(history, answer, prompt_tokens)
+            final["total_duration"] = duration_ns(done - started)
+            final["load_duration"] = duration_ns(loaded - started)
+            final["prompt_eval_count"] = max(1, prompt_tokens)
+            final["prompt_eval_duration"] = duration_ns(evaluating - loaded)
+            if count:
+                final["eval_count"] = count
+            final["eval_duration"] = duration_ns(done - evaluating)
+            yield final
+        finally:
+            # The idle timer restarts after every request; keep_alive 0 unloads now.
+            self.state.touch(model, keep_alive, None)
+
+    def _bulk(self, name: str, route: str, total: int) -> Iterator[Any]:
+        """Pre-encoded chunks, BATCH per write, so the client and not the emulator sets the pace."""
+        head = b'{"model":' + dumps(name) + b',"created_at":"'
+        if route == "chat":
+            mid, tail = b'","message":{"role":"assistant","content":', b'},"done":false}\n'
+        else:
+            mid, tail = b'","response":', b',"done":false}\n'
+        words = [dumps(w) for w in scenarios.BULK_WORDS]
+        n_words = len(words)
+        for start in range(0, total, BATCH):
+            stamp = rfc3339().encode()
+            encoded = [head + stamp + mid + w + tail for w in words]
+            yield Batch([encoded[i % n_words] for i in range(start, min(total, start + BATCH))])
+
+    # ------------------------------------------------------------------ embeddings
+
+    def embed(self, body: bytes) -> JSON:
+        started = time.perf_counter()
+        req = parse_body(body, "EmbedRequest")
+        name = req.get("model") or ""
+        if not name:
+            raise HTTPError(404, "model '' not found")
+        model = self._find(name, f'model "{name}" not found, try pulling it first')
+        raw_input = req.get("input")
+        if raw_input is None or raw_input == "":
+            inputs: list[str] = []
+        elif isinstance(raw_input, str):
+            inputs = [raw_input]
+        elif isinstance(raw_input, list) and all(isinstance(i, str) for i in raw_input):
+            inputs = list(raw_input)
+        else:
+            raise HTTPError(400, "invalid input type")
+        error = check_options(req.get("options") or {})
+        if error:
+            raise HTTPError(500, error)
+        loaded = self._load_sync(model, req)
+        if not inputs:
+            return JSON({"model": name, "embeddings": []})
+        counts = [scenarios.count_tokens(text) for text in inputs]
+        if req.get("truncate") is False and max(counts) > model.context_length:
+            raise HTTPError(400, "the input length exceeds the context length")
+        dims = req.get("dimensions")
+        dims = int(dims) if isinstance(dims, (int, float)) and 0 < dims < model.embedding_length else None
+        vectors = [scenarios.embed(text, model.embedding_length, dims) for text in inputs]
+        return JSON({
+            "model": name,
+            "embeddings": vectors,
+            "total_duration": duration_ns(time.perf_counter() - started),
+            "load_duration": duration_ns(loaded),
+            "prompt_eval_count": sum(counts),
+        })
+
+    def embeddings(self, body: bytes) -> JSON:
+        req = parse_body(body, "EmbeddingRequest")
+        name = req.get("model") or ""
+        if not name:
+            raise HTTPError(400, "model is required")
+        model = self._find(name, f'model "{name}" not found, try pulling it first')
+        error = check_options(req.get("options") or {})
+        if error:
+            raise HTTPError(500, error)
+        self._load_sync(model, req)
+        text = req.get("prompt") or ""
+        if not isinstance(text, str):
+            raise HTTPError(400, f"json: cannot unmarshal {json_kind(text)} into Go struct field EmbeddingRequest.prompt of type string")
+        return JSON({"embedding": scenarios.legacy_embedding(text, model.embedding_length) if text else []})
+
+    def _load_sync(self, model: Model, req: dict[str, Any]) -> float:
+        """Load (sleeping load_delay the first time); returns the seconds it took."""
+        start = time.perf_counter()
+        if not self.state.is_loaded(model) and self.load_delay:
+            time.sleep(self.load_delay)
+        self.state.touch(model, req.get("keep_alive"), _num_ctx(req))
+        return time.perf_counter() - start
+
+
+def _num_ctx(req: dict[str, Any]) -> int | None:
+    value = (req.get("options") or {}).get("num_ctx")
+    return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0 else None
+
+
+def _chunk(route: str, name: str, *, content: str = "", thinking: str = "",
+           tool_calls: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """An intermediate chunk: no metrics, no done_reason, optional fields absent when empty."""
+    if route == "chat":
+        message: dict[str, Any] = {"role": "assistant", "content": content}
+        if thinking:
+            message["thinking"] = thinking
+        if tool_calls:
+            message["tool_calls"] = tool_calls
+        return {"model": name, "created_at": rfc3339(), "message": message, "done": False}
+    chunk: dict[str, Any] = {"model": name, "created_at": rfc3339(), "response": content}
+    if thinking:
+        chunk["thinking"] = thinking
+    chunk["done"] = False
+    return chunk
+
+
+def _context(history: str, answer: scenarios.Answer, prompt_tokens: int) -> list[int]:
+    """Fake token ids for the deprecated ``context`` field: stable per word."""
+    words = history.split() + "".join(answer.content).split()
+    ids = [hash_id(w) for w in words] or [1]
+    return ids[: max(prompt_tokens, 1) + len(answer.content)]
+
+
+def hash_id(word: str) -> int:
+    value = 0
+    for char in word:
+        value = (value * 131 + ord(char)) % 128_000
+    return value + 1

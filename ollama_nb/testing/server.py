@@ -1,0 +1,393 @@
+"""The HTTP side: a threaded HTTP/1.1 server, routing, auth, recording and the wire format.
+
+Route functions (generation.py, management.py) return a response object from wire.py; this module
+turns it into bytes the way Go's net/http + gin would: JSON with Content-Length, NDJSON as one HTTP
+chunk per line, gin's plain-text 404/405, and a quiet, recorded end when the client goes away.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import select
+import socket
+import sys
+import threading
+import time
+import traceback
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Callable
+from urllib.parse import urlsplit
+
+from .catalog import State
+from .generation import Generation
+from .management import Management
+from .wire import (
+    JSON,
+    Batch,
+    Drop,
+    Empty,
+    HTTPError,
+    Raw,
+    Sleep,
+    Stall,
+    Stream,
+    StreamError,
+    Text,
+    dumps,
+)
+
+JSON_TYPE = "application/json; charset=utf-8"
+_GONE = (BrokenPipeError, ConnectionResetError, ConnectionAbortedError)
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """One request as the emulator received it (header keys lower-cased)."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+    json: Any
+
+
+class _Disconnected(Exception):
+    """The client closed the connection while we were still answering."""
+
+
+class _Stopping(Exception):
+    """The emulator is shutting down; abandon the response without recording anything."""
+
+
+def build_routes(gen: Generation, mgmt: Management) -> dict[str, dict[str, Callable[..., Any]]]:
+    """Path -> method -> route function, the real server's table (ollama-api.md §2)."""
+    web = {"POST": mgmt.web_search}
+    fetch = {"POST": mgmt.web_fetch}
+    return {
+        "/": {"GET": mgmt.health, "HEAD": mgmt.health},
+        "/api/version": {"GET": mgmt.version, "HEAD": mgmt.version},
+        "/api/status": {"GET": mgmt.status},
+        "/api/generate": {"POST": gen.generate},
+        "/api/chat": {"POST": gen.chat},
+        "/api/embed": {"POST": gen.embed},
+        "/api/embeddings": {"POST": gen.embeddings},
+        "/api/tags": {"GET": mgmt.tags, "HEAD": mgmt.tags},
+        "/api/show": {"POST": mgmt.show},
+        "/api/ps": {"GET": mgmt.ps},
+        "/api/create": {"POST": mgmt.create},
+        "/api/copy": {"POST": mgmt.copy},
+        "/api/delete": {"DELETE": mgmt.delete},
+        "/api/pull": {"POST": mgmt.pull},
+        "/api/push": {"POST": mgmt.push},
+        "/api/me": {"POST": mgmt.me},
+        "/api/signout": {"POST": mgmt.signout},
+        # ollama.com serves these two; a local server has them under /api/experimental/.
+        "/api/web_search": web,
+        "/api/web_fetch": fetch,
+        "/api/experimental/web_search": web,
+        "/api/experimental/web_fetch": fetch,
+        "/api/experimental/model-recommendations": {"GET": mgmt.recommendations},
+    }
+
+
+class EmulatorServer(ThreadingHTTPServer):
+    """Holds the state shared by all handler threads, and what tests inspect afterwards."""
+
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], *, key: str | None, load_delay: float, token_delay: float,
+                 family: int = socket.AF_INET) -> None:
+        self.address_family = family
+        super().__init__(address, Handler)
+        self.key = key
+        self.state = State()
+        self.management = Management(self.state)
+        self.routes = build_routes(Generation(self.state, load_delay, token_delay), self.management)
+        self.stopping = threading.Event()
+        self.records: list[Recorded] = []
+        self.disconnects: list[tuple[str, str]] = []
+        self.changed = threading.Condition()
+        self._connections: set[socket.socket] = set()
+        self._conn_lock = threading.Lock()
+
+    def record(self, item: Recorded) -> None:
+        with self.changed:
+            self.records.append(item)
+
+    def record_disconnect(self, path: str, model: str) -> None:
+        with self.changed:
+            self.disconnects.append((path, model))
+            self.changed.notify_all()
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        with self._conn_lock:
+            self._connections.add(request)
+        try:
+            super().finish_request(request, client_address)
+        finally:
+            with self._conn_lock:
+                self._connections.discard(request)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that vanished is normal here; anything else is a bug worth a traceback.
+        if isinstance(sys.exc_info()[1], _GONE + (socket.timeout,)):
+            return
+        super().handle_error(request, client_address)
+
+    def stop(self) -> None:
+        """Stop accepting, end stalls and idle keep-alive connections, free the port."""
+        self.stopping.set()
+        self.shutdown()
+        with self._conn_lock:
+            connections = list(self._connections)
+        for conn in connections:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        self.server_close()
+
+
+class Handler(BaseHTTPRequestHandler):
+    """One connection; keep-alive loops over requests until the client closes it."""
+
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # each NDJSON chunk leaves at once, like Go's Flush()
+    server: EmulatorServer
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        pass  # tests and notebooks want a quiet server
+
+    def send_response(self, code: int, message: str | None = None) -> None:
+        # Go's net/http sends Date but no Server header.
+        self.send_response_only(code, message)
+        self.send_header("Date", self.date_time_string())
+
+    def do_GET(self) -> None:
+        self._dispatch()
+
+    do_HEAD = do_POST = do_DELETE = do_PUT = do_PATCH = do_OPTIONS = do_GET
+
+    # ------------------------------------------------------------------ request
+
+    def _read_body(self) -> bytes:
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            parts = []
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    return b"".join(parts)
+                parts.append(self.rfile.read(size))
+                self.rfile.readline()
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length > 0 else b""
+
+    def _dispatch(self) -> None:
+        try:
+            body = self._read_body()
+        except (ValueError, OSError):
+            self.close_connection = True
+            return
+        try:
+            parsed = json.loads(body) if body else None
+        except ValueError:
+            parsed = None
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        self.server.record(Recorded(self.command, self.path, headers, body, parsed))
+
+        path = urlsplit(self.path).path
+        methods, args = self.server.routes.get(path), ()
+        if methods is None and path.startswith("/api/blobs/") and path.count("/") == 3:
+            mgmt = self.server.management
+            methods, args = {"HEAD": mgmt.blob_head, "POST": mgmt.blob_post}, (path[len("/api/blobs/"):],)
+        try:
+            if methods is None:
+                response: Any = Text("404 page not found", 404)
+            elif self.command not in methods:
+                response = Text("405 method not allowed", 405)
+            elif self.server.key is not None and path.startswith("/api/") and not self._authorized():
+                response = JSON({"error": "unauthorized"}, 401)
+            else:
+                response = methods[self.command](body, *args)
+        except HTTPError as exc:
+            response = JSON({"error": exc.message, **exc.extra}, exc.status)
+        except Exception as exc:  # a bug in the emulator: say so, keep serving
+            traceback.print_exc()
+            response = JSON({"error": f"emulator bug: {type(exc).__name__}: {exc}"}, 500)
+        try:
+            self._send(response)
+        except _GONE:
+            self.close_connection = True
+
+    def _authorized(self) -> bool:
+        given = self.headers.get("Authorization", "")
+        expected = f"Bearer {self.server.key}"
+        return hmac.compare_digest(given.encode("utf-8", "replace"), expected.encode("utf-8", "replace"))
+
+    # ------------------------------------------------------------------ responses
+
+    def _send(self, response: Any) -> None:
+        if isinstance(response, Stream):
+            if response.stream:
+                self._stream(response)
+            else:
+                self._collect(response)
+        elif isinstance(response, JSON):
+            self._send_bytes(response.status, JSON_TYPE, dumps(response.obj))
+        elif isinstance(response, Text):
+            # gin: c.String for the health check, plain "text/plain" for its own 404/405 bodies.
+            ctype = "text/plain" if response.status in (404, 405) else "text/plain; charset=utf-8"
+            self._send_bytes(response.status, ctype, response.text.encode())
+        elif isinstance(response, Empty):
+            self._send_bytes(response.status, None, b"")
+        else:
+            raise TypeError(f"route returned {response!r}")
+
+    def _send_bytes(self, status: int, ctype: str | None, body: bytes) -> None:
+        self.send_response(status)
+        if ctype:
+            self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD" and body:
+            self.wfile.write(body)
+
+    def _begin_stream(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-ndjson")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+
+    def _chunk(self, line: bytes) -> None:
+        self.wfile.write(b"%x\r\n%b\r\n" % (len(line), line))
+
+    def _stream(self, response: Stream) -> None:
+        items, started = response.items, False
+        try:
+            for item in items:
+                if isinstance(item, dict):
+                    if not started:
+                        self._begin_stream()
+                        started = True
+                    self._chunk(dumps(item) + b"\n")
+                elif isinstance(item, Batch):
+                    if not started:
+                        self._begin_stream()
+                        started = True
+                    self.wfile.write(b"".join(b"%x\r\n%b\r\n" % (len(line), line) for line in item.lines))
+                elif isinstance(item, (Sleep, Stall)):
+                    if self._client_left(item.seconds):
+                        raise _Disconnected
+                elif isinstance(item, Raw):
+                    if not started:
+                        self._begin_stream()
+                        started = True
+                    self._chunk(item.data)
+                elif isinstance(item, Drop):
+                    self._drop()
+                    return
+                elif isinstance(item, StreamError):
+                    if not started:
+                        # Nothing written yet: the real status with a JSON body (gin sets plain application/json).
+                        self._send_bytes(item.status, "application/json", dumps({"error": item.message}))
+                        return
+                    self._chunk(dumps({"error": item.message}) + b"\n")
+                    break
+            if not started:
+                self._begin_stream()
+            self.wfile.write(b"0\r\n\r\n")
+        except (_Disconnected, *_GONE):
+            self.server.record_disconnect(urlsplit(self.path).path, response.model)
+            self.close_connection = True
+        except _Stopping:
+            self.close_connection = True
+        finally:
+            items.close()  # runs the route's cleanup; a cancelled pull stops before installing
+
+    def _collect(self, response: Stream) -> None:
+        """stream:false: run the same items, answer with one object (waitForStream in Go)."""
+        chunks: list[dict[str, Any]] = []
+        items = response.items
+        try:
+            for item in items:
+                if isinstance(item, dict):
+                    chunks.append(item)
+                elif isinstance(item, Batch):
+                    chunks.extend(json.loads(line) for line in item.lines)
+                elif isinstance(item, (Sleep, Stall)):
+                    if self._client_left(item.seconds):
+                        raise _Disconnected
+                elif isinstance(item, Drop):
+                    self._drop()
+                    return
+                elif isinstance(item, Raw):
+                    self._send_bytes(500, JSON_TYPE, dumps({"error": "unexpected end of JSON input"}))
+                    return
+                elif isinstance(item, StreamError):
+                    self._send_bytes(item.status, JSON_TYPE, dumps({"error": item.message}))
+                    return
+            self._send_bytes(200, JSON_TYPE, dumps(aggregate(response.aggregate, chunks)))
+        except (_Disconnected, *_GONE):
+            self.server.record_disconnect(urlsplit(self.path).path, response.model)
+            self.close_connection = True
+        except _Stopping:
+            self.close_connection = True
+        finally:
+            items.close()
+
+    def _drop(self) -> None:
+        """End the TCP connection with a FIN mid-body: the client sees a truncated chunked body."""
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def _client_left(self, seconds: float) -> bool:
+        """Wait ``seconds``, polling the socket for EOF; True as soon as the client has gone."""
+        deadline = time.monotonic() + seconds
+        sock = self.connection
+        while True:
+            if self.server.stopping.is_set():
+                raise _Stopping
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            readable, _, _ = select.select([sock], [], [], min(remaining, 0.2))
+            if not readable:
+                continue
+            try:
+                if not sock.recv(1, socket.MSG_PEEK):
+                    return True
+            except OSError:
+                return True
+            time.sleep(min(remaining, 0.02))  # pipelined bytes, client still there: don't spin
+
+
+def aggregate(kind: str, chunks: list[dict[str, Any]]) -> dict[str, Any]:
+    """Fold a stream into the single object a ``stream: false`` request gets."""
+    if not chunks:
+        return {}
+    last = chunks[-1]
+    if kind == "progress":
+        return last
+    if kind == "chat":
+        message: dict[str, Any] = {"role": "assistant", "content": "".join(c["message"].get("content", "") for c in chunks)}
+        thinking = "".join(c["message"].get("thinking", "") for c in chunks)
+        calls = [call for c in chunks for call in c["message"].get("tool_calls", [])]
+        if thinking:
+            message["thinking"] = thinking
+        if calls:
+            message["tool_calls"] = calls
+        return {**last, "message": message}
+    out: dict[str, Any] = {"model": last["model"], "created_at": last["created_at"],
+                           "response": "".join(c.get("response", "") for c in chunks)}
+    thinking = "".join(c.get("thinking", "") for c in chunks)
+    if thinking:
+        out["thinking"] = thinking
+    out.update({k: v for k, v in last.items() if k not in out and k != "thinking"})
+    return out

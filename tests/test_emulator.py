@@ -1,0 +1,495 @@
+"""The Ollama emulator, through a real socket: what a client sees on the wire.
+
+Each test reads like a user story: start the emulator, do what a client does with ``requests`` or
+``http.client``, assert the bytes/objects a real Ollama would have sent (ollama-api.md).
+"""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import json
+import math
+import re
+import struct
+import subprocess
+import sys
+import time
+import zlib
+from pathlib import Path
+from typing import Any, Optional
+
+import pytest
+import requests
+
+from ollama_nb.testing import Emulator
+
+ROOT = Path(__file__).resolve().parents[1]
+RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z$")
+METRICS = ("total_duration", "load_duration", "prompt_eval_count", "prompt_eval_duration", "eval_count", "eval_duration")
+
+
+@pytest.fixture(scope="module")
+def emu():
+    with Emulator() as emulator:
+        yield emulator
+
+
+def lines(response: requests.Response) -> list[dict[str, Any]]:
+    data = b"".join(response.iter_content(chunk_size=None))
+    return [json.loads(line) for line in data.split(b"\n") if line]
+
+
+def chat(emu: Emulator, model: str = "llama3.2", content: str = "Tell me about tea", **extra: Any) -> requests.Response:
+    body = {"model": model, "messages": [{"role": "user", "content": content}], **extra}
+    return requests.post(emu.url + "/api/chat", json=body, stream=body.get("stream", True) is not False, timeout=10)
+
+
+def text_of(chunks: list[dict[str, Any]]) -> str:
+    return "".join(c["message"]["content"] for c in chunks if "message" in c)
+
+
+# --------------------------------------------------------------------------- chat / generate shapes
+
+
+def test_streaming_chat_chunks_and_final_metrics(emu):
+    response = chat(emu, options={"seed": 1})
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "application/x-ndjson"
+    assert response.headers["Transfer-Encoding"] == "chunked"
+    chunks = lines(response)
+    *middle, final = chunks
+    assert len(middle) >= 30
+    for chunk in middle:
+        assert list(chunk) == ["model", "created_at", "message", "done"]
+        assert chunk["model"] == "llama3.2" and chunk["done"] is False
+        assert chunk["message"]["role"] == "assistant"
+        assert RFC3339.match(chunk["created_at"])
+    assert all(c["message"]["content"].startswith((" ", "\n")) for c in middle[1:])
+    assert final["done"] is True and final["done_reason"] == "stop"
+    assert final["message"] == {"role": "assistant", "content": ""}
+    for key in METRICS:
+        assert isinstance(final[key], int) and final[key] > 0, key
+    assert "context" not in final
+    assert final["eval_count"] == len(middle)
+    # Real wall time: the tokens were paced, so the rate is finite and plausible.
+    assert 10 < final["eval_count"] / final["eval_duration"] * 1e9 < 100_000
+    assert "- " in text_of(chunks)
+
+
+def test_generate_stream_and_nonstream_agree(emu):
+    body = {"model": "llama3.2", "prompt": "Explain tides", "options": {"seed": 7}}
+    streamed = lines(requests.post(emu.url + "/api/generate", json=body, stream=True))
+    whole = requests.post(emu.url + "/api/generate", json={**body, "stream": False}).json()
+    assert whole["response"] == "".join(c["response"] for c in streamed)
+    assert whole["done"] is True and whole["done_reason"] == "stop"
+    assert isinstance(whole["context"], list) and whole["context"]
+    assert set(METRICS) <= set(whole)
+    assert "thinking" not in whole
+
+
+def test_seed_and_temperature_zero_are_deterministic(emu):
+    def answer(**options: Any) -> str:
+        return chat(emu, stream=False, options=options).json()["message"]["content"]
+
+    assert answer(seed=3) == answer(seed=3)
+    assert answer(temperature=0) == answer(temperature=0)
+
+
+def test_system_prompt_and_history_are_visible(emu):
+    messages = [
+        {"role": "system", "content": "Answer like a pirate."},
+        {"role": "user", "content": "What is the capital of France?"},
+        {"role": "assistant", "content": "Paris."},
+        {"role": "user", "content": "What did I ask you earlier?"},
+    ]
+    reply = requests.post(emu.url + "/api/chat", json={"model": "llama3.2", "messages": messages, "stream": False}).json()
+    content = reply["message"]["content"]
+    assert "Answer like a pirate." in content
+    assert '"What is the capital of France?"' in content
+
+
+def test_num_predict_and_stop(emu):
+    cut = chat(emu, stream=False, options={"num_predict": 5}).json()
+    assert cut["done_reason"] == "length" and cut["eval_count"] == 5
+    full = chat(emu, stream=False, options={"seed": 2}).json()["message"]["content"]
+    stopped = chat(emu, stream=False, options={"seed": 2, "stop": ["\n\n-"]}).json()
+    assert stopped["done_reason"] == "stop"
+    assert stopped["message"]["content"] == full.split("\n\n-")[0]
+
+
+def test_thinking_model_streams_thinking_then_content(emu):
+    chunks = lines(chat(emu, model="qwen3"))
+    thinking = [c for c in chunks if c["message"].get("thinking")]
+    assert len(thinking) == 20
+    assert chunks.index(thinking[-1]) < next(i for i, c in enumerate(chunks) if c["message"]["content"])
+    none = lines(chat(emu, model="qwen3", think=False))
+    assert not any("thinking" in c["message"] for c in none)
+    high = chat(emu, model="gpt-oss:20b", think="high", stream=False).json()
+    low = chat(emu, model="gpt-oss:20b", think="low", stream=False).json()
+    assert len(high["message"]["thinking"]) > len(low["message"]["thinking"])
+
+
+def test_tool_call_then_tool_result(emu):
+    tools = [
+        {"type": "function", "function": {"name": "add", "description": "Add two numbers",
+                                          "parameters": {"type": "object", "required": ["a", "b"],
+                                                         "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}}}}},
+        {"type": "function", "function": {"name": "get_weather", "description": "Current weather for a city",
+                                          "parameters": {"type": "object", "required": ["city"],
+                                                         "properties": {"city": {"type": "string"},
+                                                                        "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]}}}}},
+    ]
+    chunks = lines(chat(emu, content="What is the weather in Tokyo today?", tools=tools))
+    calls = [c for c in chunks if c["message"].get("tool_calls")]
+    assert len(calls) == 1 and calls[0]["done"] is False and calls[0]["message"]["content"] == ""
+    call = calls[0]["message"]["tool_calls"][0]
+    assert re.fullmatch(r"call_[a-z0-9]{8}", call["id"])
+    assert call["function"] == {"index": 0, "name": "get_weather", "arguments": {"city": "Tokyo", "unit": "celsius"}}
+    add = chat(emu, content="Please add 2 and 40", tools=tools, stream=False).json()
+    assert add["message"]["tool_calls"][0]["function"]["arguments"] == {"a": 2, "b": 40}
+
+    messages = [{"role": "user", "content": "weather in Tokyo?"},
+                {"role": "assistant", "content": "", "tool_calls": [call]},
+                {"role": "tool", "tool_name": "get_weather", "content": "18 degrees and sunny"}]
+    final = requests.post(emu.url + "/api/chat", json={"model": "llama3.2", "messages": messages, "tools": tools,
+                                                      "stream": False}).json()
+    assert "18 degrees and sunny" in final["message"]["content"]
+
+
+def test_structured_output_validates_nested_pydantic_schema(emu):
+    pydantic = pytest.importorskip("pydantic")
+    from enum import Enum
+
+    class Colour(str, Enum):
+        red = "red"
+        blue = "blue"
+
+    class Owner(pydantic.BaseModel):
+        name: str
+        email: Optional[str] = None
+
+    class Pet(pydantic.BaseModel):
+        name: str
+        age: int
+        weight: float
+        colour: Colour
+        vaccinated: bool
+        toys: list[str]
+        owner: Owner
+        friends: list[Owner] = []
+
+    schema = Pet.model_json_schema()
+    assert "$defs" in schema
+    reply = chat(emu, content='A cat called "Tom" aged 3 weighing 4.5 kg', format=schema, stream=False).json()
+    pet = Pet.model_validate_json(reply["message"]["content"])
+    assert pet.name == "Tom" and pet.age == 3 and pet.weight == 4.5
+    as_json = chat(emu, format="json", stream=False).json()["message"]["content"]
+    assert isinstance(json.loads(as_json), dict)
+    bad = chat(emu, format="yaml")
+    assert bad.status_code == 500
+    assert bad.json()["error"].startswith("invalid format: ")
+    assert bad.json()["error"].endswith('; expected "json" or a valid JSON Schema object')
+
+
+def _png(width: int, height: int) -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    raw = b"".join(b"\x00" + b"\x00" * width * 3 for _ in range(height))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+def test_vision_model_describes_images_and_rejects_bad_base64(emu):
+    png = _png(7, 5)
+    messages = [{"role": "user", "content": "What is this?", "images": [base64.b64encode(png).decode()]}]
+    reply = requests.post(emu.url + "/api/chat", json={"model": "llava", "messages": messages, "stream": False}).json()
+    assert "1 image" in reply["message"]["content"] and "7x5 pixels" in reply["message"]["content"]
+    assert f"{len(png)} bytes" in reply["message"]["content"]
+    bad = requests.post(emu.url + "/api/generate", json={"model": "llava", "prompt": "x", "images": ["data:image/png;base64,AAAA"]})
+    assert bad.status_code == 400 and bad.json() == {"error": "illegal base64 data at input byte 4"}
+
+
+# --------------------------------------------------------------------------- scenario endings
+
+
+def test_stall_is_recorded_as_disconnect_when_client_leaves(emu):
+    response = chat(emu, model="stall")
+    received = b""
+    for piece in response.iter_content(chunk_size=None):
+        received += piece
+        if received.count(b"\n") >= 5:
+            break
+    response.close()
+    assert emu.wait_for_disconnect(timeout=5)
+    assert ("/api/chat", "stall") in emu.disconnects
+
+
+def test_dropped_connection_is_a_chunked_encoding_error(emu):
+    response = chat(emu, model="dropped")
+    with pytest.raises(requests.exceptions.ChunkedEncodingError):
+        for _ in response.iter_content(chunk_size=None):
+            pass
+
+
+def test_error_midstream_is_one_error_line_without_done(emu):
+    response = chat(emu, model="error-midstream")
+    assert response.status_code == 200
+    chunks = lines(response)
+    assert len(chunks) == 6
+    assert chunks[-1] == {"error": "llama runner process has terminated: signal: killed"}
+    assert not any(c.get("done") for c in chunks)
+    whole = chat(emu, model="error-midstream", stream=False)
+    assert whole.status_code == 500 and "signal: killed" in whole.json()["error"]
+
+
+def test_malformed_line_ends_the_stream(emu):
+    raw = b"".join(chat(emu, model="malformed").iter_content(chunk_size=None)).split(b"\n")
+    raw = [line for line in raw if line]
+    assert len(raw) == 6
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(raw[-1])
+
+
+def test_bulk_model_produces_exactly_n_chunks_fast(emu):
+    started = time.perf_counter()
+    response = requests.post(emu.url + "/api/generate", json={"model": "bulk", "prompt": "go", "options": {"num_predict": 20000}}, stream=True)
+    chunks = lines(response)
+    assert time.perf_counter() - started < 5
+    assert len(chunks) == 20001
+    assert list(chunks[0]) == ["model", "created_at", "response", "done"]
+    assert chunks[-1]["done"] is True and chunks[-1]["eval_count"] == 20000 and chunks[-1]["done_reason"] == "stop"
+
+
+def test_markdown_and_hostile_models(emu):
+    md = chat(emu, model="markdown", stream=False).json()["message"]["content"]
+    assert "| Symbol |" in md and "```python" in md and "$e^{i\\pi}+1=0$" in md and "$$\\int_0^1" in md
+    response = chat(emu, model="hostile", stream=False)
+    assert b"\\u003cscript\\u003e" in response.content  # Go escapes HTML in JSON
+    text = response.json()["message"]["content"]
+    assert "<script>window.__x=1</script>" in text and text.count("Readable text survives") == 2
+
+
+# --------------------------------------------------------------------------- errors and routes
+
+
+def test_unknown_path_and_wrong_method_are_plain_text(emu):
+    for path in ("/api/list", "/api/info", "/api/running"):
+        response = requests.get(emu.url + path)
+        assert response.status_code == 404 and response.text == "404 page not found"
+        assert response.headers["Content-Type"] == "text/plain"
+    wrong = requests.get(emu.url + "/api/chat")
+    assert wrong.status_code == 405 and wrong.text == "405 method not allowed"
+    assert requests.get(emu.url + "/").text == "Ollama is running"
+    assert requests.head(emu.url + "/api/version").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "status", "error"),
+    [
+        ("/api/chat", {"model": "nope", "messages": []}, 404, "model 'nope' not found"),
+        ("/api/generate", {"model": "nope", "prompt": "x"}, 404, "model 'nope' not found"),
+        ("/api/show", {"model": "nope"}, 404, "model 'nope' not found"),
+        ("/api/embed", {"model": "nope", "input": "x"}, 404, 'model "nope" not found, try pulling it first'),
+        ("/api/embeddings", {"model": "nope", "prompt": "x"}, 404, 'model "nope" not found, try pulling it first'),
+        ("/api/chat", {"model": "", "messages": []}, 400, "model is required"),
+        ("/api/generate", {"model": "", "prompt": "x"}, 404, "model '' not found"),
+        ("/api/chat", {"model": "llama3.2", "think": True, "messages": []}, 400, '"llama3.2" does not support thinking'),
+        ("/api/chat", {"model": "qwen3", "think": "very", "messages": []}, 400,
+         'invalid think value: "very" (must be "high", "medium", "low", "max", true, or false)'),
+        ("/api/chat", {"model": "llava", "tools": [{"type": "function", "function": {"name": "f"}}],
+                       "messages": [{"role": "user", "content": "x"}]}, 400,
+         "registry.ollama.ai/library/llava:latest does not support tools"),
+        ("/api/chat", {"model": "nomic-embed-text", "messages": []}, 400, '"nomic-embed-text" does not support chat'),
+        ("/api/generate", {"model": "nomic-embed-text", "prompt": "x"}, 400, '"nomic-embed-text" does not support generate'),
+        ("/api/copy", {"source": "nope", "destination": "x"}, 404, 'model "nope" not found'),
+        ("/api/generate", {"model": "llama3.2", "prompt": "x", "keep_alive": "300"}, 400, 'time: missing unit in duration "300"'),
+        ("/api/generate", {"model": "llama3.2", "prompt": "x", "options": {"temperature": "hot"}}, 500,
+         'option "temperature" must be of type float32'),
+        ("/api/chat", {"model": "llama3.2", "messages": [], "options": {"stop": "x"}}, 500, 'option "stop" must be of type array'),
+        ("/api/embed", {"model": "nomic-embed-text", "input": 3}, 400, "invalid input type"),
+    ],
+)
+def test_error_texts_match_the_real_server(emu, path, body, status, error):
+    response = requests.post(emu.url + path, json=body)
+    assert response.status_code == status
+    assert response.headers["Content-Type"] == "application/json; charset=utf-8"
+    assert response.json() == {"error": error}
+
+
+def test_missing_and_bad_bodies(emu):
+    conn = http.client.HTTPConnection(emu.url.split("//")[1])
+    conn.request("POST", "/api/chat", body=b"")
+    response = conn.getresponse()
+    assert response.status == 400 and json.loads(response.read()) == {"error": "missing request body"}
+    conn.request("POST", "/api/chat", body=b"{not json")  # same keep-alive connection
+    response = conn.getresponse()
+    assert response.status == 400 and json.loads(response.read())["error"].startswith("invalid character")
+    conn.close()
+
+
+def test_names_default_to_latest_and_match_case_insensitively(emu):
+    for name in ("LLAMA3.2", "llama3.2:latest", "registry.ollama.ai/library/llama3.2"):
+        assert requests.post(emu.url + "/api/show", json={"model": name}).status_code == 200
+
+
+def test_cloud_mode_requires_the_bearer_key():
+    with Emulator(key="sekret") as emu:
+        denied = requests.get(emu.url + "/api/tags")
+        assert denied.status_code == 401 and denied.json() == {"error": "unauthorized"}
+        assert "sekret" not in denied.text
+        wrong = requests.get(emu.url + "/api/tags", headers={"Authorization": "Bearer nope"})
+        assert wrong.status_code == 401
+        ok = requests.get(emu.url + "/api/tags", headers={"Authorization": "Bearer sekret"})
+        assert ok.status_code == 200 and ok.json()["models"]
+        assert requests.get(emu.url + "/").status_code == 200
+        assert "sekret" not in repr(emu)
+
+
+# --------------------------------------------------------------------------- model management
+
+
+def test_pull_streams_progress_and_installs():
+    with Emulator() as emu:
+        assert "smollm2:135m" not in emu.model_names()
+        chunks = lines(requests.post(emu.url + "/api/pull", json={"model": "smollm2:135m"}, stream=True))
+        statuses = [c["status"] for c in chunks]
+        assert statuses[0] == "pulling manifest"
+        assert statuses[-3:] == ["verifying sha256 digest", "writing manifest", "success"]
+        layer = [c for c in chunks if c["status"].startswith("pulling ") and "digest" in c]
+        assert re.fullmatch(r"pulling [0-9a-f]{12}", layer[0]["status"])
+        assert "completed" not in layer[0] and layer[-1]["completed"] == layer[-1]["total"]
+        assert len(layer) > 5
+        assert emu.model_names()[0] == "smollm2:135m"
+        again = requests.post(emu.url + "/api/pull", json={"model": "smollm2:135m", "stream": False})
+        assert again.json() == {"status": "success"}
+
+        missing = lines(requests.post(emu.url + "/api/pull", json={"model": "no-such-model"}, stream=True))
+        assert missing[-1] == {"error": "pull model manifest: file does not exist"}
+        assert requests.post(emu.url + "/api/pull", json={"model": "no-such-model", "stream": False}).status_code == 500
+
+
+def test_cancelled_pull_installs_nothing():
+    with Emulator() as emu:
+        response = requests.post(emu.url + "/api/pull", json={"model": "big-model"}, stream=True)
+        seen = 0
+        for piece in response.iter_content(chunk_size=None):
+            seen += piece.count(b"\n")
+            if seen >= 4:
+                break
+        response.close()
+        assert emu.wait_for_disconnect(timeout=5)
+        assert emu.disconnects == [("/api/pull", "big-model")]
+        assert "big-model:latest" not in emu.model_names()
+
+
+def test_copy_delete_create_change_tags():
+    with Emulator() as emu:
+        assert requests.post(emu.url + "/api/copy", json={"source": "llama3.2", "destination": "mine"}).status_code == 200
+        tags = requests.get(emu.url + "/api/tags").json()["models"]
+        assert tags[0]["name"] == "mine:latest"
+        assert set(tags[0]) == {"name", "model", "modified_at", "size", "digest", "details", "capabilities"}
+        assert set(tags[0]["details"]) == {"parent_model", "format", "family", "families", "parameter_size", "quantization_level"}
+        assert tags[0]["digest"] == next(t["digest"] for t in tags if t["name"] == "llama3.2:latest")
+
+        deleted = requests.delete(emu.url + "/api/delete", json={"model": "mine"})
+        assert deleted.status_code == 200 and deleted.content == b""
+        assert "mine:latest" not in emu.model_names()
+        assert requests.delete(emu.url + "/api/delete", json={"model": "mine"}).json() == {"error": "model 'mine' not found"}
+
+        created = requests.post(emu.url + "/api/create", json={
+            "model": "tutor", "from": "llama3.2", "system": "You are a patient tutor.",
+            "parameters": {"temperature": 0.2}, "stream": False})
+        assert created.json() == {"status": "success"}
+        show = requests.post(emu.url + "/api/show", json={"model": "tutor"}).json()
+        assert show["system"] == "You are a patient tutor."
+        assert re.search(r"^temperature +0.2$", show["parameters"], re.M)
+        assert show["model_info"]["general.architecture"] == "llama"
+        assert show["model_info"]["llama.context_length"] == 131072
+        reply = chat(emu, model="tutor", stream=False).json()["message"]["content"]
+        assert "You are a patient tutor." in reply
+
+
+def test_ps_keep_alive_and_unload():
+    with Emulator(load_delay=0.2) as emu:
+        first = chat(emu, stream=False, keep_alive="1h").json()
+        assert first["load_duration"] >= 0.2e9
+        second = chat(emu, stream=False).json()
+        assert second["load_duration"] < 0.05e9
+        models = requests.get(emu.url + "/api/ps").json()["models"]
+        assert [m["name"] for m in models] == ["llama3.2:latest"]
+        assert set(models[0]) == {"name", "model", "size", "digest", "details", "expires_at", "size_vram", "context_length"}
+        assert models[0]["expires_at"] > time.strftime("%Y-%m-%dT%H:%M", time.gmtime(time.time() + 3500))
+        requests.post(emu.url + "/api/generate", json={"model": "qwen3", "keep_alive": -1}).json()
+        assert emu.loaded_names()[0] == "qwen3:latest"
+        assert requests.get(emu.url + "/api/ps").json()["models"][0]["expires_at"].startswith("23")
+        unload = requests.post(emu.url + "/api/generate", json={"model": "qwen3", "keep_alive": 0}).json()
+        assert unload["done_reason"] == "unload" and unload["response"] == ""
+        assert emu.loaded_names() == ["llama3.2:latest"]
+        load = requests.post(emu.url + "/api/chat", json={"model": "llava", "messages": []}).json()
+        assert load["done_reason"] == "load" and load["message"] == {"role": "assistant", "content": ""}
+
+
+# --------------------------------------------------------------------------- embeddings, web
+
+
+def test_embeddings_are_normalised_and_similar_texts_are_closer(emu):
+    texts = ["the cat sat on the mat", "a cat sat on a mat today", "quarterly revenue grew strongly"]
+    reply = requests.post(emu.url + "/api/embed", json={"model": "nomic-embed-text", "input": texts}).json()
+    vectors = reply["embeddings"]
+    assert len(vectors) == 3 and all(len(v) == 768 for v in vectors)
+    assert all(abs(math.sqrt(sum(x * x for x in v)) - 1) < 1e-6 for v in vectors)
+
+    def cos(a: list[float], b: list[float]) -> float:
+        return sum(x * y for x, y in zip(a, b))
+
+    assert cos(vectors[0], vectors[1]) > cos(vectors[0], vectors[2]) + 0.3
+    again = requests.post(emu.url + "/api/embed", json={"model": "nomic-embed-text", "input": texts[0]}).json()
+    assert again["embeddings"] == [vectors[0]] and again["prompt_eval_count"] > 0
+    small = requests.post(emu.url + "/api/embed", json={"model": "nomic-embed-text", "input": "cat", "dimensions": 64}).json()
+    assert len(small["embeddings"][0]) == 64
+    legacy = requests.post(emu.url + "/api/embeddings", json={"model": "nomic-embed-text", "prompt": texts[0]}).json()
+    assert list(legacy) == ["embedding"] and len(legacy["embedding"]) == 768
+    assert abs(math.sqrt(sum(x * x for x in legacy["embedding"])) - 1) > 0.01
+
+
+def test_web_search_and_fetch(emu):
+    found = requests.post(emu.url + "/api/web_search", json={"query": "ollama", "max_results": 3}).json()
+    assert len(found["results"]) == 3 and set(found["results"][0]) == {"title", "url", "content"}
+    assert all(r["url"].startswith(("https://example.com/", "https://example.org/")) for r in found["results"])
+    page = requests.post(emu.url + "/api/experimental/web_fetch", json={"url": "https://example.com"}).json()
+    assert set(page) == {"title", "content", "links"}
+
+
+def test_requests_are_recorded(emu):
+    chat(emu, stream=False, options={"seed": 1})
+    last = emu.last_request
+    assert last.method == "POST" and last.path == "/api/chat"
+    assert last.json["options"] == {"seed": 1}
+    assert last.headers["content-type"] == "application/json"
+
+
+# --------------------------------------------------------------------------- the command line
+
+
+def test_command_line_prints_url_and_serves():
+    proc = subprocess.Popen([sys.executable, "-m", "ollama_nb.testing", "--port", "0"], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        match = re.fullmatch(r"Ollama emulator listening on (http://127\.0\.0\.1:\d+)\n", line)
+        assert match, line
+        assert requests.get(match.group(1) + "/api/version").json() == {"version": "0.13.0"}
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=10)
+    assert proc.returncode == 0
+    assert "Traceback" not in err
+
+
+def test_process_mode():
+    with Emulator(process=True, key="k") as emu:
+        assert "llama3.2:latest" in emu.model_names()
+        with pytest.raises(RuntimeError, match="another process"):
+            emu.requests

@@ -18,7 +18,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from .lab import (
+pytest.importorskip("playwright.sync_api", reason="the browser tests need playwright (the test extra)")
+
+from .lab import (  # noqa: E402
     CHROMIUM,
     SUBSHELLS_OFF,
     SUBSHELLS_ON,
@@ -27,8 +29,6 @@ from .lab import (
     screenshot,
     start_lab,
 )
-
-pytest.importorskip("playwright.sync_api")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -290,7 +290,7 @@ def test_unknown_path_and_wrong_method_are_plain_text(emu):
     [
         ("/api/chat", {"model": "nope", "messages": []}, 404, "model 'nope' not found"),
         ("/api/generate", {"model": "nope", "prompt": "x"}, 404, "model 'nope' not found"),
-        ("/api/show", {"model": "nope"}, 404, "model 'nope' not found"),
+        ("/api/show", {"model": "nope"}, 404, "model 'nope:latest' not found"),  # real: DisplayShortest
         ("/api/embed", {"model": "nope", "input": "x"}, 404, 'model "nope" not found, try pulling it first'),
         ("/api/embeddings", {"model": "nope", "prompt": "x"}, 404, 'model "nope" not found, try pulling it first'),
         ("/api/chat", {"model": "", "messages": []}, 400, "model is required"),

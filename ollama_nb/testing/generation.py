@@ -69,6 +69,9 @@ def parse_body(body: bytes, struct: str) -> dict[str, Any]:
         want = _KIND_OF[gotype]
         if json_kind(value) != want:
             raise HTTPError(400, f"json: cannot unmarshal {json_kind(value)} into Go struct field {struct}.{key} of type {gotype}")
+    top = obj.get("top_logprobs")
+    if isinstance(top, (int, float)) and not 0 <= top <= 20:
+        raise HTTPError(400, "top_logprobs must be between 0 and 20")
     if obj.get("keep_alive") is not None:
         try:
             obj["keep_alive"] = keep_alive_seconds(obj["keep_alive"])
@@ -110,16 +113,18 @@ class Generation:
         name = req.get("model") or ""
         if not name:
             raise HTTPError(404, "model '' not found")
+        model = self._find(name, f"model '{name}' not found")
+        prompt_text = req.get("prompt") or ""
+        if not prompt_text and req.get("keep_alive") == 0:
+            return self._unload(model, name, "generate")
         if req.get("raw") and (req.get("template") or req.get("system") or req.get("context")):
             raise HTTPError(400, "raw mode does not support template, system, or context")
-        model = self._find(name, f"model '{name}' not found")
         images = decode_images(req.get("images") or [], "GenerateRequest")
-        self._check_completion(model, name, "generate", images=bool(images), suffix=bool(req.get("suffix")))
         think = self._think(model, name, req.get("think"))
+        self._check_completion(model, name, "generate", suffix=bool(req.get("suffix")))
         options = self._options(model, req)
-        prompt_text = req.get("prompt") or ""
         if not prompt_text:
-            return self._load_only(model, name, req, "generate")
+            return self._load(model, name, req, "generate")
         messages = [{"role": "user", "content": prompt_text}]
         system = "" if req.get("raw") else (req.get("system") or model.system)
         prompt = scenarios.Prompt(messages, system, images, None, req.get("format"), think, options)
@@ -141,18 +146,21 @@ class Generation:
                 if value is not None and not isinstance(value, str):
                     raise HTTPError(400, f"json: cannot unmarshal {json_kind(value)} into Go struct field ChatRequest.messages.{key} of type string")
             messages.append({**message, "role": (message.get("role") or "").lower()})
-        model = self._find(name, f"model '{name}' not found")
         images: list[bytes] = []
         for message in messages:
             decoded = decode_images(message.get("images") or [], "ChatRequest.messages")
             if message["role"] == "user":
                 images = decoded or images
+        model = self._find(name, f"model '{name}' not found")
+        if not messages and req.get("keep_alive") == 0:
+            return self._unload(model, name, "chat")
         tools = req.get("tools") or None
-        self._check_completion(model, name, "chat", images=bool(images), tools=bool(tools))
         think = self._think(model, name, req.get("think"))
+        self._check_completion(model, name, "chat", tools=bool(tools))
         options = self._options(model, req)
         if not messages:
-            return self._load_only(model, name, req, "chat")
+            return self._load(model, name, req, "chat")
+        # The Modelfile SYSTEM applies when the conversation does not start with its own.
         systems = [m.get("content") or "" for m in messages if m["role"] == "system"]
         system = "\n".join(systems) if systems else model.system
         history = list(model.messages) + messages
@@ -166,12 +174,13 @@ class Generation:
             raise HTTPError(404, missing)
         return model
 
-    def _check_completion(self, model: Model, name: str, route: str, *, images: bool = False,
-                          suffix: bool = False, tools: bool = False) -> None:
+    def _check_completion(self, model: Model, name: str, route: str, *, suffix: bool = False,
+                          tools: bool = False) -> None:
+        # Images are not checked: the real server passes them on and a text model ignores them.
         caps = model.capabilities
         if "completion" not in caps:
             raise HTTPError(400, f"{json.dumps(name)} does not support {route}")
-        for wanted, needed in (("insert", suffix), ("vision", images), ("tools", tools)):
+        for wanted, needed in (("insert", suffix), ("tools", tools)):
             if needed and wanted not in caps:
                 raise HTTPError(400, f"{model.full_name} does not support {wanted}")
 
@@ -194,23 +203,17 @@ class Generation:
             raise HTTPError(500, error)
         return {**model.parameters, **{k: v for k, v in options.items() if v is not None}}
 
-    def _load_only(self, model: Model, name: str, req: dict[str, Any], route: str) -> JSON:
-        """Empty prompt/messages: load the model (done_reason load) or, with keep_alive 0, unload it."""
-        keep_alive = req.get("keep_alive")
-        if keep_alive == 0:
-            self.state.unload(model)
-            reason = "unload"
-        else:
-            if not self.state.is_loaded(model) and self.load_delay:
-                time.sleep(self.load_delay)
-            self.state.touch(model, keep_alive, _num_ctx(req))
-            reason = "load"
-        if route == "chat":
-            body = {"model": name, "created_at": rfc3339(), "message": {"role": "assistant", "content": ""}}
-        else:
-            body = {"model": name, "created_at": rfc3339(), "response": ""}
-        body.update(done=True, done_reason=reason)
-        return JSON(body)
+    def _unload(self, model: Model, name: str, route: str) -> JSON:
+        """Empty prompt/messages with keep_alive 0: unload (checked before any capability)."""
+        self.state.unload(model)
+        return JSON(_done_only(name, route, "unload"))
+
+    def _load(self, model: Model, name: str, req: dict[str, Any], route: str) -> JSON:
+        """Empty prompt/messages: just load the model; a single JSON object even when streaming."""
+        if not self.state.is_loaded(model) and self.load_delay:
+            time.sleep(self.load_delay)
+        self.state.touch(model, req.get("keep_alive"), _num_ctx(req))
+        return JSON(_done_only(name, route, "load"))
 
     # ------------------------------------------------------------------ the stream
 
@@ -311,7 +314,6 @@ class Generation:
         name = req.get("model") or ""
         if not name:
             raise HTTPError(404, "model '' not found")
-        model = self._find(name, f'model "{name}" not found, try pulling it first')
         raw_input = req.get("input")
         if raw_input is None or raw_input == "":
             inputs: list[str] = []
@@ -321,6 +323,7 @@ class Generation:
             inputs = list(raw_input)
         else:
             raise HTTPError(400, "invalid input type")
+        model = self._find(name, f'model "{name}" not found, try pulling it first')
         error = check_options(req.get("options") or {})
         if error:
             raise HTTPError(500, error)
@@ -363,6 +366,16 @@ class Generation:
             time.sleep(self.load_delay)
         self.state.touch(model, req.get("keep_alive"), _num_ctx(req))
         return time.perf_counter() - start
+
+
+def _done_only(name: str, route: str, reason: str) -> dict[str, Any]:
+    body: dict[str, Any] = {"model": name, "created_at": rfc3339()}
+    if route == "chat":
+        body["message"] = {"role": "assistant", "content": ""}
+    else:
+        body["response"] = ""
+    body.update(done=True, done_reason=reason)
+    return body
 
 
 def _num_ctx(req: dict[str, Any]) -> int | None:

@@ -52,14 +52,14 @@ class Management:
         if not name:
             raise HTTPError(400, "model is required")
         model = self.state.find(name)
-        if model is None:
-            raise HTTPError(404, f"model '{name}' not found")
+        if model is None:  # the real handler names it after canonicalising: 'x:latest'
+            raise HTTPError(404, f"model '{canonical(name)}' not found")
         options = req.get("options") if isinstance(req.get("options"), dict) else None
         system = req.get("system") if isinstance(req.get("system"), str) and req.get("system") else None
         return JSON(model.show(system=system, options=options))
 
     def me(self, body: bytes) -> JSON:
-        return JSON({"id": "emulator-user", "email": "user@example.com", "name": "emulator", "plan": "free"})
+        return JSON({"id": "00000000-0000-4000-8000-00000000e0e0", "email": "user@example.com", "name": "emulator", "plan": "free"})
 
     def signout(self, body: bytes) -> Empty:
         return Empty()

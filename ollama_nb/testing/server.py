@@ -328,9 +328,12 @@ class Handler(BaseHTTPRequestHandler):
                     self._send_bytes(500, JSON_TYPE, dumps({"error": "unexpected end of JSON input"}))
                     return
                 elif isinstance(item, StreamError):
-                    self._send_bytes(item.status, JSON_TYPE, dumps({"error": item.message}))
+                    ctype = "application/json" if response.aggregate == "progress" else JSON_TYPE
+                    self._send_bytes(item.status, ctype, dumps({"error": item.message}))
                     return
-            self._send_bytes(200, JSON_TYPE, dumps(aggregate(response.aggregate, chunks)))
+            # waitForStream (pull/push/create) sets plain application/json; c.JSON adds the charset.
+            ctype = "application/json" if response.aggregate == "progress" else JSON_TYPE
+            self._send_bytes(200, ctype, dumps(aggregate(response.aggregate, chunks)))
         except (_Disconnected, *_GONE):
             self.server.record_disconnect(urlsplit(self.path).path, response.model)
             self.close_connection = True

@@ -174,6 +174,8 @@ class Stream:
         result = self.result
         add = result.add
         loads = json.loads
+        # Wrapping the top object is one C-level dict copy; nested ones are wrapped lazily on
+        # attribute access. (json's object_hook would wrap all of them, at twice the parse cost.)
         chunk = Chunk
         buf = b""
         try:
@@ -434,7 +436,7 @@ class Client:
         if not resp.content.strip():  # copy/delete answer 200 with an empty body
             return Chunk(status="success")
         try:
-            return Chunk(resp.json())
+            return json.loads(resp.content, object_hook=Chunk)
         except ValueError:
             raise ResponseError(resp.text[:200], resp.status_code, hint="The server did not answer JSON: is this an Ollama server?") from None
 

@@ -13,6 +13,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from .errors import InvalidRequest
+
 _IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp")
 
 
@@ -29,11 +31,11 @@ def image_bytes(image: Any) -> bytes:
             try:
                 return Path(image).expanduser().read_bytes()
             except OSError as exc:
-                raise ValueError(f"Cannot read image file {image!r}: {exc.strerror}.") from None
+                raise InvalidRequest(f"Cannot read image file {image!r}: {exc.strerror}.") from None
         try:
             return base64.b64decode(image, validate=True)
         except (binascii.Error, ValueError):
-            raise ValueError(
+            raise InvalidRequest(
                 "An image string must be a file path or base64 text; this one is neither."
             ) from None
     if hasattr(image, "save") and hasattr(image, "size"):  # PIL.Image.Image, without importing PIL
@@ -44,9 +46,9 @@ def image_bytes(image: Any) -> bytes:
         try:
             from PIL import Image
         except ImportError:
-            raise ValueError("Sending an array as an image needs Pillow: pip install pillow.") from None
+            raise InvalidRequest("Sending an array as an image needs Pillow: pip install pillow.") from None
         return image_bytes(Image.fromarray(_to_uint8(image)))
-    raise TypeError(f"Cannot use a {type(image).__name__} as an image: pass bytes, a path, base64 text or a PIL image.")
+    raise InvalidRequest(f"Cannot use a {type(image).__name__} as an image: pass bytes, a path, base64 text or a PIL image.")
 
 
 def _to_uint8(array: Any) -> Any:

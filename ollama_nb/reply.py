@@ -21,24 +21,40 @@ __all__ = ["Chunk", "Reply", "Progress"]
 _perf = time.perf_counter
 
 
+# Every field name of the server's JSON (api/types.go). An absent one of these reads as None through
+# attributes, as with ollama-python's models; any other missing name raises AttributeError, so duck
+# typing (hasattr(x, "model_dump"), IPython's _repr_ probes) is not fooled.
+_FIELDS = frozenset(
+    """model created_at message role content thinking images tool_calls tool_name tool_call_id done
+    done_reason total_duration load_duration prompt_eval_count prompt_eval_duration eval_count
+    eval_duration response context logprobs embeddings embedding models name modified_at size digest
+    details parent_model format family families parameter_size quantization_level expires_at
+    size_vram context_length embedding_length license modelfile parameters template system
+    model_info projector_info tensors capabilities messages renderer parser requires status total
+    completed version results title url links remote_model remote_host function arguments index id
+    error signin_url""".split()
+)
+_ALIASES = {"modelinfo": "model_info"}  # ollama-python's attribute name for model_info
+
+
 class Chunk(dict):
     """One JSON object from the server: a dict that also reads as attributes.
 
     ``part["message"]["content"]``, ``part.get("done")`` and ``part.message.content`` all work, as in
-    ollama-python. A field the server left out reads as ``None`` through attributes (and raises
+    ollama-python. A server field left out reads as ``None`` through attributes (and raises
     ``KeyError`` through ``[...]``, like a dict).
     """
 
     __slots__ = ()
 
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
-            # IPython and copy/pickle probe dunder and _repr_ names; they must not look present.
-            raise AttributeError(name)
+        name = _ALIASES.get(name, name)
         try:
             value = self[name]
         except KeyError:
-            return None
+            if name in _FIELDS:
+                return None
+            raise AttributeError(name) from None
         # Wrap nested objects lazily: the hot path only pays for what a user actually reads.
         if type(value) is dict:
             value = self[name] = Chunk(value)
@@ -76,6 +92,7 @@ class Reply:
     def __init__(self, model: str = "", *, kind: str = "chat", request: dict[str, Any] | None = None) -> None:
         self.model = model
         self.kind = kind  # "chat" or "generate": which field carries the text
+        self._text_key = "content" if kind == "chat" else "response"
         self.request = request or {}
         self.status = "streaming"
         self.error: BaseException | None = None
@@ -97,30 +114,30 @@ class Reply:
         """Merge one chunk. Cheap on purpose: appends, no joins, no copies of the text so far."""
         self.chunks += 1
         msg = obj.get("message")
-        if msg is not None:
-            content = msg.get("content")
-            thinking = msg.get("thinking")
-            calls = msg.get("tool_calls")
-        else:
-            content = obj.get("response")
-            thinking = obj.get("thinking")
-            calls = None
-        if obj.get("tool_calls"):  # generate may carry tool calls at the top level
-            calls = obj["tool_calls"]
+        src = obj if msg is None else msg  # generate: text at the top level; chat: in message
+        content = src.get(self._text_key)
         if content:
             if self.first_token_at is None:
                 self.first_token_at = _perf()
             self._content.append(content)
+        if "thinking" in src:
+            self._add_thinking(src["thinking"])
+        if "tool_calls" in src or "tool_calls" in obj:
+            self._add_tool_calls(src.get("tool_calls") or obj.get("tool_calls"))
+        if obj.get("done"):
+            self._finish(obj)
+
+    def _add_thinking(self, thinking: str | None) -> None:
         if thinking:
             if self.first_token_at is None:
                 self.first_token_at = _perf()
             self._thinking.append(thinking)
+
+    def _add_tool_calls(self, calls: list[dict[str, Any]] | None) -> None:
         if calls:
             if self.first_token_at is None:
                 self.first_token_at = _perf()
             self.tool_calls.extend(calls)
-        if obj.get("done"):
-            self._finish(obj)
 
     def _finish(self, obj: dict[str, Any]) -> None:
         self.done = True

@@ -1,0 +1,45 @@
+"""Shared fixtures: the emulator on loopback, and OLLAMA_HOST for kernels the suite starts.
+
+Kernels started by nbval, nbclient or JupyterLab inherit this process's environment, so the session
+emulator is started at configure time and OLLAMA_HOST points at it — unless OLLAMA_HOST is already
+set, in which case the notebooks run against that server (a real Ollama) unchanged.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from ollama_nb.testing import Emulator
+
+_session_emulator: Emulator | None = None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global _session_emulator
+    if not os.environ.get("OLLAMA_HOST"):
+        _session_emulator = Emulator()
+        _session_emulator.start()
+        os.environ["OLLAMA_HOST"] = _session_emulator.url
+        os.environ.setdefault("OLLAMA_NB_MODEL", "llama3.2")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _session_emulator is not None:
+        _session_emulator.stop()
+
+
+@pytest.fixture
+def emu():
+    """A fresh emulator for one test: its own model list, request log and disconnect record."""
+    with Emulator() as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def client(emu):
+    from ollama_nb import Client
+
+    with Client(emu.url) as c:
+        yield c

@@ -1,0 +1,31 @@
+"""The public surface is checked, not hoped for (design.md lists these names)."""
+
+from __future__ import annotations
+
+import ollama_nb
+from ollama_nb import errors
+
+
+def test_all_is_the_public_surface():
+    assert set(ollama_nb.__all__) == {
+        "Client", "Stream", "Reply", "Chunk", "Progress", "Conversation", "ChatWidget", "ModelBrowser",
+        "OllamaError", "ServerUnreachable", "InvalidRequest", "InsecureKeyError", "ResponseError",
+        "ModelNotFound", "AuthenticationError", "StreamError", "ServerStreamError", "StreamCut",
+        "MalformedChunk", "StallTimeout", "load_ipython_extension", "unload_ipython_extension",
+    }
+    for name in ollama_nb.__all__:
+        assert getattr(ollama_nb, name) is not None
+
+
+def test_every_error_is_an_ollama_error_and_exported():
+    for name in errors.__all__:
+        cls = getattr(errors, name)
+        assert issubclass(cls, errors.OllamaError) and getattr(ollama_nb, name) is cls
+        assert cls.__doc__, f"{name} needs a one-line docstring"
+
+
+def test_builtin_bases_users_may_catch():
+    assert issubclass(errors.ServerUnreachable, ConnectionError)
+    assert issubclass(errors.StallTimeout, TimeoutError)
+    assert issubclass(errors.InvalidRequest, ValueError)
+    assert issubclass(errors.ModelNotFound, errors.ResponseError)

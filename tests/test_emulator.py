@@ -493,3 +493,122 @@ def test_process_mode():
         assert "llama3.2:latest" in emu.model_names()
         with pytest.raises(RuntimeError, match="another process"):
             emu.requests
+
+
+# --------------------------------------------------------------------------- more routes and edges
+
+
+def test_push_blobs_and_create_from_a_pullable_model():
+    with Emulator() as emu:
+        pushed = lines(requests.post(emu.url + "/api/push", json={"model": "llama3.2"}, stream=True))
+        statuses = [p["status"] for p in pushed]
+        assert statuses[0] == "retrieving manifest" and statuses[-2:] == ["pushing manifest", "success"]
+        assert any(re.fullmatch(r"pushing [0-9a-f]{12}", s) for s in statuses)
+        missing = lines(requests.post(emu.url + "/api/push", json={"model": "nope"}, stream=True))
+        assert missing[1] == {"status": "couldn't retrieve manifest"} and "no such file" in missing[-1]["error"]
+
+        data = b"GGUF fake weights"
+        digest = "sha256:" + __import__("hashlib").sha256(data).hexdigest()
+        assert requests.head(emu.url + "/api/blobs/" + digest).status_code == 404
+        assert requests.post(emu.url + "/api/blobs/" + digest, data=data).status_code == 201
+        assert requests.head(emu.url + "/api/blobs/" + digest).status_code == 200
+        assert requests.post(emu.url + "/api/blobs/" + digest, data=data).status_code == 200
+        wrong = requests.post(emu.url + "/api/blobs/sha256:" + "0" * 64, data=data)
+        assert wrong.status_code == 400 and wrong.json()["error"].startswith("digest mismatch")
+        assert requests.head(emu.url + "/api/blobs/nope").status_code == 400
+
+        # A missing base model is pulled first, as the real server does.
+        created = lines(requests.post(emu.url + "/api/create", json={"model": "mini", "from": "smollm2:135m"}, stream=True))
+        statuses = [c["status"] for c in created]
+        assert statuses[0] == "pulling manifest" and statuses[-2:] == ["writing manifest", "success"]
+        assert any(s.startswith("using existing layer sha256:") for s in statuses)
+        assert {"mini:latest", "smollm2:135m"} <= set(emu.model_names())
+        neither = requests.post(emu.url + "/api/create", json={"model": "x"})
+        assert neither.status_code == 400 and neither.json() == {"error": "neither 'from' or 'files' was specified"}
+        unknown = lines(requests.post(emu.url + "/api/create", json={"model": "y", "from": "no-such-base"}, stream=True))
+        assert unknown[-1] == {"error": "pull model manifest: file does not exist"}
+
+
+def test_slow_model_is_paced_and_limited(emu):
+    started = time.perf_counter()
+    reply = chat(emu, model="slow", stream=False, options={"num_predict": 6}).json()
+    elapsed = time.perf_counter() - started
+    assert reply["done_reason"] == "length" and reply["eval_count"] == 6
+    assert 0.25 < elapsed < 2 and reply["eval_duration"] > 0.25e9
+
+
+def test_text_model_ignores_images_like_the_real_server(emu):
+    png = base64.b64encode(_png(2, 2)).decode()
+    messages = [{"role": "user", "content": "hi", "images": [png]}]
+    response = requests.post(emu.url + "/api/chat", json={"model": "llama3.2", "messages": messages, "stream": False})
+    assert response.status_code == 200 and response.json()["message"]["content"]
+
+
+def test_generate_with_thinking_and_raw(emu):
+    chunks = lines(requests.post(emu.url + "/api/generate", json={"model": "qwen3", "prompt": "hi", "think": "low"}, stream=True))
+    assert sum(1 for c in chunks if c.get("thinking")) == 10
+    raw = requests.post(emu.url + "/api/generate", json={"model": "llama3.2", "prompt": "hi", "raw": True, "stream": False}).json()
+    assert "context" not in raw
+    bad = requests.post(emu.url + "/api/generate", json={"model": "llama3.2", "prompt": "hi", "raw": True, "system": "s"})
+    assert bad.status_code == 400 and bad.json() == {"error": "raw mode does not support template, system, or context"}
+
+
+def test_keep_alive_connection_survives_a_stream():
+    with Emulator() as emu:
+        conn = http.client.HTTPConnection(emu.url.split("//")[1], timeout=5)
+        body = json.dumps({"model": "llama3.2", "messages": [{"role": "user", "content": "hi"}]})
+        for _ in range(3):
+            conn.request("POST", "/api/chat", body=body)
+            response = conn.getresponse()
+            assert response.getheader("Transfer-Encoding") == "chunked"
+            assert json.loads(response.read().splitlines()[-1])["done"] is True
+        conn.request("HEAD", "/")
+        head = conn.getresponse()
+        assert head.status == 200 and head.read() == b"" and head.getheader("Content-Length") == "17"
+        conn.close()
+
+
+def test_stop_ends_a_stall_promptly():
+    emu = Emulator().start()
+    response = chat(emu, model="stall")
+    next(response.iter_content(chunk_size=None))
+    started = time.perf_counter()
+    emu.stop()
+    assert time.perf_counter() - started < 2
+    response.close()
+
+
+@pytest.mark.parametrize("prompt", ["", 'Make "Alice" 99 3.5 and Bob in Paris 12345', "0 -5 100000 7 8"])
+def test_schema_instances_validate_for_tricky_schemas(prompt):
+    jsonschema = pytest.importorskip("jsonschema")
+    pydantic = pytest.importorskip("pydantic")
+    from datetime import date
+    from typing import Annotated, Literal, Union
+
+    from ollama_nb.testing.structured import instance
+
+    class Tree(pydantic.BaseModel):
+        name: str
+        children: list["Tree"] = []
+
+    class Addr(pydantic.BaseModel):
+        street: Annotated[str, pydantic.Field(min_length=5, max_length=8)]
+        zip: Annotated[int, pydantic.Field(ge=10000, le=99999)]
+
+    class Everything(pydantic.BaseModel):
+        born: date
+        score: Annotated[float, pydantic.Field(gt=0, lt=1)]
+        n: Annotated[int, pydantic.Field(multiple_of=7, ge=1)]
+        tags: Annotated[list[str], pydantic.Field(min_length=3, max_length=5)]
+        lit: Literal["x", "y"]
+        maybe: Optional[Addr] = None
+        union: Union[int, str]
+        mapping: dict[str, int]
+        tree: Tree
+        pair: tuple[int, str]
+        neg: Annotated[int, pydantic.Field(lt=-3)]
+
+    schema = Everything.model_json_schema()
+    value = instance(schema, prompt)
+    jsonschema.validate(value, schema)
+    Everything.model_validate(value)

@@ -145,7 +145,11 @@ class Management:
         model = self.state.find(name)
         if model is None:
             yield {"status": "couldn't retrieve manifest"}
-            yield StreamError(f'model "{name}" not found')
+            path, _, tag = canonical(name).rpartition(":")
+            path = path if "/" in path else "library/" + path
+            path = path if path.count("/") >= 2 else "registry.ollama.ai/" + path
+            # The real error is the os.PathError of the missing manifest file.
+            yield StreamError(f"open /root/.ollama/models/manifests/{path}/{tag}: no such file or directory")
             return
         for digest, size in model.layers:
             line = {"status": f"pushing {digest[:12]}", "digest": "sha256:" + digest, "total": size}

@@ -54,6 +54,7 @@ class _Builder:
     def __init__(self, root: Any, values: PromptValues) -> None:
         self.root = root
         self.values = values
+        self.refs: list[str] = []  # $refs being built: seeing one again means recursion
 
     def resolve(self, schema: Any) -> dict[str, Any]:
         seen = 0
@@ -71,12 +72,23 @@ class _Builder:
             schema, seen = merged, seen + 1
         return schema if isinstance(schema, dict) else {}
 
-    def build(self, schema: Any, name: str, depth: int) -> Any:
+    def build(self, schema: Any, name: str, depth: int, minimal: bool = False) -> Any:
+        """``minimal``: inside a recursive $ref (or very deep), build only what is required,
+        so a ``Tree`` with ``children: list[Tree]`` ends instead of growing without bound."""
+        ref = schema.get("$ref") if isinstance(schema, dict) else None
+        if ref is None:
+            return self._build(schema, name, depth, minimal or depth > 16)
+        minimal = minimal or ref in self.refs
+        self.refs.append(ref)
+        try:
+            return self._build(schema, name, depth, minimal)
+        finally:
+            self.refs.pop()
+
+    def _build(self, schema: Any, name: str, depth: int, minimal: bool) -> Any:
         if schema is True or schema is None:
             schema = {}
         schema = self.resolve(schema)
-        if depth > 12:  # a recursive schema: stop where null or an empty container is allowed
-            return None
         if "allOf" in schema:
             merged: dict[str, Any] = {}
             for part in schema["allOf"]:
@@ -89,7 +101,7 @@ class _Builder:
                     else:
                         merged[key] = value
             rest = {k: v for k, v in schema.items() if k != "allOf"}
-            return self.build({**merged, **rest}, name, depth + 1)
+            return self.build({**merged, **rest}, name, depth + 1, minimal)
         if "const" in schema:
             return schema["const"]
         if isinstance(schema.get("enum"), list) and schema["enum"]:
@@ -97,45 +109,63 @@ class _Builder:
         for key in ("anyOf", "oneOf"):
             options = schema.get(key)
             if isinstance(options, list) and options:
-                chosen = next((o for o in options if self.resolve(o).get("type") != "null"), options[0])
-                return self.build(chosen, name, depth + 1)
+                nulls = [o for o in options if self.resolve(o).get("type") == "null"]
+                others = [o for o in options if self.resolve(o).get("type") != "null"]
+                chosen = (nulls or others)[0] if minimal else (others or nulls)[0]
+                return self.build(chosen, name, depth + 1, minimal)
         kind = schema.get("type")
         if isinstance(kind, list):
-            kind = next((k for k in kind if k != "null"), "null")
+            kind = ("null" if minimal and "null" in kind else next((k for k in kind if k != "null"), "null"))
         if kind is None:
             kind = "object" if "properties" in schema else "array" if "items" in schema else "string"
-        return getattr(self, "_" + kind, self._string)(schema, name, depth)
+        if kind == "object":
+            return self._object(schema, depth, minimal)
+        if kind == "array":
+            return self._array(schema, name, depth, minimal)
+        if kind in ("number", "integer"):
+            return self._number(schema, kind == "integer")
+        if kind == "boolean":
+            return True
+        if kind == "null":
+            return None
+        return self._string(schema, name)
 
-    def _object(self, schema: dict[str, Any], name: str, depth: int) -> Any:
+    def _object(self, schema: dict[str, Any], depth: int, minimal: bool) -> Any:
         props = schema.get("properties") or {}
-        out = {key: self.build(sub, key, depth + 1) for key, sub in props.items()}
-        for key in schema.get("required", []):
+        required = list(schema.get("required") or [])
+        keys = [k for k in props if k in required] if minimal else list(props)
+        out = {key: self.build(props[key], key, depth + 1, minimal) for key in keys}
+        for key in required:
             if key not in out:
-                out[key] = self.build(schema.get("additionalProperties", {}), key, depth + 1)
-        if not out and isinstance(schema.get("additionalProperties"), dict):
-            out["key"] = self.build(schema["additionalProperties"], "key", depth + 1)
+                out[key] = self.build(schema.get("additionalProperties", {}), key, depth + 1, minimal)
+        if not out and not minimal and isinstance(schema.get("additionalProperties"), dict):
+            out["key"] = self.build(schema["additionalProperties"], "key", depth + 1, minimal)
         return out
 
-    def _array(self, schema: dict[str, Any], name: str, depth: int) -> Any:
+    def _array(self, schema: dict[str, Any], name: str, depth: int, minimal: bool) -> Any:
         singular = name[:-1] if name.endswith("s") and len(name) > 3 else name
         prefix = schema.get("prefixItems") or []
-        out = [self.build(sub, f"{singular} {i + 1}", depth + 1) for i, sub in enumerate(prefix)]
+        out = [self.build(sub, f"{singular} {i + 1}", depth + 1, minimal) for i, sub in enumerate(prefix)]
         low = int(schema.get("minItems", 0))
         high = int(schema.get("maxItems", max(low, 2)))
-        count = max(low, min(2, high))
+        count = low if minimal else max(low, min(2, high))
         items = schema.get("items", {})
-        if not prefix and count:
+        if prefix:
+            if items is False or len(out) >= count:
+                return out[:high]
+            count -= len(out)
+        if count and items is not False:
             item_schema = self.resolve(items) if isinstance(items, dict) else {}
             if schema.get("uniqueItems") and isinstance(item_schema.get("enum"), list):
-                return item_schema["enum"][: max(1, min(count, len(item_schema["enum"])))]
+                return out + item_schema["enum"][: max(1, min(count, len(item_schema["enum"])))]
             for i in range(count):
-                value = self.build(items, f"{singular} {i + 1}", depth + 1)
+                value = self.build(items, f"{singular} {i + 1}", depth + 1, minimal)
                 if schema.get("uniqueItems") and value in out:
                     value = _vary(value, i)
                 out.append(value)
-        return out[: high] if prefix else out
+        return out
 
-    def _string(self, schema: dict[str, Any], name: str, depth: int) -> Any:
+    def _string(self, schema: dict[str, Any], name: str) -> Any:
         formats = {
             "date-time": "2025-01-01T12:00:00Z",
             "date": "2025-01-01",
@@ -144,6 +174,8 @@ class _Builder:
             "uri": "https://example.com/",
             "url": "https://example.com/",
             "uuid": "123e4567-e89b-42d3-a456-426614174000",
+            "ipv4": "192.0.2.1",
+            "hostname": "example.com",
         }
         fmt = schema.get("format")
         if fmt in formats:
@@ -151,44 +183,54 @@ class _Builder:
         value = self.values.string() or "example " + re.sub(r"[_\W]+", " ", name).strip().lower()
         low = int(schema.get("minLength", 0))
         high = schema.get("maxLength")
+        if high is not None:
+            value = value[: int(high)].rstrip() or value[: int(high)]
         if len(value) < low:
             value = value + "x" * (low - len(value))
-        if high is not None:
-            value = value[: int(high)]
         return value
 
-    def _number(self, schema: dict[str, Any], name: str, depth: int, integer: bool = False) -> Any:
-        found = self.values.number()
-        value = found if found is not None else 3.0 if integer else 1.5
-        low = schema.get("minimum")
-        high = schema.get("maximum")
-        step = 1 if integer else 1e-6
-        if isinstance(schema.get("exclusiveMinimum"), (int, float)):
-            low = max(low if low is not None else -math.inf, schema["exclusiveMinimum"] + step)
-        if isinstance(schema.get("exclusiveMaximum"), (int, float)):
-            high = min(high if high is not None else math.inf, schema["exclusiveMaximum"] - step)
-        if low is not None and value < low:
-            value = low
-        if high is not None and value > high:
-            value = high
+    def _number(self, schema: dict[str, Any], integer: bool) -> Any:
+        low, high = schema.get("minimum"), schema.get("maximum")
+        xlow, xhigh = schema.get("exclusiveMinimum"), schema.get("exclusiveMaximum")
+        if xlow is True:  # draft 4: a boolean that makes "minimum" exclusive
+            xlow, low = low, None
+        if xhigh is True:
+            xhigh, high = high, None
+        xlow = xlow if isinstance(xlow, (int, float)) and not isinstance(xlow, bool) else None
+        xhigh = xhigh if isinstance(xhigh, (int, float)) and not isinstance(xhigh, bool) else None
+        # The tightest closed interval [lo, hi] the value must fall in.
+        if integer:
+            los = [math.ceil(low)] if low is not None else []
+            los += [math.floor(xlow) + 1] if xlow is not None else []
+            his = [math.floor(high)] if high is not None else []
+            his += [math.ceil(xhigh) - 1] if xhigh is not None else []
+        else:
+            los = [low] if low is not None else []
+            los += [math.nextafter(xlow, math.inf)] if xlow is not None else []
+            his = [high] if high is not None else []
+            his += [math.nextafter(xhigh, -math.inf)] if xhigh is not None else []
+        lo, hi = (max(los) if los else None), (min(his) if his else None)
+        value = self.values.number()
+        if value is None:
+            if lo is not None and hi is not None:
+                value = (lo + hi) / 2
+            elif lo is not None:
+                value = lo + 1
+            elif hi is not None:
+                value = hi - 1
+            else:
+                value = 3 if integer else 1.5
+        if lo is not None:
+            value = max(value, lo)
+        if hi is not None:
+            value = min(value, hi)
         multiple = schema.get("multipleOf")
         if isinstance(multiple, (int, float)) and multiple > 0:
-            value = math.ceil(value / multiple) * multiple
-            if high is not None and value > high:
-                value -= multiple
-        if integer:
-            value = math.ceil(value) if low is not None and value < math.ceil(low) else int(value)
-            return int(value)
-        return float(value)
-
-    def _integer(self, schema: dict[str, Any], name: str, depth: int) -> Any:
-        return self._number(schema, name, depth, integer=True)
-
-    def _boolean(self, schema: dict[str, Any], name: str, depth: int) -> Any:
-        return True
-
-    def _null(self, schema: dict[str, Any], name: str, depth: int) -> Any:
-        return None
+            steps = math.ceil(value / multiple - 1e-9)
+            if hi is not None and steps * multiple > hi:
+                steps = math.floor(hi / multiple)
+            value = steps * multiple if integer else round(steps * multiple, 10)
+        return int(value) if integer else float(value)
 
 
 def _vary(value: Any, index: int) -> Any:

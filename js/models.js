@@ -1,27 +1,458 @@
-// ModelBrowser front end (anywidget). Placeholder until the browser UI lands; same lifecycle
-// and Markdown pipeline as chat.js.
+// ModelBrowser front end (anywidget). Durable state comes from synced traitlets (models, running,
+// selected, details, pulls, error, notice, busy, cloud); every action goes to Python as a custom
+// message ({action, ...}). View-only state (sort, filter, an open Copy/Delete prompt) stays here.
+//
+// Model names, licenses, templates and Modelfiles are untrusted text: they reach the DOM only
+// through textContent and attributes (dataset/title), never through innerHTML.
+//
+// Lifecycle: render() registers its model listeners, one delegated listener per event type on the
+// root, and one timer (the "expires in" countdown); the function it returns removes all of them.
 import "./theme.css";
-import "./markdown.css";
 import "./models.css";
-import { setMarkdown } from "./markdown.js";
 
-const FALLBACK = "*Model browser not built yet.*";
+// ---------------------------------------------------------------- formatting (as format.py)
+
+const size = (n) => {
+  if (n === null || n === undefined || n === "" || Number.isNaN(+n)) return "–";
+  n = +n;
+  for (const unit of ["B", "KB", "MB", "GB", "TB"]) {
+    if (Math.abs(n) < 1000 || unit === "TB") return unit === "B" || n >= 100 ? `${n.toFixed(0)} ${unit}` : `${n.toFixed(1)} ${unit}`;
+    n /= 1000;
+  }
+  return "–";
+};
+
+const duration = (s) => {
+  if (s === null || s === undefined || !Number.isFinite(s)) return "–";
+  if (s < 0) return "forever";
+  if (s < 1) return `${Math.round(s * 1000)} ms`;
+  if (s < 60) return `${s < 10 ? s.toFixed(1) : Math.round(s)} s`;
+  const total = Math.round(s);
+  const m = Math.floor(total / 60);
+  const sec = total % 60;
+  if (m < 60) return sec ? `${m} min ${sec} s` : `${m} min`;
+  const h = Math.floor(m / 60);
+  return m % 60 ? `${h} h ${m % 60} min` : `${h} h`;
+};
+
+// RFC 3339 with nanoseconds (Go) -> ms since the epoch; Date.parse wants at most milliseconds.
+const parseTime = (stamp) => {
+  if (!stamp) return NaN;
+  return Date.parse(String(stamp).replace(/(\.\d{3})\d+/, "$1"));
+};
+
+const ago = (stamp, now = Date.now()) => {
+  const t = parseTime(stamp);
+  if (Number.isNaN(t)) return "–";
+  const secs = (now - t) / 1000;
+  if (secs < 60) return "just now";
+  for (const [unit, len] of [["year", 31536000], ["month", 2592000], ["week", 604800], ["day", 86400], ["hour", 3600], ["minute", 60]]) {
+    if (secs >= len) {
+      const n = Math.floor(secs / len);
+      return `${n} ${unit}${n > 1 ? "s" : ""} ago`;
+    }
+  }
+  return "just now";
+};
+
+const expiresIn = (stamp, now = Date.now()) => {
+  const t = parseTime(stamp);
+  if (Number.isNaN(t)) return "–";
+  const secs = (t - now) / 1000;
+  if (secs > 10 * 365 * 86400) return "forever";
+  if (secs <= 0) return "now";
+  if (secs < 60) return `in ${Math.ceil(secs)} s`;
+  const m = Math.floor(secs / 60);
+  const s = Math.floor(secs % 60);
+  if (m < 60) return `in ${m} min ${String(s).padStart(2, "0")} s`;
+  return `in ${duration(secs)}`;
+};
+
+const count = (n) => (n ? Number(n).toLocaleString("en-US") : "–");
+
+// "3.2B" / "134.52M" -> a number, for sorting by parameter size
+const paramValue = (text) => {
+  const m = /^([\d.]+)\s*([KMBT]?)/i.exec(text || "");
+  if (!m) return -1;
+  return parseFloat(m[1]) * ({ "": 1, K: 1e3, M: 1e6, B: 1e9, T: 1e12 }[m[2].toUpperCase()] || 1);
+};
+
+// ---------------------------------------------------------------- DOM helpers (text only)
+
+function h(tag, props = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(props)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === "class") el.className = v;
+    else if (k === "text") el.textContent = v;
+    else if (k === "data") Object.assign(el.dataset, v);
+    else if (k === "style") Object.assign(el.style, v);
+    else if (k in el && typeof el[k] !== "function" && !k.startsWith("aria")) el[k] = v;
+    else el.setAttribute(k, v === true ? "" : v);
+  }
+  for (const c of children.flat()) {
+    if (c === null || c === undefined || c === false) continue;
+    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return el;
+}
+
+const button = (text, act, data = {}, extra = {}) =>
+  h("button", { type: "button", class: extra.class || "", data: { act, ...data }, title: extra.title, disabled: extra.disabled }, text);
+
+const bar = (fraction, cls = "") =>
+  h("div", { class: `onb-mb-bar ${cls}`, role: "progressbar", "aria-valuemin": "0", "aria-valuemax": "100",
+             "aria-valuenow": fraction === null || fraction === undefined ? undefined : String(Math.round(fraction * 100)) },
+    h("div", { class: "onb-mb-bar-fill", style: { width: `${Math.max(0, Math.min(1, fraction || 0)) * 100}%` } }));
+
+const COLUMNS = [
+  { key: "name", label: "Name", value: (m) => m.name.toLowerCase() },
+  { key: "size", label: "Size", value: (m) => +m.size || 0, num: true, show: (m) => size(m.size) },
+  { key: "parameter_size", label: "Params", value: (m) => paramValue(m.parameter_size), num: true, show: (m) => m.parameter_size || "–" },
+  { key: "quantization", label: "Quant", value: (m) => m.quantization || "", show: (m) => m.quantization || "–" },
+  { key: "family", label: "Family", value: (m) => m.family || "", show: (m) => m.family || "–" },
+  { key: "modified_at", label: "Modified", value: (m) => parseTime(m.modified_at) || 0, num: true, show: (m) => ago(m.modified_at) },
+];
+
+const SECTIONS = [
+  ["parameters", "Parameters"],
+  ["template", "Template"],
+  ["system", "System prompt"],
+  ["license", "License"],
+  ["modelfile", "Modelfile"],
+];
 
 export default {
   render({ model, el }) {
-    const root = document.createElement("div");
-    root.className = "onb-root onb-models";
-    const body = document.createElement("div");
-    body.className = "onb-md onb-models-body";
-    root.append(body);
+    // view-only state
+    let sortKey = "modified_at";
+    let sortDir = -1; // newest first, as `ollama list`
+    let filter = "";
+    let pending = null; // {kind: "copy" | "delete", name}
+
+    const send = (msg) => model.send(msg);
+    const get = (k) => model.get(k);
+
+    // ---- skeleton (persistent elements keep focus and typed text across updates)
+    const root = h("div", { class: "onb-root onb-models", "data-lm-suppress-shortcuts": "true" });
+    const title = h("span", { class: "onb-mb-title", text: "Ollama models" });
+    const hostEl = h("span", { class: "onb-mb-host onb-muted" });
+    const busyEl = h("span", { class: "onb-mb-busy onb-muted", role: "status" });
+    const filterInput = h("input", { type: "search", class: "onb-mb-filter", placeholder: "Filter models…", "aria-label": "Filter models", spellcheck: false });
+    const refreshBtn = button("Refresh", "refresh", {}, { class: "onb-mb-refresh", title: "Reload the list from the server" });
+    const head = h("div", { class: "onb-mb-head" }, h("div", { class: "onb-mb-titles" }, title, hostEl), busyEl, h("div", { class: "onb-mb-spacer" }), filterInput, refreshBtn);
+    const messages = h("div", { class: "onb-mb-messages" });
+    const thead = h("thead");
+    const tbody = h("tbody");
+    const table = h("table", { class: "onb-mb-table" }, thead, tbody);
+    const empty = h("div", { class: "onb-mb-empty onb-muted" });
+    const tableWrap = h("div", { class: "onb-mb-tablewrap" }, table, empty);
+    const detailsPane = h("aside", { class: "onb-mb-details", "aria-label": "Model details" });
+    const main = h("div", { class: "onb-mb-main" }, tableWrap, detailsPane);
+    const runningBody = h("div", { class: "onb-mb-running-body" });
+    const runningSection = h("section", { class: "onb-mb-section onb-mb-running" }, h("h3", { text: "Running" }), runningBody);
+    const pullInput = h("input", { type: "text", class: "onb-mb-pull-name", placeholder: "Model to pull, e.g. llama3.2 or qwen3:8b", "aria-label": "Model to pull", spellcheck: false, autocomplete: "off" });
+    const pullBtn = button("Pull", "pull", {}, { class: "onb-primary onb-mb-pull-btn" });
+    const pullsEl = h("div", { class: "onb-mb-pulls" });
+    const pullSection = h("section", { class: "onb-mb-section onb-mb-pull" }, h("h3", { text: "Pull a model" }), h("div", { class: "onb-mb-pull-form" }, pullInput, pullBtn), pullsEl);
+    const copyInput = h("input", { type: "text", class: "onb-mb-copy-name", "aria-label": "New name", spellcheck: false, autocomplete: "off" });
+    root.append(head, messages, main, runningSection, pullSection);
     el.replaceChildren(root);
 
-    const update = () => setMarkdown(body, model.get("placeholder") || FALLBACK);
-    update();
-    model.on("change:placeholder", update);
+    // ---- header and messages
+    function renderHead() {
+      const cloud = get("cloud");
+      title.textContent = cloud ? "Ollama Cloud models" : "Ollama models";
+      hostEl.textContent = get("host") || "";
+      const busy = get("busy") || "";
+      busyEl.textContent = busy;
+      busyEl.classList.toggle("onb-mb-spinning", !!busy);
+      refreshBtn.disabled = busy.startsWith("Refreshing");
+      runningSection.hidden = !!cloud;
+      pullSection.hidden = !!cloud;
+    }
+
+    function renderMessages() {
+      const err = get("error") || {};
+      const notice = get("notice") || "";
+      const items = [];
+      if (err.message) {
+        items.push(h("div", { class: "onb-mb-msg onb-mb-msg-error", role: "alert" },
+          h("div", { class: "onb-mb-msg-text" }, h("strong", { text: err.message }), err.hint ? h("div", { class: "onb-mb-hint", text: err.hint }) : null),
+          button("×", "clear", {}, { class: "onb-mb-x", title: "Dismiss" })));
+      }
+      if (notice) {
+        items.push(h("div", { class: "onb-mb-msg onb-mb-msg-notice", role: "status" },
+          h("div", { class: "onb-mb-msg-text", text: notice }), button("×", "clear", {}, { class: "onb-mb-x", title: "Dismiss" })));
+      }
+      messages.replaceChildren(...items);
+    }
+
+    // ---- the table
+    function renderTable() {
+      const running = new Set((get("running") || []).map((r) => r.name));
+      const selected = get("selected");
+      thead.replaceChildren(h("tr", {}, COLUMNS.map((c) =>
+        h("th", { class: c.num ? "onb-num" : "", scope: "col", "aria-sort": c.key === sortKey ? (sortDir > 0 ? "ascending" : "descending") : "none" },
+          h("button", { type: "button", class: "onb-mb-sort", data: { act: "sort", key: c.key }, title: `Sort by ${c.label.toLowerCase()}` },
+            c.label, h("span", { class: "onb-mb-arrow", text: c.key === sortKey ? (sortDir > 0 ? "▲" : "▼") : "" }))))));
+      const all = get("models") || [];
+      const needle = filter.trim().toLowerCase();
+      const rows = all.filter((m) => !needle || [m.name, m.family, m.quantization, m.parameter_size, ...(m.capabilities || [])].join(" ").toLowerCase().includes(needle));
+      const col = COLUMNS.find((c) => c.key === sortKey) || COLUMNS[0];
+      rows.sort((a, b) => {
+        const x = col.value(a), y = col.value(b);
+        const d = x < y ? -1 : x > y ? 1 : 0;
+        return d * sortDir || a.name.localeCompare(b.name);
+      });
+      tbody.replaceChildren(...rows.map((m) => {
+        const nameCell = h("td", { class: "onb-mb-name" },
+          h("span", { class: "onb-mb-name-text", text: m.name }),
+          running.has(m.name) ? h("span", { class: "onb-mb-dot", title: "Loaded in memory" }) : null);
+        return h("tr", { class: m.name === selected ? "onb-mb-row onb-selected" : "onb-mb-row", tabIndex: 0, "aria-selected": m.name === selected ? "true" : "false", data: { act: "select", name: m.name } },
+          nameCell, COLUMNS.slice(1).map((c) => h("td", { class: c.num ? "onb-num" : "", text: c.show(m) })));
+      }));
+      table.hidden = rows.length === 0;
+      empty.hidden = rows.length > 0;
+      empty.textContent = all.length === 0
+        ? (get("cloud") ? "No models listed." : "No models installed yet. Pull one below (try smollm2:135m, about 270 MB).")
+        : `No model matches “${filter.trim()}”.`;
+    }
+
+    // ---- the details pane
+    function renderDetails() {
+      const name = get("selected");
+      const d = get("details") || {};
+      const open = new Set(detailsPane.dataset.name === name ? [...detailsPane.querySelectorAll("details[open]")].map((x) => x.dataset.key) : []);
+      detailsPane.dataset.name = name || "";
+      if (!name) {
+        detailsPane.replaceChildren(h("div", { class: "onb-mb-placeholder onb-muted" }, "Select a model to see its capabilities, context length, parameters, template and license."));
+        return;
+      }
+      const cloud = get("cloud");
+      const isRunning = (get("running") || []).some((r) => r.name === name);
+      const ready = d.name === name && !d.loading && !d.failed;
+      const caps = ready ? d.capabilities || [] : [];
+      const badges = h("div", { class: "onb-mb-badges" }, caps.map((c) => h("span", { class: `onb-badge onb-badge-${c.replace(/[^a-z0-9-]/gi, "")}`, text: c })));
+      const facts = [];
+      const fact = (label, value) => {
+        if (value) facts.push(h("div", { class: "onb-mb-fact" }, h("span", { class: "onb-mb-fact-label", text: label }), h("span", { class: "onb-mb-fact-value", text: value })));
+      };
+      if (ready) {
+        fact("Context length", d.context_length ? `${count(d.context_length)} tokens` : "");
+        fact("Parameters", d.parameter_size ? d.parameter_size + (d.parameter_count ? ` (${count(d.parameter_count)})` : "") : "");
+        fact("Quantization", d.quantization);
+        fact("Architecture", d.architecture);
+        fact("Family", (d.families && d.families.length > 1 ? d.families.join(", ") : d.family) || "");
+        fact("Format", d.format);
+        fact("Embedding length", d.embedding_length ? count(d.embedding_length) : "");
+        fact("Parent model", d.parent_model);
+        fact("Remote", d.remote_host ? `${d.remote_model || ""} @ ${d.remote_host}` : "");
+        fact("Modified", d.modified_at ? ago(d.modified_at) : "");
+      }
+      const actions = h("div", { class: "onb-mb-actions" },
+        get("chat_available") && !(caps.length && !caps.includes("completion"))
+          ? button("Try it", "try", { name }, { class: "onb-primary", title: "Open a chat with this model below" }) : null,
+        cloud ? null : isRunning ? button("Unload", "unload", { name }, { title: "Free its memory now (keep_alive=0)" })
+          : button("Load", "load", { name }, { title: "Load it into memory now" }),
+        cloud ? null : button("Copy…", "ask-copy", { name }, { title: "Copy under a new name" }),
+        cloud ? null : button("Delete…", "ask-delete", { name }, { class: "onb-danger", title: "Delete from the server" }));
+      let prompt = null;
+      if (pending && pending.name === name && pending.kind === "copy") {
+        prompt = h("div", { class: "onb-mb-prompt", role: "group", "aria-label": "Copy model" },
+          h("label", { text: "New name" }), copyInput,
+          button("Copy", "do-copy", { name }, { class: "onb-primary" }), button("Cancel", "cancel-prompt"));
+      } else if (pending && pending.name === name && pending.kind === "delete") {
+        prompt = h("div", { class: "onb-mb-prompt onb-mb-prompt-danger", role: "group", "aria-label": "Delete model" },
+          h("span", {}, "Delete ", h("strong", { text: name }), " from the server? This cannot be undone."),
+          button("Delete", "do-delete", { name }, { class: "onb-danger-solid" }), button("Keep", "cancel-prompt"));
+      }
+      const sections = ready ? SECTIONS.filter(([k]) => d[k]).map(([k, label]) =>
+        h("details", { class: "onb-mb-more", data: { key: k }, open: open.has(k) },
+          h("summary", { text: label }), h("pre", { class: "onb-mb-pre", text: d[k] }))) : [];
+      detailsPane.replaceChildren(...[
+        h("div", { class: "onb-mb-details-head" }, h("h3", { class: "onb-mb-details-name", text: name }), button("×", "select", { name: "" }, { class: "onb-mb-x", title: "Close details" })),
+        d.failed && d.name === name ? h("div", { class: "onb-error", text: "Could not load the details." })
+          : !ready ? h("div", { class: "onb-muted onb-mb-loading", text: "Loading details…" }) : badges,
+        facts.length ? h("div", { class: "onb-mb-facts" }, facts) : null,
+        actions, prompt, sections.length ? h("div", { class: "onb-mb-sections" }, sections) : null,
+      ].filter(Boolean));
+    }
+
+    // ---- running models (ps)
+    function tick() {
+      const now = Date.now();
+      for (const span of runningBody.querySelectorAll("[data-expires]")) span.textContent = expiresIn(span.dataset.expires, now);
+    }
+
+    function renderRunning() {
+      const rows = get("running") || [];
+      if (!rows.length) {
+        runningBody.replaceChildren(h("div", { class: "onb-muted onb-mb-none", text: "No model is loaded. Select one and press Load, or just use it." }));
+        return;
+      }
+      const tr = (r) => {
+        const vram = +r.size_vram || 0, total = +r.size || 0;
+        const gpu = total ? Math.round((100 * vram) / total) : 0;
+        const where = !total ? "–" : gpu >= 100 ? "100% GPU" : gpu <= 0 ? "100% CPU" : `${gpu}% GPU / ${100 - gpu}% CPU`;
+        return h("tr", {},
+          h("td", { class: "onb-mb-name" }, h("button", { type: "button", class: "onb-mb-link", data: { act: "select", name: r.name }, text: r.name })),
+          h("td", { class: "onb-num", text: size(r.size) }),
+          h("td", { text: where }),
+          h("td", { class: "onb-num", text: r.context_length ? count(r.context_length) : "–" }),
+          h("td", { class: "onb-mb-expires" }, h("span", { data: { expires: r.expires_at || "" }, text: expiresIn(r.expires_at) })),
+          h("td", { class: "onb-mb-cell-btn" }, button("Unload", "unload", { name: r.name }, { title: "Free its memory now (keep_alive=0)" })));
+      };
+      runningBody.replaceChildren(h("table", { class: "onb-mb-table onb-mb-ps" },
+        h("thead", {}, h("tr", {}, ["Name", "In memory", "Processor", "Context", "Expires", ""].map((t, i) => h("th", { class: i === 1 || i === 3 ? "onb-num" : "", text: t })))),
+        h("tbody", {}, rows.map(tr))));
+    }
+
+    // ---- pulls
+    function renderPulls() {
+      const pulls = Object.values(get("pulls") || {});
+      pullsEl.replaceChildren(...pulls.map((p) => {
+        const running = p.state === "running";
+        const failed = p.state === "failed";
+        const fraction = p.state === "done" ? 1 : p.total ? p.completed / p.total : 0;
+        const bits = [];
+        if (p.total) bits.push(`${size(p.completed)} of ${size(p.total)}`);
+        if (running && p.speed) bits.push(`${size(p.speed)}/s`);
+        if (running && p.eta !== null && p.eta !== undefined) bits.push(`${duration(p.eta)} left`);
+        const stateText = { running: p.status || "starting", done: "pulled", stopped: "cancelled", failed: "failed", interrupted: "interrupted" }[p.state] || p.state;
+        const layers = (p.layers || []).length > 1 || running ? (p.layers || []).map((l) =>
+          h("div", { class: "onb-mb-layer" },
+            h("code", { class: "onb-mb-digest", text: l.digest }), bar(l.total ? l.completed / l.total : 0, "onb-mb-bar-small"),
+            h("span", { class: "onb-mb-layer-bytes onb-muted", text: `${size(l.completed)} / ${size(l.total)}` }))) : [];
+        return h("div", { class: `onb-mb-pullcard onb-mb-state-${p.state}`, data: { name: p.name } },
+          h("div", { class: "onb-mb-pullhead" },
+            h("strong", { class: "onb-mb-pullname", text: p.name }),
+            h("span", { class: "onb-mb-pullstatus", text: stateText }),
+            h("span", { class: "onb-mb-spacer" }),
+            h("span", { class: "onb-mb-pct", text: p.total || p.state === "done" ? `${Math.floor(fraction * 100)}%` : "" }),
+            running ? button("Cancel", "cancel", { name: p.name }, { class: "onb-mb-cancel", title: "Stop the download (nothing is installed)" })
+              : button("×", "dismiss", { name: p.name }, { class: "onb-mb-x", title: "Dismiss" })),
+          bar(fraction, failed ? "onb-mb-bar-failed" : p.state === "done" ? "onb-mb-bar-done" : ""),
+          h("div", { class: "onb-mb-pullinfo onb-muted", text: bits.join(" · ") }),
+          failed && p.message ? h("div", { class: "onb-mb-pullerror onb-error" }, h("div", { text: p.message }), p.hint ? h("div", { class: "onb-mb-hint", text: p.hint }) : null) : null,
+          layers.length ? h("div", { class: "onb-mb-layers" }, layers) : null);
+      }));
+    }
+
+    // ---- actions (one delegated listener per event type)
+    function startPull() {
+      const name = pullInput.value.trim();
+      if (!name) { pullInput.focus(); return; }
+      send({ action: "pull", name });
+      pullInput.value = "";
+    }
+
+    function doCopy(src) {
+      const dst = copyInput.value.trim();
+      if (!dst) { copyInput.focus(); return; }
+      send({ action: "copy", src, dst });
+      pending = null;
+      renderDetails();
+    }
+
+    function onClick(e) {
+      const target = e.target.closest("[data-act]");
+      if (!target || !root.contains(target) || target.disabled) return;
+      const { act, name, key } = target.dataset;
+      switch (act) {
+        case "sort":
+          if (sortKey === key) sortDir = -sortDir;
+          else { sortKey = key; sortDir = key === "name" || key === "family" || key === "quantization" ? 1 : -1; }
+          renderTable();
+          break;
+        case "select":
+          if (name !== get("selected")) { pending = null; send({ action: "select", name: name || "" }); }
+          break;
+        case "refresh": send({ action: "refresh" }); break;
+        case "pull": startPull(); break;
+        case "cancel": target.disabled = true; send({ action: "cancel", name }); break;
+        case "dismiss": send({ action: "dismiss", name }); break;
+        case "clear": send({ action: "clear" }); break;
+        case "load": send({ action: "load", name }); break;
+        case "unload": send({ action: "unload", name }); break;
+        case "try": send({ action: "try", name }); break;
+        case "ask-copy":
+          pending = { kind: "copy", name };
+          copyInput.value = `${name.replace(/:latest$/, "")}-copy`;
+          renderDetails();
+          copyInput.focus();
+          copyInput.select();
+          break;
+        case "ask-delete":
+          pending = { kind: "delete", name };
+          renderDetails();
+          detailsPane.querySelector("[data-act=cancel-prompt]")?.focus();
+          break;
+        case "cancel-prompt": pending = null; renderDetails(); break;
+        case "do-copy": doCopy(name); break;
+        case "do-delete": pending = null; send({ action: "delete", name }); renderDetails(); break;
+      }
+    }
+
+    function onKeydown(e) {
+      // Keys typed in the browser are ours: JupyterLab must not run "d d", "a", "Shift+Enter"...
+      e.stopPropagation();
+      const t = e.target;
+      if (e.key === "Enter" && t === pullInput) { e.preventDefault(); startPull(); }
+      else if (e.key === "Enter" && t === copyInput) { e.preventDefault(); doCopy(pending && pending.name); }
+      else if (e.key === "Escape" && pending) { pending = null; renderDetails(); }
+      else if (e.key === "Escape" && t === filterInput) { filterInput.value = ""; filter = ""; renderTable(); }
+      else if (t.classList && t.classList.contains("onb-mb-row")) {
+        if (e.key === "Enter" || e.key === " ") { e.preventDefault(); send({ action: "select", name: t.dataset.name }); }
+        else if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+          e.preventDefault();
+          const next = e.key === "ArrowDown" ? t.nextElementSibling : t.previousElementSibling;
+          if (next) { next.focus(); send({ action: "select", name: next.dataset.name }); }
+        }
+      }
+    }
+
+    function onInput(e) {
+      if (e.target === filterInput) { filter = filterInput.value; renderTable(); }
+    }
+
+    root.addEventListener("click", onClick);
+    root.addEventListener("keydown", onKeydown);
+    root.addEventListener("input", onInput);
+
+    // ---- model listeners
+    const onModels = () => { renderTable(); renderDetails(); };
+    const onRunning = () => { renderRunning(); renderTable(); renderDetails(); };
+    const onSelected = () => { pending = null; renderTable(); renderDetails(); };
+    const listeners = [
+      ["change:models", onModels],
+      ["change:running", onRunning],
+      ["change:selected", onSelected],
+      ["change:details", renderDetails],
+      ["change:chat_available", renderDetails],
+      ["change:pulls", renderPulls],
+      ["change:error", renderMessages],
+      ["change:notice", renderMessages],
+      ["change:busy", renderHead],
+      ["change:host", renderHead],
+      ["change:cloud", () => { renderHead(); renderTable(); renderDetails(); }],
+    ];
+    for (const [event, fn] of listeners) model.on(event, fn);
+
+    renderHead();
+    renderMessages();
+    renderTable();
+    renderDetails();
+    renderRunning();
+    renderPulls();
+    const timer = setInterval(tick, 1000);
 
     return () => {
-      model.off("change:placeholder", update);
+      clearInterval(timer);
+      for (const [event, fn] of listeners) model.off(event, fn);
+      root.removeEventListener("click", onClick);
+      root.removeEventListener("keydown", onKeydown);
+      root.removeEventListener("input", onInput);
       root.remove();
     };
   },

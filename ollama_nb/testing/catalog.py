@@ -64,15 +64,12 @@ class Model:
 
     @property
     def layers(self) -> list[tuple[str, int]]:
-        """(digest hex, size): weights, then small template/params/system layers."""
+        """(digest hex, size): the weights, then one config layer (template, license, params,
+        system). Copies share both; create with a new system/params gets a new config layer."""
         base = self.origin or self.name
-        small = [("template", len(self.template)), ("license", len(self.license))]
-        if self.parameters:
-            small.append(("params:" + repr(sorted(self.parameters.items())), 96))
-        if self.system:
-            small.append(("system:" + self.system, len(self.system.encode())))
-        weights = self.size - sum(size for _, size in small)
-        return [(sha(base + ":weights"), weights)] + [(sha(base + ":" + key), size) for key, size in small]
+        config = repr((self.template, self.license, sorted(self.parameters.items()), self.system))
+        config_size = 485 + len(config.encode())
+        return [(sha(base + ":weights"), self.size - config_size), (sha(base + ":config:" + config), config_size)]
 
     @property
     def digest(self) -> str:

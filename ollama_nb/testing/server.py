@@ -53,6 +53,14 @@ class Recorded:
     json: Any
 
 
+@dataclass(frozen=True)
+class Redirect:
+    """gin's trailing-slash redirect (301 for GET, 307 otherwise)."""
+
+    location: str
+    status: int
+
+
 class _Disconnected(Exception):
     """The client closed the connection while we were still answering."""
 
@@ -96,6 +104,7 @@ class EmulatorServer(ThreadingHTTPServer):
     """Holds the state shared by all handler threads, and what tests inspect afterwards."""
 
     daemon_threads = True
+    request_queue_size = 128  # benchmarks open many connections at once; the default backlog is 5
 
     def __init__(self, address: tuple[str, int], *, key: str | None, load_delay: float, token_delay: float,
                  family: int = socket.AF_INET) -> None:
@@ -201,12 +210,17 @@ class Handler(BaseHTTPRequestHandler):
 
         path = urlsplit(self.path).path
         methods, args = self.server.routes.get(path), ()
-        if methods is None and path.startswith("/api/blobs/") and path.count("/") == 3:
-            mgmt = self.server.management
-            methods, args = {"HEAD": mgmt.blob_head, "POST": mgmt.blob_post}, (path[len("/api/blobs/"):],)
+        mgmt = self.server.management
+        if methods is None and path.count("/") == 3 and not path.endswith("/"):
+            if path.startswith("/api/blobs/"):
+                methods, args = {"HEAD": mgmt.blob_head, "POST": mgmt.blob_post}, (path[len("/api/blobs/"):],)
+        if methods is None and path.startswith("/api/user/keys/") and path.count("/") == 4 and not path.endswith("/"):
+            methods = {"DELETE": mgmt.signout}  # deprecated alias of signout
         try:
-            if methods is None:
-                response: Any = Text("404 page not found", 404)
+            if methods is None and path.endswith("/") and path.rstrip("/") in self.server.routes:
+                response: Any = Redirect(path.rstrip("/"), 301 if self.command == "GET" else 307)
+            elif methods is None:
+                response = Text("404 page not found", 404)
             elif self.command not in methods:
                 response = Text("405 method not allowed", 405)
             elif self.server.key is not None and path.startswith("/api/") and not self._authorized():
@@ -244,6 +258,21 @@ class Handler(BaseHTTPRequestHandler):
             self._send_bytes(response.status, ctype, response.text.encode())
         elif isinstance(response, Empty):
             self._send_bytes(response.status, None, b"")
+        elif isinstance(response, Redirect):
+            # gin's RedirectTrailingSlash, through Go's http.Redirect
+            query = urlsplit(self.path).query
+            self.send_response(response.status)
+            self.send_header("Location", response.location + ("?" + query if query else ""))
+            body = f'<a href="{response.location}">{self.responses[response.status][0]}</a>.\n\n'.encode()
+            if self.command in ("GET", "HEAD"):
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if self.command == "GET":
+                    self.wfile.write(body)
+            else:
+                self.send_header("Content-Length", "0")
+                self.end_headers()
         else:
             raise TypeError(f"route returned {response!r}")
 

@@ -14,13 +14,11 @@ from __future__ import annotations
 import os
 import pathlib
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
-pytest.importorskip("playwright.sync_api", reason="the browser tests need playwright (the test extra)")
-
-from .lab import (  # noqa: E402
+from .lab import (
     CHROMIUM,
     SUBSHELLS_OFF,
     SUBSHELLS_ON,
@@ -45,26 +43,39 @@ def ollama_host() -> str | None:
     return os.environ.get("OLLAMA_HOST")
 
 
-@pytest.fixture(
-    scope="session",
-    params=[SUBSHELLS_ON, SUBSHELLS_OFF],
-    ids=["subshells-on", "subshells-off"],
-)
-def lab_server(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, ollama_host: str | None
-) -> Iterator[LabServer]:
-    """A JupyterLab serving a fresh temp dir, with comms over subshells on or off.
+@pytest.fixture(scope="session")
+def _lab_servers(tmp_path_factory: pytest.TempPathFactory, ollama_host: str | None) -> Iterator[Callable[[str], LabServer]]:
+    """At most one JupyterLab per subshell mode for the whole session, started on first use."""
+    servers: dict[str, LabServer] = {}
 
-    Yields a LabServer: ``.url``, ``.root``, ``.comms_over_subshells``, ``.log_path``.
-    """
-    mode = request.param
-    root = tmp_path_factory.mktemp(f"lab-{mode}")
-    env = {"OLLAMA_HOST": ollama_host} if ollama_host else {}
-    server = start_lab(root, comms_over_subshells=mode, env=env, log_name=f"lab-{mode}")
+    def get_or_start(mode: str) -> LabServer:
+        if mode not in servers:
+            root = tmp_path_factory.mktemp(f"lab-{mode}")
+            env = {"OLLAMA_HOST": ollama_host} if ollama_host else {}
+            servers[mode] = start_lab(root, comms_over_subshells=mode, env=env, log_name=f"lab-{mode}")
+        return servers[mode]
+
     try:
-        yield server
+        yield get_or_start
     finally:
-        server.stop()
+        for server in servers.values():
+            server.stop()
+
+
+@pytest.fixture(params=[SUBSHELLS_ON, SUBSHELLS_OFF], ids=["subshells-on", "subshells-off"])
+def lab_server(request: pytest.FixtureRequest, _lab_servers) -> LabServer:
+    """A JupyterLab serving a fresh temp dir, once with comms over subshells on and once off:
+    for stories whose behaviour could depend on how comm messages reach the kernel.
+
+    ``.url``, ``.root``, ``.comms_over_subshells``, ``.log_path``.
+    """
+    return _lab_servers(request.param)
+
+
+@pytest.fixture
+def lab(_lab_servers) -> LabServer:
+    """JupyterLab with its default settings (comms over subshells on), for stories that run once."""
+    return _lab_servers(SUBSHELLS_ON)
 
 
 @pytest.fixture(scope="session")

@@ -29,9 +29,8 @@ def _luminance(rgb: str) -> float:
 
 
 @pytest.mark.browser
-def test_chat_bundle_follows_the_theme(lab_server, page):
-    if lab_server.comms_over_subshells == "disabled":
-        pytest.skip("theme and asset loading do not depend on subshells; once is enough")
+def test_chat_bundle_follows_the_theme(lab, page):
+    lab_server = lab  # theme and asset loading do not depend on subshells: once is enough
     write_notebook(lab_server.root, "assets.ipynb", [CELL])
     open_notebook(page, lab_server.url, "assets.ipynb")
     run_all(page)

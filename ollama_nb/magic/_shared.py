@@ -1,0 +1,107 @@
+"""What the cell magic and the line magic share: the client to use, the cell being run, errors."""
+
+from __future__ import annotations
+
+import html
+import sys
+import threading
+from typing import Any
+
+from ..config import default_client, parse_host, settings
+from ..errors import OllamaError
+from ..live import error_bundle, in_terminal
+
+#: The conversation ``%%ollama`` continues when no ``--chat NAME`` is given. A kernel runs one
+#: notebook, so one name per kernel is one per notebook; ``ChatWidget(conversation="default")``
+#: joins it.
+DEFAULT_CHAT = "default"
+
+
+class MagicState:
+    """Kernel-wide magic settings that are not part of :data:`ollama_nb.config.settings`."""
+
+    def __init__(self) -> None:
+        #: Seconds of silence allowed between chunks (``%ollama config timeout=...``); None = the
+        #: client's default.
+        self.timeout: float | None = None
+        #: The id of the cell being run, as the front end sent it (see :func:`current_cell_id`).
+        self.cell_id: str | None = None
+        self._clients: dict[tuple[Any, ...], Any] = {}
+        self._lock = threading.Lock()
+
+
+state = MagicState()
+
+
+def client_for(host: str | None = None) -> Any:
+    """The client for ``host`` (default: the configured one), honouring ``%ollama config timeout``."""
+    if host is None and state.timeout is None:
+        return default_client()
+    from ..client import Client
+
+    url = parse_host(host) if host else settings.resolved_host()
+    key = (url, settings.api_key, state.timeout)
+    with state._lock:
+        client = state._clients.get(key)
+        if client is None:
+            if len(state._clients) > 8:
+                for old in state._clients.values():
+                    old.close()
+                state._clients.clear()
+            client = state._clients[key] = Client(url, api_key=settings.api_key, timeout=state.timeout)
+        return client
+
+
+def remember_cell(info: Any) -> None:
+    """``pre_run_cell`` hook: ipykernel passes the front end's cell id (``cellId`` in the request
+    metadata, sent by JupyterLab, Notebook 7, VS Code and nbclient) to ``run_cell``."""
+    state.cell_id = getattr(info, "cell_id", None) or None
+
+
+def current_cell_id(shell: Any) -> str | None:
+    """The running cell's id, or None (terminal IPython, front ends that send none)."""
+    if state.cell_id:
+        return state.cell_id
+    try:  # older paths: read the execute_request's metadata directly
+        parent = shell.get_parent() if hasattr(shell, "get_parent") else getattr(shell, "parent_header", None)
+        cell_id = (parent or {}).get("metadata", {}).get("cellId")
+        return str(cell_id) if cell_id else None
+    except Exception:
+        return None
+
+
+def show_error(message: str, hint: str = "", *, title: str = "") -> None:
+    """A short red message with what to do next; never a traceback."""
+    if in_terminal():
+        red, dim, reset = "\x1b[31m", "\x1b[2m", "\x1b[0m"
+        print(f"{red}{title + ': ' if title else ''}{message}{reset}", file=sys.stderr)
+        if hint:
+            print(f"{dim}{hint}{reset}", file=sys.stderr)
+        return
+    from IPython.display import display
+
+    display(error_bundle(message, hint, title=title), raw=True)
+
+
+def show_exception(err: BaseException) -> None:
+    if isinstance(err, OllamaError):
+        show_error(err.message, err.hint)
+    else:
+        show_error(f"{type(err).__name__}: {err}")
+
+
+def reraise_interrupt(exc: BaseException, note: str) -> None:
+    """Re-raise a KeyboardInterrupt so "Run All" stops, shown as one line instead of a traceback."""
+    text = f"KeyboardInterrupt: {note}"
+    exc._render_traceback_ = lambda: [f"\x1b[0;31m{text}\x1b[0m"]  # type: ignore[attr-defined]
+    raise exc
+
+
+def display_markdown(markdown: str, plain: str, metadata: dict[str, Any] | None = None) -> Any:
+    from IPython.display import display
+
+    return display({"text/markdown": markdown, "text/plain": plain}, raw=True, metadata=metadata or {}, display_id=True)
+
+
+def esc(text: Any) -> str:
+    return html.escape(str(text))

@@ -1,0 +1,468 @@
+"""``%%ollama``: the cell's text is the prompt; the answer streams into the cell as Markdown.
+
+Usage::
+
+    %load_ext ollama_nb
+    %%ollama -m llama3.2 -o temperature=0
+    Explain {topic} in three bullet points.
+
+Each run is a turn of a :class:`~ollama_nb.Conversation` (one per notebook unless ``--chat NAME``),
+keyed by the cell's id so that re-running a cell replaces its own turn. The answer is one display
+output, updated by :class:`~ollama_nb.live.LiveOutput` while it streams; its final form (Markdown
++ plain text + metadata saying how it was made) is what the saved notebook keeps.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import difflib
+import html
+import json
+import keyword
+import shlex
+from typing import Any
+
+from IPython.core.error import UsageError
+from IPython.core.magic_arguments import MagicArgumentParser, argument, magic_arguments
+
+from .. import format as fmt_
+from ..config import settings
+from ..conversation import Conversation
+from ..errors import OllamaError
+from ..images import encode_image, image_bytes
+from ..live import LiveOutput, fence, in_terminal, safe_markdown
+from ..reply import Reply
+from . import _shared
+from ._shared import DEFAULT_CHAT, client_for, current_cell_id, reraise_interrupt, show_error, show_exception
+from .options import parse_options
+from .prompt import interpolate
+
+__all__ = ["run_cell_magic", "parser"]
+
+_THINK_LEVELS = ("low", "medium", "high", "max")
+_MAX_SHOWN_LINES = 200  # --show-request: NDJSON lines shown before eliding the middle
+
+
+@magic_arguments()
+@argument("-h", "--help", action="store_true", help="Show this help.")
+@argument("-m", "--model", help="Model to use. Default: %%ollama config model=..., else OLLAMA_NB_MODEL.")
+@argument("--chat", metavar="NAME", help="Continue the conversation NAME (shared with ChatWidget(conversation=NAME)).")
+@argument("--new", action="store_true", help="Start the conversation afresh.")
+@argument("-s", "--system", metavar="TEXT", help="System prompt for the conversation.")
+@argument("--think", nargs="?", const=True, metavar="LEVEL", help="Let a thinking model think (optionally low|medium|high).")
+@argument("--no-think", dest="no_think", action="store_true", help="Ask a thinking model not to think.")
+@argument("-o", "--option", action="append", default=[], metavar="KEY=VALUE", help="Model option (temperature, seed, num_ctx, num_predict, top_k, top_p, stop...); repeatable.")
+@argument("--format", metavar="json|VAR", help="Structured output: 'json', or a JSON-schema dict / pydantic model in your namespace. The parsed object becomes the cell's value.")
+@argument("--image", action="append", default=[], metavar="VAR_OR_PATH", help="Image for a vision model: a variable (bytes, PIL image, array) or a file path; repeatable.")
+@argument("--keep-alive", dest="keep_alive", metavar="DURATION", help="How long the model stays loaded: seconds, or '5m', '1h'; 0 unloads after answering.")
+@argument("--host", help="Ollama server for this cell (default: %%ollama config host=..., else OLLAMA_HOST).")
+@argument("--raw", action="store_true", help="Plain text output, no Markdown.")
+@argument("--show-request", dest="show_request", action="store_true", help="Show the request as a curl command (key redacted) and the raw NDJSON chunks.")
+@argument("--compare", metavar="A,B,...", help="Send the same prompt to several models and show the answers side by side.")
+@argument("--out", metavar="NAME", help="Store the Reply (with --compare: a dict model -> Reply) in the variable NAME.")
+@argument("--no-interpolate", dest="no_interpolate", action="store_true", help="Send {braces} exactly as written.")
+def _ollama_cell(line: str, cell: str) -> None:
+    """Send the cell to an Ollama model and stream the answer into the output as Markdown.
+
+    ``{name}``, ``{name.attr}``, ``{name[key]}``, ``{In[n]}``, ``{Out[n]}`` of defined names are
+    replaced by their values; every other brace stays as written.
+    """
+
+
+class _Parser(MagicArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        # argparse's "unrecognized arguments: --modle" -> also say which flag was meant.
+        if "unrecognized arguments" in message or "ambiguous option" in message:
+            flags = [s for a in self._actions for s in a.option_strings if s.startswith("--")]
+            for word in message.split(":", 1)[-1].split():
+                close = difflib.get_close_matches(word, flags, n=1, cutoff=0.6)
+                if word.startswith("-") and close:
+                    message += f" (did you mean {close[0]}?)"
+                    break
+        raise UsageError(f"%%ollama: {message}. See %%ollama --help.")
+
+
+parser: MagicArgumentParser = _ollama_cell.parser  # type: ignore[attr-defined]
+parser.__class__ = _Parser
+parser.prog = "%ollama"  # the help formatter adds one more %
+parser.allow_abbrev = False  # "--mod" is not "--model": an unknown flag is an error, always
+
+
+def parse_line(line: str) -> argparse.Namespace:
+    """The ``%%ollama`` line -> arguments. Quotes work as in a shell (``-s "You are terse."``)."""
+    try:
+        argv = shlex.split(line, posix=True)
+    except ValueError as exc:
+        raise UsageError(f"%%ollama: cannot read the options ({exc}).") from None
+    args = parser.parse_args(argv)
+    # argparse lets a later flag silently win; a repeated single-value flag is almost always a typo.
+    for action in parser._actions:
+        if isinstance(action, argparse._AppendAction) or not action.option_strings:
+            continue
+        given = [a for a in argv if a.split("=", 1)[0] in action.option_strings]
+        if len(given) > 1:
+            raise UsageError(f"%%ollama: {action.option_strings[-1]} is given twice.")
+    return args
+
+
+# --------------------------------------------------------------------------- resolving arguments
+
+
+def _think(args: argparse.Namespace) -> Any:
+    if args.no_think and args.think is not None:
+        raise UsageError("%%ollama: use --think or --no-think, not both.")
+    if args.no_think:
+        return False
+    if args.think is None or args.think is True:
+        return args.think
+    level = str(args.think).lower()
+    if level not in _THINK_LEVELS:
+        raise UsageError(f"%%ollama: --think takes low, medium or high, not {args.think!r}.")
+    return level
+
+
+def _format(value: str | None, ns: dict[str, Any]) -> tuple[Any, Any]:
+    """(what to send as ``format``, what parses the answer: None for json, else the schema source)."""
+    if value is None:
+        return None, None
+    if value == "json":
+        return "json", None
+    if value not in ns:
+        raise UsageError(f"%%ollama: --format takes 'json' or the name of a schema variable; {value!r} is not defined.")
+    obj = ns[value]
+    if isinstance(obj, dict):
+        return obj, obj
+    if isinstance(obj, type) and hasattr(obj, "model_json_schema"):
+        return obj.model_json_schema(), obj
+    raise UsageError(f"%%ollama: --format {value}: expected a JSON-schema dict or a pydantic model class, got {type(obj).__name__}.")
+
+
+def _image(source: str, ns: dict[str, Any]) -> Any:
+    if source.isidentifier() and source in ns:
+        return ns[source]
+    import os
+
+    path = os.path.expanduser(source)
+    if os.path.exists(path):
+        return path
+    raise UsageError(f"%%ollama: --image {source}: no variable or file of that name.")
+
+
+def _out_name(name: str | None) -> str | None:
+    if name is not None and (not name.isidentifier() or keyword.iskeyword(name)):
+        raise UsageError(f"%%ollama: --out {name}: not a valid variable name.")
+    return name
+
+
+def _no_model_error(client: Any) -> None:
+    try:
+        names = [m.get("name") or m.get("model") for m in client.list().get("models", [])]
+    except OllamaError as err:
+        show_error("No model given, and none is configured.", f"Use `%%ollama -m MODEL`. (Also: {err.message})")
+        return
+    installed = ", ".join(f"`{n}`" for n in names) if names else "none yet (`%ollama pull llama3.2`)"
+    show_error(
+        "No model given, and none is configured.",
+        f"Use `%%ollama -m MODEL`, or `%ollama config model=MODEL`, or set OLLAMA_NB_MODEL. Installed: {installed}.",
+    )
+
+
+def _thumbnail(images: list[Any]) -> None:
+    """Small previews of the images sent, above the answer (so the saved notebook shows them)."""
+    if in_terminal():
+        return
+    import base64
+
+    from IPython.display import display
+
+    for image in images:
+        try:
+            data = image_bytes(image)
+        except Exception:
+            continue
+        mime = "image/png" if data[:8] == b"\x89PNG\r\n\x1a\n" else "image/jpeg" if data[:3] == b"\xff\xd8\xff" else None
+        try:
+            from PIL import Image as PILImage
+            import io
+
+            picture = PILImage.open(io.BytesIO(data))
+            picture.thumbnail((192, 192))
+            buf = io.BytesIO()
+            picture.convert("RGBA" if picture.mode in ("RGBA", "LA", "P") else "RGB").save(buf, format="PNG")
+            data, mime = buf.getvalue(), "image/png"
+        except Exception:
+            pass
+        if mime:
+            display({mime: base64.b64encode(data).decode("ascii"), "text/plain": "<image sent to the model>"},
+                    raw=True, metadata={mime: {"width": 192}})
+
+
+# --------------------------------------------------------------------------- views
+
+
+def _metadata(reply: Reply, options: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "ollama_nb": {
+            "model": reply.model,
+            "options": options,
+            "stats": reply.stats() if reply.status != "streaming" else {},
+            "done_reason": reply.done_reason,
+            "status": reply.status,
+            **extra,
+        }
+    }
+
+
+_MARKS = {"interrupted": "interrupted", "stopped": "stopped", "failed": "failed"}
+
+
+class AnswerView:
+    """Renders one Reply: thinking folded above, the answer, a quiet footer once done."""
+
+    def __init__(self, reply: Reply, *, options: dict[str, Any], raw: bool, structured: bool, extra: dict[str, Any]) -> None:
+        self.reply = reply
+        self.options = options
+        self.raw = raw
+        self.structured = structured
+        self.extra = extra
+
+    def footer(self) -> str:
+        reply = self.reply
+        line = fmt_.stats_line(reply)
+        if reply.status in _MARKS and not reply.done:
+            line = f"⚠ partial answer ({_MARKS[reply.status]}) · {line}"
+        return line
+
+    def render(self, final: bool) -> tuple[dict[str, Any], dict[str, Any]]:
+        reply = self.reply
+        content = reply.content
+        thinking = reply.thinking
+        waiting = not content and not thinking and not reply.tool_calls and reply.status == "streaming"
+        plain = content
+        if thinking:
+            plain = f"[thinking]\n{thinking}\n[/thinking]\n\n{content}"
+        if reply.tool_calls:
+            plain += "\n" + "\n".join(f"[tool call] {json.dumps(dict(c), ensure_ascii=False)}" for c in reply.tool_calls)
+        footer = self.footer() if final else ""
+        bundle: dict[str, Any] = {"text/plain": (f"{plain}\n\n{footer}" if footer else plain) or f"waiting for {reply.model}…"}
+        if not self.raw:
+            parts = []
+            if thinking:
+                summary = "Thinking" if final or content else "Thinking…"
+                state = "" if final or content else " open"
+                parts.append(f"<details{state}><summary>{summary}</summary>\n\n{fmt_.quote_block(thinking)}\n\n</details>\n")
+            if waiting:
+                parts.append(f"<sub>⏳ waiting for {html.escape(reply.model)}…</sub>")
+            elif self.structured:
+                parts.append(fence(content, "json"))
+            else:
+                parts.append(safe_markdown(content))
+            if reply.tool_calls:
+                calls = "\n".join(json.dumps(dict(c), ensure_ascii=False) for c in reply.tool_calls)
+                parts.append("\n\n**Tool calls**\n\n" + fence(calls, "json"))
+            if footer:
+                parts.append(f"\n\n<sub>{html.escape(footer)}</sub>")
+            bundle["text/markdown"] = "\n".join(parts)
+        return bundle, _metadata(reply, self.options, self.extra) if final else {"ollama_nb": {"model": reply.model, "status": "streaming"}}
+
+
+# --------------------------------------------------------------------------- --show-request
+
+
+def _redacted_body(body: dict[str, Any]) -> dict[str, Any]:
+    """The request body as shown to people: image payloads summarised (they are huge)."""
+    out = dict(body)
+    if "messages" in out:
+        messages = []
+        for m in out["messages"]:
+            m = dict(m)
+            if m.get("images"):
+                m["images"] = [f"<base64 image, {len(i)} characters>" for i in m["images"]]
+            messages.append(m)
+        out["messages"] = messages
+    return out
+
+
+def curl_command(client: Any, path: str, body: dict[str, Any]) -> str:
+    """The request as a curl command. The key is never shown: it reads ``$OLLAMA_API_KEY``."""
+    data = json.dumps(_redacted_body(body), indent=2, ensure_ascii=False).replace("'", "'\\''")
+    lines = [f"curl {client.host}{path} \\"]
+    if client.has_key:
+        lines.append('  -H "Authorization: Bearer $OLLAMA_API_KEY" \\')
+    lines.append(f"  -d '{data}'")
+    return "\n".join(lines)
+
+
+def _show_request(client: Any, body: dict[str, Any]) -> None:
+    from IPython.display import display
+
+    command = curl_command(client, "/api/chat", body)
+    markdown = "**Request**\n\n" + fence(command, "bash")
+    display({"text/markdown": markdown, "text/plain": command}, raw=True)
+
+
+class _ChunkLog:
+    """The NDJSON lines for --show-request: the first ones and the last few (a long answer has
+    thousands)."""
+
+    def __init__(self) -> None:
+        self.head: list[str] = []
+        self.tail: collections.deque[str] = collections.deque(maxlen=5)
+        self.total = 0
+
+    def add(self, chunk: Any) -> None:
+        self.total += 1
+        line = json.dumps(chunk, ensure_ascii=False)
+        (self.head.append if len(self.head) < _MAX_SHOWN_LINES else self.tail.append)(line)
+
+    def text(self) -> str:
+        hidden = self.total - len(self.head) - len(self.tail)
+        middle = [f"… {hidden} more lines …"] if hidden > 0 else []
+        return "\n".join(self.head + middle + list(self.tail))
+
+
+def _show_chunks(log: _ChunkLog) -> None:
+    from IPython.display import display
+
+    text, total = log.text(), log.total
+    markdown = f"<details><summary>Response: {total} NDJSON lines</summary>\n\n{fence(text, 'json')}\n\n</details>"
+    display({"text/markdown": markdown, "text/plain": text}, raw=True)
+
+
+# --------------------------------------------------------------------------- the magic
+
+
+def run_cell_magic(shell: Any, line: str, cell: str) -> Any:
+    """Everything ``%%ollama`` does. Returns the parsed object with ``--format``, else None."""
+    args = parse_line(line)
+    if args.help:
+        print(parser.format_help().replace("::\n\n  %", "usage: %", 1))
+        return None
+    ns = shell.user_ns
+    cell = cell.strip("\n").rstrip()  # the text typed, without the blank lines around it
+    prompt = cell if args.no_interpolate else interpolate(cell, ns)
+    options = {**settings.options, **parse_options(args.option)}
+    think = _think(args)
+    send_format, schema = _format(args.format, ns)
+    images = [_image(s, ns) for s in args.image]
+    out_name = _out_name(args.out)
+    if not prompt.strip() and not images:
+        raise UsageError("%%ollama: the cell is empty; write the prompt on the lines below %%ollama.")
+    if args.compare and args.model:
+        raise UsageError("%%ollama: use -m MODEL or --compare A,B, not both.")
+    try:
+        encoded = [encode_image(i) for i in images]
+    except (TypeError, ValueError) as exc:
+        raise UsageError(f"%%ollama: --image: {exc}") from None
+    try:
+        client = client_for(args.host)
+    except (ValueError, OllamaError) as exc:
+        raise UsageError(f"%%ollama: --host: {getattr(exc, 'message', exc)}") from None
+
+    conv = Conversation.named(args.chat or DEFAULT_CHAT)
+    if args.new:
+        conv.clear()
+    if args.system is not None:
+        conv.configure(system=args.system)
+    user: dict[str, Any] = {"role": "user", "content": prompt}
+    if encoded:
+        user["images"] = encoded
+        _thumbnail(images)
+    request = dict(think=think, format=send_format, options=options or None, keep_alive=args.keep_alive)
+
+    if args.compare:
+        from .compare import run_compare
+
+        models = [m.strip() for m in args.compare.split(",") if m.strip()]
+        if not models:
+            raise UsageError("%%ollama: --compare takes model names separated by commas.")
+        return run_compare(shell, client, models, conv.messages + [user], request, options, out_name, raw=args.raw)
+
+    model = args.model or conv.model or settings.resolved_model()
+    if not model:
+        _no_model_error(client)
+        return None
+
+    turn = conv.begin(user, key=current_cell_id(shell))
+    messages = conv.messages_for(turn)
+    reply = Reply(model, request={"model": model, "messages": messages})
+    extra = {"conversation": conv.name, "turn": turn.id}
+    if think is not None:
+        extra["think"] = think
+    if args.format:
+        extra["format"] = args.format
+    view = AnswerView(reply, options=options, raw=args.raw, structured=send_format is not None, extra=extra)
+    live = LiveOutput(view.render, footer=view.footer)
+    if args.show_request:
+        body = {"model": model, "messages": messages, **{k: v for k, v in request.items() if v is not None}, "stream": True}
+        _show_request(client, body)
+    live.start()
+    stream = None
+    chunks = None
+    log = _ChunkLog()
+    try:
+        stream = client.chat(model, messages, stream=True, **request)
+        reply = view.reply = stream.reply
+        chunks = iter(stream)
+        tick = live.tick
+        if args.show_request:
+            for chunk in chunks:
+                log.add(chunk)
+                tick(reply, chunk)
+        else:
+            for chunk in chunks:
+                tick(reply, chunk)
+    except KeyboardInterrupt as exc:
+        # Close the connection first (Ollama stops generating), then record what arrived.
+        if chunks is not None:
+            chunks.close()  # type: ignore[attr-defined]
+        if stream is not None:
+            stream.close()
+        reply.end("interrupted")
+        live.finish()
+        conv.finish(turn, reply, status="interrupted" if not reply.done else None)
+        _store(ns, out_name, reply)
+        reraise_interrupt(exc, "the answer was interrupted; the partial answer is kept above.")
+    except OllamaError as err:
+        partial = err.reply if err.reply is not None else reply
+        if partial is not view.reply:
+            view.reply = partial
+        if partial.status == "streaming":
+            partial.end("failed", err)
+        live.finish()
+        show_exception(err)
+        if partial.chunks or partial.content:
+            conv.finish(turn, partial, status="failed", error=err.message)
+        else:
+            conv.fail(turn, err.message)
+        _store(ns, out_name, partial)
+        return None
+    live.finish()
+    if args.show_request:
+        _show_chunks(log)
+    conv.finish(turn, reply)
+    _store(ns, out_name, reply)
+    if send_format is not None:
+        return _parse_structured(reply, schema)
+    return None
+
+
+def _store(ns: dict[str, Any], name: str | None, value: Any) -> None:
+    if name:
+        ns[name] = value
+
+
+def _parse_structured(reply: Reply, schema: Any) -> Any:
+    text = reply.content
+    try:
+        if schema is not None and hasattr(schema, "model_validate_json"):
+            return schema.model_validate_json(text)
+        return json.loads(text)
+    except Exception as exc:  # json.JSONDecodeError, pydantic.ValidationError
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        show_error(
+            f"The answer does not parse as the requested format: {first}",
+            "The text is kept above. Ask for JSON in the prompt too, and try -o temperature=0.",
+        )
+        return None

@@ -1,0 +1,136 @@
+"""``%%ollama --compare a,b,...``: one prompt, several models, the answers side by side.
+
+The models answer one after another (on one Ollama they would mostly queue anyway, and the kernel's
+main thread stays the only reader, so Ctrl-C behaves as in a plain ``%%ollama``). One display
+output shows every column and is updated while each answer streams. The history of the
+conversation is sent as context, but a comparison is not recorded as a turn: there is no single
+answer to continue from.
+
+The Markdown is an HTML table whose cells hold Markdown (blank lines around it), which JupyterLab,
+GitHub and nbviewer all render; each answer goes through :func:`~ollama_nb.live.safe_markdown`.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from .. import format as fmt_
+from ..errors import OllamaError
+from ..live import LiveOutput, safe_markdown
+from ..reply import Reply
+from ._shared import reraise_interrupt
+
+__all__ = ["run_compare", "CompareView"]
+
+
+class CompareView:
+    def __init__(self, models: list[str], options: dict[str, Any]) -> None:
+        self.models = models
+        self.options = options
+        self.replies: dict[str, Reply] = {}
+        self.errors: dict[str, OllamaError] = {}
+
+    def _cell(self, model: str, final: bool) -> tuple[str, str, str]:
+        """(answer Markdown, footer, plain text) for one column."""
+        reply = self.replies.get(model)
+        err = self.errors.get(model)
+        if reply is None:
+            waiting = "waiting…" if err is None else ""
+            return (f"<sub>{waiting}</sub>" if waiting else "", "", waiting)
+        text = reply.content
+        body = safe_markdown(text) if text else ("<sub>⏳ waiting…</sub>" if reply.status == "streaming" else "")
+        if reply.thinking:
+            body = f"<details><summary>Thinking</summary>\n\n{fmt_.quote_block(reply.thinking)}\n\n</details>\n\n{body}"
+        footer = fmt_.stats_line(reply) if reply.status != "streaming" else ""
+        return body, footer, text
+
+    def footer(self) -> str:
+        return " | ".join(
+            f"{m}: {fmt_.stats_line(self.replies[m]) if m in self.replies else 'failed'}" for m in self.models
+        )
+
+    def render(self, final: bool) -> tuple[dict[str, Any], dict[str, Any]]:
+        heads, bodies, feet, plain = [], [], [], []
+        for model in self.models:
+            body, foot, text = self._cell(model, final)
+            err = self.errors.get(model)
+            if err is not None:
+                message = f"{err.message} {err.hint}".strip()
+                body += f'\n\n<span style="color:#b71c1c">⚠ {html.escape(message)}</span>'
+                foot = foot or "failed"
+            heads.append(f"<th>{html.escape(model)}</th>")
+            bodies.append(f'<td valign="top">\n\n{body}\n\n</td>')
+            feet.append(f"<td><sub>{html.escape(foot)}</sub></td>")
+            plain.append(f"=== {model} ===\n{text}" + (f"\n[{foot}]" if foot else "") + (f"\n[error] {err.message}" if err else ""))
+        width = f' style="table-layout:fixed;width:100%"' if len(self.models) > 1 else ""
+        markdown = (
+            f"<table{width}>\n<tr>{''.join(heads)}</tr>\n<tr>\n"
+            + "\n".join(bodies)
+            + f"\n</tr>\n<tr>{''.join(feet)}</tr>\n</table>"
+        )
+        meta: dict[str, Any] = {"ollama_nb": {"compare": self.models, "options": self.options}}
+        if final:
+            meta["ollama_nb"]["answers"] = [
+                {
+                    "model": m,
+                    "status": self.replies[m].status if m in self.replies else "failed",
+                    "done_reason": self.replies[m].done_reason if m in self.replies else None,
+                    "stats": self.replies[m].stats() if m in self.replies else {},
+                    "error": self.errors[m].message if m in self.errors else None,
+                }
+                for m in self.models
+            ]
+        return {"text/markdown": markdown, "text/plain": "\n\n".join(plain)}, meta
+
+
+def run_compare(
+    shell: Any,
+    client: Any,
+    models: list[str],
+    messages: list[dict[str, Any]],
+    request: dict[str, Any],
+    options: dict[str, Any],
+    out_name: str | None,
+    *,
+    raw: bool = False,
+) -> None:
+    view = CompareView(models, options)
+    live = LiveOutput(view.render, footer=view.footer)
+    live.start()
+    for model in models:
+        live.terminal_header(f"── {model} ──")
+        stream = chunks = None
+        view.replies[model] = reply = Reply(model)
+        try:
+            stream = client.chat(model, messages, stream=True, **request)
+            view.replies[model] = reply = stream.reply
+            live.refresh()
+            chunks = iter(stream)
+            tick = live.tick
+            for chunk in chunks:
+                tick(reply, chunk)
+            if live.terminal:
+                live.finish()
+        except KeyboardInterrupt as exc:
+            if chunks is not None:
+                chunks.close()  # type: ignore[attr-defined]
+            if stream is not None:
+                stream.close()
+            reply.end("interrupted")
+            live.finish()
+            if out_name:
+                shell.user_ns[out_name] = dict(view.replies)
+            reraise_interrupt(exc, "the comparison was interrupted; the answers so far are kept above.")
+        except OllamaError as err:
+            view.errors[model] = err
+            if err.reply is not None:
+                view.replies[model] = err.reply
+            elif not reply.chunks:
+                del view.replies[model]
+            if live.terminal:
+                print(f"\n[{model}] {err.message} {err.hint}")
+    if not live.terminal:
+        live.finish()
+    if out_name:
+        shell.user_ns[out_name] = dict(view.replies)

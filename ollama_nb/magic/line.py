@@ -1,0 +1,421 @@
+"""``%ollama SUBCOMMAND``: model management, settings, conversations and a classroom preflight.
+
+Usage::
+
+    %ollama list                    # installed models
+    %ollama pull smollm2:135m       # live progress; Ctrl-C cancels
+    %ollama config model=llama3.2 temperature=0
+    %ollama doctor                  # is everything ready for this notebook?
+
+Every subcommand shows a table or one sentence saying what it did; failures are a short red
+message with what to do, never a traceback.
+"""
+
+from __future__ import annotations
+
+import difflib
+import html
+import shlex
+from typing import Any, Callable
+
+from IPython.core.error import UsageError
+
+from .. import format as fmt_
+from ..config import is_loopback, parse_host, settings
+from ..conversation import Conversation
+from ..errors import OllamaError
+from ..live import in_terminal
+from . import _shared
+from ._shared import DEFAULT_CHAT, client_for, display_markdown, reraise_interrupt, show_error, show_exception
+from .options import OPTION_TYPES, coerce_option
+
+__all__ = ["run_line_magic", "COMMANDS"]
+
+COMMANDS: dict[str, str] = {
+    "list": "installed models: name, size, parameters, quantization, modified",
+    "ps": "models loaded in memory: size, size in VRAM, context, expires in",
+    "show MODEL": "details, capabilities, context length, parameters, template, license",
+    "pull MODEL": "download a model, with live progress (Ctrl-C cancels)",
+    "rm MODEL": "delete a model",
+    "cp SRC DST": "copy a model under another name",
+    "unload MODEL": "free a model's memory now",
+    "embed MODEL TEXT...": 'embedding vectors (returned); quote several texts: "a" "b"',
+    "config [key=value ...]": "host, model, api_key, timeout and default options (temperature=0, ...)",
+    "history [--chat NAME]": "the turns of a conversation",
+    "clear [--chat NAME]": "forget a conversation",
+    "doctor": "check host, version, default model, loaded models, cloud key",
+    "help": "this list",
+}
+
+
+def _show(markdown: str, plain: str) -> None:
+    display_markdown(markdown, plain)
+
+
+def _need(args: list[str], count: int, usage: str) -> None:
+    if len(args) != count:
+        raise UsageError(f"Usage: %ollama {usage}")
+
+
+# --------------------------------------------------------------------------- models
+
+
+def cmd_list(args: list[str]) -> None:
+    _need(args, 0, "list")
+    models = client_for().list().get("models", [])
+    if not models:
+        _show("No models installed. Get one with `%ollama pull llama3.2`.", "No models installed.")
+        return
+    rows = [
+        {
+            "name": m.get("name") or m.get("model"),
+            "size": fmt_.size(m.get("size")),
+            "params": (m.get("details") or {}).get("parameter_size", "–"),
+            "quantization": (m.get("details") or {}).get("quantization_level", "–"),
+            "modified": fmt_.ago(m.get("modified_at")),
+        }
+        for m in models
+    ]
+    cols = ["name", "size", "params", "quantization", "modified"]
+    _show(fmt_.table(rows, cols), _plain_table(rows, cols))
+
+
+def cmd_ps(args: list[str]) -> None:
+    _need(args, 0, "ps")
+    models = client_for().ps().get("models", [])
+    if not models:
+        _show("No model is loaded right now.", "No model is loaded right now.")
+        return
+    rows = []
+    for m in models:
+        size, vram = m.get("size") or 0, m.get("size_vram") or 0
+        where = "100% GPU" if size and vram >= size else "100% CPU" if not vram else f"{vram / size:.0%} GPU"
+        rows.append(
+            {
+                "name": m.get("name") or m.get("model"),
+                "size": fmt_.size(size),
+                "in VRAM": f"{fmt_.size(vram)} ({where})",
+                "context": m.get("context_length", "–"),
+                "expires": fmt_.expires_in(m.get("expires_at")),
+            }
+        )
+    cols = ["name", "size", "in VRAM", "context", "expires"]
+    _show(fmt_.table(rows, cols), _plain_table(rows, cols))
+
+
+def cmd_show(args: list[str]) -> None:
+    _need(args, 1, "show MODEL")
+    info = client_for().show(args[0])
+    details = info.get("details") or {}
+    model_info = info.get("model_info") or {}
+    arch = model_info.get("general.architecture")
+    context = model_info.get(f"{arch}.context_length") if arch else None
+    rows = [
+        {"": "family", "value": details.get("family", "–")},
+        {"": "parameters", "value": details.get("parameter_size", "–")},
+        {"": "quantization", "value": details.get("quantization_level", "–")},
+        {"": "format", "value": details.get("format", "–")},
+        {"": "capabilities", "value": ", ".join(info.get("capabilities") or []) or "–"},
+        {"": "context length", "value": context or "–"},
+    ]
+    from ..live import fence
+
+    parts = [f"### {html.escape(args[0])}", fmt_.table(rows, ["", "value"])]
+    plain = [args[0], _plain_table(rows, ["", "value"])]
+    for title, key, lang in (("Parameters", "parameters", ""), ("Template", "template", "")):
+        text = (info.get(key) or "").strip()
+        if text:
+            parts.append(f"**{title}**\n\n{fence(text, lang)}")
+            plain.append(f"{title}:\n{text}")
+    license_text = (info.get("license") or "").strip()
+    if license_text:
+        excerpt = license_text if len(license_text) <= 400 else license_text[:400].rsplit(" ", 1)[0] + " …"
+        parts.append(f"**License** (excerpt)\n\n{fence(excerpt)}")
+        plain.append(f"License (excerpt):\n{excerpt}")
+    _show("\n\n".join(parts), "\n\n".join(plain))
+
+
+def cmd_rm(args: list[str]) -> None:
+    _need(args, 1, "rm MODEL")
+    client_for().delete(args[0])
+    _show(f"Deleted `{html.escape(args[0])}`.", f"Deleted {args[0]}.")
+
+
+def cmd_cp(args: list[str]) -> None:
+    _need(args, 2, "cp SRC DST")
+    client_for().copy(args[0], args[1])
+    _show(f"Copied `{html.escape(args[0])}` to `{html.escape(args[1])}`.", f"Copied {args[0]} to {args[1]}.")
+
+
+def cmd_unload(args: list[str]) -> None:
+    _need(args, 1, "unload MODEL")
+    client_for().unload(args[0])
+    _show(f"Unloaded `{html.escape(args[0])}` from memory.", f"Unloaded {args[0]} from memory.")
+
+
+class Embeddings(list):
+    """The vectors ``%ollama embed`` returns: a plain list of lists, shown as a short summary."""
+
+    model: str = ""
+
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
+        dims = len(self[0]) if self else 0
+        head = ", ".join(f"{x:.4f}" for x in (self[0][:4] if self else []))
+        p.text(f"<{len(self)} embedding{'s' if len(self) != 1 else ''} × {dims} dims from {self.model}: [[{head}, …], …]>")
+
+
+def cmd_embed(args: list[str], raw_rest: str = "") -> Embeddings:
+    if len(args) < 2:
+        raise UsageError('Usage: %ollama embed MODEL TEXT...  (several texts: %ollama embed MODEL "first" "second")')
+    model = args[0]
+    rest = raw_rest.split(None, 1)[1].strip() if len(raw_rest.split(None, 1)) > 1 else ""
+    # Quoted texts are separate inputs; unquoted words are one text, as typed.
+    inputs = args[1:] if rest[:1] in "\"'" else [rest]
+    result = client_for().embed(model, inputs)
+    out = Embeddings(result.get("embeddings") or [])
+    out.model = model
+    return out
+
+
+# --------------------------------------------------------------------------- pull
+
+
+def _bar(fraction: float | None, width: int = 220) -> str:
+    pct = 0 if fraction is None else max(0.0, min(1.0, fraction)) * 100
+    return (
+        f'<div style="display:inline-block;width:{width}px;height:10px;background:rgba(127,127,127,.25);'
+        f'border-radius:3px;vertical-align:middle"><div style="width:{pct:.1f}%;height:100%;'
+        'background:#2e7d32;border-radius:3px"></div></div>'
+    )
+
+
+def pull_bundle(progress: Any, note: str = "") -> dict[str, str]:
+    """HTML progress bars (a row per layer + overall) and a plain-text line."""
+    total, done = progress.total, progress.completed
+    speed, eta = progress.speed, progress.eta
+    overall = f"{fmt_.size(done)} / {fmt_.size(total)}" if total else ""
+    extra = " · ".join(x for x in (overall, fmt_.speed(speed) if speed else "", f"ETA {fmt_.duration(eta)}" if eta else "") if x)
+    status = html.escape(note or progress.status or "starting")
+    rows = [
+        f"<tr><td><b>{html.escape(progress.model)}</b></td><td>{_bar(progress.fraction)}</td>"
+        f"<td>{status}{' · ' + html.escape(extra) if extra else ''}</td></tr>"
+    ]
+    for digest, layer_done, layer_total in progress.layer_rows():
+        short = digest.split(":")[-1][:12]
+        frac = layer_done / layer_total if layer_total else None
+        rows.append(
+            f'<tr style="font-size:85%;opacity:.8"><td><code>{html.escape(short)}</code></td>'
+            f"<td>{_bar(frac, 160)}</td><td>{fmt_.size(layer_done)} / {fmt_.size(layer_total)}</td></tr>"
+        )
+    pct = f"{progress.fraction:.0%}" if progress.fraction is not None else ""
+    plain = f"pull {progress.model}: {note or progress.status} {pct} {extra}".rstrip()
+    return {"text/html": f"<table>{''.join(rows)}</table>", "text/plain": plain}
+
+
+def cmd_pull(args: list[str]) -> None:
+    _need(args, 1, "pull MODEL")
+    import time
+
+    from IPython.display import display
+
+    model = args[0]
+    stream = client_for().pull(model, stream=True)
+    progress = stream.progress
+    terminal = in_terminal()
+    handle = None if terminal else display(pull_bundle(progress), raw=True, display_id=True)
+    next_at = 0.0
+    chunks = iter(stream)
+    try:
+        for _ in chunks:
+            now = time.monotonic()
+            if now >= next_at:  # progress lines come every ~60 ms per layer: 4 updates/s is plenty
+                next_at = now + 0.25
+                if handle is not None:
+                    handle.update(pull_bundle(progress), raw=True)
+                else:
+                    print("\r" + pull_bundle(progress)["text/plain"], end="", flush=True)
+    except KeyboardInterrupt as exc:
+        chunks.close()  # type: ignore[attr-defined]
+        stream.close()
+        progress.end("interrupted")
+        note = "cancelled (Ctrl-C); the download stopped. Pull again to resume."
+        if handle is not None:
+            handle.update(pull_bundle(progress, note), raw=True)
+        else:
+            print(f"\n{model}: {note}")
+        reraise_interrupt(exc, f"pulling {model} was cancelled.")
+    except OllamaError:
+        if handle is not None:
+            handle.update(pull_bundle(progress, "failed"), raw=True)
+        raise
+    final = pull_bundle(progress, "done" if progress.done else progress.status)
+    if handle is not None:
+        handle.update(final, raw=True)
+    else:
+        print("\r" + final["text/plain"])
+
+
+# --------------------------------------------------------------------------- settings
+
+
+_CONFIG_KEYS = ("host", "model", "api_key", "timeout")
+
+
+def cmd_config(args: list[str]) -> None:
+    changed = []
+    for pair in args:
+        key, sep, value = pair.partition("=")
+        key = key.strip().lower().replace("-", "_")
+        if key == "key":
+            key = "api_key"
+        if not sep:
+            raise UsageError("Usage: %ollama config key=value ...  (keys: host, model, api_key, timeout, or a model option)")
+        value = value.strip()
+        if key == "host":
+            try:
+                settings.host = parse_host(value) if value else None
+            except ValueError as exc:
+                raise UsageError(str(exc)) from None
+        elif key == "model":
+            settings.model = value or None
+        elif key == "api_key":
+            settings.api_key = value or None
+        elif key == "timeout":
+            try:
+                _shared.state.timeout = float(value) if value else None
+            except ValueError:
+                raise UsageError("timeout is a number of seconds (silence allowed between chunks).") from None
+        elif key in OPTION_TYPES:
+            if value:
+                settings.options[key] = coerce_option(key, value)
+            else:
+                settings.options.pop(key, None)
+        else:
+            close = difflib.get_close_matches(key, [*_CONFIG_KEYS, *OPTION_TYPES], n=1, cutoff=0.6)
+            raise UsageError(f"Unknown config key {key!r}." + (f" Did you mean {close[0]!r}?" if close else ""))
+        changed.append(key)
+    rows = [
+        {"setting": "host", "value": settings.resolved_host() + ("" if settings.host else " (from OLLAMA_HOST or default)")},
+        {"setting": "model", "value": settings.resolved_model() or "not set"},
+        {"setting": "api_key", "value": settings.key_source()},  # never the key itself
+        {"setting": "timeout", "value": f"{_shared.state.timeout:g} s" if _shared.state.timeout else "default (180 s between chunks)"},
+        {"setting": "options", "value": ", ".join(f"{k}={v!r}" for k, v in settings.options.items()) or "none"},
+    ]
+    _show(fmt_.table(rows, ["setting", "value"]), _plain_table(rows, ["setting", "value"]))
+
+
+def _chat_name(args: list[str], usage: str) -> str:
+    if not args:
+        return DEFAULT_CHAT
+    if len(args) == 2 and args[0] == "--chat":
+        return args[1]
+    raise UsageError(f"Usage: %ollama {usage}")
+
+
+def cmd_history(args: list[str]) -> None:
+    name = _chat_name(args, "history [--chat NAME]")
+    conv = Conversation.named(name)
+    turns = conv.history()
+    if not turns:
+        _show(f"Conversation `{html.escape(name)}` is empty.", f"Conversation {name!r} is empty.")
+        return
+
+    def short(text: str, n: int = 80) -> str:
+        text = " ".join(text.split())
+        return text if len(text) <= n else text[: n - 1] + "…"
+
+    rows = [
+        {
+            "#": i,
+            "you": short(t["user"]),
+            "answer": short(t["assistant"]),
+            "status": t["status"],
+            "model": t["model"] or "–",
+            "tokens": t["stats"].get("eval_count", "–"),
+        }
+        for i, t in enumerate(turns, 1)
+    ]
+    cols = ["#", "you", "answer", "status", "model", "tokens"]
+    head = f"Conversation `{html.escape(name)}`" + (f" (system: {html.escape(short(conv.system, 60))})" if conv.system else "")
+    _show(head + "\n\n" + fmt_.table(rows, cols), _plain_table(rows, cols))
+
+
+def cmd_clear(args: list[str]) -> None:
+    name = _chat_name(args, "clear [--chat NAME]")
+    conv = Conversation.named(name)
+    count = len(conv)
+    conv.clear()
+    _show(f"Cleared {count} turn{'s' if count != 1 else ''} from `{html.escape(name)}`.", f"Cleared {count} turns from {name!r}.")
+
+
+def cmd_help(args: list[str]) -> None:
+    rows = [{"command": f"%ollama {k}", "what it does": v} for k, v in COMMANDS.items()]
+    rows.append({"command": "%%ollama --help", "what it does": "the cell magic's options"})
+    _show(fmt_.table(rows, ["command", "what it does"]), _plain_table(rows, ["command", "what it does"]))
+
+
+# --------------------------------------------------------------------------- doctor
+
+
+def cmd_doctor(args: list[str]) -> None:
+    from .doctor import run_doctor
+
+    _need(args, 0, "doctor")
+    run_doctor()
+
+
+# --------------------------------------------------------------------------- dispatch
+
+
+def _plain_table(rows: list[dict[str, Any]], cols: list[str]) -> str:
+    widths = {c: max(len(str(c)), *(len(str(r.get(c, ""))) for r in rows)) for c in cols}
+    lines = ["  ".join(str(c).ljust(widths[c]) for c in cols)]
+    lines += ["  ".join(str(r.get(c, "")).ljust(widths[c]) for c in cols) for r in rows]
+    return "\n".join(line.rstrip() for line in lines)
+
+
+_HANDLERS: dict[str, Callable[[list[str]], Any]] = {
+    "list": cmd_list,
+    "ls": cmd_list,
+    "ps": cmd_ps,
+    "show": cmd_show,
+    "pull": cmd_pull,
+    "rm": cmd_rm,
+    "cp": cmd_cp,
+    "unload": cmd_unload,
+    "config": cmd_config,
+    "history": cmd_history,
+    "clear": cmd_clear,
+    "doctor": cmd_doctor,
+    "help": cmd_help,
+}
+
+
+def run_line_magic(shell: Any, line: str) -> Any:
+    """Everything ``%ollama`` does. Returns the vectors for ``embed``, else None."""
+    try:
+        words = shlex.split(line, posix=True)
+    except ValueError as exc:
+        raise UsageError(f"%ollama: cannot read the line ({exc}).") from None
+    if not words or words[0] in ("-h", "--help"):
+        cmd_help([])
+        return None
+    command, rest = words[0], words[1:]
+    try:
+        if command == "embed":
+            return cmd_embed(rest, line.split(None, 1)[1] if len(line.split(None, 1)) > 1 else "")
+        handler = _HANDLERS.get(command)
+        if handler is None:
+            close = difflib.get_close_matches(command, [*_HANDLERS, "embed"], n=1, cutoff=0.5)
+            raise UsageError(
+                f"%ollama: unknown command {command!r}." + (f" Did you mean `%ollama {close[0]}`?" if close else "")
+                + " `%ollama help` lists them."
+            )
+        return handler(rest)
+    except OllamaError as err:
+        show_exception(err)
+        return None
+
+
+def _is_local(host: str) -> bool:
+    return is_loopback(host)

@@ -1,0 +1,180 @@
+"""A real IPython kernel for tests: run code as a front end would, and collect what it shows.
+
+One kernel per test module (starting one takes ~1 s). :meth:`Kernel.run` sends an
+``execute_request`` with the cell's id in its metadata (as JupyterLab and nbclient do) and returns
+an :class:`Execution`: every IOPub message of that request, in order, plus the shell reply.
+
+    @pytest.fixture(scope="module")
+    def kernel(module_emulator):
+        with Kernel(env={"OLLAMA_HOST": module_emulator.url}) as k:
+            k.run("%load_ext ollama_nb").check()
+            yield k
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from jupyter_client.manager import KernelManager
+
+
+@dataclass
+class Execution:
+    """What the front end received for one execute_request."""
+
+    msg_id: str
+    iopub: list[dict[str, Any]] = field(default_factory=list)
+    reply: dict[str, Any] | None = None
+    wall: float = 0.0
+    first_update_at: float | None = None  # seconds after sending, of the first display update
+
+    # -- views ------------------------------------------------------------------------------
+    def of(self, *types: str) -> list[dict[str, Any]]:
+        return [m for m in self.iopub if m["header"]["msg_type"] in types]
+
+    @property
+    def displays(self) -> list[dict[str, Any]]:
+        return self.of("display_data")
+
+    @property
+    def updates(self) -> list[dict[str, Any]]:
+        return self.of("update_display_data")
+
+    @property
+    def errors(self) -> list[dict[str, Any]]:
+        return self.of("error")
+
+    @property
+    def status(self) -> str:
+        return (self.reply or {}).get("content", {}).get("status", "?")
+
+    @property
+    def stdout(self) -> str:
+        return "".join(m["content"]["text"] for m in self.of("stream") if m["content"]["name"] == "stdout")
+
+    @property
+    def stderr(self) -> str:
+        return "".join(m["content"]["text"] for m in self.of("stream") if m["content"]["name"] == "stderr")
+
+    def result(self) -> dict[str, Any] | None:
+        results = self.of("execute_result")
+        return results[-1]["content"] if results else None
+
+    def final(self, display_id: str | None = None) -> dict[str, Any]:
+        """The last state of a display (by id; default the first display with an id): its content."""
+        if display_id is None:
+            display_id = next(m["content"]["transient"]["display_id"] for m in self.displays if m["content"].get("transient"))
+        states = [m["content"] for m in self.of("display_data", "update_display_data")
+                  if m["content"].get("transient", {}).get("display_id") == display_id]
+        return states[-1]
+
+    def markdown(self) -> str:
+        return self.final()["data"].get("text/markdown", "")
+
+    def all_text(self) -> str:
+        """Every byte the front end saw for this request, as one string (for "never shows X")."""
+        return "\n".join(json.dumps(m["content"], ensure_ascii=False) for m in self.iopub)
+
+    def iopub_bytes(self, *types: str) -> int:
+        msgs = self.of(*types) if types else self.iopub
+        return sum(len(json.dumps(m["content"], ensure_ascii=False).encode()) for m in msgs)
+
+    def check(self) -> Execution:
+        """Raise with the kernel's traceback if the request failed."""
+        if self.status != "ok":
+            content = (self.reply or {}).get("content", {})
+            tb = "\n".join(content.get("traceback", []))
+            raise AssertionError(f"execution failed: {content.get('ename')}: {content.get('evalue')}\n{tb}\n{self.stderr}")
+        return self
+
+
+class Kernel:
+    """A kernel started with ``env`` added to this process's environment."""
+
+    def __init__(self, env: dict[str, str] | None = None, *, unset: tuple[str, ...] = ("OLLAMA_API_KEY", "OLLAMA_NB_MODEL")) -> None:
+        full = {k: v for k, v in os.environ.items() if k not in unset}
+        full.update(env or {})
+        full.setdefault("PYTHONPATH", os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        self.km = KernelManager(kernel_name="python3")
+        # The kernel must be this interpreter (the project's venv), whatever kernelspecs are installed.
+        self.km.kernel_cmd = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+        self.env = full
+        self.kc: Any = None
+
+    def start(self) -> Kernel:
+        self.km.start_kernel(env=self.env)
+        self.kc = self.km.client()
+        self.kc.start_channels()
+        self.kc.wait_for_ready(timeout=60)
+        return self
+
+    def stop(self) -> None:
+        if self.kc is not None:
+            self.kc.stop_channels()
+        self.km.shutdown_kernel(now=True)
+
+    def __enter__(self) -> Kernel:
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    # -- running code ---------------------------------------------------------------------------
+    def send(self, code: str, cell_id: str | None = None) -> str:
+        """Send an execute_request (with ``cellId`` metadata, as JupyterLab does); return its msg_id."""
+        content = {"code": code, "silent": False, "store_history": True, "user_expressions": {},
+                   "allow_stdin": False, "stop_on_error": True}
+        msg = self.kc.session.msg("execute_request", content)
+        msg["metadata"]["cellId"] = cell_id or uuid.uuid4().hex
+        self.kc.shell_channel.send(msg)
+        return msg["header"]["msg_id"]
+
+    def collect(self, msg_id: str, *, timeout: float = 60, started: float | None = None, on_message: Any = None) -> Execution:
+        """IOPub messages of ``msg_id`` until the kernel is idle again, then the shell reply."""
+        ex = Execution(msg_id)
+        started = started or time.monotonic()
+        deadline = started + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"no idle status within {timeout} s; got {[m['header']['msg_type'] for m in ex.iopub]}")
+            try:
+                msg = self.kc.get_iopub_msg(timeout=remaining)
+            except queue.Empty:
+                continue
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            kind = msg["header"]["msg_type"]
+            if kind == "status":
+                if msg["content"]["execution_state"] == "idle":
+                    break
+                continue
+            ex.iopub.append(msg)
+            if kind == "update_display_data" and ex.first_update_at is None:
+                ex.first_update_at = time.monotonic() - started
+            if on_message is not None:
+                on_message(msg, ex)
+        while True:
+            reply = self.kc.get_shell_msg(timeout=max(1.0, deadline - time.monotonic()))
+            if reply["parent_header"].get("msg_id") == msg_id:
+                ex.reply = reply
+                break
+        ex.wall = time.monotonic() - started
+        return ex
+
+    def run(self, code: str, *, cell_id: str | None = None, timeout: float = 60, on_message: Any = None) -> Execution:
+        started = time.monotonic()
+        msg_id = self.send(code, cell_id)
+        return self.collect(msg_id, timeout=timeout, started=started, on_message=on_message)
+
+    def value(self, expr: str) -> Any:
+        """A JSON-able value evaluated in the kernel."""
+        ex = self.run(f"import json as _j; print(_j.dumps({expr}))").check()
+        return json.loads(ex.stdout.strip().splitlines()[-1])

@@ -33,7 +33,7 @@ options.stop unless noted):
                          256 chunks per socket write; done_reason "stop".
 ``slow:latest``          one token every 50 ms, 200 tokens (num_predict limits: "length").
 ``stall:latest``         5 tokens, then silence until the client leaves (recorded in
-                         ``disconnects``) or 120 s pass.
+                         ``disconnects``) or 120 s pass; then the body ends without a done chunk.
 ``dropped:latest``       5 tokens, then the TCP connection closes without the final zero chunk.
 ``error-midstream``      5 tokens, then ``{"error":"llama runner process has terminated: signal:
                          killed"}`` at status 200, then the end of the body (no done chunk).
@@ -44,7 +44,15 @@ options.stop unless noted):
 ======================== ===========================================================================
 
 Pullable (not installed at start): ``smollm2:135m`` (~1 s), ``tinyllama:latest`` (~2 s),
-``big-model:latest`` (~20 s; abandoning the pull installs nothing).
+``big-model:latest`` (~20 s; abandoning the pull installs nothing). ``create`` from a model that
+is not installed pulls it first, as the real server does.
+
+Error texts, status codes and check order follow ollama/ollama's ``server/routes.go`` (read at
+commit fb30760); where that disagrees with ollama-api.md the source wins (e.g. ``show`` of a
+missing model says ``model 'x:latest' not found``; images sent to a text model are ignored).
+Modules: ``server`` (HTTP, routing, recording), ``generation`` and ``management`` (the routes),
+``scenarios`` (what models say), ``structured`` (schema-valid JSON), ``catalog`` (models and
+state), ``wire`` (Go-compatible encodings and response types).
 """
 
 from __future__ import annotations

@@ -182,6 +182,7 @@ class ModelBrowser(anywidget.AnyWidget):
         self._pull_state: dict[str, dict[str, Any]] = {}
         self._last_push = 0.0
         self._output: Any = None
+        self._chat: Any = None
         self.host = client.host
         self.cloud = bool(getattr(client, "cloud", is_cloud(client.host)))
         self.chat_available = _chat_available()
@@ -530,5 +531,9 @@ class ModelBrowser(anywidget.AnyWidget):
             self._report(exc, "try")
             return
         out = self._tryout_area()
+        previous, self._chat = self._chat, chat
         out.outputs = ()
         out.append_display_data(chat)
+        if previous is not None:
+            previous.close()
+        self.notice = f"Chat with {name} opened below."

@@ -1,0 +1,293 @@
+"""ModelBrowser without a browser: the view's custom messages go straight to the widget's handler,
+and we check what the view would be told (the synced traitlets) and what the server saw (the
+emulator's state and request log)."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from ollama_nb import Client, ModelBrowser, ModelNotFound, OllamaError, ServerUnreachable
+from ollama_nb.testing import Emulator
+from ollama_nb.widgets import models as models_module
+
+
+def wait_until(predicate, timeout: float = 10.0, interval: float = 0.01):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"condition not met in {timeout} s")
+
+
+def send(browser: ModelBrowser, wait: bool = True, **msg) -> None:
+    """What the view does: model.send({...}) -> the widget's on_msg callback."""
+    browser._on_view_msg(browser, msg, [])
+    if wait:
+        assert browser._join(15), "background work did not finish"
+
+
+def names(browser: ModelBrowser) -> list[str]:
+    return [m["name"] for m in browser.models]
+
+
+@pytest.fixture
+def browser(client):
+    b = ModelBrowser(client=client)
+    yield b
+    b._join(5)
+    b.close()
+
+
+def test_lists_the_servers_models(emu, browser):
+    assert names(browser) == emu.model_names()
+    row = next(m for m in browser.models if m["name"] == "llama3.2:latest")
+    assert row["size"] > 1e9 and row["parameter_size"] == "3.2B" and row["quantization"] == "Q4_K_M"
+    assert row["family"] == "llama" and row["format"] == "gguf" and row["modified_at"]
+    assert "tools" in row["capabilities"]
+    assert browser.running == [] and browser.error == {} and browser.busy == ""
+    assert browser.host == emu.url and browser.cloud is False
+
+
+def test_select_shows_details_from_show(emu, browser):
+    send(browser, action="select", name="qwen3:latest")
+    assert browser.selected == "qwen3:latest"
+    d = browser.details
+    assert d["name"] == "qwen3:latest"
+    assert d["capabilities"] == ["completion", "tools", "thinking"]
+    assert d["context_length"] == 40960  # model_info["qwen3.context_length"]
+    assert d["architecture"] == "qwen3" and d["parameter_size"] == "8.2B"
+    assert "<|im_start|>" in d["template"] and "stop" in d["parameters"]
+    assert d["license"] and d["modelfile"].startswith("# Modelfile")
+    assert emu.last_request.json == {"model": "qwen3:latest"}
+
+    browser.selected = "llava:latest"  # the Python API moves the pane too
+    wait_until(lambda: browser.details.get("name") == "llava:latest" and "capabilities" in browser.details)
+    assert "vision" in browser.details["capabilities"]
+
+    send(browser, action="select", name="")
+    assert browser.details == {}
+
+
+def test_pull_streams_progress_at_a_bounded_rate_and_the_model_appears(emu, browser):
+    seen: list[dict] = []
+    browser.observe(lambda ch: seen.append(ch["new"].get("smollm2:135m") or {}), "pulls")
+    started = time.monotonic()
+    send(browser, action="pull", name="smollm2:135m")
+    elapsed = time.monotonic() - started
+
+    final = browser.pulls["smollm2:135m"]
+    assert final["state"] == "done" and final["status"] == "success"
+    assert final["completed"] == final["total"] > 270e6
+    assert final["layers"] and all(layer["completed"] == layer["total"] for layer in final["layers"])
+    running = [s["completed"] for s in seen if s.get("state") == "running" and s.get("total")]
+    assert len(set(running)) >= 3, f"progress did not move: {running}"
+    assert running == sorted(running)
+    assert any(s.get("speed") for s in seen) and any(s.get("eta") for s in seen)
+    # <= 10 updates a second (+2 for the first and the final state)
+    assert len(seen) <= 10 * elapsed + 2, (len(seen), elapsed)
+
+    assert "smollm2:135m" in emu.model_names()
+    assert "smollm2:135m" in names(browser)
+    assert browser.notice == "Pulled smollm2:135m."
+
+
+def test_cancel_mid_pull_closes_the_stream_and_installs_nothing(emu, browser):
+    send(browser, wait=False, action="pull", name="big-model")
+    wait_until(lambda: browser.pulls.get("big-model", {}).get("completed", 0) > 0)
+    send(browser, wait=False, action="cancel", name="big-model")
+    assert emu.wait_for_disconnect(5), "the emulator did not see the pull stream close"
+    assert browser._join(5)
+    p = browser.pulls["big-model"]
+    assert p["state"] == "stopped" and 0 < p["completed"] < p["total"]
+    assert "cancelled" in browser.notice
+    assert not any(n.startswith("big-model") for n in emu.model_names())
+    assert not any(n.startswith("big-model") for n in names(browser))
+    assert browser.error == {}
+
+    send(browser, action="dismiss", name="big-model")
+    assert browser.pulls == {}
+
+
+def test_copy_and_delete_change_the_servers_list(emu, browser):
+    send(browser, action="copy", src="llama3.2:latest", dst="my-llama")
+    assert "my-llama:latest" in emu.model_names()
+    assert "my-llama:latest" in names(browser)
+    assert browser.notice == "Copied llama3.2:latest to my-llama."
+
+    send(browser, action="select", name="my-llama:latest")
+    send(browser, action="delete", name="my-llama:latest")
+    assert "my-llama:latest" not in emu.model_names()
+    assert "my-llama:latest" not in names(browser)
+    assert browser.selected == "" and browser.details == {}
+    assert browser.error == {}
+
+
+def test_load_and_unload_change_ps(emu, browser):
+    send(browser, action="load", name="llama3.2:latest")
+    assert emu.loaded_names() == ["llama3.2:latest"]
+    (row,) = browser.running
+    assert row["name"] == "llama3.2:latest" and row["size_vram"] > 0 and row["context_length"] > 0
+    assert row["expires_at"] > "2000"
+
+    send(browser, action="unload", name="llama3.2:latest")
+    assert emu.loaded_names() == []
+    assert browser.running == []
+    unload = [r for r in emu.requests if r.path == "/api/generate"][-1]
+    assert unload.json["keep_alive"] == 0
+
+
+def test_errors_show_inline(emu, browser):
+    send(browser, action="pull", name="no-such-model")
+    p = browser.pulls["no-such-model"]
+    assert p["state"] == "failed" and "file does not exist" in p["message"]
+    assert browser.error["action"] == "pull" and "no-such-model" in browser.error["message"]
+    assert "library" in browser.error["hint"]
+
+    send(browser, action="copy", src="nope:latest", dst="other")
+    assert browser.error["action"] == "copy" and "not found" in browser.error["message"]
+    assert browser.error["hint"]
+
+    send(browser, action="delete", name="nope:latest")
+    assert browser.error["action"] == "delete" and "not found" in browser.error["message"]
+
+    send(browser, action="clear")
+    assert browser.error == {} and browser.notice == ""
+
+    # the view sends junk: ignored, nothing raised
+    for junk in ({"action": "format-disk"}, {"no": "action"}, {"action": "pull", "name": "  "}):
+        send(browser, **junk)
+    browser._on_view_msg(browser, "not a dict", [])
+    assert browser.error == {}
+
+
+def test_server_down_is_an_inline_error_not_an_exception():
+    with Emulator() as emu:
+        url = emu.url
+    browser = ModelBrowser(host=url)  # nothing listens there now
+    assert browser.models == []
+    assert browser.error["action"] == "refresh"
+    assert browser.error["message"] == f"Cannot reach Ollama at {url}."
+    assert "OLLAMA_HOST" in browser.error["hint"]
+    send(browser, action="pull", name="smollm2:135m")
+    assert browser.pulls["smollm2:135m"]["state"] == "failed"
+    assert "Cannot reach" in browser.error["message"]
+    with pytest.raises(ServerUnreachable):
+        browser.refresh()
+
+
+def test_python_api(emu, browser):
+    progress = browser.pull("smollm2:135m")
+    assert progress.state == "done" and progress.fraction == 1.0
+    assert "smollm2:135m" in names(browser)
+    assert browser.pulls["smollm2:135m"]["state"] == "done"
+
+    with pytest.raises(ModelNotFound):
+        browser.pull("no-such-model")
+    assert browser.pulls["no-such-model"]["state"] == "failed"
+
+    browser.copy("smollm2:135m", "tiny")
+    browser.selected = "tiny:latest"
+    browser.delete("tiny:latest")
+    assert "tiny:latest" not in emu.model_names() and browser.selected == ""
+    with pytest.raises(OllamaError):
+        browser.delete("tiny:latest")
+
+    Client(emu.url).delete("llava")
+    browser.refresh()
+    assert "llava:latest" not in names(browser)
+    assert repr(browser) == f"ModelBrowser(host={emu.url!r}, {len(browser.models)} models)"
+
+
+def test_cancel_that_arrives_while_the_pull_request_is_being_sent(emu, client, browser, monkeypatch):
+    # A stale cancel (no pull running) does not pre-cancel the next pull.
+    browser.cancel("smollm2:135m")
+    send(browser, action="pull", name="smollm2:135m")
+    assert browser.pulls["smollm2:135m"]["state"] == "done"
+
+    # Cancel can win the race against the pull request itself: the stream closes on arrival.
+    real_pull = client.pull
+
+    def pull_then_cancel(*args, **kwargs):
+        stream = real_pull(*args, **kwargs)
+        browser.cancel("big-model")  # the Cancel click, before the stream is registered
+        return stream
+
+    monkeypatch.setattr(client, "pull", pull_then_cancel)
+    send(browser, action="pull", name="big-model")
+    assert browser.pulls["big-model"]["state"] == "stopped"
+    assert emu.wait_for_disconnect(5)
+    assert "big-model:latest" not in emu.model_names()
+
+
+def test_a_second_pull_of_the_same_model_is_refused_while_one_runs(emu, browser):
+    send(browser, wait=False, action="pull", name="big-model")
+    wait_until(lambda: browser.pulls.get("big-model", {}).get("total"))
+    send(browser, wait=False, action="pull", name="big-model")
+    wait_until(lambda: "already being pulled" in browser.notice)
+    with pytest.raises(OllamaError, match="already being pulled"):
+        browser.pull("big-model")
+    browser.cancel("big-model")
+    assert browser._join(10)
+    assert [r.path for r in emu.requests].count("/api/pull") == 1
+
+
+def test_the_key_never_reaches_widget_state():
+    key = "sk-test-very-secret-1234567890"
+    with Emulator(key=key) as emu:
+        browser = ModelBrowser(host=emu.url, api_key=key)
+        assert "llama3.2:latest" in names(browser)
+        assert emu.last_request.headers["authorization"] == f"Bearer {key}"
+        send(browser, action="select", name="llama3.2:latest")
+        send(browser, action="pull", name="no-such-model")
+        state = json.dumps(browser.get_state(), default=str)
+        assert key not in state and key not in repr(browser)
+        bundle = json.dumps(browser._repr_mimebundle_(), default=str)
+        assert key not in bundle
+
+        wrong = ModelBrowser(host=emu.url, api_key="sk-wrong-key-0987654321")
+        assert wrong.error["action"] == "refresh" and "OLLAMA_API_KEY" in wrong.error["hint"]
+        assert "sk-wrong-key" not in json.dumps(wrong.get_state(), default=str)
+
+
+def test_cloud_mode_hides_local_only_work(emu, client, monkeypatch):
+    monkeypatch.setattr(client, "cloud", True)
+    browser = ModelBrowser(client=client)
+    assert browser.cloud is True and "llama3.2:latest" in names(browser)
+    assert "/api/ps" not in [r.path for r in emu.requests]  # Ollama Cloud has no ps
+    send(browser, action="pull", name="smollm2:135m")
+    assert browser.pulls["smollm2:135m"]["state"] == "failed"
+    assert "/api/pull" not in [r.path for r in emu.requests]
+
+
+def test_saved_notebooks_get_a_static_table(emu, browser):
+    data, _meta = browser._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in data
+    md = data["text/markdown"]
+    assert md.splitlines()[2].startswith("| name | size | parameters | quantization | family | modified |")
+    for name in emu.model_names():
+        assert f"| {name} |" in md
+    assert "| llama3.2:latest | 2.0 GB | 3.2B | Q4_K_M | llama |" in md
+    assert data["text/plain"].startswith("ModelBrowser(host=")
+
+
+def test_try_it_opens_a_chat_on_the_selected_model(emu, browser):
+    if not models_module._chat_available():
+        send(browser, action="try", name="llama3.2:latest")
+        assert browser.error["action"] == "try"
+        return
+    from ollama_nb.widgets.chat import ChatWidget
+
+    assert browser.chat_available
+    send(browser, action="try", name="qwen3:latest")
+    (out,) = browser._tryout_area().outputs
+    view = out["data"]["application/vnd.jupyter.widget-view+json"]
+    chat = browser._chat
+    assert isinstance(chat, ChatWidget) and chat.model == "qwen3:latest"
+    assert view["model_id"] == chat.model_id
+    send(browser, action="try", name="llama3.2:latest")  # replaces the previous chat
+    assert len(browser._tryout_area().outputs) == 1 and browser._chat.model == "llama3.2:latest"

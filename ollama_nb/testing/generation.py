@@ -55,11 +55,7 @@ def parse_body(body: bytes, struct: str) -> dict[str, Any]:
     try:
         obj = json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        pos = getattr(exc, "pos", 0)
-        text = body.decode("utf-8", "replace")
-        if pos >= len(text.rstrip()):
-            raise HTTPError(400, "unexpected EOF") from None
-        raise HTTPError(400, f"invalid character '{text[pos]}' looking for beginning of value") from None
+        raise HTTPError(400, go_json_error(body, exc)) from None
     if not isinstance(obj, dict):
         raise HTTPError(400, f"json: cannot unmarshal {json_kind(obj)} into Go value of type api.{struct}")
     for key, gotype in _FIELD_TYPES.items():
@@ -81,9 +77,51 @@ def parse_body(body: bytes, struct: str) -> dict[str, Any]:
     if think is not None and not isinstance(think, bool):
         if not isinstance(think, str):
             raise HTTPError(400, 'think must be a boolean or string ("high", "medium", "low", "max", true, or false)')
-        if think not in THINK_LEVELS and think not in ("true", "false"):
-            raise HTTPError(400, f'invalid think value: "{think}" (must be "high", "medium", "low", "max", true, or false)')
+        if think not in THINK_LEVELS:  # api.ThinkValue: "true"/"false" strings are rejected too
+            raise HTTPError(400, f'invalid think value: {json.dumps(think)} (must be "high", "medium", "low", "max", true, or false)')
     return obj
+
+
+_GO_CONTEXT = {  # Python's json message -> the phrase Go's decoder uses at the same spot
+    "Expecting property name enclosed in double quotes": "looking for beginning of object key string",
+    "Expecting ':' delimiter": "after object key",
+    "Extra data": "after top-level value",
+}
+
+
+def go_json_error(body: bytes, exc: Exception) -> str:
+    """The message encoding/json gives for the same malformed body (close enough to match on)."""
+    text = body.decode("utf-8", "replace")
+    pos = getattr(exc, "pos", 0)
+    if pos >= len(text.rstrip()):
+        return "unexpected EOF"
+    message = getattr(exc, "msg", "")
+    if message == "Expecting ',' delimiter":
+        inside = text[:pos].rstrip()
+        where = "after array element" if _innermost(inside) == "[" else "after object key:value pair"
+    else:
+        where = _GO_CONTEXT.get(message, "looking for beginning of value")
+    char = text[pos]
+    shown = "'\\''" if char == "'" else f"'{char}'"
+    return f"invalid character {shown} {where}"
+
+
+def _innermost(prefix: str) -> str:
+    """The bracket that is open at the end of ``prefix`` (strings skipped)."""
+    stack, in_string, escaped = [], False, False
+    for char in prefix:
+        if in_string:
+            escaped = char == "\\" and not escaped
+            if char == '"' and not escaped:
+                in_string = False
+            continue
+        if char == '"':
+            in_string = True
+        elif char in "[{":
+            stack.append(char)
+        elif char in "]}" and stack:
+            stack.pop()
+    return stack[-1] if stack else ""
 
 
 def decode_images(images: list[Any], struct: str) -> list[bytes]:
@@ -188,11 +226,11 @@ class Generation:
         can_think = "thinking" in model.capabilities
         if value is None:
             return "medium" if can_think else None
-        if value in (False, "false", ""):
+        if value is False:
             return None
         if not can_think:
             raise HTTPError(400, f"{json.dumps(name)} does not support thinking")
-        if value in (True, "true"):
+        if value is True:
             return "medium"
         return "high" if value == "max" and model.family == "gptoss" else str(value)
 

@@ -1,29 +1,465 @@
-// ChatWidget front end (anywidget). Placeholder until the chat UI lands: it renders the
-// `placeholder` traitlet (if the Python side has one) as Markdown, to exercise the shared
-// pipeline and the anywidget lifecycle: everything registered in render() is undone by the
-// function it returns.
+// ChatWidget front end (anywidget): render({ model, el }) builds the panel and returns a cleanup
+// that removes every listener it added (on the model, the DOM and timers).
+//
+// State: the synced traits (messages, model, models, system, think, can_think, temperature, busy,
+// error, placeholder). The answer being generated is not a trait: the kernel sends it as custom
+// messages, `delta` (only the new text, numbered by `seq`) and `partial` (everything so far, the
+// reply to our {type: "sync"}). A view that renders mid-stream, or misses a delta, asks for a
+// sync, so every view shows the same text.
+//
+// Model output is untrusted: it reaches the DOM only through markdown.js (marked -> DOMPurify);
+// everything else is set with textContent.
 import "./theme.css";
 import "./markdown.css";
 import "./chat.css";
-import { setMarkdown } from "./markdown.js";
+import { copyText, setMarkdown } from "./markdown.js";
 
-const FALLBACK = "*Chat view not built yet.*";
+const STATUS_LABEL = {
+  pending: "answering",
+  stopped: "stopped",
+  interrupted: "interrupted",
+  failed: "failed",
+};
+
+function node(tag, className, text) {
+  const e = document.createElement(tag);
+  if (className) e.className = className;
+  if (text != null) e.textContent = text;
+  return e;
+}
+
+// Text with `code` spans (error hints name commands): the spans become <code>, all via textContent.
+function withCode(tag, className, text) {
+  const e = node(tag, className);
+  String(text)
+    .split(/(`[^`\n]+`)/)
+    .forEach((piece, i) => {
+      if (!piece) return;
+      e.append(i % 2 ? node("code", null, piece.slice(1, -1)) : document.createTextNode(piece));
+    });
+  return e;
+}
+
+function copyButton(getText, label = "Copy") {
+  const b = node("button", "onb-chat-copy", label);
+  b.type = "button";
+  b.title = "Copy to clipboard";
+  b.addEventListener("click", async (event) => {
+    event.preventDefault();
+    const ok = await copyText(getText());
+    b.textContent = ok ? "Copied" : "Copy failed";
+    setTimeout(() => (b.textContent = label), 1500);
+  });
+  return b;
+}
 
 export default {
   render({ model, el }) {
-    const root = document.createElement("div");
-    root.className = "onb-root onb-chat";
-    const body = document.createElement("div");
-    body.className = "onb-md onb-chat-body";
-    root.append(body);
+    const cleanups = [];
+    const listen = (target, type, fn, opts) => {
+      target.addEventListener(type, fn, opts);
+      cleanups.push(() => target.removeEventListener(type, fn, opts));
+    };
+    const watch = (event, fn) => {
+      model.on(event, fn);
+      cleanups.push(() => model.off(event, fn));
+    };
+    const get = (key, fallback) => {
+      const v = model.get(key);
+      return v === undefined || v === null ? fallback : v;
+    };
+    const tell = (msg) => {
+      if (typeof model.send === "function") model.send(msg);
+    };
+    const save = (key, value) => {
+      model.set(key, value);
+      if (typeof model.save_changes === "function") model.save_changes();
+    };
+
+    // ---------------------------------------------------------------- skeleton
+    const root = node("div", "onb-root onb-chat");
+    const toolbar = node("div", "onb-chat-toolbar");
+
+    const modelSelect = node("select", "onb-chat-model");
+    modelSelect.title = "Model";
+    modelSelect.setAttribute("aria-label", "Model");
+
+    const thinkLabel = node("label", "onb-chat-think");
+    thinkLabel.title = "Let the model think before it answers (shown folded above the answer)";
+    const thinkBox = node("input");
+    thinkBox.type = "checkbox";
+    thinkLabel.append(thinkBox, node("span", null, "Think"));
+
+    const tempLabel = node("label", "onb-chat-temp");
+    tempLabel.title = "Temperature: 0 is focused and repeatable, higher is more varied; empty = the model's default";
+    const tempInput = node("input");
+    tempInput.type = "number";
+    tempInput.min = "0";
+    tempInput.max = "2";
+    tempInput.step = "0.1";
+    tempInput.placeholder = "default";
+    tempLabel.append(node("span", null, "Temperature"), tempInput);
+
+    const spacer = node("span", "onb-chat-spacer");
+    const clearButton = node("button", "onb-chat-clear", "Clear");
+    clearButton.type = "button";
+    clearButton.title = "Forget this conversation";
+    toolbar.append(modelSelect, thinkLabel, tempLabel, spacer, clearButton);
+
+    const system = node("details", "onb-chat-system");
+    const systemSummary = node("summary");
+    const systemTitle = node("span", "onb-chat-system-title", "System prompt");
+    const systemPreview = node("span", "onb-chat-system-preview onb-muted");
+    systemSummary.append(systemTitle, systemPreview);
+    const systemInput = node("textarea", "onb-chat-system-input");
+    systemInput.rows = 3;
+    systemInput.placeholder = "How the model should behave, e.g. “You are a patient tutor.”";
+    system.append(systemSummary, systemInput);
+
+    const banner = node("div", "onb-chat-banner");
+    const log = node("div", "onb-chat-log");
+    log.setAttribute("role", "log");
+    log.setAttribute("aria-live", "polite");
+    const empty = node("div", "onb-chat-empty");
+    const emptyBody = node("div", "onb-md");
+    const emptyHint = node("div", "onb-muted");
+    empty.append(emptyBody, emptyHint);
+
+    const composer = node("div", "onb-chat-composer");
+    const input = node("textarea", "onb-chat-input");
+    input.rows = 1;
+    input.placeholder = "Message";
+    input.setAttribute("aria-label", "Message");
+    const sendButton = node("button", "onb-chat-send onb-primary", "Send");
+    sendButton.type = "button";
+    composer.append(input, sendButton);
+    const hint = node("div", "onb-chat-hint onb-muted", "Enter to send · Shift+Enter for a new line");
+
+    root.append(toolbar, system, banner, log, composer, hint);
     el.replaceChildren(root);
 
-    const update = () => setMarkdown(body, model.get("placeholder") || FALLBACK);
-    update();
-    model.on("change:placeholder", update);
+    // Keys typed here must not reach JupyterLab's notebook shortcuts (a, b, d d, m, Enter...).
+    for (const type of ["keydown", "keypress", "keyup"]) listen(root, type, (e) => e.stopPropagation());
+
+    // ---------------------------------------------------------------- the transcript
+    const rows = new Map(); // "turn:role" -> { sig, el, parts }
+    let live = null; // { turn, seq, content, thinking }
+    let echo = null; // text sent from this view that the kernel has not yet shown
+    let syncAskedAt = -Infinity;
+
+    const nearBottom = () => log.scrollHeight - log.scrollTop - log.clientHeight < 48;
+    const toBottom = () => {
+      log.scrollTop = log.scrollHeight;
+    };
+
+    function fillAssistant(parts, content, thinking, status) {
+      parts.text = content;
+      const streaming = status === "pending";
+      if (thinking) {
+        parts.thinking.hidden = false;
+        parts.thinkingTitle.textContent = streaming && !content ? "Thinking…" : "Thinking";
+        if (streaming && !content && !parts.thinkingTouched) parts.thinking.open = true;
+        if (streaming && content && !parts.thinkingTouched) parts.thinking.open = false;
+        setMarkdown(parts.thinkingBody, thinking);
+      } else {
+        parts.thinking.hidden = true;
+      }
+      if (content) {
+        setMarkdown(parts.body, content);
+        parts.body.hidden = false;
+      } else {
+        parts.body.replaceChildren();
+        parts.body.hidden = !streaming || !!thinking;
+        if (streaming && !thinking) {
+          const dots = node("span", "onb-typing");
+          dots.append(node("span"), node("span"), node("span"));
+          parts.body.append(dots);
+        }
+      }
+      parts.copy.hidden = !content;
+    }
+
+    function assistantRow(msg) {
+      const row = node("div", "onb-msg onb-msg-assistant");
+      row.dataset.turn = msg.turn;
+      row.dataset.status = msg.status || "";
+      const head = node("div", "onb-msg-head");
+      const who = node("span", "onb-msg-who", msg.model || "Assistant");
+      head.append(who);
+      const label = STATUS_LABEL[msg.status];
+      if (label) head.append(node("span", `onb-badge onb-badge-${msg.status}`, label));
+      head.append(node("span", "onb-chat-spacer"));
+      const parts = { text: "", thinkingTouched: false };
+      parts.copy = copyButton(() => parts.text);
+      head.append(parts.copy);
+
+      parts.thinking = node("details", "onb-thinking");
+      const summary = node("summary");
+      parts.thinkingTitle = node("span", null, "Thinking");
+      summary.append(parts.thinkingTitle);
+      parts.thinkingBody = node("div", "onb-md onb-thinking-body");
+      parts.thinking.append(summary, parts.thinkingBody);
+      summary.addEventListener("click", () => (parts.thinkingTouched = true));
+      parts.body = node("div", "onb-md onb-msg-body");
+      row.append(head, parts.thinking, parts.body);
+
+      if (msg.error) {
+        const box = node("div", "onb-error-box");
+        box.setAttribute("role", "alert");
+        box.append(node("div", "onb-error-message", msg.error.message || "Something went wrong."));
+        if (msg.error.hint) box.append(withCode("div", "onb-error-hint", msg.error.hint));
+        row.append(box);
+      }
+      // The head already names the model; the stats line starts with it too.
+      const stats = msg.model && msg.stats?.startsWith(`${msg.model} · `) ? msg.stats.slice(msg.model.length + 3) : msg.stats;
+      if (stats) row.append(node("div", "onb-msg-foot", stats));
+      fillAssistant(parts, msg.content || "", msg.thinking || "", msg.status);
+      return { el: row, parts };
+    }
+
+    function userRow(msg, queued = false) {
+      const row = node("div", "onb-msg onb-msg-user" + (queued ? " onb-msg-queued" : ""));
+      if (msg.turn) row.dataset.turn = msg.turn;
+      const bubble = node("div", "onb-msg-bubble", msg.content || "");
+      row.append(bubble);
+      return { el: row, parts: {} };
+    }
+
+    function renderMessages() {
+      const stick = nearBottom();
+      const messages = get("messages", []);
+      const seen = new Set();
+      const children = [];
+      for (const msg of messages) {
+        const key = `${msg.turn}:${msg.role}`;
+        seen.add(key);
+        const sig = JSON.stringify(msg);
+        let row = rows.get(key);
+        if (!row || row.sig !== sig) {
+          row = { sig, ...(msg.role === "user" ? userRow(msg) : assistantRow(msg)) };
+          rows.set(key, row);
+        }
+        children.push(row.el);
+      }
+      for (const key of [...rows.keys()]) if (!seen.has(key)) rows.delete(key);
+
+      // The answer being streamed: once committed (not pending), the live copy is dropped.
+      if (live) {
+        const entry = messages.find((m) => m.turn === live.turn && m.role === "assistant");
+        if (entry && entry.status !== "pending") live = null;
+      }
+      if (echo !== null && messages.length > echo.count) echo = null;
+      if (echo !== null) children.push(userRow({ content: echo.text }, true).el);
+      if (!children.length) {
+        const text = get("placeholder", "");
+        setMarkdown(emptyBody, text);
+        emptyBody.hidden = !text;
+        const name = get("model", "");
+        emptyHint.textContent = name ? `Ask ${name} anything.` : "Pick a model, then ask anything.";
+        emptyHint.hidden = !!text;
+        children.push(empty);
+      }
+      log.replaceChildren(...children);
+      renderLiveNow();
+      if (stick) toBottom();
+      clearButton.disabled = !messages.length;
+    }
+
+    function renderLiveNow() {
+      if (!live) return;
+      const row = rows.get(`${live.turn}:assistant`);
+      if (!row || row.el.dataset.status !== "pending") return;
+      const stick = nearBottom();
+      fillAssistant(row.parts, live.content, live.thinking, "pending");
+      if (stick) toBottom();
+    }
+
+    // Re-rendering the Markdown is the costly part: at most once per animation frame, and spaced
+    // by a few times what the last render cost, so a long answer cannot starve the page.
+    let frame = 0;
+    let timer = 0;
+    let lastCost = 0;
+    let lastAt = 0;
+    const drawLive = () => {
+      frame = 0;
+      const t0 = performance.now();
+      renderLiveNow();
+      lastAt = performance.now();
+      lastCost = lastAt - t0;
+    };
+    const scheduleLive = () => {
+      if (frame || timer) return;
+      const wait = lastAt + 3 * lastCost - performance.now();
+      if (wait > 0) {
+        timer = setTimeout(() => {
+          timer = 0;
+          frame = requestAnimationFrame(drawLive);
+        }, wait);
+      } else {
+        frame = requestAnimationFrame(drawLive);
+      }
+    };
+    cleanups.push(() => {
+      cancelAnimationFrame(frame);
+      clearTimeout(timer);
+    });
+
+    const askSync = () => {
+      const now = performance.now();
+      if (now - syncAskedAt < 1000) return;
+      syncAskedAt = now;
+      tell({ type: "sync" });
+    };
+
+    watch("msg:custom", (msg) => {
+      if (!msg || typeof msg !== "object") return;
+      if (msg.type === "partial") {
+        syncAskedAt = -Infinity;
+        live = msg.turn
+          ? { turn: msg.turn, seq: msg.seq, content: msg.content || "", thinking: msg.thinking || "" }
+          : null;
+        scheduleLive();
+      } else if (msg.type === "delta") {
+        if (!live || live.turn !== msg.turn) {
+          if (msg.seq !== 1) return askSync(); // joined mid-stream: ask for what came before
+          live = { turn: msg.turn, seq: 0, content: "", thinking: "" };
+        }
+        if (msg.seq <= live.seq) return; // already in a partial we got
+        if (msg.seq !== live.seq + 1) return askSync();
+        live.seq = msg.seq;
+        if (msg.content) live.content += msg.content;
+        if (msg.thinking) live.thinking += msg.thinking;
+        scheduleLive();
+      }
+    });
+
+    // ---------------------------------------------------------------- controls
+    function renderModels() {
+      const names = [...get("models", [])];
+      const current = get("model", "");
+      if (current && !names.includes(current)) names.unshift(current);
+      const options = names.map((n) => {
+        const o = node("option", null, n);
+        o.value = n;
+        return o;
+      });
+      if (!options.length) {
+        const o = node("option", null, "(no models)");
+        o.value = "";
+        options.push(o);
+      }
+      modelSelect.replaceChildren(...options);
+      modelSelect.value = current;
+    }
+
+    function renderSettings() {
+      thinkLabel.hidden = !get("can_think", false);
+      thinkBox.checked = !!get("think", true);
+      const t = get("temperature", null);
+      if (document.activeElement !== tempInput) tempInput.value = t === null ? "" : String(t);
+      const text = get("system", "");
+      if (document.activeElement !== systemInput) systemInput.value = text;
+      systemPreview.textContent = text ? text.replace(/\s+/g, " ") : "none";
+    }
+
+    function renderBusy() {
+      const busy = !!get("busy", false);
+      root.classList.toggle("onb-busy", busy);
+      sendButton.textContent = busy ? "Stop" : "Send";
+      sendButton.title = busy ? "Stop the answer (the part so far is kept)" : "Send (Enter)";
+      sendButton.classList.toggle("onb-primary", !busy);
+      sendButton.classList.toggle("onb-stop", busy);
+      sendButton.disabled = false;
+      if (busy) echo = null;
+    }
+
+    function renderBanner() {
+      const err = get("error", {}) || {};
+      banner.replaceChildren();
+      banner.hidden = !err.message;
+      if (err.message) {
+        banner.append(node("div", "onb-error-message", err.message));
+        if (err.hint) banner.append(withCode("div", "onb-error-hint", err.hint));
+      }
+    }
+
+    function submit() {
+      if (get("busy", false)) return;
+      const text = input.value;
+      if (!text.trim()) return;
+      tell({ type: "send", text });
+      echo = { text, count: get("messages", []).length };
+      input.value = "";
+      autosize();
+      renderMessages();
+      toBottom();
+    }
+
+    function autosize() {
+      input.style.height = "auto";
+      input.style.height = Math.min(input.scrollHeight + 2, 200) + "px";
+    }
+
+    listen(input, "keydown", (e) => {
+      if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+        e.preventDefault();
+        submit();
+      }
+    });
+    listen(input, "input", autosize);
+    listen(sendButton, "click", () => {
+      if (get("busy", false)) {
+        tell({ type: "stop" });
+        sendButton.disabled = true; // until busy goes false
+      } else {
+        submit();
+      }
+    });
+    listen(clearButton, "click", () => tell({ type: "clear" }));
+    listen(modelSelect, "change", () => save("model", modelSelect.value));
+    let refreshedAt = -Infinity;
+    listen(modelSelect, "focus", () => {
+      if (performance.now() - refreshedAt > 10_000) {
+        refreshedAt = performance.now();
+        tell({ type: "refresh" });
+      }
+    });
+    listen(thinkBox, "change", () => save("think", thinkBox.checked));
+    listen(tempInput, "change", () => {
+      const raw = tempInput.value.trim();
+      const value = raw === "" ? null : Math.min(2, Math.max(0, Number(raw)));
+      if (value !== null && Number.isNaN(value)) {
+        renderSettings();
+        return;
+      }
+      save("temperature", value);
+      tempInput.value = value === null ? "" : String(value);
+    });
+    listen(systemInput, "change", () => save("system", systemInput.value));
+
+    watch("change:messages", renderMessages);
+    watch("change:placeholder", renderMessages);
+    watch("change:models", renderModels);
+    watch("change:model", () => {
+      renderModels();
+      if (!get("messages", []).length) renderMessages();
+    });
+    for (const key of ["can_think", "think", "temperature", "system"]) watch(`change:${key}`, renderSettings);
+    watch("change:busy", () => {
+      renderBusy();
+      renderMessages();
+    });
+    watch("change:error", renderBanner);
+
+    renderModels();
+    renderSettings();
+    renderBusy();
+    renderBanner();
+    renderMessages();
+    tell({ type: "sync" }); // rendered mid-stream? get the answer so far
 
     return () => {
-      model.off("change:placeholder", update);
+      for (const undo of cleanups.splice(0)) undo();
       root.remove();
     };
   },

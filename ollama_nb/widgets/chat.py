@@ -1,0 +1,577 @@
+"""ChatWidget: a chat with an Ollama model in a notebook cell (an anywidget).
+
+Usage::
+
+    from ollama_nb import ChatWidget
+    chat = ChatWidget(model="llama3.2", system="You are a patient tutor.")
+    chat                                   # the panel: type, Enter sends, Stop stops
+    chat.send("What is a prime number?")   # like a typed message; returns the Reply when done
+    chat.messages                          # the transcript, a list of dicts
+    ChatWidget(conversation="tutor")       # continues what `%%ollama --chat tutor` says, and back
+
+How it streams (design.md, "Streaming into a widget"): the answer is generated in a background
+thread, so the kernel stays free for the Stop button's message, which closes the HTTP stream at once.
+New text reaches the views as ``delta`` custom messages paced by
+:class:`~ollama_nb.widgets._deltas.DeltaStream`; the finished answer is committed once into the
+synced ``messages`` trait. A view that renders mid-stream asks for the ``partial`` answer so far.
+
+Messages between the views and the kernel (``content`` of anywidget custom messages):
+
+=========================  ===================================================================
+view -> kernel             ``{"type": "send", "text"}``, ``{"type": "stop"}``, ``{"type": "sync"}``
+                           (answer with the partial), ``{"type": "clear"}``, ``{"type": "refresh"}``
+                           (model list)
+kernel -> views            ``{"type": "delta", "turn", "seq", "content"?, "thinking"?}``,
+                           ``{"type": "partial", "turn", "seq", "model", "content", "thinking"}``
+                           (``turn`` None: nothing is streaming)
+=========================  ===================================================================
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import threading
+import weakref
+from typing import Any
+
+import anywidget
+import traitlets
+
+from ..config import default_client, settings
+from ..conversation import Conversation, Turn
+from ..errors import describe
+from ..format import duration, ns, quote_block, rate, stats_line
+from ..reply import Reply
+from ._assets import css, esm
+from ._deltas import DeltaStream
+
+__all__ = ["ChatWidget"]
+
+
+class _Live:
+    """The one turn a widget is streaming: its thread, stream, and stop/interrupt requests."""
+
+    def __init__(self, model: str) -> None:
+        self.model = model
+        self.turn: Turn | None = None
+        self.stream: Any = None
+        self.deltas: DeltaStream | None = None
+        self.reply: Reply | None = None
+        self.thread: threading.Thread | None = None
+        self.stop_requested = False
+        self.interrupted = False
+        self.done = threading.Event()
+
+
+class ChatWidget(anywidget.AnyWidget):
+    """A chat panel: message list, text box, Send/Stop, model picker, system prompt, think toggle,
+    temperature and Clear. Answers stream as sanitized Markdown.
+
+    Parameters
+    ----------
+    model:
+        Model name. Default: the conversation's, else ``OLLAMA_NB_MODEL`` / ``%ollama config
+        model=...``, else the first installed model.
+    system:
+        System prompt (editable in the panel).
+    conversation:
+        A :class:`~ollama_nb.Conversation`, or the name of one shared with ``%%ollama --chat NAME``.
+        Default: a new, private conversation.
+    client:
+        A :class:`~ollama_nb.Client`. Default: the shared client of the current settings.
+    options:
+        Model options (``{"temperature": 0.2, "num_ctx": 8192}``) sent with every message.
+
+    The API key never reaches the widget's state: only the host's answers do.
+    """
+
+    _esm = esm("chat")
+    _css = css("chat")
+
+    #: The finished transcript: ``{"role": "user", "content", "turn"}`` and ``{"role": "assistant",
+    #: "content", "thinking", "status", "model", "stats", "error", "turn"}`` (``error``: None or
+    #: ``{"message", "hint"}``; ``status``: pending, done, stopped, interrupted or failed).
+    messages = traitlets.List(traitlets.Dict(), read_only=True).tag(sync=True)
+    model = traitlets.Unicode("").tag(sync=True)
+    models = traitlets.List(traitlets.Unicode(), read_only=True).tag(sync=True)
+    system = traitlets.Unicode("").tag(sync=True)
+    think = traitlets.Bool(True).tag(sync=True)
+    can_think = traitlets.Bool(False, read_only=True).tag(sync=True)
+    temperature = traitlets.Float(None, allow_none=True, min=0.0, max=2.0).tag(sync=True)
+    busy = traitlets.Bool(False, read_only=True).tag(sync=True)
+    #: A problem of the widget as a whole (the model list could not be read): ``{"message", "hint"}``.
+    error = traitlets.Dict(read_only=True).tag(sync=True)
+    #: Markdown shown while the conversation is empty.
+    placeholder = traitlets.Unicode("").tag(sync=True)
+
+    def __init__(
+        self,
+        model: str | None = None,
+        system: str | None = None,
+        conversation: Conversation | str | None = None,
+        client: Any = None,
+        options: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if isinstance(conversation, Conversation):
+            conv = conversation
+        elif isinstance(conversation, str):
+            conv = Conversation.named(conversation)
+        elif conversation is None:
+            conv = Conversation()
+        else:
+            raise TypeError(f"conversation must be a Conversation or a name, not {type(conversation).__name__}")
+        options = dict(options or {})
+        conv.configure(
+            model=model or None,
+            system=system,
+            options={**conv.options, **options} if options else None,
+        )
+        self._conversation = conv
+        self._client = client
+        self._lock = threading.RLock()
+        self._live: _Live | None = None
+        self._errors: dict[str, dict[str, str]] = {}  # turn id -> {"message", "hint"}
+        self._stats: dict[str, str] = {}  # turn id -> stats line of our own replies
+        self._capabilities: dict[str, list[str]] = {}
+        self._background: list[threading.Thread] = []
+        self._ready = False
+        temperature = conv.options.get("temperature")
+        super().__init__(
+            model=conv.model or settings.resolved_model() or "",
+            system=conv.system or "",
+            temperature=float(temperature) if isinstance(temperature, (int, float)) else None,
+            **kwargs,
+        )
+        self.on_msg(self._on_view_msg)
+        ref = weakref.ref(self)
+
+        def listener(_conv: Conversation) -> None:
+            widget = ref()
+            if widget is not None:
+                widget._conversation_changed()
+
+        self._listener = listener
+        conv.on_change(listener)
+        self._conversation_changed()
+        self._ready = True
+        self._in_background(self.refresh)
+
+    # -- public API ---------------------------------------------------------------------------
+    @property
+    def conversation(self) -> Conversation:
+        """The :class:`~ollama_nb.Conversation` this chat reads and writes."""
+        return self._conversation
+
+    @property
+    def client(self) -> Any:
+        return self._client if self._client is not None else default_client()
+
+    def send(self, text: Any, buffers: Any = None, *, wait: bool = True) -> Reply | None:  # type: ignore[override]
+        """Send ``text`` as if typed in the box.
+
+        With ``wait`` (default) return the :class:`~ollama_nb.Reply` when the answer is complete
+        (stopped or failed ones too: see ``reply.status``; errors also show in the chat). Interrupting
+        the kernel stops the answer, keeps it marked "interrupted" and raises ``KeyboardInterrupt``.
+        With ``wait=False`` return None at once; ``chat.stop()`` stops it.
+
+        While a cell waits here the kernel is busy, so the panel's Stop button reaches Python only
+        with JupyterLab's comms over subshells; the kernel's interrupt button always works.
+        """
+        if isinstance(text, dict):
+            # ipywidgets' own callers (DOMWidget.focus/blur) use send() for custom messages.
+            super().send(text, buffers)
+            return None
+        text = str(text)
+        if not text.strip():
+            raise ValueError("Nothing to send: the message is empty.")
+        live = self._start(text)
+        if not wait:
+            return None
+        try:
+            while not live.done.wait(0.1):
+                pass
+        except KeyboardInterrupt:
+            live.interrupted = True
+            self.stop()
+            live.done.wait(5)
+            raise
+        return live.reply
+
+    def stop(self) -> None:
+        """Stop the answer being generated (if any): the partial answer stays, marked "stopped".
+
+        Safe from any thread; returns at once. Closing the HTTP stream makes Ollama stop generating.
+        """
+        with self._lock:
+            live = self._live
+            if live is None:
+                return
+            live.stop_requested = True
+            stream = live.stream
+        if stream is not None:
+            stream.close()
+
+    def clear(self) -> None:
+        """Stop any answer and forget the conversation (for the magic's ``--chat`` too, if shared)."""
+        live = self._live
+        if live is not None:
+            self.stop()
+            live.done.wait(2)
+        self._conversation.clear()
+
+    def refresh(self) -> None:
+        """Re-read the installed models (``list``) and what the current one can do (``show``)."""
+        try:
+            names = [m.get("model") or m.get("name") for m in self.client.list().get("models", [])]
+        except Exception as err:
+            message, hint = describe(err)
+            self.set_trait("error", {"message": message, "hint": hint})
+            return
+        names = [n for n in names if n]
+        self.set_trait("error", {})
+        self.set_trait("models", names)
+        if not self.model and names:
+            self.model = names[0]
+        self._read_capabilities(self.model)
+
+    def transcript(self) -> str:
+        """The conversation as Markdown (model HTML made inert), as saved notebooks show it."""
+        return _transcript_markdown(self.messages)
+
+    def close(self) -> None:
+        self.stop()
+        self._conversation.on_change(self._listener, remove=True)
+        super().close()
+
+    def __repr__(self) -> str:
+        return f"ChatWidget(model={self.model!r}, turns={len(self._conversation)})"
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        bundle = super()._repr_mimebundle_(**kwargs)
+        if bundle is None:
+            return None
+        data, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
+        data = dict(data)
+        data["text/plain"] = repr(self)
+        # A saved notebook shows this where the widget state is missing (GitHub, nbviewer, VS Code).
+        data["text/markdown"] = _transcript_markdown(self.messages)
+        data["text/html"] = _transcript_html(self.messages, self.model)
+        return data, metadata
+
+    # -- from the views -----------------------------------------------------------------------
+    def _emit(self, content: dict[str, Any]) -> None:
+        """Send one custom message to every view (ipywidgets' ``send``, which ours replaces)."""
+        self._send({"method": "custom", "content": content})
+
+    def _on_view_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
+        if not isinstance(content, dict):
+            return
+        kind = content.get("type")
+        if kind == "stop":
+            self.stop()
+        elif kind == "sync":
+            self._sync()
+        elif kind == "send":
+            text = str(content.get("text") or "")
+            if text.strip():
+                try:
+                    self._start(text)
+                except RuntimeError:  # still answering (a second view's Send raced the first)
+                    pass
+        elif kind == "clear":
+            self._in_background(self.clear)
+        elif kind == "refresh":
+            self._in_background(self.refresh)
+
+    def _sync(self) -> None:
+        """A view rendered (or missed a delta): send it the answer so far."""
+        live = self._live
+        deltas = live.deltas if live is not None else None
+        if deltas is not None:
+            deltas.snapshot()
+        else:
+            self._emit({"type": "partial", "turn": live.turn.id if live and live.turn else None, "seq": 0,
+                        "model": live.model if live else "", "content": "", "thinking": ""})
+
+    @traitlets.observe("model")
+    def _model_changed(self, change: dict[str, Any]) -> None:
+        name = change["new"]
+        if name and name != self._conversation.model:
+            self._conversation.configure(model=name)
+        if name in self._capabilities:
+            self.set_trait("can_think", "thinking" in self._capabilities[name])
+        else:
+            self.set_trait("can_think", False)
+            if self._ready:  # during __init__, refresh() reads them
+                self._in_background(self._read_capabilities, name)
+
+    @traitlets.observe("system")
+    def _system_changed(self, change: dict[str, Any]) -> None:
+        if (change["new"] or None) != self._conversation.system:
+            self._conversation.configure(system=change["new"])
+
+    @traitlets.observe("temperature")
+    def _temperature_changed(self, change: dict[str, Any]) -> None:
+        options = dict(self._conversation.options)
+        if change["new"] is None:
+            options.pop("temperature", None)
+        else:
+            options["temperature"] = change["new"]
+        if options != self._conversation.options:
+            self._conversation.configure(options=options)
+
+    # -- generation ---------------------------------------------------------------------------
+    def _start(self, text: str) -> _Live:
+        with self._lock:
+            if self._live is not None:
+                raise RuntimeError("The chat is still answering: wait for it, or call chat.stop() first.")
+            live = self._live = _Live(self.model)
+            self.set_trait("busy", True)
+        live.thread = threading.Thread(target=self._run, args=(live, text), name="onb-chat", daemon=True)
+        live.thread.start()
+        return live
+
+    def _run(self, live: _Live, text: str) -> None:
+        conv = self._conversation
+        reply: Reply | None = None
+        try:
+            with self._lock:  # others see live.turn set as soon as they see the turn
+                live.turn = turn = conv.begin({"role": "user", "content": text})
+            try:
+                model = live.model or self._first_model()
+                live.model = model
+                think = bool(self.think) if self.can_think else None
+                stream = self.client.chat(
+                    model,
+                    messages=conv.messages_for(turn),
+                    options=dict(conv.options) or None,
+                    think=think,
+                    stream=True,
+                )
+            except Exception as err:
+                reply = Reply(live.model)
+                reply.end("failed", err)
+                self._record_error(turn, err)
+                self._stats[turn.id] = ""
+                turn.model = live.model or None
+                conv.fail(turn, describe(err)[0])
+                return
+            reply = stream.reply
+            deltas = DeltaStream(turn.id, self._emit, model=model)
+            with self._lock:
+                live.stream, live.deltas = stream, deltas
+                stop_now = live.stop_requested
+            if stop_now:
+                stream.close()
+            deltas.start()
+            error: BaseException | None = None
+            try:
+                add = deltas.add
+                for part in stream:
+                    msg = part.get("message")
+                    if msg:
+                        add(msg.get("content"), msg.get("thinking"))
+            except Exception as err:  # OllamaError (with .reply) or anything unexpected
+                error = err
+            finally:
+                deltas.close()
+            status = "interrupted" if live.interrupted and not reply.done else None
+            if error is not None:
+                self._record_error(turn, error)
+                if reply.status == "streaming":
+                    reply.end("failed", error)
+            self._stats[turn.id] = (
+                stats_line(reply) if reply.done else _stats_text(reply.model or model, reply.stats(), reply.status)
+            )
+            conv.finish(turn, reply, status=status, error=describe(error)[0] if error else None)
+        finally:
+            live.reply = reply
+            with self._lock:
+                if self._live is live:
+                    self._live = None
+                live.deltas = None
+            self.set_trait("busy", False)
+            live.done.set()
+
+    def _record_error(self, turn: Turn, err: BaseException) -> None:
+        message, hint = describe(err)
+        self._errors[turn.id] = {"message": message, "hint": hint}
+
+    def _first_model(self) -> str:
+        if not self.models:
+            self.refresh()
+        if not self.models:
+            return ""
+        self.model = self.models[0]
+        return self.model
+
+    def _read_capabilities(self, name: str) -> None:
+        if not name:
+            return
+        try:
+            caps = list(self.client.show(name).get("capabilities") or [])
+        except Exception:
+            caps = []  # unknown model or server down: the error shows when a message is sent
+        self._capabilities[name] = caps
+        if self.model == name:
+            self.set_trait("can_think", "thinking" in caps)
+
+    def _in_background(self, fn: Any, *args: Any) -> threading.Thread:
+        thread = threading.Thread(target=fn, args=args, name="onb-chat-bg", daemon=True)
+        self._background = [t for t in self._background if t.is_alive()] + [thread]
+        thread.start()
+        return thread
+
+    # -- conversation -> synced state ----------------------------------------------------------
+    def _conversation_changed(self) -> None:
+        conv = self._conversation
+        with self._lock:
+            if conv.model and conv.model != self.model:
+                self.model = conv.model
+            if (conv.system or "") != self.system:
+                self.system = conv.system or ""
+            messages = self._derive_messages()
+            if messages != self.messages:
+                self.set_trait("messages", messages)
+
+    def _derive_messages(self) -> list[dict[str, Any]]:
+        live = self._live
+        out: list[dict[str, Any]] = []
+        for h in self._conversation.history():
+            tid = h["id"]
+            out.append({"role": "user", "content": str(h["user"] or ""), "turn": tid})
+            status = h["status"]
+            model = h["model"] or ""
+            if status == "pending" and live is not None and (live.turn is None or live.turn.id == tid):
+                model = model or live.model  # live.turn is None while begin() announces it
+            error = self._errors.get(tid)
+            if error is None and h["error"]:
+                error = {"message": str(h["error"]), "hint": ""}
+            stats = self._stats.get(tid)
+            if stats is None:
+                stats = _stats_text(model, h["stats"], status) if status != "pending" else ""
+            out.append(
+                {
+                    "role": "assistant",
+                    "turn": tid,
+                    "content": str(h["assistant"] or ""),
+                    "thinking": str(h["thinking"] or ""),
+                    "status": status,
+                    "model": model,
+                    "stats": stats,
+                    "error": error,
+                }
+            )
+        return out
+
+
+# -- static transcript ----------------------------------------------------------------------------
+def _stats_text(model: str, stats: dict[str, Any], status: str) -> str:
+    """The stats line from a turn's saved stats (turns the magic answered; same look as stats_line)."""
+    parts = [model] if model else []
+    if status == "done":
+        if stats.get("eval_count") is not None:
+            parts.append(f"{stats['eval_count']} tokens")
+        if stats.get("tokens_per_second"):
+            parts.append(rate(stats["tokens_per_second"]))
+        for key, label in (("load_duration", "load"), ("prompt_eval_duration", "prompt"), ("eval_duration", "generate")):
+            if stats.get(key) is not None:
+                parts.append(f"{label} {duration(ns(stats[key]))}")
+    else:
+        if stats.get("chunks"):
+            parts.append(f"~{stats['chunks']} chunks")
+        if stats.get("elapsed") is not None:
+            parts.append(duration(stats["elapsed"]))
+    return " · ".join(parts)
+
+
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_CODE_SPAN = re.compile(r"(`+)(?:.+?)\1")
+_UNSAFE_LINK = re.compile(r"(\]\(\s*<?|^\s*\[[^\]]*\]:\s*<?)\s*(?:javascript|vbscript|data)\s*:", re.I | re.M)
+
+
+def _inert_markdown(text: str) -> str:
+    """Markdown with raw HTML and script links made inert, code blocks and spans left as written."""
+    out: list[str] = []
+    fence: str | None = None
+    for line in text.split("\n"):
+        m = _FENCE.match(line)
+        if fence is not None:
+            if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence):
+                fence = None
+            out.append(line)
+            continue
+        if m:
+            fence = m.group(1)
+            out.append(line)
+            continue
+        pieces, last = [], 0
+        for span in _CODE_SPAN.finditer(line):
+            pieces.append(line[last : span.start()].replace("<", "&lt;"))
+            pieces.append(span.group(0))
+            last = span.end()
+        pieces.append(line[last:].replace("<", "&lt;"))
+        out.append("".join(pieces))
+    return _UNSAFE_LINK.sub(lambda m: m.group(1) + "#unsafe-link:", "\n".join(out))
+
+
+def _transcript_markdown(messages: list[dict[str, Any]]) -> str:
+    if not messages:
+        return "*Empty chat.*"
+    blocks: list[str] = []
+    for msg in messages:
+        if msg.get("role") == "user":
+            blocks.append(f"**You**\n\n{_inert_markdown(msg.get('content', ''))}")
+            continue
+        status = msg.get("status", "")
+        head = f"**{html.escape(msg.get('model') or 'Assistant')}**"
+        if status not in ("done", ""):
+            head += f" *({html.escape(status)})*"
+        part = [head]
+        if msg.get("thinking"):
+            part.append(f"<details><summary>Thinking</summary>\n\n{quote_block(msg['thinking'])}\n\n</details>")
+        if msg.get("content"):
+            part.append(_inert_markdown(msg["content"]))
+        error = msg.get("error")
+        if error:
+            text = " ".join(x for x in (error.get("message"), error.get("hint")) if x)
+            part.append(f"> **Error:** {html.escape(text)}")
+        if msg.get("stats"):
+            part.append(f"<sub>{html.escape(msg['stats'])}</sub>")
+        blocks.append("\n\n".join(part))
+    return "\n\n---\n\n".join(blocks)
+
+
+def _transcript_html(messages: list[dict[str, Any]], model: str) -> str:
+    """Every piece of text escaped: model output can never become markup here."""
+    e = html.escape
+    rows = []
+    for msg in messages:
+        if msg.get("role") == "user":
+            rows.append(
+                '<div style="margin:6px 0"><b>You</b>'
+                f'<div style="white-space:pre-wrap">{e(msg.get("content", ""))}</div></div>'
+            )
+            continue
+        status = msg.get("status", "")
+        note = f" <i>({e(status)})</i>" if status not in ("done", "") else ""
+        body = [f"<b>{e(msg.get('model') or 'Assistant')}</b>{note}"]
+        if msg.get("thinking"):
+            body.append(
+                '<details><summary>Thinking</summary><div style="white-space:pre-wrap;opacity:.7">'
+                f"{e(msg['thinking'])}</div></details>"
+            )
+        if msg.get("content"):
+            body.append(f'<div style="white-space:pre-wrap">{e(msg["content"])}</div>')
+        error = msg.get("error")
+        if error:
+            text = " ".join(x for x in (error.get("message"), error.get("hint")) if x)
+            body.append(f'<div style="color:#c62828">Error: {e(text)}</div>')
+        if msg.get("stats"):
+            body.append(f'<div style="opacity:.6;font-size:smaller">{e(msg["stats"])}</div>')
+        rows.append(f'<div style="margin:6px 0">{"".join(body)}</div>')
+    if not rows:
+        rows.append(f"<i>Empty chat with {e(model or 'a model')}.</i>")
+    return '<div class="ollama-nb-chat-transcript">' + "".join(rows) + "</div>"

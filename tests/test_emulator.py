@@ -449,6 +449,7 @@ def test_embeddings_are_normalised_and_similar_texts_are_closer(emu):
     assert again["embeddings"] == [vectors[0]] and again["prompt_eval_count"] > 0
     small = requests.post(emu.url + "/api/embed", json={"model": "nomic-embed-text", "input": "cat", "dimensions": 64}).json()
     assert len(small["embeddings"][0]) == 64
+    assert abs(math.sqrt(sum(x * x for x in small["embeddings"][0])) - 1) < 1e-6  # truncated, renormalised
     legacy = requests.post(emu.url + "/api/embeddings", json={"model": "nomic-embed-text", "prompt": texts[0]}).json()
     assert list(legacy) == ["embedding"] and len(legacy["embedding"]) == 768
     assert abs(math.sqrt(sum(x * x for x in legacy["embedding"])) - 1) > 0.01

@@ -7,6 +7,7 @@ and notebooks can assert on them; otherwise a little randomness shows that sampl
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -378,19 +379,21 @@ def _stem(word: str) -> str:
     return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
 
 
+@functools.lru_cache(maxsize=4096)
+def _word_vector(word: str, dims: int) -> tuple[float, ...]:
+    """A fixed pseudo-random dense direction per word (dense, so ``dimensions`` can truncate)."""
+    rng = random.Random(hashlib.blake2b(word.encode(), digest_size=16).digest())
+    return tuple(rng.gauss(0.0, 1.0) for _ in range(dims))
+
+
 def raw_embedding(text: str, dims: int) -> list[float]:
-    """Bag-of-words hashing: texts sharing words share coordinates, so they come out more similar."""
+    """Bag of words: the sum of each word's direction, so texts sharing words come out similar."""
     vector = [0.0] * dims
-    words = [_stem(w) for w in re.findall(r"[a-z0-9]+", text.lower())]
+    words = [_stem(w) for w in re.findall(r"[a-z0-9]+", text.lower())] or [""]
     for word in words:
-        digest = hashlib.blake2b(word.encode(), digest_size=16).digest()
-        weight = 0.4 if word in STOPWORDS else 1.0
-        for k in range(4):
-            index = int.from_bytes(digest[4 * k : 4 * k + 3], "big") % dims
-            sign = 1.0 if digest[4 * k + 3] & 1 else -1.0
-            vector[index] += sign * weight * (1.0 if k == 0 else 0.5)
-    if not any(vector):
-        vector[0] = 1.0
+        weight = 0.3 if word in STOPWORDS else 1.0
+        for i, value in enumerate(_word_vector(word, dims)):
+            vector[i] += weight * value
     return vector
 
 
@@ -409,4 +412,4 @@ def embed(text: str, dims: int, dimensions: int | None = None) -> list[float]:
 
 def legacy_embedding(text: str, dims: int) -> list[float]:
     """/api/embeddings: the same direction, not normalised (as the legacy route returns)."""
-    return [float(f"{v * 0.37:.8g}") for v in raw_embedding(text, dims)]
+    return [float(f"{v * 0.11:.8g}") for v in raw_embedding(text, dims)]

@@ -126,6 +126,7 @@ class Emulator:
     def start(self) -> Emulator:
         if self._url:
             return self
+        self._consumed = 0  # a restarted emulator has a fresh, empty disconnects list
         if self.process:
             self._start_process()
         else:

@@ -55,6 +55,11 @@ _BR = re.compile(r"<br\s*/?>", re.I)  # tables from models use <br> in cells; ha
 _INLINE_LINK = re.compile(r"(\]\(\s*)(<[^<>\n]*>|[^\s()<>]*(?:\([^\s()<>]*\)[^\s()<>]*)*)")
 _REF_DEF = re.compile(r"^( {0,3}\[[^\]\n]+\]:[ \t]*)(<[^<>\n]*>|\S+)", re.M)
 _SAFE_SCHEMES = {"http", "https", "mailto", "ftp"}
+# Text that only means something inside a tag: once tags are escaped it is harmless, but written
+# with an entity ("onerror&#61;", "javascript&#58;") it reads the same and no checker, filter or
+# later pipeline step can mistake it for live HTML.
+_EVENT_ATTR = re.compile(r"(?i)\b(on[a-z]+)(\s*)=")
+_SCRIPT_SCHEME = re.compile(r"(?i)\b((?:java|vb)script)(\s*):")
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*):")
 _CONTROL = re.compile(r"[\x00-\x20\x7f]+")
 _BACKSLASH_PUNCT = re.compile(r"\\([!-/:-@\[-`{-~])")
@@ -86,6 +91,10 @@ def _escape_text(text: str) -> str:
         text = _INLINE_LINK.sub(lambda m: m.group(1) + _safe_target(m.group(2)), text)
     if "]:" in text:
         text = _REF_DEF.sub(lambda m: m.group(1) + _safe_target(m.group(2)), text)
+    if "=" in text:
+        text = _EVENT_ATTR.sub(r"\1\2&#61;", text)
+    if ":" in text:
+        text = _SCRIPT_SCHEME.sub(r"\1\2&#58;", text)
     if "<" not in text:
         return text
     out = []
@@ -393,6 +402,10 @@ class LiveOutput:
             self._term_started = True
             self._write(content)
 
-    def terminal_header(self, text: str) -> None:
+    def note(self, text: str, *, bold: bool = False) -> None:
+        """Terminal mode: a line of its own (a header, a stats line); ignored with a front end."""
         if self.terminal:
-            self._write(f"\x1b[1m{text}\x1b[0m\n")
+            if self._term_started or self._term_thinking:
+                self._write("\x1b[0m\n")
+                self._term_started = self._term_thinking = False
+            self._write(f"\x1b[{'1' if bold else '2'}m{text}\x1b[0m\n")

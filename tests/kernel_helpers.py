@@ -79,8 +79,11 @@ class Execution:
         return self.final()["data"].get("text/markdown", "")
 
     def all_text(self) -> str:
-        """Every byte the front end saw for this request, as one string (for "never shows X")."""
-        return "\n".join(json.dumps(m["content"], ensure_ascii=False) for m in self.iopub)
+        """Every output the front end got for this request, as one string (for "never shows X").
+
+        The echo of the code itself (execute_input) is left out: it is what the user typed."""
+        return "\n".join(json.dumps(m["content"], ensure_ascii=False) for m in self.iopub
+                         if m["header"]["msg_type"] != "execute_input")
 
     def iopub_bytes(self, *types: str) -> int:
         msgs = self.of(*types) if types else self.iopub

@@ -31,7 +31,7 @@ from ..config import settings
 from ..conversation import Conversation
 from ..errors import OllamaError
 from ..images import encode_image, image_bytes
-from ..live import LiveOutput, fence, in_terminal, safe_markdown
+from ..live import LiveOutput, error_bundle, fence, in_terminal, safe_markdown
 from ..reply import Reply
 from . import _shared
 from ._shared import DEFAULT_CHAT, client_for, current_cell_id, reraise_interrupt, show_error, show_exception
@@ -87,6 +87,11 @@ parser: MagicArgumentParser = _ollama_cell.parser  # type: ignore[attr-defined]
 parser.__class__ = _Parser
 parser.prog = "%ollama"  # the help formatter adds one more %
 parser.allow_abbrev = False  # "--mod" is not "--model": an unknown flag is an error, always
+
+
+def help_text() -> str:
+    """``%%ollama --help`` (the parser's help without its reStructuredText ``::`` prefix)."""
+    return parser.format_help().replace("::\n\n  %", "usage: %", 1)
 
 
 def parse_line(line: str) -> argparse.Namespace:
@@ -337,7 +342,7 @@ def run_cell_magic(shell: Any, line: str, cell: str) -> Any:
     """Everything ``%%ollama`` does. Returns the parsed object with ``--format``, else None."""
     args = parse_line(line)
     if args.help:
-        print(parser.format_help().replace("::\n\n  %", "usage: %", 1))
+        print(help_text())
         return None
     ns = shell.user_ns
     cell = cell.strip("\n").rstrip()  # the text typed, without the blank lines around it
@@ -377,7 +382,7 @@ def run_cell_magic(shell: Any, line: str, cell: str) -> Any:
         models = [m.strip() for m in args.compare.split(",") if m.strip()]
         if not models:
             raise UsageError("%%ollama: --compare takes model names separated by commas.")
-        return run_compare(shell, client, models, conv.messages + [user], request, options, out_name, raw=args.raw)
+        return run_compare(shell, client, models, conv.messages + [user], request, options, out_name)
 
     model = args.model or conv.model or settings.resolved_model()
     if not model:
@@ -430,8 +435,13 @@ def run_cell_magic(shell: Any, line: str, cell: str) -> Any:
             view.reply = partial
         if partial.status == "streaming":
             partial.end("failed", err)
-        live.finish()
-        show_exception(err)
+        if partial.chunks:
+            live.finish()  # the partial answer stays, marked; the message goes below it
+            show_exception(err)
+        elif live.handle is not None:
+            live.handle.update(error_bundle(err.message, err.hint), raw=True)  # nothing arrived: the error in its place
+        else:
+            show_exception(err)
         if partial.chunks or partial.content:
             conv.finish(turn, partial, status="failed", error=err.message)
         else:

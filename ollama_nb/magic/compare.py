@@ -92,14 +92,12 @@ def run_compare(
     request: dict[str, Any],
     options: dict[str, Any],
     out_name: str | None,
-    *,
-    raw: bool = False,
 ) -> None:
     view = CompareView(models, options)
     live = LiveOutput(view.render, footer=view.footer)
     live.start()
     for model in models:
-        live.terminal_header(f"── {model} ──")
+        live.note(f"── {model} ──", bold=True)
         stream = chunks = None
         view.replies[model] = reply = Reply(model)
         try:
@@ -110,15 +108,15 @@ def run_compare(
             tick = live.tick
             for chunk in chunks:
                 tick(reply, chunk)
-            if live.terminal:
-                live.finish()
+            live.note(fmt_.stats_line(reply))
         except KeyboardInterrupt as exc:
             if chunks is not None:
                 chunks.close()  # type: ignore[attr-defined]
             if stream is not None:
                 stream.close()
             reply.end("interrupted")
-            live.finish()
+            if not live.terminal:
+                live.finish()
             if out_name:
                 shell.user_ns[out_name] = dict(view.replies)
             reraise_interrupt(exc, "the comparison was interrupted; the answers so far are kept above.")
@@ -128,8 +126,7 @@ def run_compare(
                 view.replies[model] = err.reply
             elif not reply.chunks:
                 del view.replies[model]
-            if live.terminal:
-                print(f"\n[{model}] {err.message} {err.hint}")
+            live.note(f"{err.message} {err.hint}")
     if not live.terminal:
         live.finish()
     if out_name:

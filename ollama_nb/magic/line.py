@@ -192,7 +192,8 @@ def _bar(fraction: float | None, width: int = 220) -> str:
 def pull_bundle(progress: Any, note: str = "") -> dict[str, str]:
     """HTML progress bars (a row per layer + overall) and a plain-text line."""
     total, done = progress.total, progress.completed
-    speed, eta = progress.speed, progress.eta
+    running = not note or note == "done"
+    speed, eta = (progress.speed, progress.eta) if running else (None, None)
     overall = f"{fmt_.size(done)} / {fmt_.size(total)}" if total else ""
     extra = " · ".join(x for x in (overall, fmt_.speed(speed) if speed else "", f"ETA {fmt_.duration(eta)}" if eta else "") if x)
     status = html.escape(note or progress.status or "starting")
@@ -349,9 +350,15 @@ def cmd_clear(args: list[str]) -> None:
 
 
 def cmd_help(args: list[str]) -> None:
+    from ..live import fence
+    from .cell import help_text
+
     rows = [{"command": f"%ollama {k}", "what it does": v} for k, v in COMMANDS.items()]
-    rows.append({"command": "%%ollama --help", "what it does": "the cell magic's options"})
-    _show(fmt_.table(rows, ["command", "what it does"]), _plain_table(rows, ["command", "what it does"]))
+    table = fmt_.table(rows, ["command", "what it does"])
+    # `%%ollama --help` needs a line below it (IPython refuses an empty cell magic), so the cell
+    # magic's options are shown here too.
+    cell = help_text()
+    _show(f"{table}\n\n**%%ollama options**\n\n{fence(cell)}", f"{_plain_table(rows, ['command', 'what it does'])}\n\n{cell}")
 
 
 # --------------------------------------------------------------------------- doctor

@@ -1,0 +1,160 @@
+"""``%ollama SUBCOMMAND`` in a real kernel against the emulator."""
+
+from __future__ import annotations
+
+import re
+import socket
+import threading
+
+import pytest
+
+from kernel_helpers import Kernel
+from ollama_nb.testing import Emulator
+
+pytestmark = pytest.mark.kernel
+
+
+@pytest.fixture(scope="module")
+def emu():
+    with Emulator() as emulator:
+        yield emulator
+
+
+@pytest.fixture(scope="module")
+def kernel(emu):
+    with Kernel(env={"OLLAMA_HOST": emu.url}) as k:
+        k.run("%load_ext ollama_nb").check()
+        yield k
+
+
+def shown(ex, mime="text/plain") -> str:
+    return "\n".join(d["content"]["data"].get(mime, "") for d in ex.displays)
+
+
+def test_list_is_a_table(kernel):
+    ex = kernel.run("%ollama list").check()
+    markdown = shown(ex, "text/markdown")
+    assert markdown.startswith("| name | size | params | quantization | modified |")
+    assert re.search(r"\| llama3\.2:latest \| 2\.0 GB \| 3\.2B \| Q4_K_M \| \d+ hours? ago \|", markdown)
+
+
+def test_ps_shows_vram_and_expiry(kernel):
+    kernel.run("%%ollama -m llama3.2 --chat ps\nhi").check()
+    markdown = shown(kernel.run("%ollama ps").check(), "text/markdown")
+    assert "| name | size | in VRAM | context | expires |" in markdown
+    assert re.search(r"\| llama3\.2:latest \| [\d.]+ GB \| .*GPU\) \| \d+ \| in \d+ min", markdown)
+    assert "Unloaded" in shown(kernel.run("%ollama unload llama3.2").check())
+    assert "llama3.2" not in shown(kernel.run("%ollama ps").check())
+
+
+def test_show_details(kernel):
+    text = shown(kernel.run("%ollama show qwen3").check(), "text/markdown")
+    for part in ("capabilities", "thinking", "context length", "40960", "**Parameters**", "**Template**", "**License** (excerpt)"):
+        assert part in text
+
+
+def test_cp_and_rm_say_what_they_did(kernel, emu):
+    assert "Copied" in shown(kernel.run("%ollama cp llama3.2 my-llama").check())
+    assert "my-llama:latest" in emu.model_names()
+    assert "Deleted my-llama" in shown(kernel.run("%ollama rm my-llama").check())
+    assert "my-llama:latest" not in emu.model_names()
+    ex = kernel.run("%ollama rm my-llama").check()  # a failure is a red message, not a traceback
+    assert "not found" in shown(ex, "text/html") and not ex.errors
+
+
+def test_embed_returns_vectors(kernel):
+    kernel.run('vectors = %ollama embed nomic-embed-text "a cat" "a dog"').check()
+    assert kernel.value("[len(vectors), len(vectors[0])]") == [2, 768]
+    kernel.run("one = %ollama embed nomic-embed-text a cat sat on the mat").check()
+    assert kernel.value("len(one)") == 1
+    ex = kernel.run("%ollama embed nomic-embed-text hello").check()
+    assert re.match(r"<1 embedding × 768 dims from nomic-embed-text: \[\[", ex.result()["data"]["text/plain"])
+
+
+def test_pull_shows_progress_bars_then_installs(kernel, emu):
+    ex = kernel.run("%ollama pull smollm2:135m", timeout=60).check()
+    assert len(ex.displays) == 1 and len(ex.updates) >= 2
+    html = ex.final()["data"]["text/html"]
+    assert html.count("<tr") >= 3  # overall + one row per layer
+    assert "done" in html and "width:100.0%" in html
+    plain = [u["content"]["data"]["text/plain"] for u in ex.updates]
+    assert any(re.search(r"\d+% .*MB / 271 MB", p) for p in plain)  # bytes shown while running
+    assert "smollm2:135m" in emu.model_names()
+
+
+def test_pull_cancel_closes_the_stream(kernel, emu):
+    def on_message(msg, ex):
+        if msg["header"]["msg_type"] == "update_display_data" and not getattr(ex, "_interrupted", False):
+            ex._interrupted = True
+            threading.Timer(0.5, kernel.km.interrupt_kernel).start()
+
+    msg_id = kernel.send("%ollama pull big-model")
+    ex = kernel.collect(msg_id, timeout=60, on_message=on_message)
+    assert emu.wait_for_disconnect(5) and ("/api/pull", "big-model") in emu.disconnects
+    assert ex.status == "error" and ex.reply["content"]["ename"] == "KeyboardInterrupt"
+    assert len(ex.errors[0]["content"]["traceback"]) == 1
+    final = ex.final()["data"]
+    assert "cancelled" in final["text/plain"] and "ETA" not in final["text/plain"]
+    assert "big-model:latest" not in emu.model_names()
+    assert ex.wall < 15  # not the whole ~20 s download
+
+
+def test_pull_unknown_model(kernel):
+    ex = kernel.run("%ollama pull no-such-model-xyz").check()
+    assert "not" in shown(ex, "text/html").lower() and not ex.errors
+
+
+def test_config_never_shows_the_key(kernel):
+    ex = kernel.run("%ollama config api_key=sk-should-never-show model=llama3.2 temperature=0.2").check()
+    try:
+        text = shown(ex)
+        assert "sk-should-never-show" not in ex.all_text()
+        assert re.search(r"api_key\s+set \(by %ollama config\)", text)
+        assert re.search(r"model\s+llama3\.2", text) and "temperature=0.2" in text
+    finally:
+        ex = kernel.run("%ollama config api_key= model= temperature=").check()
+    assert re.search(r"api_key\s+not set", shown(ex)) and re.search(r"options\s+none", shown(ex))
+    bad = kernel.run("%ollama config temprature=1")
+    assert bad.status == "error" and "Did you mean 'temperature'" in bad.stderr
+
+
+def test_history_and_clear(kernel):
+    kernel.run("%%ollama -m llama3.2 --chat hist\nfirst question").check()
+    kernel.run("%%ollama -m llama3.2 --chat hist\nsecond question").check()
+    text = shown(kernel.run("%ollama history --chat hist").check())
+    assert "first question" in text and "second question" in text and "done" in text
+    assert "Cleared 2 turns" in shown(kernel.run("%ollama clear --chat hist").check())
+    assert "is empty" in shown(kernel.run("%ollama history --chat hist").check())
+
+
+def test_doctor_recognises_the_emulator(kernel):
+    kernel.run("%ollama config model=nosuch-default").check()
+    try:
+        text = shown(kernel.run("%ollama doctor").check())
+    finally:
+        kernel.run("%ollama config model=").check()
+    assert "built-in emulator" in text and "not a real Ollama" in text
+    assert "✓ server version: Ollama" in text
+    assert "✗ default model: nosuch-default is not installed -> Pull it: `%ollama pull nosuch-default`" in text
+    assert "cloud key: not set" in text
+
+
+def test_doctor_when_the_server_is_down():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with Kernel(env={"OLLAMA_HOST": f"127.0.0.1:{port}", "OLLAMA_NB_MODEL": "llama3.2"}, unset=("OLLAMA_API_KEY",)) as k:
+        k.run("%load_ext ollama_nb").check()
+        ex = k.run("%ollama doctor").check()
+        text = shown(ex)
+        assert f"✗ host reachable: http://127.0.0.1:{port} (OLLAMA_HOST): Cannot reach Ollama" in text
+        assert "ollama serve" in text
+        assert "problem" in shown(ex, "text/markdown")
+
+
+def test_unknown_subcommand_is_a_usage_error(kernel):
+    ex = kernel.run("%ollama lsit")
+    assert ex.status == "error" and ex.reply["content"]["ename"] == "UsageError"
+    assert "Did you mean `%ollama list`?" in ex.stderr
+    ex = kernel.run("%ollama show")
+    assert ex.status == "error" and "Usage: %ollama show MODEL" in ex.stderr

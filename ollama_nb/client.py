@@ -15,6 +15,7 @@ Usage (the same code as in Ollama's docs, with our import)::
 from __future__ import annotations
 
 import json
+import json.scanner
 import os
 import platform
 import re
@@ -52,6 +53,7 @@ __all__ = ["Client", "Stream"]
 #: every socket read), and must outlast a big model loading before its first token.
 DEFAULT_TIMEOUT = (5.0, 180.0)
 _THINK_LEVELS = ("low", "medium", "high", "max")
+_SCAN = (json.scanner.c_make_scanner or json.scanner.py_make_scanner)(json.JSONDecoder())
 _GO_DURATION = re.compile(r"^[-+]?((\d+(\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h))+$|^[-+]?0$")
 
 
@@ -173,7 +175,7 @@ class Stream:
     def _lines(self) -> Iterator[Chunk]:
         result = self.result
         add = result.add
-        loads = json.loads
+        scan = _SCAN
         # Wrapping the top object is one C-level dict copy; nested ones are wrapped lazily on
         # attribute access. (json's object_hook would wrap all of them, at twice the parse cost.)
         chunk = Chunk
@@ -187,25 +189,29 @@ class Stream:
                 for line in lines:
                     if not line:
                         continue
+                    # One C-level parse per line: json's own scanner, without json.loads' Python
+                    # wrappers (encoding sniffing, a trailing-whitespace regex), which cost as much
+                    # again as the parse. Anything unusual takes the careful path below.
                     try:
-                        obj = loads(line)
-                    except ValueError:
-                        if line.isspace():
+                        text = line.decode()
+                        obj, end = scan(text, 0)
+                        if end != len(text) or type(obj) is not dict:
+                            raise ValueError
+                    except (ValueError, StopIteration):
+                        obj = self._parse_carefully(line)
+                        if obj is None:
                             continue
-                        raise MalformedChunk(line, reply=self._partial()) from None
                     if "error" in obj:
                         raise self._error_line(obj)
                     add(obj)
                     yield chunk(obj)
             if buf.strip():
-                try:
-                    obj = loads(buf)
-                except ValueError:
-                    raise MalformedChunk(buf, reply=self._partial()) from None
-                if "error" in obj:
-                    raise self._error_line(obj)
-                add(obj)
-                yield chunk(obj)
+                obj = self._parse_carefully(buf)
+                if obj is not None:
+                    if "error" in obj:
+                        raise self._error_line(obj)
+                    add(obj)
+                    yield chunk(obj)
             if not result.done and not self._closed:
                 raise StreamCut(self._client.host, "the body ended before the final chunk", reply=self._partial())
         except GeneratorExit:
@@ -233,6 +239,19 @@ class Stream:
             raise err from None
         finally:
             self._resp.close()
+
+    def _parse_carefully(self, line: bytes) -> dict[str, Any] | None:
+        """json.loads for lines the fast path refused: None for a blank line, else a dict or
+        MalformedChunk."""
+        if line.isspace():
+            return None
+        try:
+            obj = json.loads(line)
+        except ValueError:
+            obj = None
+        if type(obj) is not dict:
+            raise MalformedChunk(line, reply=self._partial())
+        return obj
 
     def _partial(self) -> Reply | None:
         return self.result if isinstance(self.result, Reply) else None

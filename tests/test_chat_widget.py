@@ -1,0 +1,344 @@
+"""ChatWidget's message protocol, driven from Python (no browser): what a view would send, and
+every comm message the kernel would send back, captured from the widget's ``_send``.
+
+The browser stories (tests/browser/test_chat.py) check the same things end to end.
+"""
+
+from __future__ import annotations
+
+import _thread
+import json
+import threading
+import time
+
+import pytest
+
+from ollama_nb import Client, Conversation
+from ollama_nb.widgets._deltas import pace_interval
+from ollama_nb.widgets.chat import ChatWidget
+
+
+class Recorder:
+    """Every comm message a widget sends: trait updates and custom messages, with times."""
+
+    def __init__(self, widget: ChatWidget) -> None:
+        self.msgs: list[tuple[float, dict]] = []
+        self.lock = threading.Lock()
+        widget._send = self._send  # type: ignore[method-assign]
+
+    def _send(self, msg, buffers=None):
+        with self.lock:
+            self.msgs.append((time.monotonic(), json.loads(json.dumps(msg))))
+
+    def custom(self, kind: str | None = None) -> list[dict]:
+        with self.lock:
+            out = [m["content"] for _, m in self.msgs if m["method"] == "custom"]
+        return [m for m in out if kind is None or m["type"] == kind]
+
+    def timed(self, kind: str) -> list[tuple[float, dict]]:
+        with self.lock:
+            return [(t, m["content"]) for t, m in self.msgs if m["method"] == "custom" and m["content"]["type"] == kind]
+
+    def updates(self, key: str) -> list:
+        with self.lock:
+            return [m["state"][key] for _, m in self.msgs if m["method"] == "update" and key in m["state"]]
+
+
+def make(client, **kw) -> tuple[ChatWidget, Recorder]:
+    w = ChatWidget(client=client, **kw)
+    for t in list(w._background):  # model list and capabilities, read in the background
+        t.join(10)
+    return w, Recorder(w)
+
+
+def view(w: ChatWidget, **content) -> None:
+    """A message from a view, as anywidget delivers it (``model.send`` -> ``on_msg``)."""
+    w._handle_custom_msg(content, [])
+
+
+def wait_idle(w: ChatWidget, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while w.busy and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not w.busy, "the chat is still busy"
+
+
+def replay(deltas: list[dict], start: dict | None = None) -> tuple[str, str]:
+    """What a view shows after applying ``deltas`` (in seq order) on top of a partial."""
+    content = start["content"] if start else ""
+    thinking = start["thinking"] if start else ""
+    seq = start["seq"] if start else 0
+    for d in deltas:
+        if d["seq"] <= seq:
+            continue
+        assert d["seq"] == seq + 1, f"gap: {seq} -> {d['seq']}"
+        seq = d["seq"]
+        content += d.get("content", "")
+        thinking += d.get("thinking", "")
+    return content, thinking
+
+
+def test_deltas_carry_only_new_text_and_add_up_to_the_committed_answer(client):
+    w, rec = make(client, model="bulk")
+    w.temperature = None
+    w.conversation.configure(options={"num_predict": 4000})
+    reply = w.send("Count for me.")
+    assert reply.status == "done" and reply.eval_count == 4000
+    deltas = rec.custom("delta")
+    assert [d["seq"] for d in deltas] == list(range(1, len(deltas) + 1))
+    assert {d["turn"] for d in deltas} == {w.messages[-1]["turn"]}
+    content, _ = replay(deltas)
+    assert reply.content.startswith(content)  # the tail goes with the commit, not a last delta
+    # bounded rate: far fewer messages than tokens, and bytes close to the text
+    assert len(deltas) <= 2 + reply.elapsed / pace_interval(0) + 1, len(deltas)
+    custom_bytes = sum(len(json.dumps(m)) for m in rec.custom())
+    assert custom_bytes <= 1.5 * len(reply.content)
+    # committed once: one update with the pending turn, one with the finished answer
+    committed = [m for m in rec.updates("messages")]
+    assert len(committed) == 2
+    assert committed[0][-1]["status"] == "pending" and committed[0][-1]["content"] == ""
+    final = committed[-1][-1]
+    assert final["content"] == reply.content and final["status"] == "done"
+    assert "4000 tokens" in final["stats"]
+    assert w.messages[-2] == {"role": "user", "content": "Count for me.", "turn": final["turn"]}
+    assert rec.updates("busy") == [True, False]
+
+
+def test_first_token_goes_at_once_then_at_most_20_messages_a_second(client):
+    w, rec = make(client, model="slow")
+    w.conversation.configure(options={"num_predict": 30})  # 30 tokens, 50 ms apart
+    started = time.monotonic()
+    w.send("Go slowly.")
+    times = [t for t, _ in rec.timed("delta")]
+    assert times[0] - started < 0.5  # connect + first token, not a pacing interval
+    gaps = [b - a for a, b in zip(times, times[1:])]
+    assert gaps and min(gaps) >= pace_interval(0) * 0.9, gaps
+
+
+def test_a_view_that_renders_mid_stream_gets_the_partial_and_continues_from_it(client):
+    w, rec = make(client, model="qwen3")
+    w.conversation.configure(options={"num_predict": 400})
+    w.send("Tell me about primes at length.", wait=False)
+    deadline = time.monotonic() + 5
+    while len(rec.custom("delta")) < 3 and time.monotonic() < deadline:
+        time.sleep(0.005)
+    view(w, type="sync")  # a second view (or a reload) rendered now
+    wait_idle(w)
+    partials = rec.custom("partial")
+    assert len(partials) == 1
+    partial = partials[0]
+    assert partial["turn"] == w.messages[-1]["turn"]
+    before = [d for d in rec.custom("delta") if d["seq"] < partial["seq"]]
+    after = [d for d in rec.custom("delta") if d["seq"] > partial["seq"]]
+    # everything the other views have, plus what was waiting for the next delta
+    seen_content, seen_thinking = replay(before)
+    assert partial["content"].startswith(seen_content) and partial["thinking"].startswith(seen_thinking)
+    assert len(partial["content"]) + len(partial["thinking"]) > 0
+    content, thinking = replay(after, start=partial)
+    final = w.messages[-1]
+    assert final["content"].startswith(content) and final["thinking"].startswith(thinking)
+    assert final["thinking"] and final["content"]
+    # nothing streaming: the answer to a sync says so
+    view(w, type="sync")
+    assert rec.custom("partial")[-1]["turn"] is None
+
+
+def test_stop_from_the_view_closes_the_stream_within_200ms_and_keeps_the_partial(client, emu):
+    w, rec = make(client, model="slow")
+    view(w, type="send", text="Count slowly.")
+    deadline = time.monotonic() + 5
+    while len(rec.custom("delta")) < 4 and time.monotonic() < deadline:
+        time.sleep(0.005)
+    asked = time.monotonic()
+    view(w, type="stop")
+    assert time.monotonic() - asked < 0.05  # the handler only closes the socket
+    assert emu.wait_for_disconnect(0.2), "the server did not see the client leave within 200 ms"
+    wait_idle(w)
+    last = w.messages[-1]
+    assert last["status"] == "stopped"
+    assert last["content"].startswith("lorem ipsum") and len(last["content"].split()) < 200
+    assert last["error"] is None
+    assert emu.disconnects == [("/api/chat", "slow")]
+    assert w.conversation.turns[-1].status == "stopped"
+    assert w.conversation.turns[-1].assistant["content"] == last["content"]
+
+
+@pytest.mark.parametrize(
+    ("model", "partial", "words"),
+    [
+        ("nope", False, ["not found", "%ollama pull nope"]),
+        ("dropped", True, ["cut before the answer finished", "partial answer is kept"]),
+        ("error-midstream", True, ["llama runner process has terminated", "partial answer is kept"]),
+        ("nomic-embed-text", False, ["does not support chat"]),
+    ],
+)
+def test_errors_show_inline_and_the_chat_stays_usable(client, model, partial, words):
+    w, rec = make(client, model=model)
+    reply = w.send("Hello?")
+    assert reply.status == "failed" and reply.error is not None
+    last = w.messages[-1]
+    assert last["status"] == "failed"
+    text = last["error"]["message"] + " " + last["error"]["hint"]
+    for word in words:
+        assert word in text, text
+    assert bool(last["content"]) == partial
+    assert not w.busy
+    w.model = "llama3.2"
+    assert w.send("And now?").status == "done"
+    assert w.messages[-1]["error"] is None and w.messages[-1]["content"]
+
+
+def test_a_server_that_is_down_shows_as_a_banner_and_inline():
+    w, _ = make(Client("http://127.0.0.1:9"), model="llama3.2")
+    assert "Cannot reach Ollama at http://127.0.0.1:9" in w.error["message"]
+    assert "OLLAMA_HOST" in w.error["hint"]
+    reply = w.send("Hello?")
+    assert reply.status == "failed"
+    assert "Cannot reach Ollama" in w.messages[-1]["error"]["message"]
+
+
+def test_two_widgets_streaming_at_once_do_not_mix(client):
+    a, rec_a = make(client, model="llama3.2")
+    b, rec_b = make(client, model="qwen3")
+    a.send("Tell me about volcanoes.", wait=False)
+    b.send("Tell me about glaciers.", wait=False)
+    wait_idle(a)
+    wait_idle(b)
+    ta, tb = a.messages[-1]["turn"], b.messages[-1]["turn"]
+    assert ta != tb
+    assert {d["turn"] for d in rec_a.custom("delta")} == {ta}
+    assert {d["turn"] for d in rec_b.custom("delta")} == {tb}
+    assert "volcanoes" in a.messages[-1]["content"] and "glaciers" not in a.messages[-1]["content"]
+    assert "glaciers" in b.messages[-1]["content"] and "volcanoes" not in b.messages[-1]["content"]
+    assert b.messages[-1]["thinking"] and not a.messages[-1]["thinking"]
+    assert len(a.conversation) == len(b.conversation) == 1
+
+
+def test_the_static_transcript_shows_the_conversation_with_model_html_inert(client):
+    w, _ = make(client, model="hostile")
+    w.send("Say something.")
+    data, _ = w._repr_mimebundle_()
+    assert data["application/vnd.jupyter.widget-view+json"]["model_id"] == w.model_id
+    page, md = data["text/html"], data["text/markdown"]
+    for bad in ("<script", "<img", "<iframe", "<style", "<a ", 'onclick="', 'onerror="'):
+        assert bad not in page, bad
+    for bad in ("<script", "<img", "<iframe", "<style", "<a "):  # attributes of an escaped tag are text
+        assert bad not in md, bad
+    assert "](javascript:" not in md
+    assert "Readable text survives." in page and "Readable text survives." in md
+    assert "&lt;script&gt;" in page
+    assert "Say something." in md and "**hostile" in md
+    assert data["text/plain"] == "ChatWidget(model='hostile', turns=1)"
+
+
+def test_the_transcript_keeps_code_as_written():
+    from ollama_nb.widgets.chat import _inert_markdown
+
+    text = "Use `a < b` here <b>bold</b>\n```html\n<div>keep</div>\n```\n[x](javascript:alert(1))"
+    out = _inert_markdown(text)
+    assert "`a < b`" in out and "<div>keep</div>" in out
+    assert "&lt;b>bold&lt;/b>" in out and "javascript:" not in out
+
+
+def test_the_api_key_never_reaches_widget_state():
+    from ollama_nb.testing import Emulator
+
+    with Emulator(key="sekrit-key-123") as cloud:
+        c = Client(cloud.url, api_key="sekrit-key-123")
+        w, rec = make(c, model="llama3.2")
+        w.send("Hi")
+        assert w.messages[-1]["status"] == "done"
+        assert cloud.last_request.headers.get("authorization") == "Bearer sekrit-key-123"
+    everything = json.dumps(w.get_state(), default=str) + json.dumps([m for _, m in rec.msgs])
+    everything += json.dumps(w._repr_mimebundle_()[0])
+    assert "sekrit" not in everything
+
+
+def test_think_toggle_follows_the_model_capabilities(client, emu):
+    w, _ = make(client, model="llama3.2")
+    assert w.can_think is False
+    w.send("Hi")
+    assert "think" not in emu.last_request.json
+    w.model = "qwen3"
+    for t in list(w._background):
+        t.join(10)
+    assert w.can_think is True
+    w.think = False
+    w.send("Hi")
+    assert emu.last_request.json["think"] is False
+    assert not w.messages[-1]["thinking"]
+    w.think = True
+    w.send("Hi")
+    assert w.messages[-1]["thinking"]
+
+
+def test_settings_from_the_view_shape_the_next_request(client, emu):
+    w, _ = make(client, model="llama3.2", system="You are terse.", options={"seed": 7})
+    w.temperature = 0.3
+    w.send("Hi")
+    body = emu.last_request.json
+    assert body["options"] == {"seed": 7, "temperature": 0.3}
+    assert body["messages"][0] == {"role": "system", "content": "You are terse."}
+    w.system = "You are a pirate."
+    w.temperature = None
+    w.send("Again")
+    body = emu.last_request.json
+    assert body["options"] == {"seed": 7}
+    assert body["messages"][0]["content"] == "You are a pirate."
+    assert [m["role"] for m in body["messages"]] == ["system", "user", "assistant", "user"]
+
+
+def test_the_widget_and_the_magic_share_a_named_conversation(client, emu):
+    name = f"tutor-{time.monotonic_ns()}"
+    conv = Conversation.named(name)
+    # a turn the magic would record (%%ollama --chat NAME)
+    turn = conv.begin("What is a prime number?")
+    conv.finish(turn, client.chat("llama3.2", messages=conv.messages_for(turn)))
+    w, _ = make(client, conversation=name, model="llama3.2")
+    assert w.conversation is conv
+    assert w.messages[0]["content"] == "What is a prime number?"
+    assert w.messages[1]["status"] == "done" and w.messages[1]["stats"]
+    w.send("What did I ask before?")
+    assert "What is a prime number?" in w.messages[-1]["content"]
+    # and the magic sees the widget's turn
+    assert conv.history()[-1]["user"] == "What did I ask before?"
+    other = conv.begin("One more from the magic")
+    conv.finish(other, client.chat("llama3.2", messages=conv.messages_for(other)))
+    assert w.messages[-2]["content"] == "One more from the magic"
+    view(w, type="clear")
+    deadline = time.monotonic() + 5
+    while w.messages and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert w.messages == [] and len(conv) == 0
+
+
+def test_send_refuses_while_answering_and_a_second_view_send_is_ignored(client):
+    w, _ = make(client, model="slow")
+    w.send("One", wait=False)
+    with pytest.raises(RuntimeError, match="still answering"):
+        w.send("Two")
+    view(w, type="send", text="Three")  # a second view's Send racing the first: ignored
+    w.stop()
+    wait_idle(w)
+    assert [m["content"] for m in w.messages if m["role"] == "user"] == ["One"]
+    with pytest.raises(ValueError):
+        w.send("   ")
+
+
+def test_interrupting_a_waiting_send_stops_and_marks_the_answer(client, emu):
+    w, _ = make(client, model="slow")
+    threading.Timer(0.4, _thread.interrupt_main).start()
+    with pytest.raises(KeyboardInterrupt):
+        w.send("Count slowly.")
+    assert emu.wait_for_disconnect(1)
+    wait_idle(w)
+    assert w.messages[-1]["status"] == "interrupted"
+    assert w.messages[-1]["content"]
+
+
+def test_close_detaches_from_the_conversation(client):
+    conv = Conversation()
+    w, _ = make(client, conversation=conv, model="llama3.2")
+    w.close()
+    conv.begin("after close")
+    assert w.messages == []

@@ -1,0 +1,197 @@
+"""Units where a server adds nothing: merging, conversations, formatting, tools, images."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import io
+import threading
+from typing import Literal
+
+import pytest
+
+from ollama_nb import Chunk, Conversation, InvalidRequest, Progress, Reply
+from ollama_nb import format as fmt
+from ollama_nb.images import encode_image
+from ollama_nb.tools import run_tool_calls, tool_schema
+
+
+def chat_chunk(content="", thinking=None, done=False, **extra):
+    msg = {"role": "assistant", "content": content}
+    if thinking is not None:
+        msg["thinking"] = thinking
+    return {"model": "m", "created_at": "2026-01-01T00:00:00.123456789Z", "message": msg, "done": done, **extra}
+
+
+def test_reply_merges_chat_deltas_and_final_stats():
+    reply = Reply("m")
+    for obj in [chat_chunk(thinking="Hmm, "), chat_chunk(thinking="ok."), chat_chunk("Hel"), chat_chunk("lo")]:
+        reply.add(obj)
+    assert (reply.content, reply.thinking, reply.done, reply.status) == ("Hello", "Hmm, ok.", False, "streaming")
+    assert reply.stats()["tokens_per_second"] is None and reply.ttft is not None
+    reply.add(chat_chunk(done=True, done_reason="stop", eval_count=10, eval_duration=2_000_000_000,
+                         prompt_eval_count=4, prompt_eval_duration=500_000_000, load_duration=1, total_duration=3))
+    assert reply.done and reply.status == "done" and reply.tokens_per_second == 5.0
+    assert reply.prompt_tokens_per_second == 8.0 and reply["done_reason"] == "stop"
+    assert reply.message == {"role": "assistant", "content": "Hello", "thinking": "Hmm, ok."}
+    assert reply.to_dict()["eval_count"] == 10 and "message" in reply
+
+
+def test_reply_merges_generate_and_tool_calls():
+    reply = Reply("m", kind="generate")
+    reply.add({"model": "m", "response": "4", "done": False})
+    call = {"function": {"name": "add", "arguments": {"a": 1}}}
+    reply.add({"model": "m", "response": "2", "done": True, "done_reason": "stop", "tool_calls": [call]})
+    assert reply.response == reply["response"] == "42" and reply.tool_calls == [call]
+
+
+def test_reply_end_marks_partial_but_never_overrides_done():
+    reply = Reply("m")
+    reply.add(chat_chunk("part"))
+    reply.end("interrupted")
+    assert reply.partial and reply.status == "interrupted" and "interrupted" in fmt.stats_line(reply)
+    done = Reply("m")
+    done.add(chat_chunk("x", done=True))
+    done.end("stopped")
+    assert done.status == "done"
+
+
+def test_chunk_attributes():
+    c = Chunk({"model": "m", "message": {"role": "assistant", "content": "hi"}, "models": [{"model": "a"}]})
+    assert c.message.content == "hi" and c.models[0].model == "a" and c.done_reason is None
+    with pytest.raises(AttributeError):
+        c.model_dump  # not a field: duck typing must not be fooled
+    with pytest.raises(AttributeError):
+        c._repr_html_
+    assert "message" in dir(c)
+
+
+def test_progress_layers_speed_eta():
+    p = Progress("x")
+    p.add({"status": "pulling manifest"})
+    p.add({"status": "pulling aaa", "digest": "sha256:a", "total": 1000})
+    p.add({"status": "pulling aaa", "digest": "sha256:a", "total": 1000, "completed": 500})
+    p.add({"status": "pulling bbb", "digest": "sha256:b", "total": 1000, "completed": 1000})
+    assert (p.completed, p.total, p.fraction) == (1500, 2000, 0.75)
+    assert p.statuses == ["pulling manifest", "pulling aaa", "pulling bbb"]
+    p.add({"status": "success"})
+    assert p.done and p.state == "done" and p.fraction == 1.0 and p.eta is None
+
+
+def test_conversation_rerun_replaces_its_own_turn_and_keeps_order():
+    conv = Conversation("t", system="Be brief.")
+    first = conv.begin("one", key="cell-1")
+    conv.finish(first, _reply("ONE"))
+    second = conv.begin("two", key="cell-2")
+    conv.finish(second, _reply("TWO"))
+    again = conv.begin("one, again", key="cell-1")
+    assert len(conv) == 2 and conv.turns[0] is again
+    assert conv.messages_for(again) == [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "one, again"}]
+    conv.finish(again, _reply("ONE'"))
+    assert [m["content"] for m in conv.messages] == ["Be brief.", "one, again", "ONE'", "two", "TWO"]
+
+
+def test_conversation_keeps_a_partial_answer_marked():
+    conv = Conversation()
+    turn = conv.begin("tell me")
+    reply = _reply("half an ans", done=False)
+    reply.end("stopped")
+    conv.finish(turn, reply)
+    assert turn.status == "stopped" and turn.partial and conv.messages[-1]["content"] == "half an ans"
+    assert conv.history()[0]["status"] == "stopped"
+
+
+def test_named_conversations_are_shared_and_notify():
+    seen = []
+    a = Conversation.named("shared-test", model="m1")
+    a.on_change(lambda c: seen.append(len(c)))
+    b = Conversation.named("shared-test")
+    assert a is b and b.model == "m1"
+    t = b.begin("hi")
+    threading.Thread(target=lambda: b.finish(t, _reply("yo"))).start()
+    b.clear()
+    assert seen and "shared-test" in Conversation.names()
+
+
+def _reply(text, done=True):
+    r = Reply("m")
+    r.add(chat_chunk(text, done=done))
+    return r
+
+
+@pytest.mark.parametrize("n,text", [(None, "–"), (999, "999 B"), (4_700_000_000, "4.7 GB"), (123_456_789, "123 MB")])
+def test_size(n, text):
+    assert fmt.size(n) == text
+
+
+@pytest.mark.parametrize("s,text", [(0.25, "250 ms"), (1.24, "1.2 s"), (125, "2 min 5 s"), (3780, "1 h 3 min"), (-1, "forever")])
+def test_duration(s, text):
+    assert fmt.duration(s) == text
+
+
+def test_times():
+    now = dt.datetime(2026, 1, 2, tzinfo=dt.timezone.utc)
+    assert fmt.ago("2025-12-31T23:00:00.123456789Z", now) == "1 day ago"
+    assert fmt.expires_in("2026-01-02T00:04:00Z", now) == "in 4 min"
+    assert fmt.expires_in("2318-01-01T00:00:00Z", now) == "forever"
+
+
+def test_reply_markdown_escapes_thinking_html():
+    reply = Reply("m")
+    reply.add(chat_chunk("Answer", thinking="<script>x</script>", done=True, eval_count=3, eval_duration=10**9))
+    md = fmt.reply_markdown(reply)
+    assert "<script>" not in md and "&lt;script&gt;" in md and "3 tokens" in md
+
+
+def test_table_escapes_cells():
+    out = fmt.table([{"a": "x|y", "b": "<b>"}], ["a", "b"])
+    assert "x\\|y" in out and "&lt;b&gt;" in out
+
+
+def test_tool_schema_from_a_function():
+    def weather(city: str, unit: Literal["C", "F"] = "C", days: list[int] | None = None) -> str:
+        """Get the weather.
+
+        Args:
+            city: Where.
+            unit: Which scale.
+        """
+        return f"sunny in {city}"
+
+    fn = tool_schema(weather)["function"]
+    assert fn["name"] == "weather" and fn["description"] == "Get the weather."
+    assert fn["parameters"]["required"] == ["city"]
+    assert fn["parameters"]["properties"]["unit"] == {"type": "string", "enum": ["C", "F"], "description": "Which scale."}
+    assert fn["parameters"]["properties"]["days"] == {"type": "array", "items": {"type": "integer"}}
+
+
+def test_run_tool_calls_reports_failures_to_the_model():
+    reply = Reply("m")
+    reply.tool_calls = [
+        {"id": "call_1", "function": {"name": "div", "arguments": {"a": 1, "b": 0}}},
+        {"function": {"name": "nope", "arguments": {}}},
+    ]
+    out = run_tool_calls(reply, [lambda a, b: a / b])
+    assert "no tool named 'div'" in out[0]["content"]
+
+    def div(a: float, b: float) -> float:
+        return a / b
+
+    out = run_tool_calls(reply, [div])
+    assert out[0]["content"].startswith("error: ZeroDivisionError") and out[0]["tool_call_id"] == "call_1"
+    assert "no tool named 'nope'" in out[1]["content"]
+
+
+def test_images_from_pil_and_arrays():
+    from PIL import Image
+    import numpy as np
+
+    img = Image.new("RGB", (3, 2), "red")
+    decoded = Image.open(io.BytesIO(base64.b64decode(encode_image(img))))
+    assert decoded.size == (3, 2)
+    arr = np.zeros((4, 5, 3))
+    assert Image.open(io.BytesIO(base64.b64decode(encode_image(arr)))).size == (5, 4)
+    with pytest.raises(InvalidRequest):
+        encode_image(3.14)
+    with pytest.raises(InvalidRequest):
+        encode_image("missing-file.png")

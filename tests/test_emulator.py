@@ -158,7 +158,7 @@ def test_tool_call_then_tool_result(emu):
 
 
 def test_structured_output_validates_nested_pydantic_schema(emu):
-    pydantic = pytest.importorskip("pydantic")
+    import pydantic
     from enum import Enum
 
     class Colour(str, Enum):
@@ -581,8 +581,8 @@ def test_stop_ends_a_stall_promptly():
 
 @pytest.mark.parametrize("prompt", ["", 'Make "Alice" 99 3.5 and Bob in Paris 12345', "0 -5 100000 7 8"])
 def test_schema_instances_validate_for_tricky_schemas(prompt):
-    jsonschema = pytest.importorskip("jsonschema")
-    pydantic = pytest.importorskip("pydantic")
+    import jsonschema
+    import pydantic
     from datetime import date
     from typing import Annotated, Literal, Union
 

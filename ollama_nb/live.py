@@ -8,8 +8,9 @@ Only when an update is due does it join the text, make the Markdown safe and sen
 - the first visible token is sent at once (the user sees the model is alive);
 - after that, updates are coalesced: the interval grows with the text length
   (``length / bytes_per_second``, between 50 ms and 1 s), because every update re-sends the whole
-  text. That bounds both the update rate (≤ 20/s) and the bytes per second on IOPub, and on a fast
-  stream keeps the total bytes a small multiple of the final text;
+  text. That bounds both the update rate (≤ 20/s, counted from the start, first and final update
+  included) and the bytes per second on IOPub, and on a fast stream keeps the total bytes a small
+  multiple of the final text;
 - :meth:`LiveOutput.finish` sends the exact final answer with its footer and metadata.
 
 In terminal IPython there is no display front end: tokens are printed as they arrive.
@@ -316,7 +317,11 @@ class LiveOutput:
         self.handle: Any = None
         self.updates = 0
         self.sent_bytes = 0
-        self.next_at = 0.0  # monotonic time of the next allowed update; 0 = "at the first token"
+        # Monotonic time before which tick() would do nothing: callers on the hot path may skip
+        # the call while ``time.monotonic() < next_at``. 0 = "at the first token"; -inf in the
+        # terminal, where every token is printed.
+        self.next_at = float("-inf") if self.terminal else 0.0
+        self.started = _monotonic()
         self._seen_first = False
         self._term_thinking = False
         self._term_started = False
@@ -343,12 +348,16 @@ class LiveOutput:
         self.updates += 1
         length = len(bundle.get("text/plain", ""))
         self.sent_bytes += length
-        interval = length / self.bytes_per_second
-        self.next_at = _monotonic() + min(self.max_interval, max(self.min_interval, interval))
+        now = _monotonic()
+        interval = min(self.max_interval, max(self.min_interval, length / self.bytes_per_second))
+        # Also keep a budget from the start: the n-th update no earlier than (n + 1) intervals in,
+        # so even counting the first-token and the final update, a short fast answer stays at
+        # ≤ 1 / min_interval updates per second overall.
+        self.next_at = max(now + interval, self.started + (self.updates + 2) * self.min_interval)
 
     # -- hot path ---------------------------------------------------------------------------
     def tick(self, reply: Any, chunk: Any = None) -> None:
-        """Called after every chunk: sends an update only when one is due."""
+        """Called after a chunk: sends an update only when one is due (see ``next_at``)."""
         if self.terminal:
             self._print(chunk)
             return

@@ -216,6 +216,10 @@ def test_first_token_at_once_then_coalesced(monkeypatch):
         live.tick(reply)
     assert len(live.handle.sent) == 1
     now[0] += 0.06
+    reply.add({"message": {"content": "?"}})
+    live.tick(reply)
+    assert len(live.handle.sent) == 1  # 2nd update not before 3 intervals from the start
+    now[0] += 0.1
     reply.add({"message": {"content": "!"}})
     live.tick(reply)
     assert len(live.handle.sent) == 2 and live.handle.sent[-1]["text/plain"].endswith("!")
@@ -231,14 +235,15 @@ def test_interval_grows_with_length(monkeypatch):
     text = ["x" * 10]
     live = LiveOutput(lambda final: ({"text/plain": text[0]}, {}), terminal=False)
     live.handle = FakeHandle()
+    now[0] = 10.0  # long after the start: only the length-based interval applies
     live._send(False)
-    assert live.next_at == pytest.approx(0.05)
+    assert live.next_at == pytest.approx(10.05)
     text[0] = "x" * 10_000
     live._send(False)
-    assert live.next_at == pytest.approx(0.5)
+    assert live.next_at == pytest.approx(10.5)
     text[0] = "x" * 100_000
     live._send(False)
-    assert live.next_at == pytest.approx(1.0)  # capped
+    assert live.next_at == pytest.approx(11.0)  # capped
 
 
 def test_terminal_prints_tokens_as_they_arrive():

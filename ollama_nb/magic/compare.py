@@ -13,6 +13,7 @@ GitHub and nbviewer all render; each answer goes through :func:`~ollama_nb.live.
 from __future__ import annotations
 
 import html
+import time
 from typing import Any
 
 from .. import format as fmt_
@@ -105,9 +106,10 @@ def run_compare(
             view.replies[model] = reply = stream.reply
             live.refresh()
             chunks = iter(stream)
-            tick = live.tick
+            tick, now = live.tick, time.monotonic
             for chunk in chunks:
-                tick(reply, chunk)
+                if now() >= live.next_at:
+                    tick(reply, chunk)
             live.note(fmt_.stats_line(reply))
         except KeyboardInterrupt as exc:
             if chunks is not None:

@@ -18,7 +18,6 @@ import json
 import json.scanner
 import os
 import platform
-import re
 import socket
 from pathlib import Path
 from typing import Any, Iterator, Literal, Mapping, Sequence, overload
@@ -43,68 +42,15 @@ from .errors import (
     StreamError,
     _error_text,
 )
-from .images import encode_image
 from .reply import Chunk, Progress, Reply
-from .tools import as_tool
+from .request import as_tool, check_format, check_keep_alive, check_think, drop_none, encode_image, message, plain
 
 __all__ = ["Client", "Stream"]
 
 #: Connect fast-fails a dead host; read bounds the *silence between chunks* (requests applies it to
 #: every socket read), and must outlast a big model loading before its first token.
 DEFAULT_TIMEOUT = (5.0, 180.0)
-_THINK_LEVELS = ("low", "medium", "high", "max")
 _SCAN = (json.scanner.c_make_scanner or json.scanner.py_make_scanner)(json.JSONDecoder())
-_GO_DURATION = re.compile(r"^[-+]?((\d+(\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h))+$|^[-+]?0$")
-
-
-def _check_keep_alive(keep_alive: Any) -> Any:
-    if keep_alive is None or isinstance(keep_alive, (int, float)) and not isinstance(keep_alive, bool):
-        return keep_alive
-    if isinstance(keep_alive, str) and _GO_DURATION.match(keep_alive.strip()):
-        return keep_alive.strip()
-    raise InvalidRequest(
-        f"keep_alive={keep_alive!r} is not a duration.",
-        hint='Use seconds as a number (300, 0 to unload now, -1 forever) or text with a unit ("5m", "30s", "1h").',
-    )
-
-
-def _check_think(think: Any) -> Any:
-    if think is None or isinstance(think, bool) or think in _THINK_LEVELS:
-        return think
-    raise InvalidRequest(f"think={think!r} is not allowed.", hint='Use True, False, "low", "medium" or "high".')
-
-
-def _check_format(fmt: Any) -> Any:
-    if fmt is None or fmt == "" or fmt == "json" or isinstance(fmt, dict):
-        return fmt or None
-    if isinstance(fmt, type) and hasattr(fmt, "model_json_schema"):  # a pydantic model class
-        return fmt.model_json_schema()
-    raise InvalidRequest(f"format={fmt!r} is not allowed.", hint='Use "json", a JSON-schema dict, or a pydantic model class.')
-
-
-def _plain(obj: Any) -> Any:
-    """pydantic models and Chunks -> plain dicts (what json.dumps can send)."""
-    if hasattr(obj, "model_dump"):
-        return obj.model_dump(exclude_none=True)
-    if isinstance(obj, Reply):
-        return dict(obj.message)
-    return obj
-
-
-def _message(msg: Any) -> dict[str, Any]:
-    msg = _plain(msg)
-    if not isinstance(msg, Mapping):
-        raise InvalidRequest(
-            f"A message must be a dict like {{'role': 'user', 'content': '...'}}, not {type(msg).__name__}."
-        )
-    out = {k: v for k, v in msg.items() if v is not None}
-    if "images" in out:
-        out["images"] = [encode_image(i) for i in out["images"]]
-    if "tool_calls" in out:
-        out["tool_calls"] = [_plain(c) for c in out["tool_calls"]]
-    return out
-
-
 def _socket_of(resp: requests.Response) -> socket.socket | None:
     """The socket under a streamed response (to wake a reader blocked in recv on another thread)."""
     raw = resp.raw
@@ -512,19 +458,19 @@ class Client:
         ``images`` may be bytes, paths, base64 text or PIL images. An empty prompt only loads the model
         (``keep_alive=0`` unloads it).
         """
-        body = _drop_none(
+        body = drop_none(
             model=self._model(model),
             prompt=prompt,
             suffix=suffix,
             system=system,
             template=template,
             context=list(context) if context is not None else None,
-            think=_check_think(think),
+            think=check_think(think),
             raw=raw,
-            format=_check_format(format),
+            format=check_format(format),
             images=[encode_image(i) for i in images] if images else None,
-            options=_plain(options) or None,
-            keep_alive=_check_keep_alive(keep_alive),
+            options=plain(options) or None,
+            keep_alive=check_keep_alive(keep_alive),
             logprobs=logprobs,
             top_logprobs=top_logprobs,
             truncate=truncate,
@@ -560,14 +506,14 @@ class Client:
         and docstring become the schema). ``format`` may be ``"json"``, a schema dict or a pydantic
         model class. ``think`` may be ``True``/``False`` or ``"low"``/``"medium"``/``"high"``.
         """
-        body = _drop_none(
+        body = drop_none(
             model=self._model(model),
-            messages=[_message(m) for m in messages or ()],
+            messages=[message(m) for m in messages or ()],
             tools=[as_tool(t) for t in tools] if tools else None,
-            think=_check_think(think),
-            format=_check_format(format),
-            options=_plain(options) or None,
-            keep_alive=_check_keep_alive(keep_alive),
+            think=check_think(think),
+            format=check_format(format),
+            options=plain(options) or None,
+            keep_alive=check_keep_alive(keep_alive),
             logprobs=logprobs,
             top_logprobs=top_logprobs,
             truncate=truncate,
@@ -585,13 +531,13 @@ class Client:
         keep_alive: float | str | None = None,
     ) -> Chunk:
         """POST /api/embed: ``embeddings`` (L2-normalised) for a string or a list of strings."""
-        body = _drop_none(
+        body = drop_none(
             model=self._model(model),
             input=input,
             truncate=truncate,
             dimensions=dimensions,
-            options=_plain(options) or None,
-            keep_alive=_check_keep_alive(keep_alive),
+            options=plain(options) or None,
+            keep_alive=check_keep_alive(keep_alive),
         )
         return self._json("POST", "/api/embed", body)
 
@@ -603,7 +549,7 @@ class Client:
         keep_alive: float | str | None = None,
     ) -> Chunk:
         """POST /api/embeddings (legacy): one un-normalised ``embedding``. Prefer :meth:`embed`."""
-        body = _drop_none(model=self._model(model), prompt=prompt, options=_plain(options) or None, keep_alive=_check_keep_alive(keep_alive))
+        body = drop_none(model=self._model(model), prompt=prompt, options=plain(options) or None, keep_alive=check_keep_alive(keep_alive))
         return self._json("POST", "/api/embeddings", body)
 
     def load(self, model: str, keep_alive: float | str | None = None) -> Reply:
@@ -621,7 +567,7 @@ class Client:
 
     def show(self, model: str, verbose: bool | None = None) -> Chunk:
         """POST /api/show: details, capabilities, parameters, template, license, model_info."""
-        return self._json("POST", "/api/show", _drop_none(model=self._model(model), verbose=verbose))
+        return self._json("POST", "/api/show", drop_none(model=self._model(model), verbose=verbose))
 
     def ps(self) -> Chunk:
         """GET /api/ps: models loaded in memory, with ``size_vram`` and ``expires_at``."""
@@ -629,11 +575,11 @@ class Client:
 
     def pull(self, model: str, *, insecure: bool = False, stream: bool = False) -> Chunk | Stream:
         """POST /api/pull: download a model. ``stream=True`` -> progress lines (``Stream.progress``)."""
-        return self._progress("/api/pull", _drop_none(model=model, insecure=insecure or None), stream, "pull")
+        return self._progress("/api/pull", drop_none(model=model, insecure=insecure or None), stream, "pull")
 
     def push(self, model: str, *, insecure: bool = False, stream: bool = False) -> Chunk | Stream:
         """POST /api/push: upload ``namespace/model:tag`` to ollama.com (needs an account key)."""
-        return self._progress("/api/push", _drop_none(model=model, insecure=insecure or None), stream, "push")
+        return self._progress("/api/push", drop_none(model=model, insecure=insecure or None), stream, "push")
 
     def create(
         self,
@@ -651,7 +597,7 @@ class Client:
         stream: bool = False,
     ) -> Chunk | Stream:
         """POST /api/create: a new model ``from_`` an installed one (or from uploaded ``files``)."""
-        body = _drop_none(
+        body = drop_none(
             model=model,
             quantize=quantize,
             files=dict(files) if files else None,
@@ -660,7 +606,7 @@ class Client:
             license=license,
             system=system,
             parameters=dict(parameters) if parameters else None,
-            messages=[_message(m) for m in messages] if messages else None,
+            messages=[message(m) for m in messages] if messages else None,
         )
         if from_ is not None:
             body["from"] = from_
@@ -709,10 +655,6 @@ class Client:
     def web_fetch(self, url: str) -> Chunk:
         """Fetch a web page through Ollama (``title``, ``content``, ``links``). Needs an Ollama account."""
         return self._json("POST", self._web_path("fetch"), {"url": url})
-
-
-def _drop_none(**fields: Any) -> dict[str, Any]:
-    return {k: v for k, v in fields.items() if v is not None}
 
 
 def cloud_client(api_key: str | None = None) -> Client:

@@ -7,7 +7,6 @@ IOPub messages: the first update, the number of updates, the final Markdown and 
 from __future__ import annotations
 
 import base64
-import json
 import re
 
 import pytest
@@ -99,7 +98,7 @@ def test_hostile_html_is_escaped(kernel):
 
 def test_thinking_is_folded_and_not_sent_back_as_content(kernel, emu):
     kernel.run("%%ollama -m qwen3 --think high --chat think\nWhat is 17 * 23?").check()
-    ex = kernel.run("%%ollama -m qwen3 --no-think --chat think\nAnd doubled?").check()
+    kernel.run("%%ollama -m qwen3 --no-think --chat think\nAnd doubled?").check()
     first, second = chat_bodies(emu)[-2:]
     assert first["think"] == "high" and second["think"] is False
     assistant = second["messages"][1]
@@ -167,6 +166,8 @@ def test_options_think_keep_alive_are_sent(kernel, emu):
     body = chat_bodies(emu)[-1]
     assert body["options"] == {"temperature": 0.5, "seed": 3, "stop": ["END"], "num_predict": 50}
     assert body["think"] == "low" and body["keep_alive"] == "10m"
+    kernel.run("%%ollama -m llama3.2 --keep-alive 300 --chat opts2\nhi").check()
+    assert chat_bodies(emu)[-1]["keep_alive"] == 300  # seconds, as a number: the server rejects "300"
 
 
 @pytest.mark.parametrize(
@@ -178,6 +179,8 @@ def test_options_think_keep_alive_are_sent(kernel, emu):
         ("-m llama3.2 --think extreme", "low, medium or high"),
         ("-m llama3.2 --format Nope", "not defined"),
         ("-m llama3.2 --image nothing_here.png", "no variable or file"),
+        ("-m llama3.2 --keep-alive 10x", "not a duration"),
+        ("-m a --compare b,c", "not both"),
     ],
 )
 def test_bad_flags_are_usage_errors(kernel, line, message):
@@ -291,3 +294,30 @@ def test_fast_stream_stays_within_bytes_and_rate(kernel):
     assert len(final_text) > 100_000
     assert sent <= 20 * len(final_text.encode()) * 2  # text/plain + text/markdown are each ≤ 20×
     assert len(ex.updates) / ex.wall <= 20 + 2 / ex.wall
+
+
+# -- the saved notebook ------------------------------------------------------------------------
+def test_saved_notebook_keeps_the_final_markdown(emu, monkeypatch):
+    """Run by nbclient (as nbval and CI do): the .ipynb keeps the final answer as Markdown + plain
+    text with metadata. nbclient sends no cellId, so turns are appended in run order."""
+    import nbformat
+    from nbclient import NotebookClient
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    monkeypatch.setenv("OLLAMA_HOST", emu.url)
+    monkeypatch.delenv("OLLAMA_NB_MODEL", raising=False)
+    nb = new_notebook(cells=[
+        new_code_cell("%load_ext ollama_nb"),
+        new_code_cell("%%ollama -m llama3.2\nWhat is a monad?"),
+        new_code_cell("%%ollama -m llama3.2\nWhat did I ask before?"),
+    ])
+    NotebookClient(nb, timeout=60, kernel_name="python3").execute()
+    nb = nbformat.reads(nbformat.writes(nb), as_version=4)  # what a saved file holds
+    outputs = nb.cells[2].outputs
+    assert [o.output_type for o in outputs] == ["display_data"]
+    data, meta = outputs[0].data, outputs[0].metadata
+    assert 'You previously asked: "What is a monad?"' in data["text/markdown"]
+    assert data["text/plain"].startswith(data["text/markdown"][:20])
+    assert "<sub>llama3.2 ·" in data["text/markdown"]
+    assert meta["ollama_nb"]["model"] == "llama3.2" and meta["ollama_nb"]["done_reason"] == "stop"
+    assert meta["ollama_nb"]["stats"]["eval_count"] > 0

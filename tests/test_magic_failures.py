@@ -153,7 +153,7 @@ def test_interrupt_closes_the_stream_keeps_the_partial_and_stops_run_all(kernel,
 
 # -- terminal IPython ----------------------------------------------------------------------------
 def test_terminal_ipython_prints_tokens(emu):
-    script = f"get_ipython().run_line_magic('load_ext', 'ollama_nb')\nget_ipython().run_cell_magic('ollama', '-m llama3.2 -o seed=1', 'Say hello.')"
+    script = "get_ipython().run_line_magic('load_ext', 'ollama_nb')\nget_ipython().run_cell_magic('ollama', '-m llama3.2 -o seed=1', 'Say hello.')"
     proc = subprocess.run(
         [sys.executable, "-m", "IPython", "--no-banner", "--colors=nocolor", "-c", script],
         capture_output=True, text=True, timeout=60, env={**__import__("os").environ, "OLLAMA_HOST": emu.url},

@@ -20,6 +20,7 @@ import difflib
 import html
 import json
 import keyword
+import re
 import shlex
 import time
 from typing import Any
@@ -34,7 +35,6 @@ from ..errors import OllamaError
 from ..images import encode_image, image_bytes
 from ..live import LiveOutput, error_bundle, fence, in_terminal, safe_markdown
 from ..reply import Reply
-from . import _shared
 from ._shared import DEFAULT_CHAT, client_for, current_cell_id, reraise_interrupt, show_error, show_exception
 from .options import parse_options
 from .prompt import interpolate
@@ -42,6 +42,7 @@ from .prompt import interpolate
 __all__ = ["run_cell_magic", "parser"]
 
 _THINK_LEVELS = ("low", "medium", "high", "max")
+_GO_DURATION = re.compile(r"^[-+]?((\d+(\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h))+$")  # what the server parses
 _MAX_SHOWN_LINES = 200  # --show-request: NDJSON lines shown before eliding the middle
 
 
@@ -153,6 +154,22 @@ def _image(source: str, ns: dict[str, Any]) -> Any:
     if os.path.exists(path):
         return path
     raise UsageError(f"%%ollama: --image {source}: no variable or file of that name.")
+
+
+def _keep_alive(value: str | None) -> Any:
+    """``--keep-alive 300`` means seconds (the server rejects the text "300": no unit)."""
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        if _GO_DURATION.match(value.strip()):
+            return value.strip()
+        raise UsageError(
+            f"%%ollama: --keep-alive {value!r} is not a duration: use seconds (300; 0 unloads at once; "
+            '-1 keeps it loaded) or a number with a unit ("5m", "30s", "1h").'
+        ) from None
+    return int(number) if number == int(number) else number
 
 
 def _out_name(name: str | None) -> str | None:
@@ -375,7 +392,7 @@ def run_cell_magic(shell: Any, line: str, cell: str) -> Any:
     if encoded:
         user["images"] = encoded
         _thumbnail(images)
-    request = dict(think=think, format=send_format, options=options or None, keep_alive=args.keep_alive)
+    request = dict(think=think, format=send_format, options=options or None, keep_alive=_keep_alive(args.keep_alive))
 
     if args.compare:
         from .compare import run_compare
@@ -430,6 +447,8 @@ def run_cell_magic(shell: Any, line: str, cell: str) -> Any:
             stream.close()
         reply.end("interrupted")
         live.finish()
+        if args.show_request and log.total:
+            _show_chunks(log)
         conv.finish(turn, reply, status="interrupted" if not reply.done else None)
         _store(ns, out_name, reply)
         reraise_interrupt(exc, "the answer was interrupted; the partial answer is kept above.")
@@ -446,6 +465,8 @@ def run_cell_magic(shell: Any, line: str, cell: str) -> Any:
             live.handle.update(error_bundle(err.message, err.hint), raw=True)  # nothing arrived: the error in its place
         else:
             show_exception(err)
+        if args.show_request and log.total:
+            _show_chunks(log)
         if partial.chunks or partial.content:
             conv.finish(turn, partial, status="failed", error=err.message)
         else:

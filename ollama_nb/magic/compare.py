@@ -64,7 +64,7 @@ class CompareView:
             bodies.append(f'<td valign="top">\n\n{body}\n\n</td>')
             feet.append(f"<td><sub>{html.escape(foot)}</sub></td>")
             plain.append(f"=== {model} ===\n{text}" + (f"\n[{foot}]" if foot else "") + (f"\n[error] {err.message}" if err else ""))
-        width = f' style="table-layout:fixed;width:100%"' if len(self.models) > 1 else ""
+        width = ' style="table-layout:fixed;width:100%"' if len(self.models) > 1 else ""
         markdown = (
             f"<table{width}>\n<tr>{''.join(heads)}</tr>\n<tr>\n"
             + "\n".join(bodies)

@@ -21,12 +21,12 @@ from typing import Any, Callable
 from IPython.core.error import UsageError
 
 from .. import format as fmt_
-from ..config import is_loopback, parse_host, settings
+from ..config import parse_host, settings
 from ..conversation import Conversation
 from ..errors import OllamaError
 from ..live import in_terminal
 from . import _shared
-from ._shared import DEFAULT_CHAT, client_for, display_markdown, reraise_interrupt, show_error, show_exception
+from ._shared import DEFAULT_CHAT, client_for, display_markdown, reraise_interrupt, show_exception
 from .options import OPTION_TYPES, coerce_option
 
 __all__ = ["run_line_magic", "COMMANDS"]
@@ -423,6 +423,3 @@ def run_line_magic(shell: Any, line: str) -> Any:
         show_exception(err)
         return None
 
-
-def _is_local(host: str) -> bool:
-    return is_loopback(host)

@@ -308,35 +308,90 @@ export default {
         h("tbody", {}, rows.map(tr))));
     }
 
-    // ---- pulls
+    // ---- pulls: cards are updated in place, never rebuilt, so a Cancel button that moves
+    // under the pointer between mousedown and mouseup (several updates a second) still clicks.
+    const cards = new Map(); // name -> {el, status, pct, btn, bar, info, err, layers, rows}
+    const STATE_TEXT = { done: "pulled", stopped: "cancelled", failed: "failed", interrupted: "interrupted" };
+
+    function setBar(el, fraction, cls = "") {
+      const f = Math.max(0, Math.min(1, fraction || 0));
+      el.className = `onb-mb-bar ${cls}`;
+      el.firstChild.style.width = `${f * 100}%`;
+      el.setAttribute("aria-valuenow", String(Math.round(f * 100)));
+    }
+
+    function makeCard(name) {
+      const c = {
+        status: h("span", { class: "onb-mb-pullstatus" }),
+        pct: h("span", { class: "onb-mb-pct" }),
+        btn: h("button", { type: "button", data: { name } }),
+        bar: bar(0),
+        info: h("div", { class: "onb-mb-pullinfo onb-muted" }),
+        err: h("div", { class: "onb-mb-pullerror onb-error" }),
+        layers: h("div", { class: "onb-mb-layers" }),
+        rows: [],
+      };
+      c.el = h("div", { class: "onb-mb-pullcard", data: { name } },
+        h("div", { class: "onb-mb-pullhead" }, h("strong", { class: "onb-mb-pullname", text: name }), c.status, h("span", { class: "onb-mb-spacer" }), c.pct, c.btn),
+        c.bar, c.info, c.err, c.layers);
+      return c;
+    }
+
+    function updateCard(c, p) {
+      const running = p.state === "running";
+      const fraction = p.state === "done" ? 1 : p.total ? p.completed / p.total : 0;
+      c.el.className = `onb-mb-pullcard onb-mb-state-${p.state}`;
+      c.status.textContent = running ? p.status || "starting" : STATE_TEXT[p.state] || p.state;
+      c.pct.textContent = p.total || p.state === "done" ? `${Math.floor(fraction * 100)}%` : "";
+      const act = running ? "cancel" : "dismiss";
+      if (c.btn.dataset.act !== act) {
+        c.btn.dataset.act = act;
+        c.btn.textContent = running ? "Cancel" : "×";
+        c.btn.className = running ? "onb-mb-cancel" : "onb-mb-x";
+        c.btn.title = running ? "Stop the download (nothing is installed)" : "Dismiss";
+        c.btn.disabled = false;
+      }
+      setBar(c.bar, fraction, p.state === "failed" ? "onb-mb-bar-failed" : p.state === "done" ? "onb-mb-bar-done" : "");
+      const bits = [];
+      if (p.total) bits.push(`${size(p.completed)} of ${size(p.total)}`);
+      if (running && p.speed) bits.push(`${size(p.speed)}/s`);
+      if (running && p.eta !== null && p.eta !== undefined) bits.push(`${duration(p.eta)} left`);
+      c.info.textContent = bits.join(" · ");
+      c.info.hidden = !bits.length;
+      const failed = p.state === "failed" && p.message;
+      c.err.hidden = !failed;
+      if (failed && c.err.dataset.message !== p.message) {
+        c.err.dataset.message = p.message;
+        c.err.replaceChildren(h("div", { text: p.message }), p.hint ? h("div", { class: "onb-mb-hint", text: p.hint }) : "");
+      }
+      const layers = p.layers || [];
+      c.layers.hidden = !layers.length;
+      layers.forEach((l, i) => {
+        let r = c.rows[i];
+        if (!r) {
+          r = { digest: h("code", { class: "onb-mb-digest" }), bar: bar(0), bytes: h("span", { class: "onb-mb-layer-bytes onb-muted" }) };
+          r.el = h("div", { class: "onb-mb-layer" }, r.digest, r.bar, r.bytes);
+          c.rows.push(r);
+          c.layers.append(r.el);
+        }
+        r.digest.textContent = l.digest;
+        setBar(r.bar, l.total ? l.completed / l.total : 0, "onb-mb-bar-small");
+        r.bytes.textContent = `${size(l.completed)} / ${size(l.total)}`;
+      });
+      while (c.rows.length > layers.length) c.rows.pop().el.remove();
+    }
+
     function renderPulls() {
-      const pulls = Object.values(get("pulls") || {});
-      pullsEl.replaceChildren(...pulls.map((p) => {
-        const running = p.state === "running";
-        const failed = p.state === "failed";
-        const fraction = p.state === "done" ? 1 : p.total ? p.completed / p.total : 0;
-        const bits = [];
-        if (p.total) bits.push(`${size(p.completed)} of ${size(p.total)}`);
-        if (running && p.speed) bits.push(`${size(p.speed)}/s`);
-        if (running && p.eta !== null && p.eta !== undefined) bits.push(`${duration(p.eta)} left`);
-        const stateText = { running: p.status || "starting", done: "pulled", stopped: "cancelled", failed: "failed", interrupted: "interrupted" }[p.state] || p.state;
-        const layers = (p.layers || []).length > 1 || running ? (p.layers || []).map((l) =>
-          h("div", { class: "onb-mb-layer" },
-            h("code", { class: "onb-mb-digest", text: l.digest }), bar(l.total ? l.completed / l.total : 0, "onb-mb-bar-small"),
-            h("span", { class: "onb-mb-layer-bytes onb-muted", text: `${size(l.completed)} / ${size(l.total)}` }))) : [];
-        return h("div", { class: `onb-mb-pullcard onb-mb-state-${p.state}`, data: { name: p.name } },
-          h("div", { class: "onb-mb-pullhead" },
-            h("strong", { class: "onb-mb-pullname", text: p.name }),
-            h("span", { class: "onb-mb-pullstatus", text: stateText }),
-            h("span", { class: "onb-mb-spacer" }),
-            h("span", { class: "onb-mb-pct", text: p.total || p.state === "done" ? `${Math.floor(fraction * 100)}%` : "" }),
-            running ? button("Cancel", "cancel", { name: p.name }, { class: "onb-mb-cancel", title: "Stop the download (nothing is installed)" })
-              : button("×", "dismiss", { name: p.name }, { class: "onb-mb-x", title: "Dismiss" })),
-          bar(fraction, failed ? "onb-mb-bar-failed" : p.state === "done" ? "onb-mb-bar-done" : ""),
-          h("div", { class: "onb-mb-pullinfo onb-muted", text: bits.join(" · ") }),
-          failed && p.message ? h("div", { class: "onb-mb-pullerror onb-error" }, h("div", { text: p.message }), p.hint ? h("div", { class: "onb-mb-hint", text: p.hint }) : null) : null,
-          layers.length ? h("div", { class: "onb-mb-layers" }, layers) : null);
-      }));
+      const pulls = get("pulls") || {};
+      for (const [name, c] of cards) {
+        if (!(name in pulls)) { c.el.remove(); cards.delete(name); }
+      }
+      Object.values(pulls).forEach((p, i) => {
+        let c = cards.get(p.name);
+        if (!c) { c = makeCard(p.name); cards.set(p.name, c); }
+        updateCard(c, p);
+        if (pullsEl.children[i] !== c.el) pullsEl.insertBefore(c.el, pullsEl.children[i] || null);
+      });
     }
 
     // ---- actions (one delegated listener per event type)
@@ -446,6 +501,8 @@ export default {
     renderRunning();
     renderPulls();
     const timer = setInterval(tick, 1000);
+    // Tells Python where this view's messages come from (see ModelBrowser._context).
+    send({ action: "hello" });
 
     return () => {
       clearInterval(timer);

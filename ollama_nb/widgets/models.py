@@ -17,6 +17,7 @@ Usage::
 
 from __future__ import annotations
 
+import contextvars
 import importlib.util
 import threading
 import time
@@ -40,7 +41,7 @@ PUSH_INTERVAL = 0.15
 LICENSE_CHARS = 1500
 TEXT_CHARS = 20_000
 CAPABILITY_ORDER = ("completion", "tools", "thinking", "vision", "embedding", "insert", "image", "audio")
-ACTIONS = ("refresh", "select", "pull", "cancel", "dismiss", "copy", "delete", "load", "unload", "try", "clear")
+ACTIONS = ("hello", "refresh", "select", "pull", "cancel", "dismiss", "copy", "delete", "load", "unload", "try", "clear")
 
 
 def _cut(text: Any, limit: int) -> str:
@@ -183,6 +184,7 @@ class ModelBrowser(anywidget.AnyWidget):
         self._last_push = 0.0
         self._output: Any = None
         self._chat: Any = None
+        self._view_context: contextvars.Context | None = None
         self.host = client.host
         self.cloud = bool(getattr(client, "cloud", is_cloud(client.host)))
         self.chat_available = _chat_available()
@@ -204,7 +206,30 @@ class ModelBrowser(anywidget.AnyWidget):
 
         A pull cancelled from the widget returns quietly; its ``state`` is ``"stopped"``.
         """
-        progress = self._pull(name.strip(), raise_=True)
+        name = name.strip()
+        result: dict[str, Any] = {}
+
+        def work() -> None:
+            try:
+                result["progress"] = self._pull(name, raise_=True)
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+                result["error"] = exc
+
+        # The download runs on a worker thread (see _context) while this thread waits, so the
+        # view's Cancel reaches Python even though the caller's cell is busy here.
+        ctx = self._context()
+        worker = threading.Thread(target=ctx.run, args=(work,), name=f"ModelBrowser-pull:{name}", daemon=True)
+        worker.start()
+        try:
+            while worker.is_alive():
+                worker.join(0.1)
+        except KeyboardInterrupt:  # the kernel's stop button: stop the download too
+            self.cancel(name)
+            worker.join(5)
+            raise
+        if "error" in result:
+            raise result["error"]
+        progress = result.get("progress")
         if progress is None:
             raise OllamaError(f"{name} is already being pulled.", hint="Wait for it, or cancel it in the widget.")
         return progress
@@ -269,6 +294,7 @@ class ModelBrowser(anywidget.AnyWidget):
     def _on_view_msg(self, _widget: Any, content: Any, _buffers: Any = None) -> None:
         if not isinstance(content, dict):
             return
+        self._view_context = contextvars.copy_context()
         action = content.get("action")
         name = str(content.get("name") or "").strip()
         if action not in ACTIONS:
@@ -311,6 +337,18 @@ class ModelBrowser(anywidget.AnyWidget):
 
     # ------------------------------------------------------------------ background work
 
+    def _context(self) -> contextvars.Context:
+        """The context background work runs in: a copy of the last view message's.
+
+        ipykernel (7.x, comms over subshells) delivers a comm's incoming messages to the subshell
+        of the request that was current when the comm last *sent* something; a plain thread sends
+        as the main shell's latest request. Were our progress updates sent that way, a Cancel
+        click would queue behind whatever cell the main thread runs. Sent from the view message's
+        context, they keep the view's messages on the view's own subshell.
+        """
+        ctx = self._view_context
+        return ctx.copy() if ctx is not None else contextvars.copy_context()
+
     def _start(self, key: str, label: str, fn: Callable[..., Any], *args: Any) -> None:
         """Run ``fn(*args)`` on a daemon thread; ``busy`` says what runs while it does."""
 
@@ -324,7 +362,7 @@ class ModelBrowser(anywidget.AnyWidget):
                     self._tasks.pop(threading.get_ident(), None)
                     self._set_busy()
 
-        thread = threading.Thread(target=run, name=f"ModelBrowser-{key}", daemon=True)
+        thread = threading.Thread(target=self._context().run, args=(run,), name=f"ModelBrowser-{key}", daemon=True)
         with self._lock:
             thread.start()
             self._tasks[thread.ident or 0] = (thread, label)

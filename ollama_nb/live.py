@@ -28,7 +28,7 @@ import sys
 import time
 from typing import Any, Callable
 
-__all__ = ["LiveOutput", "safe_markdown", "in_terminal", "error_bundle", "fence"]
+__all__ = ["LiveOutput", "safe_markdown", "thinking_block", "md_table", "in_terminal", "error_bundle", "fence"]
 
 Bundle = dict[str, Any]
 #: render(final) -> (mime bundle, metadata)
@@ -244,6 +244,33 @@ def safe_markdown(text: str) -> str:
         previous_blank = not stripped
     flush()
     return "\n".join(out)
+
+
+def thinking_block(text: str, *, open: bool = False, summary: str = "Thinking") -> str:
+    """Thinking folded in ``<details>``, as one HTML block: escaped text, ``<br>`` for newlines.
+
+    No blank line inside, so a Markdown renderer never parses the text as Markdown (a
+    ``[link](javascript:...)`` in a model's thinking stays text).
+    """
+    body = html.escape(text.replace("\r\n", "\n").replace("\r", "\n")).replace("\n", "<br>\n")
+    return f"<details{' open' if open else ''}><summary>{html.escape(summary)}</summary>\n{body}\n</details>\n"
+
+
+_TABLE_SPECIAL = re.compile(r"([\\\[\]$<>|])")
+
+
+def md_table(rows: list[dict[str, Any]], columns: list[str]) -> str:
+    """A Markdown table of untrusted values (model names, answers, server messages): brackets,
+    ``$``, ``<``, ``>``, ``|`` and backslashes as entities, so a cell can hold no link, no math,
+    no HTML and cannot break the table. (Emphasis and `code` still render: they are harmless.)"""
+    def cell(value: Any) -> str:
+        text = " ".join(str(value).split())
+        return _TABLE_SPECIAL.sub(lambda m: f"&#{ord(m.group(1))};", text)
+
+    head = "| " + " | ".join(cell(c) for c in columns) + " |"
+    rule = "|" + "|".join("---" for _ in columns) + "|"
+    body = ["| " + " | ".join(cell(r.get(c, "")) for c in columns) + " |" for r in rows]
+    return "\n".join([head, rule, *body])
 
 
 def fence(text: str, lang: str = "") -> str:

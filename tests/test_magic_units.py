@@ -9,7 +9,7 @@ import re
 import pytest
 from IPython.core.error import UsageError
 
-from ollama_nb.live import LiveOutput, error_bundle, fence, safe_markdown
+from ollama_nb.live import LiveOutput, error_bundle, fence, md_table, safe_markdown, thinking_block
 from ollama_nb.magic.cell import curl_command, parse_line
 from ollama_nb.magic.options import coerce_option, parse_options
 from ollama_nb.magic.prompt import fields, interpolate
@@ -176,6 +176,18 @@ def test_markdown_itself_is_kept():
 def test_plain_text_passes_through_unchanged():
     text = "Just words, with * and _ and 3 > 2.\n\n- a list\n"
     assert safe_markdown(text) is text
+
+
+def test_thinking_is_one_html_block_markdown_never_parses():
+    block = thinking_block("step 1\n\n[x](javascript:alert(1))\r\r<img src=x onerror=y>\n    code?")
+    assert "\n\n" not in block and "\r" not in block  # no blank line: the HTML block never ends early
+    assert block.startswith("<details><summary>Thinking</summary>\n") and block.endswith("</details>\n")
+    assert "&lt;img" in block and "<img" not in block
+
+
+def test_untrusted_table_cells_hold_no_markdown():
+    table = md_table([{"a": "[x](javascript:alert(1)) `c` $m$ <b> a|b"}], ["a"])
+    assert table.splitlines()[2] == "| &#91;x&#93;(javascript:alert(1)) `c` &#36;m&#36; &#60;b&#62; a&#124;b |"
 
 
 def test_fence_outgrows_backticks_inside():

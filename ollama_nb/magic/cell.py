@@ -33,7 +33,7 @@ from ..config import settings
 from ..conversation import Conversation
 from ..errors import OllamaError
 from ..images import encode_image, image_bytes
-from ..live import LiveOutput, error_bundle, fence, in_terminal, safe_markdown
+from ..live import LiveOutput, error_bundle, fence, in_terminal, safe_markdown, thinking_block
 from ..reply import Reply
 from ._shared import DEFAULT_CHAT, client_for, current_cell_id, reraise_interrupt, show_error, show_exception
 from .options import parse_options
@@ -274,7 +274,7 @@ class AnswerView:
             if thinking:
                 summary = "Thinking" if final or content else "Thinking…"
                 state = "" if final or content else " open"
-                parts.append(f"<details{state}><summary>{summary}</summary>\n\n{fmt_.quote_block(thinking)}\n\n</details>\n")
+                parts.append(thinking_block(thinking, open=bool(state), summary=summary))
             if waiting:
                 parts.append(f"<sub>⏳ waiting for {html.escape(reply.model)}…</sub>")
             elif self.structured:

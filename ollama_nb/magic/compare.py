@@ -18,7 +18,7 @@ from typing import Any
 
 from .. import format as fmt_
 from ..errors import OllamaError
-from ..live import LiveOutput, safe_markdown
+from ..live import LiveOutput, safe_markdown, thinking_block
 from ..reply import Reply
 from ._shared import reraise_interrupt
 
@@ -42,7 +42,7 @@ class CompareView:
         text = reply.content
         body = safe_markdown(text) if text else ("<sub>⏳ waiting…</sub>" if reply.status == "streaming" else "")
         if reply.thinking:
-            body = f"<details><summary>Thinking</summary>\n\n{fmt_.quote_block(reply.thinking)}\n\n</details>\n\n{body}"
+            body = f"{thinking_block(reply.thinking)}\n{body}"
         footer = fmt_.stats_line(reply) if reply.status != "streaming" else ""
         return body, footer, text
 

@@ -7,6 +7,7 @@ from typing import Any
 from .. import format as fmt_
 from ..config import is_cloud, settings
 from ..errors import OllamaError
+from ..live import md_table
 from ._shared import client_for, display_markdown
 
 OK, WARN, FAIL = "✓", "!", "✗"
@@ -118,5 +119,5 @@ def run_doctor() -> list[dict[str, str]]:
     failed = [r for r in rows if r[""] == FAIL]
     head = "**Ready.**" if not failed else f"**{len(failed)} problem{'s' if len(failed) > 1 else ''} to fix before class.**"
     plain = "\n".join(f"{r['']} {r['check']}: {r['found']}" + (f" -> {r['what to do']}" if r["what to do"] else "") for r in rows)
-    display_markdown(head + "\n\n" + fmt_.table(rows, cols), ("Ready.\n" if not failed else "Problems found.\n") + plain)
+    display_markdown(head + "\n\n" + md_table(rows, cols), ("Ready.\n" if not failed else "Problems found.\n") + plain)
     return rows

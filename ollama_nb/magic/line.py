@@ -24,7 +24,7 @@ from .. import format as fmt_
 from ..config import parse_host, settings
 from ..conversation import Conversation
 from ..errors import OllamaError
-from ..live import in_terminal
+from ..live import in_terminal, md_table
 from . import _shared
 from ._shared import DEFAULT_CHAT, client_for, display_markdown, reraise_interrupt, show_exception
 from .options import OPTION_TYPES, coerce_option
@@ -77,7 +77,7 @@ def cmd_list(args: list[str]) -> None:
         for m in models
     ]
     cols = ["name", "size", "params", "quantization", "modified"]
-    _show(fmt_.table(rows, cols), _plain_table(rows, cols))
+    _show(md_table(rows, cols), _plain_table(rows, cols))
 
 
 def cmd_ps(args: list[str]) -> None:
@@ -100,7 +100,7 @@ def cmd_ps(args: list[str]) -> None:
             }
         )
     cols = ["name", "size", "in VRAM", "context", "expires"]
-    _show(fmt_.table(rows, cols), _plain_table(rows, cols))
+    _show(md_table(rows, cols), _plain_table(rows, cols))
 
 
 def cmd_show(args: list[str]) -> None:
@@ -120,7 +120,7 @@ def cmd_show(args: list[str]) -> None:
     ]
     from ..live import fence
 
-    parts = [f"### {html.escape(args[0])}", fmt_.table(rows, ["", "value"])]
+    parts = [f"### {html.escape(args[0])}", md_table(rows, ["", "value"])]
     plain = [args[0], _plain_table(rows, ["", "value"])]
     for title, key, lang in (("Parameters", "parameters", ""), ("Template", "template", "")):
         text = (info.get(key) or "").strip()
@@ -302,7 +302,7 @@ def cmd_config(args: list[str]) -> None:
         {"setting": "timeout", "value": f"{_shared.state.timeout:g} s" if _shared.state.timeout else "default (180 s between chunks)"},
         {"setting": "options", "value": ", ".join(f"{k}={v!r}" for k, v in settings.options.items()) or "none"},
     ]
-    _show(fmt_.table(rows, ["setting", "value"]), _plain_table(rows, ["setting", "value"]))
+    _show(md_table(rows, ["setting", "value"]), _plain_table(rows, ["setting", "value"]))
 
 
 def _chat_name(args: list[str], usage: str) -> str:
@@ -338,7 +338,7 @@ def cmd_history(args: list[str]) -> None:
     ]
     cols = ["#", "you", "answer", "status", "model", "tokens"]
     head = f"Conversation `{html.escape(name)}`" + (f" (system: {html.escape(short(conv.system, 60))})" if conv.system else "")
-    _show(head + "\n\n" + fmt_.table(rows, cols), _plain_table(rows, cols))
+    _show(head + "\n\n" + md_table(rows, cols), _plain_table(rows, cols))
 
 
 def cmd_clear(args: list[str]) -> None:
@@ -354,7 +354,7 @@ def cmd_help(args: list[str]) -> None:
     from .cell import help_text
 
     rows = [{"command": f"%ollama {k}", "what it does": v} for k, v in COMMANDS.items()]
-    table = fmt_.table(rows, ["command", "what it does"])
+    table = md_table(rows, ["command", "what it does"])
     # `%%ollama --help` needs a line below it (IPython refuses an empty cell magic), so the cell
     # magic's options are shown here too.
     cell = help_text()

@@ -246,6 +246,20 @@ def test_image_is_sent_and_thumbnailed(kernel, emu, tmp_path):
     assert "I received 2 images" in ex.markdown()
 
 
+def test_image_from_an_array(kernel):
+    kernel.run("import numpy as np\narr = np.zeros((4, 6, 3), dtype='uint8')").check()
+    ex = kernel.run("%%ollama -m llava --image arr --chat vision-array\nWhat is this?").check()
+    assert "a PNG picture, 6x4 pixels" in ex.markdown()
+
+
+def test_unload_and_reload_the_extension(kernel):
+    kernel.run("%unload_ext ollama_nb").check()
+    ex = kernel.run("%ollama help")
+    assert ex.status == "error" and "not found" in ex.reply["content"]["evalue"]
+    kernel.run("%load_ext ollama_nb").check()
+    kernel.run("%ollama help").check()
+
+
 def test_out_stores_the_reply(kernel):
     kernel.run("%%ollama -m llama3.2 --out answer --chat out\nhi").check()
     assert kernel.value("[type(answer).__name__, answer.status, len(answer.content) > 0]") == ["Reply", "done", True]

@@ -164,13 +164,20 @@ class Embeddings(list):
         p.text(f"<{len(self)} embedding{'s' if len(self) != 1 else ''} × {dims} dims from {self.model}: [[{head}, …], …]>")
 
 
-def cmd_embed(args: list[str], raw_rest: str = "") -> Embeddings:
-    if len(args) < 2:
+def cmd_embed(rest: str) -> Embeddings:
+    """``MODEL TEXT...``: quoted texts are separate inputs; unquoted words are one text, as typed
+    (so "don't" needs no quoting)."""
+    parts = rest.split(None, 1)
+    if len(parts) < 2:
         raise UsageError('Usage: %ollama embed MODEL TEXT...  (several texts: %ollama embed MODEL "first" "second")')
-    model = args[0]
-    rest = raw_rest.split(None, 1)[1].strip() if len(raw_rest.split(None, 1)) > 1 else ""
-    # Quoted texts are separate inputs; unquoted words are one text, as typed.
-    inputs = args[1:] if rest[:1] in "\"'" else [rest]
+    model, text = parts[0], parts[1].strip()
+    if text[:1] in ("'", '"'):
+        try:
+            inputs = shlex.split(text, posix=True)
+        except ValueError as exc:
+            raise UsageError(f"%ollama embed: cannot read the quoted texts ({exc}).") from None
+    else:
+        inputs = [text]
     result = client_for().embed(model, inputs)
     out = Embeddings(result.get("embeddings") or [])
     out.model = model
@@ -400,6 +407,13 @@ _HANDLERS: dict[str, Callable[[list[str]], Any]] = {
 
 def run_line_magic(shell: Any, line: str) -> Any:
     """Everything ``%ollama`` does. Returns the vectors for ``embed``, else None."""
+    head = line.split(None, 1)
+    if head and head[0] == "embed":
+        try:
+            return cmd_embed(head[1] if len(head) > 1 else "")
+        except OllamaError as err:
+            show_exception(err)
+            return None
     try:
         words = shlex.split(line, posix=True)
     except ValueError as exc:
@@ -409,8 +423,6 @@ def run_line_magic(shell: Any, line: str) -> Any:
         return None
     command, rest = words[0], words[1:]
     try:
-        if command == "embed":
-            return cmd_embed(rest, line.split(None, 1)[1] if len(line.split(None, 1)) > 1 else "")
         handler = _HANDLERS.get(command)
         if handler is None:
             close = difflib.get_close_matches(command, [*_HANDLERS, "embed"], n=1, cutoff=0.5)

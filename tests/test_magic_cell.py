@@ -131,6 +131,13 @@ def test_conversation_replays_history_and_rerun_replaces_its_turn(kernel, emu):
     assert [m["role"] for m in chat_bodies(emu)[-1]["messages"]] == ["user", "assistant", "user"]
 
 
+def test_magic_called_from_code_appends_each_call(kernel):
+    code = "for q in ['one?', 'two?']:\n    get_ipython().run_cell_magic('ollama', '-m llama3.2 --chat loop', q)"
+    kernel.run(code, cell_id="loop-cell").check()
+    kernel.run(code, cell_id="loop-cell").check()
+    assert [t["user"] for t in history(kernel, "loop")] == ["one?", "two?", "one?", "two?"]
+
+
 def test_new_and_system_and_named_conversations(kernel, emu):
     kernel.run("%%ollama -m llama3.2 --chat sys\nfirst").check()
     kernel.run('%%ollama -m llama3.2 --chat sys --new -s "You are a pirate."\nsecond').check()

@@ -26,6 +26,7 @@ class MagicState:
         self.timeout: float | None = None
         #: The id of the cell being run, as the front end sent it (see :func:`current_cell_id`).
         self.cell_id: str | None = None
+        self.cell_is_magic = True  # False while a cell runs that calls the magic from code
         self._clients: dict[tuple[Any, ...], Any] = {}
         self._lock = threading.Lock()
 
@@ -54,13 +55,20 @@ def client_for(host: str | None = None) -> Any:
 
 def remember_cell(info: Any) -> None:
     """``pre_run_cell`` hook: ipykernel passes the front end's cell id (``cellId`` in the request
-    metadata, sent by JupyterLab, Notebook 7, VS Code and nbclient) to ``run_cell``."""
-    state.cell_id = getattr(info, "cell_id", None) or None
+    metadata, sent by JupyterLab, Notebook 7 and VS Code; nbclient 0.11 sends none) to ``run_cell``.
+
+    Only a cell that *is* a ``%%ollama`` cell is keyed by its id: when code calls the magic
+    (``run_cell_magic`` in a loop), each call is its own turn, not a replacement of the last.
+    """
+    raw = getattr(info, "raw_cell", "") or ""
+    is_magic_cell = raw.lstrip().startswith("%%ollama")
+    state.cell_id = (getattr(info, "cell_id", None) or None) if is_magic_cell else None
+    state.cell_is_magic = is_magic_cell
 
 
 def current_cell_id(shell: Any) -> str | None:
     """The running cell's id, or None (terminal IPython, front ends that send none)."""
-    if state.cell_id:
+    if state.cell_id or not state.cell_is_magic:
         return state.cell_id
     try:  # older paths: read the execute_request's metadata directly
         parent = shell.get_parent() if hasattr(shell, "get_parent") else getattr(shell, "parent_header", None)

@@ -136,11 +136,12 @@ export default {
     // ---- skeleton (persistent elements keep focus and typed text across updates)
     const root = h("div", { class: "onb-root onb-models", "data-lm-suppress-shortcuts": "true" });
     const title = h("span", { class: "onb-mb-title", text: "Ollama models" });
+    const countEl = h("span", { class: "onb-mb-count", title: "Models on this server" });
     const hostEl = h("span", { class: "onb-mb-host onb-muted" });
     const busyEl = h("span", { class: "onb-mb-busy onb-muted", role: "status" });
     const filterInput = h("input", { type: "search", class: "onb-mb-filter", placeholder: "Filter models…", "aria-label": "Filter models", spellcheck: false });
     const refreshBtn = button("Refresh", "refresh", {}, { class: "onb-mb-refresh", title: "Reload the list from the server" });
-    const head = h("div", { class: "onb-mb-head" }, h("div", { class: "onb-mb-titles" }, title, hostEl), busyEl, h("div", { class: "onb-mb-spacer" }), filterInput, refreshBtn);
+    const head = h("div", { class: "onb-mb-head" }, h("div", { class: "onb-mb-titles" }, title, countEl, hostEl), busyEl, h("div", { class: "onb-mb-spacer" }), filterInput, refreshBtn);
     const messages = h("div", { class: "onb-mb-messages" });
     const thead = h("thead");
     const tbody = h("tbody");
@@ -197,6 +198,7 @@ export default {
           h("button", { type: "button", class: "onb-mb-sort", data: { act: "sort", key: c.key }, title: `Sort by ${c.label.toLowerCase()}` },
             c.label, h("span", { class: "onb-mb-arrow", text: c.key === sortKey ? (sortDir > 0 ? "▲" : "▼") : "" }))))));
       const all = get("models") || [];
+      countEl.textContent = String(all.length);
       const needle = filter.trim().toLowerCase();
       const rows = all.filter((m) => !needle || [m.name, m.family, m.quantization, m.parameter_size, ...(m.capabilities || [])].join(" ").toLowerCase().includes(needle));
       const col = COLUMNS.find((c) => c.key === sortKey) || COLUMNS[0];

@@ -291,3 +291,20 @@ def test_try_it_opens_a_chat_on_the_selected_model(emu, browser):
     assert view["model_id"] == chat.model_id
     send(browser, action="try", name="llama3.2:latest")  # replaces the previous chat
     assert len(browser._tryout_area().outputs) == 1 and browser._chat.model == "llama3.2:latest"
+
+
+def test_a_slow_server_does_not_freeze_the_cell(emu, client, monkeypatch):
+    monkeypatch.setattr(models_module, "INITIAL_WAIT", 0.05)
+    real_list = client.list
+
+    def slow_list():
+        time.sleep(0.5)
+        return real_list()
+
+    monkeypatch.setattr(client, "list", slow_list)
+    started = time.monotonic()
+    browser = ModelBrowser(client=client)
+    assert time.monotonic() - started < 0.4  # the constructor did not wait for the list
+    assert browser.models == [] and browser.busy == "Loading…"
+    assert browser._join(5)
+    assert names(browser) == emu.model_names() and browser.busy == ""

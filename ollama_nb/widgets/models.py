@@ -37,6 +37,8 @@ __all__ = ["ModelBrowser"]
 
 #: Seconds between two progress pushes to the view (all pulls together): at most ~7 per second.
 PUSH_INTERVAL = 0.15
+#: Seconds the constructor waits for the first model list before it returns (the rest arrives live).
+INITIAL_WAIT = 3.0
 #: Long texts from ``show`` are cut to this many characters in the view (the license is an excerpt).
 LICENSE_CHARS = 1500
 TEXT_CHARS = 20_000
@@ -189,7 +191,10 @@ class ModelBrowser(anywidget.AnyWidget):
         self.cloud = bool(getattr(client, "cloud", is_cloud(client.host)))
         self.chat_available = _chat_available()
         self.on_msg(self._on_view_msg)
-        self._refresh(report=True)
+        # The first list on a thread too (a slow server must not freeze the cell); on a normal
+        # one it is there before the cell displays the widget, so the static table has the models.
+        first = self._start("refresh", "Loading…", self._refresh, True)
+        first.join(INITIAL_WAIT)
 
     # ------------------------------------------------------------------ Python API
 
@@ -349,7 +354,7 @@ class ModelBrowser(anywidget.AnyWidget):
         ctx = self._view_context
         return ctx.copy() if ctx is not None else contextvars.copy_context()
 
-    def _start(self, key: str, label: str, fn: Callable[..., Any], *args: Any) -> None:
+    def _start(self, key: str, label: str, fn: Callable[..., Any], *args: Any) -> threading.Thread:
         """Run ``fn(*args)`` on a daemon thread; ``busy`` says what runs while it does."""
 
         def run() -> None:
@@ -367,6 +372,7 @@ class ModelBrowser(anywidget.AnyWidget):
             thread.start()
             self._tasks[thread.ident or 0] = (thread, label)
             self._set_busy()
+        return thread
 
     def _set_busy(self) -> None:
         labels = [label for _, label in self._tasks.values() if label]
@@ -555,6 +561,7 @@ class ModelBrowser(anywidget.AnyWidget):
         """Open a ChatWidget on ``name`` in the output area below the browser."""
         if not name:
             return
+        self.error, self.notice = {}, ""
         try:
             from .chat import ChatWidget  # type: ignore[import-not-found]
         except ImportError as exc:

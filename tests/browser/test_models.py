@@ -186,6 +186,7 @@ def _cancel_mid_pull(page: Page, lab: LabServer, server: Emulator, name: str) ->
     card = root.locator('.onb-mb-pullcard[data-name="big-model"]')
     expect(card.locator(".onb-mb-pullinfo")).to_contain_text(re.compile(r"[1-9][\d.]* [MG]B of 42\.5 GB · [\d.]+ [MG]B/s · .* left"))
     expect(card.locator(".onb-mb-layer").first).to_be_visible()
+    card.scroll_into_view_if_needed()
     screenshot(page, f"model-browser-pulling-{lab.comms_over_subshells}")
     card.locator("button.onb-mb-cancel").click()
     expect(card.locator(".onb-mb-pullstatus")).to_have_text("cancelled", timeout=5000)

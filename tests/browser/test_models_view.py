@@ -1,0 +1,169 @@
+"""The shipped models.js view on its own, in Chromium, with a stand-in anywidget model: untrusted
+text stays text, the view talks only through messages, keys stay inside the widget, and the
+cleanup that render() returns removes every listener and timer.
+
+No JupyterLab needed: the committed static/models.js is loaded into a blank page and rendered
+exactly as anywidget would call it.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from ollama_nb.widgets._assets import css, esm
+
+from .lab import screenshot
+
+ORIGIN = "http://127.0.0.1:9"  # never contacted: every request is answered by page.route
+
+PAGE = """<!doctype html><html><head><meta charset="utf-8"><link rel="stylesheet" href="/models.css">
+</head><body><div id="host" style="width: 1100px"></div><script type="module">
+// count live intervals, so the test can see that cleanup stops the countdown
+const live = new Set();
+const setI = window.setInterval, clearI = window.clearInterval;
+window.setInterval = (...a) => { const id = setI(...a); live.add(id); return id; };
+window.clearInterval = (id) => { live.delete(id); clearI(id); };
+window.liveIntervals = () => live.size;
+window.alerted = [];
+window.alert = (x) => window.alerted.push(String(x));
+window.prompt = window.confirm = () => { window.alerted.push("dialog"); return null; };
+window.docKeys = [];
+document.addEventListener("keydown", (e) => window.docKeys.push(e.key));
+
+import widget from "/models.js";
+const handlers = {};
+const state = { models: [], running: [], selected: "", details: {}, pulls: {}, error: {}, notice: "",
+                busy: "", cloud: false, host: "http://127.0.0.1:11434", chat_available: false };
+window.sent = [];
+window.model = {
+  get: (k) => state[k],
+  set: (k, v) => { state[k] = v; (handlers["change:" + k] || []).forEach((f) => f()); },
+  on: (e, f) => { (handlers[e] ||= []).push(f); },
+  off: (e, f) => { handlers[e] = (handlers[e] || []).filter((g) => g !== f); },
+  send: (m) => window.sent.push(m),
+  handlers,
+};
+window.cleanup = widget.render({ model: window.model, el: document.getElementById("host") });
+window.ready = true;
+</script></body></html>"""
+
+HOSTILE = '<img src=x onerror="window.pwned=1">'
+EVIL_TEMPLATE = '<script>window.pwned=2</script>{{ .Prompt }}<iframe src="javascript:window.pwned=3">'
+
+
+@pytest.fixture
+def view(page):
+    files = {"/": (PAGE.encode(), "text/html"), "/models.js": (esm("models").read_bytes(), "text/javascript"),
+             "/models.css": (css("models").read_bytes(), "text/css")}
+
+    def handle(route):
+        path = route.request.url.removeprefix(ORIGIN) or "/"
+        body, ctype = files.get(path, (b"", "text/plain"))
+        route.fulfill(status=200 if path in files else 404, body=body, content_type=ctype)
+
+    page.route("**/*", handle)
+    page.goto(ORIGIN + "/")
+    page.wait_for_function("window.ready === true")
+    return page
+
+
+def set_state(page, **values):
+    for key, value in values.items():
+        page.evaluate("([k, v]) => window.model.set(k, v)", [key, value])
+
+
+def sent(page):
+    return page.evaluate("window.sent")
+
+
+def test_untrusted_text_stays_text(view):
+    page = view
+    set_state(
+        page,
+        models=[
+            {"name": HOSTILE, "size": 1, "parameter_size": "1B", "quantization": HOSTILE, "family": HOSTILE,
+             "modified_at": "2024-01-01T00:00:00.123456789Z", "capabilities": [HOSTILE]},
+            {"name": "llama3.2:latest", "size": 2019393189, "parameter_size": "3.2B", "quantization": "Q4_K_M",
+             "family": "llama", "modified_at": "2024-01-02T00:00:00Z", "capabilities": ["completion"]},
+        ],
+        running=[{"name": HOSTILE, "size": 10, "size_vram": 5, "context_length": 4096,
+                  "expires_at": "2999-01-01T00:00:00Z"}],
+        selected=HOSTILE,
+        details={"name": HOSTILE, "capabilities": ["completion", HOSTILE], "context_length": 8192,
+                 "template": EVIL_TEMPLATE, "license": HOSTILE, "modelfile": EVIL_TEMPLATE, "parameters": HOSTILE,
+                 "family": HOSTILE, "architecture": HOSTILE},
+        pulls={HOSTILE: {"name": HOSTILE, "state": "failed", "status": HOSTILE, "message": HOSTILE, "hint": HOSTILE,
+                         "layers": [{"digest": HOSTILE, "completed": 1, "total": 2}], "completed": 1, "total": 2}},
+        error={"message": HOSTILE, "hint": HOSTILE, "action": "pull"},
+        notice=HOSTILE,
+    )
+    host = page.locator("#host")
+    for sel in ("details[data-key=template]", "details[data-key=modelfile]", "details[data-key=license]"):
+        host.locator(f"{sel} summary").click()
+    page.wait_for_timeout(200)
+    assert host.locator("img, script, iframe").count() == 0
+    assert page.evaluate("window.pwned") is None and page.evaluate("window.alerted") == []
+    assert HOSTILE in host.locator(".onb-mb-name-text").all_inner_texts()
+    assert host.locator("details[data-key=template] pre").inner_text() == EVIL_TEMPLATE
+    assert host.locator(".onb-mb-msg-error strong").inner_text() == HOSTILE
+    assert host.locator(".onb-mb-pullerror").inner_text().count(HOSTILE) == 2
+    assert host.locator(".onb-mb-expires").inner_text() == "forever"
+    screenshot(page, "model-browser-hostile")
+
+
+def test_the_view_speaks_only_through_messages_and_keeps_keys(view):
+    page = view
+    assert sent(page) == [{"action": "hello"}]
+    set_state(page, models=[
+        {"name": "a:latest", "size": 3, "parameter_size": "1B", "quantization": "Q4_0", "family": "x",
+         "modified_at": "2024-01-01T00:00:00Z", "capabilities": []},
+        {"name": "b:latest", "size": 1, "parameter_size": "7B", "quantization": "Q8_0", "family": "y",
+         "modified_at": "2024-02-01T00:00:00Z", "capabilities": []},
+    ])
+    host = page.locator("#host")
+    names = lambda: host.locator(".onb-mb-name-text").all_inner_texts()  # noqa: E731
+    assert names() == ["b:latest", "a:latest"]  # newest first
+    host.locator("button.onb-mb-sort", has_text="Params").click()
+    assert names() == ["b:latest", "a:latest"]  # biggest first
+    host.locator("button.onb-mb-sort", has_text="Params").click()
+    assert names() == ["a:latest", "b:latest"]
+    host.locator('tr[data-name="a:latest"]').click()
+    set_state(page, selected="a:latest", details={"name": "a:latest", "capabilities": ["completion"]})
+
+    # Copy asks inline; Escape closes the prompt; keys never reach the document (JupyterLab)
+    host.locator("button[data-act=ask-copy]").click()
+    box = host.locator("input.onb-mb-copy-name")
+    assert box.input_value() == "a-copy"
+    box.press("Escape")
+    assert box.count() == 0
+    host.locator("button[data-act=ask-copy]").click()
+    box.fill("")
+    page.keyboard.type("mine dd")
+    box.press("Enter")
+    # Delete needs the inline confirmation
+    host.locator("button[data-act=ask-delete]").click()
+    host.locator("button[data-act=do-delete]").click()
+    host.locator(".onb-mb-pull-name").fill("smollm2:135m")
+    host.locator(".onb-mb-pull-name").press("Enter")
+    host.locator(".onb-mb-refresh").click()
+    assert page.evaluate("window.docKeys") == []
+    assert sent(page)[1:] == [
+        {"action": "select", "name": "a:latest"},
+        {"action": "copy", "src": "a:latest", "dst": "mine dd"},
+        {"action": "delete", "name": "a:latest"},
+        {"action": "pull", "name": "smollm2:135m"},
+        {"action": "refresh"},
+    ]
+    assert page.evaluate("window.alerted") == []  # no window.prompt / confirm
+
+
+def test_cleanup_removes_every_listener_and_timer(view):
+    page = view
+    set_state(page, running=[{"name": "m", "size": 1, "size_vram": 1, "context_length": 1,
+                              "expires_at": "2999-01-01T00:00:00Z"}])
+    assert page.evaluate("window.liveIntervals()") == 1
+    assert page.evaluate("Object.values(window.model.handlers).flat().length") > 0
+    page.evaluate("window.cleanup()")
+    assert page.evaluate("Object.values(window.model.handlers).flat().length") == 0
+    assert page.evaluate("window.liveIntervals()") == 0
+    assert page.locator("#host *").count() == 0

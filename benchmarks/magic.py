@@ -6,8 +6,8 @@ kernel's GIL), on the 20 000-token ``bulk`` stream (as fast as the server can wr
 - bare:   ``for _ in client.chat("bulk", ..., stream=True): pass`` in the kernel (prints nothing)
 - magic:  ``%%ollama -m bulk -o num_predict=20000`` (live Markdown display, final footer)
 
-Both are timed inside the kernel (``perf_counter`` around the call), alternated, ``--repeat``
-times; the wall ratio is the median of the per-pair ratios, and (less sensitive to other load on
+Both are timed inside the kernel (``perf_counter`` around each), alternated within one execute
+request, ``--repeat`` times; the wall ratio is the median of the per-pair ratios, and (less sensitive to other load on
 the machine) the ratio of the fastest runs. From the magic's IOPub messages, as the front end receives them:
 
 - wall ratio           magic / bare                                   target ≤ 1.2
@@ -48,29 +48,38 @@ def timed(kernel: Kernel, code: str, timeout: float = 300):
     return float(line.split()[1]), ex
 
 
-def bare_code(tokens: int) -> str:
-    return (
-        "for _ in _client.chat('bulk', messages=[{'role': 'user', 'content': 'go'}], "
-        f"options={{'num_predict': {tokens}}}, stream=True):\n    pass"
-    )
-
-
-def magic_code(tokens: int, i: int) -> str:
-    # The same request the bare loop sends (one user message): a fresh conversation each run.
-    return f"get_ipython().run_cell_magic('ollama', '-m bulk -o num_predict={tokens} --chat bench{i}', 'go')"
+# Both variants run alternately inside one execute request, timed by the kernel itself: nothing
+# differs between them but the loop body, and the harness reads messages the same way for both.
+PAIRS = """
+import time as _t, json as _j
+_msgs = [{{'role': 'user', 'content': 'go'}}]
+_times = []
+for _i in range({repeat}):
+    _t0 = _t.perf_counter()
+    for _ in _client.chat('bulk', messages=_msgs, options={{'num_predict': {tokens}}}, stream=True):
+        pass
+    _t1 = _t.perf_counter()
+    get_ipython().run_cell_magic('ollama', f'-m bulk -o num_predict={tokens} --chat bench{{_i}}', 'go')
+    _t2 = _t.perf_counter()
+    _times.append((_t1 - _t0, _t2 - _t1))
+print('__times__', _j.dumps(_times))
+"""
 
 
 def measure_stream(url: str, tokens: int, repeat: int) -> dict:
     with Kernel(env={"OLLAMA_HOST": url}) as kernel:
         kernel.run("%load_ext ollama_nb").check()
         kernel.run("from ollama_nb.config import default_client\n_client = default_client()").check()
-        timed(kernel, bare_code(200))  # warm up: connection pool, imports, first display
-        timed(kernel, magic_code(200, -1))
+        kernel.run(PAIRS.format(repeat=1, tokens=200)).check()  # warm up: pool, imports, first display
+        ex = kernel.run(PAIRS.format(repeat=repeat, tokens=tokens), timeout=600).check()
+        line = [x for x in ex.stdout.splitlines() if x.startswith("__times__")][-1]
+        times = json.loads(line.split(" ", 1)[1])
+        # Each magic run has its own display id: group its messages.
+        runs: dict[str, list] = {}
+        for msg in ex.of("display_data", "update_display_data"):
+            runs.setdefault(msg["content"]["transient"]["display_id"], []).append(msg)
         bare, magic, ratios, byte_ratios, rates, updates = [], [], [], [], [], []
-        for i in range(repeat):
-            b, _ = timed(kernel, bare_code(tokens))
-            m, ex = timed(kernel, magic_code(tokens, i))
-            displays = ex.of("display_data", "update_display_data")
+        for (b, m), displays in zip(times, runs.values()):
             final = displays[-1]["content"]["data"]["text/plain"]
             text = final.rsplit("\n\n", 1)[0]  # without the footer line
             sent = sum(len(json.dumps(msg["content"], ensure_ascii=False).encode()) for msg in displays)
@@ -78,9 +87,10 @@ def measure_stream(url: str, tokens: int, repeat: int) -> dict:
             magic.append(m)
             ratios.append(m / b)
             byte_ratios.append(sent / len(text.encode()))
-            updates.append(len(ex.of("update_display_data")))
+            updates.append(len([d for d in displays if d["header"]["msg_type"] == "update_display_data"]))
             rates.append(updates[-1] / m)
-            print(f"  run {i + 1}: bare {b * 1000:.0f} ms, magic {m * 1000:.0f} ms, ratio {m / b:.2f}", file=sys.stderr)
+            print(f"  run {len(bare)}: bare {b * 1000:.0f} ms, magic {m * 1000:.0f} ms, ratio {m / b:.2f}, "
+                  f"{updates[-1]} updates, {byte_ratios[-1]:.2f}x bytes", file=sys.stderr)
         return {
             "bare_s": median(bare),
             "magic_s": median(magic),

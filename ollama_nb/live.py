@@ -312,7 +312,7 @@ class LiveOutput:
 
     ``render(final)`` builds the mime bundle and metadata from whatever the caller keeps (a Reply,
     several); it is called only when an update is sent. The next update is due after an interval
-    that grows with the length of the ``text/plain`` just sent. ``footer()`` gives the line printed
+    that grows with the length of the largest text just sent. ``footer()`` gives the line printed
     after the tokens in terminal mode.
 
     Usage (what the magic does)::
@@ -373,7 +373,7 @@ class LiveOutput:
         else:
             self.handle.update(bundle, raw=True, metadata=metadata)
         self.updates += 1
-        length = len(bundle.get("text/plain", ""))
+        length = max((len(v) for v in bundle.values() if isinstance(v, str)), default=0)
         self.sent_bytes += length
         now = _monotonic()
         interval = min(self.max_interval, max(self.min_interval, length / self.bytes_per_second))

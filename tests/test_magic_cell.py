@@ -61,8 +61,9 @@ def test_answer_streams_into_one_display_with_a_footer_and_metadata(kernel, emu)
     assert len(ex.displays) == 1  # one output, updated in place
     assert "waiting for llama3.2" in ex.displays[0]["content"]["data"]["text/plain"]
     first = ex.updates[0]["content"]["data"]
-    assert first["text/plain"].startswith(first_token) and first_token.strip()
-    assert len(first["text/plain"]) < len(text)  # sent at the first token, not at the end
+    assert first["text/markdown"].startswith(first_token) and first_token.strip()
+    assert len(first["text/markdown"]) < len(text)  # sent at the first token, not at the end
+    assert "text/plain" not in first  # while streaming, only the Markdown is re-sent
     assert 2 <= len(ex.updates) <= 2 + ex.wall * 20  # coalesced: at most 20 updates/s (+ first + final)
     final = ex.final()
     assert final["data"]["text/plain"].startswith(text)

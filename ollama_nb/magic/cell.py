@@ -262,13 +262,17 @@ class AnswerView:
         content = reply.content
         thinking = reply.thinking
         waiting = not content and not thinking and not reply.tool_calls and reply.status == "streaming"
-        plain = content
-        if thinking:
-            plain = f"[thinking]\n{thinking}\n[/thinking]\n\n{content}"
-        if reply.tool_calls:
-            plain += "\n" + "\n".join(f"[tool call] {json.dumps(dict(c), ensure_ascii=False)}" for c in reply.tool_calls)
         footer = self.footer() if final else ""
-        bundle: dict[str, Any] = {"text/plain": (f"{plain}\n\n{footer}" if footer else plain) or f"waiting for {reply.model}…"}
+        bundle: dict[str, Any] = {}
+        if final or self.raw or waiting:
+            # While streaming, a front end shows the Markdown: re-sending a plain copy of the
+            # growing text would double the bytes. The final output carries both.
+            plain = content
+            if thinking:
+                plain = f"[thinking]\n{thinking}\n[/thinking]\n\n{content}"
+            if reply.tool_calls:
+                plain += "\n" + "\n".join(f"[tool call] {json.dumps(dict(c), ensure_ascii=False)}" for c in reply.tool_calls)
+            bundle["text/plain"] = (f"{plain}\n\n{footer}" if footer else plain) or f"waiting for {reply.model}…"
         if not self.raw:
             parts = []
             if thinking:

@@ -82,7 +82,10 @@ class CompareView:
                 }
                 for m in self.models
             ]
-        return {"text/markdown": markdown, "text/plain": "\n\n".join(plain)}, meta
+        bundle = {"text/markdown": markdown}
+        if final:  # a plain copy only in the saved output (see AnswerView.render)
+            bundle["text/plain"] = "\n\n".join(plain)
+        return bundle, meta
 
 
 def run_compare(

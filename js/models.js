@@ -354,6 +354,7 @@ export default {
         c.btn.disabled = false;
       }
       setBar(c.bar, fraction, p.state === "failed" ? "onb-mb-bar-failed" : p.state === "done" ? "onb-mb-bar-done" : "");
+      c.bar.hidden = !running && !p.total && p.state !== "done"; // a pull that failed before any byte
       const bits = [];
       if (p.total) bits.push(`${size(p.completed)} of ${size(p.total)}`);
       if (running && p.speed) bits.push(`${size(p.speed)}/s`);

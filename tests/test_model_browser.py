@@ -9,7 +9,13 @@ import time
 
 import pytest
 
-from ollama_nb import Client, ModelBrowser, ModelNotFound, OllamaError, ServerUnreachable
+from ollama_nb import (
+    Client,
+    ModelBrowser,
+    ModelNotFound,
+    OllamaError,
+    ServerUnreachable,
+)
 from ollama_nb.testing import Emulator
 from ollama_nb.widgets import models as models_module
 

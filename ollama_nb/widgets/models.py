@@ -21,7 +21,8 @@ import contextvars
 import importlib.util
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import anywidget
 import traitlets

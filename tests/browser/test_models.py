@@ -283,10 +283,15 @@ def test_copy_delete_load_unload_and_errors_inline(lab, server, page):
     pane.locator("button[data-act=do-copy]").click()
     expect(alert).to_contain_text('destination "bad name!" is invalid')
 
+    screenshot(page, "model-browser-manage")
+
     # "Try it" opens a chat on the selected model below the browser
     pane.locator("button[data-act=try]").click()
-    expect(cell_locator(page, 0).locator(".onb-root.onb-chat")).to_be_visible()
+    chat = cell_locator(page, 0).locator(".onb-root.onb-chat")
+    expect(chat).to_be_visible()
+    expect(alert).to_have_count(0)
+    chat.scroll_into_view_if_needed()
+    screenshot(page, "model-browser-try-it")
 
     assert page.dialogs_ == []  # no window.prompt / confirm / alert anywhere
-    screenshot(page, "model-browser-manage")
     stop_kernel(page)

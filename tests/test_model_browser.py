@@ -314,3 +314,13 @@ def test_a_slow_server_does_not_freeze_the_cell(emu, client, monkeypatch):
     assert browser.models == [] and browser.busy == "Loading…"
     assert browser._join(5)
     assert names(browser) == emu.model_names() and browser.busy == ""
+
+
+def test_closing_the_widget_cancels_its_pulls(emu, client):
+    browser = ModelBrowser(client=client)
+    send(browser, wait=False, action="pull", name="big-model")
+    wait_until(lambda: browser.pulls.get("big-model", {}).get("completed", 0) > 0)
+    browser.close()
+    assert emu.wait_for_disconnect(5)
+    assert browser._join(5)
+    assert "big-model:latest" not in emu.model_names()

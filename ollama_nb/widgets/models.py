@@ -248,6 +248,14 @@ class ModelBrowser(anywidget.AnyWidget):
         """Delete ``name`` from the server (the list refreshes). Raises the OllamaError."""
         self._delete(name, raise_=True)
 
+    def close(self) -> None:
+        """Close the widget; pulls still running are cancelled (a closed view cannot cancel them)."""
+        with self._lock:
+            streams = list(self._streams.values())
+        for stream in streams:
+            stream.close()
+        super().close()
+
     def __repr__(self) -> str:
         sel = f", selected={self.selected!r}" if self.selected else ""
         return f"ModelBrowser(host={self.host!r}, {len(self.models)} models{sel})"

@@ -324,3 +324,18 @@ def test_closing_the_widget_cancels_its_pulls(emu, client):
     assert emu.wait_for_disconnect(5)
     assert browser._join(5)
     assert "big-model:latest" not in emu.model_names()
+
+
+def test_display_is_the_browser_then_an_empty_area_for_try_it(browser, monkeypatch):
+    import IPython.display
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda obj, **kw: shown.append((obj, kw)))
+    browser._ipython_display_()
+    (first, kw), *rest = shown
+    assert kw["raw"] and "text/markdown" in first and "application/vnd.jupyter.widget-view+json" in first
+    if browser.chat_available:
+        ((area, kw2),) = rest
+        assert area["text/plain"] == "" and "application/vnd.jupyter.widget-view+json" in area
+    else:
+        assert rest == []

@@ -294,7 +294,9 @@ class ModelBrowser(anywidget.AnyWidget):
         data, meta = self._repr_mimebundle_()
         display(data, metadata=meta, raw=True)
         if self.chat_available:
-            display(self._tryout_area())
+            # Empty until "Try it"; no "Output()" text where widgets do not render (GitHub).
+            area = self._tryout_area()._repr_mimebundle_()
+            display({**area, "text/plain": ""}, raw=True)
 
     def _tryout_area(self) -> Any:
         if self._output is None:

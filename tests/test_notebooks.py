@@ -173,3 +173,23 @@ def test_notebook_json_is_tidy(notebook) -> None:
     assert raw["nbformat"] == 4
     for cell in nb.cells:
         assert cell.source == cell.source.strip("\n"), f"{path.name}: blank lines around a cell"
+
+
+@pytest.mark.kernel
+def test_models_notebook_runs_twice_and_leaves_the_list_as_it_found_it(emu) -> None:
+    """05 pulls, copies and deletes models: run it twice on one server, in fresh kernels, as a
+    class re-running it would. Both runs pass and the server's model list ends where it started."""
+    import os
+
+    from nbclient import NotebookClient
+
+    start = sorted(emu.model_names())
+    env = {**os.environ, "OLLAMA_HOST": emu.url, "OLLAMA_NB_MODEL": "llama3.2"}
+    for _ in range(2):
+        nb = load(NOTEBOOKS / "05_models.ipynb")
+        NotebookClient(nb, timeout=60, kernel_name="python3").execute(env=env)
+        errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+        assert not errors, errors
+        assert sorted(emu.model_names()) == start
+    pulls = [r for r in emu.requests if r.path == "/api/pull"]
+    assert len(pulls) == 4  # two per run: %ollama pull, then client.pull

@@ -119,6 +119,31 @@ def test_bad_flags_are_usage_errors(line, message):
         parse_line(line)
 
 
+def test_the_magics_docstring_lists_every_flag():
+    from ollama_nb.magic import OllamaMagics
+    from ollama_nb.magic.cell import parser
+    from ollama_nb.magic.line import COMMANDS
+
+    doc = OllamaMagics.ollama.__doc__
+    for action in parser._actions:
+        assert any(flag in doc for flag in action.option_strings), action.option_strings
+    for command in COMMANDS:
+        assert command.split()[0] in doc
+
+
+def test_load_ext_imports_no_view_code():
+    import subprocess
+    import sys
+
+    code = ("import sys, IPython; from IPython.testing.globalipapp import get_ipython; ip = get_ipython();"
+            "ip.run_line_magic('load_ext', 'ollama_nb');"
+            "print(sorted(m for m in sys.modules if m.startswith('ollama_nb.')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60).stdout
+    assert "'ollama_nb.magic'" in out, out
+    for lazy in ("ollama_nb.live", "ollama_nb.magic.cell", "ollama_nb.magic.line", "ollama_nb.widgets"):
+        assert lazy not in out, out
+
+
 # -- safe Markdown -----------------------------------------------------------------------------
 HOSTILE = [
     "<script>alert(1)</script>",

@@ -21,6 +21,37 @@ class OllamaMagics(Magics):
 
     @line_cell_magic
     def ollama(self, line: str, cell: str | None = None) -> Any:
+        """Ollama in Jupyter: ``%%ollama`` streams an answer into the cell, ``%ollama`` manages models.
+
+        Cell magic (the cell's text is the prompt; ``{name}``, ``{name.attr}``, ``{name[key]}``,
+        ``{In[n]}``, ``{Out[n]}`` of defined names are filled in, other braces stay)::
+
+            %%ollama [-m MODEL] [--chat NAME] [--new] [-s TEXT] [--think [LEVEL]] [--no-think]
+                     [-o KEY=VALUE ...] [--format json|VAR] [--image VAR_OR_PATH ...]
+                     [--keep-alive DURATION] [--host HOST] [--raw] [--show-request]
+                     [--compare A,B,...] [--out NAME] [--no-interpolate] [-h]
+
+          -m, --model       model (default: %ollama config model=..., else OLLAMA_NB_MODEL)
+          --chat NAME       continue the conversation NAME (shared with ChatWidget(conversation=NAME))
+          --new             start the conversation afresh
+          -s, --system      system prompt for the conversation
+          --think [LEVEL]   let a thinking model think (low, medium, high); --no-think: don't
+          -o KEY=VALUE      model option (temperature, seed, num_ctx, num_predict, top_k, top_p, stop...)
+          --format          'json', or a JSON-schema dict / pydantic model: the parsed object is the
+                            cell's value (and ``_``)
+          --image           a variable (bytes, PIL image, array) or a file path, for vision models
+          --keep-alive      how long the model stays loaded: seconds, or 5m / 1h
+          --host            the Ollama server for this cell
+          --raw             plain text, no Markdown
+          --show-request    the request as curl (key redacted) and the raw NDJSON chunks
+          --compare A,B     the same prompt to several models, side by side
+          --out NAME        store the Reply in NAME
+          --no-interpolate  send {braces} exactly as written
+
+        Line magic: ``%ollama list | ps | show MODEL | pull MODEL | rm MODEL | cp SRC DST |
+        unload MODEL | embed MODEL TEXT... | config [key=value ...] | history [--chat NAME] |
+        clear [--chat NAME] | doctor | help``. ``%ollama help`` shows all of it in full.
+        """
         # Frames of the magic itself are noise in a traceback; errors are shown as short messages.
         __tracebackhide__ = True
         if cell is None:
@@ -32,18 +63,8 @@ class OllamaMagics(Magics):
         return run_cell_magic(self.shell, line, cell)
 
 
-def _doc() -> str:
-    from .cell import parser
-    from .line import COMMANDS
-
-    lines = ["Ollama in Jupyter.", "", "Cell magic::", "", parser.format_help(), "", "Line magic::", ""]
-    lines += [f"  %ollama {k:<24} {v}" for k, v in COMMANDS.items()]
-    return "\n".join(lines)
-
-
 def register(ipython: Any) -> None:
     """Register the magics and the hook that tells the magic which cell is running."""
-    OllamaMagics.ollama.__doc__ = _doc()
     ipython.register_magics(OllamaMagics)
     try:
         ipython.events.unregister("pre_run_cell", remember_cell)

@@ -9,7 +9,8 @@ from typing import Any
 
 from ..config import default_client, parse_host, settings
 from ..errors import OllamaError
-from ..live import error_bundle, in_terminal
+
+# live.py (regexes for safe Markdown) and the magic modules load on first use, not at %load_ext.
 
 #: The conversation ``%%ollama`` continues when no ``--chat NAME`` is given. A kernel runs one
 #: notebook, so one name per kernel is one per notebook; ``ChatWidget(conversation="default")``
@@ -80,6 +81,8 @@ def current_cell_id(shell: Any) -> str | None:
 
 def show_error(message: str, hint: str = "", *, title: str = "") -> None:
     """A short red message with what to do next; never a traceback."""
+    from ..live import error_bundle, in_terminal
+
     if in_terminal():
         red, dim, reset = "\x1b[31m", "\x1b[2m", "\x1b[0m"
         print(f"{red}{title + ': ' if title else ''}{message}{reset}", file=sys.stderr)

@@ -117,6 +117,8 @@ class Settings:
     model: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
     api_key: str | None = field(default=None, repr=False)
+    #: Seconds of silence allowed between chunks; None = the client's default (180 s).
+    timeout: float | None = None
 
     def resolved_host(self) -> str:
         return parse_host(self.host or os.environ.get("OLLAMA_HOST"))
@@ -138,20 +140,29 @@ class Settings:
 
 settings = Settings()
 _client_lock = threading.Lock()
-_client_cache: dict[tuple[str, str | None], Any] = {}
+_client_cache: dict[tuple[str, str | None, float | None], Any] = {}
 
 
-def default_client() -> Any:
-    """The shared :class:`~ollama_nb.Client` for the current settings (re-made when they change).
-
-    The magic and the widgets use it, so one ``%ollama config host=...`` moves all of them.
+def client_for(host: str | None = None) -> Any:
+    """The shared :class:`~ollama_nb.Client` for ``host`` (default: the configured host), with the
+    configured key and timeout. Clients are cached, and made anew when the settings change, so one
+    ``%ollama config host=...`` moves the magic and the widgets together.
     """
     from .client import Client
 
-    host, key = settings.resolved_host(), settings.api_key
+    url = parse_host(host) if host else settings.resolved_host()
+    key = (url, settings.api_key, settings.timeout)
     with _client_lock:
-        client = _client_cache.get((host, key))
+        client = _client_cache.get(key)
         if client is None:
-            _client_cache.clear()
-            client = _client_cache[(host, key)] = Client(host, api_key=key)
+            if len(_client_cache) >= 8:  # settings changed many times: drop the old pools
+                for old in _client_cache.values():
+                    old.close()
+                _client_cache.clear()
+            client = _client_cache[key] = Client(url, api_key=settings.api_key, timeout=settings.timeout)
         return client
+
+
+def default_client() -> Any:
+    """The shared client for the current settings (see :func:`client_for`)."""
+    return client_for()

@@ -42,7 +42,15 @@ class Turn:
     def partial(self) -> bool:
         return self.status not in ("done", "pending")
 
+    @property
+    def unanswered_failure(self) -> bool:
+        """A request that failed before any answer (server down, unknown model): the model never
+        saw it, so it is shown in the history but not sent again."""
+        return self.status == "failed" and self.assistant is None
+
     def messages(self) -> list[dict[str, Any]]:
+        if self.unanswered_failure:
+            return []
         out = [self.user]
         if self.assistant is not None:
             out.append(self.assistant)

@@ -195,3 +195,12 @@ def test_images_from_pil_and_arrays():
         encode_image(3.14)
     with pytest.raises(InvalidRequest):
         encode_image("missing-file.png")
+
+
+def test_a_turn_that_failed_before_any_answer_is_not_sent_again():
+    conv = Conversation()
+    lost = conv.begin("first try")
+    conv.fail(lost, "Cannot reach Ollama")
+    turn = conv.begin("second try")
+    assert conv.messages_for(turn) == [{"role": "user", "content": "second try"}]
+    assert [h["status"] for h in conv.history()] == ["failed", "pending"]

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import html
 import sys
-import threading
 from typing import Any
 
-from ..config import default_client, parse_host, settings
+from ..config import client_for  # noqa: F401 - the magic modules import it from here
 from ..errors import OllamaError
 
 # live.py (regexes for safe Markdown) and the magic modules load on first use, not at %load_ext.
@@ -22,36 +21,12 @@ class MagicState:
     """Kernel-wide magic settings that are not part of :data:`ollama_nb.config.settings`."""
 
     def __init__(self) -> None:
-        #: Seconds of silence allowed between chunks (``%ollama config timeout=...``); None = the
-        #: client's default.
-        self.timeout: float | None = None
         #: The id of the cell being run, as the front end sent it (see :func:`current_cell_id`).
         self.cell_id: str | None = None
         self.cell_is_magic = True  # False while a cell runs that calls the magic from code
-        self._clients: dict[tuple[Any, ...], Any] = {}
-        self._lock = threading.Lock()
 
 
 state = MagicState()
-
-
-def client_for(host: str | None = None) -> Any:
-    """The client for ``host`` (default: the configured one), honouring ``%ollama config timeout``."""
-    if host is None and state.timeout is None:
-        return default_client()
-    from ..client import Client
-
-    url = parse_host(host) if host else settings.resolved_host()
-    key = (url, settings.api_key, state.timeout)
-    with state._lock:
-        client = state._clients.get(key)
-        if client is None:
-            if len(state._clients) > 8:
-                for old in state._clients.values():
-                    old.close()
-                state._clients.clear()
-            client = state._clients[key] = Client(url, api_key=settings.api_key, timeout=state.timeout)
-        return client
 
 
 def remember_cell(info: Any) -> None:

@@ -31,17 +31,9 @@ _EMULATOR_FINGERPRINT = {"stall:latest", "dropped:latest", "error-midstream:late
 def is_emulator(client: Any, installed: list[dict[str, Any]]) -> bool:
     """True when ``client`` talks to the built-in emulator rather than a real Ollama.
 
-    An ``X-Ollama-Emulator`` header on ``/api/version`` would say so directly; the emulator copies
-    the real server's headers exactly, so its scenario models (``stall``, ``dropped``, ...) are
-    what gives it away.
+    The emulator copies the real server's wire format, headers included, so its scenario models
+    (``stall``, ``dropped``, ...) are what gives it away.
     """
-    try:
-        resp = client._session.get(client.host + "/api/version", timeout=client.timeout)
-        resp.close()
-        if resp.headers.get("X-Ollama-Emulator"):
-            return True
-    except Exception:
-        pass
     return _EMULATOR_FINGERPRINT <= {m.get("name") or m.get("model") for m in installed}
 
 

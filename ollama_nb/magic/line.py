@@ -25,7 +25,6 @@ from ..config import parse_host, settings
 from ..conversation import Conversation
 from ..errors import OllamaError
 from ..live import in_terminal, md_table
-from . import _shared
 from ._shared import DEFAULT_CHAT, client_for, display_markdown, reraise_interrupt, show_exception
 from .options import OPTION_TYPES, coerce_option
 
@@ -290,7 +289,7 @@ def cmd_config(args: list[str]) -> None:
             settings.api_key = value or None
         elif key == "timeout":
             try:
-                _shared.state.timeout = float(value) if value else None
+                settings.timeout = float(value) if value else None
             except ValueError:
                 raise UsageError("timeout is a number of seconds (silence allowed between chunks).") from None
         elif key in OPTION_TYPES:
@@ -306,7 +305,7 @@ def cmd_config(args: list[str]) -> None:
         {"setting": "host", "value": settings.resolved_host() + ("" if settings.host else " (from OLLAMA_HOST or default)")},
         {"setting": "model", "value": settings.resolved_model() or "not set"},
         {"setting": "api_key", "value": settings.key_source()},  # never the key itself
-        {"setting": "timeout", "value": f"{_shared.state.timeout:g} s" if _shared.state.timeout else "default (180 s between chunks)"},
+        {"setting": "timeout", "value": f"{settings.timeout:g} s" if settings.timeout else "default (180 s between chunks)"},
         {"setting": "options", "value": ", ".join(f"{k}={v!r}" for k, v in settings.options.items()) or "none"},
     ]
     _show(md_table(rows, ["setting", "value"]), _plain_table(rows, ["setting", "value"]))

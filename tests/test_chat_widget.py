@@ -342,3 +342,25 @@ def test_close_detaches_from_the_conversation(client):
     w.close()
     conv.begin("after close")
     assert w.messages == []
+
+
+def test_view_messages_run_where_the_view_sent_them(client):
+    """ipykernel 7.4 would route a view's message to the shell the widget last sent from (the main
+    shell, busy in a cell that waits in chat.send); the chat keeps each on the view's subshell."""
+
+    class KernelComm:
+        comm_id = "x"
+
+        def _reply_subshell_for(self, data, default):
+            return None  # "the main shell"
+
+        def on_msg(self, callback):
+            pass
+
+        def close(self, *a, **k):
+            pass
+
+    w, _ = make(client, model="llama3.2")
+    w.comm = KernelComm()
+    assert w.comm._reply_subshell_for({"method": "custom"}, "subshell-of-the-view") == "subshell-of-the-view"
+    w.comm = None

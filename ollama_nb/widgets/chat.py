@@ -261,6 +261,17 @@ class ChatWidget(anywidget.AnyWidget):
         return data, metadata
 
     # -- from the views -----------------------------------------------------------------------
+    @traitlets.observe("comm")
+    def _keep_views_on_their_subshell(self, change: dict[str, Any]) -> None:
+        # ipykernel (7.4) routes a view's message to the shell that this comm last sent from, which
+        # is the main shell when the widget was made, or updated, in a cell. With comms over
+        # subshells, the Stop button would then wait behind a cell blocked in chat.send(). Nothing
+        # in a cell ever waits for this widget's replies, so let each message run where the view
+        # sent it (its subshell). Kernels without the hook already do that.
+        comm = change["new"]
+        if comm is not None and hasattr(comm, "_reply_subshell_for"):
+            comm._reply_subshell_for = lambda _data, default: default
+
     def _emit(self, content: dict[str, Any]) -> None:
         """Send one custom message to every view (ipywidgets' ``send``, which ours replaces)."""
         self._send({"method": "custom", "content": content})

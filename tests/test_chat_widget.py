@@ -7,6 +7,7 @@ The browser stories (tests/browser/test_chat.py) check the same things end to en
 from __future__ import annotations
 
 import _thread
+import itertools
 import json
 import threading
 import time
@@ -111,7 +112,7 @@ def test_first_token_goes_at_once_then_at_most_20_messages_a_second(client):
     w.send("Go slowly.")
     times = [t for t, _ in rec.timed("delta")]
     assert times[0] - started < 0.5  # connect + first token, not a pacing interval
-    gaps = [b - a for a, b in zip(times, times[1:])]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
     assert gaps and min(gaps) >= pace_interval(0) * 0.9, gaps
 
 
@@ -173,7 +174,7 @@ def test_stop_from_the_view_closes_the_stream_within_200ms_and_keeps_the_partial
     ],
 )
 def test_errors_show_inline_and_the_chat_stays_usable(client, model, partial, words):
-    w, rec = make(client, model=model)
+    w, _rec = make(client, model=model)
     reply = w.send("Hello?")
     assert reply.status == "failed" and reply.error is not None
     last = w.messages[-1]
@@ -195,6 +196,17 @@ def test_a_server_that_is_down_shows_as_a_banner_and_inline():
     reply = w.send("Hello?")
     assert reply.status == "failed"
     assert "Cannot reach Ollama" in w.messages[-1]["error"]["message"]
+
+
+def test_a_missing_key_shows_which_variable_to_set():
+    from ollama_nb.testing import Emulator
+
+    with Emulator(key="right-key") as cloud:
+        w, _ = make(Client(cloud.url, api_key="wrong-key"), model="llama3.2")
+        assert w.send("Hi").status == "failed"
+    error = w.messages[-1]["error"]
+    assert "401" in error["message"] and "OLLAMA_API_KEY" in error["hint"]
+    assert "wrong-key" not in json.dumps(w.get_state(), default=str)
 
 
 def test_two_widgets_streaming_at_once_do_not_mix(client):

@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 __all__ = ["DeltaStream", "pace_interval"]
 
@@ -139,7 +140,7 @@ class DeltaStream:
         self.messages_sent += 1
         try:
             self._emit(msg)
-        except Exception:  # a closed comm must not kill the generation
+        except Exception:  # noqa: BLE001, S110 - a closed comm must not kill the generation
             pass
 
     def _flush(self) -> None:

@@ -225,7 +225,7 @@ class ChatWidget(anywidget.AnyWidget):
         """Re-read the installed models (``list``) and what the current one can do (``show``)."""
         try:
             names = [m.get("model") or m.get("name") for m in self.client.list().get("models", [])]
-        except Exception as err:
+        except Exception as err:  # noqa: BLE001 - any failure is shown in the panel, never raised from a thread
             message, hint = describe(err)
             self.set_trait("error", {"message": message, "hint": hint})
             return
@@ -238,7 +238,7 @@ class ChatWidget(anywidget.AnyWidget):
 
     def transcript(self) -> str:
         """The conversation as Markdown (model HTML made inert), as saved notebooks show it."""
-        return _transcript_markdown(self.messages)
+        return _transcript_markdown(self.messages, self.model)
 
     def close(self) -> None:
         self.stop()
@@ -256,7 +256,7 @@ class ChatWidget(anywidget.AnyWidget):
         data = dict(data)
         data["text/plain"] = repr(self)
         # A saved notebook shows this where the widget state is missing (GitHub, nbviewer, VS Code).
-        data["text/markdown"] = _transcript_markdown(self.messages)
+        data["text/markdown"] = _transcript_markdown(self.messages, self.model)
         data["text/html"] = _transcript_html(self.messages, self.model)
         return data, metadata
 
@@ -361,7 +361,7 @@ class ChatWidget(anywidget.AnyWidget):
                     think=think,
                     stream=True,
                 )
-            except Exception as err:
+            except Exception as err:  # noqa: BLE001 - shown inline under the user's message
                 reply = Reply(live.model)
                 reply.end("failed", err)
                 self._record_error(turn, err)
@@ -384,7 +384,7 @@ class ChatWidget(anywidget.AnyWidget):
                     msg = part.get("message")
                     if msg:
                         add(msg.get("content"), msg.get("thinking"))
-            except Exception as err:  # OllamaError (with .reply) or anything unexpected
+            except Exception as err:  # noqa: BLE001 - OllamaError (with .reply) or anything unexpected: shown inline
                 error = err
             finally:
                 deltas.close()
@@ -423,8 +423,8 @@ class ChatWidget(anywidget.AnyWidget):
             return
         try:
             caps = list(self.client.show(name).get("capabilities") or [])
-        except Exception:
-            caps = []  # unknown model or server down: the error shows when a message is sent
+        except Exception:  # noqa: BLE001 - unknown model or server down: the error shows when a message is sent
+            caps = []
         self._capabilities[name] = caps
         if self.model == name:
             self.set_trait("can_think", "thinking" in caps)
@@ -500,7 +500,7 @@ def _stats_text(model: str, stats: dict[str, Any], status: str) -> str:
 
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _CODE_SPAN = re.compile(r"(`+)(?:.+?)\1")
-_UNSAFE_LINK = re.compile(r"(\]\(\s*<?|^\s*\[[^\]]*\]:\s*<?)\s*(?:javascript|vbscript|data)\s*:", re.I | re.M)
+_UNSAFE_LINK = re.compile(r"(\]\(\s*<?|^\s*\[[^\]]*\]:\s*<?)\s*(?:javascript|vbscript|data)\s*:", re.IGNORECASE | re.MULTILINE)
 
 
 def _inert_markdown(text: str) -> str:
@@ -528,9 +528,12 @@ def _inert_markdown(text: str) -> str:
     return _UNSAFE_LINK.sub(lambda m: m.group(1) + "#unsafe-link:", "\n".join(out))
 
 
-def _transcript_markdown(messages: list[dict[str, Any]]) -> str:
+_EMPTY = "(This static copy shows the chat as it was when displayed: display the chat again to keep its conversation.)"
+
+
+def _transcript_markdown(messages: list[dict[str, Any]], model: str = "") -> str:
     if not messages:
-        return "*Empty chat.*"
+        return f"*Empty chat with {html.escape(model or 'a model')}.* {_EMPTY}"
     blocks: list[str] = []
     for msg in messages:
         if msg.get("role") == "user":
@@ -584,5 +587,5 @@ def _transcript_html(messages: list[dict[str, Any]], model: str) -> str:
             body.append(f'<div style="opacity:.6;font-size:smaller">{e(msg["stats"])}</div>')
         rows.append(f'<div style="margin:6px 0">{"".join(body)}</div>')
     if not rows:
-        rows.append(f"<i>Empty chat with {e(model or 'a model')}.</i>")
+        rows.append(f"<i>Empty chat with {e(model or 'a model')}.</i> <small>{e(_EMPTY)}</small>")
     return '<div class="ollama-nb-chat-transcript">' + "".join(rows) + "</div>"

@@ -14,6 +14,7 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from .lab import (
+    ARTIFACTS,
     SUBSHELLS_ON,
     cell_output_locator,
     close_notifications,
@@ -71,9 +72,11 @@ def cell_count(page: Page) -> int:
 
 
 STORY = [
-    "from ollama_nb import ChatWidget\n"
-    "chat = ChatWidget(model='llama3.2', system='You are a patient tutor.')\n"
-    "chat",
+    (
+        "from ollama_nb import ChatWidget\n"
+        "chat = ChatWidget(model='llama3.2', system='You are a patient tutor.')\n"
+        "chat"
+    ),
     "other = ChatWidget(model='qwen3')\nother",
     "chat",  # a second view of the first chat
     "other.model = 'nope'",  # a model that is not installed (the picker lists only installed ones)
@@ -186,13 +189,16 @@ def test_a_conversation(lab_server, page, emulator):
     expect(missing.locator(".onb-error-hint code")).to_have_text(["%ollama pull nope", "ollama pull nope", "%ollama list"])
     expect(other.locator(".onb-chat-send")).to_have_text("Send")
 
+    # For a reviewer: the whole page, and each chat after its conversation, light and dark.
     close_notifications(page)
     chat.scroll_into_view_if_needed()
     screenshot(page, f"chat-{mode}")
     if mode == SUBSHELLS_ON:
-        set_theme(page, "JupyterLab Dark")
-        chat.scroll_into_view_if_needed()
-        screenshot(page, "chat-dark")
+        for theme in ("light", "dark"):
+            if theme == "dark":
+                set_theme(page, "JupyterLab Dark")
+            chat.screenshot(path=str(ARTIFACTS / f"chat-tutor-{theme}.png"))
+            other.screenshot(path=str(ARTIFACTS / f"chat-errors-{theme}.png"))
         set_theme(page, "JupyterLab Light")
     stop_kernel(page)
 
@@ -235,8 +241,7 @@ def test_send_from_a_cell_streams_while_the_cell_runs(lab_server, page, emulator
         lab_server.root,
         "chat_blocking.ipynb",
         [
-            "from ollama_nb import ChatWidget\n"
-            "chat = ChatWidget(model='slow', options={'num_predict': 60})\nchat",
+            "from ollama_nb import ChatWidget\nchat = ChatWidget(model='slow', options={'num_predict': 60})\nchat",
             "reply = chat.send('Count slowly.')\nprint('status:', reply.status, len(reply.content.split()))",
         ],
     )

@@ -1,0 +1,143 @@
+"""The chat view's side of the protocol, in Chromium without JupyterLab: the committed bundle is
+rendered with a stand-in model (as anywidget would call it), fed delta/partial messages, and
+checked for what it shows, what it asks the kernel, and that its cleanup undoes every listener.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ollama_nb.widgets._assets import css, esm
+
+ORIGIN = "http://127.0.0.1:9"  # never contacted: page.route answers every request
+
+PAGE = """<!doctype html><html><head><meta charset="utf-8"><link rel="stylesheet" href="/chat.css">
+</head><body><div id="host"></div><script type="module">
+import widget from "/chat.js";
+const handlers = {};
+const state = %s;
+window.sent = [];
+window.model = {
+  get: (k) => state[k],
+  set: (k, v) => { state[k] = v; (handlers["change:" + k] || []).forEach((f) => f()); },
+  save_changes: () => window.sent.push({ saved: true }),
+  send: (msg) => window.sent.push(msg),
+  on: (e, f) => { (handlers[e] ||= []).push(f); },
+  off: (e, f) => { handlers[e] = (handlers[e] || []).filter((g) => g !== f); },
+  handlers,
+};
+window.kernel = (msg) => (handlers["msg:custom"] || []).forEach((f) => f(msg, []));
+window.cleanup = widget.render({ model: window.model, el: document.getElementById("host") });
+window.ready = true;
+</script></body></html>"""
+
+STATE = {
+    "messages": [
+        {"role": "user", "content": "Hi <b>there</b>", "turn": "t1"},
+        {"role": "assistant", "content": "", "thinking": "", "status": "pending", "model": "llama3.2",
+         "stats": "", "error": None, "turn": "t1"},
+    ],
+    "model": "llama3.2",
+    "models": ["llama3.2", "qwen3"],
+    "system": "",
+    "think": True,
+    "can_think": False,
+    "temperature": None,
+    "busy": True,
+    "error": {},
+    "placeholder": "",
+}
+
+
+@pytest.fixture
+def view(page):
+    files = {
+        "/": ((PAGE % json.dumps(STATE)).encode(), "text/html"),
+        "/chat.js": (esm("chat").read_bytes(), "text/javascript"),
+        "/chat.css": (css("chat").read_bytes(), "text/css"),
+    }
+
+    def handle(route):
+        path = route.request.url.removeprefix(ORIGIN) or "/"
+        body, ctype = files.get(path, (b"", "text/plain"))
+        route.fulfill(status=200 if path in files else 404, body=body, content_type=ctype)
+
+    page.route("**/*", handle)
+    page.goto(ORIGIN + "/")
+    page.wait_for_function("window.ready === true")
+    return page
+
+
+def live_text(page) -> str:
+    page.wait_for_timeout(60)  # the view renders on the next animation frame
+    return page.locator(".onb-msg-assistant .onb-msg-body").inner_text()
+
+
+def sent(page) -> list:
+    return page.evaluate("window.sent.filter((m) => m.type)")
+
+
+def test_a_view_asks_for_the_partial_and_follows_the_deltas(view):
+    page = view
+    assert sent(page) == [{"type": "sync"}]  # rendered mid-stream: asks for the answer so far
+    assert page.locator(".onb-msg-user .onb-msg-bubble").inner_text() == "Hi <b>there</b>"  # text, not HTML
+    page.evaluate("kernel({type: 'delta', turn: 't1', seq: 3, content: ' later'})")  # joined late: wait
+    assert live_text(page) == ""
+    page.evaluate("kernel({type: 'partial', turn: 't1', seq: 3, model: 'llama3.2', content: 'One two', thinking: ''})")
+    assert live_text(page) == "One two"
+    page.evaluate("kernel({type: 'delta', turn: 't1', seq: 3, content: ' two'})")  # already in the partial
+    page.evaluate("kernel({type: 'delta', turn: 't1', seq: 4, content: ' three'})")
+    page.evaluate("kernel({type: 'delta', turn: 't0', seq: 5, content: 'OLD'})")  # a late one of an older turn
+    assert live_text(page) == "One two three"
+    page.evaluate("kernel({type: 'delta', turn: 't1', seq: 9, content: ' nine'})")  # a gap: ask again
+    assert live_text(page) == "One two three"
+    assert sent(page)[-1] == {"type": "sync"}
+    assert page.locator(".onb-chat-send").inner_text() == "Stop"
+
+    # The commit replaces the live copy; busy false turns Stop back into Send.
+    page.evaluate(
+        """() => { const m = structuredClone(model.get('messages'));
+                   Object.assign(m[1], {content: 'One two three **four**', status: 'done', stats: 'llama3.2 · 4 tokens'});
+                   model.set('messages', m); model.set('busy', false); }"""
+    )
+    assert live_text(page) == "One two three four"
+    assert page.locator(".onb-msg-assistant strong").inner_text() == "four"
+    assert page.locator(".onb-msg-foot").inner_text() == "4 tokens"
+    assert page.locator(".onb-chat-send").inner_text() == "Send"
+
+
+def test_keys_controls_and_cleanup(view):
+    page = view
+    page.evaluate("model.set('busy', false)")
+    box = page.locator(".onb-chat-input")
+    box.click()
+    reached_document = page.evaluate(
+        """() => { window.leaked = 0; document.addEventListener('keydown', () => window.leaked++); }"""
+    )
+    assert reached_document is None
+    page.keyboard.type("line one")
+    page.keyboard.press("Shift+Enter")
+    page.keyboard.type("line two")
+    assert box.input_value() == "line one\nline two"
+    page.keyboard.press("Enter")
+    assert sent(page)[-1] == {"type": "send", "text": "line one\nline two"}
+    assert box.input_value() == ""
+    assert page.evaluate("window.leaked") == 0  # no key reached the document (JupyterLab's shortcuts)
+
+    page.select_option(".onb-chat-model", "qwen3")
+    page.fill(".onb-chat-temp input", "0.7")
+    page.locator(".onb-chat-temp input").blur()
+    assert page.evaluate("[model.get('model'), model.get('temperature')]") == ["qwen3", 0.7]
+    assert page.locator(".onb-chat-think").is_hidden()
+    page.evaluate("model.set('can_think', true)")
+    assert page.locator(".onb-chat-think").is_visible()
+    page.locator(".onb-chat-clear").click()
+    assert sent(page)[-1] == {"type": "clear"}
+
+    left = page.evaluate(
+        "() => { cleanup(); return Object.values(model.handlers).reduce((n, l) => n + l.length, 0); }"
+    )
+    assert left == 0, "cleanup must remove every listener it added on the model"
+    assert page.locator("#host").inner_html() == ""

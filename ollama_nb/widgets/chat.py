@@ -450,7 +450,12 @@ class ChatWidget(anywidget.AnyWidget):
     def _derive_messages(self) -> list[dict[str, Any]]:
         live = self._live
         out: list[dict[str, Any]] = []
-        for h in self._conversation.history():
+        history = self._conversation.history()
+        ids = {h["id"] for h in history}
+        for notes in (self._errors, self._stats):  # forget turns that were cleared or replaced
+            for tid in [t for t in notes if t not in ids]:
+                notes.pop(tid, None)
+        for h in history:
             tid = h["id"]
             out.append({"role": "user", "content": str(h["user"] or ""), "turn": tid})
             status = h["status"]

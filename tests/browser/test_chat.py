@@ -57,9 +57,10 @@ def last_answer(chat: Locator) -> Locator:
     return chat.locator(".onb-msg-assistant").last
 
 
-def wait_for_disconnect(emu, before: int, within: float) -> float:
-    """Seconds until the emulator saw one more client leave; fails after ``within``."""
-    start = time.monotonic()
+def wait_for_disconnect(emu, before: int, within: float, start: float | None = None) -> float:
+    """Seconds from ``start`` (default: now) until the emulator saw one more client leave;
+    fails after ``within``."""
+    start = time.monotonic() if start is None else start
     while len(emu.disconnects) <= before:
         if time.monotonic() - start > within:
             pytest.fail(f"the emulator saw no disconnect within {within} s")
@@ -136,8 +137,9 @@ def test_a_conversation(lab_server, page, emulator):
     expect(last_answer(twin).locator(".onb-msg-body")).to_contain_text("lorem ipsum")
 
     before = len(emulator.disconnects)
+    clicked = time.monotonic()
     chat.locator(".onb-chat-send").click()
-    latency = wait_for_disconnect(emulator, before, within=2.0)
+    latency = wait_for_disconnect(emulator, before, within=2.0, start=clicked)
     expect(answer).to_have_attribute("data-status", "stopped")
     expect(answer.locator(".onb-badge")).to_have_text("stopped")
     kept = body.inner_text()
@@ -145,7 +147,7 @@ def test_a_conversation(lab_server, page, emulator):
     expect(last_answer(twin)).to_have_attribute("data-status", "stopped")
     assert last_answer(twin).locator(".onb-msg-body").inner_text() == kept
     expect(chat.locator(".onb-chat-send")).to_have_text("Send")
-    print(f"[{mode}] Stop click -> server saw the disconnect in {latency * 1000:.0f} ms")
+    print(f"[{mode}] Stop click (Playwright) -> server saw the disconnect: {latency * 1000:.0f} ms")
 
     # Two chats streaming at once: each gets its own answer.
     other = chat_in(page, 1)

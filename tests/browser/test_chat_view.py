@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from playwright.sync_api import expect
 
 from ollama_nb.widgets._assets import css, esm
 
@@ -70,9 +71,9 @@ def view(page):
     return page
 
 
-def live_text(page) -> str:
-    page.wait_for_timeout(60)  # the view renders on the next animation frame
-    return page.locator(".onb-msg-assistant .onb-msg-body").inner_text()
+def shows(page, text: str) -> None:
+    """The answer reads ``text`` (the view renders on an animation frame, so wait for it)."""
+    expect(page.locator(".onb-msg-assistant .onb-msg-body")).to_have_text(text, timeout=2000)
 
 
 def sent(page) -> list:
@@ -84,15 +85,17 @@ def test_a_view_asks_for_the_partial_and_follows_the_deltas(view):
     assert sent(page) == [{"type": "sync"}]  # rendered mid-stream: asks for the answer so far
     assert page.locator(".onb-msg-user .onb-msg-bubble").inner_text() == "Hi <b>there</b>"  # text, not HTML
     page.evaluate("kernel({type: 'delta', turn: 't1', seq: 3, content: ' later'})")  # joined late: wait
-    assert live_text(page) == ""
+    page.wait_for_timeout(200)
+    shows(page, "")
     page.evaluate("kernel({type: 'partial', turn: 't1', seq: 3, model: 'llama3.2', content: 'One two', thinking: ''})")
-    assert live_text(page) == "One two"
+    shows(page, "One two")
     page.evaluate("kernel({type: 'delta', turn: 't1', seq: 3, content: ' two'})")  # already in the partial
     page.evaluate("kernel({type: 'delta', turn: 't1', seq: 4, content: ' three'})")
     page.evaluate("kernel({type: 'delta', turn: 't0', seq: 5, content: 'OLD'})")  # a late one of an older turn
-    assert live_text(page) == "One two three"
+    shows(page, "One two three")
     page.evaluate("kernel({type: 'delta', turn: 't1', seq: 9, content: ' nine'})")  # a gap: ask again
-    assert live_text(page) == "One two three"
+    page.wait_for_timeout(200)
+    shows(page, "One two three")
     assert sent(page)[-1] == {"type": "sync"}
     assert page.locator(".onb-chat-send").inner_text() == "Stop"
 
@@ -102,7 +105,7 @@ def test_a_view_asks_for_the_partial_and_follows_the_deltas(view):
                    Object.assign(m[1], {content: 'One two three **four**', status: 'done', stats: 'llama3.2 · 4 tokens'});
                    model.set('messages', m); model.set('busy', false); }"""
     )
-    assert live_text(page) == "One two three four"
+    shows(page, "One two three four")
     assert page.locator(".onb-msg-assistant strong").inner_text() == "four"
     assert page.locator(".onb-msg-foot").inner_text() == "4 tokens"
     assert page.locator(".onb-chat-send").inner_text() == "Send"

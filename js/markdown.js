@@ -96,6 +96,12 @@ purify.addHook("afterSanitizeAttributes", (node) => {
     node.setAttribute("target", "_blank");
     node.setAttribute("rel", "noopener noreferrer");
   }
+  // A model's image would make the browser fetch any URL it names (a beacon that could carry the
+  // conversation in its query string). Only inline data: images load; others show their alt text.
+  if (node.nodeName === "IMG" && !/^data:image\//i.test(node.getAttribute("src") || "")) {
+    const alt = node.getAttribute("alt") || "image";
+    node.replaceWith(document.createTextNode(`[${alt}]`));
+  }
 });
 const PURIFY = {
   USE_PROFILES: { html: true, mathMl: true },

@@ -161,10 +161,13 @@ class Reply:
     @property
     def content(self) -> str:
         parts = self._content
-        n, text = self._text_cache
-        if n != len(parts):
-            text = "".join(parts)
-            self._text_cache = (len(parts), text)
+        n = len(parts)
+        cached, text = self._text_cache
+        if cached != n:
+            # Join exactly the first n parts: a stream thread may append while a view reads, and the
+            # cache must never claim more parts than its text holds.
+            text = "".join(parts[:n])
+            self._text_cache = (n, text)
         return text
 
     @property

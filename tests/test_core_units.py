@@ -204,3 +204,20 @@ def test_a_turn_that_failed_before_any_answer_is_not_sent_again():
     turn = conv.begin("second try")
     assert conv.messages_for(turn) == [{"role": "user", "content": "second try"}]
     assert [h["status"] for h in conv.history()] == ["failed", "pending"]
+
+
+def test_reply_content_read_while_another_thread_appends():
+    reply = Reply("m")
+    stop = threading.Event()
+
+    def writer():
+        for _ in range(20000):
+            reply.add(chat_chunk("x"))
+        stop.set()
+
+    t = threading.Thread(target=writer)
+    t.start()
+    while not stop.is_set():
+        assert len(reply.content) <= reply.chunks  # never a stale cache claiming more parts
+    t.join()
+    assert reply.content == "x" * 20000

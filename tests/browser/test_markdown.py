@@ -115,3 +115,14 @@ def test_cleanup_detaches_listeners(md, page):
 def test_renders_literal_text_for_json_like_input(md):
     text = json.dumps({"a": "<b>x</b>"})
     assert "<b>x</b>" in md(f"`{text}`").inner_text()
+
+
+def test_remote_images_do_not_load(md, page):
+    requested: list[str] = []
+    page.on("request", lambda r: requested.append(r.url))
+    body = md("Look: ![a cat](http://127.0.0.1:9/beacon.png?chat=secret) and an inline dot "
+              "![dot](data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==)")
+    page.wait_for_timeout(200)
+    assert "[a cat]" in body.inner_text()
+    assert body.locator("img").count() == 1 and body.locator("img").get_attribute("alt") == "dot"
+    assert not any("beacon" in url for url in requested)

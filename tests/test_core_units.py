@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import io
+import sys
 import threading
 from typing import Literal
 
@@ -217,7 +218,13 @@ def test_reply_content_read_while_another_thread_appends():
 
     t = threading.Thread(target=writer)
     t.start()
-    while not stop.is_set():
-        assert len(reply.content) <= reply.chunks  # never a stale cache claiming more parts
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible, to hit the race
+    try:
+        while not stop.is_set():
+            reply.content
+            parts, text = reply._text_cache
+            assert len(text) == parts  # the cache never claims more parts than its text holds
+    finally:
+        sys.setswitchinterval(0.005)
     t.join()
     assert reply.content == "x" * 20000

@@ -22,7 +22,10 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
 from jupyter_client.manager import KernelManager
+
+from ollama_nb.testing import Emulator
 
 
 @dataclass
@@ -203,3 +206,19 @@ class Kernel:
         """A JSON-able value evaluated in the kernel."""
         ex = self.run(f"import json as _j; print(_j.dumps({expr}))").check()
         return json.loads(ex.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module", name="emu")
+def module_emulator():
+    """One emulator for a module of kernel tests (a kernel is too slow to start per test)."""
+    with Emulator() as emulator:
+        yield emulator
+
+
+@pytest.fixture(scope="module", name="kernel")
+def extension_kernel(emu):
+    """A real IPython kernel pointed at the module's emulator, with ``%load_ext ollama_nb`` done."""
+    with Kernel(env={"OLLAMA_HOST": emu.url}) as k:
+        k.run("%load_ext ollama_nb").check()
+        yield k
+

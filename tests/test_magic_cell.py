@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from kernel_helpers import Kernel
+from kernel_helpers import Kernel, extension_kernel, module_emulator  # noqa: F401 - fixtures emu, kernel
 from ollama_nb import Client
 from ollama_nb.testing import Emulator
 
@@ -24,22 +24,9 @@ PNG_1x1 = base64.b64decode(
 
 
 @pytest.fixture(scope="module")
-def emu():
-    with Emulator() as emulator:
-        yield emulator
-
-
-@pytest.fixture(scope="module")
 def keyed():
     with Emulator(key=SECRET) as emulator:
         yield emulator
-
-
-@pytest.fixture(scope="module")
-def kernel(emu):
-    with Kernel(env={"OLLAMA_HOST": emu.url}) as k:
-        k.run("%load_ext ollama_nb").check()
-        yield k
 
 
 def chat_bodies(emu):

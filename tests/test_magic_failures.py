@@ -11,25 +11,12 @@ import time
 
 import pytest
 
-from kernel_helpers import Kernel
+from kernel_helpers import Kernel, extension_kernel, module_emulator  # noqa: F401 - fixtures emu, kernel
 from ollama_nb.testing import Emulator
 
 pytestmark = pytest.mark.kernel
 
 PARTIAL = "Here is the partial answer"
-
-
-@pytest.fixture(scope="module")
-def emu():
-    with Emulator() as emulator:
-        yield emulator
-
-
-@pytest.fixture(scope="module")
-def kernel(emu):
-    with Kernel(env={"OLLAMA_HOST": emu.url}) as k:
-        k.run("%load_ext ollama_nb").check()
-        yield k
 
 
 def closed_port() -> int:

@@ -8,23 +8,9 @@ import threading
 
 import pytest
 
-from kernel_helpers import Kernel
-from ollama_nb.testing import Emulator
+from kernel_helpers import Kernel, extension_kernel, module_emulator  # noqa: F401 - fixtures emu, kernel
 
 pytestmark = pytest.mark.kernel
-
-
-@pytest.fixture(scope="module")
-def emu():
-    with Emulator() as emulator:
-        yield emulator
-
-
-@pytest.fixture(scope="module")
-def kernel(emu):
-    with Kernel(env={"OLLAMA_HOST": emu.url}) as k:
-        k.run("%load_ext ollama_nb").check()
-        yield k
 
 
 def shown(ex, mime="text/plain") -> str:

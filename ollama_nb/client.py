@@ -43,7 +43,7 @@ from .errors import (
     _error_text,
 )
 from .reply import Chunk, Progress, Reply
-from .request import as_tool, check_format, check_keep_alive, check_think, drop_none, encode_image, message, plain
+from .request import as_tool, check_keep_alive, check_think, drop_none, encode_image, generation_fields, message, plain
 
 __all__ = ["Client", "Stream"]
 
@@ -467,14 +467,8 @@ class Client:
             context=list(context) if context is not None else None,
             think=check_think(think),
             raw=raw,
-            format=check_format(format),
             images=[encode_image(i) for i in images] if images else None,
-            options=plain(options) or None,
-            keep_alive=check_keep_alive(keep_alive),
-            logprobs=logprobs,
-            top_logprobs=top_logprobs,
-            truncate=truncate,
-            shift=shift,
+            **generation_fields(format, options, keep_alive, logprobs, top_logprobs, truncate, shift),
         )
         return self._answer("/api/generate", body, stream, "generate")
 
@@ -511,13 +505,7 @@ class Client:
             messages=[message(m) for m in messages or ()],
             tools=[as_tool(t) for t in tools] if tools else None,
             think=check_think(think),
-            format=check_format(format),
-            options=plain(options) or None,
-            keep_alive=check_keep_alive(keep_alive),
-            logprobs=logprobs,
-            top_logprobs=top_logprobs,
-            truncate=truncate,
-            shift=shift,
+            **generation_fields(format, options, keep_alive, logprobs, top_logprobs, truncate, shift),
         )
         return self._answer("/api/chat", body, stream, "chat")
 

@@ -15,7 +15,7 @@ from .images import encode_image
 from .reply import Reply
 from .tools import as_tool
 
-__all__ = ["check_keep_alive", "check_think", "check_format", "plain", "message", "drop_none", "encode_image", "as_tool"]
+__all__ = ["check_keep_alive", "check_think", "check_format", "plain", "message", "drop_none", "generation_fields", "encode_image", "as_tool"]
 
 _THINK_LEVELS = ("low", "medium", "high", "max")
 _GO_DURATION = re.compile(r"^[-+]?((\d+(\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h))+$|^[-+]?0$")
@@ -71,3 +71,19 @@ def message(msg: Any) -> dict[str, Any]:
 
 def drop_none(**fields: Any) -> dict[str, Any]:
     return {k: v for k, v in fields.items() if v is not None}
+
+
+def generation_fields(
+    format: Any, options: Any, keep_alive: Any, logprobs: Any, top_logprobs: Any, truncate: Any, shift: Any
+) -> dict[str, Any]:
+    """The fields generate and chat share, checked, without the ones left unset."""
+    return drop_none(
+        format=check_format(format),
+        options=plain(options) or None,
+        keep_alive=check_keep_alive(keep_alive),
+        logprobs=logprobs,
+        top_logprobs=top_logprobs,
+        truncate=truncate,
+        shift=shift,
+    )
+

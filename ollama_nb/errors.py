@@ -55,7 +55,7 @@ class OllamaError(Exception):
         self.message = message
         self.hint = hint or type(self).hint
         self.reply = reply
-        super().__init__(f"{message} {self.hint}".strip() if self.hint else message)
+        super().__init__(f"{message} — {self.hint}" if self.hint else message)
 
 
 class ServerUnreachable(OllamaError, ConnectionError):

@@ -62,24 +62,31 @@ def stats_line(reply: Reply) -> str:
 
     A reply that did not finish has no server counters: say what we know (chunks, time) instead.
     """
-    parts = [reply.model] if reply.model else []
-    if reply.done:
-        if reply.eval_count is not None:
-            parts.append(f"{reply.eval_count} tokens")
-        if reply.tokens_per_second:
-            parts.append(rate(reply.tokens_per_second))
-        if reply.load_duration is not None:
-            parts.append(f"load {duration(ns(reply.load_duration))}")
-        if reply.prompt_eval_duration is not None:
-            parts.append(f"prompt {duration(ns(reply.prompt_eval_duration))}")
-        if reply.eval_duration is not None:
-            parts.append(f"generate {duration(ns(reply.eval_duration))}")
-        if reply.done_reason == "length":
+    return stats_text(reply.model, reply.stats(), "done" if reply.done else reply.status, reply.done_reason)
+
+
+def stats_text(
+    model: str | None, stats: dict[str, Any], status: str, done_reason: str | None = None, *, show_status: bool = True
+) -> str:
+    """The stats line from saved stats (``Reply.stats()``, or a conversation turn's ``stats``)."""
+    parts = [model] if model else []
+    if status == "done":
+        if stats.get("eval_count") is not None:
+            parts.append(f"{stats['eval_count']} tokens")
+        if stats.get("tokens_per_second"):
+            parts.append(rate(stats["tokens_per_second"]))
+        for key, label in (("load_duration", "load"), ("prompt_eval_duration", "prompt"), ("eval_duration", "generate")):
+            if stats.get(key) is not None:
+                parts.append(f"{label} {duration(ns(stats[key]))}")
+        if done_reason == "length":
             parts.append("cut at the token limit")
     else:
-        parts.append(f"~{reply.chunks} chunks")
-        parts.append(f"{duration(reply.elapsed)}")
-        parts.append(reply.status)
+        if stats.get("chunks"):
+            parts.append(f"~{stats['chunks']} chunks")
+        if stats.get("elapsed") is not None:
+            parts.append(duration(stats["elapsed"]))
+        if show_status:
+            parts.append(status)
     return " · ".join(parts)
 
 

@@ -30,7 +30,6 @@ kernel -> views            ``{"type": "delta", "turn", "seq", "content"?, "think
 from __future__ import annotations
 
 import html
-import re
 import threading
 import weakref
 from typing import Any
@@ -41,7 +40,7 @@ import traitlets
 from ..config import default_client, settings
 from ..conversation import Conversation, Turn
 from ..errors import describe
-from ..format import duration, ns, quote_block, rate, stats_line
+from ..format import quote_block, stats_line, stats_text
 from ..reply import Reply
 from ._assets import css, esm
 from ._deltas import DeltaStream
@@ -485,52 +484,15 @@ class ChatWidget(anywidget.AnyWidget):
 
 # -- static transcript ----------------------------------------------------------------------------
 def _stats_text(model: str, stats: dict[str, Any], status: str) -> str:
-    """The stats line from a turn's saved stats (turns the magic answered; same look as stats_line)."""
-    parts = [model] if model else []
-    if status == "done":
-        if stats.get("eval_count") is not None:
-            parts.append(f"{stats['eval_count']} tokens")
-        if stats.get("tokens_per_second"):
-            parts.append(rate(stats["tokens_per_second"]))
-        for key, label in (("load_duration", "load"), ("prompt_eval_duration", "prompt"), ("eval_duration", "generate")):
-            if stats.get(key) is not None:
-                parts.append(f"{label} {duration(ns(stats[key]))}")
-    else:
-        if stats.get("chunks"):
-            parts.append(f"~{stats['chunks']} chunks")
-        if stats.get("elapsed") is not None:
-            parts.append(duration(stats["elapsed"]))
-    return " · ".join(parts)
-
-
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
-_CODE_SPAN = re.compile(r"(`+)(?:.+?)\1")
-_UNSAFE_LINK = re.compile(r"(\]\(\s*<?|^\s*\[[^\]]*\]:\s*<?)\s*(?:javascript|vbscript|data)\s*:", re.IGNORECASE | re.MULTILINE)
+    # The widget shows how a turn ended as a badge, so the line itself leaves the status out.
+    return stats_text(model, stats, status, show_status=False)
 
 
 def _inert_markdown(text: str) -> str:
-    """Markdown with raw HTML and script links made inert, code blocks and spans left as written."""
-    out: list[str] = []
-    fence: str | None = None
-    for line in text.split("\n"):
-        m = _FENCE.match(line)
-        if fence is not None:
-            if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence):
-                fence = None
-            out.append(line)
-            continue
-        if m:
-            fence = m.group(1)
-            out.append(line)
-            continue
-        pieces, last = [], 0
-        for span in _CODE_SPAN.finditer(line):
-            pieces.append(line[last : span.start()].replace("<", "&lt;"))
-            pieces.append(span.group(0))
-            last = span.end()
-        pieces.append(line[last:].replace("<", "&lt;"))
-        out.append("".join(pieces))
-    return _UNSAFE_LINK.sub(lambda m: m.group(1) + "#unsafe-link:", "\n".join(out))
+    """Model or user text as Markdown with raw HTML and script links made inert (the magic's rules)."""
+    from ..live import safe_markdown
+
+    return safe_markdown(text)
 
 
 _EMPTY = "(This static copy shows the chat as it was when displayed: display the chat again to keep its conversation.)"

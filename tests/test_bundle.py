@@ -2,12 +2,11 @@
 they load nothing from the network.
 
 Rebuilding needs Node + npm. Without them this test fails, since a stale bundle would ship
-silently; set OLLAMA_NB_NO_NODE=1 to skip it instead (e.g. a Python-only CI job).
+silently.
 """
 
 from __future__ import annotations
 
-import os
 import pathlib
 import re
 import shutil
@@ -22,15 +21,12 @@ JS = ROOT / "js"
 WIDGETS = ("chat", "models")
 
 
-def _node_or_skip() -> tuple[str, str]:
+def _node() -> tuple[str, str]:
     node, npm = shutil.which("node"), shutil.which("npm")
     if node and npm:
         return node, npm
     missing = " and ".join(n for n, p in (("node", node), ("npm", npm)) if not p)
-    reason = f"{missing} not found: cannot check that ollama_nb/widgets/static/ matches js/"
-    if os.environ.get("OLLAMA_NB_NO_NODE") == "1":
-        pytest.skip(reason + " (OLLAMA_NB_NO_NODE=1)")
-    pytest.fail(f"{reason}. Install Node >= 18, or set OLLAMA_NB_NO_NODE=1 to skip this check.")
+    pytest.fail(f"{missing} not found: cannot check that ollama_nb/widgets/static/ matches js/. Install Node >= 18.")
 
 
 def test_assets_exist():
@@ -42,7 +38,7 @@ def test_assets_exist():
 
 @pytest.mark.timeout(120)
 def test_committed_bundle_is_fresh(tmp_path):
-    node, npm = _node_or_skip()
+    node, npm = _node()
     src = tmp_path / "js"
     shutil.copytree(JS, src, ignore=shutil.ignore_patterns("node_modules"))
     run = dict(cwd=src, check=True, capture_output=True, text=True, timeout=100)

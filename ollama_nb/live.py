@@ -7,7 +7,7 @@ Only when an update is due does it join the text, make the Markdown safe and sen
 
 - the first visible token is sent at once (the user sees the model is alive);
 - after that, updates are coalesced: the interval grows with the text length
-  (``length / bytes_per_second``, between 50 ms and 1 s), because every update re-sends the whole
+  (``length / bytes_per_second``, between 50 ms and 1.5 s), because every update re-sends the whole
   text. That bounds both the update rate (≤ 20/s, counted from the start, first and final update
   included) and the bytes per second on IOPub, and on a fast stream keeps the total bytes a small
   multiple of the final text;
@@ -325,9 +325,11 @@ class LiveOutput:
     """
 
     min_interval = 0.05
-    max_interval = 1.0
-    #: Interval = text length / this: the IOPub bytes per second a long answer may use.
-    bytes_per_second = 20_000.0
+    max_interval = 1.5
+    #: Interval = text length / this: the IOPub bytes per second a long answer may use. A real
+    #: model writes ~100-300 characters a second, so at 4 kB/s the bytes re-sent stay near 20x the
+    #: final text (bytes = this x duration), while a 1 kB answer still redraws 4 times a second.
+    bytes_per_second = 4_000.0
 
     def __init__(
         self,

@@ -274,13 +274,14 @@ def test_interval_grows_with_length(monkeypatch):
     live.handle = FakeHandle()
     now[0] = 10.0  # long after the start: only the length-based interval applies
     live._send(False)
-    assert live.next_at == pytest.approx(10.05)
-    text[0] = "x" * 10_000
+    assert live.next_at == pytest.approx(10.0 + LiveOutput.min_interval)
+    text[0] = "x" * 2_000
     live._send(False)
-    assert live.next_at == pytest.approx(10.5)
+    assert live.next_at == pytest.approx(10.0 + 2_000 / LiveOutput.bytes_per_second)
+    assert LiveOutput.min_interval < 2_000 / LiveOutput.bytes_per_second < LiveOutput.max_interval
     text[0] = "x" * 100_000
     live._send(False)
-    assert live.next_at == pytest.approx(11.0)  # capped
+    assert live.next_at == pytest.approx(10.0 + LiveOutput.max_interval)  # capped
 
 
 def test_terminal_prints_tokens_as_they_arrive():

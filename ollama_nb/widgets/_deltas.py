@@ -1,9 +1,10 @@
 """DeltaStream: the answer of one streaming turn as a widget's views see it.
 
-The generation thread hands every chunk's new text to :meth:`DeltaStream.add`; a small pacer thread
-sends what piled up as one ``delta`` custom message at a bounded rate (the first text at once, then
-at most 20 messages a second, fewer as the answer grows), so the bytes on the comm stay close to
-the final text and the browser is never asked to re-render per token.
+The text itself lives in the turn's :class:`~ollama_nb.reply.Reply` (the only place chunks are
+merged). The generation thread calls :meth:`DeltaStream.poke` after every chunk; a small pacer thread
+sends the text the Reply gained since the last message as one ``delta`` custom message at a bounded
+rate (the first text at once, then at most 20 messages a second, fewer as the answer grows), so the
+bytes on the comm stay close to the final text and the browser is never asked to re-render per token.
 
 Each message carries only the text added since the previous one and a sequence number, so a view
 knows when it missed one (it rendered mid-stream) and asks for a ``partial``: the whole answer so
@@ -12,10 +13,11 @@ sequence order whichever thread sends them.
 
 Usage::
 
-    live = DeltaStream("turn-id", widget_send)
+    stream = client.chat(model, messages=..., stream=True)
+    live = DeltaStream("turn-id", widget_send, stream.reply)
     live.start()
-    for part in stream:
-        live.add(part["message"].get("content"), part["message"].get("thinking"))
+    for _ in stream:
+        live.poke()
     live.close()            # stops the pacer; the caller commits the final text itself
 """
 
@@ -24,7 +26,10 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..reply import Reply
 
 __all__ = ["DeltaStream", "pace_interval"]
 
@@ -43,7 +48,7 @@ def pace_interval(chars_sent: int) -> float:
 
 
 class DeltaStream:
-    """Pending and sent text of one turn, and the pacer thread that sends it.
+    """How much of one turn's Reply the views have, and the pacer thread that sends the rest.
 
     Parameters
     ----------
@@ -52,18 +57,19 @@ class DeltaStream:
     emit:
         Sends one custom message to every view (``widget._emit``). Called from the pacer thread and
         from whichever thread asks for a snapshot, always under this object's lock.
+    reply:
+        The Reply the stream merges into; read here, never written.
     """
 
-    def __init__(self, turn: str, emit: Callable[[dict[str, Any]], None], *, model: str = "") -> None:
+    def __init__(self, turn: str, emit: Callable[[dict[str, Any]], None], reply: Reply, *, model: str = "") -> None:
         self.turn = turn
         self.model = model
+        self.reply = reply
         self._emit = emit
         self._cond = threading.Condition(threading.Lock())
-        self._content: list[str] = []  # sent
-        self._thinking: list[str] = []
-        self._pending_content: list[str] = []
-        self._pending_thinking: list[str] = []
-        self._chars = 0  # characters sent so far (content + thinking)
+        self._sent_content = 0  # characters of reply.content the views have
+        self._sent_thinking = 0
+        self._idle = False  # the pacer waits for text: poke() must wake it
         self._first_sent = False
         self._closed = False
         self._thread: threading.Thread | None = None
@@ -75,21 +81,14 @@ class DeltaStream:
         self._thread = threading.Thread(target=self._pace, name=f"onb-chat-pacer-{self.turn}", daemon=True)
         self._thread.start()
 
-    def add(self, content: str | None, thinking: str | None) -> None:
-        """New text of one chunk (either may be empty)."""
-        if not content and not thinking:
-            return
-        with self._cond:
-            idle = not self._pending_content and not self._pending_thinking
-            if content:
-                self._pending_content.append(content)
-            if thinking:
-                self._pending_thinking.append(thinking)
-            if idle:
-                self._cond.notify()  # wake the pacer: at once for the first text, else when due
+    def poke(self) -> None:
+        """The Reply may have new text. Per chunk, so it takes the lock only when the pacer sleeps."""
+        if self._idle:
+            with self._cond:
+                self._cond.notify()  # at once for the first text, else the pacer waits until due
 
     def close(self) -> None:
-        """Stop the pacer. Pending text is dropped: the caller commits the whole answer next."""
+        """Stop the pacer. Unsent text is not sent: the caller commits the whole answer next."""
         with self._cond:
             self._closed = True
             self._cond.notify()
@@ -99,42 +98,19 @@ class DeltaStream:
     # -- any thread ------------------------------------------------------------------------
     def snapshot(self) -> dict[str, Any]:
         """Send (and return) the answer so far as one ``partial`` message, for a view that
-        rendered mid-stream. Pending text goes with it, so later deltas continue from there."""
+        rendered mid-stream. Later deltas continue from there."""
         with self._cond:
-            self._take_pending()
+            content, thinking = self.reply.content, self.reply.thinking
+            self._sent_content, self._sent_thinking = len(content), len(thinking)
             self.seq += 1
-            msg = {
-                "type": "partial",
-                "turn": self.turn,
-                "seq": self.seq,
-                "model": self.model,
-                "content": "".join(self._content),
-                "thinking": "".join(self._thinking),
-            }
+            msg = {"type": "partial", "turn": self.turn, "seq": self.seq, "model": self.model,
+                   "content": content, "thinking": thinking}
             self._send(msg)
             return msg
 
-    @property
-    def text(self) -> tuple[str, str]:
-        """(content, thinking) sent or pending so far."""
-        with self._cond:
-            return (
-                "".join(self._content) + "".join(self._pending_content),
-                "".join(self._thinking) + "".join(self._pending_thinking),
-            )
-
     # -- internals (callers hold the lock) ---------------------------------------------------
-    def _take_pending(self) -> tuple[str, str]:
-        content = "".join(self._pending_content)
-        thinking = "".join(self._pending_thinking)
-        self._pending_content.clear()
-        self._pending_thinking.clear()
-        if content:
-            self._content.append(content)
-        if thinking:
-            self._thinking.append(thinking)
-        self._chars += len(content) + len(thinking)
-        return content, thinking
+    def _unsent(self) -> tuple[str, str]:
+        return self.reply.content[self._sent_content :], self.reply.thinking[self._sent_thinking :]
 
     def _send(self, msg: dict[str, Any]) -> None:
         self.messages_sent += 1
@@ -143,10 +119,9 @@ class DeltaStream:
         except Exception:  # noqa: BLE001, S110 - a closed comm must not kill the generation
             pass
 
-    def _flush(self) -> None:
-        if not self._pending_content and not self._pending_thinking:
-            return
-        content, thinking = self._take_pending()
+    def _flush(self, content: str, thinking: str) -> None:
+        self._sent_content += len(content)
+        self._sent_thinking += len(thinking)
         self.seq += 1
         msg: dict[str, Any] = {"type": "delta", "turn": self.turn, "seq": self.seq}
         if content:
@@ -160,13 +135,17 @@ class DeltaStream:
         last = 0.0
         with self._cond:
             while not self._closed:
-                if not self._pending_content and not self._pending_thinking:
-                    self._cond.wait()  # add() or close() wakes us
+                content, thinking = self._unsent()
+                if not content and not thinking:
+                    self._idle = True
+                    # poke() or close() wakes us; the timeout covers a poke that raced this check.
+                    self._cond.wait(MIN_INTERVAL)
+                    self._idle = False
                     continue
                 if self._first_sent:
-                    wait = last + pace_interval(self._chars) - time.monotonic()
+                    wait = last + pace_interval(self._sent_content + self._sent_thinking) - time.monotonic()
                     if wait > 0:
                         self._cond.wait(wait)
                         continue
-                self._flush()
+                self._flush(content, thinking)
                 last = time.monotonic()

@@ -369,7 +369,7 @@ class ChatWidget(anywidget.AnyWidget):
                 conv.fail(turn, describe(err)[0])
                 return
             reply = stream.reply
-            deltas = DeltaStream(turn.id, self._emit, model=model)
+            deltas = DeltaStream(turn.id, self._emit, reply, model=model)
             with self._lock:
                 live.stream, live.deltas = stream, deltas
                 stop_now = live.stop_requested
@@ -378,11 +378,9 @@ class ChatWidget(anywidget.AnyWidget):
             deltas.start()
             error: BaseException | None = None
             try:
-                add = deltas.add
-                for part in stream:
-                    msg = part.get("message")
-                    if msg:
-                        add(msg.get("content"), msg.get("thinking"))
+                poke = deltas.poke  # the Reply merges the chunk; the pacer reads it from there
+                for _ in stream:
+                    poke()
             except Exception as err:  # noqa: BLE001 - OllamaError (with .reply) or anything unexpected: shown inline
                 error = err
             finally:

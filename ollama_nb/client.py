@@ -210,12 +210,16 @@ class Stream:
             return ModelNotFound(text, 404, result.model)
         return ServerStreamError(text, reply=self._partial())
 
-    def close(self) -> None:
-        """Stop reading and close the connection (Ollama stops generating). Safe from any thread."""
+    def close(self, status: str = "stopped") -> None:
+        """Stop reading and close the connection (Ollama stops generating). Safe from any thread.
+
+        ``status`` is how the unfinished answer is marked: "stopped" (a Stop button, a ``break``), or
+        "interrupted" when a caller closes it because of a Ctrl-C between two chunks.
+        """
         if self._closed:
             return
         self._closed = True
-        self.result.end("stopped")
+        self.result.end(status)
         sock = _socket_of(self._resp)
         if sock is not None:
             try:

@@ -149,8 +149,11 @@ class Reply:
         self.final = {k: v for k, v in obj.items() if k not in ("message", "response", "thinking")}
 
     def end(self, status: str, error: BaseException | None = None) -> None:
-        """Mark an answer that ended without ``done``: stopped, interrupted or failed."""
-        if self.done:
+        """Mark an answer that ended without ``done``: stopped, interrupted or failed.
+
+        The first ending wins: closing the stream after a Ctrl-C keeps "interrupted".
+        """
+        if self.status != "streaming":
             return
         self.status = status
         self.error = error
@@ -327,7 +330,8 @@ class Progress:
             self.state = "done"
 
     def end(self, state: str, error: BaseException | None = None) -> None:
-        if not self.done:
+        """Mark a run that ended without success; the first ending wins, as for a Reply."""
+        if self.state == "running":
             self.state = state
             self.error = error
 

@@ -398,3 +398,13 @@ def test_cloud_model_suffix_is_stripped_only_for_ollama_com():
 def test_host_from_environment(monkeypatch, emu):
     monkeypatch.setenv("OLLAMA_HOST", emu.url.replace("http://", ""))
     assert Client().host == emu.url and Client().list().models
+
+
+def test_close_marks_how_the_answer_ended_and_the_first_ending_wins(emu, client):
+    stream = client.chat("slow", messages=HI, stream=True)
+    for _ in stream:
+        stream.close("interrupted")  # what the magic does on a Ctrl-C between two chunks
+    assert stream.reply.status == "interrupted" and stream.reply.content
+    assert emu.wait_for_disconnect(3)
+    stream.close()  # closing again (or the generator's own cleanup) does not overwrite it
+    assert stream.reply.status == "interrupted"

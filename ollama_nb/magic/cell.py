@@ -426,30 +426,26 @@ def run_cell_magic(shell: Any, line: str, cell: str) -> Any:
         _show_request(client, body)
     live.start()
     stream = None
-    chunks = None
     log = _ChunkLog()
     try:
         stream = client.chat(model, messages, stream=True, **request)
         reply = view.reply = stream.reply
-        chunks = iter(stream)
         tick, now = live.tick, time.monotonic
         if args.show_request:
-            for chunk in chunks:
+            for chunk in stream:
                 log.add(chunk)
                 tick(reply, chunk)
         else:
             # The hot path: a clock read and a compare per chunk; the live output does the rest
             # only when an update is due.
-            for chunk in chunks:
+            for chunk in stream:
                 if now() >= live.next_at:
                     tick(reply, chunk)
     except KeyboardInterrupt as exc:
         # Close the connection first (Ollama stops generating), then record what arrived.
-        if chunks is not None:
-            chunks.close()  # type: ignore[attr-defined]
         if stream is not None:
-            stream.close()
-        reply.end("interrupted")
+            stream.close("interrupted")
+        reply.end("interrupted")  # when the Ctrl-C came before the stream existed
         live.finish()
         if args.show_request and log.total:
             _show_chunks(log)

@@ -102,24 +102,21 @@ def run_compare(
     live.start()
     for model in models:
         live.note(f"── {model} ──", bold=True)
-        stream = chunks = None
+        stream = None
         view.replies[model] = reply = Reply(model)
         try:
             stream = client.chat(model, messages, stream=True, **request)
             view.replies[model] = reply = stream.reply
             live.refresh()
-            chunks = iter(stream)
             tick, now = live.tick, time.monotonic
-            for chunk in chunks:
+            for chunk in stream:
                 if now() >= live.next_at:
                     tick(reply, chunk)
             live.note(fmt_.stats_line(reply))
         except KeyboardInterrupt as exc:
-            if chunks is not None:
-                chunks.close()  # type: ignore[attr-defined]
             if stream is not None:
-                stream.close()
-            reply.end("interrupted")
+                stream.close("interrupted")
+            reply.end("interrupted")  # when the Ctrl-C came before the stream existed
             if not live.terminal:
                 live.finish()
             if out_name:

@@ -231,9 +231,8 @@ def cmd_pull(args: list[str]) -> None:
     terminal = in_terminal()
     handle = None if terminal else display(pull_bundle(progress), raw=True, display_id=True)
     next_at = 0.0
-    chunks = iter(stream)
     try:
-        for _ in chunks:
+        for _ in stream:
             now = time.monotonic()
             if now >= next_at:  # progress lines come every ~60 ms per layer: 4 updates/s is plenty
                 next_at = now + 0.25
@@ -242,9 +241,7 @@ def cmd_pull(args: list[str]) -> None:
                 else:
                     print("\r" + pull_bundle(progress)["text/plain"], end="", flush=True)
     except KeyboardInterrupt as exc:
-        chunks.close()  # type: ignore[attr-defined]
-        stream.close()
-        progress.end("interrupted")
+        stream.close("interrupted")
         note = "cancelled (Ctrl-C); the download stopped. Pull again to resume."
         if handle is not None:
             handle.update(pull_bundle(progress, note), raw=True)

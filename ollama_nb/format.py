@@ -7,7 +7,6 @@ Reply's own Markdown all use these, so a number reads the same everywhere.
 from __future__ import annotations
 
 import datetime as _dt
-import html
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -134,30 +133,3 @@ def expires_in(stamp: str | None, now: _dt.datetime | None = None) -> str:
     if secs <= 0:
         return "now"
     return f"in {duration(secs)}"
-
-
-def quote_block(text: str) -> str:
-    """Text inside a Markdown ``<details>`` block, escaped so it cannot close the block or inject HTML."""
-    return html.escape(text).replace("\n", "<br>\n")
-
-
-def reply_markdown(reply: Reply, *, footer: bool = True) -> str:
-    """A reply as Markdown: thinking folded in ``<details>``, the answer, a quiet stats footer."""
-    out = []
-    if reply.thinking:
-        out.append(f"<details><summary>Thinking</summary>\n\n{quote_block(reply.thinking)}\n\n</details>\n")
-    out.append(reply.content)
-    if footer:
-        out.append(f"\n\n<sub>{html.escape(stats_line(reply))}</sub>")
-    return "\n".join(out)
-
-
-def table(rows: list[dict[str, Any]], columns: list[str]) -> str:
-    """A Markdown table (cells escaped for ``|``), for saved outputs and static transcripts."""
-    def cell(value: Any) -> str:
-        return html.escape(str(value)).replace("|", "\\|").replace("\n", " ")
-
-    head = "| " + " | ".join(columns) + " |"
-    rule = "|" + "|".join("---" for _ in columns) + "|"
-    body = ["| " + " | ".join(cell(r.get(c, "")) for c in columns) + " |" for r in rows]
-    return "\n".join([head, rule, *body])

@@ -288,7 +288,7 @@ class Reply:
         return self.content
 
     def _repr_markdown_(self) -> str:
-        from .format import reply_markdown
+        from .markdown import reply_markdown
 
         return reply_markdown(self)
 

@@ -138,15 +138,22 @@ def test_times():
 
 
 def test_reply_markdown_escapes_thinking_html():
+    from ollama_nb.markdown import reply_markdown
+
     reply = Reply("m")
-    reply.add(chat_chunk("Answer", thinking="<script>x</script>", done=True, eval_count=3, eval_duration=10**9))
-    md = fmt.reply_markdown(reply)
+    reply.add(chat_chunk("Answer <img src=x onerror=alert(1)> [x](javascript:alert(2))",
+                         thinking="<script>x</script> [y](javascript:alert(3))", done=True, eval_count=3, eval_duration=10**9))
+    md = reply_markdown(reply)
     assert "<script>" not in md and "&lt;script&gt;" in md and "3 tokens" in md
+    assert "<img" not in md and "javascript:alert(2)" not in md and "[x](#)" in md
+    assert reply._repr_markdown_() == md  # what a Reply shows as a cell's last line
 
 
 def test_table_escapes_cells():
-    out = fmt.table([{"a": "x|y", "b": "<b>"}], ["a", "b"])
-    assert "x\\|y" in out and "&lt;b&gt;" in out
+    from ollama_nb.markdown import md_table
+
+    out = md_table([{"a": "x|y", "b": "<b>"}], ["a", "b"])
+    assert "x&#124;y" in out and "&#60;b&#62;" in out
 
 
 def test_tool_schema_from_a_function():

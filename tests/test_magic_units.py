@@ -9,7 +9,8 @@ import re
 import pytest
 from IPython.core.error import UsageError
 
-from ollama_nb.live import LiveOutput, error_bundle, fence, md_table, safe_markdown, thinking_block
+from ollama_nb.live import LiveOutput
+from ollama_nb.markdown import error_bundle, fence, md_table, safe_markdown, thinking_block
 from ollama_nb.magic.cell import curl_command, parse_line
 from ollama_nb.magic.options import coerce_option, parse_options
 from ollama_nb.magic.prompt import fields, interpolate

@@ -56,7 +56,8 @@ def current_cell_id(shell: Any) -> str | None:
 
 def show_error(message: str, hint: str = "", *, title: str = "") -> None:
     """A short red message with what to do next; never a traceback."""
-    from ..live import error_bundle, in_terminal
+    from ..live import in_terminal
+    from ..markdown import error_bundle
 
     if in_terminal():
         red, dim, reset = "\x1b[31m", "\x1b[2m", "\x1b[0m"

@@ -33,7 +33,8 @@ from ..config import settings
 from ..conversation import Conversation
 from ..errors import OllamaError
 from ..images import encode_image, image_bytes
-from ..live import LiveOutput, error_bundle, fence, in_terminal, safe_markdown, thinking_block
+from ..live import LiveOutput, in_terminal
+from ..markdown import error_bundle, fence, safe_markdown, thinking_block
 from ..reply import Reply
 from ._shared import DEFAULT_CHAT, client_for, current_cell_id, reraise_interrupt, show_error, show_exception
 from .options import parse_options
@@ -430,15 +431,18 @@ def run_cell_magic(shell: Any, line: str, cell: str) -> Any:
     try:
         stream = client.chat(model, messages, stream=True, **request)
         reply = view.reply = stream.reply
+        # Hold the iterator: were it dropped while a Ctrl-C unwinds the loop, its cleanup would
+        # mark the answer "stopped" before the handler below says "interrupted".
+        chunks = iter(stream)
         tick, now = live.tick, time.monotonic
         if args.show_request:
-            for chunk in stream:
+            for chunk in chunks:
                 log.add(chunk)
                 tick(reply, chunk)
         else:
             # The hot path: a clock read and a compare per chunk; the live output does the rest
             # only when an update is due.
-            for chunk in stream:
+            for chunk in chunks:
                 if now() >= live.next_at:
                     tick(reply, chunk)
     except KeyboardInterrupt as exc:

@@ -7,7 +7,7 @@ conversation is sent as context, but a comparison is not recorded as a turn: the
 answer to continue from.
 
 The Markdown is an HTML table whose cells hold Markdown (blank lines around it), which JupyterLab,
-GitHub and nbviewer all render; each answer goes through :func:`~ollama_nb.live.safe_markdown`.
+GitHub and nbviewer all render; each answer goes through :func:`~ollama_nb.markdown.safe_markdown`.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from typing import Any
 
 from .. import format as fmt_
 from ..errors import OllamaError
-from ..live import LiveOutput, safe_markdown, thinking_block
+from ..live import LiveOutput
+from ..markdown import safe_markdown, thinking_block
 from ..reply import Reply
 from ._shared import reraise_interrupt
 
@@ -108,8 +109,11 @@ def run_compare(
             stream = client.chat(model, messages, stream=True, **request)
             view.replies[model] = reply = stream.reply
             live.refresh()
+            # Hold the iterator: were it dropped while a Ctrl-C unwinds the loop, its cleanup would
+            # mark the answer "stopped" before the handler below says "interrupted".
+            chunks = iter(stream)
             tick, now = live.tick, time.monotonic
-            for chunk in stream:
+            for chunk in chunks:
                 if now() >= live.next_at:
                     tick(reply, chunk)
             live.note(fmt_.stats_line(reply))

@@ -7,7 +7,7 @@ from typing import Any
 from .. import format as fmt_
 from ..config import is_cloud, settings
 from ..errors import OllamaError
-from ..live import md_table
+from ..markdown import md_table
 from ._shared import client_for, display_markdown
 
 OK, WARN, FAIL = "✓", "!", "✗"

@@ -24,7 +24,8 @@ from .. import format as fmt_
 from ..config import parse_host, settings
 from ..conversation import Conversation
 from ..errors import OllamaError
-from ..live import in_terminal, md_table
+from ..live import in_terminal
+from ..markdown import md_table
 from ._shared import DEFAULT_CHAT, client_for, display_markdown, reraise_interrupt, show_exception
 from .options import OPTION_TYPES, coerce_option
 
@@ -117,7 +118,7 @@ def cmd_show(args: list[str]) -> None:
         {"": "capabilities", "value": ", ".join(info.get("capabilities") or []) or "–"},
         {"": "context length", "value": context or "–"},
     ]
-    from ..live import fence
+    from ..markdown import fence
 
     parts = [f"### {html.escape(args[0])}", md_table(rows, ["", "value"])]
     plain = [args[0], _plain_table(rows, ["", "value"])]
@@ -231,8 +232,10 @@ def cmd_pull(args: list[str]) -> None:
     terminal = in_terminal()
     handle = None if terminal else display(pull_bundle(progress), raw=True, display_id=True)
     next_at = 0.0
+    # Hold the iterator, so a Ctrl-C marks the pull "interrupted" (see the cell magic).
+    chunks = iter(stream)
     try:
-        for _ in stream:
+        for _ in chunks:
             now = time.monotonic()
             if now >= next_at:  # progress lines come every ~60 ms per layer: 4 updates/s is plenty
                 next_at = now + 0.25
@@ -353,7 +356,7 @@ def cmd_clear(args: list[str]) -> None:
 
 
 def cmd_help(args: list[str]) -> None:
-    from ..live import fence
+    from ..markdown import fence
     from .cell import help_text
 
     rows = [{"command": f"%ollama {k}", "what it does": v} for k, v in COMMANDS.items()]

@@ -40,7 +40,8 @@ import traitlets
 from ..config import default_client, settings
 from ..conversation import Conversation, Turn
 from ..errors import describe
-from ..format import quote_block, stats_line, stats_text
+from ..format import stats_line, stats_text
+from ..markdown import safe_markdown, thinking_block
 from ..reply import Reply
 from ._assets import css, esm
 from ._deltas import DeltaStream
@@ -488,8 +489,6 @@ def _stats_text(model: str, stats: dict[str, Any], status: str) -> str:
 
 def _inert_markdown(text: str) -> str:
     """Model or user text as Markdown with raw HTML and script links made inert (the magic's rules)."""
-    from ..live import safe_markdown
-
     return safe_markdown(text)
 
 
@@ -510,7 +509,7 @@ def _transcript_markdown(messages: list[dict[str, Any]], model: str = "") -> str
             head += f" *({html.escape(status)})*"
         part = [head]
         if msg.get("thinking"):
-            part.append(f"<details><summary>Thinking</summary>\n\n{quote_block(msg['thinking'])}\n\n</details>")
+            part.append(thinking_block(msg["thinking"]))
         if msg.get("content"):
             part.append(_inert_markdown(msg["content"]))
         error = msg.get("error")

@@ -27,6 +27,7 @@ from typing import Any
 import anywidget
 import traitlets
 
+from ..markdown import md_table
 from .. import format as fmt
 from ..client import Client, Stream
 from ..config import default_client, is_cloud
@@ -277,7 +278,7 @@ class ModelBrowser(anywidget.AnyWidget):
         title = f"**Ollama models at {self.host}** ({len(rows)})"
         if not rows:
             return title + "\n\n*No models.*"
-        return title + "\n\n" + fmt.table(rows, ["name", "size", "parameters", "quantization", "family", "modified"])
+        return title + "\n\n" + md_table(rows, ["name", "size", "parameters", "quantization", "family", "modified"])
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         # The widget view where a widget manager runs; a static table where none does (GitHub,

@@ -355,3 +355,31 @@ def set_theme(page: Page, theme: str = "JupyterLab Dark", *, timeout: float = 30
     page.evaluate("(t) => window.jupyterapp.commands.execute('apputils:change-theme', {theme: t})", theme)
     page.wait_for_function(f"() => document.body.dataset.jpThemeLight === '{light}'", timeout=timeout)
     page.locator("#jupyterlab-splash").wait_for(state="detached", timeout=timeout)
+
+
+#: A made-up origin for pages that load a widget bundle without JupyterLab; never contacted,
+#: since page.route answers every request.
+BUNDLE_ORIGIN = "http://127.0.0.1:9"
+
+
+def open_bundle_page(page: Page, name: str, html: str) -> Page:
+    """Serve ``html`` with the committed ``static/<name>.js|css`` at a made-up origin, open it, and
+    wait for ``window.ready``: a widget view rendered with a stand-in model, as anywidget would."""
+    from ollama_nb.widgets._assets import css, esm
+
+    files = {
+        "/": (html.encode(), "text/html"),
+        f"/{name}.js": (esm(name).read_bytes(), "text/javascript"),
+        f"/{name}.css": (css(name).read_bytes(), "text/css"),
+    }
+
+    def handle(route: Any) -> None:
+        path = route.request.url.removeprefix(BUNDLE_ORIGIN) or "/"
+        body, ctype = files.get(path, (b"", "text/plain"))
+        route.fulfill(status=200 if path in files else 404, body=body, content_type=ctype)
+
+    page.route("**/*", handle)
+    page.goto(BUNDLE_ORIGIN + "/")
+    page.wait_for_function("window.ready === true")
+    return page
+

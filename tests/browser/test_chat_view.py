@@ -10,9 +10,7 @@ import json
 import pytest
 from playwright.sync_api import expect
 
-from ollama_nb.widgets._assets import css, esm
-
-ORIGIN = "http://127.0.0.1:9"  # never contacted: page.route answers every request
+from .lab import open_bundle_page
 
 PAGE = """<!doctype html><html><head><meta charset="utf-8"><link rel="stylesheet" href="/chat.css">
 </head><body><div id="host"></div><script type="module">
@@ -54,21 +52,7 @@ STATE = {
 
 @pytest.fixture
 def view(page):
-    files = {
-        "/": ((PAGE % json.dumps(STATE)).encode(), "text/html"),
-        "/chat.js": (esm("chat").read_bytes(), "text/javascript"),
-        "/chat.css": (css("chat").read_bytes(), "text/css"),
-    }
-
-    def handle(route):
-        path = route.request.url.removeprefix(ORIGIN) or "/"
-        body, ctype = files.get(path, (b"", "text/plain"))
-        route.fulfill(status=200 if path in files else 404, body=body, content_type=ctype)
-
-    page.route("**/*", handle)
-    page.goto(ORIGIN + "/")
-    page.wait_for_function("window.ready === true")
-    return page
+    return open_bundle_page(page, "chat", PAGE % json.dumps(STATE))
 
 
 def shows(page, text: str) -> None:

@@ -10,11 +10,8 @@ import json
 
 import pytest
 
-from ollama_nb.widgets._assets import css, esm
+from .lab import open_bundle_page, screenshot
 
-from .lab import screenshot
-
-ORIGIN = "http://127.0.0.1:9"  # never contacted: every request is answered by page.route
 
 PAGE = """<!doctype html><html><head><meta charset="utf-8"><link rel="stylesheet" href="/chat.css">
 </head><body><div id="host"></div><script type="module">
@@ -37,20 +34,7 @@ window.ready = true;
 
 @pytest.fixture
 def md(page):
-    files = {"/": (PAGE.encode(), "text/html"), "/chat.js": (esm("chat").read_bytes(), "text/javascript"),
-             "/chat.css": (css("chat").read_bytes(), "text/css")}
-
-    def handle(route):
-        path = route.request.url.removeprefix(ORIGIN) or "/"
-        if path in files:
-            body, ctype = files[path]
-            route.fulfill(status=200, body=body, content_type=ctype)
-        else:
-            route.fulfill(status=404, body=b"")
-
-    page.route("**/*", handle)
-    page.goto(ORIGIN + "/")
-    page.wait_for_function("window.ready === true")
+    open_bundle_page(page, "chat", PAGE)
 
     def render(text: str):
         page.evaluate("(t) => window.model.set('placeholder', t)", text)

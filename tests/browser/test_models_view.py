@@ -10,11 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from ollama_nb.widgets._assets import css, esm
-
-from .lab import screenshot
-
-ORIGIN = "http://127.0.0.1:9"  # never contacted: every request is answered by page.route
+from .lab import open_bundle_page, screenshot
 
 PAGE = """<!doctype html><html><head><meta charset="utf-8"><link rel="stylesheet" href="/models.css">
 </head><body><div id="host" style="width: 1100px"></div><script type="module">
@@ -53,18 +49,7 @@ EVIL_TEMPLATE = '<script>window.pwned=2</script>{{ .Prompt }}<iframe src="javasc
 
 @pytest.fixture
 def view(page):
-    files = {"/": (PAGE.encode(), "text/html"), "/models.js": (esm("models").read_bytes(), "text/javascript"),
-             "/models.css": (css("models").read_bytes(), "text/css")}
-
-    def handle(route):
-        path = route.request.url.removeprefix(ORIGIN) or "/"
-        body, ctype = files.get(path, (b"", "text/plain"))
-        route.fulfill(status=200 if path in files else 404, body=body, content_type=ctype)
-
-    page.route("**/*", handle)
-    page.goto(ORIGIN + "/")
-    page.wait_for_function("window.ready === true")
-    return page
+    return open_bundle_page(page, "models", PAGE)
 
 
 def set_state(page, **values):

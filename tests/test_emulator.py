@@ -390,7 +390,8 @@ def test_copy_delete_create_change_tags():
         tags = requests.get(emu.url + "/api/tags").json()["models"]
         assert tags[0]["name"] == "mine:latest"
         assert set(tags[0]) == {"name", "model", "modified_at", "size", "digest", "details", "capabilities"}
-        assert set(tags[0]["details"]) == {"parent_model", "format", "family", "families", "parameter_size", "quantization_level"}
+        assert set(tags[0]["details"]) == {"parent_model", "format", "family", "families", "parameter_size", "quantization_level",
+                                          "context_length", "embedding_length"}
         assert tags[0]["digest"] == next(t["digest"] for t in tags if t["name"] == "llama3.2:latest")
 
         deleted = requests.delete(emu.url + "/api/delete", json={"model": "mine"})
@@ -481,7 +482,7 @@ def test_command_line_prints_url_and_serves():
         line = proc.stdout.readline()
         match = re.fullmatch(r"Ollama emulator listening on (http://127\.0\.0\.1:\d+)\n", line)
         assert match, line
-        assert requests.get(match.group(1) + "/api/version").json() == {"version": "0.13.0"}
+        assert requests.get(match.group(1) + "/api/version").json() == {"version": "0.32.15"}
     finally:
         proc.terminate()
         _, err = proc.communicate(timeout=10)

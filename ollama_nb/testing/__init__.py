@@ -41,7 +41,16 @@ options.stop unless noted):
 ``markdown:latest``      heading, table, fenced python, inline and display LaTeX, a list.
 ``hostile:latest``       readable text around script/img-onerror/javascript:-link/iframe/style/
                          onclick HTML that must never execute.
+``essay:latest``         exactly options.num_predict tokens (default 300) at token_delay pace:
+                         ``tag-0 tag-1 ...`` with the question's first word as tag, so a load test
+                         can check every answer is whole and is the answer to its own question.
 ======================== ===========================================================================
+
+Cloud models (``gpt-oss:120b-cloud``, ``qwen3-coder:480b:cloud``, ``deepseek-v3.1:671b-cloud``)
+answer through a local emulator only with ``cloud="signed-in"``; with a key (playing ollama.com)
+they answer by their bare names. gpt-oss thinks even with ``think: false``; chat drops its oldest
+messages to fit ``num_ctx`` (default 4096, cloud models their maximum), and a prompt that still
+does not fit with ``shift``/``truncate`` false is 400 ``the prompt is longer than the context length``.
 
 Pullable (not installed at start): ``smollm2:135m`` (~1 s), ``tinyllama:latest`` (~2 s),
 ``big-model:latest`` (~20 s; abandoning the pull installs nothing). ``create`` from a model that
@@ -70,9 +79,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from .cloud import CLOUD_STATES, SIGNED_IN, SIGNED_OUT
 from .server import EmulatorServer, Recorded
 
-__all__ = ["Emulator", "Recorded"]
+__all__ = ["Emulator", "Recorded", "SIGNED_IN", "SIGNED_OUT"]
 
 KEY_ENV = "OLLAMA_NB_EMULATOR_KEY"  # how the key reaches a subprocess without showing in `ps`
 DEFAULT_TOKEN_DELAY = 0.003  # seconds between tokens of the ordinary models (~300 tokens/s)
@@ -94,6 +104,17 @@ class Emulator:
         must not share the GIL. ``requests``/``disconnects`` are then unavailable.
     token_delay:
         Seconds between tokens for the ordinary (non-scenario-timed) models.
+    num_parallel, max_queue:
+        The scheduler (``OLLAMA_NUM_PARALLEL``, ``OLLAMA_MAX_QUEUE``): at most ``num_parallel``
+        chat/generate answers at once per model, ``max_queue`` more waiting, 503 ``server busy``
+        past that. ``num_parallel=0`` (default) means no limit.
+    cloud:
+        Cloud models through this (local) server: "signed-out" (default, as after installing:
+        401 with a ``signin_url``), "signed-in" (``gpt-oss:120b-cloud`` answers), "disabled" (403).
+        With a ``key`` the emulator plays ollama.com itself and also serves ``GET /api/usage``.
+
+    ``refuse(kind, times, retry_after)`` makes the next chat/generate requests fail as a busy or
+    rate-limited server does (see :data:`ollama_nb.testing.cloud.REFUSALS`).
 
     Usage::
 
@@ -102,7 +123,8 @@ class Emulator:
     """
 
     def __init__(self, key: str | None = None, load_delay: float = 0.0, *, host: str = "127.0.0.1",
-                 port: int = 0, process: bool = False, token_delay: float = DEFAULT_TOKEN_DELAY) -> None:
+                 port: int = 0, process: bool = False, token_delay: float = DEFAULT_TOKEN_DELAY,
+                 num_parallel: int = 0, max_queue: int = 512, cloud: str = SIGNED_OUT) -> None:
         if host != "localhost" and not ipaddress.ip_address(host).is_loopback:
             raise ValueError(f"the emulator binds loopback only, not {host!r}")
         self.key = key
@@ -111,6 +133,11 @@ class Emulator:
         self.port = port
         self.process = process
         self.token_delay = token_delay
+        self.num_parallel = num_parallel
+        self.max_queue = max_queue
+        if cloud not in CLOUD_STATES:
+            raise ValueError(f"cloud must be one of {CLOUD_STATES}, not {cloud!r}")
+        self.cloud = cloud
         self._server: EmulatorServer | None = None
         self._thread: threading.Thread | None = None
         self._proc: subprocess.Popen[bytes] | None = None
@@ -132,7 +159,8 @@ class Emulator:
         else:
             family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
             self._server = EmulatorServer((self.host, self.port), key=self.key, load_delay=self.load_delay,
-                                          token_delay=self.token_delay, family=family)
+                                          token_delay=self.token_delay, family=family,
+                                          num_parallel=self.num_parallel, max_queue=self.max_queue, cloud=self.cloud)
             port = self._server.server_address[1]
             self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
                                             name=f"ollama-emulator-{port}", daemon=True)
@@ -171,7 +199,8 @@ class Emulator:
         if self.key is not None:
             env[KEY_ENV] = self.key
         cmd = [sys.executable, "-m", "ollama_nb.testing", "--host", self.host, "--port", str(self.port),
-               "--load-delay", str(self.load_delay), "--token-delay", str(self.token_delay)]
+               "--load-delay", str(self.load_delay), "--token-delay", str(self.token_delay),
+               "--num-parallel", str(self.num_parallel), "--max-queue", str(self.max_queue), "--cloud", self.cloud]
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
         line = _read_line(proc.stdout, timeout=15)
         prefix = "Ollama emulator listening on "
@@ -232,6 +261,43 @@ class Emulator:
                 server.changed.wait(remaining)
             self._consumed += 1
             return True
+
+    # ------------------------------------------------------------------ switches
+
+    def refuse(self, kind: str, times: int = 1, retry_after: float | None = None) -> None:
+        """Refuse the next ``times`` chat/generate requests like a busy or limited server.
+
+        ``kind``: "busy" (503 queue full), "overloaded" (ollama.com's 503), "ratelimit" (429),
+        "hourly", "session", "weekly" (429 usage limits). ``retry_after`` adds a Retry-After header.
+        """
+        self._local("refuse()").cloud.refuse(kind, times, retry_after)
+
+    def set_cloud(self, state: str) -> None:
+        """Switch cloud models through this server: "signed-in", "signed-out" or "disabled"."""
+        self._local("set_cloud()").cloud.set_state(state)
+        self.cloud = state
+
+    def set_usage(self, session: float, weekly: float) -> None:
+        """What ``GET /api/usage`` reports (fractions of the plan's limits)."""
+        self._local("set_usage()").cloud.usage.update(session=session, weekly=weekly)
+
+    def set_scheduler(self, num_parallel: int | None = None, max_queue: int | None = None) -> None:
+        """Change OLLAMA_NUM_PARALLEL / OLLAMA_MAX_QUEUE while running."""
+        self._local("set_scheduler()").scheduler.configure(num_parallel, max_queue)
+
+    def wait_for_queue(self, count: int, timeout: float = 5.0) -> bool:
+        """Wait until ``count`` requests wait in the scheduler's queue; False after ``timeout``."""
+        return self._local("wait_for_queue()").scheduler.wait_for_waiting(count, timeout)
+
+    @property
+    def peak_queue(self) -> int:
+        """The most requests that waited in the queue at once."""
+        return self._local("peak_queue").scheduler.peak_waiting
+
+    @property
+    def busy_refusals(self) -> int:
+        """How many requests the scheduler refused with 503 (queue full)."""
+        return self._local("busy_refusals").scheduler.refused
 
     def model_names(self) -> list[str]:
         """Installed model names, most recently modified first."""

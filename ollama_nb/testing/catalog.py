@@ -102,17 +102,22 @@ class Model:
             "modified_at": rfc3339(self.modified_ns),
             "size": self.size,
             "digest": self.digest,
-            "details": self.details(),
+            # The list cache adds the GGUF's lengths (server/model_list_cache.go).
+            "details": {**self.details(), "context_length": self.context_length,
+                        "embedding_length": self.embedding_length},
             "capabilities": list(self.capabilities),
         }
 
-    def show(self, *, system: str | None = None, options: dict[str, Any] | None = None) -> dict[str, Any]:
+    def show(self, *, system: str | None = None, options: dict[str, Any] | None = None,
+             verbose: bool = False) -> dict[str, Any]:
+        # GetModelInfo formats `parameters` from the model's own options, and merges the request's
+        # options only into the Modelfile it prints afterwards.
         params = dict(self.parameters)
-        params.update(options or {})
+        merged = {**params, **(options or {})}
         system = self.system if system is None else system
         out: dict[str, Any] = {
             "license": self.license,
-            "modelfile": self.modelfile(params, system),
+            "modelfile": self.modelfile(merged, system),
             "parameters": parameters_text(params),
             "template": self.template,
         }
@@ -133,7 +138,11 @@ class Model:
             f"{arch}.embedding_length": self.embedding_length,
             f"{arch}.attention.head_count": 24,
             "tokenizer.ggml.model": "gpt2",
+            # getModelData empties arrays longer than 5 unless verbose.
+            "tokenizer.ggml.tokens": list(TOKENS) if verbose else [],
+            "tokenizer.ggml.token_type": [1] * len(TOKENS) if verbose else [],
         }
+        out["tensors"] = tensors(arch, self.embedding_length, self.quantization_level)
         out["capabilities"] = list(self.capabilities)
         out["modified_at"] = rfc3339(self.modified_ns)
         if not params:
@@ -156,6 +165,20 @@ class Model:
                 lines.append(f"PARAMETER {key} {item}")
         lines.append(f'LICENSE """{self.license}"""')
         return "\n".join(lines) + "\n"
+
+
+TOKENS = ("<|begin_of_text|>", "<|end_of_text|>", "!", '"', "#", "$", "%", "&")
+
+
+def tensors(arch: str, width: int, quant: str) -> list[dict[str, Any]]:
+    """A few of a GGUF's tensors (name, type, shape), as /api/show always lists them."""
+    kind = "F16" if quant.startswith("F") else "Q4_K"
+    out = [{"name": "token_embd.weight", "type": kind, "shape": [width, 128256]}]
+    for block in range(2):
+        out.append({"name": f"blk.{block}.attn_q.weight", "type": kind, "shape": [width, width]})
+        out.append({"name": f"blk.{block}.attn_norm.weight", "type": "F32", "shape": [width]})
+    out.append({"name": "output_norm.weight", "type": "F32", "shape": [width]})
+    return out
 
 
 def parameters_text(params: dict[str, Any]) -> str:
@@ -244,7 +267,7 @@ def installed_at_start() -> list[Model]:
                quantization_level="F16", size=274_302_450, capabilities=["embedding"], context_length=2048,
                embedding_length=768, architecture="nomic-bert", template=""),
     ]
-    for name in ("bulk", "slow", "stall", "dropped", "error-midstream", "malformed", "markdown", "hostile"):
+    for name in ("bulk", "slow", "stall", "dropped", "error-midstream", "malformed", "markdown", "hostile", "essay"):
         models.append(_model(f"{name}:latest", name))
     # Distinct, stable modification times an hour apart, newest first.
     now = time.time_ns()
@@ -346,6 +369,13 @@ class State:
             ctx = num_ctx or (previous.num_ctx if previous else min(DEFAULT_NUM_CTX, model.context_length))
             expires = time.time() + min(keep_alive, FOREVER_SECONDS)
             self.loaded[key] = Loaded(model, expires, keep_alive, ctx)
+
+    def loaded_ctx(self, model: Model) -> int | None:
+        """num_ctx of the runner that holds ``model``, None when it is not loaded."""
+        with self.lock:
+            self._expire()
+            entry = self.loaded.get(name_key(model.name))
+            return entry.num_ctx if entry else None
 
     def unload(self, model: Model) -> None:
         with self.lock:

@@ -8,11 +8,14 @@ a ``Stream`` whose items are timed by the server; metrics are measured wall time
 from __future__ import annotations
 
 import json
+import threading
 import time
 from typing import Any, Iterator
 
 from . import scenarios
-from .catalog import Model, State
+from .catalog import DEFAULT_NUM_CTX, Model, State, name_key, valid_name
+from .cloud import Cloud, parse_ref
+from .scheduler import QueueFull, Scheduler
 from .wire import (
     Batch,
     Drop,
@@ -35,6 +38,8 @@ from .wire import (
 THINK_LEVELS = ("high", "medium", "low", "max")
 BATCH = 256  # bulk chunks per socket write
 RUNNER_KILLED = "llama runner process has terminated: signal: killed"
+TOO_LONG = ("the prompt is longer than the context length currently available to the model; shorten the prompt, "
+            "adjust the context length in settings, or use a model with a longer context length")
 
 # Go types named in "cannot unmarshal" errors, per request field.
 _FIELD_TYPES = {
@@ -139,21 +144,25 @@ def decode_images(images: list[Any], struct: str) -> list[bytes]:
 class Generation:
     """Route functions for the generation endpoints; one instance per running emulator."""
 
-    def __init__(self, state: State, load_delay: float, token_delay: float) -> None:
+    def __init__(self, state: State, load_delay: float, token_delay: float, *, scheduler: Scheduler | None = None,
+                 cloud: Cloud | None = None, stopping: threading.Event | None = None) -> None:
         self.state = state
         self.load_delay = load_delay
         self.token_delay = token_delay
+        self.scheduler = scheduler or Scheduler()
+        self.cloud = cloud or Cloud()
+        self.stopping = stopping or threading.Event()
 
     # ------------------------------------------------------------------ generate / chat
 
     def generate(self, body: bytes) -> Any:
         req = parse_body(body, "GenerateRequest")
         name = req.get("model") or ""
-        if not name:
+        if not name.strip():
             raise HTTPError(404, "model '' not found")
-        model = self._find(name, f"model '{name}' not found")
+        model, name, remote = self._resolve(name, f"model '{name}' not found")
         prompt_text = req.get("prompt") or ""
-        if not prompt_text and req.get("keep_alive") == 0:
+        if not prompt_text and req.get("keep_alive") == 0 and not remote:
             return self._unload(model, name, "generate")
         if req.get("raw") and (req.get("template") or req.get("system") or req.get("context")):
             raise HTTPError(400, "raw mode does not support template, system, or context")
@@ -167,7 +176,10 @@ class Generation:
         system = "" if req.get("raw") else (req.get("system") or model.system)
         prompt = scenarios.Prompt(messages, system, images, None, req.get("format"), think, options)
         extra = len(req.get("context") or [])
-        items = self._run(model, name, "generate", prompt, req, extra, raw=bool(req.get("raw")))
+        num_ctx = self._num_ctx(model, req, remote)
+        if prompt_tokens(prompt, extra) > num_ctx - 1 and (req.get("shift") is False or req.get("truncate") is False):
+            raise HTTPError(400, TOO_LONG)
+        items = self._run(model, name, "generate", prompt, req, extra, raw=bool(req.get("raw")), remote=remote)
         return Stream(items, "generate", req.get("stream", True) is not False, name)
 
     def chat(self, body: bytes) -> Any:
@@ -189,8 +201,8 @@ class Generation:
             decoded = decode_images(message.get("images") or [], "ChatRequest.messages")
             if message["role"] == "user":
                 images = decoded or images
-        model = self._find(name, f"model '{name}' not found")
-        if not messages and req.get("keep_alive") == 0:
+        model, name, remote = self._resolve(name, f"model '{name}' not found")
+        if not messages and req.get("keep_alive") == 0 and not remote:
             return self._unload(model, name, "chat")
         tools = req.get("tools") or None
         think = self._think(model, name, req.get("think"))
@@ -203,8 +215,52 @@ class Generation:
         system = "\n".join(systems) if systems else model.system
         history = list(model.messages) + messages
         prompt = scenarios.Prompt(history, system, images, tools, req.get("format"), think, options)
-        items = self._run(model, name, "chat", prompt, req, 0, raw=False)
+        prompt = self._fit(prompt, self._num_ctx(model, req, remote), req)
+        items = self._run(model, name, "chat", prompt, req, 0, raw=False, remote=remote)
         return Stream(items, "chat", req.get("stream", True) is not False, name)
+
+    def _resolve(self, raw: str, missing: str) -> tuple[Model, str, bool]:
+        """(model, name to echo, is it a cloud model) for a request's model name, as
+        parseAndValidateModelRef + the cloud proxy decide it."""
+        base, source = parse_ref(raw)
+        if not valid_name(base):
+            raise HTTPError(400, "invalid model name")
+        if self.cloud.serving:
+            # Being ollama.com (cloud mode): its own models by their bare names, then the local ones.
+            found = self.cloud.models.get(name_key(base))
+            if found is not None:
+                return found, base, True
+        elif source == "cloud":
+            return self.cloud.find(base), base, True
+        return self._find(base, missing), (raw if not source else base), False
+
+    def _num_ctx(self, model: Model, req: dict[str, Any], remote: bool) -> int:
+        """The context the runner would have: options.num_ctx, else the loaded runner's, else the
+        default (cloud models run at their maximum)."""
+        if remote:
+            return model.context_length
+        asked = _num_ctx(req)
+        if asked:
+            return asked
+        loaded = self.state.loaded_ctx(model)
+        return loaded or min(DEFAULT_NUM_CTX, model.context_length)
+
+    def _fit(self, prompt: scenarios.Prompt, num_ctx: int, req: dict[str, Any]) -> scenarios.Prompt:
+        """chatPrompt: drop the oldest messages (keeping system ones and always the last) until the
+        prompt fits; a last message that alone is too long is refused when shifting is off."""
+        messages = prompt.messages
+        if req.get("truncate") is not False:
+            start = 0
+            while start < len(messages) - 1 and prompt_tokens(prompt, 0, messages[start:]) > num_ctx:
+                start += 1
+            if start:
+                kept_system = [m for m in messages[:start] if m.get("role") == "system"]
+                messages = kept_system + messages[start:]
+                prompt = scenarios.Prompt(messages, prompt.system, prompt.images, prompt.tools, prompt.format,
+                                          prompt.think, prompt.options)
+        if prompt_tokens(prompt, 0) > num_ctx - 1 and (req.get("shift") is False or req.get("truncate") is False):
+            raise HTTPError(400, TOO_LONG)
+        return prompt
 
     def _find(self, name: str, missing: str) -> Model:
         model = self.state.find(name)
@@ -227,7 +283,8 @@ class Generation:
         if value is None:
             return "medium" if can_think else None
         if value is False:
-            return None
+            # gpt-oss's harmony parser has no "off": it reasons anyway (at its default level).
+            return "medium" if model.family == "gptoss" else None
         if not can_think:
             raise HTTPError(400, f"{json.dumps(name)} does not support thinking")
         if value is True:
@@ -256,7 +313,25 @@ class Generation:
     # ------------------------------------------------------------------ the stream
 
     def _run(self, model: Model, name: str, route: str, prompt: scenarios.Prompt, req: dict[str, Any],
-             extra_prompt_tokens: int, *, raw: bool) -> Iterator[Any]:
+             extra_prompt_tokens: int, *, raw: bool, remote: bool = False) -> Iterator[Any]:
+        refusal = self.cloud.take_refusal()
+        if refusal is not None:
+            yield StreamError(refusal.message, refusal.status, refusal.headers())
+            return
+        slot = name if remote else model.name
+        try:
+            if not self.scheduler.acquire(slot, self.stopping):
+                return
+        except QueueFull as exc:
+            yield StreamError(str(exc), 503)
+            return
+        try:
+            yield from self._answer(model, name, route, prompt, req, extra_prompt_tokens, raw=raw, remote=remote)
+        finally:
+            self.scheduler.release(slot)
+
+    def _answer(self, model: Model, name: str, route: str, prompt: scenarios.Prompt, req: dict[str, Any],
+                extra_prompt_tokens: int, *, raw: bool, remote: bool) -> Iterator[Any]:
         started = time.perf_counter()
         fmt = req.get("format")
         if fmt not in (None, "", "json") and not isinstance(fmt, dict):
@@ -264,14 +339,17 @@ class Generation:
             yield StreamError(f'invalid format: {json.dumps(raw_text)}; expected "json" or a valid JSON Schema object')
             return
         keep_alive = req.get("keep_alive")
-        if not self.state.is_loaded(model) and self.load_delay:
-            yield Sleep(self.load_delay)
-        self.state.touch(model, None if keep_alive == 0 else keep_alive, _num_ctx(req))
+        if not remote:
+            if not self.state.is_loaded(model) and self.load_delay:
+                yield Sleep(self.load_delay)
+            self.state.touch(model, None if keep_alive == 0 else keep_alive, _num_ctx(req))
         loaded = time.perf_counter()
 
         answer = scenarios.answer(model.kind, prompt)  # the "prompt evaluation" we really time
         history = "\n".join(str(m.get("content") or "") for m in prompt.messages)
-        prompt_tokens = scenarios.count_tokens(prompt.system + "\n" + history) + 4 * len(prompt.messages) + extra_prompt_tokens
+        # Context shift keeps the prompt's tail: what was evaluated is at most num_ctx - 1 tokens.
+        ceiling = self._num_ctx(model, req, remote) - 1
+        prompt_count = min(prompt_tokens(prompt, extra_prompt_tokens), max(1, ceiling))
         evaluating = time.perf_counter()
         delay = self.token_delay if answer.delay is None else answer.delay
         try:
@@ -317,10 +395,10 @@ class Generation:
             final["done"] = True
             final["done_reason"] = "length" if answer.truncated else "stop"
             if route == "generate" and not raw:
-                final["context"] = _context(history, answer, prompt_tokens)
+                final["context"] = _context(history, answer, prompt_count)
             final["total_duration"] = duration_ns(done - started)
             final["load_duration"] = duration_ns(loaded - started)
-            final["prompt_eval_count"] = max(1, prompt_tokens)
+            final["prompt_eval_count"] = max(1, prompt_count)
             final["prompt_eval_duration"] = duration_ns(evaluating - loaded)
             if count:
                 final["eval_count"] = count
@@ -328,7 +406,8 @@ class Generation:
             yield final
         finally:
             # The idle timer restarts after every request; keep_alive 0 unloads now.
-            self.state.touch(model, keep_alive, None)
+            if not remote:
+                self.state.touch(model, keep_alive, None)
 
     def _bulk(self, name: str, route: str, total: int) -> Iterator[Any]:
         """Pre-encoded chunks, BATCH per write, so the client and not the emulator sets the pace."""
@@ -404,6 +483,13 @@ class Generation:
             time.sleep(self.load_delay)
         self.state.touch(model, req.get("keep_alive"), _num_ctx(req))
         return time.perf_counter() - start
+
+
+def prompt_tokens(prompt: scenarios.Prompt, extra: int = 0, messages: list[dict[str, Any]] | None = None) -> int:
+    """The emulator's token count of a rendered prompt (system + every message + per-message framing)."""
+    messages = prompt.messages if messages is None else messages
+    history = "\n".join(str(m.get("content") or "") for m in messages)
+    return scenarios.count_tokens(prompt.system + "\n" + history) + 4 * len(messages) + extra
 
 
 def _done_only(name: str, route: str, reason: str) -> dict[str, Any]:

@@ -15,10 +15,11 @@ from dataclasses import replace
 from typing import Any, Iterator
 
 from .catalog import Model, State, canonical, sha, valid_name
+from .cloud import DISABLED, Cloud, parse_ref
 from .generation import parse_body
 from .wire import Empty, HTTPError, JSON, Sleep, Stream, StreamError, Text, check_options
 
-VERSION = "0.13.0"
+VERSION = "0.32.15"  # the newest release when the emulator was last checked against the source
 PROGRESS_EVERY = 0.06  # seconds between pull/push progress lines, like the real server
 _DIGEST = re.compile(r"^sha256[:-][0-9a-fA-F]{64}$")
 
@@ -26,8 +27,9 @@ _DIGEST = re.compile(r"^sha256[:-][0-9a-fA-F]{64}$")
 class Management:
     """Route functions for everything that is not generation."""
 
-    def __init__(self, state: State) -> None:
+    def __init__(self, state: State, cloud: Cloud | None = None) -> None:
         self.state = state
+        self.cloud = cloud or Cloud()
 
     # ------------------------------------------------------------------ simple reads
 
@@ -38,7 +40,8 @@ class Management:
         return JSON({"version": VERSION})
 
     def status(self, body: bytes) -> JSON:
-        return JSON({"cloud": {"disabled": False, "source": "none"}})
+        disabled = self.cloud.state == DISABLED
+        return JSON({"cloud": {"disabled": disabled, "source": "env" if disabled else "none"}})
 
     def tags(self, body: bytes) -> JSON:
         return JSON({"models": self.state.tags()})
@@ -51,15 +54,29 @@ class Management:
         name = req.get("model") or req.get("name") or ""
         if not name:
             raise HTTPError(400, "model is required")
-        model = self.state.find(name)
-        if model is None:  # the real handler names it after canonicalising: 'x:latest'
-            raise HTTPError(404, f"model '{canonical(name)}' not found")
+        base, source = parse_ref(name)
         options = req.get("options") if isinstance(req.get("options"), dict) else None
         system = req.get("system") if isinstance(req.get("system"), str) and req.get("system") else None
-        return JSON(model.show(system=system, options=options))
+        verbose = req.get("verbose") is True
+        if source == "cloud" or self.cloud.serving:
+            found = self.cloud.models.get(canonical(base).lower())
+            if found is not None or source == "cloud":
+                model = found if self.cloud.serving else self.cloud.find(base)
+                if model is None:
+                    raise HTTPError(404, f"model '{canonical(base)}' not found")
+                return JSON(model.show(system=system, options=options, verbose=verbose))
+        model = self.state.find(base)
+        if model is None:  # the real handler names it after canonicalising: 'x:latest'
+            raise HTTPError(404, f"model '{canonical(base)}' not found")
+        return JSON(model.show(system=system, options=options, verbose=verbose))
 
     def me(self, body: bytes) -> JSON:
-        return JSON({"id": "00000000-0000-4000-8000-00000000e0e0", "email": "user@example.com", "name": "emulator", "plan": "free"})
+        if self.cloud.serving:
+            return JSON(self.cloud.whoami_cloud())
+        return JSON(self.cloud.whoami())
+
+    def usage(self, body: bytes) -> JSON:
+        return JSON(self.cloud.usage_report())
 
     def signout(self, body: bytes) -> Empty:
         return Empty()
@@ -92,9 +109,12 @@ class Management:
     def delete(self, body: bytes) -> Empty:
         req = parse_body(body, "DeleteRequest")
         name = req.get("model") or req.get("name") or ""
-        if not valid_name(name):
+        if not name.strip():
+            raise HTTPError(400, "model is required")
+        base, _ = parse_ref(name)
+        if not valid_name(base):
             raise HTTPError(400, f'name "{name}" is invalid')
-        if not self.state.delete(name):
+        if not self.state.delete(base):
             raise HTTPError(404, f"model '{name}' not found")
         return Empty()
 

@@ -171,6 +171,26 @@ SLOW_DELAY = 0.05
 STALL_SECONDS = 120.0
 
 
+ESSAY_TOKENS = 300
+
+
+def essay_tag(question: str) -> str:
+    """The word an essay answer repeats: the question's first keyword ("student7"), else "word"."""
+    words = re.findall(r"[A-Za-z0-9]+", question)
+    return words[0].lower() if words else "word"
+
+
+def essay_tokens(tag: str, n: int) -> list[str]:
+    """``tag-0 tag-1 ...``: an answer whose every token says which question and which position it
+    belongs to, so a load test can tell a complete, unmixed answer from a damaged one."""
+    return [f"{tag}-{i}" if i == 0 else f" {tag}-{i}" for i in range(n)]
+
+
+def essay_text(question: str, n: int = ESSAY_TOKENS) -> str:
+    """What ``essay:latest`` answers to ``question`` (with ``num_predict=n``)."""
+    return "".join(essay_tokens(essay_tag(question), n))
+
+
 def rng_for(prompt: Prompt) -> random.Random:
     """Same (prompt, system, seed) -> same answer; temperature 0 is deterministic too."""
     seed = prompt.options.get("seed")
@@ -199,6 +219,9 @@ def answer(kind: str, prompt: Prompt) -> Answer:
         return limit(Answer(content=tokens(MARKDOWN)), prompt)
     if kind == "hostile":
         return limit(Answer(content=tokens(HOSTILE)), prompt)
+    if kind == "essay":
+        n = _num_predict(prompt)
+        return Answer(content=essay_tokens(essay_tag(prompt.last_user), ESSAY_TOKENS if n is None else n))
 
     result = Answer()
     if kind == "thinking" and prompt.think:

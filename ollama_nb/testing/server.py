@@ -21,8 +21,10 @@ from typing import Any, Callable
 from urllib.parse import urlsplit
 
 from .catalog import State
+from .cloud import SIGNED_OUT, Cloud
 from .generation import Generation
 from .management import Management
+from .scheduler import Scheduler
 from .wire import (
     JSON,
     Batch,
@@ -107,14 +109,21 @@ class EmulatorServer(ThreadingHTTPServer):
     request_queue_size = 128  # benchmarks open many connections at once; the default backlog is 5
 
     def __init__(self, address: tuple[str, int], *, key: str | None, load_delay: float, token_delay: float,
-                 family: int = socket.AF_INET) -> None:
+                 family: int = socket.AF_INET, num_parallel: int = 0, max_queue: int = 512,
+                 cloud: str = SIGNED_OUT) -> None:
         self.address_family = family
         super().__init__(address, Handler)
         self.key = key
         self.state = State()
-        self.management = Management(self.state)
-        self.routes = build_routes(Generation(self.state, load_delay, token_delay), self.management)
         self.stopping = threading.Event()
+        self.scheduler = Scheduler(num_parallel, max_queue)
+        self.cloud = Cloud(cloud, serving=key is not None)
+        self.management = Management(self.state, self.cloud)
+        generation = Generation(self.state, load_delay, token_delay, scheduler=self.scheduler, cloud=self.cloud,
+                                stopping=self.stopping)
+        self.routes = build_routes(generation, self.management)
+        if key is not None:  # ollama.com's own route
+            self.routes["/api/usage"] = {"GET": self.management.usage}
         self.records: list[Recorded] = []
         self.disconnects: list[tuple[str, str]] = []
         self.changed = threading.Condition()
@@ -228,7 +237,7 @@ class Handler(BaseHTTPRequestHandler):
             else:
                 response = methods[self.command](body, *args)
         except HTTPError as exc:
-            response = JSON({"error": exc.message, **exc.extra}, exc.status)
+            response = JSON({"error": exc.message, **exc.extra}, exc.status, exc.headers)
         except Exception as exc:  # a bug in the emulator: say so, keep serving
             traceback.print_exc()
             response = JSON({"error": f"emulator bug: {type(exc).__name__}: {exc}"}, 500)
@@ -251,7 +260,7 @@ class Handler(BaseHTTPRequestHandler):
             else:
                 self._collect(response)
         elif isinstance(response, JSON):
-            self._send_bytes(response.status, JSON_TYPE, dumps(response.obj))
+            self._send_bytes(response.status, JSON_TYPE, dumps(response.obj), response.headers)
         elif isinstance(response, Text):
             # gin: c.String for the health check, plain "text/plain" for its own 404/405 bodies.
             ctype = "text/plain" if response.status in (404, 405) else "text/plain; charset=utf-8"
@@ -276,10 +285,12 @@ class Handler(BaseHTTPRequestHandler):
         else:
             raise TypeError(f"route returned {response!r}")
 
-    def _send_bytes(self, status: int, ctype: str | None, body: bytes) -> None:
+    def _send_bytes(self, status: int, ctype: str | None, body: bytes, headers: dict[str, str] | None = None) -> None:
         self.send_response(status)
         if ctype:
             self.send_header("Content-Type", ctype)
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         if self.command != "HEAD" and body:
@@ -322,7 +333,8 @@ class Handler(BaseHTTPRequestHandler):
                 elif isinstance(item, StreamError):
                     if not started:
                         # Nothing written yet: the real status with a JSON body (gin sets plain application/json).
-                        self._send_bytes(item.status, "application/json", dumps({"error": item.message}))
+                        body = dumps({"error": item.message, **item.extra})
+                        self._send_bytes(item.status, "application/json", body, item.headers)
                         return
                     self._chunk(dumps({"error": item.message}) + b"\n")
                     break
@@ -358,7 +370,7 @@ class Handler(BaseHTTPRequestHandler):
                     return
                 elif isinstance(item, StreamError):
                     ctype = "application/json" if response.aggregate == "progress" else JSON_TYPE
-                    self._send_bytes(item.status, ctype, dumps({"error": item.message}))
+                    self._send_bytes(item.status, ctype, dumps({"error": item.message, **item.extra}), item.headers)
                     return
             # waitForStream (pull/push/create) sets plain application/json; c.JSON adds the charset.
             ctype = "application/json" if response.aggregate == "progress" else JSON_TYPE

@@ -199,10 +199,11 @@ def go_b64decode(text: str) -> bytes:
 class HTTPError(Exception):
     """Raised by a route before any byte is written: becomes ``status`` + ``{"error": message}``."""
 
-    def __init__(self, status: int, message: str, **extra: Any) -> None:
+    def __init__(self, status: int, message: str, *, headers: dict[str, str] | None = None, **extra: Any) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.headers = headers or {}
         self.extra = extra
 
 
@@ -212,6 +213,7 @@ class JSON:
 
     obj: Any
     status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -286,6 +288,8 @@ class StreamError:
 
     message: str
     status: int = 500
+    headers: dict[str, str] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)  # more body fields (signin_url)
 
 
 def duration_ns(seconds: float) -> int:

@@ -30,10 +30,10 @@ from .config import CLOUD_HOST, cloud_model_name, is_cloud, is_loopback, parse_h
 from .errors import (
     AuthenticationError,
     InsecureKeyError,
-    InvalidRequest,
     MalformedChunk,
     ModelNotFound,
     OllamaError,
+    RequestError,
     ResponseError,
     ServerStreamError,
     ServerUnreachable,
@@ -43,13 +43,20 @@ from .errors import (
     _error_text,
 )
 from .reply import Chunk, Progress, Reply
-from .request import as_tool, check_keep_alive, check_think, drop_none, encode_image, generation_fields, message, plain
+from .request import as_tool, check_think, drop_none, encode_image, generation_fields, message, plain
 
 __all__ = ["Client", "Stream"]
 
 #: Connect fast-fails a dead host; read bounds the *silence between chunks* (requests applies it to
 #: every socket read), and must outlast a big model loading before its first token.
 DEFAULT_TIMEOUT = (5.0, 180.0)
+#: A non-streamed answer sends no byte until it is complete, so its read timeout must cover the
+#: whole generation (ollama-python waits forever; we give up after half an hour) ...
+ANSWER_TIMEOUT = 1800.0
+#: ... and a non-streamed pull/push/create the whole download or upload.
+TRANSFER_TIMEOUT = 4 * 3600.0
+#: Where web_search / web_fetch go, as with ollama-python (a Client(web_host=...) may point elsewhere).
+WEB_HOST = CLOUD_HOST
 _SCAN = (json.scanner.c_make_scanner or json.scanner.py_make_scanner)(json.JSONDecoder())
 def _socket_of(resp: requests.Response) -> socket.socket | None:
     """The socket under a streamed response (to wake a reader blocked in recv on another thread)."""
@@ -87,6 +94,10 @@ class Stream:
         self._client = client
         self._resp = resp
         self.result = result
+        #: A body that ends cleanly before the final ``done`` chunk: ollama-python just stops
+        #: iterating, and so do we by default (the Reply is marked "failed" with a StreamCut in
+        #: ``reply.error``). Our views set this to raise the StreamCut instead.
+        self.require_done = False
         self._closed = False
         self._started = False
         self._next_it: Iterator[Chunk] | None = None
@@ -158,8 +169,11 @@ class Stream:
                         raise self._error_line(obj)
                     add(obj)
                     yield chunk(obj)
-            if not result.done and not self._closed:
-                raise StreamCut(self._client.host, "the body ended before the final chunk", reply=self._partial())
+            if not result.done and not self._closed and isinstance(result, Reply):
+                cut = StreamCut(self._client.host, "the body ended before the final chunk", reply=result)
+                if self.require_done:
+                    raise cut
+                result.end("failed", cut)
         except GeneratorExit:
             result.end("stopped")
             raise
@@ -206,8 +220,9 @@ class Stream:
         text = _error_text(obj)
         result = self.result
         if isinstance(result, Progress) and "file does not exist" in text:
-            # What a pull of a name that is not in the library looks like (status 200, then this line).
-            return ModelNotFound(text, 404, result.model)
+            # What a pull of a name that is not in the library looks like (status 200, then this
+            # line); -1 as ollama-python reports any error line.
+            return ModelNotFound(text, -1, result.model)
         return ServerStreamError(text, reply=self._partial())
 
     def close(self, status: str = "stopped") -> None:
@@ -260,19 +275,24 @@ class Client:
         machine raises :class:`~ollama_nb.errors.InsecureKeyError`; one from the environment is simply
         not sent there. The key never appears in a repr or an error message.
     headers:
-        Extra HTTP headers for every request.
+        Extra HTTP headers for every request (``Content-Type`` and ``Accept`` stay
+        ``application/json``, as with ollama-python).
     timeout:
-        Seconds of silence allowed between chunks (a number), or ``(connect, read)``. Default
-        ``(5, 180)``: a dead host fails in seconds, a model may take minutes to load.
+        A number, or ``(connect, read)``: the read limit for every request, streamed or not (as
+        httpx applies ollama-python's ``timeout``). Default: connect 5 s; a stream may go 180 s
+        without a byte (a model may take minutes to load); a non-streamed answer, which sends
+        nothing until it is complete, gets 30 minutes (pull/push/create: 4 hours).
+    web_host:
+        Where :meth:`web_search` / :meth:`web_fetch` go. Default ``https://ollama.com``, as with
+        ollama-python; tests point it at an emulator on loopback.
 
     With Ollama Cloud, model names may carry the local server's cloud suffix: ``gpt-oss:120b-cloud``,
     ``gpt-oss:120b:cloud`` and ``gpt-oss:120b`` all mean the cloud model ``gpt-oss:120b`` (the suffix is
     stripped before sending).
 
-    Every method returns a :class:`~ollama_nb.reply.Chunk`, a :class:`~ollama_nb.reply.Reply`
-    (chat/generate) or, with ``stream=True``, a :class:`Stream`. Even with ``stream=False`` the answer
-    travels as a stream on the wire, so a long answer never trips the silence timeout and a failure
-    keeps the partial answer in ``err.reply``.
+    The request body is what ollama-python sends for the same call, ``stream`` as given. Methods
+    return a :class:`~ollama_nb.reply.Chunk` (read as a dict or by attribute), a
+    :class:`~ollama_nb.reply.Reply` (chat/generate), or, with ``stream=True``, a :class:`Stream`.
     """
 
     def __init__(
@@ -282,9 +302,12 @@ class Client:
         api_key: str | None = None,
         headers: Mapping[str, str] | None = None,
         timeout: float | tuple[float, float] | None = None,
+        web_host: str | None = None,
         **_ignored: Any,  # ollama-python's httpx options (follow_redirects=...) have no meaning here
     ) -> None:
         self.host = parse_host(host if host is not None else os.environ.get("OLLAMA_HOST"))
+        self.web_host = (web_host or WEB_HOST).rstrip("/")
+        self._timeout_given = timeout is not None
         if timeout is None:
             self.timeout = DEFAULT_TIMEOUT
         elif isinstance(timeout, (int, float)):
@@ -292,17 +315,21 @@ class Client:
         else:
             self.timeout = (float(timeout[0]), float(timeout[1]))
         session = requests.Session()
-        session.headers.update(
-            {
-                "Content-Type": "application/json",
-                "Accept": "application/json",
-                "User-Agent": f"ollama-nb/{__version__} ({platform.machine()} {platform.system().lower()}) "
-                f"Python/{platform.python_version()}",
-            }
-        )
         user_headers = {k: v for k, v in (headers or {}).items() if v is not None}
         auth = next((user_headers.pop(k) for k in list(user_headers) if k.lower() == "authorization"), None)
-        session.headers.update(user_headers)
+        # The body is always JSON: a caller's Content-Type/Accept must not replace ours (as in
+        # ollama-python, which sets them after the caller's headers).
+        for k in [k for k in user_headers if k.lower() in ("content-type", "accept")]:
+            del user_headers[k]
+        session.headers.update(
+            {
+                "User-Agent": f"ollama-nb/{__version__} ({platform.machine()} {platform.system().lower()}) "
+                f"Python/{platform.python_version()}",
+                **user_headers,
+                "Content-Type": "application/json",
+                "Accept": "application/json",
+            }
+        )
         secure = self.host.startswith("https://") or is_loopback(self.host)
         self._key_withheld = False
         if api_key:
@@ -317,6 +344,9 @@ class Client:
                 self._key_withheld = True
         if auth:
             session.headers["Authorization"] = auth
+        # The web tools talk to ollama.com (https) even when the server is a plain-http machine
+        # that may not see the key: they may use the key the server does not get.
+        self._web_auth = auth or (f"Bearer {os.environ['OLLAMA_API_KEY']}" if os.environ.get("OLLAMA_API_KEY") else None)
         self._session = session
         self.cloud = is_cloud(self.host)
 
@@ -340,23 +370,43 @@ class Client:
 
     def _model(self, model: str) -> str:
         if not model:
-            raise InvalidRequest("No model given.", hint="Pass a model name, e.g. 'llama3.2'; `%ollama list` shows yours.")
+            raise RequestError("must provide a model", hint="Pass a model name, e.g. 'llama3.2'; `%ollama list` shows yours.")
         return cloud_model_name(model) if self.cloud else model
 
-    def _send(self, method: str, path: str, body: Any = None, *, stream: bool = False) -> requests.Response:
+    def _whole(self, limit: float) -> tuple[float, float]:
+        """The timeout of a non-streamed answer: the caller's, else one that covers all of it."""
+        return self.timeout if self._timeout_given else (self.timeout[0], limit)
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        stream: bool = False,
+        timeout: tuple[float, float] | None = None,
+        url: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> requests.Response:
         host = self.host
+        timeout = timeout or self.timeout
         try:
             resp = self._session.request(
-                method, host + path, data=None if body is None else json.dumps(body), stream=stream, timeout=self.timeout
+                method,
+                url or host + path,
+                data=None if body is None else json.dumps(body),
+                stream=stream,
+                timeout=timeout,
+                headers=headers,
             )
         except requests.exceptions.ConnectTimeout as exc:
-            raise ServerUnreachable(host, f"connect timed out: {exc}") from None
+            raise ServerUnreachable(host if url is None else url, f"connect timed out: {exc}") from None
         except requests.exceptions.ReadTimeout:
-            raise StallTimeout(host, self.timeout[1]) from None
+            raise StallTimeout(host, timeout[1]) from None
         except requests.exceptions.ConnectionError as exc:
             if _is_read_timeout(exc):
-                raise StallTimeout(host, self.timeout[1]) from None
-            raise ServerUnreachable(host, str(exc)) from None
+                raise StallTimeout(host, timeout[1]) from None
+            raise ServerUnreachable(host if url is None else url, str(exc)) from None
         if resp.status_code >= 400:
             self._raise_for_status(resp, path, (body or {}).get("model", "") if isinstance(body, dict) else "")
         return resp
@@ -388,7 +438,8 @@ class Client:
                 status,
                 hint=f"This server has no {path} route: is {self.host} an Ollama server, and recent enough?",
             )
-        if status == 404 and "not found" in message:
+        if status == 404 and "not found" in message or path == "/api/pull" and "file does not exist" in message:
+            # A non-streamed pull of a name not in the library answers 500 "file does not exist".
             raise ModelNotFound(message, status, model)
         hints = {
             405: f"{path} does not take this method (a proxy in the way?).",
@@ -400,35 +451,55 @@ class Client:
         }
         raise ResponseError(message, status, hint=hints.get(status, ""))
 
-    def _json(self, method: str, path: str, body: Any = None) -> Chunk:
-        resp = self._send(method, path, body)
+    def _objects(self, resp: requests.Response, hook: Any = None) -> list[dict[str, Any]]:
+        """The JSON object(s) of a whole body: one object (what ``stream: false`` gets), or NDJSON
+        lines from a server that streamed anyway. An ``{"error": ...}`` among them is raised.
+        ``hook`` wraps every object (Chunk for small answers; a long Reply parses plain dicts)."""
+        data = resp.content
+        try:
+            objs = [json.loads(data, object_hook=hook)]
+        except ValueError:
+            objs = [self._line(line, hook) for line in data.split(b"\n") if line.strip()]
+        for obj in objs:
+            if not isinstance(obj, dict):
+                raise ResponseError(repr(data[:200]), resp.status_code, hint="The server did not answer a JSON object: is this an Ollama server?")
+            if "error" in obj:
+                if len(objs) > 1:
+                    raise ServerStreamError(_error_text(obj))
+                raise ResponseError(_error_text(obj), resp.status_code)
+        return objs
+
+    @staticmethod
+    def _line(line: bytes, hook: Any = None) -> Any:
+        try:
+            return json.loads(line, object_hook=hook)
+        except ValueError:
+            raise MalformedChunk(line) from None
+
+    def _json(self, method: str, path: str, body: Any = None, *, timeout: tuple[float, float] | None = None, **kw: Any) -> Chunk:
+        resp = self._send(method, path, body, timeout=timeout, **kw)
         if not resp.content.strip():  # copy/delete answer 200 with an empty body
             return Chunk(status="success")
-        try:
-            return json.loads(resp.content, object_hook=Chunk)
-        except ValueError:
-            raise ResponseError(resp.text[:200], resp.status_code, hint="The server did not answer JSON: is this an Ollama server?") from None
-
-    def _stream(self, path: str, body: dict[str, Any], result: Reply | Progress) -> Stream:
-        body["stream"] = True
-        return Stream(self, self._send("POST", path, body, stream=True), result)
+        return self._objects(resp, Chunk)[-1]  # type: ignore[return-value]
 
     def _answer(self, path: str, body: dict[str, Any], stream: bool, kind: str) -> Reply | Stream:
-        s = self._stream(path, body, Reply(body["model"], kind=kind, request=dict(body)))
+        body["stream"] = bool(stream)
+        reply = Reply(body["model"], kind=kind, request=dict(body))
         if stream:
-            return s
-        for _ in s:
-            pass
-        return s.reply
+            return Stream(self, self._send("POST", path, body, stream=True), reply)
+        resp = self._send("POST", path, body, timeout=self._whole(ANSWER_TIMEOUT))
+        objs = self._objects(resp)
+        del resp  # the body's bytes are not needed once parsed: a long answer is held once, not twice
+        for obj in objs:
+            reply.add(obj)
+        reply.complete(objs[-1])
+        return reply
 
     def _progress(self, path: str, body: dict[str, Any], stream: bool, action: str) -> Chunk | Stream:
-        s = self._stream(path, body, Progress(body.get("model", ""), action=action))
+        body["stream"] = bool(stream)
         if stream:
-            return s
-        last = Chunk(status="")
-        for last in s:
-            pass
-        return last
+            return Stream(self, self._send("POST", path, body, stream=True), Progress(body.get("model", ""), action=action))
+        return self._json("POST", path, body, timeout=self._whole(TRANSFER_TIMEOUT))
 
     # -- generation -------------------------------------------------------------------------
     @overload
@@ -446,21 +517,25 @@ class Client:
         template: str | None = None,
         context: Sequence[int] | None = None,
         stream: bool = False,
-        think: bool | str | None = None,
+        think: bool | Literal["low", "medium", "high"] | None = None,
+        logprobs: bool | None = None,
+        top_logprobs: int | None = None,
         raw: bool | None = None,
         format: Any = None,
         images: Sequence[Any] | None = None,
         options: Mapping[str, Any] | None = None,
         keep_alive: float | str | None = None,
-        logprobs: bool | None = None,
-        top_logprobs: int | None = None,
         truncate: bool | None = None,
         shift: bool | None = None,
+        width: int | None = None,
+        height: int | None = None,
+        steps: int | None = None,
     ) -> Reply | Stream:
         """POST /api/generate: complete ``prompt``. ``stream=True`` -> a :class:`Stream`, else a :class:`Reply`.
 
-        ``images`` may be bytes, paths, base64 text or PIL images. An empty prompt only loads the model
-        (``keep_alive=0`` unloads it).
+        ``images`` may be bytes, paths, base64 text, ``Image`` objects or PIL images. An empty
+        prompt only loads the model (``keep_alive=0`` unloads it). ``width``/``height``/``steps``
+        are for image-generation models (sent as given).
         """
         body = drop_none(
             model=self._model(model),
@@ -473,6 +548,9 @@ class Client:
             raw=raw,
             images=[encode_image(i) for i in images] if images else None,
             **generation_fields(format, options, keep_alive, logprobs, top_logprobs, truncate, shift),
+            width=width,
+            height=height,
+            steps=steps,
         )
         return self._answer("/api/generate", body, stream, "generate")
 
@@ -488,26 +566,27 @@ class Client:
         *,
         tools: Sequence[Any] | None = None,
         stream: bool = False,
-        think: bool | str | None = None,
+        think: bool | Literal["low", "medium", "high"] | None = None,
+        logprobs: bool | None = None,
+        top_logprobs: int | None = None,
         format: Any = None,
         options: Mapping[str, Any] | None = None,
         keep_alive: float | str | None = None,
-        logprobs: bool | None = None,
-        top_logprobs: int | None = None,
         truncate: bool | None = None,
         shift: bool | None = None,
     ) -> Reply | Stream:
         """POST /api/chat: answer the last message of ``messages``.
 
-        ``messages`` are dicts (``role``, ``content``, optional ``images``/``thinking``/``tool_calls``/
-        ``tool_name``); ``tools`` may be JSON-schema dicts or plain Python functions (their signature
-        and docstring become the schema). ``format`` may be ``"json"``, a schema dict or a pydantic
-        model class. ``think`` may be ``True``/``False`` or ``"low"``/``"medium"``/``"high"``.
+        ``messages`` are dicts or ``Message`` objects (``role``, ``content``, optional ``images``/
+        ``thinking``/``tool_calls``/``tool_name``); ``tools`` may be JSON-schema dicts, ``Tool``
+        objects or plain Python functions (their signature and Google-style docstring become the
+        schema, as ollama-python converts them). ``format`` may be ``"json"``, a schema dict or a
+        pydantic model class. ``think`` may be ``True``/``False`` or ``"low"``/``"medium"``/``"high"``.
         """
         body = drop_none(
             model=self._model(model),
             messages=[message(m) for m in messages or ()],
-            tools=[as_tool(t) for t in tools] if tools else None,
+            tools=[as_tool(t) for t in tools or ()],
             think=check_think(think),
             **generation_fields(format, options, keep_alive, logprobs, top_logprobs, truncate, shift),
         )
@@ -518,20 +597,20 @@ class Client:
         model: str = "",
         input: str | Sequence[str] = "",
         truncate: bool | None = None,
-        dimensions: int | None = None,
         options: Mapping[str, Any] | None = None,
         keep_alive: float | str | None = None,
+        dimensions: int | None = None,
     ) -> Chunk:
         """POST /api/embed: ``embeddings`` (L2-normalised) for a string or a list of strings."""
         body = drop_none(
             model=self._model(model),
             input=input,
             truncate=truncate,
-            dimensions=dimensions,
             options=plain(options) or None,
-            keep_alive=check_keep_alive(keep_alive),
+            keep_alive=keep_alive,
+            dimensions=dimensions,
         )
-        return self._json("POST", "/api/embed", body)
+        return self._json("POST", "/api/embed", body, timeout=self._whole(ANSWER_TIMEOUT))
 
     def embeddings(
         self,
@@ -541,16 +620,16 @@ class Client:
         keep_alive: float | str | None = None,
     ) -> Chunk:
         """POST /api/embeddings (legacy): one un-normalised ``embedding``. Prefer :meth:`embed`."""
-        body = drop_none(model=self._model(model), prompt=prompt, options=plain(options) or None, keep_alive=check_keep_alive(keep_alive))
-        return self._json("POST", "/api/embeddings", body)
+        body = drop_none(model=self._model(model), prompt=prompt, options=plain(options) or None, keep_alive=keep_alive)
+        return self._json("POST", "/api/embeddings", body, timeout=self._whole(ANSWER_TIMEOUT))
 
     def load(self, model: str, keep_alive: float | str | None = None) -> Reply:
         """Load a model into memory without generating (an empty generate)."""
-        return self.generate(model, keep_alive=keep_alive)  # type: ignore[return-value]
+        return self.generate(model, keep_alive=keep_alive)
 
     def unload(self, model: str) -> Reply:
         """Free a model's memory now (an empty generate with ``keep_alive=0``)."""
-        return self.generate(model, keep_alive=0)  # type: ignore[return-value]
+        return self.generate(model, keep_alive=0)
 
     # -- models -----------------------------------------------------------------------------
     def list(self) -> Chunk:
@@ -567,11 +646,11 @@ class Client:
 
     def pull(self, model: str, *, insecure: bool = False, stream: bool = False) -> Chunk | Stream:
         """POST /api/pull: download a model. ``stream=True`` -> progress lines (``Stream.progress``)."""
-        return self._progress("/api/pull", drop_none(model=model, insecure=insecure or None), stream, "pull")
+        return self._progress("/api/pull", {"model": model, "insecure": insecure}, stream, "pull")
 
     def push(self, model: str, *, insecure: bool = False, stream: bool = False) -> Chunk | Stream:
         """POST /api/push: upload ``namespace/model:tag`` to ollama.com (needs an account key)."""
-        return self._progress("/api/push", drop_none(model=model, insecure=insecure or None), stream, "push")
+        return self._progress("/api/push", {"model": model, "insecure": insecure}, stream, "push")
 
     def create(
         self,
@@ -592,13 +671,13 @@ class Client:
         body = drop_none(
             model=model,
             quantize=quantize,
-            files=dict(files) if files else None,
-            adapters=dict(adapters) if adapters else None,
+            files=dict(files) if files is not None else None,
+            adapters=dict(adapters) if adapters is not None else None,
             template=template,
             license=license,
             system=system,
-            parameters=dict(parameters) if parameters else None,
-            messages=[message(m) for m in messages] if messages else None,
+            parameters=plain(parameters) if parameters is not None else None,
+            messages=[message(m) for m in messages] if messages is not None else None,
         )
         if from_ is not None:
             body["from"] = from_
@@ -606,50 +685,64 @@ class Client:
 
     def copy(self, source: str, destination: str) -> Chunk:
         """POST /api/copy: another name for the same model. Returns ``{"status": "success"}``."""
-        return self._json("POST", "/api/copy", {"source": source, "destination": destination})
+        self._send("POST", "/api/copy", {"source": source, "destination": destination})
+        return Chunk(status="success")
 
     def delete(self, model: str) -> Chunk:
         """DELETE /api/delete: remove a model. Returns ``{"status": "success"}``."""
-        return self._json("DELETE", "/api/delete", {"model": model})
+        self._send("DELETE", "/api/delete", {"model": model})
+        return Chunk(status="success")
 
     def create_blob(self, path: str | Path) -> str:
-        """Upload a file as a blob (HEAD, then POST /api/blobs/:digest); return its ``sha256:`` digest."""
+        """Upload a file as a blob (POST /api/blobs/:digest, as ollama-python does); return its ``sha256:`` digest.
+
+        The file is hashed, then streamed from disk: it is never held in memory whole.
+        """
         import hashlib
 
-        data = Path(path).read_bytes()
-        digest = "sha256:" + hashlib.sha256(data).hexdigest()
-        try:
-            self._send("HEAD", f"/api/blobs/{digest}")
-        except ResponseError as err:
-            if err.status_code != 404:
-                raise
-            resp = self._session.post(f"{self.host}/api/blobs/{digest}", data=data, timeout=self.timeout)
-            if resp.status_code >= 400:
-                self._raise_for_status(resp, "/api/blobs", "")
+        sha = hashlib.sha256()
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                sha.update(block)
+        digest = "sha256:" + sha.hexdigest()
+        with open(path, "rb") as f:
+            try:
+                resp = self._session.post(
+                    f"{self.host}/api/blobs/{digest}", data=f, timeout=self._whole(TRANSFER_TIMEOUT)
+                )
+            except requests.exceptions.ConnectionError as exc:
+                raise ServerUnreachable(self.host, str(exc)) from None
+        if resp.status_code >= 400:
+            self._raise_for_status(resp, "/api/blobs", "")
         return digest
 
     def version(self) -> Chunk:
         """GET /api/version: ``{"version": "x.y.z"}``."""
         return self._json("GET", "/api/version")
 
-    # -- cloud ------------------------------------------------------------------------------
-    def _web_path(self, what: str) -> str:
-        # Ollama Cloud serves /api/web_*; a local server proxies /api/experimental/web_* with the
-        # key it was signed in with (`ollama signin`).
-        return f"/api/web_{what}" if self.cloud else f"/api/experimental/web_{what}"
+    # -- web tools (ollama.com) ---------------------------------------------------------------
+    def _web(self, what: str, body: dict[str, Any]) -> Chunk:
+        # As ollama-python: straight to ollama.com with the account key, whatever the server is.
+        if not (self._web_auth or "").startswith("Bearer "):
+            raise ValueError(f"Authorization header with Bearer token is required for web {what}")
+        url = f"{self.web_host}/api/web_{what}"
+        if not (url.startswith("https://") or is_loopback(self.web_host)):
+            raise InsecureKeyError(self.web_host)
+        return self._json("POST", f"/api/web_{what}", body, url=url, headers={"Authorization": self._web_auth})
 
     def web_search(self, query: str, max_results: int = 3) -> Chunk:
-        """Search the web through Ollama (``results``: title, url, content). Needs an Ollama account."""
-        if not 1 <= max_results <= 10:
-            raise InvalidRequest(f"max_results={max_results} is out of range.", hint="Use 1 to 10.")
-        return self._json("POST", self._web_path("search"), {"query": query, "max_results": max_results})
+        """Search the web with Ollama's web search (``results``: title, url, content).
+
+        Needs an Ollama account key (``OLLAMA_API_KEY``, or ``api_key=``); raises ``ValueError``
+        without one, as ollama-python does.
+        """
+        return self._web("search", {"query": query, "max_results": max_results})
 
     def web_fetch(self, url: str) -> Chunk:
-        """Fetch a web page through Ollama (``title``, ``content``, ``links``). Needs an Ollama account."""
-        return self._json("POST", self._web_path("fetch"), {"url": url})
+        """Fetch a web page with Ollama's web fetch (``title``, ``content``, ``links``). Needs a key."""
+        return self._web("fetch", {"url": url})
 
 
 def cloud_client(api_key: str | None = None) -> Client:
     """A client for Ollama Cloud (``https://ollama.com``), key from ``OLLAMA_API_KEY`` by default."""
     return Client(CLOUD_HOST, api_key=api_key)
-

@@ -4,19 +4,23 @@
 
     OllamaError
     ├── ServerUnreachable      (also a builtin ConnectionError)  nothing answers at the host
-    ├── InvalidRequest         (also a ValueError)  an argument the server would reject, caught first
+    ├── InvalidRequest         (also a ValueError)  an argument we refuse before sending
+    │   ├── RequestError       ollama-python's name: no model given
     │   └── InsecureKeyError   refusing to send a key over plain http
-    ├── ResponseError          the server answered with an HTTP error status
-    │   ├── ModelNotFound      404 "... not found": pull it first
-    │   └── AuthenticationError 401/403: set OLLAMA_API_KEY
+    ├── ResponseError          the server reported an error (``.error``, ``.status_code``)
+    │   ├── ModelNotFound      "... not found" / "file does not exist": pull it first
+    │   ├── AuthenticationError 401/403: set OLLAMA_API_KEY
+    │   └── ServerStreamError  an ``{"error": ...}`` line after status 200 (status_code -1)
     └── StreamError            the answer started, then failed; ``.reply`` keeps the partial answer
-        ├── ServerStreamError  an ``{"error": ...}`` line after status 200
-        ├── StreamCut          connection dropped, or the body ended before ``done``
+        ├── ServerStreamError  (the same class: a server error *and* a broken stream)
+        ├── StreamCut          connection dropped in the middle of the body
         ├── MalformedChunk     a line that is not JSON
         └── StallTimeout       (also a builtin TimeoutError) the server went silent too long
 
-Every message says what to do next. None of them ever contains an API key: messages are built
-from the host, the model name and the server's own text, never from request headers.
+Every error the *server* reports is a :class:`ResponseError`, as with ollama-python, so
+``except ollama.ResponseError`` code keeps working; our subclasses add a "what to do next" hint.
+None of them ever contains an API key: messages are built from the host, the model name and the
+server's own text, never from request headers.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ __all__ = [
     "ServerUnreachable",
     "InvalidRequest",
     "InsecureKeyError",
+    "RequestError",
     "ResponseError",
     "ModelNotFound",
     "AuthenticationError",
@@ -75,7 +80,19 @@ class ServerUnreachable(OllamaError, ConnectionError):
 
 
 class InvalidRequest(OllamaError, ValueError):
-    """An argument the server would reject (bad ``think``, ``keep_alive``, image...), caught before sending."""
+    """An argument we cannot send (bad ``think``, an unreadable image...), caught before sending.
+
+    A ``ValueError``, as what ollama-python raises for the same arguments (pydantic's
+    ``ValidationError``) is one.
+    """
+
+
+class RequestError(InvalidRequest):
+    """ollama-python's ``RequestError``: the request cannot be made (no model given). ``.error`` says why."""
+
+    def __init__(self, error: str, *, hint: str = "") -> None:
+        self.error = error
+        super().__init__(error, hint=hint)
 
 
 class InsecureKeyError(InvalidRequest):
@@ -90,16 +107,24 @@ class InsecureKeyError(InvalidRequest):
 
 
 class ResponseError(OllamaError):
-    """The server answered with an HTTP error status.
+    """The server reported an error: an HTTP error status, or an error line inside a stream.
 
-    ``status_code`` and ``error`` (the server's own text) match ollama-python's ``ResponseError``,
-    so ``except ResponseError as e: e.status_code`` code keeps working.
+    ``error`` (the server's own text) and ``status_code`` (-1 for an error inside a 200 stream)
+    match ollama-python's ``ResponseError``, and so does the constructor: ``ResponseError(text)``
+    with ``text`` a JSON ``{"error": ...}`` body keeps only the message.
     """
 
-    def __init__(self, error: str, status_code: int, *, hint: str = "", reply: Reply | None = None) -> None:
+    def __init__(self, error: str, status_code: int = -1, *, hint: str = "", reply: Reply | None = None) -> None:
+        if isinstance(error, str) and error.startswith("{"):
+            try:
+                import json
+
+                error = _error_text(json.loads(error))
+            except ValueError:
+                pass
         self.error = error
         self.status_code = status_code
-        super().__init__(f"{error} (status code: {status_code})", hint=hint, reply=reply)
+        OllamaError.__init__(self, f"{error} (status code: {status_code})", hint=hint, reply=reply)
 
 
 class ModelNotFound(ResponseError):
@@ -127,18 +152,19 @@ class StreamError(OllamaError):
     """The answer started but did not finish; ``reply`` holds what arrived."""
 
 
-class ServerStreamError(StreamError):
-    """The server sent an ``{"error": ...}`` line in the middle of a 200 stream."""
+class ServerStreamError(StreamError, ResponseError):
+    """The server sent an ``{"error": ...}`` line in the middle of a 200 stream (``status_code`` -1)."""
 
     hint = "The partial answer is kept. Try again; if it repeats, check the Ollama server's log."
 
-    def __init__(self, error: str, *, reply: Reply | None = None, hint: str = "") -> None:
+    def __init__(self, error: str, status_code: int = -1, *, reply: Reply | None = None, hint: str = "") -> None:
         self.error = error
-        super().__init__(f"The server stopped with an error: {error}", hint=hint, reply=reply)
+        self.status_code = status_code
+        OllamaError.__init__(self, f"The server stopped with an error: {error}", hint=hint, reply=reply)
 
 
 class StreamCut(StreamError):
-    """The connection dropped, or the body ended before the final ``done`` chunk."""
+    """The connection dropped in the middle of the body (or, for our views, before ``done``)."""
 
     hint = "The partial answer is kept. Check that Ollama is still running, then try again."
 

@@ -1,6 +1,6 @@
 """Images for vision models: anything image-like -> the base64 text the server wants.
 
-Accepted: raw ``bytes``; a path (``str`` or ``pathlib.Path``); base64 text; a PIL image; a numpy array
+Accepted: ``Image(value=...)`` objects (ours or ollama-python's); raw ``bytes``; a path (``str`` or ``pathlib.Path``); base64 text; a PIL image; a numpy array
 (through PIL). The server takes plain base64, not a ``data:`` URL, so a data URL is cut to its payload.
 """
 
@@ -62,7 +62,14 @@ def _to_uint8(array: Any) -> Any:
 
 
 def encode_image(image: Any) -> str:
-    """Base64 text for the ``images`` field. Base64 text given in is passed through unchanged."""
+    """Base64 text for the ``images`` field. Base64 text given in is passed through unchanged.
+
+    An ``Image(value=...)`` (ours, or ollama-python's pydantic one, read by duck typing) is its value.
+    """
+    if not isinstance(image, (str, bytes, bytearray, memoryview, Path)) and type(image).__name__ == "Image":
+        value = getattr(image, "value", None)
+        if value is not None:
+            image = value
     if isinstance(image, str) and not image.startswith("data:"):
         looks_like_path = len(image) < 4096 and (
             os.path.exists(image) or image.lower().endswith(_IMAGE_SUFFIXES)

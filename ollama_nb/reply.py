@@ -100,6 +100,9 @@ class Reply:
         self.done_reason: str | None = None
         self.created_at: str | None = None
         self.tool_calls: list[dict[str, Any]] = []
+        #: Per-token log-probabilities (``token``, ``logprob``, ``bytes``, ``top_logprobs``) from
+        #: every chunk, in order, when the request asked for ``logprobs``.
+        self.logprobs: list[dict[str, Any]] = []
         self.chunks = 0
         self.final: dict[str, Any] = {}
         self.started = _perf()
@@ -124,6 +127,8 @@ class Reply:
             self._add_thinking(src["thinking"])
         if "tool_calls" in src or "tool_calls" in obj:
             self._add_tool_calls(src.get("tool_calls") or obj.get("tool_calls"))
+        if "logprobs" in obj:
+            self.logprobs.extend(obj["logprobs"] or ())
         if obj.get("done"):
             self._finish(obj)
 
@@ -146,7 +151,18 @@ class Reply:
         self.done_reason = obj.get("done_reason")
         self.created_at = obj.get("created_at")
         self.model = obj.get("model") or self.model
-        self.final = {k: v for k, v in obj.items() if k not in ("message", "response", "thinking")}
+        self.final = {k: v for k, v in obj.items() if k not in ("message", "response", "thinking", "logprobs")}
+
+    def complete(self, last: dict[str, Any] | None = None) -> None:
+        """Mark a non-streamed answer as finished: its one object is the whole answer, even when a
+        server (or a test double) leaves ``done`` out. ``done`` still says what the server said."""
+        if self.status == "streaming":
+            if last is not None:
+                self.final = {k: v for k, v in last.items() if k not in ("message", "response", "thinking", "logprobs")}
+                self.created_at = last.get("created_at")
+                self.model = last.get("model") or self.model
+            self.status = "done"
+            self.finished_at = _perf()
 
     def end(self, status: str, error: BaseException | None = None) -> None:
         """Mark an answer that ended without ``done``: stopped, interrupted or failed.
@@ -251,6 +267,8 @@ class Reply:
                 out["thinking"] = self.thinking
             if self.tool_calls:
                 out["tool_calls"] = list(self.tool_calls)
+        if self.logprobs:
+            out["logprobs"] = list(self.logprobs)
         out.update({k: v for k, v in self.final.items() if k not in out})
         out["done"] = self.done
         if self.done_reason is not None:

@@ -1,13 +1,13 @@
-"""Request bodies: the caller's arguments checked and normalised before anything is sent.
+"""Request bodies: the caller's arguments normalised into what ollama-python would send.
 
-What the server would reject with a 400 (a ``keep_alive`` of ``"300"``, ``think="extreme"``, an
-image that is neither a file nor base64) is caught here with a message that says what to write
-instead. Pure functions, no I/O: the client sends what these return.
+Only what ollama-python itself refuses before sending (a ``think`` level it does not know, an
+image that is neither a file nor base64, no model) is refused here, with a message that says what
+to write instead; everything else (a ``keep_alive`` of ``"300"``...) goes to the server, which
+answers with its own error. Pure functions, no I/O: the client sends what these return.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any, Mapping
 
 from .errors import InvalidRequest
@@ -15,21 +15,9 @@ from .images import encode_image
 from .reply import Reply
 from .tools import as_tool
 
-__all__ = ["check_keep_alive", "check_think", "check_format", "plain", "message", "drop_none", "generation_fields", "encode_image", "as_tool"]
+__all__ = ["check_think", "check_format", "plain", "message", "drop_none", "generation_fields", "encode_image", "as_tool"]
 
 _THINK_LEVELS = ("low", "medium", "high", "max")
-_GO_DURATION = re.compile(r"^[-+]?((\d+(\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h))+$|^[-+]?0$")
-
-
-def check_keep_alive(keep_alive: Any) -> Any:
-    if keep_alive is None or isinstance(keep_alive, (int, float)) and not isinstance(keep_alive, bool):
-        return keep_alive
-    if isinstance(keep_alive, str) and _GO_DURATION.match(keep_alive.strip()):
-        return keep_alive.strip()
-    raise InvalidRequest(
-        f"keep_alive={keep_alive!r} is not a duration.",
-        hint='Use seconds as a number (300, 0 to unload now, -1 forever) or text with a unit ("5m", "30s", "1h").',
-    )
 
 
 def check_think(think: Any) -> Any:
@@ -47,21 +35,31 @@ def check_format(fmt: Any) -> Any:
 
 
 def plain(obj: Any) -> Any:
-    """pydantic models and Chunks -> plain dicts (what json.dumps can send)."""
-    if hasattr(obj, "model_dump"):
-        return obj.model_dump(exclude_none=True)
+    """pydantic models (ollama-python's too) and our response objects -> plain dicts for json.dumps."""
     if isinstance(obj, Reply):
         return dict(obj.message)
+    if hasattr(obj, "model_dump") and not isinstance(obj, type):
+        return obj.model_dump(exclude_none=True)
     return obj
 
 
 def message(msg: Any) -> dict[str, Any]:
-    msg = plain(msg)
+    """One chat message as ollama-python sends it: empty fields left out, images as base64.
+
+    Images are encoded from the message's own objects (not from a model_dump), so an official
+    ``ollama.Image`` inside an official ``ollama.Message`` is read by duck typing, like ours.
+    """
+    if isinstance(msg, Reply):
+        msg = msg.message
+    elif not isinstance(msg, Mapping) and hasattr(msg, "model_dump"):
+        images = getattr(msg, "images", None)
+        msg = {**msg.model_dump(exclude_none=True, exclude={"images"}), "images": images}
     if not isinstance(msg, Mapping):
         raise InvalidRequest(
             f"A message must be a dict like {{'role': 'user', 'content': '...'}}, not {type(msg).__name__}."
         )
-    out = {k: v for k, v in msg.items() if v is not None}
+    # ollama-python drops every empty field (content "", images []): the server reads them as absent.
+    out = {k: v for k, v in msg.items() if v}
     if "images" in out:
         out["images"] = [encode_image(i) for i in out["images"]]
     if "tool_calls" in out:
@@ -80,7 +78,7 @@ def generation_fields(
     return drop_none(
         format=check_format(format),
         options=plain(options) or None,
-        keep_alive=check_keep_alive(keep_alive),
+        keep_alive=keep_alive,
         logprobs=logprobs,
         top_logprobs=top_logprobs,
         truncate=truncate,

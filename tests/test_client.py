@@ -19,11 +19,13 @@ from ollama_nb import (
     ModelNotFound,
     OllamaError,
     Reply,
+    RequestError,
     ResponseError,
     ServerStreamError,
     ServerUnreachable,
     StallTimeout,
     StreamCut,
+    StreamError,
 )
 from ollama_nb.testing import Emulator
 
@@ -119,7 +121,8 @@ def test_exact_json_sent(emu, client):
     assert body["options"] == {"temperature": 0, "seed": 42, "num_ctx": 2048, "stop": ["\n\n"]}
     assert body["keep_alive"] == "10m"
     assert body["messages"][0]["images"] == [base64.b64encode(PNG_1x1).decode()]
-    assert "think" not in body and "tools" not in body  # nothing we were not asked for
+    # What ollama-python sends for the same call: stream as asked, tools always, nothing unasked.
+    assert body["stream"] is False and body["tools"] == [] and "think" not in body
 
 
 def test_images_from_bytes_path_and_base64_are_the_same(emu, client, tmp_path):
@@ -239,12 +242,30 @@ def test_create_and_push(client):
     assert statuses[-1] == "success"
 
 
-def test_web_search_and_fetch_through_a_local_server(emu, client):
+def test_web_search_and_fetch_go_to_the_web_host_with_the_key(emu, monkeypatch):
+    monkeypatch.delenv("OLLAMA_API_KEY", raising=False)
+    # As ollama-python: ollama.com's /api/web_*, whatever the server; here web_host is the emulator.
+    client = Client("127.0.0.1:1", api_key="web-key", web_host=emu.url)
     results = client.web_search("ollama notebooks", max_results=2).results
     assert len(results) == 2 and results[0].url
-    assert sent(emu, "/api/experimental/web_search").json == {"query": "ollama notebooks", "max_results": 2}
+    got = sent(emu, "/api/web_search")
+    assert got.json == {"query": "ollama notebooks", "max_results": 2}
+    assert got.headers["authorization"] == "Bearer web-key"
     page = client.web_fetch("https://example.com")
     assert page.title and isinstance(page.links, list)
+    assert sent(emu, "/api/web_fetch").json == {"url": "https://example.com"}
+
+
+def test_web_tools_without_a_key_raise_value_error_before_sending(emu, monkeypatch):
+    monkeypatch.delenv("OLLAMA_API_KEY", raising=False)
+    client = Client(emu.url, web_host=emu.url)
+    before = len(emu.requests)
+    with pytest.raises(ValueError, match="Bearer token is required for web search"):
+        client.web_search("x")
+    with pytest.raises(ValueError, match="Bearer token is required for web fetch"):
+        client.web_fetch("https://example.com")
+    assert len(emu.requests) == before
+    assert Client().web_host == "https://ollama.com"
 
 
 # -- errors --------------------------------------------------------------------------------
@@ -284,14 +305,18 @@ def test_server_validation_error_keeps_status_and_text(client):
     assert info.value.status_code == 400 and "does not support thinking" in info.value.error
 
 
-def test_client_side_validation():
-    client = Client("127.0.0.1:1")
-    with pytest.raises(InvalidRequest):
-        client.chat("m", messages=HI, keep_alive="300")
-    with pytest.raises(InvalidRequest):
-        client.chat("m", messages=HI, think="extreme")
-    with pytest.raises(InvalidRequest):
-        client.chat("", messages=HI)
+def test_client_side_validation_only_where_ollama_python_has_it(client):
+    offline = Client("127.0.0.1:1")
+    with pytest.raises(InvalidRequest) as info:  # a ValueError, like pydantic's ValidationError
+        offline.chat("m", messages=HI, think="extreme")
+    assert isinstance(info.value, ValueError)
+    with pytest.raises(RequestError) as no_model:
+        offline.chat("", messages=HI)
+    assert no_model.value.error == "must provide a model" and isinstance(no_model.value, ValueError)
+    # Anything else goes to the server, which answers with its own error.
+    with pytest.raises(ResponseError) as info:
+        client.chat("llama3.2", messages=HI, keep_alive="300")
+    assert info.value.status_code == 400 and "time: missing unit" in info.value.error
 
 
 @pytest.mark.parametrize("model,error", [
@@ -309,10 +334,21 @@ def test_mid_stream_failures_keep_the_partial_reply(client, model, error):
     assert reply.error is info.value and info.value.hint
 
 
-def test_mid_stream_failure_without_stream_flag_too(client):
-    with pytest.raises(ServerStreamError) as info:
+def test_failure_without_stream_flag_is_the_servers_status(emu, client):
+    # stream:false -> the server answers one JSON object: the error with its real status, no partial.
+    with pytest.raises(ResponseError) as info:
         client.chat("error-midstream", messages=HI)
-    assert info.value.reply.content and "llama runner" in str(info.value)
+    assert info.value.status_code == 500 and "llama runner" in info.value.error
+    assert not isinstance(info.value, StreamError)
+    assert sent(emu, "/api/chat").json["stream"] is False
+
+
+def test_error_line_in_a_stream_is_a_response_error_with_status_minus_one(client):
+    with pytest.raises(ResponseError) as info:
+        list(client.chat("error-midstream", messages=HI, stream=True))
+    err = info.value
+    assert isinstance(err, ServerStreamError) and err.status_code == -1 and "llama runner" in err.error
+    assert err.reply.content  # and our hint and the partial answer on top
 
 
 def test_stall_becomes_a_timeout_with_the_partial_reply(emu):

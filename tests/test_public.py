@@ -9,7 +9,7 @@ from ollama_nb import errors
 def test_all_is_the_public_surface():
     assert set(ollama_nb.__all__) == {
         "Client", "Stream", "Reply", "Chunk", "Progress", "Conversation", "ChatWidget", "ModelBrowser",
-        "OllamaError", "ServerUnreachable", "InvalidRequest", "InsecureKeyError", "ResponseError",
+        "OllamaError", "ServerUnreachable", "InvalidRequest", "InsecureKeyError", "RequestError", "ResponseError",
         "ModelNotFound", "AuthenticationError", "StreamError", "ServerStreamError", "StreamCut",
         "MalformedChunk", "StallTimeout", "load_ipython_extension", "unload_ipython_extension",
     }

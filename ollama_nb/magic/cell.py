@@ -430,6 +430,7 @@ def run_cell_magic(shell: Any, line: str, cell: str) -> Any:
     log = _ChunkLog()
     try:
         stream = client.chat(model, messages, stream=True, **request)
+        stream.require_done = True  # an answer that ends without `done` was cut: say so
         reply = view.reply = stream.reply
         # Hold the iterator: were it dropped while a Ctrl-C unwinds the loop, its cleanup would
         # mark the answer "stopped" before the handler below says "interrupted".

@@ -107,6 +107,7 @@ def run_compare(
         view.replies[model] = reply = Reply(model)
         try:
             stream = client.chat(model, messages, stream=True, **request)
+            stream.require_done = True  # an answer that ends without `done` was cut: say so
             view.replies[model] = reply = stream.reply
             live.refresh()
             # Hold the iterator: were it dropped while a Ctrl-C unwinds the loop, its cleanup would

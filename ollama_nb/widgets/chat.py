@@ -369,6 +369,7 @@ class ChatWidget(anywidget.AnyWidget):
                 turn.model = live.model or None
                 conv.fail(turn, describe(err)[0])
                 return
+            stream.require_done = True  # an answer that ends without `done` was cut: say so
             reply = stream.reply
             deltas = DeltaStream(turn.id, self._emit, reply, model=model)
             with self._lock:

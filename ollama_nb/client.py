@@ -42,6 +42,7 @@ from .errors import (
     StreamError,
     _error_text,
 )
+from .redact import remember
 from .reply import Chunk, Progress, Reply
 from .request import as_tool, check_think, drop_none, encode_image, generation_fields, message, plain
 
@@ -344,9 +345,18 @@ class Client:
                 self._key_withheld = True
         if auth:
             session.headers["Authorization"] = auth
+            remember(auth)  # whatever a server echoes back is masked from now on (ollama_nb.redact)
+        if is_loopback(self.host):
+            # requests sends even 127.0.0.1 through http_proxy / HTTPS_PROXY / ALL_PROXY unless
+            # NO_PROXY says otherwise: the proxy would see every prompt, and the key in clear.
+            # This machine never needs a proxy. (trust_env also reads ~/.netrc, whose Basic auth
+            # would replace our Bearer header; a CA bundle from the environment is kept.)
+            session.trust_env = False
+            session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
         # The web tools talk to ollama.com (https) even when the server is a plain-http machine
         # that may not see the key: they may use the key the server does not get.
         self._web_auth = auth or (f"Bearer {os.environ['OLLAMA_API_KEY']}" if os.environ.get("OLLAMA_API_KEY") else None)
+        remember(self._web_auth)
         self._session = session
         self.cloud = is_cloud(self.host)
 

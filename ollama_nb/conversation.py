@@ -21,6 +21,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable, ClassVar
 
+from .redact import mask_data, mask_keys, redact
+
 __all__ = ["Conversation", "Turn"]
 
 
@@ -131,22 +133,24 @@ class Conversation:
     def finish(self, turn: Turn, reply: Any, *, status: str | None = None, error: str | None = None) -> None:
         """Record the answer (a Reply, possibly partial) and how the turn ended."""
         with self._lock:
-            message = dict(reply.message)
+            # The record outlives the answer (history, widgets, the next request): a key that a
+            # server echoed into it is masked here, once (ollama_nb.redact).
+            message = mask_data(dict(reply.message))
             if message.get("content") or message.get("tool_calls") or message.get("thinking"):
                 turn.assistant = message
             turn.status = status or ("done" if reply.done else reply.status)
-            turn.model = reply.model or turn.model
+            turn.model = mask_keys(reply.model) if reply.model else turn.model
             turn.stats = reply.stats()
             if error is None and getattr(reply, "error", None) is not None:
                 error = str(reply.error)
-            turn.error = error
+            turn.error = redact(error) if error is not None else None
         self._changed()
 
     def fail(self, turn: Turn, error: str) -> None:
         """A turn whose request failed before any answer (server down, unknown model...)."""
         with self._lock:
             turn.status = "failed"
-            turn.error = error
+            turn.error = redact(error)
         self._changed()
 
     def add_tool_results(self, turn: Turn, messages: list[dict[str, Any]]) -> None:

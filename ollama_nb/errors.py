@@ -20,12 +20,16 @@
 Every error the *server* reports is a :class:`ResponseError`, as with ollama-python, so
 ``except ollama.ResponseError`` code keeps working; our subclasses add a "what to do next" hint.
 None of them ever contains an API key: messages are built from the host, the model name and the
-server's own text, never from request headers.
+server's own text, never from request headers, and every text that came from a server passes
+:func:`ollama_nb.redact.redact` here, where it enters an error (a server or proxy may echo the
+``Authorization`` header into its error body).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
+
+from .redact import redact
 
 if TYPE_CHECKING:
     from .reply import Reply
@@ -57,8 +61,10 @@ class OllamaError(Exception):
     hint: str = ""
 
     def __init__(self, message: str, *, hint: str = "", reply: Reply | None = None) -> None:
-        self.message = message
-        self.hint = hint or type(self).hint
+        # The one boundary where server text enters our errors: str(), repr(), args, tracebacks
+        # and every view downstream only ever see the redacted text.
+        self.message = message = redact(message)
+        self.hint = redact(hint or type(self).hint)
         self.reply = reply
         super().__init__(f"{message} — {self.hint}" if self.hint else message)
 
@@ -68,7 +74,7 @@ class ServerUnreachable(OllamaError, ConnectionError):
 
     def __init__(self, host: str, cause: str = "") -> None:
         self.host = host
-        self.cause = cause
+        self.cause = redact(cause)
         if host.startswith("https://ollama.com"):
             hint = "Check your internet connection, or try again in a moment."
         else:
@@ -122,7 +128,7 @@ class ResponseError(OllamaError):
                 error = _error_text(json.loads(error))
             except ValueError:
                 pass
-        self.error = error
+        self.error = error = redact(error)
         self.status_code = status_code
         OllamaError.__init__(self, f"{error} (status code: {status_code})", hint=hint, reply=reply)
 
@@ -158,7 +164,7 @@ class ServerStreamError(StreamError, ResponseError):
     hint = "The partial answer is kept. Try again; if it repeats, check the Ollama server's log."
 
     def __init__(self, error: str, status_code: int = -1, *, reply: Reply | None = None, hint: str = "") -> None:
-        self.error = error
+        self.error = error = redact(error)
         self.status_code = status_code
         OllamaError.__init__(self, f"The server stopped with an error: {error}", hint=hint, reply=reply)
 
@@ -170,7 +176,7 @@ class StreamCut(StreamError):
 
     def __init__(self, host: str, cause: str = "", *, reply: Reply | None = None) -> None:
         self.host = host
-        self.cause = cause
+        self.cause = redact(cause)
         super().__init__(f"The connection to {host} was cut before the answer finished.", reply=reply)
 
 
@@ -180,8 +186,9 @@ class MalformedChunk(StreamError):
     hint = "The partial answer is kept. Is the host really an Ollama server (not a proxy page)?"
 
     def __init__(self, line: bytes, *, reply: Reply | None = None) -> None:
-        self.line = line
-        shown = line[:80].decode("utf-8", "replace")
+        text = redact(line.decode("utf-8", "replace"))
+        self.line = text.encode()
+        shown = text[:80]
         super().__init__(f"The server sent a line that is not JSON: {shown!r}", reply=reply)
 
 
@@ -202,7 +209,7 @@ def describe(err: BaseException) -> tuple[str, str]:
     """Return ``(what happened, what to do)`` for any exception, for views that show them apart."""
     if isinstance(err, OllamaError):
         return err.message, err.hint
-    return f"{type(err).__name__}: {err}", ""
+    return redact(f"{type(err).__name__}: {err}"), ""
 
 
 def _error_text(body: Any) -> str:

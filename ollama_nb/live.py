@@ -24,6 +24,8 @@ import sys
 import time
 from typing import Any, Callable
 
+from .redact import mask_data
+
 __all__ = ["LiveOutput", "in_terminal"]
 
 Bundle = dict[str, Any]
@@ -107,6 +109,9 @@ class LiveOutput:
 
     def _send(self, final: bool) -> None:
         bundle, metadata = self.render(final)
+        # The last step before the kernel sends it (and the notebook saves it): a key a server
+        # echoed into the answer or its fields is masked (a dict lookup when no key is known).
+        bundle, metadata = mask_data(bundle), mask_data(metadata)
         if self.handle is None:
             from IPython.display import display
 

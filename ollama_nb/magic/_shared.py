@@ -8,6 +8,7 @@ from typing import Any
 
 from ..config import client_for  # noqa: F401 - the magic modules import it from here
 from ..errors import OllamaError
+from ..redact import mask_data, redact
 
 # live.py (regexes for safe Markdown) and the magic modules load on first use, not at %load_ext.
 
@@ -67,14 +68,14 @@ def show_error(message: str, hint: str = "", *, title: str = "") -> None:
         return
     from IPython.display import display
 
-    display(error_bundle(message, hint, title=title), raw=True)
+    display(mask_data(error_bundle(message, hint, title=title)), raw=True)
 
 
 def show_exception(err: BaseException) -> None:
     if isinstance(err, OllamaError):
         show_error(err.message, err.hint)
     else:
-        show_error(f"{type(err).__name__}: {err}")
+        show_error(redact(f"{type(err).__name__}: {err}"))
 
 
 def reraise_interrupt(exc: BaseException, note: str) -> None:
@@ -87,7 +88,9 @@ def reraise_interrupt(exc: BaseException, note: str) -> None:
 def display_markdown(markdown: str, plain: str, metadata: dict[str, Any] | None = None) -> Any:
     from IPython.display import display
 
-    return display({"text/markdown": markdown, "text/plain": plain}, raw=True, metadata=metadata or {}, display_id=True)
+    # Tables of server fields (names, templates, licenses): known keys masked on the way out.
+    bundle = mask_data({"text/markdown": markdown, "text/plain": plain})
+    return display(bundle, raw=True, metadata=mask_data(metadata or {}), display_id=True)
 
 
 def esc(text: Any) -> str:

@@ -26,6 +26,7 @@ from ..conversation import Conversation
 from ..errors import OllamaError
 from ..live import in_terminal
 from ..markdown import md_table
+from ..redact import mask_data
 from ._shared import DEFAULT_CHAT, client_for, display_markdown, reraise_interrupt, show_exception
 from .options import OPTION_TYPES, coerce_option
 
@@ -217,7 +218,7 @@ def pull_bundle(progress: Any, note: str = "") -> dict[str, str]:
         )
     pct = f"{progress.fraction:.0%}" if progress.fraction is not None else ""
     plain = f"pull {progress.model}: {note or progress.status} {pct} {extra}".rstrip()
-    return {"text/html": f"<table>{''.join(rows)}</table>", "text/plain": plain}
+    return mask_data({"text/html": f"<table>{''.join(rows)}</table>", "text/plain": plain})
 
 
 def cmd_pull(args: list[str]) -> None:

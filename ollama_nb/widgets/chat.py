@@ -42,9 +42,11 @@ from ..conversation import Conversation, Turn
 from ..errors import describe
 from ..format import stats_line, stats_text
 from ..markdown import safe_markdown, thinking_block
+from ..redact import mask_data
 from ..reply import Reply
 from ._assets import css, esm
 from ._deltas import DeltaStream
+from ._masked import KeyMasked
 
 __all__ = ["ChatWidget"]
 
@@ -64,7 +66,7 @@ class _Live:
         self.done = threading.Event()
 
 
-class ChatWidget(anywidget.AnyWidget):
+class ChatWidget(KeyMasked, anywidget.AnyWidget):
     """A chat panel: message list, text box, Send/Stop, model picker, system prompt, think toggle,
     temperature and Clear. Answers stream as sanitized Markdown.
 
@@ -258,7 +260,7 @@ class ChatWidget(anywidget.AnyWidget):
         # A saved notebook shows this where the widget state is missing (GitHub, nbviewer, VS Code).
         data["text/markdown"] = _transcript_markdown(self.messages, self.model)
         data["text/html"] = _transcript_html(self.messages, self.model)
-        return data, metadata
+        return mask_data(data), metadata
 
     # -- from the views -----------------------------------------------------------------------
     @traitlets.observe("comm")
@@ -274,7 +276,9 @@ class ChatWidget(anywidget.AnyWidget):
 
     def _emit(self, content: dict[str, Any]) -> None:
         """Send one custom message to every view (ipywidgets' ``send``, which ours replaces)."""
-        self._send({"method": "custom", "content": content})
+        # Deltas carry server text too; a key split across two deltas is only caught in the
+        # committed transcript (``messages``, masked by KeyMasked), which is what gets saved.
+        self._send({"method": "custom", "content": mask_data(content)})
 
     def _on_view_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
         if not isinstance(content, dict):

@@ -32,8 +32,10 @@ from .. import format as fmt
 from ..client import Client, Stream
 from ..config import default_client, is_cloud
 from ..errors import ModelNotFound, OllamaError, describe
+from ..redact import mask_data
 from ..reply import Progress
 from ._assets import css, esm
+from ._masked import KeyMasked
 
 __all__ = ["ModelBrowser"]
 
@@ -136,7 +138,7 @@ def _chat_available() -> bool:
         return False
 
 
-class ModelBrowser(anywidget.AnyWidget):
+class ModelBrowser(KeyMasked, anywidget.AnyWidget):
     """Browse the models of an Ollama server: a sortable table, details, pull, copy, delete, load/unload.
 
     Parameters
@@ -286,7 +288,7 @@ class ModelBrowser(anywidget.AnyWidget):
         bundle = super()._repr_mimebundle_(**kwargs)
         data, meta = bundle if isinstance(bundle, tuple) else (bundle, {})
         data = {**(data or {}), "text/markdown": self._table_markdown(), "text/plain": repr(self)}
-        return data, dict(meta or {})
+        return mask_data(data), dict(meta or {})
 
     def _ipython_display_(self) -> None:
         # The browser, then an (empty) output area where "Try it" opens a ChatWidget.

@@ -51,7 +51,7 @@ _keys: set[str] = set()
 _forms: tuple[str, ...] = ()
 
 # A bearer token (RFC 6750 b64token, generously: anything up to a space, quote, bracket or comma).
-_BEARER = r"\bbearer\s+[^\s\"'<>,;\\]+"
+_BEARER = r"\bbearer\s+[^\s\"'<>,;\\()\[\]]+"
 # A header echoed as "Authorization: <value>" / "authorization=<value>" / '"Authorization": "<value>"'
 # (JSON, Go's map printing, HTTP dumps): the value runs to the end of the line or a quote/bracket.
 _HEADER = (

@@ -24,19 +24,27 @@ from .client import Client, Stream
 from .conversation import Conversation
 from .errors import (
     AuthenticationError,
+    CloudDisabled,
     InsecureKeyError,
     InvalidRequest,
     MalformedChunk,
     ModelNotFound,
     OllamaError,
+    ProxyError,
+    RateLimited,
     RequestError,
     ResponseError,
+    RetryCancelled,
+    ServerBusy,
     ServerStreamError,
     ServerUnreachable,
+    SigninRequired,
     StallTimeout,
     StreamCut,
     StreamError,
+    UsageLimit,
 )
+from .retry import Retry
 from .reply import Chunk, Progress, Reply
 
 __all__ = [
@@ -61,6 +69,14 @@ __all__ = [
     "StreamCut",
     "MalformedChunk",
     "StallTimeout",
+    "SigninRequired",
+    "CloudDisabled",
+    "ServerBusy",
+    "RateLimited",
+    "UsageLimit",
+    "ProxyError",
+    "RetryCancelled",
+    "Retry",
     "load_ipython_extension",
     "unload_ipython_extension",
 ]

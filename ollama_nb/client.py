@@ -43,14 +43,17 @@ from .errors import (
     _error_text,
 )
 from .redact import remember
+from .refusals import classify
 from .reply import Chunk, Progress, Reply
+from .retry import Retry, call as with_retries
 from .request import as_tool, check_think, drop_none, encode_image, generation_fields, message, plain
 
 __all__ = ["Client", "Stream"]
 
 #: Connect fast-fails a dead host; read bounds the *silence between chunks* (requests applies it to
-#: every socket read), and must outlast a big model loading before its first token.
-DEFAULT_TIMEOUT = (5.0, 180.0)
+#: every socket read), and must outlast a big model loading before its first token: the server
+#: gives a stalled load 5 minutes (OLLAMA_LOAD_TIMEOUT), so its own error arrives before ours.
+DEFAULT_TIMEOUT = (5.0, 330.0)
 #: A non-streamed answer sends no byte until it is complete, so its read timeout must cover the
 #: whole generation (ollama-python waits forever; we give up after half an hour) ...
 ANSWER_TIMEOUT = 1800.0
@@ -280,9 +283,15 @@ class Client:
         ``application/json``, as with ollama-python).
     timeout:
         A number, or ``(connect, read)``: the read limit for every request, streamed or not (as
-        httpx applies ollama-python's ``timeout``). Default: connect 5 s; a stream may go 180 s
-        without a byte (a model may take minutes to load); a non-streamed answer, which sends
-        nothing until it is complete, gets 30 minutes (pull/push/create: 4 hours).
+        httpx applies ollama-python's ``timeout``). Default: connect 5 s; a stream may go 330 s
+        without a byte (the server itself allows a model load 5 minutes); a non-streamed answer,
+        which sends nothing until it is complete, gets 30 minutes (pull/push/create: 4 hours). A
+        streamed pull/push/create has no silence limit: verifying a big download sends nothing.
+    retries:
+        What to do when the server refuses for now (503 busy or overloaded, 429 with
+        Retry-After): a :class:`~ollama_nb.retry.Retry`, a number of retries, or ``0`` to fail at
+        once. Default ``Retry()``: up to 5 retries within 90 s, jittered exponential backoff,
+        Retry-After honoured. Usage-limit 429s are never retried.
     web_host:
         Where :meth:`web_search` / :meth:`web_fetch` go. Default ``https://ollama.com``, as with
         ollama-python; tests point it at an emulator on loopback.
@@ -304,10 +313,12 @@ class Client:
         headers: Mapping[str, str] | None = None,
         timeout: float | tuple[float, float] | None = None,
         web_host: str | None = None,
+        retries: Retry | int | bool | None = None,
         **_ignored: Any,  # ollama-python's httpx options (follow_redirects=...) have no meaning here
     ) -> None:
         self.host = parse_host(host if host is not None else os.environ.get("OLLAMA_HOST"))
         self.web_host = (web_host or WEB_HOST).rstrip("/")
+        self.retries = Retry.of(retries)
         self._timeout_given = timeout is not None
         if timeout is None:
             self.timeout = DEFAULT_TIMEOUT
@@ -387,14 +398,18 @@ class Client:
         """The timeout of a non-streamed answer: the caller's, else one that covers all of it."""
         return self.timeout if self._timeout_given else (self.timeout[0], limit)
 
-    def _send(
+    def _send(self, method: str, path: str, body: Any = None, **kw: Any) -> requests.Response:
+        # A refused request (503, 429 + Retry-After) never started: retry.py sends it again later.
+        return with_retries(self.retries, lambda: self._send_once(method, path, body, **kw))
+
+    def _send_once(
         self,
         method: str,
         path: str,
         body: Any = None,
         *,
         stream: bool = False,
-        timeout: tuple[float, float] | None = None,
+        timeout: tuple[float, float | None] | None = None,
         url: str | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> requests.Response:
@@ -412,10 +427,10 @@ class Client:
         except requests.exceptions.ConnectTimeout as exc:
             raise ServerUnreachable(host if url is None else url, f"connect timed out: {exc}") from None
         except requests.exceptions.ReadTimeout:
-            raise StallTimeout(host, timeout[1]) from None
+            raise StallTimeout(host, timeout[1] or 0.0) from None
         except requests.exceptions.ConnectionError as exc:
             if _is_read_timeout(exc):
-                raise StallTimeout(host, timeout[1]) from None
+                raise StallTimeout(host, timeout[1] or 0.0) from None
             raise ServerUnreachable(host if url is None else url, str(exc)) from None
         if resp.status_code >= 400:
             self._raise_for_status(resp, path, (body or {}).get("model", "") if isinstance(body, dict) else "")
@@ -432,6 +447,9 @@ class Client:
         except ValueError:
             message = text.strip() or resp.reason or "no message"
         status = resp.status_code
+        refusal = classify(status, text, resp.headers, self.host)
+        if refusal is not None:
+            raise refusal
         if status in (401, 403):
             hint = AuthenticationError.hint
             if self._key_withheld:
@@ -508,7 +526,9 @@ class Client:
     def _progress(self, path: str, body: dict[str, Any], stream: bool, action: str) -> Chunk | Stream:
         body["stream"] = bool(stream)
         if stream:
-            return Stream(self, self._send("POST", path, body, stream=True), Progress(body.get("model", ""), action=action))
+            # No silence limit: a pull verifying gigabytes of digests sends nothing for minutes.
+            resp = self._send("POST", path, body, stream=True, timeout=(self.timeout[0], None))
+            return Stream(self, resp, Progress(body.get("model", ""), action=action))
         return self._json("POST", path, body, timeout=self._whole(TRANSFER_TIMEOUT))
 
     # -- generation -------------------------------------------------------------------------

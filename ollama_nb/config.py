@@ -117,7 +117,7 @@ class Settings:
     model: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
     api_key: str | None = field(default=None, repr=False)
-    #: Seconds of silence allowed between chunks; None = the client's default (180 s).
+    #: Seconds of silence allowed between chunks; None = the client's default (330 s, beyond the server's 5-minute load timeout).
     timeout: float | None = None
 
     def resolved_host(self) -> str:

@@ -10,7 +10,14 @@
     ├── ResponseError          the server reported an error (``.error``, ``.status_code``)
     │   ├── ModelNotFound      "... not found" / "file does not exist": pull it first
     │   ├── AuthenticationError 401/403: set OLLAMA_API_KEY
+    │   │   ├── SigninRequired  401 with a signin_url: run `ollama signin` where Ollama runs
+    │   │   └── CloudDisabled   403: this server has cloud models switched off
+    │   ├── ServerBusy         503 (queue full, cloud overloaded), still refused after retrying
+    │   ├── RateLimited        429 too many requests
+    │   │   └── UsageLimit     429 an hourly/session/weekly plan limit: wait or upgrade
+    │   ├── ProxyError         an HTML 502/503/504 page from a proxy in front of Ollama
     │   └── ServerStreamError  an ``{"error": ...}`` line after status 200 (status_code -1)
+    ├── RetryCancelled         Stop/interrupt while waiting to retry a refused request
     └── StreamError            the answer started, then failed; ``.reply`` keeps the partial answer
         ├── ServerStreamError  (the same class: a server error *and* a broken stream)
         ├── StreamCut          connection dropped in the middle of the body
@@ -48,6 +55,13 @@ __all__ = [
     "StreamCut",
     "MalformedChunk",
     "StallTimeout",
+    "SigninRequired",
+    "CloudDisabled",
+    "ServerBusy",
+    "RateLimited",
+    "UsageLimit",
+    "ProxyError",
+    "RetryCancelled",
 ]
 
 
@@ -203,6 +217,103 @@ class StallTimeout(StreamError, TimeoutError):
             "the limit with Client(timeout=...)."
         )
         super().__init__(f"Ollama at {host} sent nothing for {seconds:g} s.", hint=hint, reply=reply)
+
+
+# --------------------------------------------------------------------------- refusals (busy, limits, proxies)
+
+
+class SigninRequired(AuthenticationError):
+    """401 with a ``signin_url``: the Ollama server is not signed in to ollama.com (cloud models)."""
+
+    def __init__(self, error: str, status_code: int, signin_url: str) -> None:
+        self.signin_url = signin_url
+        hint = (
+            "Cloud models need the Ollama server to be signed in: run `ollama signin` on the machine "
+            f"where Ollama runs (or open {signin_url} there), then run this again."
+        )
+        super().__init__(error, status_code, hint=hint)
+
+
+class CloudDisabled(AuthenticationError):
+    """403: cloud models are switched off on this Ollama server (OLLAMA_NO_CLOUD)."""
+
+    hint = (
+        "This Ollama server has cloud models disabled (OLLAMA_NO_CLOUD or its settings). Use a local "
+        "model (`%ollama list`), or ask whoever runs the server to enable cloud models."
+    )
+
+
+class ServerBusy(ResponseError):
+    """503: the server's queue is full (or Ollama Cloud is overloaded), even after retrying."""
+
+    def __init__(self, error: str, status_code: int, *, attempts: int = 0, waited: float = 0.0,
+                 retry_after: float | None = None, hint: str = "") -> None:
+        self.attempts = attempts
+        self.waited = waited
+        self.retry_after = retry_after
+        tried = f" (tried {attempts + 1} times over {waited:.0f} s)" if attempts else ""
+        hint = hint or (
+            f"The server is busy with other people's requests{tried}. Try again in a minute; whoever "
+            "runs it can raise OLLAMA_NUM_PARALLEL or OLLAMA_MAX_QUEUE."
+        )
+        super().__init__(error, status_code, hint=hint)
+
+
+class RateLimited(ResponseError):
+    """429: too many requests in a short time."""
+
+    def __init__(self, error: str, status_code: int = 429, *, retry_after: float | None = None, hint: str = "") -> None:
+        self.retry_after = retry_after
+        wait = f"wait {retry_after:g} s" if retry_after is not None else "wait a moment"
+        super().__init__(error, status_code, hint=hint or f"Too many requests: {wait} and try again.")
+
+
+USAGE_PAGE = "https://ollama.com/settings"
+UPGRADE_PAGE = "https://ollama.com/upgrade"
+
+
+class UsageLimit(RateLimited):
+    """429: an Ollama Cloud plan limit (hourly, session or weekly) is used up; not retried."""
+
+    def __init__(self, error: str, status_code: int = 429, *, limit: str = "") -> None:
+        self.limit = limit
+        which = f"{limit} usage limit" if limit else "usage limit"
+        waits = {"hourly": "it resets within the hour", "session": "it resets when the session window ends",
+                 "weekly": "it resets at the start of next week's window"}
+        hint = (
+            f"Your Ollama Cloud {which} is reached ({waits.get(limit, 'it resets later')}). Wait, use a "
+            f"local model, or upgrade for higher limits: {UPGRADE_PAGE} (usage: {USAGE_PAGE}, or `%ollama usage`)."
+        )
+        super().__init__(error, status_code, hint=hint)
+
+
+class ProxyError(ResponseError):
+    """A proxy (nginx, a load balancer) answered with its own HTML error page instead of Ollama."""
+
+    def __init__(self, title: str, status_code: int, host: str) -> None:
+        self.title = title = redact(title)
+        self.retry_after: float | None = None
+        hints = {
+            502: f"The proxy at {host} cannot reach Ollama behind it: is Ollama running there?",
+            503: f"The proxy at {host} says the service is unavailable: try again in a minute.",
+            504: (f"Ollama behind the proxy at {host} took too long to answer (a model may be loading): try "
+                  "again; whoever runs the proxy can raise proxy_read_timeout."),
+        }
+        super().__init__(title, status_code,
+                         hint=hints.get(status_code, f"Check the proxy in front of Ollama at {host}."))
+        # The page itself is never shown: only what its <title> says.
+        self.message = f"A proxy between you and Ollama answered {title}."
+        self.args = (f"{self.message} — {self.hint}",)
+
+
+class RetryCancelled(OllamaError):
+    """Stopped (Stop button, interrupt) while waiting to retry a request the server refused."""
+
+    hint = "Nothing was sent again. Run it once more when the server is less busy."
+
+    def __init__(self, cause: OllamaError) -> None:
+        self.cause = cause
+        super().__init__(f"Stopped while waiting to retry ({cause.message})")
 
 
 def describe(err: BaseException) -> tuple[str, str]:

@@ -12,6 +12,8 @@ def test_all_is_the_public_surface():
         "OllamaError", "ServerUnreachable", "InvalidRequest", "InsecureKeyError", "RequestError", "ResponseError",
         "ModelNotFound", "AuthenticationError", "StreamError", "ServerStreamError", "StreamCut",
         "MalformedChunk", "StallTimeout", "load_ipython_extension", "unload_ipython_extension",
+        "SigninRequired", "CloudDisabled", "ServerBusy", "RateLimited", "UsageLimit", "ProxyError",
+        "RetryCancelled", "Retry",
     }
     for name in ollama_nb.__all__:
         assert getattr(ollama_nb, name) is not None

@@ -306,7 +306,7 @@ def cmd_config(args: list[str]) -> None:
         {"setting": "host", "value": settings.resolved_host() + ("" if settings.host else " (from OLLAMA_HOST or default)")},
         {"setting": "model", "value": settings.resolved_model() or "not set"},
         {"setting": "api_key", "value": settings.key_source()},  # never the key itself
-        {"setting": "timeout", "value": f"{settings.timeout:g} s" if settings.timeout else "default (180 s between chunks)"},
+        {"setting": "timeout", "value": f"{settings.timeout:g} s" if settings.timeout else "default (330 s between chunks)"},
         {"setting": "options", "value": ", ".join(f"{k}={v!r}" for k, v in settings.options.items()) or "none"},
     ]
     _show(md_table(rows, ["setting", "value"]), _plain_table(rows, ["setting", "value"]))

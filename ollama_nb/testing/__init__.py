@@ -53,7 +53,8 @@ messages to fit ``num_ctx`` (default 4096, cloud models their maximum), and a pr
 does not fit with ``shift``/``truncate`` false is 400 ``the prompt is longer than the context length``.
 
 Pullable (not installed at start): ``smollm2:135m`` (~1 s), ``tinyllama:latest`` (~2 s),
-``big-model:latest`` (~20 s; abandoning the pull installs nothing). ``create`` from a model that
+``big-model:latest`` (~20 s; abandoning the pull installs nothing), ``slowverify:latest`` (silent for
+1.5 s while "verifying sha256 digest"). ``create`` from a model that
 is not installed pulls it first, as the real server does.
 
 Error texts, status codes and check order follow ollama/ollama's ``server/routes.go`` (read at

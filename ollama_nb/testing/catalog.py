@@ -61,6 +61,7 @@ class Model:
     origin: str = ""  # the model whose weights this is; copies share layers and digest
     modified_ns: int = 0
     pull_seconds: float = 1.0  # how long an emulated pull of this model takes
+    verify_seconds: float = 0.0  # silence after "verifying sha256 digest" (a real pull hashes gigabytes)
 
     @property
     def layers(self) -> list[tuple[str, int]]:
@@ -283,6 +284,8 @@ def pullable() -> dict[str, Model]:
                parameters=LLAMA_PARAMS),
         _model("tinyllama:latest", "llama", parameter_size="1B", quantization_level="Q4_0", size=637_700_138,
                pull_seconds=2.0, context_length=2048, embedding_length=2048),
+        _model("slowverify:latest", "llama", parameter_size="1B", size=700_000_000, pull_seconds=0.2,
+               verify_seconds=1.5),
         _model("big-model:latest", "llama", parameter_size="70.6B", quantization_level="Q4_K_M",
                size=42_520_413_916, pull_seconds=20.0, context_length=131072, embedding_length=8192),
     ]

@@ -148,6 +148,8 @@ class Management:
                 yield Sleep(seconds / steps)
                 yield {**line, "completed": size * step // steps}
         yield {"status": "verifying sha256 digest"}
+        if source.verify_seconds and not present:
+            yield Sleep(source.verify_seconds)
         yield {"status": "writing manifest"}
         # Only reached when the client stayed until the end: a cancelled pull installs nothing.
         self.state.install(source)

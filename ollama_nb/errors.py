@@ -227,9 +227,10 @@ class SigninRequired(AuthenticationError):
 
     def __init__(self, error: str, status_code: int, signin_url: str) -> None:
         self.signin_url = signin_url
+        # The URL itself stays in .signin_url: the redactor masks its key= part in any text.
         hint = (
             "Cloud models need the Ollama server to be signed in: run `ollama signin` on the machine "
-            f"where Ollama runs (or open {signin_url} there), then run this again."
+            "where Ollama runs (it prints the page to open), then run this again."
         )
         super().__init__(error, status_code, hint=hint)
 

@@ -26,7 +26,7 @@ import requests
 from urllib3.exceptions import ReadTimeoutError
 
 from . import __version__
-from .config import CLOUD_HOST, cloud_model_name, is_cloud, is_loopback, parse_host
+from .config import CLOUD_HOST, check_seconds, cloud_model_name, is_cloud, is_loopback, parse_host
 from .errors import (
     AuthenticationError,
     InsecureKeyError,
@@ -323,9 +323,10 @@ class Client:
         if timeout is None:
             self.timeout = DEFAULT_TIMEOUT
         elif isinstance(timeout, (int, float)):
-            self.timeout = (min(DEFAULT_TIMEOUT[0], float(timeout)), float(timeout))
+            seconds = check_seconds(timeout)
+            self.timeout = (min(DEFAULT_TIMEOUT[0], seconds), seconds)
         else:
-            self.timeout = (float(timeout[0]), float(timeout[1]))
+            self.timeout = (check_seconds(timeout[0], "connect timeout"), check_seconds(timeout[1], "read timeout"))
         session = requests.Session()
         user_headers = {k: v for k, v in (headers or {}).items() if v is not None}
         auth = next((user_headers.pop(k) for k in list(user_headers) if k.lower() == "authorization"), None)

@@ -13,6 +13,7 @@ Usage::
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
 import threading
 import urllib.parse
@@ -79,6 +80,24 @@ def parse_host(host: str | None) -> str:
     return f"{scheme}://{netloc}/{path}" if path else f"{scheme}://{netloc}"
 
 
+def check_seconds(value: object, what: str = "timeout") -> float:
+    """``value`` as a number of seconds > 0 (a finite float), else ValueError saying what is wrong.
+
+    0, negatives, nan and inf are all refused: requests fails on the first two only when a request
+    is sent, and the last two would never time out (or fail in the socket layer).
+
+    >>> check_seconds("30"), check_seconds(2)
+    (30.0, 2.0)
+    """
+    try:
+        seconds = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ValueError(f"{what} must be a number of seconds, not {value!r}.") from None
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise ValueError(f"{what} must be a positive number of seconds (e.g. {what}=300), not {value!r}.")
+    return seconds
+
+
 def hostname_of(url: str) -> str:
     return (urllib.parse.urlsplit(url).hostname or "").lower()
 
@@ -119,6 +138,8 @@ class Settings:
     api_key: str | None = field(default=None, repr=False)
     #: Seconds of silence allowed between chunks; None = the client's default (330 s, beyond the server's 5-minute load timeout).
     timeout: float | None = None
+    #: The key came from ``%ollama login`` (else from ``%ollama config api_key=``).
+    key_from_login: bool = False
 
     def resolved_host(self) -> str:
         return parse_host(self.host or os.environ.get("OLLAMA_HOST"))
@@ -132,7 +153,7 @@ class Settings:
     def key_source(self) -> str:
         """Where the key comes from, for display: never the key itself."""
         if self.api_key:
-            return "set (by %ollama config)"
+            return "set (by %ollama login)" if self.key_from_login else "set (by %ollama config)"
         if os.environ.get("OLLAMA_API_KEY"):
             return "set (from OLLAMA_API_KEY)"
         return "not set"
@@ -161,6 +182,14 @@ def client_for(host: str | None = None) -> Any:
                 _client_cache.clear()
             client = _client_cache[key] = Client(url, api_key=settings.api_key, timeout=settings.timeout)
         return client
+
+
+def forget_clients() -> None:
+    """Close and drop every cached client (after ``%ollama logout``: none keeps the old key)."""
+    with _client_lock:
+        for old in _client_cache.values():
+            old.close()
+        _client_cache.clear()
 
 
 def default_client() -> Any:

@@ -163,8 +163,9 @@ class AuthenticationError(ResponseError):
     """401/403: the server wants a valid API key (Ollama Cloud) or refused this host."""
 
     hint = (
-        "Set OLLAMA_API_KEY to a key from https://ollama.com/settings/keys (or pass api_key=...); "
-        "for cloud models through a local Ollama, run `ollama signin`."
+        "Give a key from https://ollama.com/settings/keys: run `%ollama login` (it asks without showing "
+        "or saving the key), or set OLLAMA_API_KEY before starting Jupyter; for cloud models through a "
+        "local Ollama, run `ollama signin`."
     )
 
 

@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from ..config import client_for  # noqa: F401 - the magic modules import it from here
-from ..errors import OllamaError
+from ..errors import OllamaError, describe
 from ..redact import mask_data, redact
 
 # live.py (regexes for safe Markdown) and the magic modules load on first use, not at %load_ext.
@@ -76,6 +76,17 @@ def show_exception(err: BaseException) -> None:
         show_error(err.message, err.hint)
     else:
         show_error(redact(f"{type(err).__name__}: {err}"))
+
+
+def unexpected_error(exc: BaseException) -> OllamaError:
+    """A failure that is not an OllamaError, as one (its text redacted), for the cell's error box."""
+    message, _ = describe(exc)
+    err = OllamaError(
+        f"The request failed unexpectedly: {message}",
+        hint="Check the settings (`%ollama config`) and the cell's options; if it repeats, please report it.",
+    )
+    err.__cause__ = exc
+    return err
 
 
 def reraise_interrupt(exc: BaseException, note: str) -> None:

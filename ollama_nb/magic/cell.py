@@ -36,7 +36,7 @@ from ..images import encode_image, image_bytes
 from ..live import LiveOutput, in_terminal
 from ..markdown import error_bundle, fence, safe_markdown, thinking_block
 from ..reply import Reply
-from ._shared import DEFAULT_CHAT, client_for, current_cell_id, reraise_interrupt, show_error, show_exception
+from ._shared import DEFAULT_CHAT, client_for, current_cell_id, reraise_interrupt, show_error, show_exception, unexpected_error
 from .options import parse_options
 from .prompt import interpolate
 
@@ -386,7 +386,8 @@ def run_cell_magic(shell: Any, line: str, cell: str) -> Any:
     try:
         client = client_for(args.host)
     except (ValueError, OllamaError) as exc:
-        raise UsageError(f"%%ollama: --host: {getattr(exc, 'message', exc)}") from None
+        where = "--host: " if args.host else ""
+        raise UsageError(f"%%ollama: {where}{getattr(exc, 'message', exc)}") from None
 
     conv = Conversation.named(args.chat or DEFAULT_CHAT)
     if args.new:
@@ -422,13 +423,13 @@ def run_cell_magic(shell: Any, line: str, cell: str) -> Any:
         extra["format"] = args.format
     view = AnswerView(reply, options=options, raw=args.raw, structured=send_format is not None, extra=extra)
     live = LiveOutput(view.render, footer=view.footer)
-    if args.show_request:
-        body = {"model": model, "messages": messages, **{k: v for k, v in request.items() if v is not None}, "stream": True}
-        _show_request(client, body)
-    live.start()
     stream = None
     log = _ChunkLog()
     try:
+        if args.show_request:
+            body = {"model": model, "messages": messages, **{k: v for k, v in request.items() if v is not None}, "stream": True}
+            _show_request(client, body)
+        live.start()
         stream = client.chat(model, messages, stream=True, **request)
         stream.require_done = True  # an answer that ends without `done` was cut: say so
         reply = view.reply = stream.reply
@@ -457,7 +458,13 @@ def run_cell_magic(shell: Any, line: str, cell: str) -> Any:
         conv.finish(turn, reply, status="interrupted" if not reply.done else None)
         _store(ns, out_name, reply)
         reraise_interrupt(exc, "the answer was interrupted; the partial answer is kept above.")
-    except OllamaError as err:
+    except Exception as exc:  # noqa: BLE001 - every failure ends the turn; none leaves it pending
+        # An OllamaError, or anything else before or while streaming (a bug, a value the client
+        # refused): the same ending either way, so the output never stays "waiting" and the turn
+        # never stays pending (the next request would send two user messages in a row).
+        err = exc if isinstance(exc, OllamaError) else unexpected_error(exc)
+        if stream is not None and not isinstance(exc, OllamaError):
+            stream.close("failed")
         partial = err.reply if err.reply is not None else reply
         if partial is not view.reply:
             view.reply = partial

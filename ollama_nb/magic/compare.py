@@ -21,7 +21,7 @@ from ..errors import OllamaError
 from ..live import LiveOutput
 from ..markdown import safe_markdown, thinking_block
 from ..reply import Reply
-from ._shared import reraise_interrupt
+from ._shared import reraise_interrupt, unexpected_error
 
 __all__ = ["run_compare", "CompareView"]
 
@@ -127,7 +127,10 @@ def run_compare(
             if out_name:
                 shell.user_ns[out_name] = dict(view.replies)
             reraise_interrupt(exc, "the comparison was interrupted; the answers so far are kept above.")
-        except OllamaError as err:
+        except Exception as exc:  # noqa: BLE001 - any failure is this model's error; the others still run
+            err = exc if isinstance(exc, OllamaError) else unexpected_error(exc)
+            if stream is not None and not isinstance(exc, OllamaError):
+                stream.close("failed")
             view.errors[model] = err
             if err.reply is not None:
                 view.replies[model] = err.reply

@@ -98,7 +98,7 @@ def checks() -> list[dict[str, str]]:
 
     key = settings.key_source()
     if is_cloud(host) and not settings.resolved_key():
-        add("cloud key", FAIL, key, "Set OLLAMA_API_KEY to a key from https://ollama.com/settings/keys, or `%ollama config api_key=...`.")
+        add("cloud key", FAIL, key, "Run `%ollama login` (asks for a key from https://ollama.com/settings/keys without showing or saving it), or set OLLAMA_API_KEY before starting Jupyter.")
     else:
         add("cloud key", OK if settings.resolved_key() or not is_cloud(host) else WARN, key,
             "" if settings.resolved_key() else "Only needed for Ollama Cloud (https://ollama.com).")

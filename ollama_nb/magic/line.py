@@ -14,6 +14,7 @@ message with what to do, never a traceback.
 from __future__ import annotations
 
 import difflib
+import os
 import html
 import shlex
 from typing import Any, Callable
@@ -21,12 +22,12 @@ from typing import Any, Callable
 from IPython.core.error import UsageError
 
 from .. import format as fmt_
-from ..config import parse_host, settings
+from ..config import check_seconds, forget_clients, parse_host, settings
 from ..conversation import Conversation
 from ..errors import OllamaError
 from ..live import in_terminal
 from ..markdown import md_table
-from ..redact import mask_data
+from ..redact import mask_data, remember
 from ._shared import DEFAULT_CHAT, client_for, display_markdown, reraise_interrupt, show_exception
 from .options import OPTION_TYPES, coerce_option
 
@@ -41,7 +42,9 @@ COMMANDS: dict[str, str] = {
     "cp SRC DST": "copy a model under another name",
     "unload MODEL": "free a model's memory now",
     "embed MODEL TEXT...": 'embedding vectors (returned); quote several texts: "a" "b"',
-    "config [key=value ...]": "host, model, api_key, timeout and default options (temperature=0, ...)",
+    "config [key=value ...]": "host, model, timeout and default options (temperature=0, ...)",
+    "login": "ask for an Ollama API key without showing it; kept in this kernel only",
+    "logout": "forget the key given to %ollama login",
     "history [--chat NAME]": "the turns of a conversation",
     "clear [--chat NAME]": "forget a conversation",
     "doctor": "check host, version, default model, loaded models, cloud key",
@@ -271,13 +274,14 @@ _CONFIG_KEYS = ("host", "model", "api_key", "timeout")
 
 def cmd_config(args: list[str]) -> None:
     changed = []
+    typed_key = False
     for pair in args:
         key, sep, value = pair.partition("=")
         key = key.strip().lower().replace("-", "_")
         if key == "key":
             key = "api_key"
         if not sep:
-            raise UsageError("Usage: %ollama config key=value ...  (keys: host, model, api_key, timeout, or a model option)")
+            raise UsageError("Usage: %ollama config key=value ...  (keys: host, model, timeout, or a model option; for the API key: %ollama login)")
         value = value.strip()
         if key == "host":
             try:
@@ -288,11 +292,13 @@ def cmd_config(args: list[str]) -> None:
             settings.model = value or None
         elif key == "api_key":
             settings.api_key = value or None
+            settings.key_from_login = False
+            typed_key = typed_key or bool(value)
         elif key == "timeout":
             try:
-                settings.timeout = float(value) if value else None
-            except ValueError:
-                raise UsageError("timeout is a number of seconds (silence allowed between chunks).") from None
+                settings.timeout = check_seconds(value) if value else None
+            except ValueError as exc:
+                raise UsageError(f"%ollama config: {exc} It is the silence allowed between chunks; `timeout=` alone restores the default (180 s).") from None
         elif key in OPTION_TYPES:
             if value:
                 settings.options[key] = coerce_option(key, value)
@@ -309,7 +315,62 @@ def cmd_config(args: list[str]) -> None:
         {"setting": "timeout", "value": f"{settings.timeout:g} s" if settings.timeout else "default (330 s between chunks)"},
         {"setting": "options", "value": ", ".join(f"{k}={v!r}" for k, v in settings.options.items()) or "none"},
     ]
-    _show(md_table(rows, ["setting", "value"]), _plain_table(rows, ["setting", "value"]))
+    markdown, plain = md_table(rows, ["setting", "value"]), _plain_table(rows, ["setting", "value"])
+    if typed_key:
+        markdown += f"\n\n**⚠ {_TYPED_KEY_NOTE}**"
+        plain += f"\n\n{_TYPED_KEY_NOTE}"
+    _show(markdown, plain)
+
+
+_TYPED_KEY_NOTE = (
+    "The key is now in this cell's source (saved with the notebook) and in IPython's history. "
+    "Delete this line, and next time use `%ollama login` (it asks without showing or saving the key) "
+    "or set OLLAMA_API_KEY before starting Jupyter."
+)
+
+
+def cmd_login(args: list[str]) -> None:
+    """Ask for the key with getpass: in Jupyter a password box (an input request), so the key is
+    never in a cell's source, its output, or IPython's history."""
+    _need(args, 0, "login")
+    import getpass
+
+    from IPython.core.error import StdinNotImplementedError
+
+    try:
+        key = getpass.getpass("Ollama API key (https://ollama.com/settings/keys), kept in this kernel only: ")
+    except StdinNotImplementedError:
+        raise UsageError(
+            "%ollama login: this front end cannot ask for input (a notebook run by nbclient/nbconvert?). "
+            "Set OLLAMA_API_KEY in the environment Jupyter starts from instead."
+        ) from None
+    except (EOFError, KeyboardInterrupt):
+        key = ""
+    key = key.strip()
+    if not key:
+        raise UsageError("%ollama login: no key entered; nothing changed.")
+    if any(c.isspace() for c in key):
+        raise UsageError("%ollama login: that is not a key (it contains spaces); nothing changed.")
+    remember(key)
+    settings.api_key = key
+    settings.key_from_login = True
+    _show(
+        "API key stored for this kernel only: it is not in the notebook, its outputs or the history. "
+        "`%ollama logout` forgets it.",
+        "API key stored for this kernel only. %ollama logout forgets it.",
+    )
+
+
+def cmd_logout(args: list[str]) -> None:
+    _need(args, 0, "logout")
+    had = settings.api_key is not None
+    settings.api_key = None
+    settings.key_from_login = False
+    forget_clients()
+    note = "Forgot the API key." if had else "No key was stored by `%ollama login`."
+    if os.environ.get("OLLAMA_API_KEY"):
+        note += " OLLAMA_API_KEY is still set in the environment, and is used."
+    _show(note, note.replace("`", ""))
 
 
 def _chat_name(args: list[str], usage: str) -> str:
@@ -398,6 +459,8 @@ _HANDLERS: dict[str, Callable[[list[str]], Any]] = {
     "cp": cmd_cp,
     "unload": cmd_unload,
     "config": cmd_config,
+    "login": cmd_login,
+    "logout": cmd_logout,
     "history": cmd_history,
     "clear": cmd_clear,
     "doctor": cmd_doctor,

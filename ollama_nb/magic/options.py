@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import math
 from typing import Any, Iterable
 
 from IPython.core.error import UsageError
@@ -112,10 +113,13 @@ def coerce_option(key: str, value: Any) -> Any:
             if number != int(number):
                 raise ValueError
             return int(number)
-        return float(value)
+        number = float(value)
+        if not math.isfinite(number):  # json.dumps would send NaN / Infinity: not JSON at all
+            raise ValueError
+        return number
     except (ValueError, TypeError, OverflowError):
         shape = {int: "a whole number", float: "a number", bool: "true or false", list: 'text, or a JSON list like ["a", "b"]'}
-        raise UsageError(f"Option {key}={value!r} must be {shape[kind]}.") from None
+        raise UsageError(f"Option {key}={value!r} must be {shape[kind]}{' (finite)' if kind is float else ''}.") from None
 
 
 def parse_options(pairs: Iterable[str]) -> dict[str, Any]:

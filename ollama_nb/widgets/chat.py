@@ -483,7 +483,7 @@ class ChatWidget(KeyMasked, anywidget.AnyWidget):
                     "error": error,
                 }
             )
-        return out
+        return mask_data(out)  # the stats line carries the server's model name: mask it here too
 
 
 # -- static transcript ----------------------------------------------------------------------------

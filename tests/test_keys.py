@@ -117,7 +117,8 @@ def test_an_echoed_key_never_reaches_the_error(echo, client, model, kind, status
     err = info.value
     assert echo.requests[-1][2] == f"Bearer {KEY}", "the server did get (and echo) the key"
     assert leaks(error_texts(err)) == []
-    assert MASK in err.message, "the message still says what the server said, minus the key"
+    if model != "e502":  # an HTML page is summarised by its <title> (ProxyError), never shown
+        assert MASK in err.message, "the message still says what the server said, minus the key"
     if status is not None:
         assert err.status_code == status
 

@@ -37,7 +37,7 @@ import threading
 import urllib.parse
 from typing import Any
 
-__all__ = ["MASK", "redact", "mask_keys", "mask_data", "remember", "known_keys"]
+__all__ = ["MASK", "redact", "mask_keys", "mask_data", "remember", "known_keys", "unsafe_tail"]
 
 MASK = "[redacted]"
 
@@ -116,6 +116,22 @@ def mask_keys(text: str) -> str:
         if form in text:
             text = text.replace(form, MASK)
     return text
+
+
+def unsafe_tail(text: str) -> int:
+    """How many characters at the end of ``text`` could be the start of a known key.
+
+    For text sent in pieces (a widget's deltas): hold those back until more text arrives, so a key
+    is never split across two pieces, each of which :func:`mask_keys` would let through.
+    """
+    _sync_env()
+    longest = 0
+    for form in _forms:
+        for k in range(min(len(form) - 1, len(text)), longest, -1):
+            if text.endswith(form[:k]):
+                longest = k
+                break
+    return longest
 
 
 def redact(text: Any) -> str:

@@ -228,3 +228,41 @@ def test_loopback_hosts_bypass_environment_proxies(emu, monkeypatch):
                 assert c.chat("llama3.2", [{"role": "user", "content": "hi"}]).done
         assert proxy.requests == [], "nothing for this machine went through the proxy"
         assert sum(1 for r in emu.requests if r.path == "/api/chat") == 2
+
+
+def test_a_key_split_across_chunks_never_reaches_a_view_in_two_halves():
+    """The widget's deltas are masked one by one; a key whose halves arrive in two chunks (and would
+    leave in two deltas) is held back until it is whole, then masked."""
+    import threading
+
+    from ollama_nb.reply import Reply
+    from ollama_nb.widgets._deltas import DeltaStream
+
+    remember(KEY)
+    sent: list[dict] = []
+    arrived = threading.Condition()
+
+    def emit(msg: dict) -> None:
+        with arrived:
+            sent.append(mask_data(msg))  # what ChatWidget._emit does
+            arrived.notify_all()
+
+    def wait_for(count: int) -> None:
+        with arrived:
+            assert arrived.wait_for(lambda: len(sent) >= count, timeout=10), sent
+
+    reply = Reply("m")
+    deltas = DeltaStream("t1", emit, reply, model="m")
+    deltas.start()
+    half = len(KEY) // 2
+    reply.add({"message": {"content": f"The key is {KEY[:half]}"}})
+    deltas.poke()
+    wait_for(1)  # the first text goes at once: everything but the possible start of a key
+    assert sent[0]["content"] == "The key is "
+    assert deltas.snapshot()["content"] == "The key is ", "a view that asks mid-stream gets no half either"
+    reply.add({"message": {"content": f"{KEY[half:]} and more."}})
+    deltas.poke()
+    wait_for(3)
+    deltas.close()
+    whole = "".join(m["content"] for m in sent if m["type"] == "delta")
+    assert whole == f"The key is {MASK} and more."

@@ -28,6 +28,8 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from ..redact import unsafe_tail
+
 if TYPE_CHECKING:
     from ..reply import Reply
 
@@ -101,6 +103,7 @@ class DeltaStream:
         rendered mid-stream. Later deltas continue from there."""
         with self._cond:
             content, thinking = self.reply.content, self.reply.thinking
+            content, thinking = content[: len(content) - unsafe_tail(content)], thinking[: len(thinking) - unsafe_tail(thinking)]
             self._sent_content, self._sent_thinking = len(content), len(thinking)
             self.seq += 1
             msg = {"type": "partial", "turn": self.turn, "seq": self.seq, "model": self.model,
@@ -110,7 +113,11 @@ class DeltaStream:
 
     # -- internals (callers hold the lock) ---------------------------------------------------
     def _unsent(self) -> tuple[str, str]:
-        return self.reply.content[self._sent_content :], self.reply.thinking[self._sent_thinking :]
+        # Text that may be the start of a known API key waits for the next chunk: a key split
+        # across two deltas would pass the widget's masking (ollama_nb.redact) in both halves.
+        content = self.reply.content[self._sent_content :]
+        thinking = self.reply.thinking[self._sent_thinking :]
+        return content[: len(content) - unsafe_tail(content)], thinking[: len(thinking) - unsafe_tail(thinking)]
 
     def _send(self, msg: dict[str, Any]) -> None:
         self.messages_sent += 1

@@ -81,6 +81,17 @@ def test_login_without_stdin_says_what_to_do_instead(kernel):
     assert "OLLAMA_API_KEY" in ex.reply["content"]["evalue"]
 
 
+def test_a_key_typed_into_config_works_but_says_where_it_now_is(kernel):
+    ex = kernel.run(f"%ollama config api_key={KEY}").check()
+    try:
+        text = ex.all_text()
+        assert KEY not in text
+        assert "IPython's history" in text and "%ollama login" in text
+    finally:
+        kernel.run("%ollama config api_key=").check()
+    assert "IPython's history" not in kernel.run("%ollama config model=").check().all_text()
+
+
 def test_no_hint_suggests_typing_a_key_into_a_cell():
     """Every string the package can show, and the notebooks and README, suggest `%ollama login` or
     OLLAMA_API_KEY, never a key written in a cell (`config api_key=...`, `Client(api_key=...)`)."""

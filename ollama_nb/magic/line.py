@@ -293,6 +293,7 @@ def cmd_config(args: list[str]) -> None:
         elif key == "api_key":
             settings.api_key = value or None
             settings.key_from_login = False
+            remember(value)
             typed_key = typed_key or bool(value)
         elif key == "timeout":
             try:

@@ -25,6 +25,7 @@ from .conversation import Conversation
 from .errors import (
     AuthenticationError,
     CloudDisabled,
+    HostRefused,
     InsecureKeyError,
     InvalidRequest,
     MalformedChunk,
@@ -71,6 +72,7 @@ __all__ = [
     "StallTimeout",
     "SigninRequired",
     "CloudDisabled",
+    "HostRefused",
     "ServerBusy",
     "RateLimited",
     "UsageLimit",

@@ -11,7 +11,8 @@
     │   ├── ModelNotFound      "... not found" / "file does not exist": pull it first
     │   ├── AuthenticationError 401/403: set OLLAMA_API_KEY
     │   │   ├── SigninRequired  401 with a signin_url: run `ollama signin` where Ollama runs
-    │   │   └── CloudDisabled   403: this server has cloud models switched off
+    │   │   ├── CloudDisabled   403: this server has cloud models switched off
+    │   │   └── HostRefused     403 without a body: Ollama refused the Host name (a proxy's)
     │   ├── ServerBusy         503 (queue full, cloud overloaded), still refused after retrying
     │   ├── RateLimited        429 too many requests
     │   │   └── UsageLimit     429 an hourly/session/weekly plan limit: wait or upgrade
@@ -57,6 +58,7 @@ __all__ = [
     "StallTimeout",
     "SigninRequired",
     "CloudDisabled",
+    "HostRefused",
     "ServerBusy",
     "RateLimited",
     "UsageLimit",
@@ -243,6 +245,19 @@ class CloudDisabled(AuthenticationError):
         "This Ollama server has cloud models disabled (OLLAMA_NO_CLOUD or its settings). Use a local "
         "model (`%ollama list`), or ask whoever runs the server to enable cloud models."
     )
+
+
+class HostRefused(AuthenticationError):
+    """403 with an empty body: Ollama, listening on loopback, refused the request's Host name."""
+
+    def __init__(self, host: str) -> None:
+        self.host = host
+        hint = (
+            f"Ollama behind {host} refused the Host name it was sent (its guard against DNS rebinding). "
+            "In the proxy, send `proxy_set_header Host localhost;`, or start Ollama with "
+            "OLLAMA_HOST=0.0.0.0 on a network you trust."
+        )
+        super().__init__("403 Forbidden (empty answer)", 403, hint=hint)
 
 
 class ServerBusy(ResponseError):

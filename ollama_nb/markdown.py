@@ -274,6 +274,14 @@ def error_bundle(message: str, hint: str = "", *, title: str = "") -> Bundle:
     return {"text/html": body, "text/plain": plain}
 
 
+def notice_bundle(message: str) -> Bundle:
+    """A quiet one-line status (``server busy, retrying in 4 s (2 of 5)``) shown in place of an
+    answer that has not started."""
+    body = ('<div class="ollama-nb-notice" style="border-left:4px solid #f9a825;background:rgba(249,168,37,.10);'
+            f'padding:6px 10px;margin:4px 0;font-size:90%">{html.escape(message)}</div>')
+    return {"text/html": body, "text/plain": message}
+
+
 def reply_markdown(reply: Reply, *, footer: bool = True) -> str:
     """A reply as safe Markdown: thinking folded, the answer, a quiet stats footer.
 

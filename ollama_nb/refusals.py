@@ -23,6 +23,7 @@ from typing import Any, Mapping
 
 from .errors import (
     CloudDisabled,
+    HostRefused,
     ProxyError,
     RateLimited,
     ResponseError,
@@ -50,6 +51,9 @@ def classify(status: int, text: str, headers: Mapping[str, str], host: str) -> R
         return SigninRequired(message or "unauthorized", status, body["signin_url"])
     if status == 403 and "cloud is disabled" in message:
         return CloudDisabled(message, status)
+    if status == 403 and not text.strip():
+        # Ollama's host guard: bound to loopback, it refuses a Host header it does not know.
+        return HostRefused(host)
     after = retry_after(headers)
     if status == 503:
         return ServerBusy(message or "service unavailable", status, retry_after=after)

@@ -12,7 +12,7 @@ def test_all_is_the_public_surface():
         "OllamaError", "ServerUnreachable", "InvalidRequest", "InsecureKeyError", "RequestError", "ResponseError",
         "ModelNotFound", "AuthenticationError", "StreamError", "ServerStreamError", "StreamCut",
         "MalformedChunk", "StallTimeout", "load_ipython_extension", "unload_ipython_extension",
-        "SigninRequired", "CloudDisabled", "ServerBusy", "RateLimited", "UsageLimit", "ProxyError",
+        "SigninRequired", "CloudDisabled", "HostRefused", "ServerBusy", "RateLimited", "UsageLimit", "ProxyError",
         "RetryCancelled", "Retry",
     }
     for name in ollama_nb.__all__:

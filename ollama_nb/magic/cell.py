@@ -34,8 +34,9 @@ from ..conversation import Conversation
 from ..errors import OllamaError
 from ..images import encode_image, image_bytes
 from ..live import LiveOutput, in_terminal
-from ..markdown import error_bundle, fence, safe_markdown, thinking_block
+from ..markdown import error_bundle, fence, notice_bundle, safe_markdown, thinking_block
 from ..reply import Reply
+from ..retry import RetryWait, watching
 from ._shared import DEFAULT_CHAT, client_for, current_cell_id, reraise_interrupt, show_error, show_exception, unexpected_error
 from .options import parse_options
 from .prompt import interpolate
@@ -430,7 +431,10 @@ def run_cell_magic(shell: Any, line: str, cell: str) -> Any:
             body = {"model": model, "messages": messages, **{k: v for k, v in request.items() if v is not None}, "stream": True}
             _show_request(client, body)
         live.start()
-        stream = client.chat(model, messages, stream=True, **request)
+        # A busy server's refusal is retried inside the call; the wait shows where the answer will
+        # go, and the kernel's interrupt ends it (Event.wait is interruptible on the main thread).
+        with watching(lambda wait: _show_wait(live, wait)):
+            stream = client.chat(model, messages, stream=True, **request)
         stream.require_done = True  # an answer that ends without `done` was cut: say so
         reply = view.reply = stream.reply
         # Hold the iterator: were it dropped while a Ctrl-C unwinds the loop, its cleanup would
@@ -493,6 +497,16 @@ def run_cell_magic(shell: Any, line: str, cell: str) -> Any:
     if send_format is not None:
         return _parse_structured(reply, schema)
     return None
+
+
+def _show_wait(live: LiveOutput, wait: RetryWait) -> None:
+    text = f"{wait}. Interrupt the kernel to stop waiting."
+    if live.handle is not None:
+        live.handle.update(notice_bundle(text), raw=True)
+    else:
+        import sys
+
+        print(text, file=sys.stderr)
 
 
 def _store(ns: dict[str, Any], name: str | None, value: Any) -> None:

@@ -41,6 +41,8 @@ options.stop unless noted):
 ``markdown:latest``      heading, table, fenced python, inline and display LaTeX, a list.
 ``hostile:latest``       readable text around script/img-onerror/javascript:-link/iframe/style/
                          onclick HTML that must never execute.
+``loading:latest``       sends nothing at all (not even headers) until the client leaves or 120 s
+                         pass, as a model that takes minutes to load; a proxy's read timeout trips.
 ``essay:latest``         exactly options.num_predict tokens (default 300) at token_delay pace:
                          ``tag-0 tag-1 ...`` with the question's first word as tag, so a load test
                          can check every answer is whole and is the answer to its own question.

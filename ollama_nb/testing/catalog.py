@@ -268,7 +268,7 @@ def installed_at_start() -> list[Model]:
                quantization_level="F16", size=274_302_450, capabilities=["embedding"], context_length=2048,
                embedding_length=768, architecture="nomic-bert", template=""),
     ]
-    for name in ("bulk", "slow", "stall", "dropped", "error-midstream", "malformed", "markdown", "hostile", "essay"):
+    for name in ("bulk", "slow", "stall", "dropped", "error-midstream", "malformed", "markdown", "hostile", "essay", "loading"):
         models.append(_model(f"{name}:latest", name))
     # Distinct, stable modification times an hour apart, newest first.
     now = time.time_ns()

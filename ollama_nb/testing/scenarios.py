@@ -212,6 +212,8 @@ def answer(kind: str, prompt: Prompt) -> Answer:
         words = [BULK_WORDS[i % len(BULK_WORDS)] for i in range(200)]
         words[0] = words[0].lstrip()
         return limit(Answer(content=words, delay=SLOW_DELAY), prompt)
+    if kind == "loading":  # silent before the first byte, like a model loading for minutes
+        return Answer(ending="stall")
     if kind in ("stall", "dropped", "error-midstream", "malformed"):
         ending = {"stall": "stall", "dropped": "drop", "error-midstream": "error", "malformed": "malformed"}
         return Answer(content=tokens(PARTIAL), ending=ending[kind])

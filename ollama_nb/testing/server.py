@@ -232,6 +232,8 @@ class Handler(BaseHTTPRequestHandler):
                 response = Text("404 page not found", 404)
             elif self.command not in methods:
                 response = Text("405 method not allowed", 405)
+            elif not _allowed_host(self.headers.get("Host", "")):
+                response = Empty(403)  # allowedHostsMiddleware: a bare 403, no body
             elif self.server.key is not None and path.startswith("/api/") and not self._authorized():
                 response = JSON({"error": "unauthorized"}, 401)
             else:
@@ -410,6 +412,26 @@ class Handler(BaseHTTPRequestHandler):
             except OSError:
                 return True
             time.sleep(min(remaining, 0.02))  # pipelined bytes, client still there: don't spin
+
+
+def _allowed_host(header: str) -> bool:
+    """allowedHostsMiddleware of a server bound to loopback (the emulator always is): loopback and
+    private IPs, ``localhost``, ``*.localhost``/``*.local``/``*.internal`` and this machine's name
+    pass; any other Host header (DNS rebinding, or a proxy forwarding its public name) is refused."""
+    import ipaddress
+
+    host = header.strip().lower()
+    if host.startswith("["):
+        host = host[1:].split("]", 1)[0]
+    elif host.count(":") == 1:
+        host = host.split(":", 1)[0]
+    if host in ("", "localhost", socket.gethostname().lower()):
+        return True
+    try:
+        addr = ipaddress.ip_address(host)
+    except ValueError:
+        return host.endswith((".localhost", ".local", ".internal"))
+    return addr.is_loopback or addr.is_private or addr.is_unspecified
 
 
 def aggregate(kind: str, chunks: list[dict[str, Any]]) -> dict[str, Any]:

@@ -15,7 +15,7 @@ Only when an update is due does it join the text, make the Markdown safe and sen
 
 In terminal IPython there is no display front end: tokens are printed as they arrive.
 
-Model text is made safe for Markdown by :mod:`ollama_nb.markdown` before it gets here.
+Model text is made safe HTML by :mod:`ollama_nb.render` (in the view's ``render``) before it gets here.
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ class LiveOutput:
 
     Usage (what the magic does)::
 
-        live = LiveOutput(lambda final: ({"text/markdown": reply.content}, {}))
+        live = LiveOutput(lambda final: (chrome.bundle(reply.content, model_html(reply.content)), {}))
         live.start({"text/plain": "waiting..."})
         for chunk in stream:
             live.tick(reply, chunk)

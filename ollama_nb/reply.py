@@ -305,10 +305,18 @@ class Reply:
     def __str__(self) -> str:
         return self.content
 
-    def _repr_markdown_(self) -> str:
-        from .markdown import reply_markdown
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        """What a notebook shows for a Reply: sanitized HTML and the plain answer (never Markdown,
+        which a trusted output would render raw)."""
+        from .format import stats_line
+        from .render import answer, chrome
 
-        return reply_markdown(self)
+        footer = stats_line(self)
+        fields = {"content": self.content, "thinking": self.thinking, "tool_calls": self.tool_calls}
+        return {
+            "text/html": chrome.page(answer.answer(model=self.model, footer=footer, **fields)),
+            "text/plain": answer.answer_plain(footer=footer, **fields),
+        }
 
 
 class Progress:

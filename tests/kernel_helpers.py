@@ -13,6 +13,7 @@ an :class:`Execution`: every IOPub message of that request, in order, plus the s
 
 from __future__ import annotations
 
+import html.parser
 import json
 import os
 import queue
@@ -26,6 +27,63 @@ import pytest
 from jupyter_client.manager import KernelManager
 
 from ollama_nb.testing import Emulator
+
+
+class _Text(html.parser.HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: Any) -> None:
+        self._skip += tag in ("style", "script")
+
+    def handle_endtag(self, tag: str) -> None:
+        self._skip -= tag in ("style", "script") and self._skip > 0
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.parts.append(data)
+
+
+def visible_text(markup: str) -> str:
+    """The text of an HTML fragment as a reader sees it (stylesheets left out)."""
+    parser = _Text()
+    parser.feed(markup)
+    parser.close()
+    return "".join(parser.parts)
+
+
+class _Elements(html.parser.HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: list[tuple[str, dict[str, str]]] = []
+
+    def handle_starttag(self, tag: str, attrs: Any) -> None:
+        self.found.append((tag, {k: v or "" for k, v in attrs}))
+
+
+def live_markup(markup: str) -> list[str]:
+    """What in an HTML fragment could run script or load something by itself (empty when inert).
+
+    Read with an HTML parser, so text that merely mentions ``onclick=`` or ``javascript:`` (an
+    escaped tag shown to the reader) is not counted."""
+    parser = _Elements()
+    parser.feed(markup)
+    parser.close()
+    problems = []
+    for tag, attrs in parser.found:
+        if tag in ("script", "iframe", "object", "embed", "svg", "math", "video", "audio", "input", "form", "link", "meta", "base"):
+            problems.append(f"<{tag}>")
+        for name, value in attrs.items():
+            squeezed = "".join(value.split()).lower()
+            if name.startswith("on") or name in ("srcset", "poster", "background", "formaction", "style"):
+                problems.append(f"<{tag} {name}>")
+            elif name in ("href", "src") and not (
+                squeezed.startswith(("http:", "https:", "mailto:")) if name == "href" else squeezed.startswith("data:image/")
+            ):
+                problems.append(f"<{tag} {name}={value!r}>")
+    return problems
 
 
 @dataclass
@@ -78,8 +136,13 @@ class Execution:
                   if m["content"].get("transient", {}).get("display_id") == display_id]
         return states[-1]
 
-    def markdown(self) -> str:
-        return self.final()["data"].get("text/markdown", "")
+    def html(self) -> str:
+        """The final HTML of the cell's answer (what JupyterLab renders)."""
+        return self.final()["data"].get("text/html", "")
+
+    def text(self) -> str:
+        """What a reader sees in the final HTML: its text, without markup or the stylesheet."""
+        return visible_text(self.html())
 
     def all_text(self) -> str:
         """Every output the front end got for this request, as one string (for "never shows X").

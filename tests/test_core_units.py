@@ -10,7 +10,9 @@ import threading
 from typing import Literal
 
 import pytest
+from kernel_helpers import live_markup
 
+from ollama_nb.render import chrome
 from ollama_nb import Chunk, Conversation, InvalidRequest, Progress, Reply
 from ollama_nb import format as fmt
 from ollama_nb.images import encode_image
@@ -137,23 +139,15 @@ def test_times():
     assert fmt.expires_in("2318-01-01T00:00:00Z", now) == "forever"
 
 
-def test_reply_markdown_escapes_thinking_html():
-    from ollama_nb.markdown import reply_markdown
-
+def test_a_displayed_reply_is_sanitized_html_and_plain_text():
     reply = Reply("m")
     reply.add(chat_chunk("Answer <img src=x onerror=alert(1)> [x](javascript:alert(2))",
                          thinking="<script>x</script> [y](javascript:alert(3))", done=True, eval_count=3, eval_duration=10**9))
-    md = reply_markdown(reply)
-    assert "<script>" not in md and "&lt;script&gt;" in md and "3 tokens" in md
-    assert "<img" not in md and "javascript:alert(2)" not in md and "[x](#)" in md
-    assert reply._repr_markdown_() == md  # what a Reply shows as a cell's last line
-
-
-def test_table_escapes_cells():
-    from ollama_nb.markdown import md_table
-
-    out = md_table([{"a": "x|y", "b": "<b>"}], ["a", "b"])
-    assert "x&#124;y" in out and "&#60;b&#62;" in out
+    bundle = reply._repr_mimebundle_()  # what a Reply shows as a cell's last line
+    assert set(bundle) == {"text/html", "text/plain"}
+    page = bundle["text/html"].replace(chrome.STYLE, "")
+    assert live_markup(page) == [] and "&lt;script&gt;" in page and "3 tokens" in page
+    assert bundle["text/plain"].startswith("[thinking]\n<script>x</script>")
 
 
 def test_tool_schema_from_a_function():

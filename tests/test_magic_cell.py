@@ -11,8 +11,9 @@ import re
 
 import pytest
 
-from kernel_helpers import Kernel, extension_kernel, module_emulator  # noqa: F401 - fixtures emu, kernel
+from kernel_helpers import Kernel, extension_kernel, live_markup, module_emulator, visible_text  # noqa: F401 - fixtures emu, kernel
 from ollama_nb import Client
+from ollama_nb.render import chrome
 from ollama_nb.testing import Emulator
 
 pytestmark = pytest.mark.kernel
@@ -48,15 +49,18 @@ def test_answer_streams_into_one_display_with_a_footer_and_metadata(kernel, emu)
     assert len(ex.displays) == 1  # one output, updated in place
     assert "waiting for llama3.2" in ex.displays[0]["content"]["data"]["text/plain"]
     first = ex.updates[0]["content"]["data"]
-    assert first["text/markdown"].startswith(first_token) and first_token.strip()
-    assert len(first["text/markdown"]) < len(text)  # sent at the first token, not at the end
-    assert "text/plain" not in first  # while streaming, only the Markdown is re-sent
+    assert visible_text(first["text/html"]).startswith(first_token.strip()) and first_token.strip()
+    assert len(visible_text(first["text/html"])) < len(text)  # sent at the first token, not at the end
+    assert "text/plain" not in first  # while streaming, only the HTML is re-sent
+    assert "text/markdown" not in first
     assert 2 <= len(ex.updates) <= 2 + ex.wall * 20  # coalesced: at most 20 updates/s (+ first + final)
     final = ex.final()
     assert final["data"]["text/plain"].startswith(text)
-    markdown = final["data"]["text/markdown"]
-    assert markdown.startswith(text.split("\n")[0])
-    assert re.search(r"<sub>llama3\.2 · \d+ tokens · [\d.]+ tok/s · load .* · prompt .* · generate .*</sub>$", markdown)
+    assert set(final["data"]) == {"text/html", "text/plain"}
+    shown = ex.text()
+    assert shown.startswith(text.split("\n")[0].lstrip("- "))
+    assert re.search(r"llama3\.2 · \d+ tokens · [\d.]+ tok/s · load .* · prompt .* · generate .*$", shown)
+    assert 'class="onb-footer"' in ex.html()
     meta = final["metadata"]["ollama_nb"]
     assert meta["model"] == "llama3.2" and meta["status"] == "done" and meta["done_reason"] == "stop"
     assert meta["options"] == {"seed": 7}
@@ -66,21 +70,21 @@ def test_answer_streams_into_one_display_with_a_footer_and_metadata(kernel, emu)
 
 def test_markdown_tables_code_and_latex_survive(kernel):
     ex = kernel.run("%%ollama -m markdown --chat md\nshow me everything").check()
-    markdown = ex.markdown()
-    assert re.search(r"^\|.*\|$\n^\|[-| :]+\|$", markdown, re.M)  # a table
-    assert "```python\ndef square(x):\n    return x * x\n```" in markdown
-    assert "$e^{i\\pi}+1=0$" in markdown and "$$\\int_0^1 x^2\\,dx = \\frac{1}{3}$$" in markdown
+    page = ex.html()
+    assert "<table>" in page and "<th" in page  # a table
+    assert '<code class="language-python">' in page and "return x * x" in visible_text(page)
+    assert "\\(e^{i\\pi}+1=0\\)" in page and "\\[\\int_0^1 x^2\\,dx = \\frac{1}{3}\\]" in page
+    assert page.count("mathjax_process") >= 2
 
 
 def test_hostile_html_is_escaped(kernel):
     ex = kernel.run("%%ollama -m hostile --chat hostile\nhi").check()
     for update in ex.of("display_data", "update_display_data"):
-        markdown = update["content"]["data"].get("text/markdown", "")
-        for bad in ("<script", "<iframe", "<img", "<style", "<a ", "onerror=", "onclick=", "javascript:"):
-            assert bad not in markdown.lower(), (bad, markdown)
-    markdown = ex.markdown()
-    assert "Readable text survives." in markdown and "Readable text survives after it too." in markdown
-    assert "&lt;script>" in markdown  # shown as text, not dropped
+        page = update["content"]["data"].get("text/html", "").replace(chrome.STYLE, "")
+        assert live_markup(page) == [], page
+    shown = ex.text()
+    assert "Readable text survives." in shown and "Readable text survives after it too." in shown
+    assert "<script>" in shown  # shown as text, not dropped
     assert "<script" in ex.final()["data"]["text/plain"]  # plain text is inert: kept as the model wrote it
 
 
@@ -94,27 +98,27 @@ def test_thinking_is_folded_and_not_sent_back_as_content(kernel, emu):
     assert assistant["thinking"] not in assistant["content"]
     turns = history(kernel, "think")
     assert turns[0]["thinking"] and "<details>" not in turns[0]["assistant"]
-    markdown = kernel.run("%%ollama -m qwen3 --chat think2\nWhy?").check().markdown()
-    assert markdown.startswith("<details><summary>Thinking</summary>")
+    ex2 = kernel.run("%%ollama -m qwen3 --chat think2\nWhy?").check()
+    assert ex2.html().index('<details class="onb-thinking"><summary>Thinking</summary>') < ex2.html().index("onb-footer\">")
 
 
 def test_raw_output_has_no_markdown(kernel):
     ex = kernel.run("%%ollama -m llama3.2 --raw --chat raw\nhello").check()
-    assert "text/markdown" not in ex.final()["data"] and ex.final()["data"]["text/plain"]
+    assert set(ex.final()["data"]) == {"text/plain"} and ex.final()["data"]["text/plain"]
 
 
 # -- conversations -----------------------------------------------------------------------------
 def test_conversation_replays_history_and_rerun_replaces_its_turn(kernel, emu):
     kernel.run("%%ollama -m llama3.2 --chat conv\nWhat is a monad?", cell_id="cell-a").check()
     ex = kernel.run("%%ollama -m llama3.2 --chat conv\nWhat did I ask before?", cell_id="cell-b").check()
-    assert 'You previously asked: "What is a monad?"' in ex.markdown()
+    assert 'You previously asked: "What is a monad?"' in ex.text()
     # Re-running the first cell (same cellId) replaces its turn instead of appending a third.
     kernel.run("%%ollama -m llama3.2 --chat conv\nWhat is a functor?", cell_id="cell-a").check()
     turns = history(kernel, "conv")
     assert [t["user"] for t in turns] == ["What is a functor?", "What did I ask before?"]
     # ...and the model sees the edited history on the next run of the second cell.
     ex = kernel.run("%%ollama -m llama3.2 --chat conv\nWhat did I ask before?", cell_id="cell-b").check()
-    assert 'You previously asked: "What is a functor?"' in ex.markdown()
+    assert 'You previously asked: "What is a functor?"' in ex.text()
     assert len(history(kernel, "conv")) == 2
     assert [m["role"] for m in chat_bodies(emu)[-1]["messages"]] == ["user", "assistant", "user"]
 
@@ -218,7 +222,7 @@ def test_format_schema_becomes_the_cells_value(kernel, emu):
     assert ex.result() is not None  # shown as Out[n]
     value = kernel.value("_")
     assert isinstance(value["name"], str) and isinstance(value["age"], int)
-    assert ex.markdown().startswith("```json\n{")
+    assert '<pre><code class="language-json">{' in ex.html()
 
 
 def test_format_pydantic_model_and_json(kernel):
@@ -238,13 +242,13 @@ def test_image_is_sent_and_thumbnailed(kernel, emu, tmp_path):
     ex = kernel.run(f"%%ollama -m llava --image img --image {path} --chat vision\nWhat is this?").check()
     assert chat_bodies(emu)[-1]["messages"][-1]["images"] == [base64.b64encode(PNG_1x1).decode()] * 2
     assert "image/png" in ex.displays[0]["content"]["data"]  # the thumbnail, above the answer
-    assert "I received 2 images" in ex.markdown()
+    assert "I received 2 images" in ex.text()
 
 
 def test_image_from_an_array(kernel):
     kernel.run("import numpy as np\narr = np.zeros((4, 6, 3), dtype='uint8')").check()
     ex = kernel.run("%%ollama -m llava --image arr --chat vision-array\nWhat is this?").check()
-    assert "a PNG picture, 6x4 pixels" in ex.markdown()
+    assert "a PNG picture, 6x4 pixels" in ex.text()
 
 
 def test_unload_and_reload_the_extension(kernel):
@@ -264,9 +268,9 @@ def test_out_stores_the_reply(kernel):
 def test_compare_shows_models_side_by_side(kernel, emu):
     ex = kernel.run("%%ollama --compare llama3.2,qwen3,nosuch -o seed=1 --out cmp\nWhat is a prime?").check()
     assert len([d for d in ex.displays if d["content"].get("transient")]) == 1
-    markdown = ex.markdown()
-    assert markdown.startswith("<table") and "<th>llama3.2</th><th>qwen3</th><th>nosuch</th>" in markdown
-    assert markdown.count('<td valign="top">') == 3 and "%ollama pull nosuch" in markdown
+    page = ex.html()
+    assert '<table class="onb-cols"><thead><tr><th>llama3.2</th><th>qwen3</th><th>nosuch</th></tr>' in page
+    assert "%ollama pull nosuch" in visible_text(page) and 'class="onb-error"' in page
     assert [b["options"] for b in chat_bodies(emu)[-2:]] == [{"seed": 1}, {"seed": 1}]
     answers = ex.final()["metadata"]["ollama_nb"]["answers"]
     assert [(a["model"], a["status"]) for a in answers] == [("llama3.2", "done"), ("qwen3", "done"), ("nosuch", "failed")]
@@ -282,11 +286,11 @@ def test_show_request_redacts_the_key(kernel, keyed):
         kernel.run("%ollama config api_key=").check()
     assert keyed.requests[-1].headers["authorization"] == f"Bearer {SECRET}"  # it was sent...
     assert SECRET not in ex.all_text()  # ...and never shown
-    request = ex.displays[0]["content"]["data"]["text/markdown"]
+    request = visible_text(ex.displays[0]["content"]["data"]["text/html"])
     assert f"curl {keyed.url}/api/chat" in request and "Bearer $OLLAMA_API_KEY" in request
     assert '"stream": true' in request
-    chunks = ex.displays[-1]["content"]["data"]["text/markdown"]
-    assert chunks.startswith("<details><summary>Response: ") and '"done": true' in chunks
+    chunks = ex.displays[-1]["content"]["data"]["text/html"]
+    assert "<details><summary>Response: " in chunks and '"done": true' in visible_text(chunks)
 
 
 def test_401_names_the_key_variable(kernel, keyed):
@@ -301,14 +305,14 @@ def test_fast_stream_stays_within_bytes_and_rate(kernel):
     final_text = ex.final()["data"]["text/plain"]
     sent = ex.iopub_bytes("display_data", "update_display_data")
     assert len(final_text) > 100_000
-    assert sent <= 20 * len(final_text.encode()) * 2  # text/plain + text/markdown are each ≤ 20×
+    assert sent <= 20 * len(final_text.encode()) * 2  # text/plain + text/html are each ≤ 20×
     assert len(ex.updates) / ex.wall <= 20 + 2 / ex.wall
 
 
 # -- the saved notebook ------------------------------------------------------------------------
-def test_saved_notebook_keeps_the_final_markdown(emu, monkeypatch):
-    """Run by nbclient (as nbval and CI do): the .ipynb keeps the final answer as Markdown + plain
-    text with metadata. nbclient sends no cellId, so turns are appended in run order."""
+def test_saved_notebook_keeps_the_final_answer(emu, monkeypatch):
+    """Run by nbclient (as nbval and CI do): the .ipynb keeps the final answer as sanitized HTML +
+    plain text with metadata. nbclient sends no cellId, so turns are appended in run order."""
     import nbformat
     from nbclient import NotebookClient
     from nbformat.v4 import new_code_cell, new_notebook
@@ -325,8 +329,10 @@ def test_saved_notebook_keeps_the_final_markdown(emu, monkeypatch):
     outputs = nb.cells[2].outputs
     assert [o.output_type for o in outputs] == ["display_data"]
     data, meta = outputs[0].data, outputs[0].metadata
-    assert 'You previously asked: "What is a monad?"' in data["text/markdown"]
-    assert data["text/plain"].startswith(data["text/markdown"][:20])
-    assert "<sub>llama3.2 ·" in data["text/markdown"]
+    assert set(data) == {"text/html", "text/plain"}
+    shown = visible_text(data["text/html"])
+    assert 'You previously asked: "What is a monad?"' in shown
+    assert data["text/plain"].startswith(shown[:20])
+    assert '<div class="onb-footer">llama3.2 ·' in data["text/html"]
     assert meta["ollama_nb"]["model"] == "llama3.2" and meta["ollama_nb"]["done_reason"] == "stop"
     assert meta["ollama_nb"]["stats"]["eval_count"] > 0

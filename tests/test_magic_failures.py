@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from kernel_helpers import Kernel, extension_kernel, module_emulator  # noqa: F401 - fixtures emu, kernel
+from kernel_helpers import Kernel, extension_kernel, module_emulator, visible_text  # noqa: F401 - fixtures emu, kernel
 from ollama_nb.testing import Emulator
 
 pytestmark = pytest.mark.kernel
@@ -28,7 +28,7 @@ def closed_port() -> int:
 def error_html(ex) -> str:
     """The red message: an HTML output with the error class."""
     blocks = [d["content"]["data"]["text/html"] for d in ex.of("display_data", "update_display_data")
-              if "ollama-nb-error" in d["content"]["data"].get("text/html", "")]
+              if "onb-error" in d["content"]["data"].get("text/html", "")]
     assert blocks, [m["content"] for m in ex.iopub]
     return blocks[-1]
 
@@ -81,12 +81,12 @@ def test_mid_stream_failure_keeps_the_partial_answer(kernel, model, message):
     ex = kernel.run(f"%%ollama -m {model} --chat {model}\nhi")
     assert_no_traceback(ex)
     answer = ex.final()  # the answer display, final state
-    assert answer["data"]["text/markdown"].startswith(PARTIAL)
-    assert "partial answer (failed)" in answer["data"]["text/markdown"]
+    assert visible_text(answer["data"]["text/html"]).startswith(PARTIAL)
+    assert "partial answer (failed)" in visible_text(answer["data"]["text/html"])
     assert answer["metadata"]["ollama_nb"]["status"] == "failed"
     assert message in error_html(ex) and "partial answer is kept" in error_html(ex)
     displays = [d for d in ex.displays]
-    assert "ollama-nb-error" in displays[-1]["content"]["data"]["text/html"]  # below the answer
+    assert "onb-error" in displays[-1]["content"]["data"]["text/html"]  # below the answer
     turn = turn_of(kernel, model)
     assert turn["status"] == "failed" and turn["assistant"] == PARTIAL
 
@@ -101,7 +101,7 @@ def test_stall_times_out_with_a_short_timeout(kernel, emu):
     assert time.monotonic() - started < 10
     assert_no_traceback(ex)
     assert "sent nothing for 1 s" in error_html(ex)
-    assert ex.final()["data"]["text/markdown"].startswith(PARTIAL)
+    assert visible_text(ex.final()["data"]["text/html"]).startswith(PARTIAL)
     assert emu.wait_for_disconnect(5)  # the stalled connection was closed, not left hanging
 
 
@@ -128,7 +128,7 @@ def test_interrupt_closes_the_stream_keeps_the_partial_and_stops_run_all(kernel,
     final = ex.final()
     partial = final["data"]["text/plain"].split("\n\n")[0]
     assert 2 < len(partial.split()) < 200  # some tokens, not the whole 200
-    assert "partial answer (interrupted)" in final["data"]["text/markdown"]
+    assert "partial answer (interrupted)" in visible_text(final["data"]["text/html"])
     assert final["metadata"]["ollama_nb"]["status"] == "interrupted"
     turn = turn_of(kernel, "slow")
     assert turn["status"] == "interrupted" and turn["assistant"] == partial

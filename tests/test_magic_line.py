@@ -19,23 +19,25 @@ def shown(ex, mime="text/plain") -> str:
 
 def test_list_is_a_table(kernel):
     ex = kernel.run("%ollama list").check()
-    markdown = shown(ex, "text/markdown")
-    assert markdown.startswith("| name | size | params | quantization | modified |")
-    assert re.search(r"\| llama3\.2:latest \| 2\.0 GB \| 3\.2B \| Q4_K_M \| \d+ hours? ago \|", markdown)
+    page = shown(ex, "text/html")
+    assert "<tr><th>name</th><th>size</th><th>params</th><th>quantization</th><th>modified</th></tr>" in page
+    assert re.search(r"<tr><td>llama3\.2:latest</td><td>2\.0 GB</td><td>3\.2B</td><td>Q4_K_M</td><td>\d+ hours? ago</td></tr>", page)
+    assert "text/markdown" not in ex.displays[0]["content"]["data"]
 
 
 def test_ps_shows_vram_and_expiry(kernel):
     kernel.run("%%ollama -m llama3.2 --chat ps\nhi").check()
-    markdown = shown(kernel.run("%ollama ps").check(), "text/markdown")
-    assert "| name | size | in VRAM | context | expires |" in markdown
-    assert re.search(r"\| llama3\.2:latest \| [\d.]+ GB \| .*GPU\) \| \d+ \| in \d+ min", markdown)
+    page = shown(kernel.run("%ollama ps").check(), "text/html")
+    assert "<tr><th>name</th><th>size</th><th>in VRAM</th><th>context</th><th>expires</th></tr>" in page
+    assert re.search(r"<td>llama3\.2:latest</td><td>[\d.]+ GB</td><td>[^<]*GPU\)</td><td>\d+</td><td>in \d+ min", page)
     assert "Unloaded" in shown(kernel.run("%ollama unload llama3.2").check())
     assert "llama3.2" not in shown(kernel.run("%ollama ps").check())
 
 
 def test_show_details(kernel):
-    text = shown(kernel.run("%ollama show qwen3").check(), "text/markdown")
-    for part in ("capabilities", "thinking", "context length", "40960", "**Parameters**", "**Template**", "**License** (excerpt)"):
+    text = shown(kernel.run("%ollama show qwen3").check(), "text/html")
+    for part in ("capabilities", "thinking", "context length", "40960", "<strong>Parameters</strong>", "<strong>Template</strong>",
+                 "<strong>License</strong> (excerpt)"):
         assert part in text
 
 
@@ -135,7 +137,7 @@ def test_doctor_when_the_server_is_down():
         text = shown(ex)
         assert f"✗ host reachable: http://127.0.0.1:{port} (OLLAMA_HOST): Cannot reach Ollama" in text
         assert "ollama serve" in text
-        assert "problem" in shown(ex, "text/markdown")
+        assert "problem" in shown(ex, "text/html")
 
 
 def test_unknown_subcommand_is_a_usage_error(kernel):

@@ -10,7 +10,6 @@ import pytest
 from IPython.core.error import UsageError
 
 from ollama_nb.live import LiveOutput
-from ollama_nb.markdown import error_bundle, fence, md_table, safe_markdown, thinking_block
 from ollama_nb.magic.cell import curl_command, parse_line
 from ollama_nb.magic.options import coerce_option, parse_options
 from ollama_nb.magic.prompt import fields, interpolate
@@ -143,87 +142,6 @@ def test_load_ext_imports_no_view_code():
     assert "'ollama_nb.magic'" in out, out
     for lazy in ("ollama_nb.live", "ollama_nb.magic.cell", "ollama_nb.magic.line", "ollama_nb.widgets"):
         assert lazy not in out, out
-
-
-# -- safe Markdown -----------------------------------------------------------------------------
-HOSTILE = [
-    "<script>alert(1)</script>",
-    "<img src=x onerror=alert(1)>",
-    "<iframe src='https://evil'></iframe>",
-    '<a href="javascript:alert(1)">x</a>',
-    "<div style='position:fixed' onclick='alert(1)'>cover</div>",
-    "<!-- comment --><svg onload=alert(1)>",
-    "\\`<img src=x onerror=alert(1)>`",  # an escaped backtick does not open code
-    "`a\n\n<img src=x onerror=alert(1)>\n\nb`",  # code spans stop at a blank line
-    "text\n    ```\n<img src=x onerror=alert(1)>\n    ```",  # not a fence: paragraph continuation
-    "- item\n  ```\n<img src=x onerror=alert(1)>\n  ```",  # the list item may end: not trusted
-    "  ```\n  x\n<b>\n```\n<img src=x onerror=alert(1)>",  # a fence closed at another depth
-]
-
-
-def raw_html_tags(markdown: str) -> list[str]:
-    """Tags a Markdown renderer would pass through as HTML, outside fenced code blocks we trust."""
-    outside = re.sub(r"^```[^\n]*\n.*?^```$", "", markdown, flags=re.S | re.M)
-    return [t for t in re.findall(r"<(/?[A-Za-z!][^>\s]*)", outside) if t.lower() not in ("code", "/code", "br")]
-
-
-@pytest.mark.parametrize("text", HOSTILE)
-def test_hostile_html_never_stays_raw(text):
-    out = safe_markdown(text)
-    assert raw_html_tags(out) == [], out
-    assert "javascript:" not in out.replace("javascript:alert(1)\">x", "") or "href" not in out
-
-
-@pytest.mark.parametrize(
-    "link", ["[x](javascript:alert(1))", "[x](JaVaScRiPt:alert(1))", "[x](java&#9;script:alert(1))",
-             "[x](javascript\\:alert(1))", "[x]( <javascript:alert(1)> )", "![i](data:text/html,<script>)",
-             "[x]: javascript:alert(1)", "[x](vbscript:msgbox)"],
-)
-def test_unsafe_link_targets_become_hash(link):
-    out = safe_markdown(link)
-    assert re.search(r"\](\(\s*|: )#", out) and "script:" not in out.lower(), out
-
-
-def test_markdown_itself_is_kept():
-    text = (
-        "# Title\n\n| a | b |\n|---|---|\n| 1<br>2 | $x<y$ |\n\n```html\n<div class=\"x\">hi</div>\n```\n\n"
-        "Inline `<b>` code, $$\\frac{a}{b}$$ and \\(a<b\\), a < b, [link](https://example.com/a_(b)).\n"
-        "1. step\n   ```python\n   print('<ok>')\n   ```\n"
-    )
-    out = safe_markdown(text)
-    assert "| 1<br>2 | $x< y$ |" in out
-    assert '```html\n<div class="x">hi</div>\n```' in out  # fenced code untouched
-    assert "   print('<ok>')" in out  # a fence inside a list item, indented like its opener
-    assert "<code>&#60;b&#62;</code>" in out
-    assert "$$\\frac{a}{b}$$" in out and "\\(a< b\\)" in out and "a < b" in out
-    assert "[link](https://example.com/a_(b))" in out
-
-
-def test_plain_text_passes_through_unchanged():
-    text = "Just words, with * and _ and 3 > 2.\n\n- a list\n"
-    assert safe_markdown(text) is text
-
-
-def test_thinking_is_one_html_block_markdown_never_parses():
-    block = thinking_block("step 1\n\n[x](javascript:alert(1))\r\r<img src=x onerror=y>\n    code?")
-    assert "\n\n" not in block and "\r" not in block  # no blank line: the HTML block never ends early
-    assert block.startswith("<details><summary>Thinking</summary>\n") and block.endswith("</details>\n")
-    assert "&lt;img" in block and "<img" not in block
-
-
-def test_untrusted_table_cells_hold_no_markdown():
-    table = md_table([{"a": "[x](javascript:alert(1)) `c` $m$ <b> a|b"}], ["a"])
-    assert table.splitlines()[2] == "| &#91;x&#93;(javascript:alert(1)) `c` &#36;m&#36; &#60;b&#62; a&#124;b |"
-
-
-def test_fence_outgrows_backticks_inside():
-    assert fence("a ``` b", "json").startswith("````json\n")
-
-
-def test_error_bundle_escapes_and_formats_code():
-    bundle = error_bundle("bad <b>", "Run `%ollama pull x`.")
-    assert "&lt;b&gt;" in bundle["text/html"] and "<code>%ollama pull x</code>" in bundle["text/html"]
-    assert bundle["text/plain"] == "bad <b>\nRun `%ollama pull x`."
 
 
 # -- the throttle ------------------------------------------------------------------------------

@@ -273,11 +273,12 @@ def test_cloud_mode_hides_local_only_work(emu, client, monkeypatch):
 def test_saved_notebooks_get_a_static_table(emu, browser):
     data, _meta = browser._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in data
-    md = data["text/markdown"]
-    assert md.splitlines()[2].startswith("| name | size | parameters | quantization | family | modified |")
+    page = data["text/html"]
+    assert "text/markdown" not in data
+    assert "<tr><th>name</th><th>size</th><th>parameters</th><th>quantization</th><th>family</th><th>modified</th></tr>" in page
     for name in emu.model_names():
-        assert f"| {name} |" in md
-    assert "| llama3.2:latest | 2.0 GB | 3.2B | Q4_K_M | llama |" in md
+        assert f"<tr><td>{name}</td>" in page
+    assert "<tr><td>llama3.2:latest</td><td>2.0 GB</td><td>3.2B</td><td>Q4_K_M</td><td>llama</td>" in page
     assert data["text/plain"].startswith("ModelBrowser(host=")
 
 
@@ -333,7 +334,7 @@ def test_display_is_the_browser_then_an_empty_area_for_try_it(browser, monkeypat
     monkeypatch.setattr(IPython.display, "display", lambda obj, **kw: shown.append((obj, kw)))
     browser._ipython_display_()
     (first, kw), *rest = shown
-    assert kw["raw"] and "text/markdown" in first and "application/vnd.jupyter.widget-view+json" in first
+    assert kw["raw"] and "text/html" in first and "application/vnd.jupyter.widget-view+json" in first
     if browser.chat_available:
         ((area, kw2),) = rest
         assert area["text/plain"] == "" and "application/vnd.jupyter.widget-view+json" in area

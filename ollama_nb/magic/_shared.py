@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import sys
 from typing import Any
 
@@ -58,7 +57,7 @@ def current_cell_id(shell: Any) -> str | None:
 def show_error(message: str, hint: str = "", *, title: str = "") -> None:
     """A short red message with what to do next; never a traceback."""
     from ..live import in_terminal
-    from ..markdown import error_bundle
+    from ..render.chrome import error_bundle
 
     if in_terminal():
         red, dim, reset = "\x1b[31m", "\x1b[2m", "\x1b[0m"
@@ -96,13 +95,11 @@ def reraise_interrupt(exc: BaseException, note: str) -> None:
     raise exc
 
 
-def display_markdown(markdown: str, plain: str, metadata: dict[str, Any] | None = None) -> Any:
+def display_html(plain: str, *pieces: str, metadata: dict[str, Any] | None = None) -> Any:
+    """Show pieces built by :mod:`ollama_nb.render.chrome` as one output (HTML + plain text)."""
     from IPython.display import display
 
+    from ..render.chrome import bundle
+
     # Tables of server fields (names, templates, licenses): known keys masked on the way out.
-    bundle = mask_data({"text/markdown": markdown, "text/plain": plain})
-    return display(bundle, raw=True, metadata=mask_data(metadata or {}), display_id=True)
-
-
-def esc(text: Any) -> str:
-    return html.escape(str(text))
+    return display(mask_data(bundle(plain, *pieces)), raw=True, metadata=mask_data(metadata or {}), display_id=True)

@@ -1,4 +1,4 @@
-"""``%%ollama``: the cell's text is the prompt; the answer streams into the cell as Markdown.
+"""``%%ollama``: the cell's text is the prompt; the answer streams into the cell.
 
 Usage::
 
@@ -8,8 +8,8 @@ Usage::
 
 Each run is a turn of a :class:`~ollama_nb.Conversation` (one per notebook unless ``--chat NAME``),
 keyed by the cell's id so that re-running a cell replaces its own turn. The answer is one display
-output, updated by :class:`~ollama_nb.live.LiveOutput` while it streams; its final form (Markdown
-+ plain text + metadata saying how it was made) is what the saved notebook keeps.
+output, updated by :class:`~ollama_nb.live.LiveOutput` while it streams; its final form (sanitized
+HTML from :mod:`ollama_nb.render` + plain text + metadata saying how it was made) is what the saved notebook keeps.
 """
 
 from __future__ import annotations
@@ -34,7 +34,8 @@ from ..conversation import Conversation
 from ..errors import OllamaError
 from ..images import encode_image, image_bytes
 from ..live import LiveOutput, in_terminal
-from ..markdown import error_bundle, fence, notice_bundle, safe_markdown, thinking_block
+from ..render import answer as render_answer
+from ..render import chrome
 from ..reply import Reply
 from ..retry import RetryWait, watching
 from ._shared import DEFAULT_CHAT, client_for, current_cell_id, reraise_interrupt, show_error, show_exception, unexpected_error
@@ -261,39 +262,36 @@ class AnswerView:
 
     def render(self, final: bool) -> tuple[dict[str, Any], dict[str, Any]]:
         reply = self.reply
-        content = reply.content
-        thinking = reply.thinking
-        waiting = not content and not thinking and not reply.tool_calls and reply.status == "streaming"
-        footer = self.footer() if final else ""
+        content, thinking, calls = reply.content, reply.thinking, reply.tool_calls
+        waiting = not content and not thinking and not calls and reply.status == "streaming"
         bundle: dict[str, Any] = {}
+        footer, warning = "", ""
+        if final:
+            footer = fmt_.stats_line(reply)
+            if reply.status in _MARKS and not reply.done:
+                warning = f"partial answer ({_MARKS[reply.status]})"
         if final or self.raw or waiting:
-            # While streaming, a front end shows the Markdown: re-sending a plain copy of the
-            # growing text would double the bytes. The final output carries both.
-            plain = content
-            if thinking:
-                plain = f"[thinking]\n{thinking}\n[/thinking]\n\n{content}"
-            if reply.tool_calls:
-                plain += "\n" + "\n".join(f"[tool call] {json.dumps(dict(c), ensure_ascii=False)}" for c in reply.tool_calls)
-            bundle["text/plain"] = (f"{plain}\n\n{footer}" if footer else plain) or f"waiting for {reply.model}…"
+            # While streaming, a front end shows the HTML: re-sending a plain copy of the growing
+            # text would double the bytes. The final output carries both.
+            plain_footer = f"⚠ {warning} · {footer}" if warning else footer
+            plain = render_answer.answer_plain(content=content, thinking=thinking, tool_calls=calls, footer=plain_footer)
+            bundle["text/plain"] = plain or f"waiting for {reply.model}…"
         if not self.raw:
-            parts = []
-            if thinking:
-                summary = "Thinking" if final or content else "Thinking…"
-                state = "" if final or content else " open"
-                parts.append(thinking_block(thinking, open=bool(state), summary=summary))
-            if waiting:
-                parts.append(f"<sub>⏳ waiting for {html.escape(reply.model)}…</sub>")
-            elif self.structured:
-                parts.append(fence(content, "json"))
-            else:
-                parts.append(safe_markdown(content))
-            if reply.tool_calls:
-                calls = "\n".join(json.dumps(dict(c), ensure_ascii=False) for c in reply.tool_calls)
-                parts.append("\n\n**Tool calls**\n\n" + fence(calls, "json"))
-            if footer:
-                parts.append(f"\n\n<sub>{html.escape(footer)}</sub>")
-            bundle["text/markdown"] = "\n".join(parts)
-        return bundle, _metadata(reply, self.options, self.extra) if final else {"ollama_nb": {"model": reply.model, "status": "streaming"}}
+            bundle["text/html"] = chrome.page(
+                render_answer.answer(
+                    content=content,
+                    thinking=thinking,
+                    tool_calls=calls,
+                    model=reply.model,
+                    structured=self.structured,
+                    waiting=waiting,
+                    thinking_open=not final and not content,
+                    footer=footer,
+                    warning=warning,
+                )
+            )
+        meta = _metadata(reply, self.options, self.extra) if final else {"ollama_nb": {"model": reply.model, "status": "streaming"}}
+        return bundle, meta
 
 
 # --------------------------------------------------------------------------- --show-request
@@ -327,8 +325,7 @@ def _show_request(client: Any, body: dict[str, Any]) -> None:
     from IPython.display import display
 
     command = curl_command(client, "/api/chat", body)
-    markdown = "**Request**\n\n" + fence(command, "bash")
-    display({"text/markdown": markdown, "text/plain": command}, raw=True)
+    display(chrome.bundle(command, "<p><strong>Request</strong></p>", chrome.code(command, "bash")), raw=True)
 
 
 class _ChunkLog:
@@ -355,8 +352,7 @@ def _show_chunks(log: _ChunkLog) -> None:
     from IPython.display import display
 
     text, total = log.text(), log.total
-    markdown = f"<details><summary>Response: {total} NDJSON lines</summary>\n\n{fence(text, 'json')}\n\n</details>"
-    display({"text/markdown": markdown, "text/plain": text}, raw=True)
+    display(chrome.bundle(text, chrome.details(f"Response: {total} NDJSON lines", chrome.code(text, "json"))), raw=True)
 
 
 # --------------------------------------------------------------------------- the magic
@@ -478,7 +474,7 @@ def run_cell_magic(shell: Any, line: str, cell: str) -> Any:
             live.finish()  # the partial answer stays, marked; the message goes below it
             show_exception(err)
         elif live.handle is not None:
-            live.handle.update(error_bundle(err.message, err.hint), raw=True)  # nothing arrived: the error in its place
+            live.handle.update(chrome.error_bundle(err.message, err.hint), raw=True)  # nothing arrived: the error in its place
         else:
             show_exception(err)
         if args.show_request and log.total:
@@ -502,7 +498,7 @@ def run_cell_magic(shell: Any, line: str, cell: str) -> Any:
 def _show_wait(live: LiveOutput, wait: RetryWait) -> None:
     text = f"{wait}. Interrupt the kernel to stop waiting."
     if live.handle is not None:
-        live.handle.update(notice_bundle(text), raw=True)
+        live.handle.update(chrome.notice_bundle(text), raw=True)
     else:
         import sys
 

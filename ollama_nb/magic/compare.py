@@ -6,20 +6,20 @@ output shows every column and is updated while each answer streams. The history 
 conversation is sent as context, but a comparison is not recorded as a turn: there is no single
 answer to continue from.
 
-The Markdown is an HTML table whose cells hold Markdown (blank lines around it), which JupyterLab,
-GitHub and nbviewer all render; each answer goes through :func:`~ollama_nb.markdown.safe_markdown`.
+The output is a table of columns built by :mod:`ollama_nb.render` (each answer sanitized there),
+which JupyterLab, nbconvert and nbviewer render alike.
 """
 
 from __future__ import annotations
 
-import html
 import time
 from typing import Any
 
 from .. import format as fmt_
 from ..errors import OllamaError
 from ..live import LiveOutput
-from ..markdown import safe_markdown, thinking_block
+from ..render import answer as render_answer
+from ..render import chrome
 from ..reply import Reply
 from ._shared import reraise_interrupt, unexpected_error
 
@@ -33,19 +33,16 @@ class CompareView:
         self.replies: dict[str, Reply] = {}
         self.errors: dict[str, OllamaError] = {}
 
-    def _cell(self, model: str, final: bool) -> tuple[str, str, str]:
-        """(answer Markdown, footer, plain text) for one column."""
+    def _cell(self, model: str) -> tuple[str, str, str]:
+        """(answer HTML, footer, plain text) for one column."""
         reply = self.replies.get(model)
         err = self.errors.get(model)
         if reply is None:
-            waiting = "waiting…" if err is None else ""
-            return (f"<sub>{waiting}</sub>" if waiting else "", "", waiting)
-        text = reply.content
-        body = safe_markdown(text) if text else ("<sub>⏳ waiting…</sub>" if reply.status == "streaming" else "")
-        if reply.thinking:
-            body = f"{thinking_block(reply.thinking)}\n{body}"
+            return (chrome.note("waiting…") if err is None else "", "", "" if err else "waiting…")
+        waiting = not reply.content and not reply.thinking and reply.status == "streaming"
+        body = render_answer.answer(content=reply.content, thinking=reply.thinking, model=reply.model, waiting=waiting)
         footer = fmt_.stats_line(reply) if reply.status != "streaming" else ""
-        return body, footer, text
+        return body, footer, reply.content
 
     def footer(self) -> str:
         return " | ".join(
@@ -53,24 +50,16 @@ class CompareView:
         )
 
     def render(self, final: bool) -> tuple[dict[str, Any], dict[str, Any]]:
-        heads, bodies, feet, plain = [], [], [], []
+        bodies, feet, plain = [], [], []
         for model in self.models:
-            body, foot, text = self._cell(model, final)
+            body, foot, text = self._cell(model)
             err = self.errors.get(model)
             if err is not None:
-                message = f"{err.message} {err.hint}".strip()
-                body += f'\n\n<span style="color:#b71c1c">⚠ {html.escape(message)}</span>'
+                body += chrome.error_box(err.message, err.hint)
                 foot = foot or "failed"
-            heads.append(f"<th>{html.escape(model)}</th>")
-            bodies.append(f'<td valign="top">\n\n{body}\n\n</td>')
-            feet.append(f"<td><sub>{html.escape(foot)}</sub></td>")
+            bodies.append(body)
+            feet.append(foot)
             plain.append(f"=== {model} ===\n{text}" + (f"\n[{foot}]" if foot else "") + (f"\n[error] {err.message}" if err else ""))
-        width = ' style="table-layout:fixed;width:100%"' if len(self.models) > 1 else ""
-        markdown = (
-            f"<table{width}>\n<tr>{''.join(heads)}</tr>\n<tr>\n"
-            + "\n".join(bodies)
-            + f"\n</tr>\n<tr>{''.join(feet)}</tr>\n</table>"
-        )
         meta: dict[str, Any] = {"ollama_nb": {"compare": self.models, "options": self.options}}
         if final:
             meta["ollama_nb"]["answers"] = [
@@ -83,7 +72,7 @@ class CompareView:
                 }
                 for m in self.models
             ]
-        bundle = {"text/markdown": markdown}
+        bundle = {"text/html": chrome.page(chrome.columns(self.models, bodies, feet))}
         if final:  # a plain copy only in the saved output (see AnswerView.render)
             bundle["text/plain"] = "\n\n".join(plain)
         return bundle, meta

@@ -7,8 +7,8 @@ from typing import Any
 from .. import format as fmt_
 from ..config import is_cloud, settings
 from ..errors import OllamaError
-from ..markdown import md_table
-from ._shared import client_for, display_markdown
+from ..render import chrome
+from ._shared import client_for, display_html
 
 OK, WARN, FAIL = "✓", "!", "✗"
 
@@ -109,7 +109,7 @@ def run_doctor() -> list[dict[str, str]]:
     rows = checks()
     cols = ["check", "", "found", "what to do"]
     failed = [r for r in rows if r[""] == FAIL]
-    head = "**Ready.**" if not failed else f"**{len(failed)} problem{'s' if len(failed) > 1 else ''} to fix before class.**"
+    head = "Ready." if not failed else f"{len(failed)} problem{'s' if len(failed) > 1 else ''} to fix before class."
     plain = "\n".join(f"{r['']} {r['check']}: {r['found']}" + (f" -> {r['what to do']}" if r["what to do"] else "") for r in rows)
-    display_markdown(head + "\n\n" + md_table(rows, cols), ("Ready.\n" if not failed else "Problems found.\n") + plain)
+    display_html(("Ready.\n" if not failed else "Problems found.\n") + plain, f"<p><strong>{head}</strong></p>", chrome.table(rows, cols, hint_columns=["what to do"]))
     return rows

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import difflib
 import os
-import html
 import shlex
 from typing import Any, Callable
 
@@ -26,9 +25,9 @@ from ..config import check_seconds, forget_clients, parse_host, settings
 from ..conversation import Conversation
 from ..errors import OllamaError
 from ..live import in_terminal
-from ..markdown import md_table
 from ..redact import mask_data, remember
-from ._shared import DEFAULT_CHAT, client_for, display_markdown, reraise_interrupt, show_exception
+from ..render import chrome
+from ._shared import DEFAULT_CHAT, client_for, display_html, reraise_interrupt, show_exception
 from .options import OPTION_TYPES, coerce_option
 
 __all__ = ["run_line_magic", "COMMANDS"]
@@ -52,8 +51,14 @@ COMMANDS: dict[str, str] = {
 }
 
 
-def _show(markdown: str, plain: str) -> None:
-    display_markdown(markdown, plain)
+def _say(sentence: str, plain: str) -> None:
+    """One sentence of our own; `backticks` (around names, escaped) become code."""
+    display_html(plain, f"<p>{chrome.inline_code(sentence)}</p>")
+
+
+def _table(rows: list[dict[str, Any]], cols: list[str], head: str = "", **kw: Any) -> None:
+    pieces = [f"<p>{chrome.inline_code(head)}</p>"] if head else []
+    display_html((head + "\n" if head else "") + _plain_table(rows, cols), *pieces, chrome.table(rows, cols, **kw))
 
 
 def _need(args: list[str], count: int, usage: str) -> None:
@@ -68,7 +73,7 @@ def cmd_list(args: list[str]) -> None:
     _need(args, 0, "list")
     models = client_for().list().get("models", [])
     if not models:
-        _show("No models installed. Get one with `%ollama pull llama3.2`.", "No models installed.")
+        _say("No models installed. Get one with `%ollama pull llama3.2`.", "No models installed.")
         return
     rows = [
         {
@@ -81,14 +86,14 @@ def cmd_list(args: list[str]) -> None:
         for m in models
     ]
     cols = ["name", "size", "params", "quantization", "modified"]
-    _show(md_table(rows, cols), _plain_table(rows, cols))
+    _table(rows, cols)
 
 
 def cmd_ps(args: list[str]) -> None:
     _need(args, 0, "ps")
     models = client_for().ps().get("models", [])
     if not models:
-        _show("No model is loaded right now.", "No model is loaded right now.")
+        _say("No model is loaded right now.", "No model is loaded right now.")
         return
     rows = []
     for m in models:
@@ -104,7 +109,7 @@ def cmd_ps(args: list[str]) -> None:
             }
         )
     cols = ["name", "size", "in VRAM", "context", "expires"]
-    _show(md_table(rows, cols), _plain_table(rows, cols))
+    _table(rows, cols)
 
 
 def cmd_show(args: list[str]) -> None:
@@ -122,39 +127,37 @@ def cmd_show(args: list[str]) -> None:
         {"": "capabilities", "value": ", ".join(info.get("capabilities") or []) or "–"},
         {"": "context length", "value": context or "–"},
     ]
-    from ..markdown import fence
-
-    parts = [f"### {html.escape(args[0])}", md_table(rows, ["", "value"])]
+    parts = [chrome.heading(args[0], 3), chrome.table(rows, ["", "value"])]
     plain = [args[0], _plain_table(rows, ["", "value"])]
-    for title, key, lang in (("Parameters", "parameters", ""), ("Template", "template", "")):
-        text = (info.get(key) or "").strip()
+    for title, key in (("Parameters", "parameters"), ("Template", "template")):
+        text = str(info.get(key) or "").strip()
         if text:
-            parts.append(f"**{title}**\n\n{fence(text, lang)}")
+            parts.append(f"<p><strong>{title}</strong></p>{chrome.code(text)}")
             plain.append(f"{title}:\n{text}")
-    license_text = (info.get("license") or "").strip()
+    license_text = str(info.get("license") or "").strip()
     if license_text:
         excerpt = license_text if len(license_text) <= 400 else license_text[:400].rsplit(" ", 1)[0] + " …"
-        parts.append(f"**License** (excerpt)\n\n{fence(excerpt)}")
+        parts.append(f"<p><strong>License</strong> (excerpt)</p>{chrome.code(excerpt)}")
         plain.append(f"License (excerpt):\n{excerpt}")
-    _show("\n\n".join(parts), "\n\n".join(plain))
+    display_html("\n\n".join(plain), *parts)
 
 
 def cmd_rm(args: list[str]) -> None:
     _need(args, 1, "rm MODEL")
     client_for().delete(args[0])
-    _show(f"Deleted `{html.escape(args[0])}`.", f"Deleted {args[0]}.")
+    _say(f"Deleted `{args[0]}`.", f"Deleted {args[0]}.")
 
 
 def cmd_cp(args: list[str]) -> None:
     _need(args, 2, "cp SRC DST")
     client_for().copy(args[0], args[1])
-    _show(f"Copied `{html.escape(args[0])}` to `{html.escape(args[1])}`.", f"Copied {args[0]} to {args[1]}.")
+    _say(f"Copied `{args[0]}` to `{args[1]}`.", f"Copied {args[0]} to {args[1]}.")
 
 
 def cmd_unload(args: list[str]) -> None:
     _need(args, 1, "unload MODEL")
     client_for().unload(args[0])
-    _show(f"Unloaded `{html.escape(args[0])}` from memory.", f"Unloaded {args[0]} from memory.")
+    _say(f"Unloaded `{args[0]}` from memory.", f"Unloaded {args[0]} from memory.")
 
 
 class Embeddings(list):
@@ -191,37 +194,28 @@ def cmd_embed(rest: str) -> Embeddings:
 # --------------------------------------------------------------------------- pull
 
 
-def _bar(fraction: float | None, width: int = 220) -> str:
-    pct = 0 if fraction is None else max(0.0, min(1.0, fraction)) * 100
-    return (
-        f'<div style="display:inline-block;width:{width}px;height:10px;background:rgba(127,127,127,.25);'
-        f'border-radius:3px;vertical-align:middle"><div style="width:{pct:.1f}%;height:100%;'
-        'background:#2e7d32;border-radius:3px"></div></div>'
-    )
-
-
 def pull_bundle(progress: Any, note: str = "") -> dict[str, str]:
-    """HTML progress bars (a row per layer + overall) and a plain-text line."""
+    """Progress bars (a row per layer + overall) and a plain-text line."""
     total, done = progress.total, progress.completed
     running = not note or note == "done"
     speed, eta = (progress.speed, progress.eta) if running else (None, None)
     overall = f"{fmt_.size(done)} / {fmt_.size(total)}" if total else ""
     extra = " · ".join(x for x in (overall, fmt_.speed(speed) if speed else "", f"ETA {fmt_.duration(eta)}" if eta else "") if x)
-    status = html.escape(note or progress.status or "starting")
+    status = chrome.esc(note or progress.status or "starting")
     rows = [
-        f"<tr><td><b>{html.escape(progress.model)}</b></td><td>{_bar(progress.fraction)}</td>"
-        f"<td>{status}{' · ' + html.escape(extra) if extra else ''}</td></tr>"
+        f"<tr><td><b>{chrome.esc(progress.model)}</b></td><td>{chrome.bar(progress.fraction, 220)}</td>"
+        f"<td>{status}{' · ' + chrome.esc(extra) if extra else ''}</td></tr>"
     ]
     for digest, layer_done, layer_total in progress.layer_rows():
-        short = digest.split(":")[-1][:12]
+        short = str(digest).split(":")[-1][:12]
         frac = layer_done / layer_total if layer_total else None
         rows.append(
-            f'<tr style="font-size:85%;opacity:.8"><td><code>{html.escape(short)}</code></td>'
-            f"<td>{_bar(frac, 160)}</td><td>{fmt_.size(layer_done)} / {fmt_.size(layer_total)}</td></tr>"
+            f'<tr class="onb-footer"><td><code>{chrome.esc(short)}</code></td>'
+            f"<td>{chrome.bar(frac, 160)}</td><td>{fmt_.size(layer_done)} / {fmt_.size(layer_total)}</td></tr>"
         )
     pct = f"{progress.fraction:.0%}" if progress.fraction is not None else ""
     plain = f"pull {progress.model}: {note or progress.status} {pct} {extra}".rstrip()
-    return mask_data({"text/html": f"<table>{''.join(rows)}</table>", "text/plain": plain})
+    return mask_data(chrome.bundle(plain, f"<table>{''.join(rows)}</table>"))
 
 
 def cmd_pull(args: list[str]) -> None:
@@ -316,11 +310,15 @@ def cmd_config(args: list[str]) -> None:
         {"setting": "timeout", "value": f"{settings.timeout:g} s" if settings.timeout else "default (330 s between chunks)"},
         {"setting": "options", "value": ", ".join(f"{k}={v!r}" for k, v in settings.options.items()) or "none"},
     ]
-    markdown, plain = md_table(rows, ["setting", "value"]), _plain_table(rows, ["setting", "value"])
+    cols = ["setting", "value"]
     if typed_key:
-        markdown += f"\n\n**⚠ {_TYPED_KEY_NOTE}**"
-        plain += f"\n\n{_TYPED_KEY_NOTE}"
-    _show(markdown, plain)
+        display_html(
+            f"{_plain_table(rows, cols)}\n\n{_TYPED_KEY_NOTE}",
+            chrome.table(rows, cols),
+            f'<p class="onb-warn">⚠ {chrome.inline_code(_TYPED_KEY_NOTE)}</p>',
+        )
+    else:
+        _table(rows, cols)
 
 
 _TYPED_KEY_NOTE = (
@@ -355,7 +353,7 @@ def cmd_login(args: list[str]) -> None:
     remember(key)
     settings.api_key = key
     settings.key_from_login = True
-    _show(
+    _say(
         "API key stored for this kernel only: it is not in the notebook, its outputs or the history. "
         "`%ollama logout` forgets it.",
         "API key stored for this kernel only. %ollama logout forgets it.",
@@ -371,7 +369,7 @@ def cmd_logout(args: list[str]) -> None:
     note = "Forgot the API key." if had else "No key was stored by `%ollama login`."
     if os.environ.get("OLLAMA_API_KEY"):
         note += " OLLAMA_API_KEY is still set in the environment, and is used."
-    _show(note, note.replace("`", ""))
+    _say(note, note.replace("`", ""))
 
 
 def _chat_name(args: list[str], usage: str) -> str:
@@ -387,7 +385,7 @@ def cmd_history(args: list[str]) -> None:
     conv = Conversation.named(name)
     turns = conv.history()
     if not turns:
-        _show(f"Conversation `{html.escape(name)}` is empty.", f"Conversation {name!r} is empty.")
+        _say(f"Conversation `{name}` is empty.", f"Conversation {name!r} is empty.")
         return
 
     def short(text: str, n: int = 80) -> str:
@@ -406,8 +404,8 @@ def cmd_history(args: list[str]) -> None:
         for i, t in enumerate(turns, 1)
     ]
     cols = ["#", "you", "answer", "status", "model", "tokens"]
-    head = f"Conversation `{html.escape(name)}`" + (f" (system: {html.escape(short(conv.system, 60))})" if conv.system else "")
-    _show(head + "\n\n" + md_table(rows, cols), _plain_table(rows, cols))
+    head = f"Conversation `{name}`" + (f" (system: {short(conv.system, 60)})" if conv.system else "")
+    _table(rows, cols, head)
 
 
 def cmd_clear(args: list[str]) -> None:
@@ -415,19 +413,23 @@ def cmd_clear(args: list[str]) -> None:
     conv = Conversation.named(name)
     count = len(conv)
     conv.clear()
-    _show(f"Cleared {count} turn{'s' if count != 1 else ''} from `{html.escape(name)}`.", f"Cleared {count} turns from {name!r}.")
+    _say(f"Cleared {count} turn{'s' if count != 1 else ''} from `{name}`.", f"Cleared {count} turns from {name!r}.")
 
 
 def cmd_help(args: list[str]) -> None:
-    from ..markdown import fence
     from .cell import help_text
 
     rows = [{"command": f"%ollama {k}", "what it does": v} for k, v in COMMANDS.items()]
-    table = md_table(rows, ["command", "what it does"])
+    cols = ["command", "what it does"]
     # `%%ollama --help` needs a line below it (IPython refuses an empty cell magic), so the cell
     # magic's options are shown here too.
     cell = help_text()
-    _show(f"{table}\n\n**%%ollama options**\n\n{fence(cell)}", f"{_plain_table(rows, ['command', 'what it does'])}\n\n{cell}")
+    display_html(
+        f"{_plain_table(rows, cols)}\n\n{cell}",
+        chrome.table(rows, cols, code_columns=["command"]),
+        "<p><strong>%%ollama options</strong></p>",
+        chrome.code(cell),
+    )
 
 
 # --------------------------------------------------------------------------- doctor

@@ -29,7 +29,6 @@ kernel -> views            ``{"type": "delta", "turn", "seq", "content"?, "think
 
 from __future__ import annotations
 
-import html
 import threading
 import weakref
 from typing import Any
@@ -41,8 +40,9 @@ from ..config import default_client, settings
 from ..conversation import Conversation, Turn
 from ..errors import describe
 from ..format import stats_line, stats_text
-from ..markdown import safe_markdown, thinking_block
 from ..redact import mask_data
+from ..render import answer as render_answer
+from ..render import chrome
 from ..reply import Reply
 from ._assets import css, esm
 from ._deltas import DeltaStream
@@ -239,8 +239,8 @@ class ChatWidget(KeyMasked, anywidget.AnyWidget):
         self._read_capabilities(self.model)
 
     def transcript(self) -> str:
-        """The conversation as Markdown (model HTML made inert), as saved notebooks show it."""
-        return _transcript_markdown(self.messages, self.model)
+        """The conversation as sanitized HTML, as saved notebooks show it."""
+        return chrome.page(render_answer.transcript(self.messages, self.model, empty=_EMPTY))
 
     def close(self) -> None:
         self.stop()
@@ -258,8 +258,7 @@ class ChatWidget(KeyMasked, anywidget.AnyWidget):
         data = dict(data)
         data["text/plain"] = repr(self)
         # A saved notebook shows this where the widget state is missing (GitHub, nbviewer, VS Code).
-        data["text/markdown"] = _transcript_markdown(self.messages, self.model)
-        data["text/html"] = _transcript_html(self.messages, self.model)
+        data["text/html"] = self.transcript()
         return mask_data(data), metadata
 
     # -- from the views -----------------------------------------------------------------------
@@ -492,69 +491,4 @@ def _stats_text(model: str, stats: dict[str, Any], status: str) -> str:
     return stats_text(model, stats, status, show_status=False)
 
 
-def _inert_markdown(text: str) -> str:
-    """Model or user text as Markdown with raw HTML and script links made inert (the magic's rules)."""
-    return safe_markdown(text)
-
-
 _EMPTY = "(This static copy shows the chat as it was when displayed: display the chat again to keep its conversation.)"
-
-
-def _transcript_markdown(messages: list[dict[str, Any]], model: str = "") -> str:
-    if not messages:
-        return f"*Empty chat with {html.escape(model or 'a model')}.* {_EMPTY}"
-    blocks: list[str] = []
-    for msg in messages:
-        if msg.get("role") == "user":
-            blocks.append(f"**You**\n\n{_inert_markdown(msg.get('content', ''))}")
-            continue
-        status = msg.get("status", "")
-        head = f"**{html.escape(msg.get('model') or 'Assistant')}**"
-        if status not in ("done", ""):
-            head += f" *({html.escape(status)})*"
-        part = [head]
-        if msg.get("thinking"):
-            part.append(thinking_block(msg["thinking"]))
-        if msg.get("content"):
-            part.append(_inert_markdown(msg["content"]))
-        error = msg.get("error")
-        if error:
-            text = " ".join(x for x in (error.get("message"), error.get("hint")) if x)
-            part.append(f"> **Error:** {html.escape(text)}")
-        if msg.get("stats"):
-            part.append(f"<sub>{html.escape(msg['stats'])}</sub>")
-        blocks.append("\n\n".join(part))
-    return "\n\n---\n\n".join(blocks)
-
-
-def _transcript_html(messages: list[dict[str, Any]], model: str) -> str:
-    """Every piece of text escaped: model output can never become markup here."""
-    e = html.escape
-    rows = []
-    for msg in messages:
-        if msg.get("role") == "user":
-            rows.append(
-                '<div style="margin:6px 0"><b>You</b>'
-                f'<div style="white-space:pre-wrap">{e(msg.get("content", ""))}</div></div>'
-            )
-            continue
-        status = msg.get("status", "")
-        note = f" <i>({e(status)})</i>" if status not in ("done", "") else ""
-        body = [f"<b>{e(msg.get('model') or 'Assistant')}</b>{note}"]
-        if msg.get("thinking"):
-            body.append(
-                '<details><summary>Thinking</summary><div style="white-space:pre-wrap;opacity:.7">'
-                f"{e(msg['thinking'])}</div></details>"
-            )
-        if msg.get("content"):
-            body.append(f'<div style="white-space:pre-wrap">{e(msg["content"])}</div>')
-        error = msg.get("error")
-        if error:
-            text = " ".join(x for x in (error.get("message"), error.get("hint")) if x)
-            body.append(f'<div style="color:#c62828">Error: {e(text)}</div>')
-        if msg.get("stats"):
-            body.append(f'<div style="opacity:.6;font-size:smaller">{e(msg["stats"])}</div>')
-        rows.append(f'<div style="margin:6px 0">{"".join(body)}</div>')
-    if not rows:
-        rows.append(f"<i>Empty chat with {e(model or 'a model')}.</i> <small>{e(_EMPTY)}</small>")
-    return '<div class="ollama-nb-chat-transcript">' + "".join(rows) + "</div>"

@@ -27,7 +27,7 @@ from typing import Any
 import anywidget
 import traitlets
 
-from ..markdown import md_table
+from ..render import chrome
 from .. import format as fmt
 from ..client import Client, Stream
 from ..config import default_client, is_cloud
@@ -265,7 +265,7 @@ class ModelBrowser(KeyMasked, anywidget.AnyWidget):
 
     # ------------------------------------------------------------------ display
 
-    def _table_markdown(self) -> str:
+    def _table_html(self) -> str:
         rows = [
             {
                 "name": m["name"],
@@ -277,17 +277,17 @@ class ModelBrowser(KeyMasked, anywidget.AnyWidget):
             }
             for m in self.models
         ]
-        title = f"**Ollama models at {self.host}** ({len(rows)})"
+        title = f"<p><strong>Ollama models at {chrome.esc(self.host)}</strong> ({len(rows)})</p>"
         if not rows:
-            return title + "\n\n*No models.*"
-        return title + "\n\n" + md_table(rows, ["name", "size", "parameters", "quantization", "family", "modified"])
+            return chrome.page(title, chrome.note("No models."))
+        return chrome.page(title, chrome.table(rows, ["name", "size", "parameters", "quantization", "family", "modified"]))
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         # The widget view where a widget manager runs; a static table where none does (GitHub,
         # nbviewer, a notebook saved without widget state).
         bundle = super()._repr_mimebundle_(**kwargs)
         data, meta = bundle if isinstance(bundle, tuple) else (bundle, {})
-        data = {**(data or {}), "text/markdown": self._table_markdown(), "text/plain": repr(self)}
+        data = {**(data or {}), "text/html": self._table_html(), "text/plain": repr(self)}
         return mask_data(data), dict(meta or {})
 
     def _ipython_display_(self) -> None:

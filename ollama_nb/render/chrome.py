@@ -1,0 +1,202 @@
+"""Our own output pieces, built from escaped values: pages, footers, thinking blocks, error boxes,
+tables, code blocks, progress bars, side-by-side columns.
+
+Every argument that is text is treated as untrusted (server strings, model names and show fields
+arrive here): it is escaped, never put into Markdown. Pieces that hold model Markdown take HTML
+that :func:`~ollama_nb.render.model_html` already made safe. :func:`page` wraps the pieces of one
+output with the stylesheet they share; colours come from JupyterLab's CSS variables (with light
+fallbacks for nbconvert and other front ends), so the dark theme reads as well as the light one.
+
+>>> page(footer("llama3.2 · 12 tokens")).count("onb-footer")
+2
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from typing import Any, Iterable, Mapping, Sequence
+
+__all__ = [
+    "Bundle",
+    "STYLE",
+    "bar",
+    "bundle",
+    "code",
+    "columns",
+    "details",
+    "error_box",
+    "error_bundle",
+    "esc",
+    "footer",
+    "heading",
+    "inline_code",
+    "json_block",
+    "note",
+    "notice_bundle",
+    "page",
+    "table",
+    "thinking",
+]
+
+Bundle = dict[str, Any]
+
+#: The classes that keep MathJax off everything but the formulas the Markdown parser found.
+_NO_MATH = "mathjax_ignore tex2jax_ignore"
+
+# One stylesheet, scoped to .onb-out. JupyterLab's own .jp-RenderedHTMLCommon rules already style
+# tables, code and quotes like a Markdown cell; this adds what our pieces need.
+STYLE = """<style>
+.onb-out .onb-footer{color:var(--jp-ui-font-color2,#616161);font-size:85%;margin-top:.4em}
+.onb-out .onb-warn{color:var(--jp-content-font-color1,#212121);font-weight:600}
+.onb-out details.onb-thinking{margin:.2em 0 .6em}
+.onb-out details.onb-thinking>summary{cursor:pointer;color:var(--jp-ui-font-color2,#616161)}
+.onb-out details.onb-thinking>div{color:var(--jp-content-font-color2,#424242);border-left:2px solid var(--jp-border-color1,#bdbdbd);padding-left:.8em;margin-top:.3em}
+.onb-out .onb-error{border-left:4px solid var(--jp-error-color1,#d32f2f);background:rgba(211,47,47,.08);color:var(--jp-content-font-color1,#212121);padding:6px 10px;margin:4px 0}
+.onb-out .onb-error .onb-title{font-weight:700}
+.onb-out .onb-error .onb-hint{margin-top:.2em}
+.onb-out .onb-notice{border-left:4px solid var(--jp-warn-color1,#f57c00);background:rgba(245,124,0,.08);color:var(--jp-content-font-color1,#212121);padding:6px 10px;margin:4px 0}
+.onb-out .onb-note{color:var(--jp-ui-font-color2,#616161);font-style:italic}
+.onb-out .onb-cols{table-layout:fixed;width:100%}
+.onb-out .onb-cols>tbody>tr>td{vertical-align:top;text-align:left}
+.onb-out .onb-bar{display:inline-block;width:200px;height:10px;background:rgba(127,127,127,.25);border-radius:3px;vertical-align:middle}
+.onb-out .onb-bar>span{display:block;height:100%;border-radius:3px;background:var(--jp-brand-color1,#1976d2)}
+.onb-out ul.contains-task-list{list-style:none;padding-left:1.2em}
+.onb-out pre{overflow-x:auto}
+.onb-out .onb-math-display{text-align:center;margin:.5em 0}
+.onb-out [class^="onb-hl-k"]{color:var(--jp-mirror-editor-keyword-color,#008000);font-weight:bold}
+.onb-out [class^="onb-hl-s"]{color:var(--jp-mirror-editor-string-color,#ba2121)}
+.onb-out [class^="onb-hl-c"]{color:var(--jp-mirror-editor-comment-color,#408080);font-style:italic}
+.onb-out [class^="onb-hl-m"]{color:var(--jp-mirror-editor-number-color,#080)}
+.onb-out .onb-hl-o,.onb-out .onb-hl-ow{color:var(--jp-mirror-editor-operator-color,#aa22ff)}
+.onb-out .onb-hl-nf,.onb-out .onb-hl-nc,.onb-out .onb-hl-fm{color:var(--jp-mirror-editor-def-color,#0000ff)}
+.onb-out .onb-hl-nb,.onb-out .onb-hl-bp{color:var(--jp-mirror-editor-builtin-color,#008000)}
+.onb-out .onb-hl-nd{color:var(--jp-mirror-editor-meta-color,#aa22ff)}
+.onb-out .onb-hl-nt{color:var(--jp-mirror-editor-tag-color,#008000)}
+.onb-out .onb-hl-na{color:var(--jp-mirror-editor-attribute-color,#7d9029)}
+</style>"""
+
+
+def esc(value: Any) -> str:
+    """Any value as HTML text (quotes too, so it is safe in an attribute)."""
+    return html.escape(str(value), quote=True)
+
+
+def inline_code(text: str) -> str:
+    """Escaped text in which `backtick` spans become ``<code>`` (hints quote commands that way)."""
+    parts = esc(text).split("`")
+    if len(parts) % 2 == 0:  # an odd number of backticks: keep them as written
+        return esc(text)
+    return "".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(parts))
+
+
+def page(*pieces: str) -> str:
+    """The pieces of one output, with the stylesheet, in a container MathJax skips except where a
+    formula is marked (see :mod:`ollama_nb.render.markdown`)."""
+    return f'{STYLE}<div class="onb-out {_NO_MATH}">{"".join(pieces)}</div>'
+
+
+def bundle(plain: str, *pieces: str) -> Bundle:
+    """A display bundle: sanitized ``text/html`` and the raw ``text/plain``; never Markdown."""
+    return {"text/html": page(*pieces), "text/plain": plain}
+
+
+def footer(text: str, *, warning: str = "") -> str:
+    """The quiet stats line under an answer; ``warning`` (e.g. "partial answer") leads it."""
+    lead = f'<span class="onb-warn">⚠ {esc(warning)}</span> · ' if warning else ""
+    return f'<div class="onb-footer">{lead}{esc(text)}</div>'
+
+
+def note(text: str) -> str:
+    """A short grey line of our own (``waiting for llama3.2…``)."""
+    return f'<div class="onb-note">{esc(text)}</div>'
+
+
+def heading(text: str, level: int = 4) -> str:
+    level = min(6, max(1, level))
+    return f"<h{level}>{esc(text)}</h{level}>"
+
+
+def thinking(body_html: str, *, open: bool = False, summary: str = "Thinking") -> str:
+    """A folded thinking block around model HTML that :func:`model_html` made safe."""
+    return (
+        f'<details class="onb-thinking"{" open" if open else ""}><summary>{esc(summary)}</summary>'
+        f"<div>{body_html}</div></details>"
+    )
+
+
+def details(summary: str, body_html: str) -> str:
+    return f"<details><summary>{esc(summary)}</summary>{body_html}</details>"
+
+
+def code(text: str, lang: str = "") -> str:
+    """Text shown as a code block, every character escaped."""
+    cls = f' class="language-{esc(lang)}"' if lang else ""
+    return f"<pre><code{cls}>{esc(text)}</code></pre>"
+
+
+def json_block(value: Any) -> str:
+    return code(json.dumps(value, indent=2, ensure_ascii=False), "json")
+
+
+def error_box(message: str, hint: str = "", *, title: str = "") -> str:
+    """A message with what to do next; `backticks` in the texts become code."""
+    head = f'<span class="onb-title">{esc(title)}</span> ' if title else ""
+    body = f'<div class="onb-error" role="alert">⚠ {head}{inline_code(message)}'
+    if hint:
+        body += f'<div class="onb-hint">{inline_code(hint)}</div>'
+    return body + "</div>"
+
+
+def error_bundle(message: str, hint: str = "", *, title: str = "") -> Bundle:
+    """An error as a whole output: the box for front ends, two lines of plain text for the rest."""
+    plain = f"{title + ': ' if title else ''}{message}" + (f"\n{hint}" if hint else "")
+    return bundle(plain, error_box(message, hint, title=title))
+
+
+def notice_bundle(message: str) -> Bundle:
+    """A quiet one-line status (``server busy, retrying in 4 s (2 of 5)``) shown in place of an
+    answer that has not started."""
+    return bundle(message, f'<div class="onb-notice" role="status">{esc(message)}</div>')
+
+
+def table(
+    rows: Iterable[Mapping[str, Any]],
+    columns: Sequence[str],
+    *,
+    code_columns: Sequence[str] = (),
+    hint_columns: Sequence[str] = (),
+) -> str:
+    """An HTML table of untrusted values; cells of ``code_columns`` show as ``<code>``, and in
+    ``hint_columns`` (our own advice) `backtick` spans do."""
+    head = "".join(f"<th>{esc(c)}</th>" for c in columns)
+    body = []
+    for row in rows:
+        cells = []
+        for c in columns:
+            text = " ".join(str(row.get(c, "")).split())
+            value = inline_code(text) if c in hint_columns else esc(text)
+            cells.append(f"<td><code>{value}</code></td>" if c in code_columns and value else f"<td>{value}</td>")
+        body.append(f"<tr>{''.join(cells)}</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def bar(fraction: float | None, width: int = 200) -> str:
+    """A progress bar (an empty track while the size is unknown)."""
+    pct = 0.0 if fraction is None else max(0.0, min(1.0, float(fraction))) * 100
+    return f'<span class="onb-bar" style="width:{int(width)}px"><span style="width:{pct:.1f}%"></span></span>'
+
+
+def columns(heads: Sequence[str], bodies_html: Sequence[str], feet: Sequence[str]) -> str:
+    """Side-by-side columns (``--compare``): escaped heads and feet, bodies already safe HTML."""
+    def row(cells: Iterable[str]) -> str:
+        return "<tr>" + "".join(cells) + "</tr>"
+
+    return (
+        '<table class="onb-cols"><thead>'
+        + row(f"<th>{esc(h)}</th>" for h in heads)
+        + "</thead><tbody>"
+        + row(f"<td>{b}</td>" for b in bodies_html)
+        + row(f'<td><div class="onb-footer">{esc(f)}</div></td>' for f in feet)
+        + "</tbody></table>"
+    )

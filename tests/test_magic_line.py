@@ -20,7 +20,7 @@ def shown(ex, mime="text/plain") -> str:
 def test_list_is_a_table(kernel):
     ex = kernel.run("%ollama list").check()
     page = shown(ex, "text/html")
-    assert "<tr><th>name</th><th>size</th><th>params</th><th>quantization</th><th>modified</th></tr>" in page
+    assert "<thead><tr><th>name</th><th>size</th><th>params</th><th>quantization</th><th>modified</th></tr>" in page
     assert re.search(r"<tr><td>llama3\.2:latest</td><td>2\.0 GB</td><td>3\.2B</td><td>Q4_K_M</td><td>\d+ hours? ago</td></tr>", page)
     assert "text/markdown" not in ex.displays[0]["content"]["data"]
 
@@ -28,7 +28,7 @@ def test_list_is_a_table(kernel):
 def test_ps_shows_vram_and_expiry(kernel):
     kernel.run("%%ollama -m llama3.2 --chat ps\nhi").check()
     page = shown(kernel.run("%ollama ps").check(), "text/html")
-    assert "<tr><th>name</th><th>size</th><th>in VRAM</th><th>context</th><th>expires</th></tr>" in page
+    assert "<thead><tr><th>name</th><th>size</th><th>in VRAM</th><th>context</th><th>expires</th></tr>" in page
     assert re.search(r"<td>llama3\.2:latest</td><td>[\d.]+ GB</td><td>[^<]*GPU\)</td><td>\d+</td><td>in \d+ min", page)
     assert "Unloaded" in shown(kernel.run("%ollama unload llama3.2").check())
     assert "llama3.2" not in shown(kernel.run("%ollama ps").check())

@@ -275,7 +275,7 @@ def test_saved_notebooks_get_a_static_table(emu, browser):
     assert "application/vnd.jupyter.widget-view+json" in data
     page = data["text/html"]
     assert "text/markdown" not in data
-    assert "<tr><th>name</th><th>size</th><th>parameters</th><th>quantization</th><th>family</th><th>modified</th></tr>" in page
+    assert "<thead><tr><th>name</th><th>size</th><th>parameters</th><th>quantization</th><th>family</th><th>modified</th></tr>" in page
     for name in emu.model_names():
         assert f"<tr><td>{name}</td>" in page
     assert "<tr><td>llama3.2:latest</td><td>2.0 GB</td><td>3.2B</td><td>Q4_K_M</td><td>llama</td>" in page

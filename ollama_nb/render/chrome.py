@@ -62,7 +62,8 @@ STYLE = """<style>
 .onb-out .onb-bar{display:inline-block;width:200px;height:10px;background:rgba(127,127,127,.25);border-radius:3px;vertical-align:middle}
 .onb-out .onb-bar>span{display:block;height:100%;border-radius:3px;background:var(--jp-brand-color1,#1976d2)}
 .onb-out ul.contains-task-list{list-style:none;padding-left:1.2em}
-.onb-out pre{overflow-x:auto}
+.onb-out table.onb-table th,.onb-out table.onb-table td{text-align:left}
+.onb-out pre{overflow-x:auto;background:var(--jp-cell-editor-background,#f7f7f7);border:1px solid var(--jp-border-color2,#e0e0e0);border-radius:4px;padding:6px 10px}
 .onb-out .onb-math-display{text-align:center;margin:.5em 0}
 .onb-out [class^="onb-hl-k"]{color:var(--jp-mirror-editor-keyword-color,#008000);font-weight:bold}
 .onb-out [class^="onb-hl-s"]{color:var(--jp-mirror-editor-string-color,#ba2121)}
@@ -178,7 +179,7 @@ def table(
             value = inline_code(text) if c in hint_columns else esc(text)
             cells.append(f"<td><code>{value}</code></td>" if c in code_columns and value else f"<td>{value}</td>")
         body.append(f"<tr>{''.join(cells)}</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    return f'<table class="onb-table"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
 
 
 def bar(fraction: float | None, width: int = 200) -> str:

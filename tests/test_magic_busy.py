@@ -43,12 +43,12 @@ def host(request, emu, proxy):
 
 def notices(ex) -> list[str]:
     return [m["content"]["data"]["text/plain"] for m in ex.of("display_data", "update_display_data")
-            if "onb-notice" in m["content"]["data"].get("text/html", "")]
+            if 'class="onb-notice"' in m["content"]["data"].get("text/html", "")]
 
 
 def error_text(ex) -> str:
     blocks = [m["content"]["data"]["text/plain"] for m in ex.of("display_data", "update_display_data")
-              if "ollama-nb-error" in m["content"]["data"].get("text/html", "")]
+              if 'class="onb-error"' in m["content"]["data"].get("text/html", "")]
     assert blocks, [m["content"] for m in ex.iopub]
     return blocks[-1]
 
@@ -65,7 +65,7 @@ def test_busy_shows_the_wait_then_the_answer(kernel, emu, host, retry_after):
     assert notices(ex) and notices(ex)[0].startswith("server busy, retrying in 1 s (1 of 5)")
     assert "Interrupt the kernel to stop waiting" in notices(ex)[0]
     final = ex.final()
-    assert final["metadata"]["ollama_nb"]["status"] == "done" and "onb-notice" not in str(final["data"])
+    assert final["metadata"]["ollama_nb"]["status"] == "done" and 'class="onb-notice"' not in str(final["data"])
 
 
 @pytest.mark.parametrize("kind", ["hourly", "session", "weekly"])
@@ -102,7 +102,7 @@ def test_interrupt_ends_the_wait_and_nothing_is_sent_again(kernel, emu, host):
     before = sum(1 for r in emu.requests if r.path == "/api/chat")
 
     def on_message(msg, ex):
-        if "onb-notice" in msg["content"].get("data", {}).get("text/html", "") and not getattr(ex, "_sent", False):
+        if 'class="onb-notice"' in msg["content"].get("data", {}).get("text/html", "") and not getattr(ex, "_sent", False):
             ex._sent = True
             threading.Thread(target=kernel.km.interrupt_kernel).start()
 

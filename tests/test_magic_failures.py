@@ -28,7 +28,7 @@ def closed_port() -> int:
 def error_html(ex) -> str:
     """The red message: an HTML output with the error class."""
     blocks = [d["content"]["data"]["text/html"] for d in ex.of("display_data", "update_display_data")
-              if "onb-error" in d["content"]["data"].get("text/html", "")]
+              if 'class="onb-error"' in d["content"]["data"].get("text/html", "")]
     assert blocks, [m["content"] for m in ex.iopub]
     return blocks[-1]
 
@@ -86,7 +86,7 @@ def test_mid_stream_failure_keeps_the_partial_answer(kernel, model, message):
     assert answer["metadata"]["ollama_nb"]["status"] == "failed"
     assert message in error_html(ex) and "partial answer is kept" in error_html(ex)
     displays = [d for d in ex.displays]
-    assert "onb-error" in displays[-1]["content"]["data"]["text/html"]  # below the answer
+    assert 'class="onb-error"' in displays[-1]["content"]["data"]["text/html"]  # below the answer
     turn = turn_of(kernel, model)
     assert turn["status"] == "failed" and turn["assistant"] == PARTIAL
 

@@ -14,13 +14,14 @@ Usage (the same code as in Ollama's docs, with our import)::
 
 from __future__ import annotations
 
+import functools
 import json
 import json.scanner
 import os
 import platform
 import socket
 from pathlib import Path
-from typing import Any, Iterator, Literal, Mapping, Sequence, overload
+from typing import Any, Callable, Iterator, Literal, Mapping, Sequence, TypeVar, overload
 
 import requests
 from urllib3.exceptions import ReadTimeoutError
@@ -71,6 +72,27 @@ def _socket_of(resp: requests.Response) -> socket.socket | None:
         fp = getattr(getattr(raw, "_fp", None), "fp", None)
         sock = getattr(getattr(fp, "raw", None), "_sock", None)
     return sock if isinstance(sock, socket.socket) else None
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _without_raw_frames(fn: _F) -> _F:
+    """Re-raise an OllamaError from ``fn`` with ``fn``'s own frame dropped from the traceback.
+
+    IPython's verbose tracebacks (``%xmode Verbose``) print every frame's local variables, and the
+    frames that read an error body hold the server's raw text, which may echo the key. The error
+    itself is redacted (ollama_nb.redact); this keeps the raw text out of the traceback too.
+    """
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except OllamaError as err:
+            raise err.with_traceback(None)  # noqa: B904 - the same error, only the frame goes
+
+    return wrapper  # type: ignore[return-value]
 
 
 def _is_read_timeout(exc: BaseException) -> bool:
@@ -203,6 +225,10 @@ class Stream:
             raise err from None
         finally:
             self._resp.close()
+            # This frame stays in the traceback of an error it raises, and verbose tracebacks
+            # print its locals: leave none of the server's raw bytes in them (see _without_raw_frames).
+            data = buf = line = b""
+            lines, text, obj = [], "", {}
 
     def _parse_carefully(self, line: bytes) -> dict[str, Any] | None:
         """json.loads for lines the fast path refused: None for a blank line, else a dict or
@@ -437,6 +463,7 @@ class Client:
             self._raise_for_status(resp, path, (body or {}).get("model", "") if isinstance(body, dict) else "")
         return resp
 
+    @_without_raw_frames
     def _raise_for_status(self, resp: requests.Response, path: str, model: str) -> None:
         try:
             text = resp.text
@@ -480,6 +507,7 @@ class Client:
         }
         raise ResponseError(message, status, hint=hints.get(status, ""))
 
+    @_without_raw_frames
     def _objects(self, resp: requests.Response, hook: Any = None) -> list[dict[str, Any]]:
         """The JSON object(s) of a whole body: one object (what ``stream: false`` gets), or NDJSON
         lines from a server that streamed anyway. An ``{"error": ...}`` among them is raised.

@@ -39,7 +39,13 @@ def leaks(text: str) -> list[str]:
 
 def error_texts(err: BaseException) -> str:
     """Everything a user could see of an exception: str, repr, args, attributes, the traceback."""
-    parts = [str(err), repr(err), repr(err.args), "".join(traceback.format_exception(err))]
+    from IPython.core.ultratb import VerboseTB
+
+    # %xmode Verbose prints every frame's locals; from the first frame below this test's own (whose
+    # source lines name the header on purpose).
+    tb = err.__traceback__.tb_next if err.__traceback__ is not None else None
+    verbose = VerboseTB(theme_name="nocolor").text(type(err), err, tb)
+    parts = [str(err), repr(err), repr(err.args), "".join(traceback.format_exception(err)), verbose]
     for name in ("message", "hint", "error", "cause", "line"):
         if hasattr(err, name):
             parts.append(repr(getattr(err, name)))

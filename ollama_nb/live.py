@@ -105,7 +105,7 @@ class LiveOutput:
 
         if bundle is None:
             bundle, metadata = self.render(False)
-        self.handle = display(bundle, raw=True, metadata=metadata or {}, display_id=True)
+        self.handle = display(mask_data(bundle), raw=True, metadata=mask_data(metadata or {}), display_id=True)
 
     def _send(self, final: bool) -> None:
         bundle, metadata = self.render(final)

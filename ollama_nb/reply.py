@@ -311,12 +311,14 @@ class Reply:
         from .format import stats_line
         from .render import answer, chrome
 
+        from .redact import mask_data
+
         footer = stats_line(self)
         fields = {"content": self.content, "thinking": self.thinking, "tool_calls": self.tool_calls}
-        return {
+        return mask_data({  # a key a server echoed into the answer is not shown (ollama_nb.redact)
             "text/html": chrome.page(answer.answer(model=self.model, footer=footer, **fields)),
             "text/plain": answer.answer_plain(footer=footer, **fields),
-        }
+        })
 
 
 class Progress:

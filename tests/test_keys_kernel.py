@@ -188,6 +188,18 @@ def test_a_kernel_with_proxy_variables_sends_nothing_for_this_machine_through_th
         assert [r[0] for r in proxy.requests] == ["GET"]
 
 
+def test_show_request_and_a_displayed_reply_mask_an_echoed_key():
+    with EchoAuthServer() as echo, Kernel(env={"OLLAMA_HOST": echo.url, "OLLAMA_API_KEY": KEY}) as kernel:
+        kernel.run("%load_ext ollama_nb").check()
+        ex = kernel.run("%%ollama -m echo --show-request\nhi").check()
+        text = ex.all_text()
+        assert "Bearer $OLLAMA_API_KEY" in text, "the curl line names the variable, not the key"
+        assert KEY not in text and text.count("[redacted]") >= 3  # the answer, its model, the NDJSON lines
+        shown = kernel.run("from ollama_nb import Client\nClient().chat('echo', [{'role': 'user', 'content': 'x'}])").check()
+        assert KEY not in shown.all_text() and "[redacted]" in shown.result()["data"]["text/html"]
+        assert echo.requests[-1][2] == f"Bearer {KEY}"
+
+
 # --------------------------------------------------------------------------- a saved notebook
 
 
@@ -209,6 +221,8 @@ CELLS = [
     "try:\n    b.pull('anything')\nexcept Exception as e:\n    print(repr(e))\nb",
     "print(b.error, b.pulls)",
     "%ollama doctor",
+    "Client().chat('echo', [{'role': 'user', 'content': 'x'}])",  # a displayed Reply
+    "%ollama list",
 ]
 
 

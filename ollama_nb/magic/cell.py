@@ -36,6 +36,7 @@ from ..images import encode_image, image_bytes
 from ..live import LiveOutput, in_terminal
 from ..render import answer as render_answer
 from ..render import chrome
+from ..redact import mask_data
 from ..reply import Reply
 from ..retry import RetryWait, watching
 from ._shared import DEFAULT_CHAT, client_for, current_cell_id, reraise_interrupt, show_error, show_exception, unexpected_error
@@ -325,7 +326,7 @@ def _show_request(client: Any, body: dict[str, Any]) -> None:
     from IPython.display import display
 
     command = curl_command(client, "/api/chat", body)
-    display(chrome.bundle(command, "<p><strong>Request</strong></p>", chrome.code(command, "bash")), raw=True)
+    display(mask_data(chrome.bundle(command, "<p><strong>Request</strong></p>", chrome.code(command, "bash"))), raw=True)
 
 
 class _ChunkLog:
@@ -352,7 +353,8 @@ def _show_chunks(log: _ChunkLog) -> None:
     from IPython.display import display
 
     text, total = log.text(), log.total
-    display(chrome.bundle(text, chrome.details(f"Response: {total} NDJSON lines", chrome.code(text, "json"))), raw=True)
+    # The raw lines are server text: a key echoed in them is masked like everywhere else.
+    display(mask_data(chrome.bundle(text, chrome.details(f"Response: {total} NDJSON lines", chrome.code(text, "json")))), raw=True)
 
 
 # --------------------------------------------------------------------------- the magic

@@ -152,3 +152,42 @@ def test_an_answer_bundle_carries_html_and_plain_only():
     html_ = render_answer.answer(content="**hi**", thinking="step <1>", model="m", footer="m · 3 tokens")
     assert "<strong>hi</strong>" in html_ and "step &lt;1&gt;" in html_ and "onb-thinking" in html_
     assert set(chrome.bundle("x", html_)) == {"text/html", "text/plain"}
+
+
+STREAMED = [
+    "# Title\n\nA paragraph with **bold**.\n\n- one\n- two\n\n  still two\n\n- three\n\nAfter the list.\n",
+    "Intro\n\n```python\ndef f():\n\n    return 1\n```\n\nOutro `x`.",
+    "Para\n===\n\n> quote\nlazy line\n\n> another\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\nend",
+    "Math:\n\n$$\nx = 1\n\ny = 2\n$$\n\nand \\[\na\n\n b\n\\]\n\ndone $z$.",
+    "See [the docs][d] and [this].\n\n[d]: https://ollama.com\n\n[this]: https://example.com/x\n\nbye",
+    "1. a\n2. b\n\n\n3. c\n\n    indented code\n\ntext\r\nwith CRLF\rand CR\n\n---\n\n* * *\n",
+    "<div>\n\nraw html block\n\n</div>\n\n<img src=x onerror=alert(1)>\n\n```\nunclosed fence\n\nstill code",
+]
+
+
+@pytest.mark.parametrize("text", STREAMED)
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_streaming_render_equals_a_whole_render_at_every_step(text, seed):
+    import random
+
+    from ollama_nb.render.markdown import StreamRenderer
+
+    rng = random.Random(seed)
+    renderer, end = StreamRenderer(), 0
+    while end < len(text):
+        end = min(len(text), end + rng.randint(1, 12))
+        assert renderer.render(text[:end]) == model_html(text[:end]), (text[:end],)
+
+
+def test_streaming_render_of_a_long_answer_parses_each_finished_block_once(monkeypatch):
+    from ollama_nb.render import markdown as md
+
+    calls: list[int] = []
+    real = md.model_html
+    monkeypatch.setattr(md, "model_html", lambda text: calls.append(len(text)) or real(text))
+    text = "".join(f"Paragraph {i} with *some* words.\n\n" for i in range(200))
+    renderer = md.StreamRenderer()
+    for end in range(0, len(text), 40):
+        renderer.render(text[:end])
+    # Work per update is bounded by the open tail, not by the text so far.
+    assert max(calls) < 200 and sum(calls) < 4 * len(text), (max(calls), sum(calls), len(text))

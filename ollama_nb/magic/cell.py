@@ -253,6 +253,7 @@ class AnswerView:
         self.raw = raw
         self.structured = structured
         self.extra = extra
+        self._html = render_answer.LiveAnswer()
 
     def footer(self) -> str:
         reply = self.reply
@@ -279,7 +280,7 @@ class AnswerView:
             bundle["text/plain"] = plain or f"waiting for {reply.model}…"
         if not self.raw:
             bundle["text/html"] = chrome.page(
-                render_answer.answer(
+                self._html(
                     content=content,
                     thinking=thinking,
                     tool_calls=calls,

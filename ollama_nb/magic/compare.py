@@ -32,6 +32,7 @@ class CompareView:
         self.options = options
         self.replies: dict[str, Reply] = {}
         self.errors: dict[str, OllamaError] = {}
+        self._html: dict[str, render_answer.LiveAnswer] = {}
 
     def _cell(self, model: str) -> tuple[str, str, str]:
         """(answer HTML, footer, plain text) for one column."""
@@ -40,7 +41,7 @@ class CompareView:
         if reply is None:
             return (chrome.note("waiting…") if err is None else "", "", "" if err else "waiting…")
         waiting = not reply.content and not reply.thinking and reply.status == "streaming"
-        body = render_answer.answer(content=reply.content, thinking=reply.thinking, model=reply.model, waiting=waiting)
+        body = self._html.setdefault(model, render_answer.LiveAnswer())(content=reply.content, thinking=reply.thinking, model=reply.model, waiting=waiting)
         footer = fmt_.stats_line(reply) if reply.status != "streaming" else ""
         return body, footer, reply.content
 

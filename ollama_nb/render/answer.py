@@ -10,12 +10,14 @@ False
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from . import chrome
-from .markdown import model_html
+from .markdown import StreamRenderer, model_html
 
-__all__ = ["answer", "answer_plain", "transcript", "transcript_plain"]
+__all__ = ["LiveAnswer", "answer", "answer_plain", "transcript", "transcript_plain"]
+
+Markdown = Callable[[str], str]
 
 
 def answer(
@@ -29,24 +31,40 @@ def answer(
     thinking_open: bool = False,
     footer: str = "",
     warning: str = "",
+    markdown: tuple[Markdown, Markdown] = (model_html, model_html),
 ) -> str:
-    """The HTML of one answer: thinking folded above, the answer, tool calls, the footer."""
+    """The HTML of one answer: thinking folded above, the answer, tool calls, the footer.
+
+    ``markdown`` renders (content, thinking); :class:`LiveAnswer` passes streaming renderers."""
     parts = []
+    content_html, thinking_html = markdown
     if thinking:
         summary = "Thinking…" if thinking_open else "Thinking"
-        parts.append(chrome.thinking(model_html(thinking), open=thinking_open, summary=summary))
+        parts.append(chrome.thinking(thinking_html(thinking), open=thinking_open, summary=summary))
     if waiting:
         parts.append(chrome.note(f"⏳ waiting for {model or 'the model'}…"))
     elif structured:
         parts.append(chrome.code(content, "json"))
     else:
-        parts.append(model_html(content))
+        parts.append(content_html(content))
     if tool_calls:
         calls = "\n".join(json.dumps(dict(c), ensure_ascii=False) for c in tool_calls)
         parts.append("<p><strong>Tool calls</strong></p>" + chrome.code(calls, "json"))
     if footer or warning:
         parts.append(chrome.footer(footer, warning=warning))
     return "".join(parts)
+
+
+class LiveAnswer:
+    """:func:`answer` for a reply that is still streaming: each call re-parses only the open end
+    of its texts (see :class:`~ollama_nb.render.markdown.StreamRenderer`); same HTML."""
+
+    def __init__(self) -> None:
+        self._content = StreamRenderer()
+        self._thinking = StreamRenderer()
+
+    def __call__(self, **fields: Any) -> str:
+        return answer(markdown=(self._content.render, self._thinking.render), **fields)
 
 
 def answer_plain(*, content: str, thinking: str = "", tool_calls: Sequence[Mapping[str, Any]] = (), footer: str = "") -> str:

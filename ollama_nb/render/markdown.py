@@ -37,7 +37,7 @@ from mdit_py_plugins.texmath import texmath_plugin
 
 from .sanitize import clean, is_inline_image, link_scheme_ok
 
-__all__ = ["model_html", "MATH_PROCESS"]
+__all__ = ["MATH_PROCESS", "StreamRenderer", "model_html"]
 
 #: Classes that make MathJax typeset an element inside a container it skips.
 MATH_PROCESS = "mathjax_process tex2jax_process"
@@ -132,10 +132,10 @@ def _table_align(state: Any) -> None:
             token.attrs = {"align": match.group(1)} if match else {}
 
 
-@lru_cache(maxsize=1)
-def _parser() -> MarkdownIt:
-    md = MarkdownIt("commonmark", {"html": False, "linkify": True, "typographer": False}, renderer_cls=_Renderer)
-    md.enable(["table", "strikethrough", "linkify"])
+@lru_cache(maxsize=3)
+def _parser(linkify: bool = True, blocks_only: bool = False) -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": False, "linkify": linkify, "typographer": False}, renderer_cls=_Renderer)
+    md.enable(["table", "strikethrough", *(["linkify"] if linkify else [])])
     md.options["highlight"] = _highlight
     md.use(dollarmath_plugin, allow_labels=False, allow_space=False, allow_digits=False, double_inline=True)
     md.use(texmath_plugin, delimiters="brackets")
@@ -144,11 +144,85 @@ def _parser() -> MarkdownIt:
     # The plugins register their own renderers (KaTeX-style markup); ours write MathJax input.
     for name in ("math_inline", "math_inline_double", "math_block", "math_block_label", "math_block_eqno"):
         md.add_render_rule(name, getattr(md.renderer, name))
+    if blocks_only:  # where the top-level blocks are, without parsing their text
+        md.disable("inline")
     return md
+
+
+def _normalize(text: str) -> str:
+    """What markdown-it does to its input first (line endings, NUL), done here so that offsets
+    into the text and line numbers of its tokens agree."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text.replace("\0", "\ufffd") if "\0" in text else text
+
+
+def _wants_linkify(text: str) -> bool:
+    # linkify-it's pretest scans the whole text with a large regex (tens of ms per 100 kB); an
+    # answer with no URL-looking text has nothing for it to find.
+    return "://" in text or "www." in text or "@" in text
 
 
 def model_html(text: str) -> str:
     """Untrusted Markdown (a model's answer or thinking) as sanitized HTML (a fragment)."""
     if not text:
         return ""
-    return clean(_parser().render(text))
+    return clean(_parser(_wants_linkify(text)).render(text))
+
+
+# Constructs whose meaning can reach back over a blank line into text before them: a reference
+# definition changes links anywhere, and display math ($$, \[) may span blank lines.
+_REFERENCE = "]:"
+_MATH_OPENERS = (("$$", "$$"), ("\\[", "\\]"))
+
+
+def _balanced(text: str) -> bool:
+    return all(text.count(a) == text.count(b) if a != b else text.count(a) % 2 == 0 for a, b in _MATH_OPENERS)
+
+
+class StreamRenderer:
+    """:func:`model_html` of a text that only grows (a streaming answer), at the cost of its
+    last top-level block per call instead of the whole text.
+
+    Blocks before the last two are finished: CommonMark never reopens a closed block, and only
+    the block right before the last can still absorb it (a list the next item joins across a
+    blank line, indented code), so their HTML is kept and only the rest is parsed again. Where that would not hold (a reference
+    definition anywhere, display-math delimiters left open in the finished part) it renders the
+    whole text, so the result always equals ``model_html(text)``.
+
+    >>> r = StreamRenderer()
+    >>> r.render("# Title\n\nfirst") == model_html("# Title\n\nfirst")
+    True
+    """
+
+    def __init__(self) -> None:
+        self._src = ""  # the finished blocks' source...
+        self._html = ""  # ...and their HTML
+
+    def render(self, text: str) -> str:
+        text = _normalize(text)
+        if _REFERENCE in text or not text.startswith(self._src):
+            self._src = self._html = ""
+            if _REFERENCE in text:
+                return model_html(text)
+        tail = text[len(self._src) :]
+        cut = _open_blocks_start(tail)
+        if cut > 0 and _balanced(tail[:cut]):
+            self._html += model_html(tail[:cut])
+            self._src += tail[:cut]
+            tail = tail[cut:]
+        return self._html + model_html(tail)
+
+
+def _open_blocks_start(text: str) -> int:
+    """Offset of the line where the second-to-last top-level block of ``text`` starts (0: fewer
+    than three blocks)."""
+    if "\n" not in text:
+        return 0
+    tops = [t.map for t in _parser(False, True).parse(text) if t.level == 0 and t.nesting >= 0 and t.map]
+    if len(tops) < 3:
+        return 0
+    line, offset = tops[-2][0], 0
+    for _ in range(line):
+        offset = text.index("\n", offset) + 1
+    return offset

@@ -1,6 +1,7 @@
 """ollama_nb: Ollama (a local server or Ollama Cloud) in Jupyter.
 
-Three faces over one core:
+Three faces over one core, and a drop-in for ollama-python
+(``import ollama_nb as ollama; ollama.chat("llama3.2", messages=[...])``):
 
 - :class:`Client` — every route of the Ollama HTTP API on ``requests``, streaming into
   :class:`Reply` objects; the code in Ollama's docs works with ``from ollama_nb import Client``.
@@ -46,7 +47,42 @@ from .errors import (
     UsageLimit,
 )
 from .retry import Retry
-from .reply import Chunk, Progress, Reply
+from .reply import (
+    ChatResponse,
+    Chunk,
+    EmbeddingsResponse,
+    EmbedResponse,
+    GenerateResponse,
+    ListResponse,
+    Message,
+    ProcessResponse,
+    Progress,
+    ProgressResponse,
+    Reply,
+    ShowResponse,
+    StatusResponse,
+    WebFetchResponse,
+    WebSearchResponse,
+)
+from .types import Image, Options, Tool
+from . import _default
+
+# ollama-python's module-level functions (chat, generate, list, ...) on a lazily made default
+# client. Not in __all__, as in ollama-python: `from ollama_nb import *` must not shadow list().
+generate = _default.bound("generate")
+chat = _default.bound("chat")
+embed = _default.bound("embed")
+embeddings = _default.bound("embeddings")
+pull = _default.bound("pull")
+push = _default.bound("push")
+create = _default.bound("create")
+delete = _default.bound("delete")
+list = _default.bound("list")  # noqa: A001 - ollama-python's name
+copy = _default.bound("copy")
+show = _default.bound("show")
+ps = _default.bound("ps")
+web_search = _default.bound("web_search")
+web_fetch = _default.bound("web_fetch")
 
 __all__ = [
     "Client",
@@ -61,7 +97,6 @@ __all__ = [
     "ServerUnreachable",
     "InvalidRequest",
     "InsecureKeyError",
-    "RequestError",
     "ResponseError",
     "ModelNotFound",
     "AuthenticationError",
@@ -79,6 +114,23 @@ __all__ = [
     "ProxyError",
     "RetryCancelled",
     "Retry",
+    "RequestError",
+    # the names code written for ollama-python imports
+    "ChatResponse",
+    "GenerateResponse",
+    "EmbedResponse",
+    "EmbeddingsResponse",
+    "ListResponse",
+    "ShowResponse",
+    "ProcessResponse",
+    "ProgressResponse",
+    "StatusResponse",
+    "WebSearchResponse",
+    "WebFetchResponse",
+    "Message",
+    "Options",
+    "Tool",
+    "Image",
     "load_ipython_extension",
     "unload_ipython_extension",
 ]

@@ -45,7 +45,22 @@ from .errors import (
 )
 from .redact import remember
 from .refusals import classify
-from .reply import Chunk, Progress, Reply
+from .reply import (
+    ChatResponse,
+    Chunk,
+    EmbeddingsResponse,
+    EmbedResponse,
+    GenerateResponse,
+    ListResponse,
+    ProcessResponse,
+    Progress,
+    ProgressResponse,
+    Reply,
+    ShowResponse,
+    StatusResponse,
+    WebFetchResponse,
+    WebSearchResponse,
+)
 from .retry import Retry, call as with_retries
 from .request import as_tool, check_think, drop_none, encode_image, generation_fields, message, plain
 
@@ -120,6 +135,10 @@ class Stream:
         self._client = client
         self._resp = resp
         self.result = result
+        # What each line becomes: ollama-python's type names (still a Chunk, a dict).
+        self._type: type[Chunk] = (
+            ProgressResponse if isinstance(result, Progress) else ChatResponse if result.kind == "chat" else GenerateResponse
+        )
         #: A body that ends cleanly before the final ``done`` chunk: ollama-python just stops
         #: iterating, and so do we by default (the Reply is marked "failed" with a StreamCut in
         #: ``reply.error``). Our views set this to raise the StreamCut instead.
@@ -161,7 +180,7 @@ class Stream:
         scan = _SCAN
         # Wrapping the top object is one C-level dict copy; nested ones are wrapped lazily on
         # attribute access. (json's object_hook would wrap all of them, at twice the parse cost.)
-        chunk = Chunk
+        chunk = self._type
         buf = b""
         try:
             for data in self._resp.iter_content(chunk_size=None):
@@ -533,11 +552,20 @@ class Client:
         except ValueError:
             raise MalformedChunk(line) from None
 
-    def _json(self, method: str, path: str, body: Any = None, *, timeout: tuple[float, float] | None = None, **kw: Any) -> Chunk:
+    def _json(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        timeout: tuple[float, float] | None = None,
+        as_type: type[Chunk] = Chunk,
+        **kw: Any,
+    ) -> Any:
         resp = self._send(method, path, body, timeout=timeout, **kw)
-        if not resp.content.strip():  # copy/delete answer 200 with an empty body
-            return Chunk(status="success")
-        return self._objects(resp, Chunk)[-1]  # type: ignore[return-value]
+        if not resp.content.strip():  # an empty 200 body
+            return as_type(status="success")
+        return as_type(self._objects(resp, Chunk)[-1])
 
     def _answer(self, path: str, body: dict[str, Any], stream: bool, kind: str) -> Reply | Stream:
         body["stream"] = bool(stream)
@@ -552,13 +580,13 @@ class Client:
         reply.complete(objs[-1])
         return reply
 
-    def _progress(self, path: str, body: dict[str, Any], stream: bool, action: str) -> Chunk | Stream:
+    def _progress(self, path: str, body: dict[str, Any], stream: bool, action: str) -> ProgressResponse | Stream:
         body["stream"] = bool(stream)
         if stream:
             # No silence limit: a pull verifying gigabytes of digests sends nothing for minutes.
             resp = self._send("POST", path, body, stream=True, timeout=(self.timeout[0], None))
             return Stream(self, resp, Progress(body.get("model", ""), action=action))
-        return self._json("POST", path, body, timeout=self._whole(TRANSFER_TIMEOUT))
+        return self._json("POST", path, body, timeout=self._whole(TRANSFER_TIMEOUT), as_type=ProgressResponse)
 
     # -- generation -------------------------------------------------------------------------
     @overload
@@ -659,7 +687,7 @@ class Client:
         options: Mapping[str, Any] | None = None,
         keep_alive: float | str | None = None,
         dimensions: int | None = None,
-    ) -> Chunk:
+    ) -> EmbedResponse:
         """POST /api/embed: ``embeddings`` (L2-normalised) for a string or a list of strings."""
         body = drop_none(
             model=self._model(model),
@@ -669,7 +697,7 @@ class Client:
             keep_alive=keep_alive,
             dimensions=dimensions,
         )
-        return self._json("POST", "/api/embed", body, timeout=self._whole(ANSWER_TIMEOUT))
+        return self._json("POST", "/api/embed", body, timeout=self._whole(ANSWER_TIMEOUT), as_type=EmbedResponse)
 
     def embeddings(
         self,
@@ -677,10 +705,10 @@ class Client:
         prompt: str | None = None,
         options: Mapping[str, Any] | None = None,
         keep_alive: float | str | None = None,
-    ) -> Chunk:
+    ) -> EmbeddingsResponse:
         """POST /api/embeddings (legacy): one un-normalised ``embedding``. Prefer :meth:`embed`."""
         body = drop_none(model=self._model(model), prompt=prompt, options=plain(options) or None, keep_alive=keep_alive)
-        return self._json("POST", "/api/embeddings", body, timeout=self._whole(ANSWER_TIMEOUT))
+        return self._json("POST", "/api/embeddings", body, timeout=self._whole(ANSWER_TIMEOUT), as_type=EmbeddingsResponse)
 
     def load(self, model: str, keep_alive: float | str | None = None) -> Reply:
         """Load a model into memory without generating (an empty generate)."""
@@ -691,23 +719,23 @@ class Client:
         return self.generate(model, keep_alive=0)
 
     # -- models -----------------------------------------------------------------------------
-    def list(self) -> Chunk:
+    def list(self) -> ListResponse:
         """GET /api/tags: installed models (on Ollama Cloud: the models the API offers)."""
-        return self._json("GET", "/api/tags")
+        return self._json("GET", "/api/tags", as_type=ListResponse)
 
-    def show(self, model: str, verbose: bool | None = None) -> Chunk:
+    def show(self, model: str, verbose: bool | None = None) -> ShowResponse:
         """POST /api/show: details, capabilities, parameters, template, license, model_info."""
-        return self._json("POST", "/api/show", drop_none(model=self._model(model), verbose=verbose))
+        return self._json("POST", "/api/show", drop_none(model=self._model(model), verbose=verbose), as_type=ShowResponse)
 
-    def ps(self) -> Chunk:
+    def ps(self) -> ProcessResponse:
         """GET /api/ps: models loaded in memory, with ``size_vram`` and ``expires_at``."""
-        return self._json("GET", "/api/ps")
+        return self._json("GET", "/api/ps", as_type=ProcessResponse)
 
-    def pull(self, model: str, *, insecure: bool = False, stream: bool = False) -> Chunk | Stream:
+    def pull(self, model: str, *, insecure: bool = False, stream: bool = False) -> ProgressResponse | Stream:
         """POST /api/pull: download a model. ``stream=True`` -> progress lines (``Stream.progress``)."""
         return self._progress("/api/pull", {"model": model, "insecure": insecure}, stream, "pull")
 
-    def push(self, model: str, *, insecure: bool = False, stream: bool = False) -> Chunk | Stream:
+    def push(self, model: str, *, insecure: bool = False, stream: bool = False) -> ProgressResponse | Stream:
         """POST /api/push: upload ``namespace/model:tag`` to ollama.com (needs an account key)."""
         return self._progress("/api/push", {"model": model, "insecure": insecure}, stream, "push")
 
@@ -725,7 +753,7 @@ class Client:
         messages: Sequence[Any] | None = None,
         *,
         stream: bool = False,
-    ) -> Chunk | Stream:
+    ) -> ProgressResponse | Stream:
         """POST /api/create: a new model ``from_`` an installed one (or from uploaded ``files``)."""
         body = drop_none(
             model=model,
@@ -742,15 +770,15 @@ class Client:
             body["from"] = from_
         return self._progress("/api/create", body, stream, "create")
 
-    def copy(self, source: str, destination: str) -> Chunk:
+    def copy(self, source: str, destination: str) -> StatusResponse:
         """POST /api/copy: another name for the same model. Returns ``{"status": "success"}``."""
         self._send("POST", "/api/copy", {"source": source, "destination": destination})
-        return Chunk(status="success")
+        return StatusResponse(status="success")
 
-    def delete(self, model: str) -> Chunk:
+    def delete(self, model: str) -> StatusResponse:
         """DELETE /api/delete: remove a model. Returns ``{"status": "success"}``."""
         self._send("DELETE", "/api/delete", {"model": model})
-        return Chunk(status="success")
+        return StatusResponse(status="success")
 
     def create_blob(self, path: str | Path) -> str:
         """Upload a file as a blob (POST /api/blobs/:digest, as ollama-python does); return its ``sha256:`` digest.
@@ -780,16 +808,17 @@ class Client:
         return self._json("GET", "/api/version")
 
     # -- web tools (ollama.com) ---------------------------------------------------------------
-    def _web(self, what: str, body: dict[str, Any]) -> Chunk:
+    def _web(self, what: str, body: dict[str, Any]) -> Any:
         # As ollama-python: straight to ollama.com with the account key, whatever the server is.
         if not (self._web_auth or "").startswith("Bearer "):
             raise ValueError(f"Authorization header with Bearer token is required for web {what}")
         url = f"{self.web_host}/api/web_{what}"
         if not (url.startswith("https://") or is_loopback(self.web_host)):
             raise InsecureKeyError(self.web_host)
-        return self._json("POST", f"/api/web_{what}", body, url=url, headers={"Authorization": self._web_auth})
+        kind = WebSearchResponse if what == "search" else WebFetchResponse
+        return self._json("POST", f"/api/web_{what}", body, url=url, headers={"Authorization": self._web_auth}, as_type=kind)
 
-    def web_search(self, query: str, max_results: int = 3) -> Chunk:
+    def web_search(self, query: str, max_results: int = 3) -> WebSearchResponse:
         """Search the web with Ollama's web search (``results``: title, url, content).
 
         Needs an Ollama account key (``OLLAMA_API_KEY``, or ``api_key=``); raises ``ValueError``
@@ -797,7 +826,7 @@ class Client:
         """
         return self._web("search", {"query": query, "max_results": max_results})
 
-    def web_fetch(self, url: str) -> Chunk:
+    def web_fetch(self, url: str) -> WebFetchResponse:
         """Fetch a web page with Ollama's web fetch (``title``, ``content``, ``links``). Needs a key."""
         return self._web("fetch", {"url": url})
 

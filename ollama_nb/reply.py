@@ -13,10 +13,28 @@ Usage::
 
 from __future__ import annotations
 
+import json
 import time
+from datetime import datetime
 from typing import Any, Iterator
 
-__all__ = ["Chunk", "Reply", "Progress"]
+__all__ = [
+    "Chunk",
+    "Reply",
+    "Progress",
+    "ChatResponse",
+    "GenerateResponse",
+    "EmbedResponse",
+    "EmbeddingsResponse",
+    "ListResponse",
+    "ShowResponse",
+    "ProcessResponse",
+    "ProgressResponse",
+    "StatusResponse",
+    "WebSearchResponse",
+    "WebFetchResponse",
+    "Message",
+]
 
 _perf = time.perf_counter
 
@@ -32,17 +50,83 @@ _FIELDS = frozenset(
     size_vram context_length embedding_length license modelfile parameters template system
     model_info projector_info tensors capabilities messages renderer parser requires status total
     completed version results title url links remote_model remote_host function arguments index id
-    error signin_url""".split()
+    error signin_url token logprob bytes top_logprobs image width height steps""".split()
 )
 _ALIASES = {"modelinfo": "model_info"}  # ollama-python's attribute name for model_info
+#: Timestamps ollama-python turns into datetimes. ``created_at`` stays text there, and here.
+_DATETIMES = frozenset(("modified_at", "expires_at"))
 
 
-class Chunk(dict):
+def _when(text: Any) -> Any:
+    """Go's RFC 3339 text (nanoseconds, ``Z``) -> an aware datetime; anything else unchanged."""
+    if not isinstance(text, str):
+        return text
+    head, dot, rest = text.partition(".")
+    if dot:  # Python reads at most 6 fraction digits: cut the nanoseconds, keep the offset
+        digits = len(rest) - len(rest.lstrip("0123456789"))
+        rest = rest[:6] + rest[digits:] if digits > 6 else rest
+        text = f"{head}.{rest}"
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return text
+
+
+def _dump(value: Any, mode: str, exclude_none: bool, key: str = "") -> Any:
+    """A deep, plain copy for model_dump: dicts, lists, datetimes for timestamps (mode "python")."""
+    if isinstance(value, dict):
+        return {
+            k: _dump(v, mode, exclude_none, k)
+            for k, v in value.items()
+            if not (exclude_none and v is None)
+        }
+    if isinstance(value, (list, tuple)):
+        return [_dump(v, mode, exclude_none) for v in value]
+    if key in _DATETIMES and mode == "python":
+        return _when(value)
+    if hasattr(value, "model_dump") and not isinstance(value, type):
+        return value.model_dump(mode=mode, exclude_none=exclude_none)
+    return value
+
+
+class _Model:
+    """ollama-python's pydantic helpers on our plain objects (no pydantic needed)."""
+
+    __slots__ = ()
+
+    def _plain(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def model_dump(
+        self,
+        *,
+        mode: str = "python",
+        exclude_none: bool = False,
+        include: Any = None,
+        exclude: Any = None,
+        **_ignored: Any,  # by_alias, exclude_unset...: our objects hold only what the server sent
+    ) -> dict[str, Any]:
+        """A plain dict of the fields the server sent (``modified_at``/``expires_at`` as datetimes)."""
+        out = _dump(self._plain(), mode, exclude_none)
+        if include is not None:
+            out = {k: v for k, v in out.items() if k in include}
+        if exclude is not None:
+            out = {k: v for k, v in out.items() if k not in exclude}
+        return out
+
+    def model_dump_json(self, *, indent: int | None = None, exclude_none: bool = False, **kw: Any) -> str:
+        """The same as JSON text (timestamps as the server wrote them)."""
+        return json.dumps(self.model_dump(mode="json", exclude_none=exclude_none, **kw), indent=indent, ensure_ascii=False, default=str)
+
+
+class Chunk(_Model, dict):  # type: ignore[misc]
     """One JSON object from the server: a dict that also reads as attributes.
 
     ``part["message"]["content"]``, ``part.get("done")`` and ``part.message.content`` all work, as in
-    ollama-python. A server field left out reads as ``None`` through attributes (and raises
-    ``KeyError`` through ``[...]``, like a dict).
+    ollama-python, and so do ``model_dump()`` / ``model_dump_json()``. A server field left out reads
+    as ``None`` through attributes (and raises ``KeyError`` through ``[...]``, like a dict).
+    ``modified_at`` / ``expires_at`` read as datetimes through attributes, as ollama-python gives
+    them, and stay the server's text through ``[...]`` (so the dict is still plain JSON).
     """
 
     __slots__ = ()
@@ -60,13 +144,129 @@ class Chunk(dict):
             value = self[name] = Chunk(value)
         elif type(value) is list and value and type(value[0]) is dict:
             value = self[name] = [Chunk(v) if type(v) is dict else v for v in value]
+        elif name in _DATETIMES:
+            return _when(value)
         return value
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # msg.content = "..." as on ollama-python's models: the field, not an attribute.
+        self[name] = value
+
+    def _plain(self) -> dict[str, Any]:
+        return self
 
     def __dir__(self) -> list[str]:
         return sorted(set(super().__dir__()) | {k for k in self if isinstance(k, str)})
 
 
-class Reply:
+class _ResponseType(type):
+    """``isinstance(reply, ChatResponse)`` is true for a chat :class:`Reply` too (a Reply is our
+    non-streamed ChatResponse/GenerateResponse, but not a dict)."""
+
+    _kind: str | None
+
+    def __instancecheck__(cls, obj: Any) -> bool:
+        if type.__instancecheck__(cls, obj):
+            return True
+        kind = cls.__dict__.get("_kind")
+        return kind is not None and isinstance(obj, Reply) and obj.kind == kind
+
+
+class _Response(Chunk, metaclass=_ResponseType):
+    __slots__ = ()
+    _kind: str | None = None
+
+
+# The names ollama-python's answers have. Each is a Chunk (a dict read by key or attribute); the
+# client returns them from the matching method, and streams yield them.
+class ChatResponse(_Response):
+    """A chat answer or a streamed chat chunk (a non-streamed chat returns a :class:`Reply`, which
+    also counts as one)."""
+
+    __slots__ = ()
+    _kind = "chat"
+
+
+class GenerateResponse(_Response):
+    """A generate answer or a streamed generate chunk (see :class:`ChatResponse`)."""
+
+    __slots__ = ()
+    _kind = "generate"
+
+
+class EmbedResponse(_Response):
+    """``embeddings`` from :meth:`Client.embed`."""
+
+    __slots__ = ()
+
+
+class EmbeddingsResponse(_Response):
+    """``embedding`` from the legacy :meth:`Client.embeddings`."""
+
+    __slots__ = ()
+
+
+class ListResponse(_Response):
+    """``models`` from :meth:`Client.list`."""
+
+    __slots__ = ()
+
+
+class ShowResponse(_Response):
+    """Details of one model from :meth:`Client.show` (``modelinfo`` reads ``model_info``)."""
+
+    __slots__ = ()
+
+
+class ProcessResponse(_Response):
+    """``models`` in memory from :meth:`Client.ps`."""
+
+    __slots__ = ()
+
+
+class StatusResponse(_Response):
+    """``status`` of copy/delete (and the base of progress lines)."""
+
+    __slots__ = ()
+
+
+class ProgressResponse(StatusResponse):
+    """One pull/push/create status line (``status``, ``digest``, ``total``, ``completed``)."""
+
+    __slots__ = ()
+
+
+class WebSearchResponse(_Response):
+    """``results`` (title, url, content) from :meth:`Client.web_search`."""
+
+    __slots__ = ()
+
+
+class WebFetchResponse(_Response):
+    """``title``, ``content``, ``links`` from :meth:`Client.web_fetch`."""
+
+    __slots__ = ()
+
+
+class Message(Chunk):
+    """A chat message: ``Message(role="user", content="Hi", images=[...])``, a dict as the server
+    wants it, read by key or attribute (``Message.ToolCall`` and ``Message.ToolCall.Function``
+    build the parts of ``tool_calls`` the same way)."""
+
+    __slots__ = ()
+
+    class ToolCall(Chunk):
+        """One tool call: ``function`` (``name``, ``arguments``), optional ``id``."""
+
+        __slots__ = ()
+
+        class Function(Chunk):
+            """The called function's ``name`` and ``arguments`` (a dict)."""
+
+            __slots__ = ()
+
+
+class Reply(_Model):
     """A chat or generate answer, merged from its stream (or from one non-streamed object).
 
     Text: ``content``, ``thinking``, ``tool_calls``; ``message`` is the assistant message to append
@@ -76,8 +276,10 @@ class Reply:
     nanosecond counters (``eval_count``, ``eval_duration``, ``load_duration``, ...) and, measured here,
     ``ttft`` (seconds to the first token) and ``elapsed``.
 
-    A Reply also reads like the server's non-streamed JSON: ``reply["message"]["content"]``
-    (chat) or ``reply["response"]`` (generate), ``reply.get("eval_count")``.
+    A Reply also reads like the server's non-streamed JSON, as ollama-python's ChatResponse /
+    GenerateResponse do: ``reply["message"]["content"]`` (chat) or ``reply["response"]``
+    (generate), ``reply.get("eval_count")``, ``reply.context``, ``reply.logprobs`` (merged from
+    every chunk), ``model_dump()``; any other server field reads as None when absent.
     """
 
     STAT_KEYS = (
@@ -199,9 +401,9 @@ class Reply:
         return sum(map(len, self._content)) + sum(map(len, self._thinking))
 
     @property
-    def message(self) -> Chunk:
+    def message(self) -> Message:
         """The assistant message, ready to append to ``messages`` for the next turn."""
-        msg = Chunk(role="assistant", content=self.content)
+        msg = Message(role="assistant", content=self.content)
         if self._thinking:
             msg["thinking"] = self.thinking
         if self.tool_calls:
@@ -274,6 +476,16 @@ class Reply:
         if self.done_reason is not None:
             out["done_reason"] = self.done_reason
         return out
+
+    def _plain(self) -> dict[str, Any]:
+        return self.to_dict()
+
+    def __getattr__(self, name: str) -> Any:
+        # Only for names not set on the Reply: the final chunk's other fields (context, image,
+        # remote_model...), None when absent, as with ollama-python's models.
+        if name.startswith("_") or name not in _FIELDS:
+            raise AttributeError(name)
+        return Chunk(self.__dict__.get("final") or {}).__getattr__(name)
 
     def __getitem__(self, key: str) -> Any:
         if key == "message":

@@ -39,7 +39,7 @@ def plain(obj: Any) -> Any:
     if isinstance(obj, Reply):
         return dict(obj.message)
     if hasattr(obj, "model_dump") and not isinstance(obj, type):
-        return obj.model_dump(exclude_none=True)
+        return obj.model_dump(mode="json", exclude_none=True)
     return obj
 
 

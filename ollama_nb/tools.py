@@ -26,69 +26,117 @@ from typing import Any, Callable, Iterable
 
 __all__ = ["tool_schema", "run_tool_calls"]
 
-_JSON_TYPES = {str: "string", int: "integer", float: "number", bool: "boolean", list: "array", dict: "object"}
+# What pydantic's JSON schema (which ollama-python's conversion reads) calls each Python type.
+_JSON_TYPES = {str: "string", int: "integer", float: "number", bool: "boolean", list: "array", tuple: "array",
+               set: "array", frozenset: "array", dict: "object", type(None): "null", bytes: "string"}
 
 
-def _json_type(annotation: Any) -> dict[str, Any]:
+def _type_names(annotation: Any) -> list[str]:
+    """JSON type names of an annotation, in order: ``int | str | None`` -> integer, string, null."""
     origin = typing.get_origin(annotation)
-    if annotation in _JSON_TYPES:
-        return {"type": _JSON_TYPES[annotation]}
-    if origin is typing.Literal:
-        values = list(typing.get_args(annotation))
-        return {"type": _JSON_TYPES.get(type(values[0]), "string"), "enum": values}
-    if origin in (list, tuple, set):
-        args = typing.get_args(annotation)
-        return {"type": "array", **({"items": _json_type(args[0])} if args else {})}
-    if origin is dict:
-        return {"type": "object"}
     if origin is typing.Union or type(annotation).__name__ == "UnionType":
-        args = [a for a in typing.get_args(annotation) if a is not type(None)]
-        if len(args) == 1:
-            return _json_type(args[0])
-    return {"type": "string"}
+        names: list[str] = []
+        for arg in typing.get_args(annotation):
+            for name in _type_names(arg):
+                if name not in names:
+                    names.append(name)
+        return names
+    if origin is typing.Literal:
+        values = typing.get_args(annotation)
+        return [_JSON_TYPES.get(type(values[0]), "string")] if values else ["string"]
+    if annotation in _JSON_TYPES:
+        return [_JSON_TYPES[annotation]]
+    base = origin or annotation
+    if isinstance(base, type):
+        import collections.abc as abc
+
+        if issubclass(base, (abc.Mapping,)):
+            return ["object"]
+        if issubclass(base, (list, tuple, set, frozenset)) or base in (abc.Sequence, abc.Set, abc.Iterable, abc.MutableSequence):
+            return ["array"]
+    return ["string"]  # Any, classes, dates...: what the official conversion falls back to
 
 
-def _arg_docs(doc: str) -> dict[str, str]:
-    """Google-style ``Args:`` section -> {name: description}."""
-    out: dict[str, str] = {}
-    match = re.search(r"^\s*(Args|Arguments|Parameters):\s*$(.*?)(^\s*\w+:\s*$|\Z)", doc, re.M | re.S)
-    if not match:
-        return out
+def _docstring_parts(doc: str) -> tuple[str, dict[str, str]]:
+    """Google-style docstring -> (description, {argument: description}), read the way
+    ollama-python's ``convert_function_to_tool`` reads it, so both give the model the same schema.
+
+    The description is every line before ``Args:`` (and any text outside Args/Returns/Yields/
+    Raises); section headers are matched case-insensitively (``args:`` works); an argument line is
+    ``name: text`` or ``name (type): text``, and lines without a colon continue the previous one.
+    """
+    summary: list[str] = []
+    arg_lines: list[str] = []
+    section = "summary"
+    for raw in doc.splitlines():
+        head = raw.strip().lower()
+        if head.startswith("args:"):
+            section = "args"
+        elif head.startswith(("returns:", "yields:", "raises:")):
+            section = "skip"
+        elif section == "summary":
+            summary.append(raw.strip())
+        elif section == "args":
+            arg_lines.append(raw.strip())
+    while summary and not summary[0]:
+        summary.pop(0)
+    while summary and not summary[-1]:
+        summary.pop()
+    args: dict[str, str] = {}
     current = None
-    for line in match.group(2).splitlines():
-        m = re.match(r"^\s*(\w+)\s*(\([^)]*\))?\s*:\s*(.*)$", line)
-        if m:
-            current = m.group(1)
-            out[current] = m.group(3).strip()
-        elif current and line.strip():
-            out[current] += " " + line.strip()
-    return out
+    for line in arg_lines:
+        if ":" in line:
+            colon = line.index(":")
+            paren = re.search(r"\(([^)]*)\)", line)
+            if paren and paren.start() < colon:
+                # name (type): text -- the text is what follows the next colon, if any
+                current = line[: paren.start()].strip()
+                rest = line[paren.end():]
+                text = rest.split(":", 1)[1] if ":" in rest else rest
+            else:
+                current = line[:colon].strip()
+                text = line[colon + 1:]
+            args[current] = text.strip()
+        elif current and line:
+            args[current] += " " + line
+    return "\n".join(summary), args
 
 
 def tool_schema(func: Callable[..., Any]) -> dict[str, Any]:
-    """The ``tools`` entry for a Python function, from its signature, type hints and docstring."""
-    doc = inspect.getdoc(func) or ""
-    summary = doc.split("\n\n", 1)[0].strip()
-    hints = typing.get_type_hints(func)
-    arg_docs = _arg_docs(doc)
+    """The ``tools`` entry for a Python function, as ollama-python's ``convert_function_to_tool``
+    makes it: name, the docstring's description, and per argument its JSON type(s) (a union reads
+    ``"integer, string"``) and its ``Args:`` text. Every argument is required unless its type
+    admits ``None``. ``Literal`` arguments also carry their ``enum``.
+    """
+    description, arg_docs = _docstring_parts(inspect.getdoc(func) or "")
+    try:
+        hints = typing.get_type_hints(func)
+    except Exception:  # unresolvable forward references: fall back to the raw annotations
+        hints = {}
     properties: dict[str, Any] = {}
     required: list[str] = []
     for name, param in inspect.signature(func).parameters.items():
         if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
             continue
-        prop = _json_type(hints.get(name, str))
-        if name in arg_docs:
-            prop["description"] = arg_docs[name]
-        properties[name] = prop
-        if param.default is inspect.Parameter.empty:
+        annotation = hints.get(name, param.annotation)
+        if annotation is inspect.Parameter.empty:
+            annotation = str
+        types = _type_names(annotation)
+        if "null" in types:
+            types.remove("null")
+        else:
             required.append(name)
+        prop: dict[str, Any] = {"description": arg_docs.get(name, ""), "type": ", ".join(types) or "string"}
+        literal = [a for a in ([annotation] + list(typing.get_args(annotation))) if typing.get_origin(a) is typing.Literal]
+        if literal:
+            prop["enum"] = list(typing.get_args(literal[0]))
+        properties[name] = prop
+    parameters: dict[str, Any] = {"type": "object", "properties": properties}
+    if properties:
+        parameters["required"] = required
     return {
         "type": "function",
-        "function": {
-            "name": func.__name__,
-            "description": summary,
-            "parameters": {"type": "object", "properties": properties, "required": required},
-        },
+        "function": {"name": func.__name__, "description": description, "parameters": parameters},
     }
 
 
@@ -97,7 +145,10 @@ def as_tool(tool: Any) -> Any:
     if callable(tool) and not isinstance(tool, dict):
         return tool_schema(tool)
     if hasattr(tool, "model_dump"):
-        return tool.model_dump(exclude_none=True)
+        tool = tool.model_dump(mode="json", exclude_none=True)
+        params = (tool.get("function") or {}).get("parameters")
+        if isinstance(params, dict) and "defs" in params:  # ollama-python's field name for $defs
+            params["$defs"] = params.pop("defs")
     return tool
 
 

@@ -14,6 +14,10 @@ def test_all_is_the_public_surface():
         "MalformedChunk", "StallTimeout", "load_ipython_extension", "unload_ipython_extension",
         "SigninRequired", "CloudDisabled", "HostRefused", "ServerBusy", "RateLimited", "UsageLimit", "ProxyError",
         "RetryCancelled", "Retry",
+        # ollama-python's public names, so its users' imports work unchanged
+        "ChatResponse", "GenerateResponse", "EmbedResponse", "EmbeddingsResponse", "ListResponse",
+        "ShowResponse", "ProcessResponse", "ProgressResponse", "StatusResponse", "WebSearchResponse",
+        "WebFetchResponse", "Message", "Options", "Tool", "Image",
     }
     for name in ollama_nb.__all__:
         assert getattr(ollama_nb, name) is not None

@@ -1,0 +1,50 @@
+"""ollama-python's module-level functions (``ollama.chat(...)``), on a shared default client.
+
+``import ollama_nb as ollama; ollama.chat("llama3.2", messages=[...])`` works as with ollama-python.
+The client is made on first use, not at import (so ``OLLAMA_HOST`` set later still counts), and is
+the one the magics and widgets share (:func:`ollama_nb.config.default_client`): ``%ollama config
+host=...`` moves these calls too.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any, Callable
+
+from .client import Client
+from .config import default_client
+
+__all__ = ["NAMES", "bound"]
+
+#: The functions ollama-python's package offers at module level.
+NAMES = (
+    "generate",
+    "chat",
+    "embed",
+    "embeddings",
+    "pull",
+    "push",
+    "create",
+    "delete",
+    "list",
+    "copy",
+    "show",
+    "ps",
+    "web_search",
+    "web_fetch",
+)
+
+
+def bound(name: str) -> Callable[..., Any]:
+    """``Client.<name>`` called on the default client, with that method's signature and docstring."""
+    method = getattr(Client, name)
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return getattr(default_client(), name)(*args, **kwargs)
+
+    call.__name__ = call.__qualname__ = name
+    call.__doc__ = method.__doc__
+    call.__module__ = "ollama_nb"
+    signature = inspect.signature(method)
+    call.__signature__ = signature.replace(parameters=[p for p in signature.parameters.values() if p.name != "self"])  # type: ignore[attr-defined]
+    return call

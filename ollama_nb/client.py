@@ -517,6 +517,7 @@ class Client:
             # A non-streamed pull of a name not in the library answers 500 "file does not exist".
             raise ModelNotFound(message, status, model)
         hints = {
+            400: "The server refused the request as sent: its message above says what to change.",
             405: f"{path} does not take this method (a proxy in the way?).",
             429: "Too many requests: wait a moment and try again (cloud plans have hourly limits).",
             499: "The request was canceled while it waited for the model.",

@@ -37,6 +37,9 @@ __all__ = [
 ]
 
 _perf = time.perf_counter
+#: Text parts are folded into one string every this many: a 500 000-token answer is then held as
+#: ~500 strings of a few kB (about its size in text), not 500 000 small str objects (~60 B each).
+_FOLD = 1024
 
 
 # Every field name of the server's JSON (api/types.go). An absent one of these reads as None through
@@ -302,43 +305,52 @@ class Reply(_Model):
         self.done_reason: str | None = None
         self.created_at: str | None = None
         self.tool_calls: list[dict[str, Any]] = []
-        #: Per-token log-probabilities (``token``, ``logprob``, ``bytes``, ``top_logprobs``) from
-        #: every chunk, in order, when the request asked for ``logprobs``.
-        self.logprobs: list[dict[str, Any]] = []
+        self._logprobs: list[dict[str, Any]] = []
         self.chunks = 0
         self.final: dict[str, Any] = {}
         self.started = _perf()
         self.first_token_at: float | None = None
         self.finished_at: float | None = None
+        # Text so far: folded blocks first, then the latest parts (see _fold). Readers on another
+        # thread copy the list in one step (atomic under the GIL), so they never see half a fold.
         self._content: list[str] = []
+        self._content_fold = _FOLD  # fold when the list reaches this length
         self._thinking: list[str] = []
-        self._text_cache: tuple[int, str] = (0, "")
+        self._thinking_fold = _FOLD
+        self._text_cache: tuple[int, str] = (-1, "")
 
     # -- merging (hot path: called once per chunk) -------------------------------------------
     def add(self, obj: dict[str, Any]) -> None:
         """Merge one chunk. Cheap on purpose: appends, no joins, no copies of the text so far."""
-        self.chunks += 1
         msg = obj.get("message")
         src = obj if msg is None else msg  # generate: text at the top level; chat: in message
         content = src.get(self._text_key)
         if content:
             if self.first_token_at is None:
                 self.first_token_at = _perf()
-            self._content.append(content)
+            parts = self._content
+            parts.append(content)
+            if len(parts) >= self._content_fold:
+                self._content_fold = _fold(parts)
         if "thinking" in src:
             self._add_thinking(src["thinking"])
         if "tool_calls" in src or "tool_calls" in obj:
             self._add_tool_calls(src.get("tool_calls") or obj.get("tool_calls"))
         if "logprobs" in obj:
-            self.logprobs.extend(obj["logprobs"] or ())
+            self._logprobs.extend(obj["logprobs"] or ())
         if obj.get("done"):
             self._finish(obj)
+        # Counted last: a reader that sees n chunks sees at least their text (see content).
+        self.chunks += 1
 
     def _add_thinking(self, thinking: str | None) -> None:
         if thinking:
             if self.first_token_at is None:
                 self.first_token_at = _perf()
-            self._thinking.append(thinking)
+            parts = self._thinking
+            parts.append(thinking)
+            if len(parts) >= self._thinking_fold:
+                self._thinking_fold = _fold(parts)
 
     def _add_tool_calls(self, calls: list[dict[str, Any]] | None) -> None:
         if calls:
@@ -381,19 +393,18 @@ class Reply(_Model):
     # -- text --------------------------------------------------------------------------------
     @property
     def content(self) -> str:
-        parts = self._content
-        n = len(parts)
+        # The chunk count is read before the parts are copied, and add() counts a chunk after
+        # appending its text: the cached text never holds less than the count it is filed under.
+        n = self.chunks
         cached, text = self._text_cache
         if cached != n:
-            # Join exactly the first n parts: a stream thread may append while a view reads, and the
-            # cache must never claim more parts than its text holds.
-            text = "".join(parts[:n])
+            text = "".join(self._content[:])
             self._text_cache = (n, text)
         return text
 
     @property
     def thinking(self) -> str:
-        return "".join(self._thinking)
+        return "".join(self._thinking[:])
 
     @property
     def text_length(self) -> int:
@@ -409,6 +420,16 @@ class Reply(_Model):
         if self.tool_calls:
             msg["tool_calls"] = list(self.tool_calls)
         return msg
+
+    @property
+    def logprobs(self) -> list[Chunk]:
+        """Per-token log-probabilities (``token``, ``logprob``, ``bytes``, ``top_logprobs``) from
+        every chunk, in order, when the request asked for ``logprobs`` (else empty)."""
+        items = self._logprobs
+        for i, item in enumerate(items):  # wrapped on first read, not on the hot path
+            if type(item) is dict:
+                items[i] = Chunk(item)
+        return items[:]
 
     @property
     def partial(self) -> bool:
@@ -469,8 +490,8 @@ class Reply(_Model):
                 out["thinking"] = self.thinking
             if self.tool_calls:
                 out["tool_calls"] = list(self.tool_calls)
-        if self.logprobs:
-            out["logprobs"] = list(self.logprobs)
+        if self._logprobs:
+            out["logprobs"] = self.logprobs
         out.update({k: v for k, v in self.final.items() if k not in out})
         out["done"] = self.done
         if self.done_reason is not None:
@@ -531,6 +552,14 @@ class Reply(_Model):
             "text/html": chrome.page(answer.answer(model=self.model, footer=footer, **fields)),
             "text/plain": answer.answer_plain(footer=footer, **fields),
         })
+
+
+def _fold(parts: list[str]) -> int:
+    """Join the parts after the folded blocks into one block, in place; return the next length
+    at which to fold. Blocks are every _FOLD parts, so each character is copied once more in all."""
+    blocks = len(parts) - _FOLD
+    parts[blocks:] = ["".join(parts[blocks:])]  # one atomic slice assignment
+    return blocks + 1 + _FOLD
 
 
 class Progress:

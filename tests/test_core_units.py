@@ -224,8 +224,10 @@ def test_reply_content_read_while_another_thread_appends():
     try:
         while not stop.is_set():
             reply.content
-            parts, text = reply._text_cache
-            assert len(text) == parts  # the cache never claims more parts than its text holds
+            chunks, text = reply._text_cache
+            # The cache never claims more than its text holds (it may hold a part more: the count
+            # is read before the parts are copied).
+            assert len(text) >= chunks
     finally:
         sys.setswitchinterval(0.005)
     t.join()

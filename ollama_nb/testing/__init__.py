@@ -267,6 +267,14 @@ class Emulator:
 
     # ------------------------------------------------------------------ switches
 
+    def answer_next(self, path: str, body: bytes, *, status: int = 200, content_type: str = "application/json") -> None:
+        """Answer the next request to ``path`` with exactly these bytes (the request is still
+        recorded): for the bodies a real server never sends but other servers and test doubles do
+        (a JSON answer without ``done``, NDJSON to a ``stream: false`` request...). Calls queue up."""
+        server = self._local("answer_next()")
+        with server.changed:
+            server.canned.setdefault(path, []).append((status, content_type, body))
+
     def refuse(self, kind: str, times: int = 1, retry_after: float | None = None) -> None:
         """Refuse the next ``times`` chat/generate requests like a busy or limited server.
 

@@ -352,6 +352,8 @@ class Generation:
         prompt_count = min(prompt_tokens(prompt, extra_prompt_tokens), max(1, ceiling))
         evaluating = time.perf_counter()
         delay = self.token_delay if answer.delay is None else answer.delay
+        # logprobs: per generated token, as the real server attaches them to each chunk.
+        top = int(req.get("top_logprobs") or 0) if req.get("logprobs") else -1
         try:
             if answer.bulk:
                 yield from self._bulk(name, route, answer.bulk)
@@ -361,12 +363,12 @@ class Generation:
                 for token in answer.thinking:
                     if delay:
                         yield Sleep(delay)
-                    yield _chunk(route, name, thinking=token)
+                    yield _chunk(route, name, thinking=token, top=top)
                     count += 1
                 for token in answer.content:
                     if delay:
                         yield Sleep(delay)
-                    yield _chunk(route, name, content=token)
+                    yield _chunk(route, name, content=token, top=top)
                     count += 1
                 if answer.tool_calls:
                     if delay:
@@ -508,20 +510,41 @@ def _num_ctx(req: dict[str, Any]) -> int | None:
 
 
 def _chunk(route: str, name: str, *, content: str = "", thinking: str = "",
-           tool_calls: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    """An intermediate chunk: no metrics, no done_reason, optional fields absent when empty."""
+           tool_calls: list[dict[str, Any]] | None = None, top: int = -1) -> dict[str, Any]:
+    """An intermediate chunk: no metrics, no done_reason, optional fields absent when empty.
+
+    ``top`` >= 0 adds ``logprobs`` for the chunk's token with that many alternatives (-1: none).
+    """
     if route == "chat":
         message: dict[str, Any] = {"role": "assistant", "content": content}
         if thinking:
             message["thinking"] = thinking
         if tool_calls:
             message["tool_calls"] = tool_calls
-        return {"model": name, "created_at": rfc3339(), "message": message, "done": False}
-    chunk: dict[str, Any] = {"model": name, "created_at": rfc3339(), "response": content}
-    if thinking:
-        chunk["thinking"] = thinking
-    chunk["done"] = False
+        chunk: dict[str, Any] = {"model": name, "created_at": rfc3339(), "message": message, "done": False}
+    else:
+        chunk = {"model": name, "created_at": rfc3339(), "response": content}
+        if thinking:
+            chunk["thinking"] = thinking
+        chunk["done"] = False
+    if top >= 0 and (content or thinking):
+        chunk["logprobs"] = [logprob(content or thinking, top)]
     return chunk
+
+
+def logprob(token: str, top: int) -> dict[str, Any]:
+    """A token's made-up but stable log-probability, shaped as api.Logprob: ``token``,
+    ``logprob`` (<= 0), ``bytes`` (UTF-8), and ``top_logprobs`` (the token first, then ``top - 1``
+    less likely variants, each with its own bytes), which the server leaves out when not asked."""
+    value = -round((hash_id(token) % 1000) / 400.0, 6)
+    out: dict[str, Any] = {"token": token, "logprob": value, "bytes": list(token.encode())}
+    if top > 0:
+        alts = [{"token": token, "logprob": value, "bytes": list(token.encode())}]
+        for i in range(1, top):
+            alt = token.strip().upper() if i == 1 else f"{token.strip()}{i}"
+            alts.append({"token": alt, "logprob": round(value - 0.5 * i, 6), "bytes": list(alt.encode())})
+        out["top_logprobs"] = alts
+    return out
 
 
 def _context(history: str, answer: scenarios.Answer, prompt_tokens: int) -> list[int]:

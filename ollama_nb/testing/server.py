@@ -125,6 +125,8 @@ class EmulatorServer(ThreadingHTTPServer):
         if key is not None:  # ollama.com's own route
             self.routes["/api/usage"] = {"GET": self.management.usage}
         self.records: list[Recorded] = []
+        #: path -> canned (status, content type, body) answers, each used once, in order
+        self.canned: dict[str, list[tuple[int, str, bytes]]] = {}
         self.disconnects: list[tuple[str, str]] = []
         self.changed = threading.Condition()
         self._connections: set[socket.socket] = set()
@@ -218,6 +220,16 @@ class Handler(BaseHTTPRequestHandler):
         self.server.record(Recorded(self.command, self.path, headers, body, parsed))
 
         path = urlsplit(self.path).path
+        with self.server.changed:
+            queue = self.server.canned.get(path)
+            canned = queue.pop(0) if queue else None
+        if canned is not None:
+            status, ctype, data = canned
+            try:
+                self._send_bytes(status, ctype, data)
+            except _GONE:
+                self.close_connection = True
+            return
         methods, args = self.server.routes.get(path), ()
         mgmt = self.server.management
         if methods is None and path.count("/") == 3 and not path.endswith("/"):
@@ -441,6 +453,8 @@ def aggregate(kind: str, chunks: list[dict[str, Any]]) -> dict[str, Any]:
     last = chunks[-1]
     if kind == "progress":
         return last
+    # The server gathers every chunk's logprobs into the one answer.
+    logprobs = [lp for c in chunks for lp in c.get("logprobs") or ()]
     if kind == "chat":
         message: dict[str, Any] = {"role": "assistant", "content": "".join(c["message"].get("content", "") for c in chunks)}
         thinking = "".join(c["message"].get("thinking", "") for c in chunks)
@@ -449,11 +463,16 @@ def aggregate(kind: str, chunks: list[dict[str, Any]]) -> dict[str, Any]:
             message["thinking"] = thinking
         if calls:
             message["tool_calls"] = calls
-        return {**last, "message": message}
+        out = {**last, "message": message}
+        if logprobs:
+            out["logprobs"] = logprobs
+        return out
     out: dict[str, Any] = {"model": last["model"], "created_at": last["created_at"],
                            "response": "".join(c.get("response", "") for c in chunks)}
     thinking = "".join(c.get("thinking", "") for c in chunks)
     if thinking:
         out["thinking"] = thinking
     out.update({k: v for k, v in last.items() if k not in out and k != "thinking"})
+    if logprobs:
+        out["logprobs"] = logprobs
     return out

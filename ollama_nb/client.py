@@ -43,6 +43,7 @@ from .errors import (
     StreamError,
     _error_text,
 )
+from ._session import DirectSession
 from .redact import remember
 from .refusals import classify
 from .reply import (
@@ -372,7 +373,7 @@ class Client:
             self.timeout = (min(DEFAULT_TIMEOUT[0], seconds), seconds)
         else:
             self.timeout = (check_seconds(timeout[0], "connect timeout"), check_seconds(timeout[1], "read timeout"))
-        session = requests.Session()
+        session = DirectSession()  # requests for this machine never go through a proxy
         user_headers = {k: v for k, v in (headers or {}).items() if v is not None}
         auth = next((user_headers.pop(k) for k in list(user_headers) if k.lower() == "authorization"), None)
         # The body is always JSON: a caller's Content-Type/Accept must not replace ours (as in
@@ -403,13 +404,6 @@ class Client:
         if auth:
             session.headers["Authorization"] = auth
             remember(auth)  # whatever a server echoes back is masked from now on (ollama_nb.redact)
-        if is_loopback(self.host):
-            # requests sends even 127.0.0.1 through http_proxy / HTTPS_PROXY / ALL_PROXY unless
-            # NO_PROXY says otherwise: the proxy would see every prompt, and the key in clear.
-            # This machine never needs a proxy. (trust_env also reads ~/.netrc, whose Basic auth
-            # would replace our Bearer header; a CA bundle from the environment is kept.)
-            session.trust_env = False
-            session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
         # The web tools talk to ollama.com (https) even when the server is a plain-http machine
         # that may not see the key: they may use the key the server does not get.
         self._web_auth = auth or (f"Bearer {os.environ['OLLAMA_API_KEY']}" if os.environ.get("OLLAMA_API_KEY") else None)

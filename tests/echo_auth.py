@@ -10,7 +10,7 @@ POST /api/chat      ``e401`` / ``e403``: JSON error; ``e500``: plain text (Go's 
 GET  /api/tags      the models above (``fail_tags = True``: a 401 with the echo)
 POST /api/show      500 with the echo
 POST /api/pull      200, one progress line, then an error line with the echo
-GET  /api/version   ``{"version": "0.0.0-echo"}``
+GET  /api/version   ``{"version": "0.0.0-echo"}`` (``redirect_to = URL``: a 302 there)
 ==================  ==============================================================================
 
 ``requests`` lists ``(method, path, authorization)`` of everything received.
@@ -77,6 +77,11 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(200, {"models": [{"name": m, "model": m, "size": 1, "details": {}} for m in MODELS]})
         elif self.path == "/api/ps":
             self._json(200, {"models": []})
+        elif self.path == "/api/version" and self.server.redirect_to:
+            self.send_response(302)
+            self.send_header("Location", self.server.redirect_to)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
         elif self.path == "/api/version":
             self._json(200, {"version": "0.0.0-echo"})
         else:
@@ -135,6 +140,8 @@ class EchoAuthServer(ThreadingHTTPServer):
         self.lock = threading.Lock()
         self.requests: list[tuple[str, str, str]] = []
         self.fail_tags = False
+        #: When set, GET /api/version answers 302 to this URL.
+        self.redirect_to = ""
         self._thread = threading.Thread(target=self.serve_forever, name="echo-auth", daemon=True)
 
     @property

@@ -234,6 +234,17 @@ def test_loopback_hosts_bypass_environment_proxies(emu, monkeypatch):
                 assert c.chat("llama3.2", [{"role": "user", "content": "hi"}]).done
         assert proxy.requests == [], "nothing for this machine went through the proxy"
         assert sum(1 for r in emu.requests if r.path == "/api/chat") == 2
+        # A redirect to this machine goes direct too (requests re-reads the environment on redirects).
+        with EchoAuthServer() as redirecting, Client(redirecting.url) as c:
+            redirecting.redirect_to = f"http://localhost:{port}/api/version"
+            assert c.version()["version"]
+        assert proxy.requests == []
+        assert emu.requests[-1].path == "/api/version"
+        # Other hosts keep the environment's proxy: the web tools (ollama.com) tunnel through it with
+        # CONNECT, which carries no Authorization. (This proxy refuses tunnels: nothing leaves.)
+        with Client(emu.url, api_key=KEY) as c, pytest.raises(OllamaError):
+            c.web_search("anything")
+        assert proxy.requests == [("CONNECT", "ollama.com:443", "")]
 
 
 def test_a_key_split_across_chunks_never_reaches_a_view_in_two_halves():

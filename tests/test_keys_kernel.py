@@ -180,7 +180,6 @@ def test_a_kernel_with_proxy_variables_sends_nothing_for_this_machine_through_th
         kernel.run("from ollama_nb import ChatWidget, ModelBrowser\n"
                    "c = ChatWidget(model='llama3.2'); r = c.send('hi'); assert r.done, r.status\n"
                    "b = ModelBrowser(); b._join(); assert b.models and not b.error, b.error").check()
-        assert emu.requests[-1].headers.get("authorization") is not None or emu.requests
         assert any(r.headers.get("authorization") == f"Bearer {KEY}" for r in emu.requests), "the key was in use"
         assert proxy.requests == [], "the proxy saw no request (and so no key) for a loopback Ollama"
         # The control: in that kernel, plain requests does go through the proxy.

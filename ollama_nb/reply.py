@@ -533,7 +533,10 @@ class Reply(_Model):
     def __repr__(self) -> str:
         text = self.content
         shown = text if len(text) <= 60 else text[:57] + "..."
-        return f"Reply(model={self.model!r}, status={self.status!r}, content={shown!r}, chunks={self.chunks})"
+        from .redact import mask_keys
+
+        # A repr lands in outputs and tracebacks: a key a server echoed into the answer is masked.
+        return mask_keys(f"Reply(model={self.model!r}, status={self.status!r}, content={shown!r}, chunks={self.chunks})")
 
     def __str__(self) -> str:
         return self.content

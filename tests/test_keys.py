@@ -185,6 +185,9 @@ def test_chat_widget_state_and_history_never_carry_the_key(echo, client):
     data, _ = chat._repr_mimebundle_()
     assert leaks(json.dumps(data)) == []
     assert sum(1 for r in echo.requests if r[2] == f"Bearer {KEY}") >= 6
+    echoed = client.chat("echo", [{"role": "user", "content": "hi"}])
+    assert KEY in echoed.content, "the Reply itself keeps the server's text as sent (it is the data)"
+    assert leaks(repr(echoed)) == [] and leaks(json.dumps(echoed._repr_mimebundle_())) == []
     chat.close()
 
 

@@ -40,7 +40,7 @@ def lines(response: requests.Response) -> list[dict[str, Any]]:
     return [json.loads(line) for line in data.split(b"\n") if line]
 
 
-def chat(emu: Emulator, model: str = "llama3.2", content: str = "Tell me about tea", **extra: Any) -> requests.Response:
+def chat(emu: Emulator, model: str = "llama3.2", content: str = "Why is the sky blue?", **extra: Any) -> requests.Response:
     body = {"model": model, "messages": [{"role": "user", "content": content}], **extra}
     return requests.post(emu.url + "/api/chat", json=body, stream=body.get("stream", True) is not False, timeout=10)
 
@@ -74,7 +74,7 @@ def test_streaming_chat_chunks_and_final_metrics(emu):
     assert final["eval_count"] == len(middle)
     # Real wall time: the tokens were paced, so the rate is finite and plausible.
     assert 10 < final["eval_count"] / final["eval_duration"] * 1e9 < 100_000
-    assert "- " in text_of(chunks)
+    assert "Rayleigh scattering" in text_of(chunks)  # an on-topic answer, not filler
 
 
 def test_generate_stream_and_nonstream_agree(emu):
@@ -105,7 +105,7 @@ def test_system_prompt_and_history_are_visible(emu):
     ]
     reply = requests.post(emu.url + "/api/chat", json={"model": "llama3.2", "messages": messages, "stream": False}).json()
     content = reply["message"]["content"]
-    assert "Answer like a pirate." in content
+    assert content.startswith("Arr, matey") and "pirate" not in content  # followed, not announced
     assert '"What is the capital of France?"' in content
 
 
@@ -113,21 +113,23 @@ def test_num_predict_and_stop(emu):
     cut = chat(emu, stream=False, options={"num_predict": 5}).json()
     assert cut["done_reason"] == "length" and cut["eval_count"] == 5
     full = chat(emu, stream=False, options={"seed": 2}).json()["message"]["content"]
-    stopped = chat(emu, stream=False, options={"seed": 2, "stop": ["\n\n-"]}).json()
+    stopped = chat(emu, stream=False, options={"seed": 2, "stop": [" Sunlight"]}).json()
     assert stopped["done_reason"] == "stop"
-    assert stopped["message"]["content"] == full.split("\n\n-")[0]
+    assert stopped["message"]["content"] == full.split(" Sunlight")[0] == "The sky looks blue because of Rayleigh scattering."
 
 
 def test_thinking_model_streams_thinking_then_content(emu):
     chunks = lines(chat(emu, model="qwen3"))
     thinking = [c for c in chunks if c["message"].get("thinking")]
-    assert len(thinking) == 20
+    reasoning = "".join(c["message"]["thinking"] for c in thinking)
+    assert len(thinking) > 20 and "Rayleigh" in reasoning and reasoning.endswith(".")  # whole sentences
     assert chunks.index(thinking[-1]) < next(i for i, c in enumerate(chunks) if c["message"]["content"])
     none = lines(chat(emu, model="qwen3", think=False))
     assert not any("thinking" in c["message"] for c in none)
     high = chat(emu, model="gpt-oss:20b", think="high", stream=False).json()
     low = chat(emu, model="gpt-oss:20b", think="low", stream=False).json()
     assert len(high["message"]["thinking"]) > len(low["message"]["thinking"])
+    assert high["message"]["thinking"].endswith(".") and low["message"]["thinking"].endswith(".")
 
 
 def test_tool_call_then_tool_result(emu):
@@ -205,8 +207,8 @@ def test_vision_model_describes_images_and_rejects_bad_base64(emu):
     png = _png(7, 5)
     messages = [{"role": "user", "content": "What is this?", "images": [base64.b64encode(png).decode()]}]
     reply = requests.post(emu.url + "/api/chat", json={"model": "llava", "messages": messages, "stream": False}).json()
-    assert "1 image" in reply["message"]["content"] and "7x5 pixels" in reply["message"]["content"]
-    assert f"{len(png)} bytes" in reply["message"]["content"]
+    assert reply["message"]["content"].startswith("I see a plain black picture.")
+    assert "7 × 5 pixels" in reply["message"]["content"]
     bad = requests.post(emu.url + "/api/generate", json={"model": "llava", "prompt": "x", "images": ["data:image/png;base64,AAAA"]})
     assert bad.status_code == 400 and bad.json() == {"error": "illegal base64 data at input byte 4"}
 
@@ -400,16 +402,18 @@ def test_copy_delete_create_change_tags():
         assert requests.delete(emu.url + "/api/delete", json={"model": "mine"}).json() == {"error": "model 'mine' not found"}
 
         created = requests.post(emu.url + "/api/create", json={
-            "model": "tutor", "from": "llama3.2", "system": "You are a patient tutor.",
+            "model": "tutor", "from": "llama3.2", "system": "You are a patient tutor. Keep answers short.",
             "parameters": {"temperature": 0.2}, "stream": False})
         assert created.json() == {"status": "success"}
         show = requests.post(emu.url + "/api/show", json={"model": "tutor"}).json()
-        assert show["system"] == "You are a patient tutor."
+        assert show["system"] == "You are a patient tutor. Keep answers short."
         assert re.search(r"^temperature +0.2$", show["parameters"], re.M)
         assert show["model_info"]["general.architecture"] == "llama"
         assert show["model_info"]["llama.context_length"] == 131072
         reply = chat(emu, model="tutor", stream=False).json()["message"]["content"]
-        assert "You are a patient tutor." in reply
+        # The Modelfile's SYSTEM is followed: two sentences instead of the usual four.
+        assert reply == "The sky looks blue because of Rayleigh scattering. " + reply.split(". ", 1)[1]
+        assert reply.count(". ") == 1 and reply.endswith(".")
 
 
 def test_ps_keep_alive_and_unload():
@@ -547,8 +551,10 @@ def test_text_model_ignores_images_like_the_real_server(emu):
 
 
 def test_generate_with_thinking_and_raw(emu):
-    chunks = lines(requests.post(emu.url + "/api/generate", json={"model": "qwen3", "prompt": "hi", "think": "low"}, stream=True))
-    assert sum(1 for c in chunks if c.get("thinking")) == 10
+    body = {"model": "qwen3", "prompt": "Is 91 a prime number?", "stream": False}
+    low = requests.post(emu.url + "/api/generate", json={**body, "think": "low"}).json()["thinking"]
+    medium = requests.post(emu.url + "/api/generate", json=body).json()["thinking"]
+    assert low.endswith(".") and len(low) < len(medium) and "7 times 13 is 91" in medium
     raw = requests.post(emu.url + "/api/generate", json={"model": "llama3.2", "prompt": "hi", "raw": True, "stream": False}).json()
     assert "context" not in raw
     bad = requests.post(emu.url + "/api/generate", json={"model": "llama3.2", "prompt": "hi", "raw": True, "system": "s"})

@@ -111,14 +111,14 @@ def test_raw_output_has_no_markdown(kernel):
 def test_conversation_replays_history_and_rerun_replaces_its_turn(kernel, emu):
     kernel.run("%%ollama -m llama3.2 --chat conv\nWhat is a monad?", cell_id="cell-a").check()
     ex = kernel.run("%%ollama -m llama3.2 --chat conv\nWhat did I ask before?", cell_id="cell-b").check()
-    assert 'You previously asked: "What is a monad?"' in ex.text()
+    assert 'You asked me: "What is a monad?"' in ex.text()
     # Re-running the first cell (same cellId) replaces its turn instead of appending a third.
     kernel.run("%%ollama -m llama3.2 --chat conv\nWhat is a functor?", cell_id="cell-a").check()
     turns = history(kernel, "conv")
     assert [t["user"] for t in turns] == ["What is a functor?", "What did I ask before?"]
     # ...and the model sees the edited history on the next run of the second cell.
     ex = kernel.run("%%ollama -m llama3.2 --chat conv\nWhat did I ask before?", cell_id="cell-b").check()
-    assert 'You previously asked: "What is a functor?"' in ex.text()
+    assert 'You asked me: "What is a functor?"' in ex.text()
     assert len(history(kernel, "conv")) == 2
     assert [m["role"] for m in chat_bodies(emu)[-1]["messages"]] == ["user", "assistant", "user"]
 
@@ -242,13 +242,13 @@ def test_image_is_sent_and_thumbnailed(kernel, emu, tmp_path):
     ex = kernel.run(f"%%ollama -m llava --image img --image {path} --chat vision\nWhat is this?").check()
     assert chat_bodies(emu)[-1]["messages"][-1]["images"] == [base64.b64encode(PNG_1x1).decode()] * 2
     assert "image/png" in ex.displays[0]["content"]["data"]  # the thumbnail, above the answer
-    assert "I received 2 images" in ex.text()
+    assert "I see 2 images" in ex.text()
 
 
 def test_image_from_an_array(kernel):
     kernel.run("import numpy as np\narr = np.zeros((4, 6, 3), dtype='uint8')").check()
     ex = kernel.run("%%ollama -m llava --image arr --chat vision-array\nWhat is this?").check()
-    assert "a PNG picture, 6x4 pixels" in ex.text()
+    assert "I see a plain black picture. The picture is a PNG image, 6 × 4 pixels." in ex.text()
 
 
 def test_unload_and_reload_the_extension(kernel):
@@ -331,7 +331,7 @@ def test_saved_notebook_keeps_the_final_answer(emu, monkeypatch):
     data, meta = outputs[0].data, outputs[0].metadata
     assert set(data) == {"text/html", "text/plain"}
     shown = visible_text(data["text/html"])
-    assert 'You previously asked: "What is a monad?"' in shown
+    assert 'You asked me: "What is a monad?"' in shown
     assert data["text/plain"].startswith(shown[:20])
     assert '<div class="onb-footer">llama3.2 ·' in data["text/html"]
     assert meta["ollama_nb"]["model"] == "llama3.2" and meta["ollama_nb"]["done_reason"] == "stop"

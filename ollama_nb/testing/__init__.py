@@ -16,18 +16,24 @@ Installed models (each token is its own NDJSON chunk; all honour options.num_pre
 options.stop unless noted):
 
 ======================== ===========================================================================
-``llama3.2:latest``      completion+tools. A few sentences and a bullet list (40-80 tokens), built
-                         from the last user prompt, the system prompt (first line reflects it) and
-                         options.seed (temperature 0 or a seed = deterministic). Quotes the previous
-                         user message when asked "what did I ..."/"previous question"/"earlier".
+``llama3.2:latest``      completion+tools. Short, plain answers to the questions the teaching notebooks
+                         and README ask (``answers.py``, ``topics.py``): correct facts, computed
+                         ones for "is 91 prime?", "what is 2+2?", "what did I ask you?", a robot per
+                         seed. Instructions in the system prompt or question are followed ("two
+                         sentences", "three bullet points", "for 10-year-olds", "keep answers
+                         short", a pirate). Anything else: a short, honest reply saying it comes
+                         from the built-in emulator. Deterministic for a seed or temperature 0.
                          With ``tools``: one tool call (best name/description match, arguments
                          valid for the tool's schema, values taken from the prompt); after a
-                         ``tool`` message, an answer quoting the tool's content. ``format``: JSON
-                         text ("json") or JSON valid for the given schema.
-``qwen3:latest``         like llama3.2 plus thinking (default on): ~20 ``thinking`` tokens first;
-                         think=false none; "low"/"medium"/"high"/"max" = 10/20/40/60 tokens.
-``gpt-oss:20b``          thinking with levels, like qwen3.
-``llava:latest``         vision: counts the images, gives their byte size and PNG/JPEG pixel size.
+                         ``tool`` message, an answer written from the tool's result. ``format``:
+                         JSON valid for the schema, values from the prompt (known lists such as
+                         a rainbow's colours) or plausible for the field name.
+``qwen3:latest``         the same questions in a structured Markdown voice, with thinking (default
+                         on) in whole sentences of real reasoning; think=false none;
+                         "low" fewer sentences, "high"/"max" a final check.
+``gpt-oss:20b``          longer answers (tables, code), thinking with levels, like qwen3.
+``llava:latest``         vision: reads simple PNG drawings (background, the main shape, its colour
+                         and place, ``vision.py``) and gives the pixel size; JPEG: the size only.
 ``nomic-embed-text``     embedding only: 768-dim L2-normalised bag-of-words hashing vectors.
 ``bulk:latest``          exactly options.num_predict tokens (default 1000) as fast as possible,
                          256 chunks per socket write; done_reason "stop".

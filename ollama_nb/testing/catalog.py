@@ -255,10 +255,10 @@ def installed_at_start() -> list[Model]:
                context_length=131072, embedding_length=3072, parameters=LLAMA_PARAMS)
     models = [
         _model("llama3.2:latest", "llama", capabilities=["completion", "tools"], **big),
-        _model("qwen3:latest", "thinking", family="qwen3", parameter_size="8.2B", quantization_level="Q4_K_M",
+        _model("qwen3:latest", "qwen", family="qwen3", parameter_size="8.2B", quantization_level="Q4_K_M",
                size=5_225_388_164, capabilities=["completion", "tools", "thinking"], context_length=40960,
                embedding_length=4096, architecture="qwen3", template=CHATML_TEMPLATE, parameters=QWEN_PARAMS),
-        _model("gpt-oss:20b", "thinking", family="gptoss", parameter_size="20.9B", quantization_level="MXFP4",
+        _model("gpt-oss:20b", "gptoss", family="gptoss", parameter_size="20.9B", quantization_level="MXFP4",
                size=13_780_173_734, capabilities=["completion", "tools", "thinking"], context_length=131072,
                embedding_length=2880, architecture="gptoss", parameters={"temperature": 1}),
         _model("llava:latest", "vision", family="llama", families=["llama", "clip"], parameter_size="7B",

@@ -1,6 +1,7 @@
 """What each scenario model says: answer text, tokens, thinking, tool calls, images, embeddings.
 
-Pure functions of the request, no I/O. ``routes.py`` turns an ``Answer`` into timed chunks.
+Pure functions of the request, no I/O. ``generation.py`` turns an ``Answer`` into timed chunks;
+what the ordinary models say comes from ``answers.py`` (and ``vision.py`` for pictures).
 Answers are deterministic for a given (prompt, system, seed), or with temperature 0, so tests
 and notebooks can assert on them; otherwise a little randomness shows that sampling varies.
 """
@@ -14,11 +15,10 @@ import math
 import random
 import re
 import string
-import struct
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import structured
+from . import answers, structured, topics, vision
 
 # --------------------------------------------------------------------------- request view
 
@@ -88,55 +88,10 @@ STOPWORDS = frozenset(
 )
 
 
-def keywords(text: str, limit: int = 3) -> list[str]:
-    seen: list[str] = []
-    for word in re.findall(r"[A-Za-z][A-Za-z0-9'-]{2,}", text):
-        low = word.lower()
-        if low not in STOPWORDS and low not in [s.lower() for s in seen]:
-            seen.append(word)
-    return seen[:limit]
-
-
-def _topic(text: str) -> str:
-    words = keywords(text)
-    if not words:
-        return "your question"
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
-
-
 # --------------------------------------------------------------------------- the answers
 
-OPENERS = [
-    "Here is a short answer about {topic}.",
-    "Good question about {topic}.",
-    "Let me explain {topic} briefly.",
-    "Here is what matters most about {topic}.",
-]
-MIDDLES = [
-    "The key idea is to start small and check each step.",
-    "It helps to separate what you know from what you assume.",
-    "Most of the work is in stating the problem clearly.",
-    "A quick experiment usually answers more than a long debate.",
-    "Keep the example minimal so the important part stands out.",
-]
-BULLETS = [
-    "Start with a simple example",
-    "Measure before you optimise",
-    "Write down your assumptions",
-    "Check the edge cases",
-    "Compare two alternatives",
-    "Keep notes as you go",
-]
-CLOSERS = ["I hope this helps.", "Let me know if you want more detail.", "Feel free to ask a follow-up."]
-THOUGHTS = [
-    "Okay, the user is asking about {topic}.",
-    "I should give a clear answer with a short list.",
-    "Let me consider what matters most here.",
-    "A small example would make it concrete.",
-    "I will also mention a pitfall to avoid.",
-    "That should be enough, so now I can answer.",
-]
-THINK_TOKENS = {"low": 10, "medium": 20, "high": 40, "max": 60}
+# Which voice (answers.py) each ordinary model kind speaks in.
+VOICES = {"llama": "short", "qwen": "medium", "thinking": "medium", "gptoss": "long", "vision": "short"}
 MARKDOWN = r"""# Euler's identity
 
 A short reference with the usual **Markdown** pieces and `inline code`.
@@ -225,56 +180,50 @@ def answer(kind: str, prompt: Prompt) -> Answer:
         n = _num_predict(prompt)
         return Answer(content=essay_tokens(essay_tag(prompt.last_user), ESSAY_TOKENS if n is None else n))
 
+    voice = VOICES.get(kind, "short")
     result = Answer()
-    if kind == "thinking" and prompt.think:
-        result.thinking = _thinking(prompt, rng)
     last = prompt.messages[-1] if prompt.messages else {}
     if prompt.tools and last.get("role") == "user":
-        result.tool_calls = [tool_call(prompt.tools, prompt.last_user, rng)]
+        call = tool_call(prompt.tools, prompt.last_user, rng)
+        result.tool_calls = [call]
+        if prompt.think:
+            result.thinking = tokens(" ".join(_tool_thoughts(prompt.last_user, call)))
         return limit(result, prompt)
     if prompt.format is not None and prompt.format != "":
-        text = _structured(prompt, rng)
-        result.content = json_tokens(text)
+        if prompt.think:
+            result.thinking = tokens(" ".join(_json_thoughts(prompt.last_user)))
+        result.content = json_tokens(_structured(prompt, rng))
         return limit(result, prompt)
     if kind == "vision":
-        text = describe_images(prompt.images, prompt.last_user)
+        one, full = vision.describe(prompt.images, prompt.last_user)
+        style = answers.style_of(prompt.system, prompt.last_user)
+        text = one if style.sentences == 1 or style.short else full
+        text = answers.pirate(text, closing=True) if style.pirate else text
     elif last.get("role") == "tool":
-        text = _after_tool(prompt)
+        text = _after_tool(prompt, voice)
     else:
-        text = _plain(prompt, rng)
+        thinking, text = answers.reply(voice, prompt.messages, prompt.system, prompt.think, rng)
+        if thinking and kind in ("qwen", "thinking", "gptoss"):
+            result.thinking = tokens(thinking)
     result.content = tokens(text)
     return limit(result, prompt)
 
 
-def _plain(prompt: Prompt, rng: random.Random) -> str:
-    question = prompt.last_user
-    topic = _topic(question)
-    lines = []
-    if prompt.system:
-        lines.append(f"[Following the system prompt: {_shorten(prompt.system, 120)}]\n\n")
-    if re.search(r"what did i|previous question|earlier", question, re.IGNORECASE):
-        users = [str(m.get("content") or "") for m in prompt.messages if m.get("role") == "user"]
-        if len(users) >= 2:
-            lines.append(f'You previously asked: "{users[-2]}". ')
-        else:
-            lines.append("You have not asked me anything before this message. ")
-    middles = rng.sample(MIDDLES, 2)
-    lines.append(rng.choice(OPENERS).format(topic=topic) + " " + " ".join(middles) + "\n\n")
-    lines.append("\n".join(f"- {b}." for b in rng.sample(BULLETS, 3)) + "\n\n")
-    lines.append(rng.choice(CLOSERS))
-    return "".join(lines)
+def _tool_thoughts(question: str, call: dict[str, Any]) -> list[str]:
+    fn = call["function"]
+    args = ", ".join(f"{k} = {json.dumps(v)}" for k, v in fn["arguments"].items()) or "no arguments"
+    return [f"The user asks: \"{_shorten(question, 120)}\"",
+            f"I have a tool called {fn['name']} that fits this request, so I should call it instead of guessing.",
+            f"I will call it with {args}."]
 
 
-def _thinking(prompt: Prompt, rng: random.Random) -> list[str]:
-    wanted = THINK_TOKENS.get(prompt.think or "medium", 20)
-    topic = _topic(prompt.last_user)
-    sentences: list[str] = []
-    while len(tokens(" ".join(sentences))) < wanted:
-        sentences.append(THOUGHTS[len(sentences) % len(THOUGHTS)].format(topic=topic))
-    return tokens(" ".join(sentences))[:wanted]
+def _json_thoughts(question: str) -> list[str]:
+    return [f"The user asks: \"{_shorten(question, 120)}\"",
+            "The answer has to be JSON in the requested shape, so I will fill in each field from the question."]
 
 
-def _after_tool(prompt: Prompt) -> str:
+def _after_tool(prompt: Prompt, voice: str) -> str:
+    """An answer written from the tool results that follow the last assistant turn."""
     results = []
     for message in reversed(prompt.messages):
         if message.get("role") != "tool":
@@ -283,14 +232,46 @@ def _after_tool(prompt: Prompt) -> str:
     parts = []
     for message in results:
         name = message.get("tool_name") or "the tool"
-        parts.append(f"The {name} tool returned: {message.get('content', '')}.")
-    return " ".join(parts) + " Based on that result, this is my answer."
+        content = str(message.get("content") or "")
+        try:
+            value = json.loads(content)
+        except ValueError:
+            value = content
+        parts.append(_tool_sentence(name, value, voice))
+    return " ".join(parts)
+
+
+def _tool_sentence(name: str, value: Any, voice: str) -> str:
+    if isinstance(value, dict):
+        temp = next((value[k] for k in value if k.startswith("temp")), None)
+        sky = value.get("sky") or value.get("conditions") or value.get("description")
+        city = value.get("city") or value.get("location")
+        if temp is not None:
+            unit = "°F" if any("_f" in k or "fahrenheit" in k for k in value) else "°C"
+            where = f" in {city}" if city else ""
+            if voice == "short":
+                return f"It is currently {temp} {unit}{' and ' + str(sky) if sky else ''}{where}."
+            if voice == "medium":
+                return f"Right now{where} it is **{temp} {unit}**{', ' + str(sky) if sky else ''}."
+            return (f"According to {name}, the current weather{where} is **{temp} {unit}**"
+                    f"{' and ' + str(sky) if sky else ''}. That is mild, so a light jacket should be enough.")
+        listed = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in value.items())
+        return f"{name} returned {listed}."
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return f"The answer is {value}." if voice == "short" else f"{name} returned **{value}**, so the answer is {value}."
+    text = str(value).strip()
+    return f"According to {name}: {text}" + ("" if text.endswith((".", "!", "?")) else ".")
 
 
 def _structured(prompt: Prompt, rng: random.Random) -> str:
+    topic = topics.find(prompt.last_user)
+    items = list(topic.items) if topic else []
     if isinstance(prompt.format, dict):
-        return json.dumps(structured.instance(prompt.format, prompt.last_user))
-    return json.dumps({"answer": rng.choice(OPENERS).format(topic=_topic(prompt.last_user))})
+        return json.dumps(structured.instance(prompt.format, prompt.last_user, items=items))
+    if items:
+        return json.dumps({"items": items})
+    _, text = answers.reply("short", prompt.messages, prompt.system, None, rng)
+    return json.dumps({"answer": text})
 
 
 def _shorten(text: str, width: int) -> str:
@@ -353,48 +334,6 @@ def tool_call(tools: list[dict[str, Any]], question: str, rng: random.Random) ->
     arguments = structured.instance(params, question)
     call_id = "call_" + "".join(rng.choice(string.ascii_lowercase + string.digits) for _ in range(8))
     return {"id": call_id, "function": {"index": 0, "name": fn.get("name", ""), "arguments": arguments}}
-
-
-# --------------------------------------------------------------------------- images
-
-
-def image_size(data: bytes) -> tuple[str, int, int] | None:
-    """(format, width, height) read from a PNG or JPEG header, else None."""
-    if data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) >= 24:
-        width, height = struct.unpack(">II", data[16:24])
-        return "PNG", width, height
-    if data[:2] == b"\xff\xd8":
-        i = 2
-        while i + 9 < len(data):
-            if data[i] != 0xFF:
-                i += 1
-                continue
-            marker = data[i + 1]
-            if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7 or marker == 0xFF:
-                i += 1 if marker == 0xFF else 2
-                continue
-            length = struct.unpack(">H", data[i + 2 : i + 4])[0]
-            if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
-                height, width = struct.unpack(">HH", data[i + 5 : i + 9])
-                return "JPEG", width, height
-            i += 2 + length
-        return "JPEG", 0, 0
-    return None
-
-
-def describe_images(images: list[bytes], question: str) -> str:
-    if not images:
-        return "I don't see an image in this message. Attach one with `images` and ask again."
-    lines = [f"I received {len(images)} image{'s' if len(images) != 1 else ''}."]
-    for i, data in enumerate(images, 1):
-        info = image_size(data)
-        if info and info[1]:
-            kind, width, height = info
-            lines.append(f"- Image {i}: a {kind} picture, {width}x{height} pixels, {len(data)} bytes.")
-        else:
-            lines.append(f"- Image {i}: {len(data)} bytes in a format I cannot read the size of.")
-    lines.append(f"That is what I can tell about {_topic(question)}.")
-    return lines[0] + "\n\n" + "\n".join(lines[1:-1]) + "\n\n" + lines[-1]
 
 
 # --------------------------------------------------------------------------- embeddings

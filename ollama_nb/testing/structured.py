@@ -37,6 +37,7 @@ class PromptValues:
             if word[0].isupper() and word not in _NOT_NAMES and not sentence_start:
                 names.append(word[:-2] if word.endswith("'s") else word)
         self.strings = quoted + names
+        self.items: list[str] = []
 
     def number(self) -> float | None:
         return self.numbers.pop(0) if self.numbers else None
@@ -45,9 +46,15 @@ class PromptValues:
         return self.strings.pop(0) if self.strings else None
 
 
-def instance(schema: Any, prompt: str = "", *, root: Any = None) -> Any:
-    """A value valid for ``schema`` (a dict), using values from ``prompt`` where possible."""
-    return _Builder(root if root is not None else schema, PromptValues(prompt)).build(schema, "value", 0)
+def instance(schema: Any, prompt: str = "", *, root: Any = None, items: list[str] | None = None) -> Any:
+    """A value valid for ``schema`` (a dict), using values from ``prompt`` where possible.
+
+    ``items``: what a list of strings should hold when the prompt asks for a known list (the
+    colours of a rainbow); otherwise plausible values come from the field's name.
+    """
+    values = PromptValues(prompt)
+    values.items = list(items or [])
+    return _Builder(root if root is not None else schema, values).build(schema, "value", 0)
 
 
 class _Builder:
@@ -154,8 +161,13 @@ class _Builder:
             if items is False or len(out) >= count:
                 return out[:high]
             count -= len(out)
+        item_schema = self.resolve(items) if isinstance(items, dict) else {}
+        if self.values.items and item_schema.get("type", "string") == "string" and "enum" not in item_schema:
+            cap = int(schema["maxItems"]) if "maxItems" in schema else len(self.values.items)
+            known, self.values.items = self.values.items[:cap], []
+            if len(known) >= low:
+                return out + known
         if count and items is not False:
-            item_schema = self.resolve(items) if isinstance(items, dict) else {}
             if schema.get("uniqueItems") and isinstance(item_schema.get("enum"), list):
                 return out + item_schema["enum"][: max(1, min(count, len(item_schema["enum"])))]
             for i in range(count):
@@ -180,7 +192,7 @@ class _Builder:
         fmt = schema.get("format")
         if fmt in formats:
             return formats[fmt]
-        value = self.values.string() or "example " + re.sub(r"[_\W]+", " ", name).strip().lower()
+        value = self.values.string() or _by_name(name)
         low = int(schema.get("minLength", 0))
         high = schema.get("maxLength")
         if high is not None:
@@ -231,6 +243,30 @@ class _Builder:
                 steps = math.floor(hi / multiple)
             value = steps * multiple if integer else round(steps * multiple, 10)
         return int(value) if integer else float(value)
+
+
+_BY_NAME = {
+    "name": ["Luna", "Max", "Ana"], "first name": ["Ana", "Ben", "Chloe"], "last name": ["Silva", "Okafor", "Berg"],
+    "city": ["Paris", "Tokyo", "Nairobi"], "country": ["France", "Japan", "Kenya"], "capital": ["Paris", "Tokyo"],
+    "species": ["cat", "dog", "rabbit"], "animal": ["cat", "dog", "rabbit"], "colour": ["red", "green", "blue"],
+    "color": ["red", "green", "blue"], "language": ["English", "French", "Spanish"], "fruit": ["apple", "banana"],
+    "day": ["Monday", "Tuesday", "Wednesday"], "month": ["January", "February", "March"],
+    "planet": ["Mars", "Venus", "Jupiter"], "food": ["bread", "rice", "soup"], "unit": ["celsius"],
+    "title": ["A short title"], "description": ["A short description."], "summary": ["A one-line summary."],
+    "answer": ["Yes."], "reason": ["It follows from the question."],
+}
+
+
+def _by_name(name: str) -> str:
+    """A plausible value for a string field from its name ("city" -> "Paris"); "colour 2" -> "green"."""
+    words = re.sub(r"[_\W]+", " ", re.sub(r"([a-z])([A-Z])", r"\1 \2", name)).strip().lower() or "value"
+    base, _, number = words.rpartition(" ") if words[-1].isdigit() else (words, "", "")
+    index = int(number) - 1 if number else 0
+    for key in (base, base.rsplit(" ", 1)[-1], base.rstrip("s")):
+        if key in _BY_NAME:
+            choices = _BY_NAME[key]
+            return choices[index] if index < len(choices) else f"{choices[0]} {index + 1}"
+    return f"example {words}"
 
 
 def _vary(value: Any, index: int) -> Any:

@@ -120,7 +120,7 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=15)
     args = parser.parse_args()
 
-    with Emulator(process=True) as emu:
+    with Emulator(process=True, scenarios=True) as emu:
         stream = measure_stream(emu.url, args.tokens, args.repeat)
     load = measure_load(3)
 

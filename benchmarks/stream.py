@@ -108,7 +108,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=5)
     args = ap.parse_args()
     n = args.chunks
-    with Emulator(process=True) as emu:
+    with Emulator(process=True, scenarios=True) as emu:
         url = emu.url
         assert run_ours(url, 100) == run_transport(url, 100) == 101  # 100 tokens + the done chunk
         lines = capture_lines(url, n)

@@ -198,7 +198,7 @@ def main() -> None:
     ap.add_argument("--stops", type=int, default=7)
     args = ap.parse_args()
 
-    with Emulator() as emu:
+    with Emulator(scenarios=True) as emu:
         env = dict(os.environ, OLLAMA_HOST=emu.url, PYTHONPATH=str(ROOT))
         fe = Frontend(env)
         try:

@@ -11,15 +11,18 @@ import os
 
 import pytest
 
-from ollama_nb.testing import Emulator
+from ollama_nb.testing import SCENARIOS_ENV, Emulator
 
 _session_emulator: Emulator | None = None
 
 
 def pytest_configure(config: pytest.Config) -> None:
     global _session_emulator
+    # Tests reproduce failures with the scenario models (slow, stall, hostile, ...): every emulator
+    # this suite starts, in this process or a child, installs them. The demo never does.
+    os.environ[SCENARIOS_ENV] = "1"
     if not os.environ.get("OLLAMA_HOST"):
-        _session_emulator = Emulator()
+        _session_emulator = Emulator(scenarios=True)
         _session_emulator.start()
         os.environ["OLLAMA_HOST"] = _session_emulator.url
         os.environ.setdefault("OLLAMA_NB_MODEL", "llama3.2")
@@ -33,7 +36,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 @pytest.fixture
 def emu():
     """A fresh emulator for one test: its own model list, request log and disconnect record."""
-    with Emulator() as emulator:
+    with Emulator(scenarios=True) as emulator:
         yield emulator
 
 

@@ -274,7 +274,7 @@ class Kernel:
 @pytest.fixture(scope="module", name="emu")
 def module_emulator():
     """One emulator for a module of kernel tests (a kernel is too slow to start per test)."""
-    with Emulator() as emulator:
+    with Emulator(scenarios=True) as emulator:
         yield emulator
 
 

@@ -377,3 +377,13 @@ def test_view_messages_run_where_the_view_sent_them(client):
     w.comm = KernelComm()
     assert w.comm._reply_subshell_for({"method": "custom"}, "subshell-of-the-view") == "subshell-of-the-view"
     w.comm = None
+
+
+def test_the_picker_lists_each_chat_model_once_and_no_embedding_models(client):
+    w, _ = make(client, model="llama3.2")
+    assert w.models.count("llama3.2") == 1 and "llama3.2:latest" not in w.models  # the user's spelling, once
+    assert "nomic-embed-text:latest" not in w.models  # embedding-only: it cannot chat
+    assert {"qwen3:latest", "gpt-oss:20b", "llava:latest"} <= set(w.models)
+    w.model = "qwen3"
+    assert "qwen3" in w.models and "qwen3:latest" not in w.models and "llama3.2:latest" in w.models
+    w.close()

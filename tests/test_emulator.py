@@ -620,3 +620,38 @@ def test_schema_instances_validate_for_tricky_schemas(prompt):
     value = instance(schema, prompt)
     jsonschema.validate(value, schema)
     Everything.model_validate(value)
+
+
+DEMO = ["llama3.2:latest", "qwen3:latest", "gpt-oss:20b", "llava:latest", "nomic-embed-text:latest",
+        "gpt-oss:120b-cloud"]
+
+
+def test_the_demo_catalogue_has_only_what_a_class_would_have():
+    from ollama_nb.testing.catalog import SCENARIO_MODELS
+
+    with Emulator(scenarios=False) as demo:
+        tags = requests.get(demo.url + "/api/tags").json()["models"]
+        assert [m["name"] for m in tags] == DEMO
+        capabilities = {m["name"]: set(m["capabilities"]) for m in tags}
+        assert "embedding" in capabilities["nomic-embed-text:latest"] and "vision" in capabilities["llava:latest"]
+        assert "thinking" in capabilities["qwen3:latest"]
+        cloud = next(m for m in tags if m["name"] == "gpt-oss:120b-cloud")
+        assert cloud["remote_host"] == "https://ollama.com:443" and cloud["remote_model"] == "gpt-oss:120b"
+    with Emulator(scenarios=True) as tests:
+        names = tests.model_names()
+        assert names[: len(DEMO)] == DEMO and [n.split(":")[0] for n in names[len(DEMO):]] == list(SCENARIO_MODELS)
+
+
+@pytest.mark.parametrize("flag", [[], ["--scenarios"]])
+def test_the_command_line_serves_the_demo_catalogue_unless_asked_for_scenarios(flag):
+    env = {k: v for k, v in __import__("os").environ.items() if k != "OLLAMA_NB_EMULATOR_SCENARIOS"}
+    proc = subprocess.Popen([sys.executable, "-m", "ollama_nb.testing", "--port", "0", *flag], stdout=subprocess.PIPE,
+                            text=True, env={**env, "PYTHONPATH": str(ROOT)})
+    try:
+        url = proc.stdout.readline().split()[-1]
+        names = [m["name"] for m in requests.get(url + "/api/tags", timeout=10).json()["models"]]
+        assert ("slow:latest" in names) == bool(flag) and ("hostile:latest" in names) == bool(flag)
+        assert set(DEMO) <= set(names)
+    finally:
+        proc.terminate()
+        proc.wait(10)

@@ -13,7 +13,8 @@ Usage::
 or from a shell: ``python -m ollama_nb.testing --port 11434``.
 
 Installed models (each token is its own NDJSON chunk; all honour options.num_predict and
-options.stop unless noted):
+options.stop unless noted). The demo catalogue is the first six; the scenario models after them are
+installed only with ``Emulator(scenarios=True)`` / ``--scenarios`` (tests), never in ``./dev lab``:
 
 ======================== ===========================================================================
 ``llama3.2:latest``      completion+tools. Short, plain answers to the questions the teaching notebooks
@@ -35,6 +36,8 @@ options.stop unless noted):
 ``llava:latest``         vision: reads simple PNG drawings (background, the main shape, its colour
                          and place, ``vision.py``) and gives the pixel size; JPEG: the size only.
 ``nomic-embed-text``     embedding only: 768-dim L2-normalised bag-of-words hashing vectors.
+``gpt-oss:120b-cloud``   a cloud model as a signed-in local server lists it (a stub with
+                         ``remote_host``/``remote_model``); answers like gpt-oss:20b.
 ``bulk:latest``          exactly options.num_predict tokens (default 1000) as fast as possible,
                          256 chunks per socket write; done_reason "stop".
 ``slow:latest``          one token every 50 ms, 200 tokens (num_predict limits: "length").
@@ -94,6 +97,7 @@ from .server import EmulatorServer, Recorded
 __all__ = ["Emulator", "Recorded", "SIGNED_IN", "SIGNED_OUT"]
 
 KEY_ENV = "OLLAMA_NB_EMULATOR_KEY"  # how the key reaches a subprocess without showing in `ps`
+SCENARIOS_ENV = "OLLAMA_NB_EMULATOR_SCENARIOS"  # "1": emulators include the scenario models (test suites)
 DEFAULT_TOKEN_DELAY = 0.003  # seconds between tokens of the ordinary models (~300 tokens/s)
 
 
@@ -124,6 +128,10 @@ class Emulator:
 
     ``refuse(kind, times, retry_after)`` makes the next chat/generate requests fail as a busy or
     rate-limited server does (see :data:`ollama_nb.testing.cloud.REFUSALS`).
+    scenarios:
+        Also install the scenario models (``slow``, ``stall``, ``hostile``, ...), which tests use to
+        reproduce failures. Default: the ``OLLAMA_NB_EMULATOR_SCENARIOS`` environment variable
+        ("1" = yes, which tests/conftest.py sets), else no: the demo catalogue a class would see.
 
     Usage::
 
@@ -133,7 +141,8 @@ class Emulator:
 
     def __init__(self, key: str | None = None, load_delay: float = 0.0, *, host: str = "127.0.0.1",
                  port: int = 0, process: bool = False, token_delay: float = DEFAULT_TOKEN_DELAY,
-                 num_parallel: int = 0, max_queue: int = 512, cloud: str = SIGNED_OUT) -> None:
+                 num_parallel: int = 0, max_queue: int = 512, cloud: str = SIGNED_OUT,
+                 scenarios: bool | None = None) -> None:
         if host != "localhost" and not ipaddress.ip_address(host).is_loopback:
             raise ValueError(f"the emulator binds loopback only, not {host!r}")
         self.key = key
@@ -147,6 +156,7 @@ class Emulator:
         if cloud not in CLOUD_STATES:
             raise ValueError(f"cloud must be one of {CLOUD_STATES}, not {cloud!r}")
         self.cloud = cloud
+        self.scenarios = os.environ.get(SCENARIOS_ENV) == "1" if scenarios is None else scenarios
         self._server: EmulatorServer | None = None
         self._thread: threading.Thread | None = None
         self._proc: subprocess.Popen[bytes] | None = None
@@ -169,7 +179,8 @@ class Emulator:
             family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
             self._server = EmulatorServer((self.host, self.port), key=self.key, load_delay=self.load_delay,
                                           token_delay=self.token_delay, family=family,
-                                          num_parallel=self.num_parallel, max_queue=self.max_queue, cloud=self.cloud)
+                                          num_parallel=self.num_parallel, max_queue=self.max_queue, cloud=self.cloud,
+                                          scenarios=self.scenarios)
             port = self._server.server_address[1]
             self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
                                             name=f"ollama-emulator-{port}", daemon=True)
@@ -210,6 +221,8 @@ class Emulator:
         cmd = [sys.executable, "-m", "ollama_nb.testing", "--host", self.host, "--port", str(self.port),
                "--load-delay", str(self.load_delay), "--token-delay", str(self.token_delay),
                "--num-parallel", str(self.num_parallel), "--max-queue", str(self.max_queue), "--cloud", self.cloud]
+        if self.scenarios:
+            cmd.append("--scenarios")
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
         line = _read_line(proc.stdout, timeout=15)
         prefix = "Ollama emulator listening on "

@@ -1,6 +1,7 @@
 """``python -m ollama_nb.testing``: run the Ollama emulator in the foreground.
 
-Prints exactly one line, ``Ollama emulator listening on http://127.0.0.1:PORT``, then serves until
+Serves the demo catalogue (the models a class would have); ``--scenarios`` adds the test scenario
+models. Prints exactly one line, ``Ollama emulator listening on http://127.0.0.1:PORT``, then serves until
 Ctrl-C or SIGTERM. The key may also come from OLLAMA_NB_EMULATOR_KEY (keeps it out of ``ps``).
 """
 
@@ -26,12 +27,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-queue", type=int, default=512, help="requests that may wait; 503 past that")
     parser.add_argument("--cloud", default="signed-out", choices=["signed-in", "signed-out", "disabled"],
                         help="cloud models through this server (default signed-out)")
+    parser.add_argument("--scenarios", action="store_true", default=None,
+                        help="also install the test scenario models (slow, stall, hostile, ...)")
     args = parser.parse_args(argv)
 
     key = args.key if args.key is not None else os.environ.get(KEY_ENV) or None
     emulator = Emulator(key=key, load_delay=args.load_delay, host=args.host, port=args.port,
                         token_delay=args.token_delay, num_parallel=args.num_parallel, max_queue=args.max_queue,
-                        cloud=args.cloud)
+                        cloud=args.cloud, scenarios=args.scenarios)
     try:
         emulator.start()
     except OSError as exc:

@@ -62,6 +62,8 @@ class Model:
     modified_ns: int = 0
     pull_seconds: float = 1.0  # how long an emulated pull of this model takes
     verify_seconds: float = 0.0  # silence after "verifying sha256 digest" (a real pull hashes gigabytes)
+    remote_host: str = ""  # a cloud model: the local server forwards it there (ollama-api.md §12.1)
+    remote_model: str = ""
 
     @property
     def layers(self) -> list[tuple[str, int]]:
@@ -107,7 +109,11 @@ class Model:
             "details": {**self.details(), "context_length": self.context_length,
                         "embedding_length": self.embedding_length},
             "capabilities": list(self.capabilities),
+            **self._remote(),
         }
+
+    def _remote(self) -> dict[str, str]:
+        return {"remote_model": self.remote_model, "remote_host": self.remote_host} if self.remote_host else {}
 
     def show(self, *, system: str | None = None, options: dict[str, Any] | None = None,
              verbose: bool = False) -> dict[str, Any]:
@@ -144,6 +150,7 @@ class Model:
             "tokenizer.ggml.token_type": [1] * len(TOKENS) if verbose else [],
         }
         out["tensors"] = tensors(arch, self.embedding_length, self.quantization_level)
+        out.update(self._remote())
         out["capabilities"] = list(self.capabilities)
         out["modified_at"] = rfc3339(self.modified_ns)
         if not params:
@@ -249,7 +256,13 @@ LLAMA_PARAMS = {"stop": ["<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>
 QWEN_PARAMS = {"repeat_penalty": 1, "stop": ["<|im_start|>", "<|im_end|>"], "temperature": 0.6, "top_k": 20, "top_p": 0.95}
 
 
-def installed_at_start() -> list[Model]:
+# Models that exist to make one failure or edge case reproducible; tests ask for them with
+# ``Emulator(scenarios=True)``. The demo (``./dev lab``) shows only what a class would have.
+SCENARIO_MODELS = ("bulk", "slow", "stall", "dropped", "error-midstream", "malformed", "markdown", "hostile",
+                   "essay", "loading")
+
+
+def installed_at_start(scenarios: bool = False) -> list[Model]:
     """The models a fresh emulator has, in the order ``/api/tags`` lists them."""
     big = dict(family="llama", parameter_size="3.2B", quantization_level="Q4_K_M", size=2_019_393_189,
                context_length=131072, embedding_length=3072, parameters=LLAMA_PARAMS)
@@ -267,9 +280,14 @@ def installed_at_start() -> list[Model]:
         _model("nomic-embed-text:latest", "embed", family="nomic-bert", parameter_size="137M",
                quantization_level="F16", size=274_302_450, capabilities=["embedding"], context_length=2048,
                embedding_length=768, architecture="nomic-bert", template=""),
+        # A cloud model as a local server lists it once signed in: a tiny stub that names where it runs.
+        _model("gpt-oss:120b-cloud", "gptoss", family="gptoss", parameter_size="116.8B", quantization_level="MXFP4",
+               size=384, capabilities=["completion", "tools", "thinking"], context_length=131072,
+               embedding_length=2880, architecture="gptoss", parameters={"temperature": 1},
+               remote_host="https://ollama.com:443", remote_model="gpt-oss:120b"),
     ]
-    for name in ("bulk", "slow", "stall", "dropped", "error-midstream", "malformed", "markdown", "hostile", "essay", "loading"):
-        models.append(_model(f"{name}:latest", name))
+    if scenarios:
+        models += [_model(f"{name}:latest", name) for name in SCENARIO_MODELS]
     # Distinct, stable modification times an hour apart, newest first.
     now = time.time_ns()
     for i, model in enumerate(models):
@@ -308,9 +326,9 @@ class Loaded:
 class State:
     """Everything that changes while the emulator runs; every method takes the lock."""
 
-    def __init__(self) -> None:
+    def __init__(self, scenarios: bool = False) -> None:
         self.lock = threading.RLock()
-        self.models: dict[str, Model] = {name_key(m.name): m for m in installed_at_start()}
+        self.models: dict[str, Model] = {name_key(m.name): m for m in installed_at_start(scenarios)}
         self.catalog = pullable()
         self.loaded: dict[str, Loaded] = {}
         self.blobs: set[str] = set()

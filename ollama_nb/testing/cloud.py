@@ -68,7 +68,7 @@ def _suffix(raw: str) -> tuple[str, str]:
 def cloud_models() -> dict[str, Model]:
     """What ollama.com serves in the emulator (bare names, their maximum context)."""
     models = [
-        _model("gpt-oss:120b", "thinking", family="gptoss", parameter_size="116.8B", quantization_level="MXFP4",
+        _model("gpt-oss:120b", "gptoss", family="gptoss", parameter_size="116.8B", quantization_level="MXFP4",
                size=65_369_818_941, capabilities=["completion", "tools", "thinking"], context_length=131072,
                embedding_length=2880, architecture="gptoss"),
         _model("qwen3-coder:480b", "llama", family="qwen3moe", parameter_size="480.2B", quantization_level="FP8",

@@ -110,11 +110,11 @@ class EmulatorServer(ThreadingHTTPServer):
 
     def __init__(self, address: tuple[str, int], *, key: str | None, load_delay: float, token_delay: float,
                  family: int = socket.AF_INET, num_parallel: int = 0, max_queue: int = 512,
-                 cloud: str = SIGNED_OUT) -> None:
+                 cloud: str = SIGNED_OUT, scenarios: bool = False) -> None:
         self.address_family = family
         super().__init__(address, Handler)
         self.key = key
-        self.state = State()
+        self.state = State(scenarios)
         self.stopping = threading.Event()
         self.scheduler = Scheduler(num_parallel, max_queue)
         self.cloud = Cloud(cloud, serving=key is not None)

@@ -47,6 +47,7 @@ from ..reply import Reply
 from ._assets import css, esm
 from ._deltas import DeltaStream
 from ._masked import KeyMasked
+from ._picker import chat_models, picker_names
 
 __all__ = ["ChatWidget"]
 
@@ -137,6 +138,8 @@ class ChatWidget(KeyMasked, anywidget.AnyWidget):
         self._errors: dict[str, dict[str, str]] = {}  # turn id -> {"message", "hint"}
         self._stats: dict[str, str] = {}  # turn id -> stats line of our own replies
         self._capabilities: dict[str, list[str]] = {}
+        self._installed: list[str] = []  # chat-capable installed models, as /api/tags names them
+        self._show_cache: dict[str, list[str]] = {}  # digest -> capabilities, for servers whose tags lack them
         self._background: list[threading.Thread] = []
         self._ready = False
         temperature = conv.options.get("temperature")
@@ -226,16 +229,17 @@ class ChatWidget(KeyMasked, anywidget.AnyWidget):
     def refresh(self) -> None:
         """Re-read the installed models (``list``) and what the current one can do (``show``)."""
         try:
-            names = [m.get("model") or m.get("name") for m in self.client.list().get("models", [])]
+            entries = self.client.list().get("models", [])
+            names = chat_models(self.client, entries, self._show_cache)
         except Exception as err:  # noqa: BLE001 - any failure is shown in the panel, never raised from a thread
             message, hint = describe(err)
             self.set_trait("error", {"message": message, "hint": hint})
             return
-        names = [n for n in names if n]
         self.set_trait("error", {})
-        self.set_trait("models", names)
+        self._installed = names
         if not self.model and names:
             self.model = names[0]
+        self.set_trait("models", picker_names(names, self.model))
         self._read_capabilities(self.model)
 
     def transcript(self) -> str:
@@ -312,6 +316,8 @@ class ChatWidget(KeyMasked, anywidget.AnyWidget):
     @traitlets.observe("model")
     def _model_changed(self, change: dict[str, Any]) -> None:
         name = change["new"]
+        if self._installed:
+            self.set_trait("models", picker_names(self._installed, name))
         if name and name != self._conversation.model:
             self._conversation.configure(model=name)
         if name in self._capabilities:

@@ -186,7 +186,7 @@ def long_history(turns: int, words: int = 60) -> list[dict[str, str]]:
 
 
 def test_chat_drops_the_oldest_turns_to_fit_num_ctx(emu):
-    messages = [{"role": "system", "content": "Be brief."}, *long_history(20),
+    messages = [{"role": "system", "content": "You are a pirate."}, *long_history(20),
                 {"role": "user", "content": "what did I ask earlier"}]
     whole = post(emu, "/api/chat", {"model": "llama3.2", "messages": messages, "stream": False,
                                     "options": {"num_ctx": 100_000}}).json()
@@ -194,7 +194,7 @@ def test_chat_drops_the_oldest_turns_to_fit_num_ctx(emu):
                                   "options": {"num_ctx": 1024}}).json()
     assert whole["prompt_eval_count"] > 1024 >= cut["prompt_eval_count"]
     # The model no longer sees the first question, so it cannot quote it; it still sees the system prompt.
-    assert "Following the system prompt" in cut["message"]["content"]
+    assert cut["message"]["content"].startswith("Arr, matey")  # the pirate system prompt is still followed
     assert whole["prompt_eval_count"] > cut["prompt_eval_count"] > 0
 
 

@@ -97,6 +97,11 @@ function h(tag, props = {}, ...children) {
   return el;
 }
 
+// Text with `code` spans (hints name commands): the spans become <code>, all via textContent.
+const withCode = (cls, text) =>
+  h("div", { class: cls }, String(text).split(/(`[^`\n]+`)/).filter(Boolean)
+    .map((piece) => (piece.length > 2 && piece.startsWith("`") && piece.endsWith("`") ? h("code", { text: piece.slice(1, -1) }) : piece)));
+
 const button = (text, act, data = {}, extra = {}) =>
   h("button", { type: "button", class: extra.class || "", data: { act, ...data }, title: extra.title, disabled: extra.disabled }, text);
 
@@ -179,7 +184,7 @@ export default {
       const items = [];
       if (err.message) {
         items.push(h("div", { class: "onb-mb-msg onb-mb-msg-error", role: "alert" },
-          h("div", { class: "onb-mb-msg-text" }, h("strong", { text: err.message }), err.hint ? h("div", { class: "onb-mb-hint", text: err.hint }) : null),
+          h("div", { class: "onb-mb-msg-text" }, h("strong", { text: err.message }), err.hint ? withCode("onb-mb-hint", err.hint) : null),
           button("×", "clear", {}, { class: "onb-mb-x", title: "Dismiss" })));
       }
       if (notice) {
@@ -215,10 +220,13 @@ export default {
           nameCell, COLUMNS.slice(1).map((c) => h("td", { class: c.num ? "onb-num" : "", text: c.show(m) })));
       }));
       table.hidden = rows.length === 0;
+      // Under a "Cannot reach ..." error the list is unknown, not empty: say nothing about it.
+      const unknown = all.length === 0 && !!(get("error") || {}).message && (get("error") || {}).action !== "pull";
       empty.hidden = rows.length > 0;
-      empty.textContent = all.length === 0
-        ? (get("cloud") ? "No models listed." : "No models installed yet. Pull one below (try smollm2:135m, about 270 MB).")
-        : `No model matches “${filter.trim()}”.`;
+      empty.textContent = unknown ? "The model list could not be read (see above)."
+        : all.length === 0
+          ? (get("cloud") ? "No models listed." : "No models installed yet. Pull one below (try smollm2:135m, about 270 MB).")
+          : `No model matches “${filter.trim()}”.`;
     }
 
     // ---- the details pane
@@ -365,7 +373,7 @@ export default {
       c.err.hidden = !failed;
       if (failed && c.err.dataset.message !== p.message) {
         c.err.dataset.message = p.message;
-        c.err.replaceChildren(h("div", { text: p.message }), p.hint ? h("div", { class: "onb-mb-hint", text: p.hint }) : "");
+        c.err.replaceChildren(h("div", { text: p.message }), p.hint ? withCode("onb-mb-hint", p.hint) : "");
       }
       const layers = p.layers || [];
       c.layers.hidden = !layers.length;
@@ -489,7 +497,7 @@ export default {
       ["change:details", renderDetails],
       ["change:chat_available", renderDetails],
       ["change:pulls", renderPulls],
-      ["change:error", renderMessages],
+      ["change:error", () => { renderMessages(); renderTable(); }],
       ["change:notice", renderMessages],
       ["change:busy", renderHead],
       ["change:host", renderHead],

@@ -272,7 +272,7 @@ class Stream:
         if isinstance(result, Progress) and "file does not exist" in text:
             # What a pull of a name that is not in the library looks like (status 200, then this
             # line); -1 as ollama-python reports any error line.
-            return ModelNotFound(text, -1, result.model)
+            return ModelNotFound(text, -1, result.model, pulling=True).suggest(self._client._installed())
         return ServerStreamError(text, reply=self._partial())
 
     def close(self, status: str = "stopped") -> None:
@@ -509,7 +509,7 @@ class Client:
             )
         if status == 404 and "not found" in message or path == "/api/pull" and "file does not exist" in message:
             # A non-streamed pull of a name not in the library answers 500 "file does not exist".
-            raise ModelNotFound(message, status, model)
+            raise ModelNotFound(message, status, model, pulling=path == "/api/pull").suggest(self._installed())
         hints = {
             400: "The server refused the request as sent: its message above says what to change.",
             405: f"{path} does not take this method (a proxy in the way?).",
@@ -717,6 +717,13 @@ class Client:
     def list(self) -> ListResponse:
         """GET /api/tags: installed models (on Ollama Cloud: the models the API offers)."""
         return self._json("GET", "/api/tags", as_type=ListResponse)
+
+    def _installed(self) -> list[str]:
+        """Installed model names for a "did you mean" hint; [] if the list cannot be read."""
+        try:
+            return [str(m.get("model") or m.get("name") or "") for m in self.list().get("models", [])]
+        except OllamaError:
+            return []
 
     def show(self, model: str, verbose: bool | None = None) -> ShowResponse:
         """POST /api/show: details, capabilities, parameters, template, license, model_info."""

@@ -150,15 +150,43 @@ class ResponseError(OllamaError):
 
 
 class ModelNotFound(ResponseError):
-    """The model is not installed on the server (or does not exist in the library)."""
+    """The model is not installed on the server (or does not exist in the library).
 
-    def __init__(self, error: str, status_code: int, model: str = "", *, reply: Reply | None = None) -> None:
+    ``pulling``: the name was not found by a pull, so pulling again cannot help: check the spelling.
+    ``suggestions``: installed models with a close name ("did you mean llama3.2?").
+    """
+
+    def __init__(self, error: str, status_code: int, model: str = "", *, reply: Reply | None = None,
+                 pulling: bool = False, suggestions: list[str] | None = None) -> None:
         self.model = model
+        self.pulling = pulling
+        self.suggestions = list(suggestions or [])
+        super().__init__(error, status_code, hint=self._hint(), reply=reply)
+
+    def _hint(self) -> str:
+        from .suggest import command
+
+        model = self.model
+        guess = ""
+        if self.suggestions:
+            names = " or ".join(f"`{s}`" for s in self.suggestions[:3])
+            guess = f"Did you mean {names}? "
+        if model and self.pulling:
+            return (f"{guess}`{model}` was not found in the Ollama library: check the spelling and the tag "
+                    "(https://ollama.com/library lists the models and their tags).")
         if model:
-            hint = f"Pull it first: `%ollama pull {model}` (or `ollama pull {model}`), or pick an installed model: `%ollama list`."
-        else:
-            hint = "Check the model name; `%ollama list` shows the installed models."
-        super().__init__(error, status_code, hint=hint, reply=reply)
+            return (f"{guess}{'Otherwise pull it' if guess else 'Pull it first'}: `{command('%ollama', 'pull', model)}` (or "
+                    f"`{command('ollama', 'pull', model)}`), or pick an installed model: `%ollama list`.")
+        return guess + "Check the model name; `%ollama list` shows the installed models."
+
+    def suggest(self, installed: list[str]) -> ModelNotFound:
+        """Add "did you mean" from the installed model names; returns self."""
+        from .suggest import close_models
+
+        self.suggestions = close_models(self.model, installed) if self.model else []
+        self.hint = redact(self._hint())
+        self.args = (f"{self.message} — {self.hint}",)
+        return self
 
 
 class AuthenticationError(ResponseError):

@@ -387,3 +387,16 @@ def test_the_picker_lists_each_chat_model_once_and_no_embedding_models(client):
     w.model = "qwen3"
     assert "qwen3" in w.models and "qwen3:latest" not in w.models and "llama3.2:latest" in w.models
     w.close()
+
+
+def test_send_refuses_what_is_not_text(client):
+    from ollama_nb.errors import InvalidRequest
+
+    w, rec = make(client, model="llama3.2")
+    for bad in (None, 42, b"hi"):
+        with pytest.raises(InvalidRequest, match=r"takes the message text \(a str\)"):
+            w.send(bad)
+    with pytest.raises(InvalidRequest, match="empty"):
+        w.send("  ")
+    assert w.messages == [] and not rec.custom()  # nothing was sent, nothing shown
+    w.close()

@@ -146,3 +146,24 @@ def test_unknown_subcommand_is_a_usage_error(kernel):
     assert "Did you mean `%ollama list`?" in ex.stderr
     ex = kernel.run("%ollama show")
     assert ex.status == "error" and "Usage: %ollama show MODEL" in ex.stderr
+
+
+def test_a_typo_in_a_model_name_gets_did_you_mean(kernel):
+    ex = kernel.run("%%ollama -m lama3.2\nHi").check()
+    assert "Did you mean `llama3.2`?" in ex.all_text() or "Did you mean <code>llama3.2</code>?" in ex.all_text()
+    pulled = kernel.run("%ollama pull no-such-model").check()
+    text = pulled.all_text()
+    assert "was not found in the Ollama library: check the spelling and the tag" in text
+    assert "Pull it first" not in text and "%ollama pull no-such-model" not in text  # not circular
+
+
+def test_commands_in_hints_quote_the_name():
+    from ollama_nb.errors import ModelNotFound
+    from ollama_nb.suggest import close_models
+
+    err = ModelNotFound("model 'my model' not found", 404, "my model")
+    assert "`%ollama pull 'my model'`" in err.hint and "`ollama pull 'my model'`" in err.hint
+    assert close_models("lama3.2", ["llama3.2:latest", "qwen3:latest"]) == ["llama3.2"]
+    assert close_models("qwen", ["llama3.2:latest", "qwen3:latest"]) == ["qwen3"]
+    assert close_models("llama3.2:latest", ["llama3.2:latest"]) == []  # the same model is no suggestion
+    assert close_models("zzzz", ["llama3.2:latest"]) == []

@@ -340,3 +340,23 @@ def test_display_is_the_browser_then_an_empty_area_for_try_it(browser, monkeypat
         assert area["text/plain"] == "" and "application/vnd.jupyter.widget-view+json" in area
     else:
         assert rest == []
+
+
+def test_bad_names_are_refused_with_a_clear_error(browser):
+    from ollama_nb.errors import InvalidRequest
+
+    for call in (lambda: browser.pull(""), lambda: browser.pull("   "), lambda: browser.pull(None),
+                 lambda: browser.delete(""), lambda: browser.copy("", "x"), lambda: browser.copy("llama3.2", " ")):
+        with pytest.raises(InvalidRequest, match="needs a"):
+            call()
+    assert browser.pulls == {}  # nothing was started
+
+
+def test_a_failed_pull_says_the_name_is_not_in_the_library_and_suggests_a_close_one(browser):
+    from ollama_nb.errors import ModelNotFound
+
+    with pytest.raises(ModelNotFound) as caught:
+        browser.pull("lama3.2")
+    hint = browser.error["hint"]
+    assert hint == caught.value.hint and "not found in the Ollama library" in hint and "Did you mean `llama3.2`?" in hint
+    assert "pull lama3.2" not in hint  # no circular "pull it first"

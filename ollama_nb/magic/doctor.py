@@ -8,6 +8,7 @@ from .. import format as fmt_
 from ..config import is_cloud, settings
 from ..errors import OllamaError
 from ..render import chrome
+from ..suggest import close_models, command
 from ._shared import client_for, display_html
 
 OK, WARN, FAIL = "✓", "!", "✗"
@@ -82,7 +83,9 @@ def checks() -> list[dict[str, str]]:
     if not model:
         add("default model", WARN, "not set", "Set OLLAMA_NB_MODEL, or run `%ollama config model=NAME`, or pass `-m NAME` to each %%ollama cell.")
     elif installed and model not in _names(installed) and not is_cloud(host):
-        add("default model", FAIL, f"{model} is not installed", f"Pull it: `%ollama pull {model}`.")
+        close = close_models(model, sorted(_names(installed)))
+        guess = f"Did you mean `{close[0]}`? Set it with `%ollama config model={close[0]}`; or pull " if close else "Pull "
+        add("default model", FAIL, f"{model} is not installed", f"{guess}it: `{command('%ollama', 'pull', model)}`.")
     else:
         add("default model", OK, model)
 

@@ -38,7 +38,7 @@ import traitlets
 
 from ..config import default_client, settings
 from ..conversation import Conversation, Turn
-from ..errors import describe
+from ..errors import InvalidRequest, describe
 from ..format import stats_line, stats_text
 from ..redact import mask_data
 from ..render import answer as render_answer
@@ -188,9 +188,11 @@ class ChatWidget(KeyMasked, anywidget.AnyWidget):
             # ipywidgets' own callers (DOMWidget.focus/blur) use send() for custom messages.
             super().send(text, buffers)
             return None
-        text = str(text)
+        if not isinstance(text, str):
+            raise InvalidRequest(f"ChatWidget.send() takes the message text (a str), not {type(text).__name__}.",
+                                 hint='For example: chat.send("What is a prime number?")')
         if not text.strip():
-            raise ValueError("Nothing to send: the message is empty.")
+            raise InvalidRequest("Nothing to send: the message is empty.", hint='For example: chat.send("Hi")')
         live = self._start(text)
         if not wait:
             return None

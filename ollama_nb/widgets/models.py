@@ -31,7 +31,7 @@ from ..render import chrome
 from .. import format as fmt
 from ..client import Client, Stream
 from ..config import default_client, is_cloud
-from ..errors import ModelNotFound, OllamaError, describe
+from ..errors import InvalidRequest, ModelNotFound, OllamaError, describe
 from ..redact import mask_data
 from ..reply import Progress
 from ._assets import css, esm
@@ -215,6 +215,9 @@ class ModelBrowser(KeyMasked, anywidget.AnyWidget):
 
         A pull cancelled from the widget returns quietly; its ``state`` is ``"stopped"``.
         """
+        if not isinstance(name, str) or not name.strip():
+            raise InvalidRequest(f"ModelBrowser.pull() needs a model name, not {name!r}.",
+                                 hint="For example: browser.pull('smollm2:135m'); https://ollama.com/library lists them.")
         name = name.strip()
         result: dict[str, Any] = {}
 
@@ -245,11 +248,18 @@ class ModelBrowser(KeyMasked, anywidget.AnyWidget):
 
     def copy(self, source: str, destination: str) -> None:
         """Copy ``source`` to a new name ``destination`` (the list refreshes). Raises the OllamaError."""
-        self._copy(source, destination, raise_=True)
+        for what, value in (("source", source), ("destination", destination)):
+            if not isinstance(value, str) or not value.strip():
+                raise InvalidRequest(f"ModelBrowser.copy() needs a {what} name, not {value!r}.",
+                                     hint="For example: browser.copy('llama3.2', 'my-copy').")
+        self._copy(source.strip(), destination.strip(), raise_=True)
 
     def delete(self, name: str) -> None:
         """Delete ``name`` from the server (the list refreshes). Raises the OllamaError."""
-        self._delete(name, raise_=True)
+        if not isinstance(name, str) or not name.strip():
+            raise InvalidRequest(f"ModelBrowser.delete() needs a model name, not {name!r}.",
+                                 hint="For example: browser.delete('my-copy:latest').")
+        self._delete(name.strip(), raise_=True)
 
     def close(self) -> None:
         """Close the widget; pulls still running are cancelled (a closed view cannot cancel them)."""
@@ -516,10 +526,7 @@ class ModelBrowser(KeyMasked, anywidget.AnyWidget):
         return progress
 
     def _pull_failed(self, name: str, err: OllamaError, raise_: bool, progress: Progress | None = None) -> Progress | None:
-        hint = err.hint
-        if isinstance(err, ModelNotFound):
-            hint = (f"There is no {name!r} in the Ollama library: check the spelling and the tag "
-                    "(https://ollama.com/library lists them).")
+        hint = err.hint  # a ModelNotFound from a pull already says: not in the library, check the spelling
         message, _ = describe(err)
         if isinstance(err, ModelNotFound):
             message = f"Cannot pull {name}: {err.error}"

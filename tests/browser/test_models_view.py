@@ -152,3 +152,17 @@ def test_cleanup_removes_every_listener_and_timer(view):
     assert page.evaluate("Object.values(window.model.handlers).flat().length") == 0
     assert page.evaluate("window.liveIntervals()") == 0
     assert page.locator("#host *").count() == 0
+
+
+def test_unreachable_server_is_one_error_with_commands_as_code_and_no_empty_list_claim(view):
+    set_state(view, error={"message": "Cannot reach Ollama at http://127.0.0.1:9.",
+                           "hint": "Start Ollama (`ollama serve`, or open the Ollama app), or point OLLAMA_HOST at it.",
+                           "action": "refresh"})
+    alert = view.locator(".onb-mb-msg-error")
+    assert alert.locator("code").all_inner_texts() == ["ollama serve"]
+    assert "`" not in alert.inner_text()
+    text = view.locator("#host").inner_text()
+    assert "No models installed yet" not in text and "could not be read" in text  # unknown, not empty
+    screenshot(view, "model-browser-unreachable")
+    set_state(view, error={})
+    assert "No models installed yet" in view.locator("#host").inner_text()  # reachable and empty: say so

@@ -1,0 +1,39 @@
+"""Close matches among installed models, for "did you mean ...?" in errors and the magic.
+
+Uses :mod:`difflib` on the names as people write them (``llama3.2``, not ``llama3.2:latest``), so
+``lama3.2`` finds ``llama3.2`` and ``qwen`` finds ``qwen3``. Commands shown to the user quote
+names with :func:`shlex.quote`, so a name with a space or a quote stays one argument.
+
+    >>> close_models("lama3.2", ["llama3.2:latest", "qwen3:latest"])
+    ['llama3.2']
+"""
+
+from __future__ import annotations
+
+import difflib
+import shlex
+
+
+def short_name(name: str) -> str:
+    """``llama3.2:latest`` -> ``llama3.2``; other tags are kept (``gpt-oss:20b``)."""
+    return name[: -len(":latest")] if name.endswith(":latest") else name
+
+
+def close_models(name: str, installed: list[str], n: int = 3) -> list[str]:
+    """Installed models whose name is close to ``name`` (best first, never ``name`` itself)."""
+    wanted = short_name(name.strip()).lower()
+    if not wanted:
+        return []
+    names = list(dict.fromkeys(short_name(m) for m in installed if m))
+    by_lower = {m.lower(): m for m in names}
+    if wanted in by_lower:  # the same model spelled with other capitals or tag
+        return []
+    matches = difflib.get_close_matches(wanted, list(by_lower), n=n, cutoff=0.6)
+    # "qwen" -> "qwen3": a prefix is a strong hint even when the ratio is low.
+    prefixed = [m for m in by_lower if m.split(":")[0].startswith(wanted.split(":")[0]) and m not in matches]
+    return [by_lower[m] for m in (matches + prefixed)[:n]]
+
+
+def command(*words: str) -> str:
+    """A command line with each argument quoted for a shell / the magic (``%ollama pull 'my model'``)."""
+    return " ".join(words[:2] + tuple(shlex.quote(w) for w in words[2:]))

@@ -52,6 +52,7 @@ class Draft:
     check: list[str] = field(default_factory=list)  # extra reasoning at think="high"/"max"
     kid_medium: str = ""
     kid_long: str = ""
+    honest: bool = False  # the emulator's own "I can't answer": not reshaped into bullets or sentences
 
     def for_kids(self, voice: str) -> str:
         return {"medium": self.kid_medium, "long": self.kid_long}.get(voice, "") or self.kid
@@ -141,13 +142,17 @@ def compose(question: str, messages: list[dict[str, Any]], users: list[str], voi
 
 def restyle(draft: Draft, voice: str, style: Style) -> str:
     """The draft in this voice, reshaped by the instructions."""
-    if style.kid and draft.kid:
+    if draft.honest:
+        text = draft.text(voice)
+    elif style.kid and draft.kid:
         text = draft.for_kids(voice)
     elif style.short or style.kid:
         text = draft.short
     else:
         text = draft.text(voice)
-    if style.bullets:
+    if draft.honest:  # the emulator speaking for itself: never cut into bullets or sentences
+        pass
+    elif style.bullets:
         text = "\n".join("- " + s for s in sentences(text)[: style.bullets])
     elif style.sentences:
         text = " ".join(sentences(text)[: style.sentences])
@@ -448,4 +453,5 @@ def unknown(question: str) -> Draft:
         [f"The user asks: {quoted}",
          "I am the built-in emulator, not a real language model, and this is not one of the questions I know.",
          "The honest reply is to say so and explain how to get a real answer."],
+        honest=True,
     )

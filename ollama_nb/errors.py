@@ -361,6 +361,18 @@ class RetryCancelled(OllamaError):
         super().__init__(f"Stopped while waiting to retry ({cause.message})")
 
 
+def unexpected(exc: BaseException) -> OllamaError:
+    """A failure that is not an OllamaError (a bug, a value the client refused), as one, its text
+    redacted, so every view shows it like any other failure."""
+    message, _ = describe(exc)
+    err = OllamaError(
+        f"The request failed unexpectedly: {message}",
+        hint="Check the settings (`%ollama config`) and the options; if it repeats, please report it.",
+    )
+    err.__cause__ = exc
+    return err
+
+
 def describe(err: BaseException) -> tuple[str, str]:
     """Return ``(what happened, what to do)`` for any exception, for views that show them apart."""
     if isinstance(err, OllamaError):

@@ -77,17 +77,6 @@ def show_exception(err: BaseException) -> None:
         show_error(redact(f"{type(err).__name__}: {err}"))
 
 
-def unexpected_error(exc: BaseException) -> OllamaError:
-    """A failure that is not an OllamaError, as one (its text redacted), for the cell's error box."""
-    message, _ = describe(exc)
-    err = OllamaError(
-        f"The request failed unexpectedly: {message}",
-        hint="Check the settings (`%ollama config`) and the cell's options; if it repeats, please report it.",
-    )
-    err.__cause__ = exc
-    return err
-
-
 def reraise_interrupt(exc: BaseException, note: str) -> None:
     """Re-raise a KeyboardInterrupt so "Run All" stops, shown as one line instead of a traceback."""
     text = f"KeyboardInterrupt: {note}"

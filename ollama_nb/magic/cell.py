@@ -38,8 +38,9 @@ from ..render import answer as render_answer
 from ..render import chrome
 from ..redact import mask_data
 from ..reply import Reply
-from ..retry import RetryWait, watching
-from ._shared import DEFAULT_CHAT, client_for, current_cell_id, reraise_interrupt, show_error, show_exception, unexpected_error
+from ..retry import RetryWait
+from ..turn import TurnRunner
+from ._shared import DEFAULT_CHAT, client_for, current_cell_id, reraise_interrupt, show_error, show_exception
 from .options import parse_options
 from .prompt import interpolate
 
@@ -413,87 +414,66 @@ def run_cell_magic(shell: Any, line: str, cell: str) -> Any:
         _no_model_error(client)
         return None
 
-    turn = conv.begin(user, key=current_cell_id(shell))
-    messages = conv.messages_for(turn)
-    reply = Reply(model, request={"model": model, "messages": messages})
-    extra = {"conversation": conv.name, "turn": turn.id}
+    runner = TurnRunner(client, model, conversation=conv, user=user, key=current_cell_id(shell), request=request)
+    extra = {"conversation": conv.name, "turn": runner.turn.id if runner.turn else None}
     if think is not None:
         extra["think"] = think
     if args.format:
         extra["format"] = args.format
-    view = AnswerView(reply, options=options, raw=args.raw, structured=send_format is not None, extra=extra)
+    view = AnswerView(runner.reply, options=options, raw=args.raw, structured=send_format is not None, extra=extra)
     live = LiveOutput(view.render, footer=view.footer)
-    stream = None
     log = _ChunkLog()
+
+    def on_stream(reply: Reply) -> None:
+        view.reply = reply
+
+    if args.show_request:
+
+        def on_chunk(reply: Reply, chunk: Any) -> None:
+            log.add(chunk)
+            live.tick(reply, chunk)
+    else:
+        tick, now = live.tick, time.monotonic
+
+        def on_chunk(reply: Reply, chunk: Any) -> None:
+            # The hot path: a clock read and a compare; the live output does the rest only when
+            # an update is due.
+            if now() >= live.next_at:
+                tick(reply, chunk)
+
     try:
         if args.show_request:
-            body = {"model": model, "messages": messages, **{k: v for k, v in request.items() if v is not None}, "stream": True}
+            body = {"model": model, "messages": runner.messages, **runner.request, "stream": True}
             _show_request(client, body)
         live.start()
         # A busy server's refusal is retried inside the call; the wait shows where the answer will
         # go, and the kernel's interrupt ends it (Event.wait is interruptible on the main thread).
-        with watching(lambda wait: _show_wait(live, wait)):
-            stream = client.chat(model, messages, stream=True, **request)
-        stream.require_done = True  # an answer that ends without `done` was cut: say so
-        reply = view.reply = stream.reply
-        # Hold the iterator: were it dropped while a Ctrl-C unwinds the loop, its cleanup would
-        # mark the answer "stopped" before the handler below says "interrupted".
-        chunks = iter(stream)
-        tick, now = live.tick, time.monotonic
-        if args.show_request:
-            for chunk in chunks:
-                log.add(chunk)
-                tick(reply, chunk)
-        else:
-            # The hot path: a clock read and a compare per chunk; the live output does the rest
-            # only when an update is due.
-            for chunk in chunks:
-                if now() >= live.next_at:
-                    tick(reply, chunk)
+        runner.run(on_chunk, on_stream=on_stream, on_wait=lambda wait: _show_wait(live, wait))
     except KeyboardInterrupt as exc:
-        # Close the connection first (Ollama stops generating), then record what arrived.
-        if stream is not None:
-            stream.close("interrupted")
-        reply.end("interrupted")  # when the Ctrl-C came before the stream existed
+        view.reply = runner.reply
         live.finish()
         if args.show_request and log.total:
             _show_chunks(log)
-        conv.finish(turn, reply, status="interrupted" if not reply.done else None)
-        _store(ns, out_name, reply)
+        _store(ns, out_name, runner.reply)
         reraise_interrupt(exc, "the answer was interrupted; the partial answer is kept above.")
-    except Exception as exc:  # noqa: BLE001 - every failure ends the turn; none leaves it pending
-        # An OllamaError, or anything else before or while streaming (a bug, a value the client
-        # refused): the same ending either way, so the output never stays "waiting" and the turn
-        # never stays pending (the next request would send two user messages in a row).
-        err = exc if isinstance(exc, OllamaError) else unexpected_error(exc)
-        if stream is not None and not isinstance(exc, OllamaError):
-            stream.close("failed")
-        partial = err.reply if err.reply is not None else reply
-        if partial is not view.reply:
-            view.reply = partial
-        if partial.status == "streaming":
-            partial.end("failed", err)
-        if partial.chunks:
+    except Exception as exc:  # noqa: BLE001 - a step around the stream failed: the turn still ends
+        runner.fail(exc)
+    view.reply = reply = runner.reply
+    err = runner.error
+    if err is not None:
+        if reply.chunks:
             live.finish()  # the partial answer stays, marked; the message goes below it
             show_exception(err)
         elif live.handle is not None:
             live.handle.update(chrome.error_bundle(err.message, err.hint), raw=True)  # nothing arrived: the error in its place
         else:
             show_exception(err)
-        if args.show_request and log.total:
-            _show_chunks(log)
-        if partial.chunks or partial.content:
-            conv.finish(turn, partial, status="failed", error=err.message)
-        else:
-            conv.fail(turn, err.message)
-        _store(ns, out_name, partial)
-        return None
-    live.finish()
-    if args.show_request:
+    else:
+        live.finish()
+    if args.show_request and log.total:
         _show_chunks(log)
-    conv.finish(turn, reply)
     _store(ns, out_name, reply)
-    if send_format is not None:
+    if send_format is not None and err is None:
         return _parse_structured(reply, schema)
     return None
 

@@ -21,7 +21,8 @@ from ..live import LiveOutput
 from ..render import answer as render_answer
 from ..render import chrome
 from ..reply import Reply
-from ._shared import reraise_interrupt, unexpected_error
+from ..turn import TurnRunner
+from ._shared import reraise_interrupt
 
 __all__ = ["run_compare", "CompareView"]
 
@@ -91,42 +92,40 @@ def run_compare(
     view = CompareView(models, options)
     live = LiveOutput(view.render, footer=view.footer)
     live.start()
+    tick, now = live.tick, time.monotonic
+
+    def on_chunk(reply: Reply, chunk: Any) -> None:
+        if now() >= live.next_at:
+            tick(reply, chunk)
+
     for model in models:
         live.note(f"── {model} ──", bold=True)
-        stream = None
-        view.replies[model] = reply = Reply(model)
-        try:
-            stream = client.chat(model, messages, stream=True, **request)
-            stream.require_done = True  # an answer that ends without `done` was cut: say so
-            view.replies[model] = reply = stream.reply
+        runner = TurnRunner(client, model, messages=messages, request=request)
+        view.replies[model] = runner.reply
+
+        def on_stream(reply: Reply, model: str = model) -> None:
+            view.replies[model] = reply
             live.refresh()
-            # Hold the iterator: were it dropped while a Ctrl-C unwinds the loop, its cleanup would
-            # mark the answer "stopped" before the handler below says "interrupted".
-            chunks = iter(stream)
-            tick, now = live.tick, time.monotonic
-            for chunk in chunks:
-                if now() >= live.next_at:
-                    tick(reply, chunk)
-            live.note(fmt_.stats_line(reply))
+
+        try:
+            runner.run(on_chunk, on_stream=on_stream)
         except KeyboardInterrupt as exc:
-            if stream is not None:
-                stream.close("interrupted")
-            reply.end("interrupted")  # when the Ctrl-C came before the stream existed
+            view.replies[model] = runner.reply
             if not live.terminal:
                 live.finish()
             if out_name:
                 shell.user_ns[out_name] = dict(view.replies)
             reraise_interrupt(exc, "the comparison was interrupted; the answers so far are kept above.")
-        except Exception as exc:  # noqa: BLE001 - any failure is this model's error; the others still run
-            err = exc if isinstance(exc, OllamaError) else unexpected_error(exc)
-            if stream is not None and not isinstance(exc, OllamaError):
-                stream.close("failed")
-            view.errors[model] = err
-            if err.reply is not None:
-                view.replies[model] = err.reply
-            elif not reply.chunks:
-                del view.replies[model]
-            live.note(f"{err.message} {err.hint}")
+        err = runner.error
+        if err is None:
+            live.note(fmt_.stats_line(runner.reply))
+            continue
+        view.errors[model] = err
+        if runner.reply.chunks:
+            view.replies[model] = runner.reply
+        else:
+            del view.replies[model]
+        live.note(f"{err.message} {err.hint}")
     if not live.terminal:
         live.finish()
     if out_name:

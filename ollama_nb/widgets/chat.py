@@ -44,6 +44,7 @@ from ..redact import mask_data
 from ..render import answer as render_answer
 from ..render import chrome
 from ..reply import Reply
+from ..turn import TurnRunner
 from ._assets import css, esm
 from ._deltas import DeltaStream
 from ._masked import KeyMasked
@@ -58,7 +59,7 @@ class _Live:
     def __init__(self, model: str) -> None:
         self.model = model
         self.turn: Turn | None = None
-        self.stream: Any = None
+        self.runner: TurnRunner | None = None
         self.deltas: DeltaStream | None = None
         self.reply: Reply | None = None
         self.thread: threading.Thread | None = None
@@ -216,9 +217,9 @@ class ChatWidget(KeyMasked, anywidget.AnyWidget):
             if live is None:
                 return
             live.stop_requested = True
-            stream = live.stream
-        if stream is not None:
-            stream.close()
+            runner = live.runner
+        if runner is not None:
+            runner.stop("interrupted" if live.interrupted else "stopped")
 
     def clear(self) -> None:
         """Stop any answer and forget the conversation (for the magic's ``--chat`` too, if shared)."""
@@ -357,58 +358,43 @@ class ChatWidget(KeyMasked, anywidget.AnyWidget):
 
     def _run(self, live: _Live, text: str) -> None:
         conv = self._conversation
-        reply: Reply | None = None
         try:
+            model = live.model or self._first_model()
+            live.model = model
+            think = bool(self.think) if self.can_think else None
+            request = {"options": dict(conv.options) or None, "think": think}
             with self._lock:  # others see live.turn set as soon as they see the turn
-                live.turn = turn = conv.begin({"role": "user", "content": text})
-            try:
-                model = live.model or self._first_model()
-                live.model = model
-                think = bool(self.think) if self.can_think else None
-                stream = self.client.chat(
-                    model,
-                    messages=conv.messages_for(turn),
-                    options=dict(conv.options) or None,
-                    think=think,
-                    stream=True,
-                )
-            except Exception as err:  # noqa: BLE001 - shown inline under the user's message
-                reply = Reply(live.model)
-                reply.end("failed", err)
-                self._record_error(turn, err)
-                self._stats[turn.id] = ""
-                turn.model = live.model or None
-                conv.fail(turn, describe(err)[0])
-                return
-            stream.require_done = True  # an answer that ends without `done` was cut: say so
-            reply = stream.reply
-            deltas = DeltaStream(turn.id, self._emit, reply, model=model)
-            with self._lock:
-                live.stream, live.deltas = stream, deltas
-                stop_now = live.stop_requested
-            if stop_now:
-                stream.close()
-            deltas.start()
-            error: BaseException | None = None
-            try:
-                poke = deltas.poke  # the Reply merges the chunk; the pacer reads it from there
-                for _ in stream:
-                    poke()
-            except Exception as err:  # noqa: BLE001 - OllamaError (with .reply) or anything unexpected: shown inline
-                error = err
-            finally:
-                deltas.close()
-            status = "interrupted" if live.interrupted and not reply.done else None
-            if error is not None:
-                self._record_error(turn, error)
-                if reply.status == "streaming":
-                    reply.end("failed", error)
-            self._stats[turn.id] = (
-                stats_line(reply) if reply.done else _stats_text(reply.model or model, reply.stats(), reply.status)
-            )
-            conv.finish(turn, reply, status=status, error=describe(error)[0] if error else None)
+                runner = TurnRunner(self.client, model, conversation=conv, user={"role": "user", "content": text}, request=request)
+                live.runner, live.turn = runner, runner.turn
+                if live.stop_requested:
+                    runner.stop("interrupted" if live.interrupted else "stopped")
+            turn_id = runner.turn.id if runner.turn else ""
+
+            def on_stream(reply: Reply) -> None:
+                deltas = DeltaStream(turn_id, self._emit, reply, model=model)
+                with self._lock:
+                    live.deltas = deltas
+                deltas.start()
+
+            def on_chunk(reply: Reply, chunk: Any) -> None:
+                if live.deltas is not None:
+                    live.deltas.poke()  # the Reply merged the chunk; the pacer reads it from there
+
+            def on_end(ended: TurnRunner) -> None:
+                if live.deltas is not None:
+                    live.deltas.close()
+                reply = ended.reply
+                if ended.error is not None:
+                    self._record_error(turn_id, ended.error)
+                if reply.done:
+                    self._stats[turn_id] = stats_line(reply)
+                elif reply.chunks:
+                    self._stats[turn_id] = _stats_text(reply.model or model, reply.stats(), reply.status)
+                else:  # nothing arrived: the error says it all
+                    self._stats[turn_id] = ""
+
+            live.reply = runner.run(on_chunk, on_stream=on_stream, on_end=on_end)
         finally:
-            live.reply = reply
             with self._lock:
                 if self._live is live:
                     self._live = None
@@ -416,9 +402,9 @@ class ChatWidget(KeyMasked, anywidget.AnyWidget):
             self.set_trait("busy", False)
             live.done.set()
 
-    def _record_error(self, turn: Turn, err: BaseException) -> None:
+    def _record_error(self, turn_id: str, err: BaseException) -> None:
         message, hint = describe(err)
-        self._errors[turn.id] = {"message": message, "hint": hint}
+        self._errors[turn_id] = {"message": message, "hint": hint}
 
     def _first_model(self) -> str:
         if not self.models:

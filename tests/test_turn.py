@@ -1,0 +1,110 @@
+"""The turn runner, as each view uses it: every way an answer can end is recorded once, the
+partial answer kept and the conversation consistent (never a pending turn, never two user
+messages in a row)."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from ollama_nb import Conversation
+from ollama_nb.errors import ModelNotFound, OllamaError
+from ollama_nb.turn import TurnRunner
+
+
+def user(text: str) -> dict:
+    return {"role": "user", "content": text}
+
+
+def test_an_answer_is_recorded_done(client):
+    conv = Conversation()
+    runner = TurnRunner(client, "llama3.2", conversation=conv, user=user("Hi"), request={"options": {"seed": 1}})
+    placeholder = runner.reply
+    seen = []
+    reply = runner.run(lambda r, chunk: seen.append(chunk), on_stream=lambda r: seen.append("stream"))
+    assert placeholder is not reply and seen[0] == "stream" and len(seen) > 3
+    assert runner.error is None and reply.done
+    assert [t.status for t in conv.turns] == ["done"] and conv.turns[0].assistant["content"] == reply.content
+
+
+def test_a_refused_request_is_kept_but_never_sent_again(client, emu):
+    conv = Conversation()
+    runner = TurnRunner(client, "no-such-model", conversation=conv, user=user("Hi"))
+    runner.run()
+    assert isinstance(runner.error, ModelNotFound) and runner.reply.status == "failed"
+    assert conv.turns[0].status == "failed" and conv.turns[0].unanswered_failure
+    TurnRunner(client, "llama3.2", conversation=conv, user=user("Again")).run()
+    assert [m["role"] for m in emu.last_request.json["messages"]] == ["user"]
+
+
+def test_a_failure_mid_stream_keeps_the_partial_answer(client):
+    conv = Conversation()
+    runner = TurnRunner(client, "error-midstream", conversation=conv, user=user("Hi"))
+    reply = runner.run()
+    assert isinstance(runner.error, OllamaError) and reply.status == "failed" and reply.content
+    turn = conv.turns[0]
+    assert turn.status == "failed" and turn.assistant["content"] == reply.content and turn.error
+
+
+def test_stop_from_another_thread_ends_the_stream_and_marks_it(client, emu):
+    conv = Conversation()
+    runner = TurnRunner(client, "slow", conversation=conv, user=user("Hi"))
+    first = threading.Event()
+    stopper = threading.Thread(target=lambda: first.wait(10) and runner.stop())
+    stopper.start()
+    reply = runner.run(lambda r, chunk: first.set())
+    stopper.join()
+    assert emu.wait_for_disconnect(5) and ("/api/chat", "slow") in emu.disconnects
+    assert reply.status == "stopped" and not reply.done and conv.turns[0].status == "stopped"
+    assert runner.error is None
+
+
+def test_stop_before_the_stream_exists_still_ends_it(client):
+    conv = Conversation()
+    runner = TurnRunner(client, "slow", conversation=conv, user=user("Hi"))
+    runner.stop("interrupted")
+    reply = runner.run()
+    assert reply.status == "interrupted" and conv.turns[0].status == "interrupted"
+
+
+def test_an_interrupt_is_recorded_then_raised(client):
+    conv = Conversation()
+    runner = TurnRunner(client, "slow", conversation=conv, user=user("Hi"))
+
+    def on_chunk(reply, chunk):
+        if reply.chunks >= 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        runner.run(on_chunk)
+    assert runner.reply.status == "interrupted" and conv.turns[0].status == "interrupted"
+    assert conv.turns[0].assistant["content"] == runner.reply.content
+
+
+def test_a_views_own_failure_ends_the_turn_as_failed(client):
+    conv = Conversation()
+    runner = TurnRunner(client, "slow", conversation=conv, user=user("Hi"))
+
+    def on_chunk(reply, chunk):
+        raise ValueError("a bug in a view")
+
+    runner.run(on_chunk)
+    assert "a bug in a view" in runner.error.message and conv.turns[0].status == "failed"
+    assert runner.reply.status == "failed"
+
+
+def test_on_end_runs_before_the_conversation_tells_its_listeners(client):
+    conv = Conversation()
+    order = []
+    conv.on_change(lambda c: order.append(("changed", c.turns[-1].status)))
+    runner = TurnRunner(client, "llama3.2", conversation=conv, user=user("Hi"))
+    runner.run(on_end=lambda r: order.append(("end", r.reply.status)))
+    assert order[-2:] == [("end", "done"), ("changed", "done")]
+
+
+def test_without_a_conversation_nothing_is_recorded(client, emu):
+    runner = TurnRunner(client, "llama3.2", messages=[user("A"), {"role": "assistant", "content": "B"}, user("C")])
+    runner.run()
+    assert runner.turn is None and runner.reply.done
+    assert [m["content"] for m in emu.last_request.json["messages"]] == ["A", "B", "C"]

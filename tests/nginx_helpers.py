@@ -10,7 +10,8 @@ One nginx serves several sites, each on its own port:
 - ``live``: the settings the README recommends for streaming (buffering off, HTTP/1.1 upstream,
   long read timeout);
 - ``dead``: an upstream where nothing listens, so nginx answers its own HTML 502 page;
-- ``impatient``: ``proxy_read_timeout 1s``, so a model that takes longer to start answers 504.
+- ``impatient``: ``proxy_read_timeout 1s``, so a model that takes longer to start answers 504;
+- ``gzip``: nginx's defaults plus ``gzip on`` for JSON/NDJSON, a common "compress the API" setup.
 
 Usage::
 
@@ -31,7 +32,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-SITES = ("buffered", "live", "dead", "impatient")
+SITES = ("buffered", "live", "dead", "impatient", "gzip")
 _install_lock = threading.Lock()
 
 #: What the README recommends for streaming through nginx (kept here once, and checked by a test).
@@ -40,6 +41,7 @@ LIVE_SETTINGS = """\
         proxy_set_header Connection "";
         proxy_set_header Host localhost; # Ollama on loopback answers 403 to other Host names
         proxy_buffering off;             # pass each NDJSON line on as it arrives
+        gzip off;                        # gzip holds lines back until its buffers fill
         proxy_cache off;
         proxy_request_buffering off;
         proxy_read_timeout 600s;         # a model may load for minutes before its first byte
@@ -85,6 +87,8 @@ def config(upstream: str, ports: dict[str, int], prefix: Path) -> str:
         "live": f"        proxy_pass http://{target};\n" + LIVE_SETTINGS,
         "dead": f"        proxy_pass http://127.0.0.1:{dead};\n" + common,
         "impatient": f"        proxy_pass http://{target};\n        proxy_read_timeout 1s;\n" + common,
+        # A common "compress the API" setup: gzip holds output until its buffers fill.
+        "gzip": f"        proxy_pass http://{target};\n        gzip on;\n        gzip_types application/x-ndjson application/json;\n" + common,
     }
     servers = "".join(
         f"""

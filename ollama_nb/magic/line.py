@@ -16,6 +16,7 @@ from __future__ import annotations
 import difflib
 import os
 import shlex
+import sys
 from typing import Any, Callable
 
 from IPython.core.error import UsageError
@@ -218,6 +219,37 @@ def pull_bundle(progress: Any, note: str = "") -> dict[str, str]:
     return mask_data(chrome.bundle(plain, f"<table>{''.join(rows)}</table>"))
 
 
+class ProgressLine:
+    """One terminal line rewritten in place: ``\r``, the text, then erase what an older, longer text
+    left (``ESC[K`` on a terminal, spaces elsewhere). Texts are cut to the terminal's width, since a
+    ``\r`` only returns to the start of the last wrapped row. ``end()`` finishes the line, so an
+    error printed next starts on a line of its own."""
+
+    def __init__(self, out: Any = None) -> None:
+        self.out = out if out is not None else sys.stdout
+        self.width = 0
+        self.open = False
+
+    def show(self, text: str) -> None:
+        import shutil
+
+        columns = shutil.get_terminal_size((100, 24)).columns
+        text = text if len(text) < columns else text[: columns - 2] + "…"
+        tty = bool(getattr(self.out, "isatty", lambda: False)())
+        tail = "\x1b[K" if tty else " " * max(0, self.width - len(text))
+        self.out.write("\r" + text + tail)
+        self.out.flush()
+        self.width, self.open = len(text), True
+
+    def end(self, text: str | None = None) -> None:
+        if text is not None:
+            self.show(text)
+        if self.open:
+            self.out.write("\n")
+            self.out.flush()
+            self.open = False
+
+
 def cmd_pull(args: list[str]) -> None:
     _need(args, 1, "pull MODEL")
     import time
@@ -227,8 +259,8 @@ def cmd_pull(args: list[str]) -> None:
     model = args[0]
     stream = client_for().pull(model, stream=True)
     progress = stream.progress
-    terminal = in_terminal()
-    handle = None if terminal else display(pull_bundle(progress), raw=True, display_id=True)
+    line = ProgressLine() if in_terminal() else None
+    handle = None if line is not None else display(pull_bundle(progress), raw=True, display_id=True)
     next_at = 0.0
     # Hold the iterator, so a Ctrl-C marks the pull "interrupted" (see the cell magic).
     chunks = iter(stream)
@@ -239,25 +271,27 @@ def cmd_pull(args: list[str]) -> None:
                 next_at = now + 0.25
                 if handle is not None:
                     handle.update(pull_bundle(progress), raw=True)
-                else:
-                    print("\r" + pull_bundle(progress)["text/plain"], end="", flush=True)
+                elif line is not None:
+                    line.show(pull_bundle(progress)["text/plain"])
     except KeyboardInterrupt as exc:
         stream.close("interrupted")
         note = "cancelled (Ctrl-C); the download stopped. Pull again to resume."
         if handle is not None:
             handle.update(pull_bundle(progress, note), raw=True)
-        else:
-            print(f"\n{model}: {note}")
+        elif line is not None:
+            line.end(f"{model}: {note}")
         reraise_interrupt(exc, f"pulling {model} was cancelled.")
     except OllamaError:
         if handle is not None:
             handle.update(pull_bundle(progress, "failed"), raw=True)
+        elif line is not None:
+            line.end(pull_bundle(progress, "failed")["text/plain"])  # the error follows on its own line
         raise
     final = pull_bundle(progress, "done" if progress.done else progress.status)
     if handle is not None:
         handle.update(final, raw=True)
-    else:
-        print("\r" + final["text/plain"])
+    elif line is not None:
+        line.end(final["text/plain"])
 
 
 # --------------------------------------------------------------------------- settings

@@ -9,6 +9,7 @@ host=...`` moves these calls too.
 from __future__ import annotations
 
 import inspect
+import typing
 from typing import Any, Callable
 
 from .client import Client
@@ -45,6 +46,16 @@ def bound(name: str) -> Callable[..., Any]:
     call.__name__ = call.__qualname__ = name
     call.__doc__ = method.__doc__
     call.__module__ = "ollama_nb"
+    # Resolved annotations (not the text `from __future__ import annotations` leaves), so passing
+    # these functions as tools (tools=[ollama.web_search]) gives the right JSON types.
+    try:
+        hints = typing.get_type_hints(method)
+    except Exception:  # a name only importable for type checkers: keep the text
+        hints = {}
     signature = inspect.signature(method)
-    call.__signature__ = signature.replace(parameters=[p for p in signature.parameters.values() if p.name != "self"])  # type: ignore[attr-defined]
+    params = [
+        p.replace(annotation=hints.get(p.name, p.annotation)) for p in signature.parameters.values() if p.name != "self"
+    ]
+    call.__signature__ = signature.replace(parameters=params, return_annotation=hints.get("return", signature.return_annotation))  # type: ignore[attr-defined]
+    call.__annotations__ = {k: v for k, v in hints.items() if k in {p.name for p in params} or k == "return"}
     return call

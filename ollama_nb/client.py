@@ -339,8 +339,9 @@ class Client:
         once. Default ``Retry()``: up to 5 retries within 90 s, jittered exponential backoff,
         Retry-After honoured. Usage-limit 429s are never retried.
     web_host:
-        Where :meth:`web_search` / :meth:`web_fetch` go. Default ``https://ollama.com``, as with
-        ollama-python; tests point it at an emulator on loopback.
+        Where :meth:`web_search` / :meth:`web_fetch` go. Default: ``OLLAMA_NB_WEB_HOST``, else
+        ``https://ollama.com`` as with ollama-python; tests point it at an emulator on loopback.
+        The key goes there only over https or to this machine.
 
     With Ollama Cloud, model names may carry the local server's cloud suffix: ``gpt-oss:120b-cloud``,
     ``gpt-oss:120b:cloud`` and ``gpt-oss:120b`` all mean the cloud model ``gpt-oss:120b`` (the suffix is
@@ -363,7 +364,7 @@ class Client:
         **_ignored: Any,  # ollama-python's httpx options (follow_redirects=...) have no meaning here
     ) -> None:
         self.host = parse_host(host if host is not None else os.environ.get("OLLAMA_HOST"))
-        self.web_host = (web_host or WEB_HOST).rstrip("/")
+        self.web_host = (web_host or os.environ.get("OLLAMA_NB_WEB_HOST") or WEB_HOST).rstrip("/")
         self.retries = Retry.of(retries)
         self._timeout_given = timeout is not None
         if timeout is None:
@@ -821,15 +822,34 @@ class Client:
         return self._json("POST", f"/api/web_{what}", body, url=url, headers={"Authorization": self._web_auth}, as_type=kind)
 
     def web_search(self, query: str, max_results: int = 3) -> WebSearchResponse:
-        """Search the web with Ollama's web search (``results``: title, url, content).
+        """Search the web for a query and return the top results.
 
-        Needs an Ollama account key (``OLLAMA_API_KEY``, or ``api_key=``); raises ``ValueError``
-        without one, as ollama-python does.
+        Args:
+            query: What to search for.
+            max_results: How many results to return (1 to 10, default 3).
+
+        Returns:
+            WebSearchResponse: results, each with title, url and content.
+
+        Raises:
+            ValueError: without an Ollama account key (OLLAMA_API_KEY or api_key=), as in
+            ollama-python. (The text above is also the tool description a model reads when
+            this is passed as tools=[ollama_nb.web_search].)
         """
         return self._web("search", {"query": query, "max_results": max_results})
 
     def web_fetch(self, url: str) -> WebFetchResponse:
-        """Fetch a web page with Ollama's web fetch (``title``, ``content``, ``links``). Needs a key."""
+        """Fetch one web page and return its text.
+
+        Args:
+            url: The address of the page to fetch.
+
+        Returns:
+            WebFetchResponse: the page's title, content and links.
+
+        Raises:
+            ValueError: without an Ollama account key, as web_search.
+        """
         return self._web("fetch", {"url": url})
 
 

@@ -414,3 +414,16 @@ def test_web_tools_keep_the_key_off_plain_http_to_another_machine(monkeypatch):
     client = Client("127.0.0.1:1", api_key="k", web_host="http://192.0.2.1")
     with pytest.raises(ValueError, match="plain http"):
         client.web_search("x")
+
+
+def test_module_web_tools_follow_the_web_host_setting_and_work_as_tools(emu, monkeypatch):
+    monkeypatch.setenv("OLLAMA_HOST", emu.url)
+    monkeypatch.setenv("OLLAMA_API_KEY", "acct-key")
+    monkeypatch.setenv("OLLAMA_NB_WEB_HOST", emu.url)
+    results = ollama.web_search("notebooks", max_results=1).results
+    assert len(results) == 1 and last(emu, "/api/web_search").headers["authorization"] == "Bearer acct-key"
+    # Passed as tools, as ollama-python's web-search example does: real JSON types, Args texts.
+    schema = tool_schema(ollama.web_search)["function"]
+    assert schema["name"] == "web_search" and schema["description"].startswith("Search the web")
+    assert schema["parameters"]["properties"]["max_results"]["type"] == "integer"
+    assert schema["parameters"]["properties"]["query"]["description"] == "What to search for."

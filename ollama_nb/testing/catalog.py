@@ -306,6 +306,22 @@ def pullable() -> dict[str, Model]:
                verify_seconds=1.5),
         _model("big-model:latest", "llama", parameter_size="70.6B", quantization_level="Q4_K_M",
                size=42_520_413_916, pull_seconds=20.0, context_length=131072, embedding_length=8192),
+        # The models ollama-python's examples use, so they run here once pulled (as on a real server).
+        _model("gemma3:latest", "vision", family="gemma3", parameter_size="4.3B", quantization_level="Q4_K_M",
+               size=3_338_801_804, capabilities=["completion", "vision"], pull_seconds=0.5, context_length=131072,
+               embedding_length=2560, architecture="gemma3"),
+        _model("llama3.1:latest", "llama", parameter_size="8.0B", quantization_level="Q4_K_M", size=4_920_753_328,
+               capabilities=["completion", "tools"], pull_seconds=0.5, context_length=131072,
+               embedding_length=4096, parameters=LLAMA_PARAMS),
+        _model("llama3.1:8b", "llama", parameter_size="8.0B", quantization_level="Q4_K_M", size=4_920_753_328,
+               capabilities=["completion", "tools"], pull_seconds=0.5, context_length=131072,
+               embedding_length=4096, parameters=LLAMA_PARAMS),
+        _model("deepseek-r1:latest", "thinking", family="qwen2", parameter_size="8.2B", quantization_level="Q4_K_M",
+               size=5_225_387_923, capabilities=["completion", "thinking"], pull_seconds=0.5,
+               context_length=131072, embedding_length=4096, architecture="qwen3"),
+        _model("codellama:7b-code", "llama", parameter_size="7B", quantization_level="Q4_0", size=3_825_910_662,
+               capabilities=["completion", "insert"], pull_seconds=0.5, context_length=16384,
+               embedding_length=4096),
     ]
     return {name_key(m.name): m for m in models}
 

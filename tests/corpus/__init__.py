@@ -1,0 +1,1 @@
+"""Hostile model text for the safety tests (issue 9): see :mod:`tests.corpus.payloads`."""

@@ -1,0 +1,68 @@
+"""The emulator serves a given payload in the field a test names (ollama_nb.testing.payloads)."""
+
+from __future__ import annotations
+
+import pytest
+
+from ollama_nb import Client, OllamaError
+from ollama_nb.testing import Emulator
+from ollama_nb.testing.payloads import PayloadRoutes
+
+CHUNKS = ["<im", "g src=x onerror=__pwn(1)>"]
+TEXT = "".join(CHUNKS)
+HI = [{"role": "user", "content": "hi"}]
+
+
+@pytest.fixture(scope="module")
+def hostile():
+    with Emulator() as emu:
+        routes = PayloadRoutes({"p1": CHUNKS}, tags=True).install(emu)
+        with Client(emu.url) as client:
+            yield routes, client, emu
+
+
+def test_answer_streams_the_chunks_as_given(hostile):
+    routes, client, emu = hostile
+    pieces = [c.message.content for c in client.chat(model=routes.model("content", "p1"), messages=HI, stream=True)]
+    assert pieces[:2] == CHUNKS and "".join(pieces) == TEXT
+    assert client.generate(model=routes.model("content", "p1"), prompt="hi").response == TEXT
+
+
+def test_thinking_tool_arguments_and_model_name(hostile):
+    routes, client, _ = hostile
+    assert client.chat(model=routes.model("thinking", "p1"), messages=HI).message.thinking == TEXT
+    call = client.chat(model=routes.model("tool", "p1"), messages=HI).message.tool_calls[0]
+    assert call.function.arguments == {"query": TEXT}
+    chunks = list(client.chat(model=routes.model("model", "p1"), messages=HI, stream=True))
+    assert {c.model for c in chunks} == {TEXT} and chunks[-1].done
+
+
+def test_errors_before_and_during_the_stream(hostile):
+    routes, client, _ = hostile
+    with pytest.raises(OllamaError, match="onerror"):
+        client.chat(model=routes.model("error", "p1"), messages=HI)
+    seen = []
+    with pytest.raises(OllamaError, match="onerror"):
+        for chunk in client.chat(model=routes.model("midstream", "p1"), messages=HI, stream=True):
+            seen.append(chunk.message.content)
+    assert "".join(seen).startswith("Partial answer")
+
+
+def test_tags_ps_and_show_carry_the_payload(hostile):
+    routes, client, _ = hostile
+    listed = client.list().models
+    assert listed[-1].model == TEXT and listed[-1].details.family == TEXT
+    assert any(m.model == "llama3.2:latest" for m in listed)  # the ordinary models stay
+    assert client.ps().models[-1].model == TEXT
+    for name in (TEXT, routes.model("show", "p1")):
+        shown = client.show(name)
+        assert shown.license == TEXT and shown.template == TEXT and TEXT in shown.modelfile
+
+
+def test_other_models_are_untouched(hostile):
+    routes, client, _ = hostile
+    assert "<" not in client.chat(model="llama3.2", messages=HI, options={"seed": 1}).message.content
+    with pytest.raises(OllamaError, match="not found"):
+        client.chat(model="payload-content:unknown", messages=HI)
+    with pytest.raises(ValueError):
+        routes.model("nowhere", "p1")

@@ -86,13 +86,13 @@ export default {
 
     const thinkLabel = node("label", "onb-chat-think");
     thinkLabel.title = "Let the model think before it answers (shown folded above the answer)";
-    const thinkBox = node("input");
+    const thinkBox = node("input", "onb-chat-think-box");
     thinkBox.type = "checkbox";
     thinkLabel.append(thinkBox, node("span", null, "Think"));
 
     const tempLabel = node("label", "onb-chat-temp");
     tempLabel.title = "Temperature: 0 is focused and repeatable, higher is more varied; empty = the model's default";
-    const tempInput = node("input");
+    const tempInput = node("input", "onb-chat-temp-input");
     tempInput.type = "number";
     tempInput.min = "0";
     tempInput.max = "2";

@@ -1,5 +1,7 @@
-// Markdown for model output, which is untrusted: marked (GFM) -> math (KaTeX, MathML output)
-// -> DOMPurify -> highlight.js on the sanitized code's text. Nothing reaches the DOM unsanitized.
+// Markdown for model output, which is untrusted: marked (GFM, raw HTML shown as text) -> DOMPurify
+// with the allowlist in ollama_nb/render/policy.json (the one the kernel's nh3 uses) -> math
+// (KaTeX's MathML, sanitized on its own) -> highlight.js on the sanitized code's text.
+// Nothing reaches the DOM unsanitized, and nothing in the result loads anything by itself.
 //
 //   import { renderMarkdown, setMarkdown } from "./markdown.js";
 //   setMarkdown(el, "Hello **world**, $e^{i\\pi}+1=0$");
@@ -14,23 +16,55 @@ import markdown from "highlight.js/lib/languages/markdown";
 import plaintext from "highlight.js/lib/languages/plaintext";
 import python from "highlight.js/lib/languages/python";
 import sql from "highlight.js/lib/languages/sql";
+import policy from "../ollama_nb/render/policy.json";
 
 for (const [name, lang] of Object.entries({ bash, javascript, json, markdown, plaintext, python, sql })) {
   hljs.registerLanguage(name, lang);
 }
 
 const escapeHtml = (s) =>
-  s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
+  String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
+const escapeRe = (s) => s.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
 
-// MathML output needs no fonts and no stylesheet: Chromium and Firefox render <math> natively.
+// ---------------------------------------------------------------- the policy (policy.json)
+
+const TAG_ATTRS = policy.tags; // tag -> the attributes it may keep
+const CLASS_NAME = new RegExp(policy.class_pattern);
+const ALIGN = new Set(policy.align_values);
+// What a browser drops from a URL before it reads the scheme ("java\tscript:" is javascript:).
+const URL_NOISE = /[\u0000-\u0020\u007f]+/g;
+const LINK = new RegExp(`^(?:${policy.url_schemes.map(escapeRe).join("|")}):`, "i");
+const INLINE_IMAGE = new RegExp(`^data:(?:${policy.image_data_types.map(escapeRe).join("|")});base64,[a-z0-9+/=\\s]*$`, "i");
+
+/** True when a link may keep this target: an absolute http(s)/mailto URL (the kernel's rule). */
+export const linkOk = (href) => LINK.test(String(href).replace(URL_NOISE, ""));
+/** True for an inline data:image/(png|jpeg|gif|webp) picture: the only image that may show. */
+export const inlineImage = (src) => INLINE_IMAGE.test(String(src).trim());
+
+// ---------------------------------------------------------------- math (KaTeX -> MathML)
+
+// The MathML KaTeX writes, and nothing else: its output is sanitized on its own with these lists
+// and put into slots the Markdown pass left, so no <math> or <svg> of the model's can survive.
+const MATH_TAGS = ["math", "semantics", "annotation", "mrow", "mi", "mn", "mo", "ms", "mtext", "mspace",
+  "msup", "msub", "msubsup", "mfrac", "msqrt", "mroot", "mover", "munder", "munderover", "mtable", "mtr",
+  "mtd", "mlabeledtr", "mstyle", "mpadded", "mphantom", "menclose", "merror"];
+const MATH_ATTRS = ["xmlns", "display", "encoding", "mathvariant", "mathcolor", "mathbackground", "stretchy",
+  "fence", "separator", "lspace", "rspace", "width", "height", "depth", "voffset", "accent", "accentunder",
+  "columnalign", "columnlines", "columnspacing", "rowalign", "rowlines", "rowspacing", "columnspan",
+  "rowspan", "displaystyle", "scriptlevel", "minsize", "maxsize", "movablelimits", "largeop", "symmetric",
+  "linethickness", "notation", "frame", "framespacing", "equalrows", "equalcolumns", "side", "form"];
+
+let slots = []; // KaTeX output of the render in progress, by slot number
+
 function tex(source, displayMode, raw) {
+  let html;
   try {
-    return katex.renderToString(source, {
+    html = katex.renderToString(source, {
       displayMode,
       output: "mathml",
       throwOnError: true,
       strict: "ignore",
-      trust: false,
+      trust: false, // \href, \url, \htmlClass ... stay inert text
       maxExpand: 1000,
       maxSize: 50,
     });
@@ -38,6 +72,9 @@ function tex(source, displayMode, raw) {
     // A formula KaTeX cannot parse is shown as the model wrote it, delimiters included.
     return `<code class="onb-math-error">${escapeHtml(raw)}</code>`;
   }
+  slots.push(html);
+  const tag = displayMode ? "div" : "span";
+  return `<${tag} class="${displayMode ? "onb-math-display" : "onb-math"} onb-slot-${slots.length - 1}"></${tag}>`;
 }
 
 // $$…$$ and \[…\] on lines of their own.
@@ -54,7 +91,7 @@ const blockMath = {
     return undefined;
   },
   renderer(token) {
-    return `<div class="onb-math-display">${tex(token.text, true, token.raw.trim())}</div>\n`;
+    return tex(token.text, true, token.raw.trim()) + "\n";
   },
 };
 
@@ -86,32 +123,109 @@ const inlineMath = {
   },
 };
 
-const marked = new Marked({ gfm: true, breaks: false, async: false });
-marked.use({ extensions: [blockMath, inlineMath] });
+// ---------------------------------------------------------------- Markdown (marked)
 
-// Our own DOMPurify instance, so its hook cannot leak into anyone else's sanitizer.
+const marked = new Marked({ gfm: true, breaks: false, async: false });
+marked.use({
+  extensions: [blockMath, inlineMath],
+  // Raw HTML is off, as in the kernel's markdown-it: no HTML block or tag token is ever made, so
+  // "<img onerror=...>" is a paragraph of text that the renderer escapes.
+  tokenizer: {
+    html: () => undefined,
+    tag: () => undefined,
+  },
+  renderer: {
+    html: ({ text }) => escapeHtml(text),
+    checkbox: ({ checked }) => (checked ? "☑ " : "☐ "),
+    // A picture loads only from the answer's own bytes; any other becomes a visible link (or,
+    // without a usable scheme, its alt text), so no server learns that the answer was read.
+    image({ href, title, text }) {
+      const alt = text || "";
+      if (inlineImage(href)) {
+        return `<img src="${escapeHtml(href)}" alt="${escapeHtml(alt)}"${title ? ` title="${escapeHtml(title)}"` : ""}>`;
+      }
+      const label = escapeHtml(`🖼 ${alt || "image"}`);
+      return linkOk(href) ? `<a class="onb-image-link" href="${escapeHtml(href)}">${label}</a>` : label;
+    },
+  },
+});
+
+// ---------------------------------------------------------------- DOMPurify
+
+// Our own DOMPurify instances, so their hooks cannot leak into anyone else's sanitizer.
 const purify = createDOMPurify(window);
-purify.addHook("afterSanitizeAttributes", (node) => {
-  if (node.nodeName === "A" && node.hasAttribute("href")) {
-    node.setAttribute("target", "_blank");
-    node.setAttribute("rel", "noopener noreferrer");
+const PURIFY = {
+  ALLOWED_TAGS: Object.keys(TAG_ATTRS),
+  ALLOWED_ATTR: [...new Set(Object.values(TAG_ATTRS).flat())],
+  // DOMPurify tests every attribute value that is not "URI-safe" against this: the policy's schemes,
+  // or a value without any scheme (the hook below then allows absolute http(s)/mailto links only).
+  ALLOWED_URI_REGEXP: new RegExp(`^(?:(?:${policy.url_schemes.map(escapeRe).join("|")}):|[^a-z]|[a-z+.\\-]+(?:[^a-z+.\\-:]|$))`, "i"),
+  ADD_URI_SAFE_ATTR: ["align", "start"],
+  ALLOW_DATA_ATTR: false,
+  ALLOW_ARIA_ATTR: false,
+  ALLOW_UNKNOWN_PROTOCOLS: false,
+  ALLOW_SELF_CLOSE_IN_ATTR: false,
+  SAFE_FOR_XML: true,
+  WHOLE_DOCUMENT: false,
+};
+// Per tag, per value: what a global attribute allowlist cannot say.
+purify.addHook("uponSanitizeAttribute", (node, data) => {
+  const tag = node.nodeName.toLowerCase();
+  const name = data.attrName;
+  if (!(TAG_ATTRS[tag] || []).includes(name)) {
+    data.keepAttr = false;
+    return;
   }
-  // A model's image would make the browser fetch any URL it names (a beacon that could carry the
-  // conversation in its query string). Only inline data: images load; others show their alt text.
-  if (node.nodeName === "IMG" && !/^data:image\//i.test(node.getAttribute("src") || "")) {
-    const alt = node.getAttribute("alt") || "image";
-    node.replaceWith(document.createTextNode(`[${alt}]`));
+  const value = data.attrValue;
+  if (name === "class") {
+    const kept = value.split(/\s+/).filter((c) => CLASS_NAME.test(c)).join(" ");
+    if (kept) data.attrValue = kept;
+    else data.keepAttr = false;
+  } else if (name === "href") {
+    data.keepAttr = linkOk(value);
+  } else if (name === "src") {
+    data.keepAttr = inlineImage(value); // only <img> has one in the policy
+  } else if (name === "align") {
+    data.keepAttr = ALIGN.has(value.toLowerCase());
+  } else if (name === "start") {
+    data.keepAttr = /^\d{1,9}$/.test(value);
   }
 });
-const PURIFY = {
-  USE_PROFILES: { html: true, mathMl: true },
-  // KaTeX wraps its MathML in <semantics> with the TeX source in an <annotation>, which
-  // DOMPurify's MathML profile leaves out; without them the TeX source would show as text.
-  ADD_TAGS: ["semantics", "annotation"],
-  // Untrusted text must not restyle or overlay the notebook, nor post forms.
-  FORBID_TAGS: ["style", "form"],
-  FORBID_ATTR: ["style"],
+purify.addHook("afterSanitizeAttributes", (node) => {
+  if (node.nodeName === "A") {
+    node.setAttribute("target", policy.link_target);
+    node.setAttribute("rel", policy.link_rel);
+  }
+});
+
+// KaTeX's MathML: MathML tags and presentation attributes only (no href, no class, no style).
+const mathPurify = createDOMPurify(window);
+const MATH_PURIFY = {
+  ALLOWED_TAGS: MATH_TAGS,
+  ALLOWED_ATTR: MATH_ATTRS,
+  ADD_URI_SAFE_ATTR: MATH_ATTRS, // plain values, none of them a URL
+  ALLOWED_URI_REGEXP: /^$/,
+  ALLOW_DATA_ATTR: false,
+  ALLOW_ARIA_ATTR: false,
+  RETURN_DOM_FRAGMENT: true,
 };
+
+// highlight.js output: <span class="hljs-…"> around escaped text, nothing else.
+const codePurify = createDOMPurify(window);
+codePurify.addHook("uponSanitizeAttribute", (node, data) => {
+  if (data.attrName !== "class") data.keepAttr = false;
+  else data.attrValue = data.attrValue.split(/\s+/).filter((c) => /^hljs-[a-z_-]{1,40}$/.test(c)).join(" ");
+});
+const CODE_PURIFY = { ALLOWED_TAGS: ["span"], ALLOWED_ATTR: ["class"] };
+
+function fillMath(root, rendered) {
+  for (const el of root.querySelectorAll("[class*='onb-slot-']")) {
+    const m = /(?:^|\s)onb-slot-(\d+)(?:\s|$)/.exec(el.className);
+    el.classList.remove(`onb-slot-${m ? m[1] : ""}`);
+    const html = m ? rendered[Number(m[1])] : undefined;
+    if (html !== undefined) el.replaceChildren(mathPurify.sanitize(html, MATH_PURIFY));
+  }
+}
 
 function highlight(root) {
   for (const code of root.querySelectorAll("pre > code")) {
@@ -119,15 +233,26 @@ function highlight(root) {
     if (!lang || !hljs.getLanguage(lang)) continue;
     const html = hljs.highlight(code.textContent, { language: lang, ignoreIllegals: true }).value;
     // hljs escapes the text it wraps; sanitizing again costs little and makes that not matter.
-    code.innerHTML = purify.sanitize(html, PURIFY);
+    code.innerHTML = codePurify.sanitize(html, CODE_PURIFY);
     code.classList.add("hljs");
   }
 }
 
+/** Markdown -> sanitized HTML (a string), before math and highlighting: what the policy test
+ * compares with the kernel's ``ollama_nb.render.model_html``. */
+export function sanitizedMarkdown(text) {
+  slots = [];
+  return purify.sanitize(marked.parse(String(text ?? "")), PURIFY);
+}
+
 /** Markdown -> a sanitized, highlighted DocumentFragment. */
 export function renderMarkdownFragment(text) {
+  slots = [];
   const html = marked.parse(String(text ?? ""));
+  const rendered = slots;
+  slots = [];
   const frag = purify.sanitize(html, { ...PURIFY, RETURN_DOM_FRAGMENT: true });
+  fillMath(frag, rendered);
   highlight(frag);
   return frag;
 }

@@ -79,10 +79,14 @@ const paramValue = (text) => {
 
 // ---------------------------------------------------------------- DOM helpers (text only)
 
+// Props that could turn a server's string into markup, a handler or a URL are refused outright.
+const UNSAFE_PROP = /^(on|innerHTML$|outerHTML$|srcdoc$|href$|src$|action$|formaction$)/i;
+
 function h(tag, props = {}, ...children) {
   const el = document.createElement(tag);
   for (const [k, v] of Object.entries(props)) {
     if (v === undefined || v === null || v === false) continue;
+    if (UNSAFE_PROP.test(k)) throw new Error(`h(): refusing to set ${k}`);
     if (k === "class") el.className = v;
     else if (k === "text") el.textContent = v;
     else if (k === "data") Object.assign(el.dataset, v);

@@ -41,6 +41,9 @@ def test_committed_bundle_is_fresh(tmp_path):
     node, npm = _node()
     src = tmp_path / "js"
     shutil.copytree(JS, src, ignore=shutil.ignore_patterns("node_modules"))
+    # markdown.js imports the render layer's allowlist (../ollama_nb/render/policy.json)
+    (tmp_path / "ollama_nb" / "render").mkdir(parents=True)
+    shutil.copy(ROOT / "ollama_nb" / "render" / "policy.json", tmp_path / "ollama_nb" / "render")
     run = dict(cwd=src, check=True, capture_output=True, text=True, timeout=100)
     try:
         # --ignore-scripts: esbuild finds its platform binary without its postinstall step

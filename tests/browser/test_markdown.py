@@ -49,13 +49,13 @@ def test_hostile_html_is_neutralised(md, page):
         "[bad](javascript:alert('link')) [good](https://example.com/a)\n\n"
         '<div style="position:fixed;inset:0" onclick="alert(1)">cover</div>\n\n<form><input name=q></form>'
     )
-    html = body.inner_html()
-    for bad in ("<script", "onerror", "javascript:", "style=", "onclick", "<form"):
-        assert bad not in html, (bad, html)
+    # Raw HTML is shown as the text it is, never parsed into elements or attributes.
+    assert body.locator("script, img, div, form, input, [onerror], [onclick], [style]").count() == 0
+    assert "<img src=x onerror=" in body.inner_text() and "javascript:" not in body.inner_html()
     good = body.locator("a", has_text="good")
     assert good.get_attribute("href") == "https://example.com/a"
     assert good.get_attribute("target") == "_blank"
-    assert good.get_attribute("rel") == "noopener noreferrer"
+    assert good.get_attribute("rel") == "noopener noreferrer nofollow"
     page.wait_for_timeout(100)
     assert page.evaluate("window.alerted") == []
 
@@ -107,6 +107,7 @@ def test_remote_images_do_not_load(md, page):
     body = md("Look: ![a cat](http://127.0.0.1:9/beacon.png?chat=secret) and an inline dot "
               "![dot](data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==)")
     page.wait_for_timeout(200)
-    assert "[a cat]" in body.inner_text()
+    link = body.locator("a", has_text="a cat")
+    assert link.inner_text() == "🖼 a cat" and link.get_attribute("href").startswith("http://127.0.0.1:9/beacon")
     assert body.locator("img").count() == 1 and body.locator("img").get_attribute("alt") == "dot"
     assert not any("beacon" in url for url in requested)

@@ -69,8 +69,10 @@ function tex(source, displayMode, raw) {
       maxSize: 50,
     });
   } catch {
-    // A formula KaTeX cannot parse is shown as the model wrote it, delimiters included.
-    return `<code class="onb-math-error">${escapeHtml(raw)}</code>`;
+    // A formula KaTeX cannot parse is shown as the model wrote it, delimiters included (in the
+    // same wrapper the kernel's MathJax input uses, so both sides keep the same elements).
+    const tag = displayMode ? "div" : "span";
+    return `<${tag} class="${displayMode ? "onb-math-display" : "onb-math"} onb-math-error">${escapeHtml(raw)}</${tag}>`;
   }
   slots.push(html);
   const tag = displayMode ? "div" : "span";
@@ -125,6 +127,17 @@ const inlineMath = {
 
 // ---------------------------------------------------------------- Markdown (marked)
 
+// markdown-it's validateLink, which the kernel's parser applies: a link to one of these schemes is
+// no link at all (its source stays text), except inline pictures.
+const BAD_PROTOCOL = /^(vbscript|javascript|file|data):/;
+const GOOD_DATA = /^data:image\/(gif|png|jpeg|webp);/;
+const decoder = document.createElement("textarea");
+function parserAccepts(href) {
+  decoder.innerHTML = String(href ?? ""); // an inert element: only decodes character references
+  const url = decoder.value.trim().toLowerCase();
+  return BAD_PROTOCOL.test(url) ? GOOD_DATA.test(url) : true;
+}
+
 const marked = new Marked({ gfm: true, breaks: false, async: false });
 marked.use({
   extensions: [blockMath, inlineMath],
@@ -137,6 +150,14 @@ marked.use({
   renderer: {
     html: ({ text }) => escapeHtml(text),
     checkbox: ({ checked }) => (checked ? "☑ " : "☐ "),
+    // A link the kernel's parser refuses stays the text the model wrote, as it does there.
+    link(token) {
+      if (parserAccepts(token.href)) return false; // marked's own rendering
+      const inner = this.parser.parseInline(token.tokens);
+      const { raw, text } = token;
+      if (raw.startsWith("[" + text + "]")) return `[${inner}]${escapeHtml(raw.slice(text.length + 2))}`;
+      return escapeHtml(raw);
+    },
     // A picture loads only from the answer's own bytes; any other becomes a visible link (or,
     // without a usable scheme, its alt text), so no server learns that the answer was read.
     image({ href, title, text }) {

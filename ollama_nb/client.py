@@ -361,11 +361,15 @@ class Client:
         timeout: float | tuple[float, float] | None = None,
         web_host: str | None = None,
         retries: Retry | int | bool | None = None,
-        **_ignored: Any,  # ollama-python's httpx options (follow_redirects=...) have no meaning here
+        verify: bool | str = True,
+        **_ignored: Any,  # ollama-python's other httpx options (follow_redirects=...) have no meaning here
     ) -> None:
         self.host = parse_host(host if host is not None else os.environ.get("OLLAMA_HOST"))
         self.web_host = (web_host or os.environ.get("OLLAMA_NB_WEB_HOST") or WEB_HOST).rstrip("/")
         self.retries = Retry.of(retries)
+        if timeout is not None and hasattr(timeout, "read") and hasattr(timeout, "connect"):
+            # An httpx.Timeout, as ollama-python code passes: its connect/read parts (None = ours).
+            timeout = (timeout.connect or DEFAULT_TIMEOUT[0], timeout.read or DEFAULT_TIMEOUT[1]) if (timeout.connect or timeout.read) else None
         self._timeout_given = timeout is not None
         if timeout is None:
             self.timeout = DEFAULT_TIMEOUT
@@ -375,6 +379,7 @@ class Client:
         else:
             self.timeout = (check_seconds(timeout[0], "connect timeout"), check_seconds(timeout[1], "read timeout"))
         session = DirectSession()  # requests for this machine never go through a proxy
+        session.verify = verify  # httpx's and requests' meaning alike: False, or a CA bundle path
         user_headers = {k: v for k, v in (headers or {}).items() if v is not None}
         auth = next((user_headers.pop(k) for k in list(user_headers) if k.lower() == "authorization"), None)
         # The body is always JSON: a caller's Content-Type/Accept must not replace ours (as in

@@ -427,3 +427,12 @@ def test_module_web_tools_follow_the_web_host_setting_and_work_as_tools(emu, mon
     assert schema["name"] == "web_search" and schema["description"].startswith("Search the web")
     assert schema["parameters"]["properties"]["max_results"]["type"] == "integer"
     assert schema["parameters"]["properties"]["query"]["description"] == "What to search for."
+
+
+def test_httpx_style_client_options_are_understood(emu):
+    import httpx
+
+    assert Client(emu.url, timeout=httpx.Timeout(10.0)).timeout == (10.0, 10.0)
+    assert Client(emu.url, timeout=httpx.Timeout(2.0, read=600.0)).timeout == (2.0, 600.0)
+    with Client(emu.url, verify=False, follow_redirects=True) as client:
+        assert client._session.verify is False and client.list().models

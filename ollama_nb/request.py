@@ -8,6 +8,7 @@ answers with its own error. Pure functions, no I/O: the client sends what these 
 
 from __future__ import annotations
 
+import re
 from typing import Any, Mapping
 
 from .errors import InvalidRequest
@@ -15,15 +16,43 @@ from .images import encode_image
 from .reply import Reply
 from .tools import as_tool
 
-__all__ = ["check_think", "check_format", "plain", "message", "drop_none", "generation_fields", "encode_image", "as_tool"]
+__all__ = [
+    "THINK_LEVELS",
+    "as_tool",
+    "check_format",
+    "check_think",
+    "drop_none",
+    "encode_image",
+    "generation_fields",
+    "keep_alive_from_text",
+    "message",
+    "plain",
+]
 
-_THINK_LEVELS = ("low", "medium", "high", "max")
+THINK_LEVELS = ("low", "medium", "high", "max")
+_GO_DURATION = re.compile(r"^[-+]?((\d+(\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h))+$")  # what the server parses
 
 
 def check_think(think: Any) -> Any:
-    if think is None or isinstance(think, bool) or think in _THINK_LEVELS:
+    if think is None or isinstance(think, bool) or think in THINK_LEVELS:
         return think
     raise InvalidRequest(f"think={think!r} is not allowed.", hint='Use True, False, "low", "medium" or "high".')
+
+
+def keep_alive_from_text(text: str) -> int | float | str:
+    """A keep-alive typed as text (``--keep-alive 300``): a bare number means seconds (the server
+    refuses the string "300", which has no unit); otherwise a Go duration such as ``"5m"``."""
+    value = text.strip()
+    try:
+        number = float(value)
+    except ValueError:
+        if _GO_DURATION.match(value):
+            return value
+        raise InvalidRequest(
+            f"keep_alive {text!r} is not a duration.",
+            hint='Use seconds (300; 0 unloads at once; -1 keeps it loaded) or a number with a unit ("5m", "30s", "1h").',
+        ) from None
+    return int(number) if number == int(number) else number
 
 
 def check_format(fmt: Any) -> Any:

@@ -232,3 +232,12 @@ def test_reply_content_read_while_another_thread_appends():
         sys.setswitchinterval(0.005)
     t.join()
     assert reply.content == "x" * 20000
+
+
+def test_keep_alive_text_is_read_in_the_request_layer():
+    from ollama_nb.request import keep_alive_from_text
+
+    assert keep_alive_from_text("300") == 300 and keep_alive_from_text("1.5") == 1.5
+    assert keep_alive_from_text(" 5m ") == "5m" and keep_alive_from_text("-1") == -1
+    with pytest.raises(InvalidRequest, match="not a duration"):
+        keep_alive_from_text("10x")

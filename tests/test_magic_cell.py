@@ -175,7 +175,7 @@ def test_options_think_keep_alive_are_sent(kernel, emu):
         ("-m llama3.2 --modle x", "did you mean --model"),
         ("-m llama3.2 -o temprature=0", "Did you mean 'temperature'"),
         ("-m llama3.2 -o seed=1 -o seed=2", "given twice"),
-        ("-m llama3.2 --think extreme", "low, medium or high"),
+        ("-m llama3.2 --think extreme", "--think: think='extreme' is not allowed"),
         ("-m llama3.2 --format Nope", "not defined"),
         ("-m llama3.2 --image nothing_here.png", "no variable or file"),
         ("-m llama3.2 --keep-alive 10x", "not a duration"),

@@ -20,7 +20,6 @@ import difflib
 import html
 import json
 import keyword
-import re
 import shlex
 import time
 from typing import Any
@@ -31,13 +30,14 @@ from IPython.core.magic_arguments import MagicArgumentParser, argument, magic_ar
 from .. import format as fmt_
 from ..config import settings
 from ..conversation import Conversation
-from ..errors import OllamaError
+from ..errors import InvalidRequest, OllamaError
 from ..images import encode_image, image_bytes
 from ..live import LiveOutput, in_terminal
 from ..render import answer as render_answer
 from ..render import chrome
 from ..redact import mask_data
 from ..reply import Reply
+from ..request import check_think, keep_alive_from_text
 from ..retry import RetryWait
 from ..turn import TurnRunner
 from ._shared import DEFAULT_CHAT, client_for, current_cell_id, reraise_interrupt, show_error, show_exception
@@ -46,8 +46,6 @@ from .prompt import interpolate
 
 __all__ = ["run_cell_magic", "parser"]
 
-_THINK_LEVELS = ("low", "medium", "high", "max")
-_GO_DURATION = re.compile(r"^[-+]?((\d+(\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h))+$")  # what the server parses
 _MAX_SHOWN_LINES = 200  # --show-request: NDJSON lines shown before eliding the middle
 
 
@@ -128,10 +126,10 @@ def _think(args: argparse.Namespace) -> Any:
         return False
     if args.think is None or args.think is True:
         return args.think
-    level = str(args.think).lower()
-    if level not in _THINK_LEVELS:
-        raise UsageError(f"%%ollama: --think takes low, medium or high, not {args.think!r}.")
-    return level
+    try:
+        return check_think(str(args.think).lower())
+    except InvalidRequest as exc:
+        raise UsageError(f"%%ollama: --think: {exc.message} {exc.hint}") from None
 
 
 def _format(value: str | None, ns: dict[str, Any]) -> tuple[Any, Any]:
@@ -162,19 +160,12 @@ def _image(source: str, ns: dict[str, Any]) -> Any:
 
 
 def _keep_alive(value: str | None) -> Any:
-    """``--keep-alive 300`` means seconds (the server rejects the text "300": no unit)."""
     if value is None:
         return None
     try:
-        number = float(value)
-    except ValueError:
-        if _GO_DURATION.match(value.strip()):
-            return value.strip()
-        raise UsageError(
-            f"%%ollama: --keep-alive {value!r} is not a duration: use seconds (300; 0 unloads at once; "
-            '-1 keeps it loaded) or a number with a unit ("5m", "30s", "1h").'
-        ) from None
-    return int(number) if number == int(number) else number
+        return keep_alive_from_text(value)
+    except InvalidRequest as exc:
+        raise UsageError(f"%%ollama: --keep-alive: {exc.message} {exc.hint}") from None
 
 
 def _out_name(name: str | None) -> str | None:

@@ -15,11 +15,11 @@ Usage::
     print(client.chat("llama3.2", messages=[{"role": "user", "content": "Hi"}]).content)
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations` and no bare typing imports here: each would put a
+# name ("annotations", "Any") into the public namespace, which tests/test_public.py holds to __all__.
+from typing import Any as _Any
 
-from typing import Any
-
-__version__ = "0.1.0"
+from ._version import __version__
 
 from .client import Client, Stream
 from .conversation import Conversation
@@ -138,7 +138,7 @@ __all__ = [
 _LAZY = {"ChatWidget": ".widgets.chat", "ModelBrowser": ".widgets.models"}
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> _Any:
     # The widgets pull in anywidget/ipywidgets; import them only when asked, so `import ollama_nb`
     # and `%load_ext ollama_nb` stay fast.
     if name in _LAZY:
@@ -148,14 +148,14 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'ollama_nb' has no attribute {name!r}")
 
 
-def load_ipython_extension(ipython: Any) -> None:
+def load_ipython_extension(ipython: _Any) -> None:
     """``%load_ext ollama_nb``: register ``%%ollama`` and ``%ollama``."""
     from .magic import register
 
     register(ipython)
 
 
-def unload_ipython_extension(ipython: Any) -> None:
+def unload_ipython_extension(ipython: _Any) -> None:
     from .magic import unregister
 
     unregister(ipython)

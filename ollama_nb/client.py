@@ -26,8 +26,8 @@ from typing import Any, Callable, Iterator, Literal, Mapping, Sequence, TypeVar,
 import requests
 from urllib3.exceptions import ReadTimeoutError
 
-from . import __version__
-from .config import CLOUD_HOST, check_seconds, cloud_model_name, is_cloud, is_loopback, parse_host
+from ._version import __version__
+from .hosts import CLOUD_HOST, cloud_model_name, is_cloud, is_loopback, parse_host
 from .errors import (
     AuthenticationError,
     InsecureKeyError,
@@ -63,7 +63,7 @@ from .reply import (
     WebSearchResponse,
 )
 from .retry import Retry, call as with_retries
-from .request import as_tool, check_think, drop_none, encode_image, generation_fields, message, plain
+from .request import as_tool, check_seconds, check_think, drop_none, encode_image, generation_fields, message, plain
 
 __all__ = ["Client", "Stream"]
 
@@ -317,7 +317,7 @@ class Client:
     Parameters
     ----------
     host:
-        Base URL or ``OLLAMA_HOST``-style text (see :func:`ollama_nb.config.parse_host`). Default:
+        Base URL or ``OLLAMA_HOST``-style text (see :func:`ollama_nb.hosts.parse_host`). Default:
         ``OLLAMA_HOST``, else ``http://127.0.0.1:11434``.
     api_key:
         Sent as ``Authorization: Bearer ...``. Default: an ``Authorization`` entry in ``headers``, else
@@ -856,8 +856,3 @@ class Client:
             ValueError: without an Ollama account key, as web_search.
         """
         return self._web("fetch", {"url": url})
-
-
-def cloud_client(api_key: str | None = None) -> Client:
-    """A client for Ollama Cloud (``https://ollama.com``), key from ``OLLAMA_API_KEY`` by default."""
-    return Client(CLOUD_HOST, api_key=api_key)

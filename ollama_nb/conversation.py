@@ -153,11 +153,6 @@ class Conversation:
             turn.error = redact(error)
         self._changed()
 
-    def add_tool_results(self, turn: Turn, messages: list[dict[str, Any]]) -> None:
-        with self._lock:
-            turn.tools.extend(messages)
-        self._changed()
-
     def remove(self, turn: Turn) -> None:
         with self._lock:
             if turn in self.turns:

@@ -8,6 +8,7 @@ answers with its own error. Pure functions, no I/O: the client sends what these 
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any, Mapping
 
@@ -20,6 +21,7 @@ __all__ = [
     "THINK_LEVELS",
     "as_tool",
     "check_format",
+    "check_seconds",
     "check_think",
     "drop_none",
     "encode_image",
@@ -37,6 +39,24 @@ def check_think(think: Any) -> Any:
     if think is None or isinstance(think, bool) or think in THINK_LEVELS:
         return think
     raise InvalidRequest(f"think={think!r} is not allowed.", hint='Use True, False, "low", "medium" or "high".')
+
+
+def check_seconds(value: object, what: str = "timeout") -> float:
+    """``value`` as a number of seconds > 0 (a finite float), else ValueError saying what is wrong.
+
+    0, negatives, nan and inf are all refused: requests fails on the first two only when a request
+    is sent, and the last two would never time out (or fail in the socket layer).
+
+    >>> check_seconds("30"), check_seconds(2)
+    (30.0, 2.0)
+    """
+    try:
+        seconds = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ValueError(f"{what} must be a number of seconds, not {value!r}.") from None
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise ValueError(f"{what} must be a positive number of seconds (e.g. {what}=300), not {value!r}.")
+    return seconds
 
 
 def keep_alive_from_text(text: str) -> int | float | str:

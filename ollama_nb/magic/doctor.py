@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from .. import format as fmt_
-from ..config import is_cloud, settings
+from ..config import settings
+from ..hosts import is_cloud
 from ..errors import OllamaError
 from ..render import chrome
 from ..suggest import close_models, command

@@ -22,7 +22,9 @@ from typing import Any, Callable
 from IPython.core.error import UsageError
 
 from .. import format as fmt_
-from ..config import check_seconds, forget_clients, parse_host, settings
+from ..config import forget_clients, settings
+from ..hosts import parse_host
+from ..request import check_seconds
 from ..conversation import Conversation
 from ..errors import OllamaError
 from ..live import in_terminal

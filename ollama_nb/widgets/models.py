@@ -30,7 +30,8 @@ import traitlets
 from ..render import chrome
 from .. import format as fmt
 from ..client import Client, Stream
-from ..config import default_client, is_cloud
+from ..config import default_client
+from ..hosts import is_cloud
 from ..errors import InvalidRequest, ModelNotFound, OllamaError, describe
 from ..redact import mask_data
 from ..reply import Progress

@@ -117,6 +117,9 @@ export default {
     system.append(systemSummary, systemInput);
 
     const banner = node("div", "onb-chat-banner");
+    // One line of our own: a busy server's retry wait, or the context meter's advice.
+    const notice = node("div", "onb-chat-notice");
+    notice.setAttribute("role", "status");
     const log = node("div", "onb-chat-log");
     log.setAttribute("role", "log");
     log.setAttribute("aria-live", "polite");
@@ -135,7 +138,7 @@ export default {
     composer.append(input, sendButton);
     const hint = node("div", "onb-chat-hint onb-muted", "Enter to send · Shift+Enter for a new line");
 
-    root.append(toolbar, system, banner, log, composer, hint);
+    root.append(toolbar, system, banner, log, notice, composer, hint);
     el.replaceChildren(root);
 
     // Keys typed here must not reach JupyterLab's notebook shortcuts (a, b, d d, m, Enter...).
@@ -383,6 +386,13 @@ export default {
       }
     }
 
+    function renderNotice() {
+      const text = get("notice", "");
+      notice.replaceChildren();
+      notice.hidden = !text;
+      if (text) notice.append(withCode("div", "onb-chat-notice-text", text));
+    }
+
     function submit() {
       if (get("busy", false)) return;
       const text = input.value;
@@ -450,11 +460,13 @@ export default {
       renderMessages();
     });
     watch("change:error", renderBanner);
+    watch("change:notice", renderNotice);
 
     renderModels();
     renderSettings();
     renderBusy();
     renderBanner();
+    renderNotice();
     renderMessages();
     tell({ type: "sync" }); // rendered mid-stream? get the answer so far
 

@@ -166,7 +166,10 @@ export default {
     const pullsEl = h("div", { class: "onb-mb-pulls" });
     const pullSection = h("section", { class: "onb-mb-section onb-mb-pull" }, h("h3", { text: "Pull a model" }), h("div", { class: "onb-mb-pull-form" }, pullInput, pullBtn), pullsEl);
     const copyInput = h("input", { type: "text", class: "onb-mb-copy-name", "aria-label": "New name", spellcheck: false, autocomplete: "off" });
-    root.append(head, messages, main, runningSection, pullSection);
+    // Ollama Cloud's plan limits (session, weekly) from /api/usage; hidden without them.
+    const quotaBody = h("div", { class: "onb-mb-quota-body" });
+    const quotaSection = h("section", { class: "onb-mb-section onb-mb-quota" }, h("h3", { text: "Usage" }), quotaBody);
+    root.append(head, messages, quotaSection, main, runningSection, pullSection);
     el.replaceChildren(root);
 
     // ---- header and messages
@@ -196,6 +199,20 @@ export default {
           h("div", { class: "onb-mb-msg-text", text: notice }), button("×", "clear", {}, { class: "onb-mb-x", title: "Dismiss" })));
       }
       messages.replaceChildren(...items);
+    }
+
+    // ---- the quota panel
+    function renderQuota() {
+      const rows = get("quota") || [];
+      quotaSection.hidden = rows.length === 0;
+      quotaBody.replaceChildren(...rows.map((r) => {
+        const full = typeof r.fraction === "number" && r.fraction >= 0.9;
+        return h("div", { class: "onb-mb-quota-row", data: { limit: r.limit } },
+          h("span", { class: "onb-mb-quota-name", text: r.limit }),
+          bar(typeof r.fraction === "number" ? r.fraction : null, full ? "onb-mb-bar-failed" : ""),
+          h("span", { class: "onb-mb-quota-used", text: r.used }),
+          h("span", { class: "onb-mb-quota-resets onb-muted", text: r.resets ? `resets ${r.resets}` : "" }));
+      }));
     }
 
     // ---- the table
@@ -503,6 +520,7 @@ export default {
       ["change:pulls", renderPulls],
       ["change:error", () => { renderMessages(); renderTable(); }],
       ["change:notice", renderMessages],
+      ["change:quota", renderQuota],
       ["change:busy", renderHead],
       ["change:host", renderHead],
       ["change:cloud", () => { renderHead(); renderTable(); renderDetails(); }],
@@ -511,6 +529,7 @@ export default {
 
     renderHead();
     renderMessages();
+    renderQuota();
     renderTable();
     renderDetails();
     renderRunning();

@@ -815,6 +815,19 @@ class Client:
         """GET /api/version: ``{"version": "x.y.z"}``."""
         return self._json("GET", "/api/version")
 
+    def usage(self) -> Chunk:
+        """GET /api/usage (Ollama Cloud): the plan's ``limits``, each with ``usage`` as a fraction
+        (``{"limits": {"session": {"usage": 0.025, ...}, "weekly": {"usage": 0.335, ...}}}``)."""
+        try:
+            return self._json("GET", "/api/usage")
+        except ResponseError as err:
+            if err.status_code == 404:
+                raise ResponseError(err.error, 404, hint=(
+                    f"{self.host} reports no usage: only Ollama Cloud does. Ask https://ollama.com "
+                    "with OLLAMA_API_KEY set (`%ollama usage` does that from a local server)."
+                )) from None
+            raise
+
     # -- web tools (ollama.com) ---------------------------------------------------------------
     def _web(self, what: str, body: dict[str, Any]) -> Any:
         # As ollama-python: straight to ollama.com with the account key, whatever the server is.

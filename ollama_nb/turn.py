@@ -21,7 +21,7 @@ import contextlib
 import threading
 from typing import TYPE_CHECKING, Any, Callable
 
-from .errors import OllamaError, unexpected
+from .errors import OllamaError, RetryCancelled, unexpected
 from .reply import Reply
 from .retry import RetryWait, watching
 
@@ -124,6 +124,12 @@ class TurnRunner:
             self._end("interrupted")
             self._record()
             raise
+        except RetryCancelled:
+            # Stop pressed while a busy server was being waited for: nothing was answered, nothing
+            # failed; the turn ends as stopped like any other Stop.
+            self._end(self._stop_status or "stopped")
+            self._record()
+            return self.reply
         except Exception as exc:  # noqa: BLE001 - every failure ends the turn; none leaves it pending
             self.fail(exc)
             return self.reply

@@ -47,6 +47,11 @@ class Recorder:
             return [m["state"][key] for _, m in self.msgs if m["method"] == "update" and key in m["state"]]
 
 
+def last_chat(emu):
+    """The last chat request (after an answer the widget also reads /api/show and /api/ps)."""
+    return [r for r in emu.requests if r.path == "/api/chat"][-1]
+
+
 def make(client, **kw) -> tuple[ChatWidget, Recorder]:
     w = ChatWidget(client=client, **kw)
     for t in list(w._background):  # model list and capabilities, read in the background
@@ -271,14 +276,14 @@ def test_think_toggle_follows_the_model_capabilities(client, emu):
     w, _ = make(client, model="llama3.2")
     assert w.can_think is False
     w.send("Hi")
-    assert "think" not in emu.last_request.json
+    assert "think" not in last_chat(emu).json
     w.model = "qwen3"
     for t in list(w._background):
         t.join(10)
     assert w.can_think is True
     w.think = False
     w.send("Hi")
-    assert emu.last_request.json["think"] is False
+    assert last_chat(emu).json["think"] is False
     assert not w.messages[-1]["thinking"]
     w.think = True
     w.send("Hi")
@@ -289,13 +294,13 @@ def test_settings_from_the_view_shape_the_next_request(client, emu):
     w, _ = make(client, model="llama3.2", system="You are terse.", options={"seed": 7})
     w.temperature = 0.3
     w.send("Hi")
-    body = emu.last_request.json
+    body = last_chat(emu).json
     assert body["options"] == {"seed": 7, "temperature": 0.3}
     assert body["messages"][0] == {"role": "system", "content": "You are terse."}
     w.system = "You are a pirate."
     w.temperature = None
     w.send("Again")
-    body = emu.last_request.json
+    body = last_chat(emu).json
     assert body["options"] == {"seed": 7}
     assert body["messages"][0]["content"] == "You are a pirate."
     assert [m["role"] for m in body["messages"]] == ["system", "user", "assistant", "user"]
@@ -400,3 +405,43 @@ def test_send_refuses_what_is_not_text(client):
         w.send("  ")
     assert w.messages == [] and not rec.custom()  # nothing was sent, nothing shown
     w.close()
+
+
+# -- a busy class server -------------------------------------------------------------------------
+def test_busy_server_the_wait_shows_then_the_answer(emu):
+    from ollama_nb import Retry
+
+    emu.refuse("busy", retry_after=0.2)
+    w, rec = make(Client(emu.url, retries=Retry(first=0.01)), model="llama3.2")
+    reply = w.send("hello")
+    assert reply is not None and reply.done
+    waits = [n for n in rec.updates("notice") if n]
+    assert waits and waits[0].startswith("server busy, retrying in 1 s (1 of 5). Press Stop")
+    assert w.notice == ""  # gone once the answer came
+    assert "context " in w.messages[-1]["stats"]
+
+
+def test_stop_during_the_busy_wait_ends_it_and_sends_nothing_more(emu):
+    emu.refuse("busy", retry_after=60)
+    w, rec = make(Client(emu.url), model="llama3.2")
+    waiting = threading.Event()
+    w.observe(lambda change: waiting.set() if change["new"] else None, names="notice")
+    w.send("hello", wait=False)
+    assert waiting.wait(10)
+    view(w, type="stop")
+    assert w._live is None or w._live.done.wait(10)
+    assert sum(1 for r in emu.requests if r.path == "/api/chat") == 1
+    last = w.messages[-1]
+    assert last["role"] == "assistant" and last["status"] == "stopped" and not last["error"]
+    assert w.notice == "" and not w.busy
+
+
+def test_the_context_meter_warns_in_the_notice_line(emu):
+    w, _ = make(Client(emu.url), model="llama3.2", options={"num_ctx": 300})
+    long = "Tell me about tea. " + "Please consider every detail of the question carefully. " * 12
+    for _ in range(6):
+        w.send(long)
+        if w.notice:
+            break
+    assert "drops the oldest turns" in w.notice and "the Clear button" in w.notice
+    assert 'ChatWidget(options={"num_ctx": 600})' in w.notice

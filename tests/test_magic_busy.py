@@ -112,3 +112,24 @@ def test_interrupt_ends_the_wait_and_nothing_is_sent_again(kernel, emu, host):
     assert sum(1 for r in emu.requests if r.path == "/api/chat") == before + 1
     turn = kernel.value("__import__('ollama_nb').Conversation.named('waiting').history()")[-1]
     assert turn["status"] == "interrupted"
+
+
+def test_ollama_usage_shows_the_cloud_quota_bars():
+    key = "usage-key-for-tests"
+    with Emulator(key=key) as cloud, Kernel(env={"OLLAMA_HOST": cloud.url}) as k:
+        k.run("%load_ext ollama_nb").check()
+        cloud.set_usage(session=0.4, weekly=0.8)
+        k.run(f"import os; os.environ['OLLAMA_API_KEY'] = {key!r}").check()
+        ex = k.run(f"%ollama usage --host {cloud.url}")
+        clean(ex)
+        out = [m for m in ex.of("display_data") if "onb-usage" in m["content"]["data"].get("text/html", "")]
+        assert out, [m["content"] for m in ex.iopub]
+        html, plain = out[-1]["content"]["data"]["text/html"], out[-1]["content"]["data"]["text/plain"]
+        assert 'style="width:40.0%"' in html and 'style="width:80.0%"' in html
+        assert "session" in plain and "40.0%" in plain and "weekly" in plain and key not in html + plain
+
+
+def test_ollama_usage_without_a_key_says_how_to_give_one(kernel):
+    ex = kernel.run("%ollama usage")
+    clean(ex)
+    assert "%ollama login" in ex.all_text() and "OLLAMA_API_KEY" in ex.all_text()

@@ -360,3 +360,39 @@ def test_a_failed_pull_says_the_name_is_not_in_the_library_and_suggests_a_close_
     hint = browser.error["hint"]
     assert hint == caught.value.hint and "not found in the Ollama library" in hint and "Did you mean `llama3.2`?" in hint
     assert "pull lama3.2" not in hint  # no circular "pull it first"
+
+
+# -- a busy class server and the cloud quota ------------------------------------------------------
+def test_a_busy_server_shows_the_wait_and_closing_ends_it(emu):
+    import threading
+
+    b = ModelBrowser(client=Client(emu.url))
+    assert b._join(10)
+    waiting = threading.Event()
+    b.observe(lambda change: waiting.set() if "retrying in" in change["new"] else None, names="notice")
+    emu.refuse("busy", retry_after=60)  # "Load" sends an empty generate, which the busy server refuses
+    send(b, wait=False, action="load", name="llama3.2:latest")
+    assert waiting.wait(10)
+    assert b.notice.startswith("server busy, retrying in 6") and b.busy.startswith("Loading")
+    b.close()
+    assert b._join(10)
+    assert sum(1 for r in emu.requests if r.path == "/api/generate") == 1  # nothing was sent again
+
+
+def test_cloud_quota_panel_from_api_usage():
+    key = "sekrit-usage-key-42"
+    with Emulator(key=key) as cloud:
+        cloud.set_usage(session=0.25, weekly=0.95)
+        b = ModelBrowser(client=Client(cloud.url, api_key=key), cloud=True)
+        assert b._join(10)
+        rows = {r["limit"]: r for r in b.quota}
+        assert rows["session"]["fraction"] == 0.25 and rows["session"]["used"] == "25.0%"
+        assert rows["weekly"]["fraction"] == 0.95 and rows["weekly"]["resets"].startswith("in ")
+        assert key not in json.dumps(b.get_state(), default=str)
+        b.close()
+
+
+def test_a_local_browser_has_no_quota_panel(client):
+    b = ModelBrowser(client=client)
+    assert b._join(10) and b.quota == []
+    b.close()

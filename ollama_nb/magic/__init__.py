@@ -50,7 +50,7 @@ class OllamaMagics(Magics):
 
         Line magic: ``%ollama list | ps | show MODEL | pull MODEL | rm MODEL | cp SRC DST |
         unload MODEL | embed MODEL TEXT... | config [key=value ...] | login | logout | history [--chat NAME] |
-        clear [--chat NAME] | doctor | help``. ``%ollama help`` shows all of it in full.
+        clear [--chat NAME] | doctor | usage | help``. ``%ollama help`` shows all of it in full.
         """
         # Frames of the magic itself are noise in a traceback; errors are shown as short messages.
         __tracebackhide__ = True

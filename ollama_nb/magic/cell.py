@@ -38,6 +38,7 @@ from ..render import chrome
 from ..redact import mask_data
 from ..reply import Reply
 from ..request import check_think, keep_alive_from_text
+from ..context import ContextUse, measure as measure_context
 from ..retry import RetryWait
 from ..turn import TurnRunner
 from ._shared import DEFAULT_CHAT, client_for, current_cell_id, reraise_interrupt, show_error, show_exception
@@ -245,6 +246,7 @@ class AnswerView:
         self.raw = raw
         self.structured = structured
         self.extra = extra
+        self.context: ContextUse | None = None  # set once the answer is done (the footer's meter)
         self._html = render_answer.LiveAnswer()
 
     def footer(self) -> str:
@@ -260,15 +262,21 @@ class AnswerView:
         waiting = not content and not thinking and not calls and reply.status == "streaming"
         bundle: dict[str, Any] = {}
         footer, warning = "", ""
+        advice = ""
         if final:
             footer = fmt_.stats_line(reply)
             if reply.status in _MARKS and not reply.done:
                 warning = f"partial answer ({_MARKS[reply.status]})"
+            if self.context is not None:
+                footer += " · " + self.context.short()
+                advice = self.context.advice() if self.context.warn else ""
         if final or self.raw or waiting:
             # While streaming, a front end shows the HTML: re-sending a plain copy of the growing
             # text would double the bytes. The final output carries both.
             plain_footer = f"⚠ {warning} · {footer}" if warning else footer
             plain = render_answer.answer_plain(content=content, thinking=thinking, tool_calls=calls, footer=plain_footer)
+            if advice:
+                plain += "\n" + advice
             bundle["text/plain"] = plain or f"waiting for {reply.model}…"
         if not self.raw:
             bundle["text/html"] = chrome.page(
@@ -282,9 +290,12 @@ class AnswerView:
                     thinking_open=not final and not content,
                     footer=footer,
                     warning=warning,
-                )
+                ),
+                chrome.advice(advice) if advice else "",
             )
         meta = _metadata(reply, self.options, self.extra) if final else {"ollama_nb": {"model": reply.model, "status": "streaming"}}
+        if final and self.context is not None:
+            meta["ollama_nb"]["context"] = self.context.as_dict()
         return bundle, meta
 
 
@@ -460,6 +471,7 @@ def run_cell_magic(shell: Any, line: str, cell: str) -> Any:
         else:
             show_exception(err)
     else:
+        view.context = _context_use(client, reply, options)
         live.finish()
     if args.show_request and log.total:
         _show_chunks(log)
@@ -467,6 +479,14 @@ def run_cell_magic(shell: Any, line: str, cell: str) -> Any:
     if send_format is not None and err is None:
         return _parse_structured(reply, schema)
     return None
+
+
+def _context_use(client: Any, reply: Reply, options: dict[str, Any]) -> ContextUse | None:
+    # The meter is a courtesy: a server that cannot say its window must not fail the cell.
+    try:
+        return measure_context(client, reply, options)
+    except Exception:  # noqa: BLE001
+        return None
 
 
 def _show_wait(live: LiveOutput, wait: RetryWait) -> None:

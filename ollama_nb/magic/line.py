@@ -50,6 +50,7 @@ COMMANDS: dict[str, str] = {
     "history [--chat NAME]": "the turns of a conversation",
     "clear [--chat NAME]": "forget a conversation",
     "doctor": "check host, version, default model, loaded models, cloud key",
+    "usage [--host URL]": "Ollama Cloud quota: session and weekly usage (needs OLLAMA_API_KEY)",
     "help": "this list",
 }
 
@@ -478,6 +479,35 @@ def cmd_doctor(args: list[str]) -> None:
     run_doctor()
 
 
+# --------------------------------------------------------------------------- usage
+
+
+def cmd_usage(args: list[str]) -> None:
+    from ..hosts import CLOUD_HOST
+    from ..quota import quota_rows
+
+    host = None
+    if args[:1] == ["--host"] and len(args) == 2:
+        host = args[1]
+    elif args:
+        raise UsageError("Usage: %ollama usage [--host URL]")
+    client = client_for(host)
+    if host is None and not client.cloud:
+        client = client_for(CLOUD_HOST)  # a local server has no quota; the account's is at ollama.com
+    if not client.has_key:
+        _say("Ollama Cloud usage needs your API key: `%ollama login`, or set OLLAMA_API_KEY.",
+             "Ollama Cloud usage needs your API key: %ollama login, or set OLLAMA_API_KEY.")
+        return
+    rows = quota_rows(client.usage())
+    if not rows:
+        _say(f"`{client.host}` reported no limits.", f"{client.host} reported no limits.")
+        return
+    table = chrome.usage_table(rows)
+    plain = _plain_table(rows, ["limit", "used", "resets"])
+    head = f"Ollama Cloud usage ({client.host})"
+    display_html(head + "\n" + plain, f"<p>{chrome.esc(head)}</p>", table)
+
+
 # --------------------------------------------------------------------------- dispatch
 
 
@@ -503,6 +533,7 @@ _HANDLERS: dict[str, Callable[[list[str]], Any]] = {
     "history": cmd_history,
     "clear": cmd_clear,
     "doctor": cmd_doctor,
+    "usage": cmd_usage,
     "help": cmd_help,
 }
 

@@ -33,10 +33,12 @@ __all__ = [
     "inline_code",
     "json_block",
     "note",
+    "advice",
     "notice_bundle",
     "page",
     "table",
     "thinking",
+    "usage_table",
 ]
 
 Bundle = dict[str, Any]
@@ -57,6 +59,7 @@ STYLE = """<style>
 .onb-out .onb-error .onb-hint{margin-top:.2em}
 .onb-out .onb-notice{border-left:4px solid var(--jp-warn-color1,#f57c00);background:rgba(245,124,0,.08);color:var(--jp-content-font-color1,#212121);padding:6px 10px;margin:4px 0}
 .onb-out .onb-note{color:var(--jp-ui-font-color2,#616161);font-style:italic}
+.onb-out .onb-advice{color:var(--jp-ui-font-color2,#616161);font-size:85%;margin-top:.2em}
 .onb-out .onb-cols{table-layout:fixed;width:100%}
 .onb-out .onb-cols>tbody>tr>td{vertical-align:top;text-align:left}
 .onb-out .onb-bar{display:inline-block;width:200px;height:10px;background:rgba(127,127,127,.25);border-radius:3px;vertical-align:middle}
@@ -111,6 +114,11 @@ def footer(text: str, *, warning: str = "") -> str:
 def note(text: str) -> str:
     """A short grey line of our own (``waiting for llama3.2…``)."""
     return f'<div class="onb-note">{esc(text)}</div>'
+
+
+def advice(text: str) -> str:
+    """A warning of our own with `backtick` commands (the context meter's "start afresh with ...")."""
+    return f'<div class="onb-advice" role="note">⚠ {inline_code(text)}</div>'
 
 
 def heading(text: str, level: int = 4) -> str:
@@ -186,6 +194,17 @@ def bar(fraction: float | None, width: int = 200) -> str:
     """A progress bar (an empty track while the size is unknown)."""
     pct = 0.0 if fraction is None else max(0.0, min(1.0, float(fraction))) * 100
     return f'<span class="onb-bar" style="width:{int(width)}px"><span style="width:{pct:.1f}%"></span></span>'
+
+
+def usage_table(rows: Iterable[Mapping[str, Any]]) -> str:
+    """Quota rows (``limit``, ``fraction``, ``used``, ``resets``) as a table with a bar each."""
+    body = "".join(
+        f"<tr><td>{esc(r.get('limit', ''))}</td><td>{bar(r.get('fraction'))}</td>"
+        f"<td>{esc(r.get('used', ''))}</td><td>{esc(r.get('resets', ''))}</td></tr>"
+        for r in rows
+    )
+    return ('<table class="onb-table onb-usage"><thead><tr><th>limit</th><th></th><th>used</th><th>resets</th>'
+            f"</tr></thead><tbody>{body}</tbody></table>")
 
 
 def columns(heads: Sequence[str], bodies_html: Sequence[str], feet: Sequence[str]) -> str:

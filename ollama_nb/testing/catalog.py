@@ -403,7 +403,9 @@ class State:
             if keep_alive == 0:
                 self.loaded.pop(key, None)
                 return
-            ctx = num_ctx or (previous.num_ctx if previous else min(DEFAULT_NUM_CTX, model.context_length))
+            # A request without num_ctx asks for the default; the scheduler reloads a runner whose
+            # context differs (needsReload compares the options), so the default is what it gets.
+            ctx = num_ctx or min(DEFAULT_NUM_CTX, model.context_length)
             expires = time.time() + min(keep_alive, FOREVER_SECONDS)
             self.loaded[key] = Loaded(model, expires, keep_alive, ctx)
 

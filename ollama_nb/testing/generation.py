@@ -235,15 +235,11 @@ class Generation:
         return self._find(base, missing), (raw if not source else base), False
 
     def _num_ctx(self, model: Model, req: dict[str, Any], remote: bool) -> int:
-        """The context the runner would have: options.num_ctx, else the loaded runner's, else the
-        default (cloud models run at their maximum)."""
+        """The context the runner will have: options.num_ctx, else the default (a runner loaded with
+        another num_ctx is reloaded); cloud models run at their maximum."""
         if remote:
             return model.context_length
-        asked = _num_ctx(req)
-        if asked:
-            return asked
-        loaded = self.state.loaded_ctx(model)
-        return loaded or min(DEFAULT_NUM_CTX, model.context_length)
+        return _num_ctx(req) or min(DEFAULT_NUM_CTX, model.context_length)
 
     def _fit(self, prompt: scenarios.Prompt, num_ctx: int, req: dict[str, Any]) -> scenarios.Prompt:
         """chatPrompt: drop the oldest messages (keeping system ones and always the last) until the
@@ -305,6 +301,16 @@ class Generation:
 
     def _load(self, model: Model, name: str, req: dict[str, Any], route: str) -> JSON:
         """Empty prompt/messages: just load the model; a single JSON object even when streaming."""
+        # A load is scheduled like an answer (scheduleRunner), so a busy server refuses it too.
+        refusal = self.cloud.take_refusal()
+        if refusal is not None:
+            raise HTTPError(refusal.status, refusal.message, headers=refusal.headers())
+        try:
+            if not self.scheduler.acquire(model.name, self.stopping):
+                raise HTTPError(499, "request canceled")
+        except QueueFull as exc:
+            raise HTTPError(503, str(exc)) from None
+        self.scheduler.release(model.name)
         if not self.state.is_loaded(model) and self.load_delay:
             time.sleep(self.load_delay)
         self.state.touch(model, req.get("keep_alive"), _num_ctx(req))
@@ -409,7 +415,7 @@ class Generation:
         finally:
             # The idle timer restarts after every request; keep_alive 0 unloads now.
             if not remote:
-                self.state.touch(model, keep_alive, None)
+                self.state.touch(model, keep_alive, _num_ctx(req))
 
     def _bulk(self, name: str, route: str, total: int) -> Iterator[Any]:
         """Pre-encoded chunks, BATCH per write, so the client and not the emulator sets the pace."""

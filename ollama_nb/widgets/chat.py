@@ -37,6 +37,7 @@ import anywidget
 import traitlets
 
 from ..config import default_client, settings
+from ..context import ContextUse, measure as measure_context
 from ..conversation import Conversation, Turn
 from ..errors import InvalidRequest, describe
 from ..format import stats_line, stats_text
@@ -44,6 +45,7 @@ from ..redact import mask_data
 from ..render import answer as render_answer
 from ..render import chrome
 from ..reply import Reply
+from ..retry import RetryWait
 from ..turn import TurnRunner
 from ._assets import css, esm
 from ._deltas import DeltaStream
@@ -108,6 +110,9 @@ class ChatWidget(KeyMasked, anywidget.AnyWidget):
     error = traitlets.Dict(read_only=True).tag(sync=True)
     #: Markdown shown while the conversation is empty.
     placeholder = traitlets.Unicode("").tag(sync=True)
+    #: One line of our own above the input: a busy server's retry wait ("server busy, retrying in
+    #: 4 s (2 of 5)"), or the context meter's advice once the conversation nearly fills it.
+    notice = traitlets.Unicode("", read_only=True).tag(sync=True)
 
     def __init__(
         self,
@@ -370,7 +375,11 @@ class ChatWidget(KeyMasked, anywidget.AnyWidget):
                     runner.stop("interrupted" if live.interrupted else "stopped")
             turn_id = runner.turn.id if runner.turn else ""
 
+            def on_wait(wait: RetryWait) -> None:
+                self.set_trait("notice", f"{wait}. Press Stop to stop waiting.")
+
             def on_stream(reply: Reply) -> None:
+                self.set_trait("notice", "")
                 deltas = DeltaStream(turn_id, self._emit, reply, model=model)
                 with self._lock:
                     live.deltas = deltas
@@ -386,14 +395,21 @@ class ChatWidget(KeyMasked, anywidget.AnyWidget):
                 reply = ended.reply
                 if ended.error is not None:
                     self._record_error(turn_id, ended.error)
+                notice = ""
                 if reply.done:
                     self._stats[turn_id] = stats_line(reply)
+                    use = _context_use(self.client, reply, conv.options)
+                    if use is not None:
+                        self._stats[turn_id] += " · " + use.short()
+                        if use.warn:
+                            notice = use.advice(fresh="the Clear button", room="`ChatWidget(options={{\"num_ctx\": {n}}})`")
                 elif reply.chunks:
                     self._stats[turn_id] = _stats_text(reply.model or model, reply.stats(), reply.status)
                 else:  # nothing arrived: the error says it all
                     self._stats[turn_id] = ""
+                self.set_trait("notice", notice)
 
-            live.reply = runner.run(on_chunk, on_stream=on_stream, on_end=on_end)
+            live.reply = runner.run(on_chunk, on_stream=on_stream, on_wait=on_wait, on_end=on_end)
         finally:
             with self._lock:
                 if self._live is live:
@@ -480,6 +496,14 @@ class ChatWidget(KeyMasked, anywidget.AnyWidget):
 
 
 # -- static transcript ----------------------------------------------------------------------------
+def _context_use(client: Any, reply: Reply, options: dict[str, Any]) -> ContextUse | None:
+    # The meter is a courtesy: a server that cannot say its window must not fail the turn.
+    try:
+        return measure_context(client, reply, options)
+    except Exception:  # noqa: BLE001
+        return None
+
+
 def _stats_text(model: str, stats: dict[str, Any], status: str) -> str:
     # The widget shows how a turn ended as a badge, so the line itself leaves the status out.
     return stats_text(model, stats, status, show_status=False)

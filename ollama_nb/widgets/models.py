@@ -32,9 +32,11 @@ from .. import format as fmt
 from ..client import Client, Stream
 from ..config import default_client
 from ..hosts import is_cloud
-from ..errors import InvalidRequest, ModelNotFound, OllamaError, describe
+from ..errors import InvalidRequest, ModelNotFound, OllamaError, RetryCancelled, describe
+from ..quota import quota_rows
 from ..redact import mask_data
 from ..reply import Progress
+from ..retry import RetryWait, watching
 from ._assets import css, esm
 from ._masked import KeyMasked
 
@@ -175,12 +177,15 @@ class ModelBrowser(KeyMasked, anywidget.AnyWidget):
     #: What is running right now ("Refreshing…", "Copying…"), or "" when idle. Pulls are in ``pulls``.
     busy = traitlets.Unicode("").tag(sync=True)
     chat_available = traitlets.Bool(False).tag(sync=True)
+    #: Ollama Cloud's plan limits from /api/usage: ``{"limit", "fraction", "used", "resets"}`` rows.
+    quota = traitlets.List(traitlets.Dict()).tag(sync=True)
 
     def __init__(
         self, host: str | None = None, client: Client | None = None, *, api_key: str | None = None, **kwargs: Any
     ) -> None:
         if client is None:
             client = default_client() if host is None and api_key is None else Client(host, api_key=api_key)
+        cloud = kwargs.pop("cloud", None)  # a stand-in for ollama.com on another host says so
         super().__init__(**kwargs)
         self._client = client
         self._lock = threading.RLock()
@@ -193,7 +198,9 @@ class ModelBrowser(KeyMasked, anywidget.AnyWidget):
         self._chat: Any = None
         self._view_context: contextvars.Context | None = None
         self.host = client.host
-        self.cloud = bool(getattr(client, "cloud", is_cloud(client.host)))
+        self.cloud = bool(cloud) if cloud is not None else bool(getattr(client, "cloud", is_cloud(client.host)))
+        self._stop_waiting = threading.Event()  # close() ends a busy-server wait of any task
+        self._pull_waits: dict[str, threading.Event] = {}  # Cancel ends the wait of that pull
         self.chat_available = _chat_available()
         self.on_msg(self._on_view_msg)
         # The first list on a thread too (a slow server must not freeze the cell); on a normal
@@ -264,10 +271,14 @@ class ModelBrowser(KeyMasked, anywidget.AnyWidget):
 
     def close(self) -> None:
         """Close the widget; pulls still running are cancelled (a closed view cannot cancel them)."""
+        self._stop_waiting.set()
         with self._lock:
             streams = list(self._streams.values())
+            waits = list(self._pull_waits.values())
         for stream in streams:
             stream.close()
+        for event in waits:
+            event.set()
         super().close()
 
     def __repr__(self) -> str:
@@ -362,6 +373,9 @@ class ModelBrowser(KeyMasked, anywidget.AnyWidget):
             stream = self._streams.get(name)
             if stream is None:
                 self._cancelled.add(name)  # the pull request is still being sent: stop it on arrival
+            wait = self._pull_waits.get(name)
+        if wait is not None:
+            wait.set()  # ...or it waits for a busy server: stop waiting
         if stream is not None:
             stream.close()
 
@@ -384,7 +398,10 @@ class ModelBrowser(KeyMasked, anywidget.AnyWidget):
 
         def run() -> None:
             try:
-                fn(*args)
+                with watching(self._waiting, self._stop_waiting):
+                    fn(*args)
+            except RetryCancelled:
+                self.notice = ""
             except Exception as exc:  # noqa: BLE001 - a view has no traceback to show; say it inline
                 self._report(exc, key.split(":")[0])
             finally:
@@ -398,6 +415,9 @@ class ModelBrowser(KeyMasked, anywidget.AnyWidget):
             self._tasks[thread.ident or 0] = (thread, label)
             self._set_busy()
         return thread
+
+    def _waiting(self, wait: RetryWait) -> None:
+        self.notice = f"{wait}."
 
     def _set_busy(self) -> None:
         labels = [label for _, label in self._tasks.values() if label]
@@ -452,8 +472,17 @@ class ModelBrowser(KeyMasked, anywidget.AnyWidget):
             self.error = {}
         self.models = models
         self.running = running
+        if self.cloud:
+            self._refresh_quota()
         if self.selected and self.selected not in {m["name"] for m in models}:
             self.selected = ""
+
+    def _refresh_quota(self) -> None:
+        # The panel is extra: an account or server without /api/usage just shows none.
+        try:
+            self.quota = quota_rows(self._client.usage())
+        except OllamaError:
+            self.quota = []
 
     def _refresh_running(self) -> None:
         self.running = [_running_row(m) for m in self._client.ps().get("models") or []]
@@ -494,10 +523,22 @@ class ModelBrowser(KeyMasked, anywidget.AnyWidget):
             self._pull_state[name] = {"name": name, "status": "starting", "layers": [], "completed": 0, "total": 0,
                                       "fraction": None, "speed": None, "eta": None, "state": "running", "elapsed": 0}
         self._push_pulls(force=True)
+        stop_waiting = threading.Event()
+        with self._lock:
+            self._pull_waits[name] = stop_waiting
         try:
-            stream = self._client.pull(name, stream=True)
+            with watching(self._waiting, stop_waiting):
+                stream = self._client.pull(name, stream=True)
+        except RetryCancelled:
+            state = dict(self._pull_state.get(name, {}), state="stopped", status="cancelled")
+            self._set_pull(name, state, force=True)
+            self.notice = f"Pull of {name} cancelled while the server was busy; nothing was installed."
+            return None
         except OllamaError as err:
             return self._pull_failed(name, err, raise_)
+        finally:
+            with self._lock:
+                self._pull_waits.pop(name, None)
         assert isinstance(stream, Stream)
         with self._lock:
             self._streams[name] = stream

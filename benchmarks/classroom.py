@@ -19,10 +19,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from classroom_load import Lesson, lesson  # noqa: E402
-from nginx_helpers import Nginx  # noqa: E402
+from classroom_load import Lesson, lesson
+from nginx_helpers import Nginx
 
-from ollama_nb.testing import Emulator  # noqa: E402
+from ollama_nb.testing import Emulator
 
 
 def row(name: str, result: Lesson, base: Lesson | None) -> str:

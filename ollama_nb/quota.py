@@ -9,9 +9,10 @@ Usage::
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
-__all__ = ["quota_rows", "ORDER"]
+__all__ = ["ORDER", "quota_rows"]
 
 ORDER = ("session", "weekly")  # the plan's windows, shortest first
 

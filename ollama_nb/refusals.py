@@ -17,9 +17,11 @@ from __future__ import annotations
 import email.utils
 import html.parser
 import json
+import math
 import re
 import time
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from .errors import (
     CloudDisabled,
@@ -32,7 +34,7 @@ from .errors import (
     UsageLimit,
 )
 
-__all__ = ["classify", "retry_after", "page_title"]
+__all__ = ["classify", "page_title", "retry_after"]
 
 _LIMIT = re.compile(r"\b(hourly|session|weekly|daily|monthly)\s+usage\s+limit", re.IGNORECASE)
 _TITLE_MAX = 120
@@ -79,9 +81,9 @@ def retry_after(headers: Mapping[str, str]) -> float | None:
         except (TypeError, ValueError):
             return None
         seconds = when.timestamp() - time.time()
-    if seconds != seconds or seconds < 0:  # NaN or in the past
-        return 0.0 if seconds == seconds else None
-    return seconds
+    if math.isnan(seconds):
+        return None
+    return max(0.0, seconds)  # a date in the past means: now
 
 
 class _TitleParser(html.parser.HTMLParser):
@@ -111,7 +113,7 @@ def page_title(text: str) -> str:
     try:
         parser.feed(text[:65536])
         parser.close()
-    except Exception:  # a page too broken to parse has no title worth showing
+    except (ValueError, AssertionError):  # a page too broken to parse has no title worth showing
         return ""
     title = " ".join("".join(parser.parts).split())
     return title if len(title) <= _TITLE_MAX else title[: _TITLE_MAX - 1] + "…"

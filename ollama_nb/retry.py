@@ -22,12 +22,21 @@ import contextvars
 import random
 import threading
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Callable, Iterator, TypeVar
+from typing import TypeVar
 
-from .errors import OllamaError, ProxyError, RateLimited, ResponseError, RetryCancelled, ServerBusy, UsageLimit
+from .errors import (
+    OllamaError,
+    ProxyError,
+    RateLimited,
+    ResponseError,
+    RetryCancelled,
+    ServerBusy,
+    UsageLimit,
+)
 
-__all__ = ["Retry", "RetryWait", "watching", "call", "DEFAULT", "NEVER"]
+__all__ = ["DEFAULT", "NEVER", "Retry", "RetryWait", "call", "watching"]
 
 T = TypeVar("T")
 
@@ -75,8 +84,8 @@ class Retry:
         draw = (rng or random).random()
         if retry_after is not None:
             return retry_after + draw * min(self.jitter, 1.0)
-        wait = min(self.longest, self.first * 2 ** (attempt - 1))
-        return wait * (1 - self.jitter * draw)
+        wait = min(self.longest, self.first * 2.0 ** (attempt - 1))
+        return float(wait * (1 - self.jitter * draw))
 
 
 DEFAULT = Retry()

@@ -29,7 +29,6 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 SITES = ("buffered", "live", "dead", "impatient", "gzip")
@@ -61,7 +60,7 @@ def nginx_binary() -> str:
             raise RuntimeError("nginx is not installed and apt-get is missing: install nginx, then run the tests again")
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
         for cmd in ([apt, "update"], [apt, "install", "-y", "--no-install-recommends", "nginx"]):
-            done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900)
+            done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900, check=False)
             if done.returncode != 0:
                 raise RuntimeError(f"{' '.join(cmd)} failed ({done.returncode}): {done.stderr[-2000:]}")
         found = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -134,7 +133,8 @@ class Nginx:
         prefix = Path(self._dir.name)
         conf = prefix / "nginx.conf"
         conf.write_text(config(self.upstream, self.ports, prefix))
-        check = subprocess.run([binary, "-t", "-p", str(prefix), "-c", str(conf)], capture_output=True, text=True)
+        check = subprocess.run([binary, "-t", "-p", str(prefix), "-c", str(conf)], capture_output=True, text=True,
+                               check=False)
         if check.returncode != 0:
             raise RuntimeError(f"nginx rejected the test config: {check.stderr}")
         self._proc = subprocess.Popen([binary, "-p", str(prefix), "-c", str(conf), "-g", "daemon off;"],
@@ -183,8 +183,8 @@ class Nginx:
             self._dir.cleanup()
             self._dir = None
 
-    def __enter__(self) -> Nginx:
+    def __enter__(self) -> Nginx:  # noqa: PYI034 - no Self on the oldest Python we support
         return self.start()
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()

@@ -8,9 +8,9 @@ times it."""
 from __future__ import annotations
 
 import pytest
-
 from classroom_load import lesson
 from nginx_helpers import Nginx
+
 from ollama_nb.testing import Emulator
 
 STUDENTS, TOKENS = 30, 200

@@ -5,8 +5,8 @@ Ollama, starts dropping the oldest turns."""
 from __future__ import annotations
 
 import pytest
-
 from kernel_helpers import Kernel, extension_kernel, module_emulator  # noqa: F401 - fixtures emu, kernel
+
 from ollama_nb import Client
 from ollama_nb.context import ContextUse, measure
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 import threading
 
 import pytest
-
 from kernel_helpers import Kernel
 from nginx_helpers import Nginx
+
 from ollama_nb.testing import Emulator
 
 pytestmark = pytest.mark.kernel

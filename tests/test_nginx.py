@@ -6,9 +6,19 @@ from __future__ import annotations
 
 import pytest
 import requests
-
 from nginx_helpers import LIVE_SETTINGS, Nginx
-from ollama_nb import Client, CloudDisabled, HostRefused, ProxyError, RateLimited, Retry, ServerBusy, SigninRequired, UsageLimit
+
+from ollama_nb import (
+    Client,
+    CloudDisabled,
+    HostRefused,
+    ProxyError,
+    RateLimited,
+    Retry,
+    ServerBusy,
+    SigninRequired,
+    UsageLimit,
+)
 from ollama_nb.retry import RetryWait, watching
 from ollama_nb.testing import Emulator
 

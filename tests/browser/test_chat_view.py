@@ -128,3 +128,18 @@ def test_keys_controls_and_cleanup(view):
     )
     assert left == 0, "cleanup must remove every listener it added on the model"
     assert page.locator("#host").inner_html() == ""
+
+
+def test_the_notice_line_shows_a_busy_wait_as_text_and_hides_when_empty(view):
+    page = view
+    notice = page.locator(".onb-chat-notice")
+    expect(notice).to_be_hidden()
+    wait = "server busy, retrying in 4 s (2 of 5). Press Stop to stop waiting."
+    page.evaluate("(t) => window.model.set('notice', t)", wait)
+    expect(notice).to_have_text(wait)
+    # Advice names commands in backticks: they become <code>, the rest stays text.
+    page.evaluate("(t) => window.model.set('notice', t)", "Start afresh with `Clear` <img src=x onerror=window.pwned=1>")
+    expect(notice.locator("code")).to_have_text("Clear")
+    assert page.evaluate("window.pwned") is None and notice.locator("img").count() == 0
+    page.evaluate("() => window.model.set('notice', '')")
+    expect(notice).to_be_hidden()

@@ -166,3 +166,24 @@ def test_unreachable_server_is_one_error_with_commands_as_code_and_no_empty_list
     screenshot(view, "model-browser-unreachable")
     set_state(view, error={})
     assert "No models installed yet" in view.locator("#host").inner_text()  # reachable and empty: say so
+
+
+def test_the_quota_panel_draws_one_bar_per_limit(view):
+    from playwright.sync_api import expect
+
+    page = view
+    section = page.locator(".onb-mb-quota")
+    expect(section).to_be_hidden()
+    set_state(page, cloud=True, quota=[
+        {"limit": "session", "fraction": 0.25, "used": "25.0%", "resets": "in 3 h"},
+        {"limit": HOSTILE, "fraction": 0.95, "used": "95.0%", "resets": ""},
+    ])
+    expect(section).to_be_visible()
+    rows = section.locator(".onb-mb-quota-row")
+    expect(rows).to_have_count(2)
+    expect(rows.nth(0).locator(".onb-mb-quota-used")).to_have_text("25.0%")
+    assert rows.nth(0).locator(".onb-mb-bar-fill").evaluate("e => e.style.width") == "25%"
+    expect(rows.nth(1).locator(".onb-mb-quota-name")).to_have_text(HOSTILE)  # a name is text, never markup
+    assert rows.nth(1).locator(".onb-mb-bar-failed").count() == 1 and page.evaluate("window.pwned") is None
+    set_state(page, quota=[])
+    expect(section).to_be_hidden()

@@ -35,6 +35,7 @@ server's own text, never from request headers, and every text that came from a s
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 from .redact import redact
@@ -139,8 +140,6 @@ class ResponseError(OllamaError):
     def __init__(self, error: str, status_code: int = -1, *, hint: str = "", reply: Reply | None = None) -> None:
         if isinstance(error, str) and error.startswith("{"):
             try:
-                import json
-
                 error = _error_text(json.loads(error))
             except ValueError:
                 pass

@@ -11,7 +11,8 @@ One nginx serves several sites, each on its own port:
   long read timeout);
 - ``dead``: an upstream where nothing listens, so nginx answers its own HTML 502 page;
 - ``impatient``: ``proxy_read_timeout 1s``, so a model that takes longer to start answers 504;
-- ``gzip``: nginx's defaults plus ``gzip on`` for JSON/NDJSON, a common "compress the API" setup.
+- ``gzip``: nginx's defaults plus ``gzip on`` for JSON/NDJSON, a common "compress the API" setup;
+- ``maintenance``: ``return 503``, nginx's own HTML 503 page (as ``limit_req`` refusing sends).
 
 Usage::
 
@@ -31,7 +32,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-SITES = ("buffered", "live", "dead", "impatient", "gzip")
+SITES = ("buffered", "live", "dead", "impatient", "gzip", "maintenance")
 _install_lock = threading.Lock()
 
 #: What the README recommends for streaming through nginx (kept here once, and checked by a test).
@@ -88,6 +89,8 @@ def config(upstream: str, ports: dict[str, int], prefix: Path) -> str:
         "impatient": f"        proxy_pass http://{target};\n        proxy_read_timeout 1s;\n" + common,
         # A common "compress the API" setup: gzip holds output until its buffers fill.
         "gzip": f"        proxy_pass http://{target};\n        gzip on;\n        gzip_types application/x-ndjson application/json;\n" + common,
+        # Down for maintenance (or limit_req refusing): nginx's own HTML 503 page.
+        "maintenance": "        return 503;\n",
     }
     servers = "".join(
         f"""

@@ -224,3 +224,13 @@ def test_retry_after_and_signin_url_reach_the_official_client(emu):
     with pytest.raises(ollama.ResponseError) as info:
         client.chat("llama3.2", messages=[{"role": "user", "content": "hi"}])
     assert info.value.status_code == 503 and "server busy" in info.value.error
+
+
+def test_signout_signs_the_server_out_and_a_second_one_is_401(emu):
+    assert post(emu, "/api/signout", {}).status_code == 401
+    emu.set_cloud("signed-in")
+    r = post(emu, "/api/signout", {})
+    assert r.status_code == 200 and r.text == "null"
+    again = post(emu, "/api/signout", {})
+    assert again.status_code == 401 and again.json() == {"error": "you are not currently signed in"}
+    assert post(emu, "/api/chat", chat_body("gpt-oss:120b-cloud")).status_code == 401

@@ -149,3 +149,12 @@ def test_a_proxy_forwarding_its_public_name_is_refused_by_ollamas_host_guard(emu
         Client(proxy.url("buffered"), headers=headers).list()
     assert "proxy_set_header Host localhost;" in info.value.hint
     assert Client(proxy.url("live"), headers=headers).list()["models"]
+
+
+def test_nginx_503_page_is_retried_then_summarised(proxy):
+    waits: list[RetryWait] = []
+    with watching(waits.append), pytest.raises(ProxyError) as info:
+        Client(proxy.url("maintenance"), retries=Retry(attempts=2, first=0.01, longest=0.01)).chat("llama3.2", HI)
+    assert info.value.status_code == 503 and info.value.title.startswith("503 Service")
+    assert [str(w).split(",")[0] for w in waits] == ["the proxy says the service is unavailable"] * 2
+    assert "<" not in str(info.value)

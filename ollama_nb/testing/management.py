@@ -15,7 +15,7 @@ from dataclasses import replace
 from typing import Any, Iterator
 
 from .catalog import Model, State, canonical, sha, valid_name
-from .cloud import DISABLED, Cloud, parse_ref
+from .cloud import DISABLED, SIGNED_IN, SIGNED_OUT, Cloud, parse_ref
 from .generation import parse_body
 from .wire import Empty, HTTPError, JSON, Sleep, Stream, StreamError, Text, check_options
 
@@ -78,8 +78,12 @@ class Management:
     def usage(self, body: bytes) -> JSON:
         return JSON(self.cloud.usage_report())
 
-    def signout(self, body: bytes) -> Empty:
-        return Empty()
+    def signout(self, body: bytes) -> JSON:
+        """SignoutHandler: 200 with a ``null`` body, or 401 when the server is not signed in."""
+        if self.cloud.state != SIGNED_IN:
+            raise HTTPError(401, "you are not currently signed in")
+        self.cloud.set_state(SIGNED_OUT)
+        return JSON(None)
 
     def recommendations(self, body: bytes) -> JSON:
         picks = [("llama3.2", "Small general chat model with tools"), ("qwen3", "Thinking model with tools")]

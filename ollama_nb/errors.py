@@ -170,6 +170,10 @@ class ModelNotFound(ResponseError):
         if self.suggestions:
             names = " or ".join(f"`{s}`" for s in self.suggestions[:3])
             guess = f"Did you mean {names}? "
+        if model and model.lower().endswith(("-cloud", ":cloud")):
+            # Cloud models run on ollama.com: nothing to pull, only the name can be wrong.
+            return (f"{guess}`{model}` is not a cloud model ollama.com offers: check the name and tag at "
+                    "https://ollama.com/search?c=cloud.")
         if model and self.pulling:
             return (f"{guess}`{model}` was not found in the Ollama library: check the spelling and the tag "
                     "(https://ollama.com/library lists the models and their tags).")

@@ -185,3 +185,12 @@ def test_backoff_doubles_up_to_the_longest_wait_and_jitter_only_shortens():
     assert Retry.of(0).attempts == 0 and Retry.of(3).attempts == 3 and Retry.of(None) == Retry()
     with pytest.raises(ValueError):
         Retry.of(-1)
+
+
+def test_an_unknown_cloud_model_is_not_told_to_pull(emu):
+    from ollama_nb import ModelNotFound
+
+    emu.set_cloud("signed-in")
+    with pytest.raises(ModelNotFound) as info:
+        Client(emu.url).chat("gpt-oss:999b-cloud", HI)
+    assert "pull" not in info.value.hint and "https://ollama.com/search?c=cloud" in info.value.hint

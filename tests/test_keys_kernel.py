@@ -55,7 +55,7 @@ def test_login_keeps_the_key_out_of_source_output_and_history():
         assert "kernel only" in ex.all_text()
 
         answered = kernel.run("%%ollama -m llama3.2\nhi").check()
-        assert keyed.requests[-1].headers["authorization"] == f"Bearer {KEY}"
+        assert [r for r in keyed.requests if r.path == "/api/chat"][-1].headers["authorization"] == f"Bearer {KEY}"
         assert answered.final()["metadata"]["ollama_nb"]["status"] == "done"
         config = kernel.run("%ollama config").check()
         assert "set (by %ollama login)" in config.all_text()
@@ -155,9 +155,9 @@ def test_a_failure_before_the_request_leaves_no_pending_turn_and_no_waiting(kern
     assert [t["status"] for t in history] == ["failed"]
 
     kernel.run("%%ollama -m llama3.2 --chat pend\nsecond").check()
-    roles = [m["role"] for m in emu.requests[-1].json["messages"]]
+    roles = [m["role"] for m in [r for r in emu.requests if r.path == "/api/chat"][-1].json["messages"]]
     assert roles == ["user"], "the failed prompt is not sent again: never two user messages in a row"
-    assert emu.requests[-1].json["messages"][0]["content"] == "second"
+    assert [r for r in emu.requests if r.path == "/api/chat"][-1].json["messages"][0]["content"] == "second"
 
 
 def test_a_client_refuses_a_timeout_that_can_never_work():

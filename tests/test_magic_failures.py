@@ -134,7 +134,7 @@ def test_interrupt_closes_the_stream_keeps_the_partial_and_stops_run_all(kernel,
     assert turn["status"] == "interrupted" and turn["assistant"] == partial
     # The conversation stays consistent: the next turn sends the partial answer as history.
     kernel.run("%%ollama -m llama3.2 --chat slow\nWhat did I ask before?").check()
-    messages = emu.requests[-1].json["messages"]
+    messages = [r for r in emu.requests if r.path == "/api/chat"][-1].json["messages"]
     assert [m["role"] for m in messages] == ["user", "assistant", "user"] and messages[1]["content"] == partial
 
 

@@ -241,3 +241,16 @@ def test_keep_alive_text_is_read_in_the_request_layer():
     assert keep_alive_from_text(" 5m ") == "5m" and keep_alive_from_text("-1") == -1
     with pytest.raises(InvalidRequest, match="not a duration"):
         keep_alive_from_text("10x")
+
+
+def test_one_pace_for_every_live_view():
+    from ollama_nb.pacing import Pace
+    from ollama_nb.widgets._deltas import delta_pace, pace_interval
+
+    pace = Pace(least=0.05, most=1.5, per_unit=1 / 4000)
+    assert pace.due(now=0.0)  # the first update at once
+    pace.sent(400, now=5.0)
+    assert not pace.due(now=5.09) and pace.due(now=5.1) and pace.wait(now=5.0) == pytest.approx(0.1)
+    assert pace.interval(10) == 0.05 and pace.interval(10**9) == 1.5
+    assert pace_interval(0) == 0.05 and pace_interval(10_000) == pytest.approx(0.15) and pace_interval(10**8) == 1.0
+    assert delta_pace().updates == 0

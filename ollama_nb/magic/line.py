@@ -28,6 +28,7 @@ from ..request import check_seconds
 from ..conversation import Conversation
 from ..errors import OllamaError
 from ..live import in_terminal
+from ..pacing import Pace
 from ..redact import mask_data, remember
 from ..render import chrome
 from ._shared import DEFAULT_CHAT, client_for, display_html, reraise_interrupt, show_exception
@@ -255,8 +256,6 @@ class ProgressLine:
 
 def cmd_pull(args: list[str]) -> None:
     _need(args, 1, "pull MODEL")
-    import time
-
     from IPython.display import display
 
     model = args[0]
@@ -264,14 +263,14 @@ def cmd_pull(args: list[str]) -> None:
     progress = stream.progress
     line = ProgressLine() if in_terminal() else None
     handle = None if line is not None else display(pull_bundle(progress), raw=True, display_id=True)
-    next_at = 0.0
+    # Progress lines come every ~60 ms per layer: four updates a second are plenty.
+    pace = Pace(least=0.25, most=0.25)
     # Hold the iterator, so a Ctrl-C marks the pull "interrupted" (see the cell magic).
     chunks = iter(stream)
     try:
         for _ in chunks:
-            now = time.monotonic()
-            if now >= next_at:  # progress lines come every ~60 ms per layer: 4 updates/s is plenty
-                next_at = now + 0.25
+            if pace.due():
+                pace.sent()
                 if handle is not None:
                     handle.update(pull_bundle(progress), raw=True)
                 elif line is not None:

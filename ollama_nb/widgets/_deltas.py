@@ -24,29 +24,31 @@ Usage::
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from ..pacing import Pace
 from ..redact import unsafe_tail
 
 if TYPE_CHECKING:
     from ..reply import Reply
 
-__all__ = ["DeltaStream", "pace_interval"]
+__all__ = ["DeltaStream", "delta_pace", "pace_interval"]
 
 MIN_INTERVAL = 0.05  # 20 messages/s at most
 MAX_INTERVAL = 1.0
 CHARS_PER_EXTRA_SECOND = 100_000  # +1 s between messages per 100 000 characters already sent
 
 
-def pace_interval(chars_sent: int) -> float:
-    """Seconds between two delta messages once ``chars_sent`` characters are out.
+def delta_pace() -> Pace:
+    """Delta messages: the interval grows with the answer, since a view re-renders what it has
+    (50 ms at the start, 150 ms at 10 000 characters, 1 s cap)."""
+    return Pace(least=MIN_INTERVAL, most=MAX_INTERVAL, floor=MIN_INTERVAL, per_unit=1 / CHARS_PER_EXTRA_SECOND)
 
-    Grows with the answer: every view re-renders the whole Markdown on each message, so a long
-    answer gets fewer, larger messages (50 ms at the start, 150 ms at 10 000 characters, 1 s cap).
-    """
-    return min(MAX_INTERVAL, MIN_INTERVAL + chars_sent / CHARS_PER_EXTRA_SECOND)
+
+def pace_interval(chars_sent: int) -> float:
+    """Seconds between two delta messages once ``chars_sent`` characters are out."""
+    return delta_pace().interval(chars_sent)
 
 
 class DeltaStream:
@@ -139,7 +141,7 @@ class DeltaStream:
         self._send(msg)
 
     def _pace(self) -> None:
-        last = 0.0
+        pace = delta_pace()
         with self._cond:
             while not self._closed:
                 content, thinking = self._unsent()
@@ -149,10 +151,8 @@ class DeltaStream:
                     self._cond.wait(MIN_INTERVAL)
                     self._idle = False
                     continue
-                if self._first_sent:
-                    wait = last + pace_interval(self._sent_content + self._sent_thinking) - time.monotonic()
-                    if wait > 0:
-                        self._cond.wait(wait)
-                        continue
+                if self._first_sent and not pace.due():
+                    self._cond.wait(pace.wait())
+                    continue
                 self._flush(content, thinking)
-                last = time.monotonic()
+                pace.sent(self._sent_content + self._sent_thinking)

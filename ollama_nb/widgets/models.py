@@ -33,6 +33,7 @@ from ..client import Client, Stream
 from ..config import default_client
 from ..hosts import is_cloud
 from ..errors import InvalidRequest, ModelNotFound, OllamaError, RetryCancelled, describe
+from ..pacing import Pace
 from ..quota import quota_rows
 from ..redact import mask_data
 from ..reply import Progress
@@ -193,7 +194,7 @@ class ModelBrowser(KeyMasked, anywidget.AnyWidget):
         self._streams: dict[str, Stream] = {}
         self._cancelled: set[str] = set()
         self._pull_state: dict[str, dict[str, Any]] = {}
-        self._last_push = 0.0
+        self._push_pace = Pace(least=PUSH_INTERVAL, most=PUSH_INTERVAL)
         self._output: Any = None
         self._chat: Any = None
         self._view_context: contextvars.Context | None = None
@@ -588,10 +589,9 @@ class ModelBrowser(KeyMasked, anywidget.AnyWidget):
     def _push_pulls(self, force: bool = False) -> None:
         # One traitlet update for all pulls at a bounded rate; the final state of each is always sent.
         with self._lock:
-            now = time.monotonic()
-            if not force and now - self._last_push < PUSH_INTERVAL:
+            if not force and not self._push_pace.due():
                 return
-            self._last_push = now
+            self._push_pace.sent()
             snapshot = {k: dict(v) for k, v in self._pull_state.items()}
         self.pulls = snapshot
 

@@ -121,12 +121,12 @@ def test_bad_flags_are_usage_errors(line, message):
 
 def test_the_magics_docstring_lists_every_flag():
     from ollama_nb.magic import OllamaMagics
-    from ollama_nb.magic.cell import parser
+    from ollama_nb.magic.cell import OPTIONS
     from ollama_nb.magic.line import COMMANDS
 
     doc = OllamaMagics.ollama.__doc__
-    for action in parser._actions:
-        assert any(flag in doc for flag in action.option_strings), action.option_strings
+    for names in OPTIONS:
+        assert any(flag in doc for flag in names), names
     for command in COMMANDS:
         assert command.split()[0] in doc
 

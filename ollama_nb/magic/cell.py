@@ -22,10 +22,9 @@ import json
 import keyword
 import shlex
 import time
-from typing import Any
+from typing import Any, NoReturn
 
 from IPython.core.error import UsageError
-from IPython.core.magic_arguments import MagicArgumentParser, argument, magic_arguments
 
 from .. import format as fmt_
 from ..config import settings
@@ -45,59 +44,65 @@ from ._shared import DEFAULT_CHAT, client_for, current_cell_id, reraise_interrup
 from .options import parse_options
 from .prompt import interpolate
 
-__all__ = ["run_cell_magic", "parser"]
+__all__ = ["FLAGS", "OPTIONS", "help_text", "parse_line", "parser", "run_cell_magic"]
 
 _MAX_SHOWN_LINES = 200  # --show-request: NDJSON lines shown before eliding the middle
 
 
-@magic_arguments()
-@argument("-h", "--help", action="store_true", help="Show this help.")
-@argument("-m", "--model", help="Model to use. Default: %%ollama config model=..., else OLLAMA_NB_MODEL.")
-@argument("--chat", metavar="NAME", help="Continue the conversation NAME (shared with ChatWidget(conversation=NAME)).")
-@argument("--new", action="store_true", help="Start the conversation afresh.")
-@argument("-s", "--system", metavar="TEXT", help="System prompt for the conversation.")
-@argument("--think", nargs="?", const=True, metavar="LEVEL", help="Let a thinking model think (optionally low|medium|high).")
-@argument("--no-think", dest="no_think", action="store_true", help="Ask a thinking model not to think.")
-@argument("-o", "--option", action="append", default=[], metavar="KEY=VALUE", help="Model option (temperature, seed, num_ctx, num_predict, top_k, top_p, stop...); repeatable.")
-@argument("--format", metavar="json|VAR", help="Structured output: 'json', or a JSON-schema dict / pydantic model in your namespace. The parsed object becomes the cell's value.")
-@argument("--image", action="append", default=[], metavar="VAR_OR_PATH", help="Image for a vision model: a variable (bytes, PIL image, array) or a file path; repeatable.")
-@argument("--keep-alive", dest="keep_alive", metavar="DURATION", help="How long the model stays loaded: seconds, or '5m', '1h'; 0 unloads after answering.")
-@argument("--host", help="Ollama server for this cell (default: %%ollama config host=..., else OLLAMA_HOST).")
-@argument("--raw", action="store_true", help="Plain text output, no Markdown.")
-@argument("--show-request", dest="show_request", action="store_true", help="Show the request as a curl command (key redacted) and the raw NDJSON chunks.")
-@argument("--compare", metavar="A,B,...", help="Send the same prompt to several models and show the answers side by side.")
-@argument("--out", metavar="NAME", help="Store the Reply (with --compare: a dict model -> Reply) in the variable NAME.")
-@argument("--no-interpolate", dest="no_interpolate", action="store_true", help="Send {braces} exactly as written.")
-def _ollama_cell(line: str, cell: str) -> None:
-    """Send the cell to an Ollama model and stream the answer into the output as Markdown.
+class _Parser(argparse.ArgumentParser):
+    """argparse as the magic needs it: errors are UsageErrors that name the flag meant."""
 
-    ``{name}``, ``{name.attr}``, ``{name[key]}``, ``{In[n]}``, ``{Out[n]}`` of defined names are
-    replaced by their values; every other brace stays as written.
-    """
-
-
-class _Parser(MagicArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         # argparse's "unrecognized arguments: --modle" -> also say which flag was meant.
         if "unrecognized arguments" in message or "ambiguous option" in message:
-            flags = [s for a in self._actions for s in a.option_strings if s.startswith("--")]
             for word in message.split(":", 1)[-1].split():
-                close = difflib.get_close_matches(word, flags, n=1, cutoff=0.6)
+                close = difflib.get_close_matches(word, [f for f in FLAGS if f.startswith("--")], n=1, cutoff=0.6)
                 if word.startswith("-") and close:
                     message += f" (did you mean {close[0]}?)"
                     break
         raise UsageError(f"%%ollama: {message}. See %%ollama --help.")
 
 
-parser: MagicArgumentParser = _ollama_cell.parser  # type: ignore[attr-defined]
-parser.__class__ = _Parser
-parser.prog = "%ollama"  # the help formatter adds one more %
-parser.allow_abbrev = False  # "--mod" is not "--model": an unknown flag is an error, always
+# "--mod" is not "--model": an unknown flag is an error, always.
+parser = _Parser(prog="%%ollama", add_help=False, allow_abbrev=False,
+                 description="Send the cell to an Ollama model and stream the answer into the output.")
+#: Every option's names (for "did you mean" and the docstring check); and the options that take
+#: one value, which argparse would let a repeat silently override.
+OPTIONS: list[tuple[str, ...]] = []
+SINGLE: list[tuple[str, ...]] = []
+FLAGS: list[str] = []
+
+
+def _flag(*names: str, **kwargs: Any) -> None:
+    parser.add_argument(*names, **kwargs)
+    OPTIONS.append(names)
+    FLAGS.extend(names)
+    if kwargs.get("action") != "append":
+        SINGLE.append(names)
+
+
+_flag("-h", "--help", action="store_true", help="Show this help.")
+_flag("-m", "--model", help="Model to use. Default: %%ollama config model=..., else OLLAMA_NB_MODEL.")
+_flag("--chat", metavar="NAME", help="Continue the conversation NAME (shared with ChatWidget(conversation=NAME)).")
+_flag("--new", action="store_true", help="Start the conversation afresh.")
+_flag("-s", "--system", metavar="TEXT", help="System prompt for the conversation.")
+_flag("--think", nargs="?", const=True, metavar="LEVEL", help="Let a thinking model think (optionally low|medium|high).")
+_flag("--no-think", dest="no_think", action="store_true", help="Ask a thinking model not to think.")
+_flag("-o", "--option", action="append", default=[], metavar="KEY=VALUE", help="Model option (temperature, seed, num_ctx, num_predict, top_k, top_p, stop...); repeatable.")
+_flag("--format", metavar="json|VAR", help="Structured output: 'json', or a JSON-schema dict / pydantic model in your namespace. The parsed object becomes the cell's value.")
+_flag("--image", action="append", default=[], metavar="VAR_OR_PATH", help="Image for a vision model: a variable (bytes, PIL image, array) or a file path; repeatable.")
+_flag("--keep-alive", dest="keep_alive", metavar="DURATION", help="How long the model stays loaded: seconds, or '5m', '1h'; 0 unloads after answering.")
+_flag("--host", help="Ollama server for this cell (default: %%ollama config host=..., else OLLAMA_HOST).")
+_flag("--raw", action="store_true", help="Plain text output, no Markdown.")
+_flag("--show-request", dest="show_request", action="store_true", help="Show the request as a curl command (key redacted) and the raw NDJSON chunks.")
+_flag("--compare", metavar="A,B,...", help="Send the same prompt to several models and show the answers side by side.")
+_flag("--out", metavar="NAME", help="Store the Reply (with --compare: a dict model -> Reply) in the variable NAME.")
+_flag("--no-interpolate", dest="no_interpolate", action="store_true", help="Send {braces} exactly as written.")
 
 
 def help_text() -> str:
-    """``%%ollama --help`` (the parser's help without its reStructuredText ``::`` prefix)."""
-    return parser.format_help().replace("::\n\n  %", "usage: %", 1)
+    """``%%ollama --help``."""
+    return parser.format_help()
 
 
 def parse_line(line: str) -> argparse.Namespace:
@@ -108,12 +113,10 @@ def parse_line(line: str) -> argparse.Namespace:
         raise UsageError(f"%%ollama: cannot read the options ({exc}).") from None
     args = parser.parse_args(argv)
     # argparse lets a later flag silently win; a repeated single-value flag is almost always a typo.
-    for action in parser._actions:
-        if isinstance(action, argparse._AppendAction) or not action.option_strings:
-            continue
-        given = [a for a in argv if a.split("=", 1)[0] in action.option_strings]
+    for names in SINGLE:
+        given = [a for a in argv if a.split("=", 1)[0] in names]
         if len(given) > 1:
-            raise UsageError(f"%%ollama: {action.option_strings[-1]} is given twice.")
+            raise UsageError(f"%%ollama: {names[-1]} is given twice.")
     return args
 
 

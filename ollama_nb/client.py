@@ -79,17 +79,6 @@ TRANSFER_TIMEOUT = 4 * 3600.0
 #: Where web_search / web_fetch go, as with ollama-python (a Client(web_host=...) may point elsewhere).
 WEB_HOST = CLOUD_HOST
 _SCAN = (json.scanner.c_make_scanner or json.scanner.py_make_scanner)(json.JSONDecoder())
-def _socket_of(resp: requests.Response) -> socket.socket | None:
-    """The socket under a streamed response (to wake a reader blocked in recv on another thread)."""
-    raw = resp.raw
-    conn = getattr(raw, "_connection", None)
-    sock = getattr(conn, "sock", None)
-    if sock is None:
-        fp = getattr(getattr(raw, "_fp", None), "fp", None)
-        sock = getattr(getattr(fp, "raw", None), "_sock", None)
-    return sock if isinstance(sock, socket.socket) else None
-
-
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
@@ -285,12 +274,11 @@ class Stream:
             return
         self._closed = True
         self.result.end(status)
-        sock = _socket_of(self._resp)
-        if sock is not None:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)  # wakes a reader blocked in recv; the server sees EOF now
-            except OSError:
-                pass
+        try:
+            # Wakes a reader blocked in recv on another thread; the server sees the client leave now.
+            self._resp.raw.shutdown()
+        except (OSError, ValueError, AttributeError):  # released or closed already; not a urllib3 response
+            pass
         if not self._started or self._next_it is not None:
             self._resp.close()
 

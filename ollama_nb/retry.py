@@ -94,12 +94,18 @@ NEVER = Retry(attempts=0)
 
 @dataclass(frozen=True)
 class RetryWait:
-    """One wait before a retry, as views show it: ``str()`` -> "server busy, retrying in 4 s (2 of 5)"."""
+    """A wait before a retry, as views show it: ``str()`` -> "server busy, retrying in 4 s (2 of 5)".
+
+    A wait is reported when it starts (``tick`` 0, ``remaining == seconds``) and again each second
+    while it lasts (``tick`` 1, 2, ...), so a view can count down; count waits with ``tick == 0``.
+    """
 
     error: ResponseError
     seconds: float
     attempt: int
     attempts: int
+    remaining: float | None = None
+    tick: int = 0
 
     @property
     def reason(self) -> str:
@@ -110,7 +116,8 @@ class RetryWait:
         return "server busy"
 
     def __str__(self) -> str:
-        return f"{self.reason}, retrying in {max(1, round(self.seconds))} s ({self.attempt} of {self.attempts})"
+        left = self.seconds if self.remaining is None else self.remaining
+        return f"{self.reason}, retrying in {max(1, round(left))} s ({self.attempt} of {self.attempts})"
 
 
 Listener = Callable[[RetryWait], None]
@@ -156,14 +163,32 @@ def call(policy: Retry, send: Callable[[], T], *, clock: Callable[[], float] = t
             seconds = policy.delay(attempt, after)
             if attempt > policy.attempts or waited + seconds > policy.budget:
                 raise _gave_up(err, attempt - 1, waited) from None
-            if on_wait is not None:
-                on_wait(RetryWait(err, seconds, attempt, policy.attempts))
             started = clock()
-            # An Event, not time.sleep: a Stop button on another thread ends the wait at once, and a
-            # Ctrl-C interrupts Event.wait on the main thread like any other wait.
-            if (cancel or threading.Event()).wait(seconds):
-                raise RetryCancelled(err) from None
+            _wait(err, seconds, attempt, policy.attempts, on_wait, cancel or threading.Event(), clock)
             waited += clock() - started
+
+
+def _wait(err: ResponseError, seconds: float, attempt: int, attempts: int, on_wait: Listener | None,
+          cancel: threading.Event, clock: Callable[[], float]) -> None:
+    """Wait ``seconds``, reporting the start and each second left; RetryCancelled when ``cancel`` is set.
+
+    An Event, not time.sleep: a Stop button on another thread ends the wait at once, and a Ctrl-C
+    interrupts Event.wait on the main thread like any other wait.
+    """
+    if on_wait is not None:
+        on_wait(RetryWait(err, seconds, attempt, attempts))
+    deadline = clock() + seconds
+    tick = 0
+    while True:
+        left = deadline - clock()
+        if left <= 0:
+            return
+        if cancel.wait(min(1.0, left)):
+            raise RetryCancelled(err) from None
+        left = deadline - clock()
+        if on_wait is not None and left >= 0.5:
+            tick += 1
+            on_wait(RetryWait(err, seconds, attempt, attempts, remaining=left, tick=tick))
 
 
 def _gave_up(err: ResponseError, retries: int, waited: float) -> ResponseError:

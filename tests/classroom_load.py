@@ -41,7 +41,7 @@ class Lesson:
 
     @property
     def retries(self) -> int:
-        return sum(len(a.waits) for a in self.answers)
+        return sum(1 for a in self.answers for w in a.waits if w.tick == 0)
 
     def percentile(self, what: str, p: float) -> float:
         values = sorted(getattr(a, what) or 0.0 for a in self.answers)

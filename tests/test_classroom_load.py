@@ -39,4 +39,6 @@ def test_thirty_students_through_nginx_every_answer_whole_and_their_own(emu, pro
     assert refused >= STUDENTS - 4 - 8
     assert result.retries == refused  # each refusal became one visible wait, none was lost
     assert {str(w).split(",")[0] for a in result.answers for w in a.waits} == {"server busy"}
+    # Long waits count down: a wait of several seconds was reported again as it went on.
+    assert any(w.tick > 0 for a in result.answers for w in a.waits)
     assert emu.peak_queue <= 8

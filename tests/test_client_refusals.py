@@ -194,3 +194,15 @@ def test_an_unknown_cloud_model_is_not_told_to_pull(emu):
     with pytest.raises(ModelNotFound) as info:
         Client(emu.url).chat("gpt-oss:999b-cloud", HI)
     assert "pull" not in info.value.hint and "https://ollama.com/search?c=cloud" in info.value.hint
+
+
+def test_a_long_wait_counts_down_each_second(emu):
+    emu.refuse("busy", retry_after=3.2)
+    waits: list[RetryWait] = []
+    with watching(waits.append):
+        Client(emu.url, retries=Retry(jitter=0)).chat("llama3.2", HI)
+    assert str(waits[0]) == "server busy, retrying in 3 s (1 of 5)"
+    assert len(waits) >= 2 and [w.tick for w in waits] == list(range(len(waits)))
+    left = [w.remaining for w in waits[1:]]
+    assert left == sorted(left, reverse=True) and all(0.5 <= x < 3.2 for x in left)
+    assert all(w.attempt == 1 for w in waits)

@@ -14,6 +14,7 @@ Usage (the same code as in Ollama's docs, with our import)::
 
 from __future__ import annotations
 
+import builtins
 import functools
 import json
 import json.scanner
@@ -78,7 +79,8 @@ ANSWER_TIMEOUT = 1800.0
 TRANSFER_TIMEOUT = 4 * 3600.0
 #: Where web_search / web_fetch go, as with ollama-python (a Client(web_host=...) may point elsewhere).
 WEB_HOST = CLOUD_HOST
-_SCAN = (json.scanner.c_make_scanner or json.scanner.py_make_scanner)(json.JSONDecoder())
+_SCAN = (json.scanner.c_make_scanner or json.scanner.py_make_scanner)(json.JSONDecoder())  # type: ignore[attr-defined]
+_C = TypeVar("_C", bound=Chunk)
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
@@ -227,11 +229,11 @@ class Stream:
             if self._closed:  # closed from another thread: reads fail in assorted ways; all mean "stopped"
                 return
             if _is_read_timeout(exc):
-                err: OllamaError = StallTimeout(self._client.host, self._client.timeout[1], reply=self._partial())
+                failure: OllamaError = StallTimeout(self._client.host, self._client.timeout[1], reply=self._partial())
             else:
-                err = StreamCut(self._client.host, f"{type(exc).__name__}: {exc}", reply=self._partial())
-            result.end("failed", err)
-            raise err from None
+                failure = StreamCut(self._client.host, f"{type(exc).__name__}: {exc}", reply=self._partial())
+            result.end("failed", failure)
+            raise failure from None
         finally:
             self._resp.close()
             # This frame stays in the traceback of an error it raises, and verbose tracebacks
@@ -357,7 +359,8 @@ class Client:
         self.retries = Retry.of(retries)
         if timeout is not None and hasattr(timeout, "read") and hasattr(timeout, "connect"):
             # An httpx.Timeout, as ollama-python code passes: its connect/read parts (None = ours).
-            timeout = (timeout.connect or DEFAULT_TIMEOUT[0], timeout.read or DEFAULT_TIMEOUT[1]) if (timeout.connect or timeout.read) else None
+            given: Any = timeout
+            timeout = (given.connect or DEFAULT_TIMEOUT[0], given.read or DEFAULT_TIMEOUT[1]) if (given.connect or given.read) else None
         self._timeout_given = timeout is not None
         if timeout is None:
             self.timeout = DEFAULT_TIMEOUT
@@ -548,9 +551,9 @@ class Client:
         body: Any = None,
         *,
         timeout: tuple[float, float] | None = None,
-        as_type: type[Chunk] = Chunk,
+        as_type: type[_C] = Chunk,  # type: ignore[assignment]  # the default is Chunk itself
         **kw: Any,
-    ) -> Any:
+    ) -> _C:
         resp = self._send(method, path, body, timeout=timeout, **kw)
         if not resp.content.strip():  # an empty 200 body
             return as_type(status="success")
@@ -579,9 +582,56 @@ class Client:
 
     # -- generation -------------------------------------------------------------------------
     @overload
-    def generate(self, model: str = ..., prompt: str | None = ..., suffix: str | None = ..., *, stream: Literal[False] = ..., **kw: Any) -> Reply: ...
+    def generate(
+        self,
+        model: str = ...,
+        prompt: str | None = ...,
+        suffix: str | None = ...,
+        *,
+        system: str | None = ...,
+        template: str | None = ...,
+        context: Sequence[int] | None = ...,
+        stream: Literal[False] = ...,
+        think: bool | Literal["low", "medium", "high"] | None = ...,
+        logprobs: bool | None = ...,
+        top_logprobs: int | None = ...,
+        raw: bool | None = ...,
+        format: Any = ...,
+        images: Sequence[Any] | None = ...,
+        options: Mapping[str, Any] | None = ...,
+        keep_alive: float | str | None = ...,
+        truncate: bool | None = ...,
+        shift: bool | None = ...,
+        width: int | None = ...,
+        height: int | None = ...,
+        steps: int | None = ...,
+    ) -> Reply: ...
+
     @overload
-    def generate(self, model: str = ..., prompt: str | None = ..., suffix: str | None = ..., *, stream: Literal[True], **kw: Any) -> Stream: ...
+    def generate(
+        self,
+        model: str = ...,
+        prompt: str | None = ...,
+        suffix: str | None = ...,
+        *,
+        system: str | None = ...,
+        template: str | None = ...,
+        context: Sequence[int] | None = ...,
+        stream: Literal[True],
+        think: bool | Literal["low", "medium", "high"] | None = ...,
+        logprobs: bool | None = ...,
+        top_logprobs: int | None = ...,
+        raw: bool | None = ...,
+        format: Any = ...,
+        images: Sequence[Any] | None = ...,
+        options: Mapping[str, Any] | None = ...,
+        keep_alive: float | str | None = ...,
+        truncate: bool | None = ...,
+        shift: bool | None = ...,
+        width: int | None = ...,
+        height: int | None = ...,
+        steps: int | None = ...,
+    ) -> Stream: ...
 
     def generate(
         self,
@@ -631,9 +681,40 @@ class Client:
         return self._answer("/api/generate", body, stream, "generate")
 
     @overload
-    def chat(self, model: str = ..., messages: Sequence[Any] | None = ..., *, stream: Literal[False] = ..., **kw: Any) -> Reply: ...
+    def chat(
+        self,
+        model: str = ...,
+        messages: Sequence[Any] | None = ...,
+        *,
+        tools: Sequence[Any] | None = ...,
+        stream: Literal[False] = ...,
+        think: bool | Literal["low", "medium", "high"] | None = ...,
+        logprobs: bool | None = ...,
+        top_logprobs: int | None = ...,
+        format: Any = ...,
+        options: Mapping[str, Any] | None = ...,
+        keep_alive: float | str | None = ...,
+        truncate: bool | None = ...,
+        shift: bool | None = ...,
+    ) -> Reply: ...
+
     @overload
-    def chat(self, model: str = ..., messages: Sequence[Any] | None = ..., *, stream: Literal[True], **kw: Any) -> Stream: ...
+    def chat(
+        self,
+        model: str = ...,
+        messages: Sequence[Any] | None = ...,
+        *,
+        tools: Sequence[Any] | None = ...,
+        stream: Literal[True],
+        think: bool | Literal["low", "medium", "high"] | None = ...,
+        logprobs: bool | None = ...,
+        top_logprobs: int | None = ...,
+        format: Any = ...,
+        options: Mapping[str, Any] | None = ...,
+        keep_alive: float | str | None = ...,
+        truncate: bool | None = ...,
+        shift: bool | None = ...,
+    ) -> Stream: ...
 
     def chat(
         self,
@@ -712,7 +793,7 @@ class Client:
         """GET /api/tags: installed models (on Ollama Cloud: the models the API offers)."""
         return self._json("GET", "/api/tags", as_type=ListResponse)
 
-    def _installed(self) -> list[str]:
+    def _installed(self) -> builtins.list[str]:
         """Installed model names for a "did you mean" hint; [] if the list cannot be read."""
         try:
             return [str(m.get("model") or m.get("name") or "") for m in self.list().get("models", [])]
@@ -817,14 +898,13 @@ class Client:
             raise
 
     # -- web tools (ollama.com) ---------------------------------------------------------------
-    def _web(self, what: str, body: dict[str, Any]) -> Any:
+    def _web(self, what: str, body: dict[str, Any], kind: type[_C]) -> _C:
         # As ollama-python: straight to ollama.com with the account key, whatever the server is.
         if not (self._web_auth or "").startswith("Bearer "):
             raise ValueError(f"Authorization header with Bearer token is required for web {what}")
         url = f"{self.web_host}/api/web_{what}"
         if not (url.startswith("https://") or is_loopback(self.web_host)):
             raise InsecureKeyError(self.web_host)
-        kind = WebSearchResponse if what == "search" else WebFetchResponse
         return self._json("POST", f"/api/web_{what}", body, url=url, headers={"Authorization": self._web_auth}, as_type=kind)
 
     def web_search(self, query: str, max_results: int = 3) -> WebSearchResponse:
@@ -842,7 +922,7 @@ class Client:
             ollama-python. (The text above is also the tool description a model reads when
             this is passed as tools=[ollama_nb.web_search].)
         """
-        return self._web("search", {"query": query, "max_results": max_results})
+        return self._web("search", {"query": query, "max_results": max_results}, WebSearchResponse)
 
     def web_fetch(self, url: str) -> WebFetchResponse:
         """Fetch one web page and return its text.
@@ -856,4 +936,4 @@ class Client:
         Raises:
             ValueError: without an Ollama account key, as web_search.
         """
-        return self._web("fetch", {"url": url})
+        return self._web("fetch", {"url": url}, WebFetchResponse)

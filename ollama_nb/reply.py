@@ -110,7 +110,7 @@ class _Model:
         **_ignored: Any,  # by_alias, exclude_unset...: our objects hold only what the server sent
     ) -> dict[str, Any]:
         """A plain dict of the fields the server sent (``modified_at``/``expires_at`` as datetimes)."""
-        out = _dump(self._plain(), mode, exclude_none)
+        out: dict[str, Any] = _dump(self._plain(), mode, exclude_none)
         if include is not None:
             out = {k: v for k, v in out.items() if k in include}
         if exclude is not None:
@@ -122,7 +122,7 @@ class _Model:
         return json.dumps(self.model_dump(mode="json", exclude_none=exclude_none, **kw), indent=indent, ensure_ascii=False, default=str)
 
 
-class Chunk(_Model, dict):  # type: ignore[misc]
+class Chunk(_Model, dict[str, Any]):
     """One JSON object from the server: a dict that also reads as attributes.
 
     ``part["message"]["content"]``, ``part.get("done")`` and ``part.message.content`` all work, as in
@@ -429,7 +429,7 @@ class Reply(_Model):
         for i, item in enumerate(items):  # wrapped on first read, not on the hot path
             if type(item) is dict:
                 items[i] = Chunk(item)
-        return items[:]
+        return [item if isinstance(item, Chunk) else Chunk(item) for item in items]
 
     @property
     def partial(self) -> bool:

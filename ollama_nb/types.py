@@ -73,8 +73,8 @@ class Image:
         return encode_image(self.value)
 
     def __repr__(self) -> str:
-        shown = self.value if not isinstance(self.value, (str, bytes)) or len(self.value) <= 40 else self.value[:37] + (b"..." if isinstance(self.value, bytes) else "...")
-        return f"Image(value={shown!r})"
+        shown = repr(self.value)
+        return f"Image(value={shown if len(shown) <= 44 else shown[:40] + '...'})"
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Image) and other.value == self.value

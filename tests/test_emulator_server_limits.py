@@ -53,21 +53,31 @@ def test_queue_full_answers_503_server_busy_while_the_admitted_ones_finish():
 
 
 def test_parallel_slots_serve_as_many_answers_at_once_and_every_answer_is_whole():
-    with Emulator(num_parallel=2, max_queue=8, token_delay=0.001) as emu:
+    with Emulator(num_parallel=2, max_queue=8, token_delay=0.002) as emu:
+        # Two students hold both slots (their answers have started), then four more ask.
+        holders = [requests.post(emu.url + "/api/chat", json={**chat_body("essay", f"student{i} question"),
+                                                               "stream": True, "options": {"num_predict": 100_000}},
+                                 stream=True, timeout=10) for i in range(2)]
+        lines = [h.iter_lines() for h in holders]
+        for it in lines:
+            assert next(it)  # the answer is streaming: the slot is taken
         results: dict[int, str] = {}
 
         def student(i: int) -> None:
             r = post(emu, "/api/chat", chat_body("essay", f"student{i} question", options={"num_predict": 40}))
             results[i] = r.json()["message"]["content"]
 
-        threads = [threading.Thread(target=student, args=(i,)) for i in range(6)]
+        threads = [threading.Thread(target=student, args=(i,)) for i in range(2, 6)]
         for t in threads:
             t.start()
+        assert emu.wait_for_queue(4)  # both slots busy: all four wait
+        for h in holders:  # the two leave: their slots go to the first two in the queue
+            h.close()
         for t in threads:
             t.join(30)
-        assert {i: results.get(i) for i in range(6)} == {i: essay_text(f"student{i}", 40) for i in range(6)}
-        assert emu.busy_refusals == 0
-        assert emu.peak_queue >= 1  # six students, two slots: some waited
+        assert {i: results.get(i) for i in range(2, 6)} == {i: essay_text(f"student{i}", 40) for i in range(2, 6)}
+        assert emu.wait_for_disconnect() and emu.wait_for_disconnect()
+        assert emu.busy_refusals == 0 and emu.peak_queue == 4
 
 
 # --------------------------------------------------------------------------- refusals

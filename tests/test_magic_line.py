@@ -127,6 +127,17 @@ def test_doctor_recognises_the_emulator(kernel):
     assert "cloud key: not set" in text
 
 
+def test_doctor_says_whether_the_server_can_run_cloud_models(kernel, emu):
+    assert "! cloud models: the server is not signed in to ollama.com -> To use cloud models" in shown(kernel.run("%ollama doctor").check())
+    emu.set_cloud("signed-in")
+    try:
+        assert "✓ cloud models: signed in as emulator (free)" in shown(kernel.run("%ollama doctor").check())
+        emu.set_cloud("disabled")
+        assert "✓ cloud models: disabled on this server" in shown(kernel.run("%ollama doctor").check())
+    finally:
+        emu.set_cloud("signed-out")
+
+
 def test_doctor_when_the_server_is_down():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -100,6 +100,9 @@ def checks() -> list[dict[str, str]]:
         else:
             add("loaded models", OK, "none loaded", "The first answer waits while the model loads (seconds to a minute).")
 
+    if not is_cloud(host):
+        _cloud_models(client, add)
+
     key = settings.key_source()
     if is_cloud(host) and not settings.resolved_key():
         add("cloud key", FAIL, key, "Run `%ollama login` (asks for a key from https://ollama.com/settings/keys without showing or saving it), or set OLLAMA_API_KEY before starting Jupyter.")
@@ -107,6 +110,30 @@ def checks() -> list[dict[str, str]]:
         add("cloud key", OK if settings.resolved_key() or not is_cloud(host) else WARN, key,
             "" if settings.resolved_key() else "Only needed for Ollama Cloud (https://ollama.com).")
     return rows
+
+
+def _cloud_models(client: Any, add: Any) -> None:
+    """Whether this local server can run cloud models (``gpt-oss:120b-cloud``): switched on, signed in."""
+    from ..errors import SigninRequired
+
+    try:
+        status = client._json("GET", "/api/status").get("cloud") or {}
+    except OllamaError:
+        return  # an older server without /api/status: nothing to say
+    if status.get("disabled"):
+        add("cloud models", OK, "disabled on this server", "Only local models here; that is fine for a class without accounts.")
+        return
+    try:
+        me = client._json("POST", "/api/me", {})
+    except SigninRequired:
+        add("cloud models", WARN, "the server is not signed in to ollama.com",
+            "To use cloud models (`gpt-oss:120b-cloud`), run `ollama signin` on the server once.")
+        return
+    except OllamaError as err:
+        add("cloud models", WARN, err.message, err.hint)
+        return
+    add("cloud models", OK, f"signed in as {me.get('name') or '?'} ({me.get('plan') or 'plan unknown'})",
+        "Students share this account's cloud quota: `%ollama usage` shows it.")
 
 
 def run_doctor() -> list[dict[str, str]]:

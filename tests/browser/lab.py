@@ -331,6 +331,19 @@ def wait_for_output_text(
     expect(cell_output_locator(page, cell_index)).to_contain_text(text, timeout=timeout)
 
 
+def after_frames(page: Page, frames: int = 2) -> None:
+    """Return once the page has rendered ``frames`` more frames and run the tasks queued before
+    them: whatever a message just handed to a view has been drawn (views draw on animation
+    frames). An event to wait on, not a delay."""
+    page.evaluate(
+        """(n) => new Promise((done) => {
+             const step = (left) => left ? requestAnimationFrame(() => step(left - 1)) : setTimeout(done, 0);
+             step(n);
+           })""",
+        frames,
+    )
+
+
 def screenshot(page: Page, name: str, *, full_page: bool = False) -> pathlib.Path:
     """Save a PNG of the page as tests/artifacts/<name>.png and return its path."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)

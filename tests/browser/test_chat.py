@@ -14,6 +14,7 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from .lab import (
+    after_frames,
     ARTIFACTS,
     SUBSHELLS_ON,
     cell_output_locator,
@@ -178,7 +179,7 @@ def test_a_conversation(lab_server, page, emulator):
     expect(hostile).to_have_attribute("data-status", "done")
     expect(hostile.locator(".onb-msg-body")).to_contain_text("Readable text survives.")
     expect(hostile.locator(".onb-msg-body")).to_contain_text("Readable text survives after it too.")
-    page.wait_for_timeout(300)
+    after_frames(page)
     assert page.evaluate("() => window.__x") is None
     for bad in ("script", "iframe", "style", "[onerror]", "[onclick]", "a[href^='javascript']"):
         assert other.locator(f".onb-msg-body {bad}").count() == 0, bad

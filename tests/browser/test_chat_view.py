@@ -10,7 +10,7 @@ import json
 import pytest
 from playwright.sync_api import expect
 
-from .lab import open_bundle_page
+from .lab import after_frames, open_bundle_page
 
 PAGE = """<!doctype html><html><head><meta charset="utf-8"><link rel="stylesheet" href="/chat.css">
 </head><body><div id="host"></div><script type="module">
@@ -69,7 +69,7 @@ def test_a_view_asks_for_the_partial_and_follows_the_deltas(view):
     assert sent(page) == [{"type": "sync"}]  # rendered mid-stream: asks for the answer so far
     assert page.locator(".onb-msg-user .onb-msg-bubble").inner_text() == "Hi <b>there</b>"  # text, not HTML
     page.evaluate("kernel({type: 'delta', turn: 't1', seq: 3, content: ' later'})")  # joined late: wait
-    page.wait_for_timeout(200)
+    after_frames(page)
     shows(page, "")
     page.evaluate("kernel({type: 'partial', turn: 't1', seq: 3, model: 'llama3.2', content: 'One two', thinking: ''})")
     shows(page, "One two")
@@ -78,7 +78,7 @@ def test_a_view_asks_for_the_partial_and_follows_the_deltas(view):
     page.evaluate("kernel({type: 'delta', turn: 't0', seq: 5, content: 'OLD'})")  # a late one of an older turn
     shows(page, "One two three")
     page.evaluate("kernel({type: 'delta', turn: 't1', seq: 9, content: ' nine'})")  # a gap: ask again
-    page.wait_for_timeout(200)
+    after_frames(page)
     shows(page, "One two three")
     assert sent(page)[-1] == {"type": "sync"}
     assert page.locator(".onb-chat-send").inner_text() == "Stop"

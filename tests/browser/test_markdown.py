@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from .lab import open_bundle_page, screenshot
+from .lab import after_frames, open_bundle_page, screenshot
 
 
 PAGE = """<!doctype html><html><head><meta charset="utf-8"><link rel="stylesheet" href="/chat.css">
@@ -58,7 +58,7 @@ def test_hostile_html_is_neutralised(md, page):
     assert good.get_attribute("href") == "https://example.com/a"
     assert good.get_attribute("target") == "_blank"
     assert good.get_attribute("rel") == "noopener noreferrer nofollow"
-    page.wait_for_timeout(100)
+    after_frames(page)
     assert page.evaluate("window.alerted") == []
 
 
@@ -108,7 +108,7 @@ def test_remote_images_do_not_load(md, page):
     page.on("request", lambda r: requested.append(r.url))
     body = md("Look: ![a cat](http://127.0.0.1:9/beacon.png?chat=secret) and an inline dot "
               "![dot](data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==)")
-    page.wait_for_timeout(200)
+    after_frames(page)
     link = body.locator("a", has_text="a cat")
     assert link.inner_text() == "🖼 a cat" and link.get_attribute("href").startswith("http://127.0.0.1:9/beacon")
     assert body.locator("img").count() == 1 and body.locator("img").get_attribute("alt") == "dot"

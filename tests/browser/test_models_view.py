@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from .lab import open_bundle_page, screenshot
+from .lab import after_frames, open_bundle_page, screenshot
 
 PAGE = """<!doctype html><html><head><meta charset="utf-8"><link rel="stylesheet" href="/models.css">
 </head><body><div id="host" style="width: 1100px"></div><script type="module">
@@ -85,7 +85,7 @@ def test_untrusted_text_stays_text(view):
     host = page.locator("#host")
     for sel in ("details[data-key=template]", "details[data-key=modelfile]", "details[data-key=license]"):
         host.locator(f"{sel} summary").click()
-    page.wait_for_timeout(200)
+    after_frames(page)
     assert host.locator("img, script, iframe").count() == 0
     assert page.evaluate("window.pwned") is None and page.evaluate("window.alerted") == []
     assert HOSTILE in host.locator(".onb-mb-name-text").all_inner_texts()

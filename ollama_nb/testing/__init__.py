@@ -55,6 +55,10 @@ installed only with ``Emulator(scenarios=True)`` / ``--scenarios`` (tests), neve
 ``essay:latest``         exactly options.num_predict tokens (default 300) at token_delay pace:
                          ``tag-0 tag-1 ...`` with the question's first word as tag, so a load test
                          can check every answer is whole and is the answer to its own question.
+``paced:latest``         exactly options.num_predict tokens (default 2000, ~13 kB) of a long Markdown
+                         answer (headings, paragraphs, lists, code, tables, math) at the pace the
+                         prompt names ("at 100 tokens/s"; else options.tokens_per_second, else 30),
+                         as a real model writes: what the live-output tests and benchmarks stream.
 ======================== ===========================================================================
 
 Cloud models (``gpt-oss:120b-cloud``, ``qwen3-coder:480b:cloud``, ``deepseek-v3.1:671b-cloud``)

@@ -259,7 +259,7 @@ QWEN_PARAMS = {"repeat_penalty": 1, "stop": ["<|im_start|>", "<|im_end|>"], "tem
 # Models that exist to make one failure or edge case reproducible; tests ask for them with
 # ``Emulator(scenarios=True)``. The demo (``./dev lab``) shows only what a class would have.
 SCENARIO_MODELS = ("bulk", "slow", "stall", "dropped", "error-midstream", "malformed", "markdown", "hostile",
-                   "essay", "loading")
+                   "essay", "loading", "paced")
 
 
 def installed_at_start(scenarios: bool = False) -> list[Model]:

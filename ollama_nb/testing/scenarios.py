@@ -127,6 +127,61 @@ STALL_SECONDS = 120.0
 
 
 ESSAY_TOKENS = 300
+PACED_TOKENS = 2000  # paced:latest's default length: a long answer (~13 kB)
+PACED_RATE = 30.0  # paced:latest's default tokens per second: a big model on a laptop
+
+_PACED_WORDS = ("the", "model", "streams", "each", "token", "while", "a", "student", "reads", "notebook",
+                "answer", "grows", "block", "by", "block", "and", "every", "paragraph", "ends", "with",
+                "blank", "line", "so", "finished", "parts", "never", "change", "again", "only", "tail")
+
+
+def _paced_words(start: int, count: int) -> str:
+    return " ".join(_PACED_WORDS[(start + i * 7) % len(_PACED_WORDS)] for i in range(count))
+
+
+def paced_section(k: int) -> str:
+    """Part ``k`` of paced:latest's answer, in the proportions of a long real answer: mostly
+    prose (with inline markup and math) and lists; fenced code every third part, a table every
+    fourth, display math every fifth."""
+    text = (
+        f"## Part {k}: {_paced_words(k, 3)}\n\n"
+        f"In part {k} {_paced_words(k, 40)} with **bold {k}**, `code_{k}()` and $x_{{{k}}}^2$ "
+        f"{_paced_words(k + 3, 30)}.\n\n"
+        f"Then {_paced_words(k + 1, 45)}.\n\n"
+        + "".join(f"- item {k}.{j}: {_paced_words(k + j, 12)}\n" for j in range(1, 5))
+        + "\n"
+    )
+    if k % 3 == 0:
+        text += f"```python\ndef part_{k}(x):\n    return x * {k} + {k * k}\n```\n\n"
+    if k % 4 == 0:
+        text += f"| n | square |\n|---|---|\n| {k} | {k * k} |\n| {k + 1} | {(k + 1) ** 2} |\n\n"
+    if k % 5 == 0:
+        text += f"$$\\sum_{{i=1}}^{{{k}}} i = {k * (k + 1) // 2}$$\n\n"
+    return text + f"To close part {k}, {_paced_words(k + 5, 35)}.\n\n"
+
+
+def paced_tokens(n: int) -> list[str]:
+    """The first ``n`` tokens of paced:latest's answer (as many parts as it takes)."""
+    parts: list[str] = []
+    k = 1
+    while len(parts) < n:
+        parts.extend(tokens(paced_section(k)))
+        k += 1
+    return parts[:n]
+
+
+_RATE = re.compile(r"(\d+(?:\.\d+)?)\s*tokens?/s")
+
+
+def paced_rate(prompt: Prompt) -> float:
+    """The pace of a paced:latest answer, in tokens per second: what the prompt names ("at 100
+    tokens/s"), else options.tokens_per_second (a test-only option; a real server ignores options it
+    does not know, and ``%%ollama -o`` refuses them), else :data:`PACED_RATE`."""
+    found = _RATE.search(prompt.last_user)
+    value: Any = float(found.group(1)) if found else prompt.options.get("tokens_per_second")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 100_000:
+        return PACED_RATE
+    return float(value)
 
 
 def essay_tag(question: str) -> str:
@@ -167,6 +222,9 @@ def answer(kind: str, prompt: Prompt) -> Answer:
         words = [BULK_WORDS[i % len(BULK_WORDS)] for i in range(200)]
         words[0] = words[0].lstrip()
         return limit(Answer(content=words, delay=SLOW_DELAY), prompt)
+    if kind == "paced":
+        n = _num_predict(prompt)
+        return Answer(content=paced_tokens(PACED_TOKENS if n is None else n), delay=1.0 / paced_rate(prompt))
     if kind == "loading":  # silent before the first byte, like a model loading for minutes
         return Answer(ending="stall")
     if kind in ("stall", "dropped", "error-midstream", "malformed"):

@@ -13,7 +13,7 @@ import json
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from . import chrome
-from .markdown import StreamRenderer, model_html
+from .markdown import BlockStream, StreamRenderer, model_html
 
 __all__ = ["LiveAnswer", "answer", "answer_plain", "transcript", "transcript_plain"]
 
@@ -57,14 +57,42 @@ def answer(
 
 class LiveAnswer:
     """:func:`answer` for a reply that is still streaming: each call re-parses only the open end
-    of its texts (see :class:`~ollama_nb.render.markdown.StreamRenderer`); same HTML."""
+    of its texts (see :class:`~ollama_nb.render.markdown.StreamRenderer`); same HTML.
+
+    :meth:`split` gives the same answer in parts for outputs that show each finished part once.
+    Use one or the other on an instance, not both."""
 
     def __init__(self) -> None:
         self._content = StreamRenderer()
         self._thinking = StreamRenderer()
+        self._blocks = BlockStream()
+        self._handed = 0  # characters of the finished blocks' HTML already handed out
+        self._thinking_settled = False
 
     def __call__(self, **fields: Any) -> str:
         return answer(markdown=(self._content.render, self._thinking.render), **fields)
+
+    def split(self, **fields: Any) -> tuple[str, str]:
+        """The answer as ``(settled, rest)``: the HTML of the blocks finished since the last call
+        (they never change; "" when none), and the HTML of everything after them (the open blocks,
+        tool calls, footer). The thinking block goes with the first settled part, folded as it
+        ends up (thinking is over once the answer has a finished block).
+
+        Concatenating every ``settled`` and the last ``rest`` gives :func:`answer` of the last
+        fields (see :class:`~ollama_nb.render.markdown.BlockStream` for the one exception).
+        The same keyword arguments as :func:`answer`."""
+        thinking = str(fields.get("thinking") or "")
+        settled = open_html = ""
+        if not (fields.get("structured") or fields.get("waiting")):
+            open_html = self._blocks.feed(str(fields.get("content") or ""))
+            settled = self._blocks.html[self._handed :]
+            self._handed = len(self._blocks.html)
+        if settled and thinking and not self._thinking_settled:
+            settled = chrome.thinking(self._thinking.render(thinking)) + settled
+            self._thinking_settled = True
+        rest_fields = dict(fields, thinking="") if self._thinking_settled else fields
+        rest = answer(markdown=(lambda _text: open_html, self._thinking.render), **rest_fields)
+        return settled, rest
 
 
 def answer_plain(*, content: str, thinking: str = "", tool_calls: Sequence[Mapping[str, Any]] = (), footer: str = "") -> str:

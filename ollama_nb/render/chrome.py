@@ -36,6 +36,8 @@ __all__ = [
     "advice",
     "notice_bundle",
     "page",
+    "part",
+    "style_bundle",
     "table",
     "thinking",
     "usage_table",
@@ -68,6 +70,8 @@ STYLE = """<style>
 .onb-out table.onb-table th,.onb-out table.onb-table td{text-align:left}
 .onb-out pre{overflow-x:auto;background:var(--jp-cell-editor-background,#f7f7f7);border:1px solid var(--jp-border-color2,#e0e0e0);border-radius:4px;padding:6px 10px}
 .onb-out .onb-math-display{text-align:center;margin:.5em 0}
+.onb-out.onb-out.onb-out>*{margin-top:0}
+.jp-RenderedHTMLCommon>.onb-out.onb-part:not(.onb-end){margin-bottom:0}
 .onb-out [class^="onb-hl-k"]{color:var(--jp-mirror-editor-keyword-color,#008000);font-weight:bold}
 .onb-out [class^="onb-hl-s"]{color:var(--jp-mirror-editor-string-color,#ba2121)}
 .onb-out [class^="onb-hl-c"]{color:var(--jp-mirror-editor-comment-color,#408080);font-style:italic}
@@ -98,6 +102,25 @@ def page(*pieces: str) -> str:
     """The pieces of one output, with the stylesheet, in a container MathJax skips except where a
     formula is marked (see :mod:`ollama_nb.render.markdown`)."""
     return f'{STYLE}<div class="onb-out {_NO_MATH}">{"".join(pieces)}</div>'
+
+
+def part(*pieces: str, end: bool = False, styled: bool = False) -> str:
+    """One of the outputs a streamed answer is shown in (``end``: the last one), without the
+    stylesheet: :func:`style_bundle` brings it once per answer.
+
+    The parts read as one answer: every top-level block has its space below it and none above
+    (``.onb-out>*``), so a gap is the same whether two blocks share an output or not, and only the
+    last part keeps the space a front end leaves under an output. ``styled``: with the stylesheet
+    (a part that stays when the others are emptied)."""
+    cls = "onb-out onb-part onb-end" if end else "onb-out onb-part"
+    return f'{STYLE if styled else ""}<div class="{cls} {_NO_MATH}">{"".join(pieces)}</div>'
+
+
+def style_bundle() -> Bundle:
+    """The stylesheet the parts of an answer share, as an output of its own: it takes no room
+    (no box) and is sent once, not with every update. No text/plain: a plain-text front end shows
+    nothing for it."""
+    return {"text/html": STYLE}
 
 
 def bundle(plain: str, *pieces: str) -> Bundle:

@@ -37,7 +37,7 @@ from mdit_py_plugins.texmath import texmath_plugin
 
 from .sanitize import clean, is_inline_image, link_scheme_ok
 
-__all__ = ["MATH_PROCESS", "StreamRenderer", "model_html"]
+__all__ = ["MATH_PROCESS", "BlockStream", "StreamRenderer", "model_html"]
 
 #: Classes that make MathJax typeset an element inside a container it skips.
 MATH_PROCESS = "mathjax_process tex2jax_process"
@@ -76,7 +76,11 @@ def _highlight(code: str, lang: str, _attrs: str) -> str:
         lexer = get_lexer_by_name(lang.split()[0], stripnl=False, ensurenl=False)
     except ClassNotFound:
         return ""
-    return str(highlight(code, lexer, _formatter()))
+    # Whitespace tokens get a span of their own that no rule styles: leave the spaces bare.
+    return _WHITESPACE_SPAN.sub(r"\1", str(highlight(code, lexer, _formatter())))
+
+
+_WHITESPACE_SPAN = re.compile(r'<span class="onb-hl-w">(\s*)</span>')
 
 
 @lru_cache(maxsize=1)
@@ -170,6 +174,14 @@ def model_html(text: str) -> str:
     return clean(_parser(_wants_linkify(text)).render(text))
 
 
+def _html_with(text: str, env: dict[str, Any]) -> str:
+    """:func:`model_html` with the reference definitions (``[x]: url``) of earlier text in ``env``;
+    the definitions ``text`` makes are added to it."""
+    if not text:
+        return ""
+    return clean(_parser(_wants_linkify(text)).render(text, env))
+
+
 # Constructs whose meaning can reach back over a blank line into text before them: a reference
 # definition changes links anywhere, and display math ($$, \[) may span blank lines.
 _REFERENCE = "]:"
@@ -212,6 +224,81 @@ class StreamRenderer:
             self._src += tail[:cut]
             tail = tail[cut:]
         return self._html + model_html(tail)
+
+
+class BlockStream:
+    """A text that only grows (a streaming answer) as **finished** top-level blocks and an **open
+    end**, for a view that shows each finished block once and redraws only the end.
+
+    :meth:`feed` returns the open end's HTML; :attr:`html` is the finished blocks' HTML, which only
+    ever grows (what it held before stays its prefix), so a view may send the part it has not sent
+    yet and never touch it again. Together they are ``model_html(text)``, with one exception: a
+    reference definition (``[x]: url``) written after a finished block does not turn that block's
+    ``[x]`` into a link (it stays readable text); later blocks do see earlier definitions.
+
+    A block is finished once the block after it has begun, since CommonMark never reopens a closed
+    block, except a list (or indented code) while the line after it is still being written
+    (``2`` may become the item ``2.``): then the block before it is the last one finished.
+
+    >>> b = BlockStream()
+    >>> b.feed("# Title\n\nfirst"), b.html
+    ('<p>first</p>\n', '<h1>Title</h1>\n')
+    """
+
+    def __init__(self) -> None:
+        self.source = ""  # the finished blocks' source...
+        self.html = ""  # ...and their HTML
+        self._env: dict[str, Any] = {}  # reference definitions seen in the finished blocks
+
+    def feed(self, text: str) -> str:
+        text = _normalize(text)
+        if not text.startswith(self.source):
+            # Not a continuation (a caller's new text): what was finished stays, the rest is new.
+            self.source = text[: len(_common_prefix(self.source, text))]
+        tail = text[len(self.source) :]
+        cut = _finished_end(tail)
+        if cut > 0 and _balanced(tail[:cut]):
+            self.html += _html_with(tail[:cut], self._env)
+            self.source += tail[:cut]
+            tail = tail[cut:]
+        return _html_with(tail, dict(self._env, references=dict(self._env.get("references", {}))))
+
+
+def _common_prefix(a: str, b: str) -> str:
+    n = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        n += 1
+    return a[:n]
+
+
+_REOPENABLE = ("bullet_list_open", "ordered_list_open", "code_block")
+
+
+def _finished_end(text: str) -> int:
+    """Offset where the open end of ``text`` starts: the line of its last top-level block, or of
+    the one before when that block could still take the last one in (0: nothing is finished)."""
+    if "\n" not in text:
+        return 0
+    tops = [t for t in _parser(False, True).parse(text) if t.level == 0 and t.nesting >= 0 and t.map]
+    if len(tops) < 2:
+        return 0
+    last = tops[-1]
+    line = last.map[0]  # type: ignore[index]
+    first_line_written = text.count("\n") > line  # a newline ends the last block's first line
+    if tops[-2].type in _REOPENABLE and not first_line_written:
+        if len(tops) < 3:
+            return 0
+        line = tops[-2].map[0]  # type: ignore[index]
+    return _line_offset(text, line)
+
+
+def _line_offset(text: str, line: int) -> int:
+    offset = 0
+    for _ in range(line):
+        offset = text.index("\n", offset) + 1
+    return offset
 
 
 def _open_blocks_start(text: str) -> int:

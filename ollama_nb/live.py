@@ -1,17 +1,23 @@
-"""LiveOutput: a streaming answer rendered into one cell output, throttled.
+"""LiveOutput: a streaming answer rendered into cell outputs, at a steady pace, bytes linear in it.
 
 The magic iterates a :class:`~ollama_nb.client.Stream` on the kernel's main thread and calls
-:meth:`LiveOutput.tick` after every chunk. ``tick`` is the hot path: one clock read and a compare.
-Only when an update is due does it join the text, make the Markdown safe and send one
-``update_display_data`` for the display handle. The schedule:
+:meth:`LiveOutput.tick` after a chunk once ``time.monotonic() >= next_at``: the hot path is one
+clock read and a compare. Only when an update is due does it render and send display messages.
+
+An answer is shown as several outputs that read as one (see :func:`ollama_nb.render.chrome.part`):
+the renderer may return a :class:`Frame` whose ``settled`` bundles are parts that will never change
+(finished Markdown blocks). The output being updated takes the first of them as its last state and
+is left alone from then on; a new output below it becomes the one that grows. So each update sends
+only the open end of the answer, whatever its length: the bytes sent stay linear in the answer and
+the front end redraws only the end. The schedule:
 
 - the first visible token is sent at once (the user sees the model is alive);
-- after that, updates are coalesced: the interval grows with the text length
-  (``length / bytes_per_second``, between 50 ms and 1.5 s), because every update re-sends the whole
-  text. That bounds both the update rate (≤ 20/s, counted from the start, first and final update
-  included) and the bytes per second on IOPub, and on a fast stream keeps the total bytes a small
-  multiple of the final text;
-- :meth:`LiveOutput.finish` sends the exact final answer with its footer and metadata.
+- then an update every ``interval`` (0.2 s) while chunks arrive, or sooner, so that at the pace
+  the stream keeps no update comes later than ``max_gap`` (0.25 s) after the previous one: >= 4
+  updates a second, and no chunk waits longer to be shown (a slow model's tokens show as they come);
+- an update that took long to make (a huge open block) spaces the next ones out, so making them
+  never takes more than ~1/10 of the time;
+- :meth:`LiveOutput.finish` sends the exact final part with the footer and metadata.
 
 In terminal IPython there is no display front end: tokens are printed as they arrive.
 
@@ -22,15 +28,30 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Any, Callable
+import uuid
+from typing import Any, Callable, NamedTuple
 
 from .redact import mask_data
 
-__all__ = ["LiveOutput", "in_terminal"]
+__all__ = ["Frame", "LiveOutput", "in_terminal"]
 
 Bundle = dict[str, Any]
-#: render(final) -> (mime bundle, metadata)
-Renderer = Callable[[bool], "tuple[Bundle, dict[str, Any]]"]
+
+
+class Frame(NamedTuple):
+    """What a view shows at one update: ``settled`` parts that never change again (the output being
+    updated takes the first, new outputs the others, in order), then the ``bundle`` (and
+    ``metadata``) of the output that keeps growing. ``collapse``: empty every earlier output first
+    (the bundle then holds the whole answer in another layout)."""
+
+    settled: list[Bundle]
+    bundle: Bundle
+    metadata: dict[str, Any]
+    collapse: bool = False
+
+
+#: render(final) -> (mime bundle, metadata), or a Frame
+Renderer = Callable[[bool], "tuple[Bundle, dict[str, Any]] | Frame"]
 
 _monotonic = time.monotonic
 
@@ -49,12 +70,11 @@ def in_terminal() -> bool:
 
 
 class LiveOutput:
-    """One display output updated while a stream arrives.
+    """Display outputs updated while a stream arrives.
 
-    ``render(final)`` builds the mime bundle and metadata from whatever the caller keeps (a Reply,
-    several); it is called only when an update is sent. The next update is due after an interval
-    that grows with the length of the largest text just sent. ``footer()`` gives the line printed
-    after the tokens in terminal mode.
+    ``render(final)`` builds the mime bundle and metadata (or a :class:`Frame`) from whatever the
+    caller keeps (a Reply, several); it is called only when an update is sent. ``footer()`` gives
+    the line printed after the tokens in terminal mode.
 
     Usage (what the magic does)::
 
@@ -63,14 +83,17 @@ class LiveOutput:
         for chunk in stream:
             live.tick(reply, chunk)
         live.finish()
+
+    ``handle`` is the output that is growing (a placeholder, an error shown in its place).
     """
 
-    min_interval = 0.05
-    max_interval = 1.5
-    #: Interval = text length / this: the IOPub bytes per second a long answer may use. A real
-    #: model writes ~100-300 characters a second, so at 4 kB/s the bytes re-sent stay near 20x the
-    #: final text (bytes = this x duration), while a 1 kB answer still redraws 4 times a second.
-    bytes_per_second = 4_000.0
+    #: Seconds between updates while tokens arrive (<= 5 a second)...
+    interval = 0.2
+    #: ...and at most this many while the stream keeps its pace (>= 4 a second), which is also
+    #: the longest a chunk waits for the update that shows it.
+    max_gap = 0.25
+    #: Making an update may take at most this share of the time between updates.
+    work_share = 0.1
 
     def __init__(
         self,
@@ -87,59 +110,88 @@ class LiveOutput:
         self.handle: Any = None
         self.updates = 0
         self.sent_bytes = 0
-        # Monotonic time before which tick() would do nothing: callers on the hot path may skip
-        # the call while ``time.monotonic() < next_at``. 0 = "at the first token"; -inf in the
-        # terminal, where every token is printed.
+        self.outputs = 0  # display outputs made so far
+        # Monotonic time before which tick() would only note the chunk. 0 = "at the first token";
+        # -inf in the terminal, where every token is printed.
         self.next_at = float("-inf") if self.terminal else 0.0
         self.started = _monotonic()
+        # One prefix for this answer's display ids (short: every update carries its id), so a
+        # reader of the messages can tell which outputs make one answer.
+        self.display_prefix = uuid.uuid4().hex[:10]
+        self._settled: list[Any] = []  # the handles of the outputs that settled
         self._seen_first = False
+        self._sent_at = 0.0  # when the latest update was sent...
+        self._chunks_at = 0  # ...and how many chunks the reply had then
+        self._waiting_since: float | None = None  # when the oldest chunk not yet shown came
         self._term_thinking = False
         self._term_started = False
 
     # -- front end --------------------------------------------------------------------------
+    def _display(self, bundle: Bundle, metadata: dict[str, Any]) -> Any:
+        from IPython.display import display
+
+        display_id = f"{self.display_prefix}-{self.outputs}"
+        self.outputs += 1
+        return display(bundle, raw=True, metadata=metadata, display_id=display_id)
+
+    def _show(self, bundle: Bundle, metadata: dict[str, Any]) -> int:
+        if self.handle is None:
+            self.handle = self._display(bundle, metadata)
+        else:
+            self.handle.update(bundle, raw=True, metadata=metadata)
+        return max((len(v) for v in bundle.values() if isinstance(v, str)), default=0)
+
+    def _show_frame(self, frame: Any) -> int:
+        """Send one frame (settled parts, then the growing output); returns the characters sent."""
+        if not isinstance(frame, Frame):
+            bundle, metadata = frame
+            frame = Frame([], bundle, metadata)
+        sent = 0
+        if frame.collapse:
+            # Every output but the growing one becomes empty (an empty HTML output takes no room).
+            for old in self._settled:
+                old.update({"text/html": ""}, raw=True, metadata={})
+            self._settled.clear()
+        for part in frame.settled:
+            # The last step before the kernel sends it (and the notebook saves it): a key a server
+            # echoed into the answer or its fields is masked (a dict lookup when no key is known).
+            sent += self._show(mask_data(part), {})
+            self._settled.append(self.handle)
+            self.handle = None  # settled: never updated again (but by a collapse)
+        return sent + self._show(mask_data(frame.bundle), mask_data(frame.metadata))
+
     def start(self, bundle: Bundle | None = None, metadata: dict[str, Any] | None = None) -> None:
         """Show the output at once (a placeholder while the model loads)."""
         if self.terminal:
             return
-        from IPython.display import display
+        self._show_frame(self.render(False) if bundle is None else Frame([], bundle, metadata or {}))
 
-        if bundle is None:
-            bundle, metadata = self.render(False)
-        self.handle = display(mask_data(bundle), raw=True, metadata=mask_data(metadata or {}), display_id=True)
-
-    def _send(self, final: bool) -> None:
-        bundle, metadata = self.render(final)
-        # The last step before the kernel sends it (and the notebook saves it): a key a server
-        # echoed into the answer or its fields is masked (a dict lookup when no key is known).
-        bundle, metadata = mask_data(bundle), mask_data(metadata)
-        if self.handle is None:
-            from IPython.display import display
-
-            self.handle = display(bundle, raw=True, metadata=metadata, display_id=True)
-        else:
-            self.handle.update(bundle, raw=True, metadata=metadata)
+    def _send(self, final: bool, chunks: int = 0) -> None:
+        began = _monotonic()
+        self.sent_bytes += self._show_frame(self.render(final))
         self.updates += 1
-        length = max((len(v) for v in bundle.values() if isinstance(v, str)), default=0)
-        self.sent_bytes += length
         now = _monotonic()
-        interval = min(self.max_interval, max(self.min_interval, length / self.bytes_per_second))
-        # Also keep a budget from the start: the n-th update no earlier than (n + 1) intervals in,
-        # so even counting the first-token and the final update, a short fast answer stays at
-        # ≤ 1 / min_interval updates per second overall.
-        self.next_at = max(now + interval, self.started + (self.updates + 2) * self.min_interval)
+        # The next update is sent by the first chunk at or after next_at. With chunks coming every
+        # `gap` (as they did since the last update), that chunk comes at most a gap later: so aim
+        # a gap before max_gap (no earlier than now: at a slow pace every chunk is shown as it
+        # comes). An update that was slow to make (a huge open block) spaces the next ones out.
+        # (After the first token the pace is not known yet: guess half an interval.)
+        gap = (now - self._sent_at) / (chunks - self._chunks_at) if chunks > self._chunks_at > 0 else self.interval / 2
+        self._sent_at, self._chunks_at = now, chunks
+        self.next_at = now + max(min(self.interval, self.max_gap - gap), (now - began) / self.work_share, 0.0)
 
     # -- hot path ---------------------------------------------------------------------------
     def tick(self, reply: Any, chunk: Any = None) -> None:
-        """Called after a chunk: sends an update only when one is due (see ``next_at``)."""
+        """Called after a chunk: sends an update when one is due (see ``next_at``)."""
         if self.terminal:
             self._print(chunk)
             return
         if self._seen_first:
             if _monotonic() >= self.next_at:
-                self._send(False)
+                self._send(False, reply.chunks)
         elif reply.first_token_at is not None:
             self._seen_first = True
-            self._send(False)
+            self._send(False, reply.chunks)
 
     def refresh(self) -> None:
         """Send an update now (e.g. when a second model starts in --compare)."""

@@ -86,6 +86,10 @@ def live_markup(markup: str) -> list[str]:
     return problems
 
 
+def _display_group(display_id: str) -> str:
+    return display_id.rsplit("-", 1)[0] if "-" in display_id else display_id
+
+
 @dataclass
 class Execution:
     """What the front end received for one execute_request."""
@@ -128,13 +132,31 @@ class Execution:
         results = self.of("execute_result")
         return results[-1]["content"] if results else None
 
-    def final(self, display_id: str | None = None) -> dict[str, Any]:
-        """The last state of a display (by id; default the first display with an id): its content."""
+    def outputs(self, display_id: str | None = None) -> list[dict[str, Any]]:
+        """The last state of each output of one answer, in order: the outputs whose display ids
+        share the prefix of ``display_id`` (default: the first display with an id). A streamed
+        answer is shown in several outputs (``<prefix>-0``, ``<prefix>-1``, ...); another display
+        is one output."""
         if display_id is None:
             display_id = next(m["content"]["transient"]["display_id"] for m in self.displays if m["content"].get("transient"))
-        states = [m["content"] for m in self.of("display_data", "update_display_data")
-                  if m["content"].get("transient", {}).get("display_id") == display_id]
-        return states[-1]
+        group = _display_group(display_id)
+        states: dict[str, dict[str, Any]] = {}
+        for m in self.of("display_data", "update_display_data"):
+            shown = m["content"].get("transient", {}).get("display_id")
+            if shown and _display_group(shown) == group:
+                states[shown] = m["content"]  # a dict keeps the order in which outputs appeared
+        return list(states.values())
+
+    def final(self, display_id: str | None = None) -> dict[str, Any]:
+        """The last state of a display as one output (by id; default the first display with an
+        id): for an answer in several outputs, their HTML joined, and the last one's text/plain
+        and metadata (the final output carries the whole answer's)."""
+        outputs = self.outputs(display_id)
+        last = outputs[-1]
+        data = dict(last["data"])
+        if any("text/html" in o["data"] for o in outputs):
+            data["text/html"] = "".join(o["data"].get("text/html", "") for o in outputs)
+        return {**last, "data": data}
 
     def html(self) -> str:
         """The final HTML of the cell's answer (what JupyterLab renders)."""

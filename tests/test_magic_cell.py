@@ -39,15 +39,19 @@ def history(kernel, chat):
 
 
 # -- streaming into the cell -------------------------------------------------------------------
-def test_answer_streams_into_one_display_with_a_footer_and_metadata(kernel, emu):
+def test_answer_streams_into_outputs_that_read_as_one_with_a_footer_and_metadata(kernel, emu):
     prompt = "Explain NDJSON in three bullet points."
     ex = kernel.run(f"%%ollama -m llama3.2 -o seed=7 --chat stream\n{prompt}").check()
     expected = list(Client(emu.url).chat("llama3.2", [{"role": "user", "content": prompt}], options={"seed": 7}, stream=True))
     first_token = next(c["message"]["content"] for c in expected if c["message"]["content"])
     text = "".join(c["message"]["content"] for c in expected)
 
-    assert len(ex.displays) == 1  # one output, updated in place
-    assert "waiting for llama3.2" in ex.displays[0]["content"]["data"]["text/plain"]
+    outputs = ex.outputs()
+    # The stylesheet once, in an output of its own that shows nothing, then the answer's parts.
+    assert outputs[0]["data"] == {"text/html": outputs[0]["data"]["text/html"]}
+    assert outputs[0]["data"]["text/html"].startswith("<style>") and not visible_text(outputs[0]["data"]["text/html"]).strip()
+    assert ex.html().count("<style>") == 1
+    assert "waiting for llama3.2" in ex.displays[1]["content"]["data"]["text/plain"]
     first = ex.updates[0]["content"]["data"]
     assert visible_text(first["text/html"]).startswith(first_token.strip()) and first_token.strip()
     assert len(visible_text(first["text/html"])) < len(text)  # sent at the first token, not at the end
@@ -57,6 +61,10 @@ def test_answer_streams_into_one_display_with_a_footer_and_metadata(kernel, emu)
     final = ex.final()
     assert final["data"]["text/plain"].startswith(text)
     assert set(final["data"]) == {"text/html", "text/plain"}
+    # One footer, one text/plain and one set of metadata, all on the last output.
+    assert [bool(o["metadata"]) for o in outputs] == [False] * (len(outputs) - 1) + [True]
+    assert [("text/plain" in o["data"]) for o in outputs[2:]] == [False] * (len(outputs) - 3) + [True]
+    assert ex.html().count('class="onb-footer"') == 1
     shown = ex.text()
     assert shown.startswith(text.split("\n")[0].lstrip("- "))
     assert re.search(r"llama3\.2 · \d+ tokens · [\d.]+ tok/s · load .* · prompt .* · generate .*$", shown)
@@ -267,8 +275,14 @@ def test_out_stores_the_reply(kernel):
 # -- compare, show-request ---------------------------------------------------------------------
 def test_compare_shows_models_side_by_side(kernel, emu):
     ex = kernel.run("%%ollama --compare llama3.2,qwen3,nosuch -o seed=1 --out cmp\nWhat is a prime?").check()
-    assert len([d for d in ex.displays if d["content"].get("transient")]) == 1
+    # Streamed in parts, one answer below the other; at the end the parts are emptied and the last
+    # output is the table (with the stylesheet): what the saved notebook keeps.
+    outputs = ex.outputs()
+    assert len(outputs) > 2 and all(o["data"] == {"text/html": ""} for o in outputs[:-1])
+    streamed = "".join(m["content"]["data"].get("text/html", "") for m in ex.of("display_data", "update_display_data"))
+    assert all(f"<h5>{m}</h5>" in streamed for m in ("llama3.2", "qwen3", "nosuch"))
     page = ex.html()
+    assert page.count("<style>") == 1
     assert '<table class="onb-cols"><thead><tr><th>llama3.2</th><th>qwen3</th><th>nosuch</th></tr>' in page
     assert "%ollama pull nosuch" in visible_text(page) and 'class="onb-error"' in page
     assert [b["options"] for b in chat_bodies(emu)[-2:]] == [{"seed": 1}, {"seed": 1}]
@@ -327,12 +341,16 @@ def test_saved_notebook_keeps_the_final_answer(emu, monkeypatch):
     NotebookClient(nb, timeout=60, kernel_name="python3").execute()
     nb = nbformat.reads(nbformat.writes(nb), as_version=4)  # what a saved file holds
     outputs = nb.cells[2].outputs
-    assert [o.output_type for o in outputs] == ["display_data"]
-    data, meta = outputs[0].data, outputs[0].metadata
+    # The stylesheet, the answer's parts, and the last part with the footer, text and metadata.
+    assert {o.output_type for o in outputs} == {"display_data"} and len(outputs) >= 2
+    assert list(outputs[0].data) == ["text/html"] and outputs[0].data["text/html"].startswith("<style>")
+    data, meta = outputs[-1].data, outputs[-1].metadata
     assert set(data) == {"text/html", "text/plain"}
-    shown = visible_text(data["text/html"])
+    assert all(set(o.data) == {"text/html"} and not o.metadata for o in outputs[:-1])
+    page = "".join(o.data["text/html"] for o in outputs)
+    shown = visible_text(page)
     assert 'You asked me: "What is a monad?"' in shown
     assert data["text/plain"].startswith(shown[:20])
-    assert '<div class="onb-footer">llama3.2 ·' in data["text/html"]
+    assert page.count('<div class="onb-footer">llama3.2 ·') == 1 and '<div class="onb-footer">' in data["text/html"]
     assert meta["ollama_nb"]["model"] == "llama3.2" and meta["ollama_nb"]["done_reason"] == "stop"
     assert meta["ollama_nb"]["stats"]["eval_count"] > 0

@@ -153,54 +153,108 @@ class FakeHandle:
         self.sent.append(bundle)
 
 
-def test_first_token_at_once_then_coalesced(monkeypatch):
+def _paced(monkeypatch, live, reply, gaps):
+    """Feed one token per gap of fake time; returns (arrival times, [(update time, tokens shown)])."""
     import ollama_nb.live as live_mod
 
     now = [100.0]
     monkeypatch.setattr(live_mod, "_monotonic", lambda: now[0])
-    reply = Reply("m")
-    live = LiveOutput(lambda final: ({"text/plain": reply.content}, {}), terminal=False)
-    live.handle = FakeHandle()
-    live.tick(reply)  # no token yet: nothing sent
-    assert live.handle.sent == []
-    reply.add({"message": {"content": "Hello"}})
-    live.tick(reply)
-    assert live.handle.sent == [{"text/plain": "Hello"}]  # the first token, at once
-    for i in range(1000):  # 1000 tokens within 10 ms of fake time: coalesced
+    arrivals, shown = [], []
+    live.render = lambda final: (shown.append((now[0], len(arrivals))) or ({"text/plain": reply.content}, {}))
+    for gap in gaps:
+        now[0] += gap
         reply.add({"message": {"content": " w"}})
-        now[0] += 0.00001
+        arrivals.append(now[0])
         live.tick(reply)
-    assert len(live.handle.sent) == 1
-    now[0] += 0.06
-    reply.add({"message": {"content": "?"}})
-    live.tick(reply)
-    assert len(live.handle.sent) == 1  # 2nd update not before 3 intervals from the start
-    now[0] += 0.1
-    reply.add({"message": {"content": "!"}})
-    live.tick(reply)
-    assert len(live.handle.sent) == 2 and live.handle.sent[-1]["text/plain"].endswith("!")
+    return arrivals, shown
+
+
+def _longest_wait(arrivals, shown):
+    waits, j = [], 0
+    for t, n in shown:
+        while j < n:
+            waits.append(t - arrivals[j])
+            j += 1
+    assert j == len(arrivals), "a token was never shown"
+    return max(waits)
+
+
+@pytest.mark.parametrize("rate", [3, 10, 30, 100, 1000])
+def test_updates_come_steadily_and_no_token_waits_long(monkeypatch, rate):
+    reply = Reply("m")
+    live = LiveOutput(lambda final: ({}, {}), terminal=False)
+    live.handle = FakeHandle()
+    arrivals, shown = _paced(monkeypatch, live, reply, [1 / rate] * (rate * 6))
     live.finish()
-    assert len(live.handle.sent) == 3
+    assert shown[0] == (arrivals[0], 1)  # the first token at once
+    seconds = arrivals[-1] - arrivals[0]
+    during = [t for t, _ in shown if t <= arrivals[-1]]
+    assert len(during) - 1 >= 4 * seconds or len(during) >= len(arrivals)  # >= 4/s, or every token
+    assert len(during) <= seconds / LiveOutput.interval + 3 or rate < 1 / LiveOutput.interval
+    assert _longest_wait(arrivals, shown) <= 0.3
+    gaps = [b - a for a, b in zip(during, during[1:])]
+    assert max(gaps) <= max(1 / rate, LiveOutput.max_gap)
 
 
-def test_interval_grows_with_length(monkeypatch):
+def test_at_a_slow_pace_each_token_shows_as_it_comes(monkeypatch):
+    # Tokens every 0.15 s: waiting for the next one would leave this one waiting too long.
+    reply = Reply("m")
+    live = LiveOutput(lambda final: ({}, {}), terminal=False)
+    live.handle = FakeHandle()
+    arrivals, shown = _paced(monkeypatch, live, reply, [0.15] * 20)
+    assert _longest_wait(arrivals, shown) == 0
+
+
+def test_a_slow_update_spaces_the_next_ones_out(monkeypatch):
     import ollama_nb.live as live_mod
 
-    now = [0.0]
+    now = [10.0]
     monkeypatch.setattr(live_mod, "_monotonic", lambda: now[0])
-    text = ["x" * 10]
-    live = LiveOutput(lambda final: ({"text/plain": text[0]}, {}), terminal=False)
+
+    def slow(final):
+        now[0] += 0.05  # making this update took 50 ms
+        return {"text/plain": "x"}, {}
+
+    live = LiveOutput(slow, terminal=False)
     live.handle = FakeHandle()
-    now[0] = 10.0  # long after the start: only the length-based interval applies
     live._send(False)
-    assert live.next_at == pytest.approx(10.0 + LiveOutput.min_interval)
-    text[0] = "x" * 2_000
+    assert live.next_at == pytest.approx(10.05 + 0.05 / LiveOutput.work_share)
+    live.render = lambda final: ({"text/plain": "x"}, {})
     live._send(False)
-    assert live.next_at == pytest.approx(10.0 + 2_000 / LiveOutput.bytes_per_second)
-    assert LiveOutput.min_interval < 2_000 / LiveOutput.bytes_per_second < LiveOutput.max_interval
-    text[0] = "x" * 100_000
-    live._send(False)
-    assert live.next_at == pytest.approx(10.0 + LiveOutput.max_interval)  # capped
+    assert 10.05 < live.next_at <= 10.05 + LiveOutput.interval
+
+
+def test_settled_parts_become_outputs_that_are_never_updated_again(monkeypatch):
+    from ollama_nb.live import Frame
+
+    made = []
+
+    def display(bundle, metadata):
+        made.append(FakeHandle())
+        made[-1].update(bundle, metadata=metadata)
+        return made[-1]
+
+    frames = iter([
+        Frame([{"text/html": "<style>"}], {"text/html": "waiting"}, {}),
+        Frame([], {"text/html": "a"}, {}),
+        Frame([{"text/html": "a."}], {"text/html": "b"}, {}),
+        Frame([{"text/html": "b."}, {"text/html": "c."}], {"text/html": "d"}, {}),
+        Frame([], {"text/html": "d. end", "text/plain": "a. b. c. d. end"}, {"ollama_nb": {}}),
+    ])
+    live = LiveOutput(lambda final: next(frames), terminal=False)
+    monkeypatch.setattr(live, "_display", display)
+    live.start()
+    live.refresh()
+    live.refresh()
+    live.refresh()
+    live.finish()
+    assert [h.sent for h in made] == [
+        [{"text/html": "<style>"}],
+        [{"text/html": "waiting"}, {"text/html": "a"}, {"text/html": "a."}],
+        [{"text/html": "b"}, {"text/html": "b."}],
+        [{"text/html": "c."}],
+        [{"text/html": "d"}, {"text/html": "d. end", "text/plain": "a. b. c. d. end"}],
+    ]
 
 
 def test_terminal_prints_tokens_as_they_arrive():

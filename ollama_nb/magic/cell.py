@@ -31,7 +31,7 @@ from ..config import settings
 from ..conversation import Conversation
 from ..errors import InvalidRequest, OllamaError
 from ..images import encode_image, image_bytes
-from ..live import LiveOutput, in_terminal
+from ..live import Frame, LiveOutput, in_terminal
 from ..render import answer as render_answer
 from ..render import chrome
 from ..redact import mask_data
@@ -241,7 +241,11 @@ _MARKS = {"interrupted": "interrupted", "stopped": "stopped", "failed": "failed"
 
 
 class AnswerView:
-    """Renders one Reply: thinking folded above, the answer, a quiet footer once done."""
+    """Renders one Reply: thinking folded above, the answer, a quiet footer once done.
+
+    As outputs that read as one answer (see :class:`~ollama_nb.live.Frame`): the stylesheet once,
+    then each finished part of the answer once, and the open end, the only output that is
+    updated. The last output carries the footer, the whole answer as text/plain and the metadata."""
 
     def __init__(self, reply: Reply, *, options: dict[str, Any], raw: bool, structured: bool, extra: dict[str, Any]) -> None:
         self.reply = reply
@@ -251,6 +255,7 @@ class AnswerView:
         self.extra = extra
         self.context: ContextUse | None = None  # set once the answer is done (the footer's meter)
         self._html = render_answer.LiveAnswer()
+        self._styled = False
 
     def footer(self) -> str:
         reply = self.reply
@@ -259,11 +264,12 @@ class AnswerView:
             line = f"⚠ partial answer ({_MARKS[reply.status]}) · {line}"
         return line
 
-    def render(self, final: bool) -> tuple[dict[str, Any], dict[str, Any]]:
+    def render(self, final: bool) -> Frame:
         reply = self.reply
         content, thinking, calls = reply.content, reply.thinking, reply.tool_calls
         waiting = not content and not thinking and not calls and reply.status == "streaming"
         bundle: dict[str, Any] = {}
+        settled: list[dict[str, Any]] = []
         footer, warning = "", ""
         advice = ""
         if final:
@@ -282,24 +288,28 @@ class AnswerView:
                 plain += "\n" + advice
             bundle["text/plain"] = plain or f"waiting for {reply.model}…"
         if not self.raw:
-            bundle["text/html"] = chrome.page(
-                self._html(
-                    content=content,
-                    thinking=thinking,
-                    tool_calls=calls,
-                    model=reply.model,
-                    structured=self.structured,
-                    waiting=waiting,
-                    thinking_open=not final and not content,
-                    footer=footer,
-                    warning=warning,
-                ),
-                chrome.advice(advice) if advice else "",
+            if not self._styled:
+                settled.append(chrome.style_bundle())
+                self._styled = True
+            done_html, rest = self._html.split(
+                content=content,
+                thinking=thinking,
+                tool_calls=calls,
+                model=reply.model,
+                structured=self.structured,
+                waiting=waiting,
+                thinking_open=not final and not content,
+                footer=footer,
+                warning=warning,
             )
-        meta = _metadata(reply, self.options, self.extra) if final else {"ollama_nb": {"model": reply.model, "status": "streaming"}}
+            if done_html:
+                settled.append({"text/html": chrome.part(done_html)})
+            bundle["text/html"] = chrome.part(rest, chrome.advice(advice) if advice else "", end=final)
+        # Metadata once, with the final output: on every update it would cost more than the text.
+        meta = _metadata(reply, self.options, self.extra) if final else {}
         if final and self.context is not None:
             meta["ollama_nb"]["context"] = self.context.as_dict()
-        return bundle, meta
+        return Frame(settled, bundle, meta)
 
 
 # --------------------------------------------------------------------------- --show-request

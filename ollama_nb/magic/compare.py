@@ -6,8 +6,12 @@ output shows every column and is updated while each answer streams. The history 
 conversation is sent as context, but a comparison is not recorded as a turn: there is no single
 answer to continue from.
 
-The output is a table of columns built by :mod:`ollama_nb.render` (each answer sanitized there),
-which JupyterLab, nbconvert and nbviewer render alike.
+While they stream, the answers are shown one below the other, each under its model's name and in
+parts like a plain ``%%ollama`` answer (each finished part sent once, only the open end updated:
+smooth at any length, bytes linear in the answers). Once all are done the parts are emptied and the
+last output becomes the side-by-side table of columns, which is what the saved notebook keeps. All
+of it is built by :mod:`ollama_nb.render` (each answer sanitized there), which JupyterLab, nbconvert
+and nbviewer render alike.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from typing import Any
 
 from .. import format as fmt_
 from ..errors import OllamaError
-from ..live import LiveOutput
+from ..live import Frame, LiveOutput
 from ..render import answer as render_answer
 from ..render import chrome
 from ..reply import Reply
@@ -33,7 +37,11 @@ class CompareView:
         self.options = options
         self.replies: dict[str, Reply] = {}
         self.errors: dict[str, OllamaError] = {}
-        self._html: dict[str, render_answer.LiveAnswer] = {}
+        self.current: str | None = None  # the model answering now (run_compare sets it)
+        self._live: dict[str, render_answer.LiveAnswer] = {}  # stacked parts while streaming
+        self._headed: set[str] = set()  # models whose name has been shown above their answer
+        self._shown: str | None = None  # the model whose answer the growing output shows
+        self._styled = False
 
     def _cell(self, model: str) -> tuple[str, str, str]:
         """(answer HTML, footer, plain text) for one column."""
@@ -42,16 +50,58 @@ class CompareView:
         if reply is None:
             return (chrome.note("waiting…") if err is None else "", "", "" if err else "waiting…")
         waiting = not reply.content and not reply.thinking and reply.status == "streaming"
-        body = self._html.setdefault(model, render_answer.LiveAnswer())(content=reply.content, thinking=reply.thinking, model=reply.model, waiting=waiting)
+        body = render_answer.answer(content=reply.content, thinking=reply.thinking, model=reply.model, waiting=waiting)
         footer = fmt_.stats_line(reply) if reply.status != "streaming" else ""
         return body, footer, reply.content
+
+    def _section(self, model: str) -> tuple[str, str]:
+        """One model's answer while they stream: (finished parts since the last call, the rest),
+        its name above the first part, its footer or error under the last."""
+        reply = self.replies.get(model)
+        err = self.errors.get(model)
+        live = self._live.setdefault(model, render_answer.LiveAnswer())
+        done, rest = "", ""
+        if reply is not None:
+            waiting = not reply.content and not reply.thinking and reply.status == "streaming"
+            footer = fmt_.stats_line(reply) if reply.status != "streaming" else ""
+            done, rest = live.split(content=reply.content, thinking=reply.thinking, model=reply.model,
+                                    waiting=waiting, thinking_open=not reply.content and reply.status == "streaming",
+                                    footer=footer)
+        if err is not None:
+            rest += chrome.error_box(err.message, err.hint)
+        if model not in self._headed:
+            self._headed.add(model)
+            if done:
+                done = chrome.heading(model, 5) + done
+            else:
+                rest = chrome.heading(model, 5) + rest
+        return done, rest
 
     def footer(self) -> str:
         return " | ".join(
             f"{m}: {fmt_.stats_line(self.replies[m]) if m in self.replies else 'failed'}" for m in self.models
         )
 
-    def render(self, final: bool) -> tuple[dict[str, Any], dict[str, Any]]:
+    def render(self, final: bool) -> Frame:
+        settled: list[dict[str, Any]] = []
+        if not self._styled:
+            settled.append(chrome.style_bundle())
+            self._styled = True
+        if final:
+            return Frame(settled, self._table(), self._metadata(), collapse=True)
+        if self._shown is not None and self._shown != self.current:
+            # The model before has ended: what is left of its answer settles where it grows.
+            done, rest = self._section(self._shown)
+            settled.append({"text/html": chrome.part(done + rest)})
+        self._shown = self.current
+        if self.current is None:
+            return Frame(settled, {"text/html": chrome.part(chrome.note("waiting…"))}, {})
+        done, rest = self._section(self.current)
+        if done:
+            settled.append({"text/html": chrome.part(done)})
+        return Frame(settled, {"text/html": chrome.part(rest)}, {})
+
+    def _table(self) -> dict[str, Any]:
         bodies, feet, plain = [], [], []
         for model in self.models:
             body, foot, text = self._cell(model)
@@ -62,9 +112,13 @@ class CompareView:
             bodies.append(body)
             feet.append(foot)
             plain.append(f"=== {model} ===\n{text}" + (f"\n[{foot}]" if foot else "") + (f"\n[error] {err.message}" if err else ""))
-        meta: dict[str, Any] = {"ollama_nb": {"compare": self.models, "options": self.options}}
-        if final:
-            meta["ollama_nb"]["answers"] = [
+        return {"text/html": chrome.part(chrome.columns(self.models, bodies, feet), end=True, styled=True), "text/plain": "\n\n".join(plain)}
+
+    def _metadata(self) -> dict[str, Any]:
+        return {"ollama_nb": {
+            "compare": self.models,
+            "options": self.options,
+            "answers": [
                 {
                     "model": m,
                     "status": self.replies[m].status if m in self.replies else "failed",
@@ -73,11 +127,8 @@ class CompareView:
                     "error": self.errors[m].message if m in self.errors else None,
                 }
                 for m in self.models
-            ]
-        bundle = {"text/html": chrome.page(chrome.columns(self.models, bodies, feet))}
-        if final:  # a plain copy only in the saved output (see AnswerView.render)
-            bundle["text/plain"] = "\n\n".join(plain)
-        return bundle, meta
+            ],
+        }}
 
 
 def run_compare(
@@ -100,6 +151,7 @@ def run_compare(
 
     for model in models:
         live.note(f"── {model} ──", bold=True)
+        view.current = model
         runner = TurnRunner(client, model, messages=messages, request=request)
         view.replies[model] = runner.reply
 
@@ -126,6 +178,7 @@ def run_compare(
         else:
             del view.replies[model]
         live.note(f"{err.message} {err.hint}")
+        live.refresh()  # the error shows under the model's name at once
     if not live.terminal:
         live.finish()
     if out_name:

@@ -71,6 +71,7 @@ STYLE = """<style>
 .onb-out pre{overflow-x:auto;background:var(--jp-cell-editor-background,#f7f7f7);border:1px solid var(--jp-border-color2,#e0e0e0);border-radius:4px;padding:6px 10px}
 .onb-out .onb-math-display{text-align:center;margin:.5em 0}
 .onb-out.onb-out.onb-out>*{margin-top:0}
+.onb-out.onb-out.onb-out>:is(h1,h2,h3,h4,h5,h6){margin-bottom:var(--jp-content-heading-margin-bottom,.8em);padding-top:.2em}
 .jp-RenderedHTMLCommon>.onb-out.onb-part:not(.onb-end){margin-bottom:0}
 .onb-out [class^="onb-hl-k"]{color:var(--jp-mirror-editor-keyword-color,#008000);font-weight:bold}
 .onb-out [class^="onb-hl-s"]{color:var(--jp-mirror-editor-string-color,#ba2121)}

@@ -26,10 +26,13 @@ Model text is made safe HTML by :mod:`ollama_nb.render` (in the view's ``render`
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import sys
+import threading
 import time
 import uuid
-from typing import Any, Callable, NamedTuple
+from typing import Any, Callable, Iterator, NamedTuple
 
 from .redact import mask_data
 
@@ -64,6 +67,25 @@ def in_terminal() -> bool:
         return True
     shell = get_ipython()
     return shell is None or type(shell).__name__ == "TerminalInteractiveShell"
+
+
+@contextlib.contextmanager
+def _whole() -> Iterator[None]:
+    """Ctrl-C (SIGINT) waits until the block is done, then raises KeyboardInterrupt as usual.
+
+    An update hands parts out and sends them in several steps; an interrupt between two would lose
+    a part (made, never sent) or show one twice. A no-op off the main thread (no signals there)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if caught:
+        raise KeyboardInterrupt
 
 
 # --------------------------------------------------------------------------- the live output
@@ -168,7 +190,8 @@ class LiveOutput:
 
     def _send(self, final: bool, chunks: int = 0) -> None:
         began = _monotonic()
-        self.sent_bytes += self._show_frame(self.render(final))
+        with _whole():
+            self.sent_bytes += self._show_frame(self.render(final))
         self.updates += 1
         now = _monotonic()
         # The next update is sent by the first chunk at or after next_at. With chunks coming every

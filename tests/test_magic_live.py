@@ -1,0 +1,128 @@
+"""``%%ollama`` at a real model's pace, in a real kernel: an answer streamed in parts.
+
+Counted, not timed: which output each display message goes to, how big each message is, how the
+bytes grow with the answer, and (from a probe in the kernel) how many chunks had arrived when each
+message was made. The update schedule itself is tested with a fake clock in test_magic_units.py.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from kernel_helpers import extension_kernel, module_emulator, visible_text  # noqa: F401 - fixtures emu, kernel
+from ollama_nb.render import model_html
+from ollama_nb.testing import scenarios
+
+pytestmark = pytest.mark.kernel
+
+DISPLAY = ("display_data", "update_display_data")
+
+# For one magic run: how many chunks with text had arrived when each display message was made.
+PROBE = """
+import json as _j
+from ollama_nb import reply as _reply_mod
+_arrived, _made = [0], []
+_orig_add = _reply_mod.Reply.add
+def _probe_add(self, obj, _orig=_orig_add):
+    n = len(self._content)
+    _orig(self, obj)
+    _arrived[0] += len(self._content) > n
+_dp = get_ipython().display_pub
+_orig_publish = _dp.publish
+def _probe_publish(*a, _orig=_orig_publish, **k):
+    _made.append(_arrived[0])
+    return _orig(*a, **k)
+_reply_mod.Reply.add, _dp.publish = _probe_add, _probe_publish
+try:
+    get_ipython().run_cell_magic('ollama', {line!r}, {prompt!r})
+finally:
+    _reply_mod.Reply.add, _dp.publish = _orig_add, _orig_publish
+print('__made__', _j.dumps(_made))
+"""
+
+
+def _run(kernel, tokens: int, chat: str, rate: int = 300):
+    ex = kernel.run(PROBE.format(line=f"-m paced -o num_predict={tokens} --chat {chat}", prompt=f"at {rate} tokens/s"),
+                    timeout=120).check()
+    made = json.loads(ex.stdout.split("__made__", 1)[1])
+    return ex, [m for m in ex.iopub if m["header"]["msg_type"] in DISPLAY], made
+
+
+def _id(msg) -> str:
+    return msg["content"]["transient"]["display_id"]
+
+
+def _size(msg) -> int:
+    return len(json.dumps(msg["content"], ensure_ascii=False).encode())
+
+
+def test_finished_parts_are_sent_once_and_only_the_open_end_is_updated(kernel):
+    ex, msgs, made = _run(kernel, 600, "parts")
+    text = "".join(scenarios.paced_tokens(600))
+    ids = list(dict.fromkeys(_id(m) for m in msgs))
+    assert len(ids) > 8  # the stylesheet, many parts, the last one
+    # Once the next output has appeared, an output gets no message again: a part that settled
+    # (its last state holds only finished blocks) is never re-sent.
+    first_seen = {i: next(n for n, m in enumerate(msgs) if _id(m) == i) for i in ids}
+    for earlier, later in zip(ids, ids[1:]):
+        assert all(n < first_seen[later] for n, m in enumerate(msgs) if _id(m) == earlier), earlier
+    # Every chunk is shown, in order, by some message: the counts at each message only grow and the
+    # last one has them all.
+    assert made == sorted(made) and made[-1] == 600
+    # The settled parts and the end are the answer, once (one stylesheet, one footer).
+    html = ex.html()
+    assert visible_text(html).startswith(visible_text(model_html(text)).rstrip())
+    assert html.count("<style>") == 1 and html.count('class="onb-footer"') == 1
+    assert ex.final()["data"]["text/plain"].startswith(text.rstrip())
+
+
+def test_messages_stay_small_and_bytes_grow_linearly_with_the_answer(kernel):
+    runs = {n: _run(kernel, n, f"linear{n}") for n in (300, 1200)}
+    sizes = {}
+    for n, (ex, msgs, _made) in runs.items():
+        final_text = len("".join(scenarios.paced_tokens(n)).encode())
+        last = _id(msgs[-1])
+        # Every message but the final one (which carries the whole answer as text/plain) and the
+        # stylesheet holds the open end or one finished part: its size does not grow with the answer.
+        middle = [_size(m) for m in msgs[1:] if _id(m) != last or m is not msgs[-1]]
+        sizes[n] = (max(middle), sum(_size(m) for m in msgs), final_text)
+    (small_max, small_total, small_text), (big_max, big_total, big_text) = sizes[300], sizes[1200]
+    assert big_text > 3.5 * small_text
+    assert big_max < 2 * small_max < 4_000, sizes  # bounded by a block, not by the answer
+    # Linear: 4x the answer (at the same pace, so 4x the time and the updates) costs about 4x the
+    # bytes, far from the 16x of re-sending the whole answer every time.
+    assert big_total < 5.5 * small_total, sizes
+
+
+@pytest.mark.parametrize("at", [12, 13, 14])
+def test_an_interrupted_answer_keeps_its_parts_and_ends_marked_once(kernel, at):
+    # SIGINT (what the stop button sends) in the middle of an update, once a few parts have
+    # settled, counted by the display publisher: the update completes, then the interrupt ends
+    # the answer. Whichever message of an update it lands on, no part is lost or shown twice.
+    code = f"""
+import os, signal
+_dp = get_ipython().display_pub
+_orig_publish = _dp.publish
+_count = [0]
+def _interrupting(*a, _orig=_orig_publish, **k):
+    _count[0] += 1
+    if _count[0] == {at}:
+        os.kill(os.getpid(), signal.SIGINT)
+    return _orig(*a, **k)
+_dp.publish = _interrupting
+try:
+    get_ipython().run_cell_magic('ollama', '-m paced -o num_predict=3000 --chat cut{at}', 'at 300 tokens/s')
+finally:
+    _dp.publish = _orig_publish
+"""
+    ex = kernel.run(code, timeout=120)
+    final = ex.final()
+    assert "partial answer (interrupted)" in final["data"]["text/plain"]
+    assert ex.html().count('class="onb-footer"') == 1 and "partial answer (interrupted)" in ex.text()
+    assert final["metadata"]["ollama_nb"]["status"] == "interrupted"
+    partial = kernel.value(f"__import__('ollama_nb').Conversation.named('cut{at}').messages[-1]['content']")
+    assert 0 < len(partial) < len("".join(scenarios.paced_tokens(3000)))
+    shown = visible_text(ex.html().split('<div class="onb-footer">')[0])
+    assert shown == visible_text(model_html(partial)), (shown[-200:], visible_text(model_html(partial))[-200:])

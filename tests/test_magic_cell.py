@@ -63,7 +63,7 @@ def test_answer_streams_into_outputs_that_read_as_one_with_a_footer_and_metadata
     assert set(final["data"]) == {"text/html", "text/plain"}
     # One footer, one text/plain and one set of metadata, all on the last output.
     assert [bool(o["metadata"]) for o in outputs] == [False] * (len(outputs) - 1) + [True]
-    assert [("text/plain" in o["data"]) for o in outputs[2:]] == [False] * (len(outputs) - 3) + [True]
+    assert [("text/plain" in o["data"]) for o in outputs[1:]] == [False] * (len(outputs) - 2) + [True]
     assert ex.html().count('class="onb-footer"') == 1
     shown = ex.text()
     assert shown.startswith(text.split("\n")[0].lstrip("- "))

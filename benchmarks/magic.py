@@ -32,6 +32,7 @@ Usage: python benchmarks/magic.py [--tokens 20000] [--repeat 7] [--paced-tokens 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import sys
 from pathlib import Path
@@ -179,7 +180,7 @@ def measure_live(kernel: Kernel, line: str, prompt: str = "go", timeout: float =
         while j < shown:
             waits.append(t - arrivals[j])
             j += 1
-    gaps = [b - a for a, b in zip(during, during[1:])]
+    gaps = [b - a for a, b in itertools.pairwise(during)]
     displays = ex.of(*DISPLAY)
     return {
         "chunks": len(arrivals),

@@ -32,7 +32,8 @@ import sys
 import threading
 import time
 import uuid
-from typing import Any, Callable, Iterator, NamedTuple
+from collections.abc import Callable, Iterator
+from typing import Any, NamedTuple
 
 from .redact import mask_data
 
@@ -154,7 +155,7 @@ class LiveOutput:
 
         display_id = f"{self.display_prefix}-{self.outputs}"
         self.outputs += 1
-        return display(bundle, raw=True, metadata=metadata, display_id=display_id)
+        return display(bundle, raw=True, metadata=metadata, display_id=display_id)  # type: ignore[no-untyped-call]
 
     def _show(self, bundle: Bundle, metadata: dict[str, Any]) -> int:
         if self.handle is None:

@@ -7,11 +7,12 @@ message was made. The update schedule itself is tested with a fake clock in test
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import pytest
-
 from kernel_helpers import extension_kernel, module_emulator, visible_text  # noqa: F401 - fixtures emu, kernel
+
 from ollama_nb.render import model_html
 from ollama_nb.testing import scenarios
 
@@ -66,7 +67,7 @@ def test_finished_parts_are_sent_once_and_only_the_open_end_is_updated(kernel):
     # Once the next output has appeared, an output gets no message again: a part that settled
     # (its last state holds only finished blocks) is never re-sent.
     first_seen = {i: next(n for n, m in enumerate(msgs) if _id(m) == i) for i in ids}
-    for earlier, later in zip(ids, ids[1:]):
+    for earlier, later in itertools.pairwise(ids):
         assert all(n < first_seen[later] for n, m in enumerate(msgs) if _id(m) == earlier), earlier
     # Every chunk is shown, in order, by some message: the counts at each message only grow and the
     # last one has them all.
@@ -90,7 +91,8 @@ def test_messages_stay_small_and_bytes_grow_linearly_with_the_answer(kernel):
         sizes[n] = (max(middle), sum(_size(m) for m in msgs), final_text)
     (small_max, small_total, small_text), (big_max, big_total, big_text) = sizes[300], sizes[1200]
     assert big_text > 3.5 * small_text
-    assert big_max < 2 * small_max < 4_000, sizes  # bounded by a block, not by the answer
+    # Bounded by the blocks (a paragraph, a table; a few when several finish at once), not by the answer.
+    assert max(small_max, big_max) < 3_000 < big_text, sizes
     # Linear: 4x the answer (at the same pace, so 4x the time and the updates) costs about 4x the
     # bytes, far from the 16x of re-sending the whole answer every time.
     assert big_total < 5.5 * small_total, sizes

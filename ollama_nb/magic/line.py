@@ -22,6 +22,7 @@ from typing import Any, Callable
 from IPython.core.error import UsageError
 
 from .. import format as fmt_
+from ..client import DEFAULT_TIMEOUT
 from ..config import forget_clients, settings
 from ..hosts import parse_host
 from ..request import check_seconds
@@ -329,7 +330,7 @@ def cmd_config(args: list[str]) -> None:
             try:
                 settings.timeout = check_seconds(value) if value else None
             except ValueError as exc:
-                raise UsageError(f"%ollama config: {exc} It is the silence allowed between chunks; `timeout=` alone restores the default (180 s).") from None
+                raise UsageError(f"%ollama config: {exc} It is the silence allowed between chunks; `timeout=` alone restores the default ({DEFAULT_TIMEOUT[1]:g} s).") from None
         elif key in OPTION_TYPES:
             if value:
                 settings.options[key] = coerce_option(key, value)
@@ -343,7 +344,7 @@ def cmd_config(args: list[str]) -> None:
         {"setting": "host", "value": settings.resolved_host() + ("" if settings.host else " (from OLLAMA_HOST or default)")},
         {"setting": "model", "value": settings.resolved_model() or "not set"},
         {"setting": "api_key", "value": settings.key_source()},  # never the key itself
-        {"setting": "timeout", "value": f"{settings.timeout:g} s" if settings.timeout else "default (330 s between chunks)"},
+        {"setting": "timeout", "value": f"{settings.timeout:g} s" if settings.timeout else f"default ({DEFAULT_TIMEOUT[1]:g} s between chunks)"},
         {"setting": "options", "value": ", ".join(f"{k}={v!r}" for k, v in settings.options.items()) or "none"},
     ]
     cols = ["setting", "value"]

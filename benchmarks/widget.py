@@ -4,7 +4,7 @@ In one real IPython kernel (started with jupyter_client; this script plays the f
 IOPub and sends comm messages on the shell channel, as JupyterLab would), against the emulator
 running in this process (so its disconnect log is readable here):
 
-- Stream: ``chat.send(...)`` on the ``bulk`` model, 20 000 tokens as fast as the emulator writes.
+- Stream: ``chat.ask(...)`` on the ``bulk`` model, 20 000 tokens as fast as the emulator writes.
   Every ``comm_msg`` of the widget on IOPub is counted at its size on the wire (header, parent
   header, metadata and content as JSON, + signature and delimiter). Reported: comm bytes ÷ final
   text bytes (target ≤ 3), comm messages per second of streaming (target ≤ 20 for the deltas), and
@@ -13,7 +13,7 @@ running in this process (so its disconnect log is readable here):
 - Stop: the ``slow`` model (a token every 50 ms) streams; the "front end" sends the Stop button's
   custom message; the time from sending it to the emulator seeing the connection closed
   (target ≤ 200 ms). Measured with the kernel idle (the Send button's case), and with the main shell
-  blocked in ``chat.send()`` (a cell) with Stop arriving over a kernel subshell (JupyterLab's comms
+  blocked in ``chat.ask()`` (a cell) with Stop arriving over a kernel subshell (JupyterLab's comms
   over subshells).
 
 Usage: python benchmarks/widget.py [--tokens 20000] [--stops 7]
@@ -117,7 +117,7 @@ def measure_stream(fe: Frontend, comm_id: str, tokens: int) -> dict[str, float]:
     fe.drain()
     code = (
         f"chat.model = 'bulk'\nchat.conversation.configure(options={{'num_predict': {tokens}}})\n"
-        "reply = chat.send('Count for me.')\n"
+        "reply = chat.ask('Count for me.')\n"
         "print(len(reply.content.encode()), reply.eval_count, reply.elapsed, reply.status)"
     )
     msg_id = fe.execute(code, wait=False)
@@ -168,9 +168,9 @@ def measure_stop(fe: Frontend, emu: Emulator, comm_id: str, *, blocked: bool, su
     before = len(emu.disconnects)
     fe.drain()
     if blocked:
-        msg_id = fe.execute("chat.model = 'slow'\nr = chat.send('Count slowly.')", wait=False)
+        msg_id = fe.execute("chat.model = 'slow'\nr = chat.ask('Count slowly.')", wait=False)
     else:
-        fe.execute("chat.model = 'slow'\nchat.send('Count slowly.', wait=False)")
+        fe.execute("chat.model = 'slow'\nchat.ask('Count slowly.', wait=False)")
         msg_id = None
     # let it stream a few tokens
     deadline = time.monotonic() + 10
@@ -223,7 +223,7 @@ def main() -> None:
     print(f"  baseline, one message per token       ÷ text {s['per_token_ratio']:8.1f}  "
           f"({args.tokens} messages, ~{s['overhead']:.0f} bytes of envelope each)")
     print(f"  baseline, whole text re-synced per token ÷ text {s['resync_ratio']:8.0f}")
-    for label, xs in (("kernel idle (Send button)", idle), ("cell blocked in chat.send(), Stop over a subshell", blocked)):
+    for label, xs in (("kernel idle (Send button)", idle), ("cell blocked in chat.ask(), Stop over a subshell", blocked)):
         ms = sorted(x * 1000 for x in xs)
         print(f"  Stop -> server sees the disconnect, {label}: median {median(ms):.1f} ms, max {ms[-1]:.1f} ms "
               f"(n={len(ms)})   target ≤ {TARGETS['stop_ms']:g} ms   {ok(ms[-1] <= TARGETS['stop_ms'])}")

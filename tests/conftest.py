@@ -28,6 +28,13 @@ def pytest_configure(config: pytest.Config) -> None:
         os.environ.setdefault("OLLAMA_NB_MODEL", "llama3.2")
 
 
+def pytest_report_header(config: pytest.Config) -> str:
+    # ./dev test runs the kernel-routing tests on two ipykernels: say which one this run has.
+    import ipykernel
+
+    return f"ipykernel {ipykernel.__version__} (the kernels these tests start run it too)"
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     if _session_emulator is not None:
         _session_emulator.stop()

@@ -287,6 +287,41 @@ class Kernel:
         ex.wall = time.monotonic() - started
         return ex
 
+    # -- as JupyterLab's comms over subshells do --------------------------------------------------
+    def create_subshell(self, timeout: float = 30) -> str:
+        """A new kernel subshell (control channel ``create_subshell_request``); its id."""
+        msg = self.kc.session.msg("create_subshell_request", {})
+        self.kc.control_channel.send(msg)
+        deadline = time.monotonic() + timeout
+        while True:
+            reply = self.kc.get_control_msg(timeout=max(0.1, deadline - time.monotonic()))
+            if reply["parent_header"].get("msg_id") == msg["header"]["msg_id"]:
+                assert reply["content"].get("status") == "ok", reply["content"]
+                return str(reply["content"]["subshell_id"])
+
+    def comm_send(self, comm_id: str, content: dict[str, Any], subshell_id: str | None = None) -> str:
+        """What a widget view's ``model.send(content)`` puts on the shell channel (on ``subshell_id``)."""
+        msg = self.kc.session.msg("comm_msg", {"comm_id": comm_id, "data": {"method": "custom", "content": content}})
+        if subshell_id is not None:
+            msg["header"]["subshell_id"] = subshell_id
+        self.kc.shell_channel.send(msg)
+        return str(msg["header"]["msg_id"])
+
+    def wait_iopub(self, predicate: Any, *, timeout: float = 60, what: str = "the IOPub message") -> dict[str, Any]:
+        """Read IOPub (whoever's the parent) until ``predicate(msg)``; that message. Messages read on
+        the way are gone: use it before :meth:`collect` only for what comes before the awaited one."""
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"no {what} within {timeout} s")
+            try:
+                msg = self.kc.get_iopub_msg(timeout=remaining)
+            except queue.Empty:
+                continue
+            if predicate(msg):
+                return dict(msg)
+
     def value(self, expr: str) -> Any:
         """A JSON-able value evaluated in the kernel."""
         ex = self.run(f"import json as _j; print(_j.dumps({expr}))").check()

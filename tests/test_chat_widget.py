@@ -90,7 +90,7 @@ def test_deltas_carry_only_new_text_and_add_up_to_the_committed_answer(client):
     w, rec = make(client, model="bulk")
     w.temperature = None
     w.conversation.configure(options={"num_predict": 4000})
-    reply = w.send("Count for me.")
+    reply = w.ask("Count for me.")
     assert reply.status == "done" and reply.eval_count == 4000
     deltas = rec.custom("delta")
     assert [d["seq"] for d in deltas] == list(range(1, len(deltas) + 1))
@@ -115,7 +115,7 @@ def test_deltas_carry_only_new_text_and_add_up_to_the_committed_answer(client):
 def test_first_token_goes_at_once_then_at_most_20_messages_a_second(client):
     w, rec = make(client, model="slow")
     w.conversation.configure(options={"num_predict": 30})  # 30 tokens, 50 ms apart
-    reply = w.send("Go slowly.")
+    reply = w.ask("Go slowly.")
     first = rec.custom("delta")[0]
     # Sent at the first token (a word or two under load), not when much of the answer is in.
     assert first["content"] and len(first["content"]) < len(reply.content) / 4, first
@@ -128,7 +128,7 @@ def test_first_token_goes_at_once_then_at_most_20_messages_a_second(client):
 def test_a_view_that_renders_mid_stream_gets_the_partial_and_continues_from_it(client):
     w, rec = make(client, model="qwen3")
     w.conversation.configure(options={"num_predict": 400})
-    w.send("Tell me about primes at length.", wait=False)
+    w.ask("Tell me about primes at length.", wait=False)
     deadline = time.monotonic() + 5
     while len(rec.custom("delta")) < 3 and time.monotonic() < deadline:
         time.sleep(0.005)
@@ -183,7 +183,7 @@ def test_stop_from_the_view_closes_the_stream_and_keeps_the_partial(client, emu)
 )
 def test_errors_show_inline_and_the_chat_stays_usable(client, model, partial, words):
     w, _rec = make(client, model=model)
-    reply = w.send("Hello?")
+    reply = w.ask("Hello?")
     assert reply.status == "failed" and reply.error is not None
     last = w.messages[-1]
     assert last["status"] == "failed"
@@ -193,7 +193,7 @@ def test_errors_show_inline_and_the_chat_stays_usable(client, model, partial, wo
     assert bool(last["content"]) == partial
     assert not w.busy
     w.model = "llama3.2"
-    assert w.send("And now?").status == "done"
+    assert w.ask("And now?").status == "done"
     assert w.messages[-1]["error"] is None and w.messages[-1]["content"]
 
 
@@ -201,7 +201,7 @@ def test_a_server_that_is_down_shows_as_a_banner_and_inline():
     w, _ = make(Client("http://127.0.0.1:9"), model="llama3.2")
     assert "Cannot reach Ollama at http://127.0.0.1:9" in w.error["message"]
     assert "OLLAMA_HOST" in w.error["hint"]
-    reply = w.send("Hello?")
+    reply = w.ask("Hello?")
     assert reply.status == "failed"
     assert "Cannot reach Ollama" in w.messages[-1]["error"]["message"]
 
@@ -211,7 +211,7 @@ def test_a_missing_key_shows_which_variable_to_set():
 
     with Emulator(key="right-key") as cloud:
         w, _ = make(Client(cloud.url, api_key="wrong-key"), model="llama3.2")
-        assert w.send("Hi").status == "failed"
+        assert w.ask("Hi").status == "failed"
     error = w.messages[-1]["error"]
     assert "401" in error["message"] and "OLLAMA_API_KEY" in error["hint"]
     assert "wrong-key" not in json.dumps(w.get_state(), default=str)
@@ -220,8 +220,8 @@ def test_a_missing_key_shows_which_variable_to_set():
 def test_two_widgets_streaming_at_once_do_not_mix(client):
     a, rec_a = make(client, model="llama3.2")
     b, rec_b = make(client, model="qwen3")
-    a.send("Tell me about volcanoes.", wait=False)
-    b.send("Tell me about glaciers.", wait=False)
+    a.ask("Tell me about volcanoes.", wait=False)
+    b.ask("Tell me about glaciers.", wait=False)
     wait_idle(a)
     wait_idle(b)
     ta, tb = a.messages[-1]["turn"], b.messages[-1]["turn"]
@@ -236,7 +236,7 @@ def test_two_widgets_streaming_at_once_do_not_mix(client):
 
 def test_the_static_transcript_shows_the_conversation_with_model_html_inert(client):
     w, _ = make(client, model="hostile")
-    w.send("Say something.")
+    w.ask("Say something.")
     data, _ = w._repr_mimebundle_()
     assert data["application/vnd.jupyter.widget-view+json"]["model_id"] == w.model_id
     assert "text/markdown" not in data
@@ -251,7 +251,7 @@ def test_the_static_transcript_shows_the_conversation_with_model_html_inert(clie
 def test_the_transcript_renders_markdown_and_keeps_code_as_written(client):
     w, _ = make(client, model="llama3.2")
     text = "Use `a < b` here <b>bold</b>\n```html\n<div>keep</div>\n```\n\n- one\n- two\n\n[x](javascript:alert(1))"
-    w.send(text)
+    w.ask(text)
     page = w.transcript()
     assert "<code>a &lt; b</code>" in page and '<code class="language-html">' in page
     assert "<div>keep</div>" in visible_text(page)  # still code, shown as written
@@ -265,7 +265,7 @@ def test_the_api_key_never_reaches_widget_state():
     with Emulator(key="sekrit-key-123") as cloud:
         c = Client(cloud.url, api_key="sekrit-key-123")
         w, rec = make(c, model="llama3.2")
-        w.send("Hi")
+        w.ask("Hi")
         assert w.messages[-1]["status"] == "done"
         assert cloud.last_request.headers.get("authorization") == "Bearer sekrit-key-123"
     everything = json.dumps(w.get_state(), default=str) + json.dumps([m for _, m in rec.msgs])
@@ -276,31 +276,31 @@ def test_the_api_key_never_reaches_widget_state():
 def test_think_toggle_follows_the_model_capabilities(client, emu):
     w, _ = make(client, model="llama3.2")
     assert w.can_think is False
-    w.send("Hi")
+    w.ask("Hi")
     assert "think" not in last_chat(emu).json
     w.model = "qwen3"
     for t in list(w._background):
         t.join(10)
     assert w.can_think is True
     w.think = False
-    w.send("Hi")
+    w.ask("Hi")
     assert last_chat(emu).json["think"] is False
     assert not w.messages[-1]["thinking"]
     w.think = True
-    w.send("Hi")
+    w.ask("Hi")
     assert w.messages[-1]["thinking"]
 
 
 def test_settings_from_the_view_shape_the_next_request(client, emu):
     w, _ = make(client, model="llama3.2", system="You are terse.", options={"seed": 7})
     w.temperature = 0.3
-    w.send("Hi")
+    w.ask("Hi")
     body = last_chat(emu).json
     assert body["options"] == {"seed": 7, "temperature": 0.3}
     assert body["messages"][0] == {"role": "system", "content": "You are terse."}
     w.system = "You are a pirate."
     w.temperature = None
-    w.send("Again")
+    w.ask("Again")
     body = last_chat(emu).json
     assert body["options"] == {"seed": 7}
     assert body["messages"][0]["content"] == "You are a pirate."
@@ -317,7 +317,7 @@ def test_the_widget_and_the_magic_share_a_named_conversation(client, emu):
     assert w.conversation is conv
     assert w.messages[0]["content"] == "What is a prime number?"
     assert w.messages[1]["status"] == "done" and w.messages[1]["stats"]
-    w.send("What did I ask before?")
+    w.ask("What did I ask before?")
     assert "What is a prime number?" in w.messages[-1]["content"]
     # and the magic sees the widget's turn
     assert conv.history()[-1]["user"] == "What did I ask before?"
@@ -333,22 +333,22 @@ def test_the_widget_and_the_magic_share_a_named_conversation(client, emu):
 
 def test_send_refuses_while_answering_and_a_second_view_send_is_ignored(client):
     w, _ = make(client, model="slow")
-    w.send("One", wait=False)
+    w.ask("One", wait=False)
     with pytest.raises(RuntimeError, match="still answering"):
-        w.send("Two")
+        w.ask("Two")
     view(w, type="send", text="Three")  # a second view's Send racing the first: ignored
     w.stop()
     wait_idle(w)
     assert [m["content"] for m in w.messages if m["role"] == "user"] == ["One"]
     with pytest.raises(ValueError):
-        w.send("   ")
+        w.ask("   ")
 
 
 def test_interrupting_a_waiting_send_stops_and_marks_the_answer(client, emu):
     w, _ = make(client, model="slow")
     threading.Timer(0.4, _thread.interrupt_main).start()
     with pytest.raises(KeyboardInterrupt):
-        w.send("Count slowly.")
+        w.ask("Count slowly.")
     assert emu.wait_for_disconnect(1)
     wait_idle(w)
     assert w.messages[-1]["status"] == "interrupted"
@@ -363,28 +363,6 @@ def test_close_detaches_from_the_conversation(client):
     assert w.messages == []
 
 
-def test_view_messages_run_where_the_view_sent_them(client):
-    """ipykernel 7.4 would route a view's message to the shell the widget last sent from (the main
-    shell, busy in a cell that waits in chat.send); the chat keeps each on the view's subshell."""
-
-    class KernelComm:
-        comm_id = "x"
-
-        def _reply_subshell_for(self, data, default):
-            return None  # "the main shell"
-
-        def on_msg(self, callback):
-            pass
-
-        def close(self, *a, **k):
-            pass
-
-    w, _ = make(client, model="llama3.2")
-    w.comm = KernelComm()
-    assert w.comm._reply_subshell_for({"method": "custom"}, "subshell-of-the-view") == "subshell-of-the-view"
-    w.comm = None
-
-
 def test_the_picker_lists_each_chat_model_once_and_no_embedding_models(client):
     w, _ = make(client, model="llama3.2")
     assert w.models.count("llama3.2") == 1 and "llama3.2:latest" not in w.models  # the user's spelling, once
@@ -395,15 +373,15 @@ def test_the_picker_lists_each_chat_model_once_and_no_embedding_models(client):
     w.close()
 
 
-def test_send_refuses_what_is_not_text(client):
+def test_ask_refuses_what_is_not_text(client):
     from ollama_nb.errors import InvalidRequest
 
     w, rec = make(client, model="llama3.2")
-    for bad in (None, 42, b"hi"):
-        with pytest.raises(InvalidRequest, match=r"takes the message text \(a str\)"):
-            w.send(bad)
+    for bad in (None, 42, b"hi", {"type": "send", "text": "hi"}):
+        with pytest.raises(InvalidRequest, match=r"ChatWidget\.ask\(\) takes the message text \(a str\)"):
+            w.ask(bad)
     with pytest.raises(InvalidRequest, match="empty"):
-        w.send("  ")
+        w.ask("  ")
     assert w.messages == [] and not rec.custom()  # nothing was sent, nothing shown
     w.close()
 
@@ -414,7 +392,7 @@ def test_busy_server_the_wait_shows_then_the_answer(emu):
 
     emu.refuse("busy", retry_after=0.2)
     w, rec = make(Client(emu.url, retries=Retry(first=0.01)), model="llama3.2")
-    reply = w.send("hello")
+    reply = w.ask("hello")
     assert reply is not None and reply.done
     waits = [n for n in rec.updates("notice") if n]
     assert waits and waits[0].startswith("server busy, retrying in 1 s (1 of 5). Press Stop")
@@ -427,7 +405,7 @@ def test_stop_during_the_busy_wait_ends_it_and_sends_nothing_more(emu):
     w, rec = make(Client(emu.url), model="llama3.2")
     waiting = threading.Event()
     w.observe(lambda change: waiting.set() if change["new"] else None, names="notice")
-    w.send("hello", wait=False)
+    w.ask("hello", wait=False)
     assert waiting.wait(10)
     view(w, type="stop")
     assert w._live is None or w._live.done.wait(10)
@@ -441,8 +419,17 @@ def test_the_context_meter_warns_in_the_notice_line(emu):
     w, _ = make(Client(emu.url), model="llama3.2", options={"num_ctx": 300})
     long = "Tell me about tea. " + "Please consider every detail of the question carefully. " * 12
     for _ in range(6):
-        w.send(long)
+        w.ask(long)
         if w.notice:
             break
     assert "drops the oldest turns" in w.notice and "the Clear button" in w.notice
     assert 'ChatWidget(options={"num_ctx": 600})' in w.notice
+
+
+def test_send_keeps_ipywidgets_meaning_a_custom_message_to_the_views(client):
+    """``ask`` asks the model; ``send`` is ipywidgets' (DOMWidget.focus() uses it, so does anywidget)."""
+    w, rec = make(client, model="llama3.2")
+    w.send({"do": "focus"})
+    assert rec.custom() == [{"do": "focus"}]
+    assert w.messages == [] and not w.busy  # nothing was asked
+    w.close()

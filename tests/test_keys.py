@@ -173,7 +173,7 @@ def test_chat_widget_state_and_history_never_carry_the_key(echo, client):
     sent = Sent(chat)
     for model in ("e401", "e403", "e500", "e502", "midstream", "echo"):
         chat.model = model
-        chat.send(f"ask {model}")
+        chat.ask(f"ask {model}")
     answers = [m for m in chat.messages if m["role"] == "assistant"]
     assert [bool(m["error"]) for m in answers] == [True] * 5 + [False]
     assert answers[-1]["content"].startswith(f"Your key is {MASK}."), "the hostile answer, key masked"

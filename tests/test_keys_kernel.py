@@ -178,7 +178,7 @@ def test_a_kernel_with_proxy_variables_sends_nothing_for_this_machine_through_th
         ex = kernel.run("%%ollama -m llama3.2\nhi").check()
         assert ex.final()["metadata"]["ollama_nb"]["status"] == "done"
         kernel.run("from ollama_nb import ChatWidget, ModelBrowser\n"
-                   "c = ChatWidget(model='llama3.2'); r = c.send('hi'); assert r.done, r.status\n"
+                   "c = ChatWidget(model='llama3.2'); r = c.ask('hi'); assert r.done, r.status\n"
                    "b = ModelBrowser(); b._join(); assert b.models and not b.error, b.error").check()
         assert any(r.headers.get("authorization") == f"Bearer {KEY}" for r in emu.requests), "the key was in use"
         assert proxy.requests == [], "the proxy saw no request (and so no key) for a loopback Ollama"
@@ -214,7 +214,7 @@ CELLS = [
     "%ollama history --chat k",
     "from ollama_nb import Conversation\nprint(Conversation.named('k').history())",
     "from ollama_nb import ChatWidget\nchat = ChatWidget(model='e401')\nfor m in ('e401', 'e500', 'midstream', 'echo'):\n"
-    "    chat.model = m\n    chat.send('q')\nchat",
+    "    chat.model = m\n    chat.ask('q')\nchat",
     "print(chat.messages)",
     "from ollama_nb import ModelBrowser\nb = ModelBrowser()\nb.selected = 'e500'\nb._join()\n"
     "try:\n    b.pull('anything')\nexcept Exception as e:\n    print(repr(e))\nb",

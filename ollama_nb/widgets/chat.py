@@ -5,7 +5,7 @@ Usage::
     from ollama_nb import ChatWidget
     chat = ChatWidget(model="llama3.2", system="You are a patient tutor.")
     chat                                   # the panel: type, Enter sends, Stop stops
-    chat.send("What is a prime number?")   # like a typed message; returns the Reply when done
+    chat.ask("What is a prime number?")    # like a typed message; returns the Reply when done
     chat.messages                          # the transcript, a list of dicts
     ChatWidget(conversation="tutor")       # continues what `%%ollama --chat tutor` says, and back
 
@@ -49,6 +49,7 @@ from ..retry import RetryWait
 from ..turn import TurnRunner
 from ._assets import css, esm
 from ._deltas import DeltaStream
+from ._kernel import keep_view_messages_on_their_subshell
 from ._masked import KeyMasked
 from ._picker import chat_models, picker_names
 
@@ -179,7 +180,7 @@ class ChatWidget(KeyMasked, anywidget.AnyWidget):
     def client(self) -> Any:
         return self._client if self._client is not None else default_client()
 
-    def send(self, text: Any, buffers: Any = None, *, wait: bool = True) -> Reply | None:  # type: ignore[override]
+    def ask(self, text: str, *, wait: bool = True) -> Reply | None:
         """Send ``text`` as if typed in the box.
 
         With ``wait`` (default) return the :class:`~ollama_nb.Reply` when the answer is complete
@@ -189,16 +190,13 @@ class ChatWidget(KeyMasked, anywidget.AnyWidget):
 
         While a cell waits here the kernel is busy, so the panel's Stop button reaches Python only
         with JupyterLab's comms over subshells; the kernel's interrupt button always works.
+        (``chat.send(content)`` keeps ipywidgets' meaning: a custom message to the views.)
         """
-        if isinstance(text, dict):
-            # ipywidgets' own callers (DOMWidget.focus/blur) use send() for custom messages.
-            super().send(text, buffers)
-            return None
         if not isinstance(text, str):
-            raise InvalidRequest(f"ChatWidget.send() takes the message text (a str), not {type(text).__name__}.",
-                                 hint='For example: chat.send("What is a prime number?")')
+            raise InvalidRequest(f"ChatWidget.ask() takes the message text (a str), not {type(text).__name__}.",
+                                 hint='For example: chat.ask("What is a prime number?")')
         if not text.strip():
-            raise InvalidRequest("Nothing to send: the message is empty.", hint='For example: chat.send("Hi")')
+            raise InvalidRequest("Nothing to send: the message is empty.", hint='For example: chat.ask("Hi")')
         live = self._start(text)
         if not wait:
             return None
@@ -276,20 +274,14 @@ class ChatWidget(KeyMasked, anywidget.AnyWidget):
     # -- from the views -----------------------------------------------------------------------
     @traitlets.observe("comm")
     def _keep_views_on_their_subshell(self, change: dict[str, Any]) -> None:
-        # ipykernel (7.4) routes a view's message to the shell that this comm last sent from, which
-        # is the main shell when the widget was made, or updated, in a cell. With comms over
-        # subshells, the Stop button would then wait behind a cell blocked in chat.send(). Nothing
-        # in a cell ever waits for this widget's replies, so let each message run where the view
-        # sent it (its subshell). Kernels without the hook already do that.
-        comm = change["new"]
-        if comm is not None and hasattr(comm, "_reply_subshell_for"):
-            comm._reply_subshell_for = lambda _data, default: default
+        # The Stop button must reach Python while a cell waits in chat.ask() (see _kernel).
+        keep_view_messages_on_their_subshell(change["new"])
 
     def _emit(self, content: dict[str, Any]) -> None:
-        """Send one custom message to every view (ipywidgets' ``send``, which ours replaces)."""
+        """Send one custom message to every view."""
         # Deltas carry server text too; a key split across two deltas is only caught in the
         # committed transcript (``messages``, masked by KeyMasked), which is what gets saved.
-        self._send({"method": "custom", "content": mask_data(content)})
+        self.send(mask_data(content))
 
     def _on_view_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
         if not isinstance(content, dict):

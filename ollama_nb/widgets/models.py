@@ -17,7 +17,6 @@ Usage::
 
 from __future__ import annotations
 
-import contextvars
 import importlib.util
 import threading
 import time
@@ -39,6 +38,7 @@ from ..redact import mask_data
 from ..reply import Progress
 from ..retry import RetryWait, watching
 from ._assets import css, esm
+from ._kernel import keep_view_messages_on_their_subshell
 from ._masked import KeyMasked
 
 __all__ = ["ModelBrowser"]
@@ -197,7 +197,6 @@ class ModelBrowser(KeyMasked, anywidget.AnyWidget):
         self._push_pace = Pace(least=PUSH_INTERVAL, most=PUSH_INTERVAL)
         self._output: Any = None
         self._chat: Any = None
-        self._view_context: contextvars.Context | None = None
         self.host = client.host
         self.cloud = bool(cloud) if cloud is not None else bool(getattr(client, "cloud", is_cloud(client.host)))
         self._stop_waiting = threading.Event()  # close() ends a busy-server wait of any task
@@ -236,10 +235,9 @@ class ModelBrowser(KeyMasked, anywidget.AnyWidget):
             except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
                 result["error"] = exc
 
-        # The download runs on a worker thread (see _context) while this thread waits, so the
-        # view's Cancel reaches Python even though the caller's cell is busy here.
-        ctx = self._context()
-        worker = threading.Thread(target=ctx.run, args=(work,), name=f"ModelBrowser-pull:{name}", daemon=True)
+        # The download runs on a worker thread while this one waits, so KeyboardInterrupt can
+        # cancel it; the view's Cancel reaches Python meanwhile over its subshell (see _kernel).
+        worker = threading.Thread(target=work, name=f"ModelBrowser-pull:{name}", daemon=True)
         worker.start()
         try:
             while worker.is_alive():
@@ -333,10 +331,14 @@ class ModelBrowser(KeyMasked, anywidget.AnyWidget):
 
     # ------------------------------------------------------------------ messages from the view
 
+    @traitlets.observe("comm")
+    def _keep_views_on_their_subshell(self, change: dict[str, Any]) -> None:
+        # Cancel must reach Python while a cell waits in browser.pull() (see _kernel).
+        keep_view_messages_on_their_subshell(change["new"])
+
     def _on_view_msg(self, _widget: Any, content: Any, _buffers: Any = None) -> None:
         if not isinstance(content, dict):
             return
-        self._view_context = contextvars.copy_context()
         action = content.get("action")
         name = str(content.get("name") or "").strip()
         if action not in ACTIONS:
@@ -382,18 +384,6 @@ class ModelBrowser(KeyMasked, anywidget.AnyWidget):
 
     # ------------------------------------------------------------------ background work
 
-    def _context(self) -> contextvars.Context:
-        """The context background work runs in: a copy of the last view message's.
-
-        ipykernel (7.x, comms over subshells) delivers a comm's incoming messages to the subshell
-        of the request that was current when the comm last *sent* something; a plain thread sends
-        as the main shell's latest request. Were our progress updates sent that way, a Cancel
-        click would queue behind whatever cell the main thread runs. Sent from the view message's
-        context, they keep the view's messages on the view's own subshell.
-        """
-        ctx = self._view_context
-        return ctx.copy() if ctx is not None else contextvars.copy_context()
-
     def _start(self, key: str, label: str, fn: Callable[..., Any], *args: Any) -> threading.Thread:
         """Run ``fn(*args)`` on a daemon thread; ``busy`` says what runs while it does."""
 
@@ -410,7 +400,7 @@ class ModelBrowser(KeyMasked, anywidget.AnyWidget):
                     self._tasks.pop(threading.get_ident(), None)
                     self._set_busy()
 
-        thread = threading.Thread(target=self._context().run, args=(run,), name=f"ModelBrowser-{key}", daemon=True)
+        thread = threading.Thread(target=run, name=f"ModelBrowser-{key}", daemon=True)
         with self._lock:
             thread.start()
             self._tasks[thread.ident or 0] = (thread, label)

@@ -237,7 +237,7 @@ def test_reloading_mid_answer_restores_the_partial(lab_server, page, emulator):
 
 
 def test_send_from_a_cell_streams_while_the_cell_runs(lab_server, page, emulator):
-    """``chat.send(...)`` blocks its cell; the answer still streams into the panel meanwhile.
+    """``chat.ask(...)`` blocks its cell; the answer still streams into the panel meanwhile.
     The panel's Stop reaches the kernel during the cell only with comms over subshells."""
     subshells = lab_server.comms_over_subshells == SUBSHELLS_ON
     write_notebook(
@@ -245,7 +245,7 @@ def test_send_from_a_cell_streams_while_the_cell_runs(lab_server, page, emulator
         "chat_blocking.ipynb",
         [
             "from ollama_nb import ChatWidget\nchat = ChatWidget(model='slow', options={'num_predict': 60})\nchat",
-            "reply = chat.send('Count slowly.')\nprint('status:', reply.status, len(reply.content.split()))",
+            "reply = chat.ask('Count slowly.')\nprint('status:', reply.status, len(reply.content.split()))",
         ],
     )
     open_notebook(page, lab_server.url, "chat_blocking.ipynb")

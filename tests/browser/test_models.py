@@ -278,6 +278,8 @@ def test_copy_delete_load_unload_and_errors_inline(lab, server, page):
     expect(alert).to_have_count(0)
 
     row(root, "llava:latest").click()
+    # The kernel's echo of the selection closes any open prompt: open Copy once llava's pane shows.
+    expect(pane.locator(".onb-mb-details-name")).to_have_text("llava:latest")
     pane.locator("button[data-act=ask-copy]").click()
     pane.locator("input.onb-mb-copy-name").fill("bad name!")
     pane.locator("button[data-act=do-copy]").click()

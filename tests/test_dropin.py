@@ -436,3 +436,18 @@ def test_httpx_style_client_options_are_understood(emu):
     assert Client(emu.url, timeout=httpx.Timeout(2.0, read=600.0)).timeout == (2.0, 600.0)
     with Client(emu.url, verify=False, follow_redirects=True) as client:
         assert client._session.verify is False and client.list().models
+
+
+def test_non_streamed_read_timeout_covers_the_whole_answer(emu):
+    from ollama_nb.client import ANSWER_TIMEOUT
+    from ollama_nb.errors import StallTimeout
+    from ollama_nb.testing.scenarios import SLOW_DELAY
+
+    # By default a non-streamed answer may take half an hour (nothing arrives until it is done) ...
+    assert Client(emu.url)._whole(ANSWER_TIMEOUT)[1] == ANSWER_TIMEOUT
+    # ... and a timeout the caller gives applies to it whole, as httpx applies ollama-python's: an
+    # answer that needs 40 token delays cannot arrive within 4.
+    with Client(emu.url, timeout=(5.0, 4 * SLOW_DELAY)) as client:
+        with pytest.raises(StallTimeout):
+            client.chat("slow", messages=ASK, options={"num_predict": 40})
+    assert emu.wait_for_disconnect(5)

@@ -23,14 +23,14 @@ __all__ = ["DirectSession"]
 class DirectSession(requests.Session):
     """``requests.Session`` with environment proxies ignored for loopback URLs only."""
 
-    def merge_environment_settings(self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any) -> dict[str, Any]:
-        settings: dict[str, Any] = super().merge_environment_settings(url, proxies, stream, verify, cert)
+    def merge_environment_settings(self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any) -> Any:
+        settings: Any = super().merge_environment_settings(url, proxies, stream, verify, cert)
         if is_loopback(str(url or "")):
             settings["proxies"] = {}
         return settings
 
     def rebuild_proxies(self, prepared_request: Any, proxies: Any) -> dict[str, str]:
-        new: dict[str, str] = super().rebuild_proxies(prepared_request, proxies)
+        new: dict[str, str] = super().rebuild_proxies(prepared_request, proxies)  # type: ignore[no-untyped-call]  # untyped in types-requests
         if is_loopback(str(prepared_request.url or "")):  # redirected to this machine: go direct
             prepared_request.headers.pop("Proxy-Authorization", None)
             return {}

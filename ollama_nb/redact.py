@@ -35,7 +35,9 @@ import os
 import re
 import threading
 import urllib.parse
-from typing import Any
+from typing import Any, TypeVar
+
+_T = TypeVar("_T")
 
 __all__ = ["MASK", "redact", "mask_keys", "mask_data", "remember", "known_keys", "unsafe_tail"]
 
@@ -142,7 +144,7 @@ def redact(text: Any) -> str:
     return mask_keys(_PATTERN.sub(_replace, text))
 
 
-def mask_data(value: Any) -> Any:
+def mask_data(value: _T) -> _T:
     """:func:`mask_keys` applied to every string inside ``value`` (dicts, lists, tuples), keys too.
 
     For structures about to leave the kernel (a widget's state, an output's metadata). Returns the
@@ -151,7 +153,8 @@ def mask_data(value: Any) -> Any:
     _sync_env()
     if not _forms:
         return value
-    return _mask(value)
+    masked: _T = _mask(value)  # the same shape: dicts, lists and tuples rebuilt as themselves
+    return masked
 
 
 def _mask(value: Any) -> Any:

@@ -545,16 +545,18 @@ class Reply(_Model):
         """What a notebook shows for a Reply: sanitized HTML and the plain answer (never Markdown,
         which a trusted output would render raw)."""
         from .format import stats_line
+        from .redact import mask_data
         from .render import answer, chrome
 
-        from .redact import mask_data
-
         footer = stats_line(self)
-        fields = {"content": self.content, "thinking": self.thinking, "tool_calls": self.tool_calls}
-        return mask_data({  # a key a server echoed into the answer is not shown (ollama_nb.redact)
-            "text/html": chrome.page(answer.answer(model=self.model, footer=footer, **fields)),
-            "text/plain": answer.answer_plain(footer=footer, **fields),
-        })
+        content, thinking, calls = self.content, self.thinking, self.tool_calls
+        bundle: dict[str, str] = {
+            "text/html": chrome.page(
+                answer.answer(content=content, thinking=thinking, tool_calls=calls, model=self.model, footer=footer)
+            ),
+            "text/plain": answer.answer_plain(content=content, thinking=thinking, tool_calls=calls, footer=footer),
+        }
+        return mask_data(bundle)  # a key a server echoed into the answer is not shown
 
 
 def _fold(parts: list[str]) -> int:

@@ -5,9 +5,23 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from ..config import client_for  # noqa: F401 - the magic modules import it from here
+from ..config import client_for
 from ..errors import OllamaError, describe
 from ..redact import mask_data, redact
+
+# client_for is re-exported: the magic modules import it from here.
+__all__ = [
+    "DEFAULT_CHAT",
+    "MagicState",
+    "client_for",
+    "current_cell_id",
+    "display_html",
+    "remember_cell",
+    "reraise_interrupt",
+    "show_error",
+    "show_exception",
+    "state",
+]
 
 # live.py (regexes for safe Markdown) and the magic modules load on first use, not at %load_ext.
 

@@ -306,7 +306,7 @@ class AnswerView:
                 settled.append({"text/html": chrome.part(done_html)})
             bundle["text/html"] = chrome.part(rest, chrome.advice(advice) if advice else "", end=final)
         # Metadata once, with the final output: on every update it would cost more than the text.
-        meta = _metadata(reply, self.options, self.extra) if final else {}
+        meta: dict[str, Any] = _metadata(reply, self.options, self.extra) if final else {}
         if final and self.context is not None:
             meta["ollama_nb"]["context"] = self.context.as_dict()
         return Frame(settled, bundle, meta)

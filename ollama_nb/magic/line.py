@@ -166,7 +166,7 @@ def cmd_unload(args: list[str]) -> None:
     _say(f"Unloaded `{args[0]}` from memory.", f"Unloaded {args[0]} from memory.")
 
 
-class Embeddings(list):
+class Embeddings(list[list[float]]):
     """The vectors ``%ollama embed`` returns: a plain list of lists, shown as a short summary."""
 
     model: str = ""

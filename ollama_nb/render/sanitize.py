@@ -44,7 +44,7 @@ def is_inline_image(src: str) -> bool:
 def link_scheme_ok(href: str) -> bool:
     """True when a link may keep this target: an absolute http(s) or mailto URL."""
     match = _SCHEME.match(_URL_NOISE.sub("", href).lower())
-    return bool(match) and match.group(1) in _LINK_SCHEMES
+    return match is not None and match.group(1) in _LINK_SCHEMES
 
 
 def _filter(tag: str, attribute: str, value: str) -> str | None:

@@ -199,7 +199,7 @@ class Management:
             raise HTTPError(400, "invalid model name")
         params = req.get("parameters") or {}
         if not isinstance(params, dict) or check_options(params):
-            raise HTTPError(400, check_options(params) if isinstance(params, dict) else "invalid parameters")
+            raise HTTPError(400, (check_options(params) if isinstance(params, dict) else None) or "invalid parameters")
         return Stream(self._create(name, source, files, req), "progress", req.get("stream", True) is not False, name)
 
     def _create(self, name: str, source: str, files: dict[str, Any], req: dict[str, Any]) -> Iterator[Any]:

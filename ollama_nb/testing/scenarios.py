@@ -282,7 +282,7 @@ def _json_thoughts(question: str) -> list[str]:
 
 def _after_tool(prompt: Prompt, voice: str) -> str:
     """An answer written from the tool results that follow the last assistant turn."""
-    results = []
+    results: list[dict[str, Any]] = []
     for message in reversed(prompt.messages):
         if message.get("role") != "tool":
             break

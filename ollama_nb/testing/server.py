@@ -17,7 +17,8 @@ import time
 import traceback
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from collections.abc import Generator
+from typing import Any, Callable, cast
 from urllib.parse import urlsplit
 
 from .catalog import State
@@ -194,7 +195,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _read_body(self) -> bytes:
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            parts = []
+            parts: list[bytes] = []
             while True:
                 size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
                 if size == 0:
@@ -230,7 +231,7 @@ class Handler(BaseHTTPRequestHandler):
             except _GONE:
                 self.close_connection = True
             return
-        methods, args = self.server.routes.get(path), ()
+        methods, args = self.server.routes.get(path), cast("tuple[str, ...]", ())
         mgmt = self.server.management
         if methods is None and path.count("/") == 3 and not path.endswith("/"):
             if path.startswith("/api/blobs/"):
@@ -361,7 +362,8 @@ class Handler(BaseHTTPRequestHandler):
         except _Stopping:
             self.close_connection = True
         finally:
-            items.close()  # runs the route's cleanup; a cancelled pull stops before installing
+            if isinstance(items, Generator):
+                items.close()  # runs the route's cleanup; a cancelled pull stops before installing
 
     def _collect(self, response: Stream) -> None:
         """stream:false: run the same items, answer with one object (waitForStream in Go)."""
@@ -395,7 +397,8 @@ class Handler(BaseHTTPRequestHandler):
         except _Stopping:
             self.close_connection = True
         finally:
-            items.close()
+            if isinstance(items, Generator):
+                items.close()
 
     def _drop(self) -> None:
         """End the TCP connection with a FIN mid-body: the client sees a truncated chunked body."""
@@ -463,10 +466,10 @@ def aggregate(kind: str, chunks: list[dict[str, Any]]) -> dict[str, Any]:
             message["thinking"] = thinking
         if calls:
             message["tool_calls"] = calls
-        out = {**last, "message": message}
+        answer = {**last, "message": message}
         if logprobs:
-            out["logprobs"] = logprobs
-        return out
+            answer["logprobs"] = logprobs
+        return answer
     out: dict[str, Any] = {"model": last["model"], "created_at": last["created_at"],
                            "response": "".join(c.get("response", "") for c in chunks)}
     thinking = "".join(c.get("thinking", "") for c in chunks)

@@ -159,7 +159,8 @@ def go_b64decode(text: str) -> bytes:
     def corrupt(index: int) -> ValueError:
         return ValueError(f"illegal base64 data at input byte {index}")
 
-    i, n, clean = 0, len(text), []
+    i, n = 0, len(text)
+    clean: list[str] = []
     while True:
         count = 0  # symbols in the current 4-character quantum
         while count < 4:

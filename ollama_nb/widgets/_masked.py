@@ -21,4 +21,4 @@ class KeyMasked:
 
     def get_state(self, key: Any = None, drop_defaults: bool = False) -> dict[str, Any]:
         state: dict[str, Any] = super().get_state(key, drop_defaults)  # type: ignore[misc]
-        return mask_data(state)  # type: ignore[no-any-return]
+        return mask_data(state)

@@ -55,8 +55,8 @@ ACTIONS = ("hello", "refresh", "select", "pull", "cancel", "dismiss", "copy", "d
 
 
 def _cut(text: Any, limit: int) -> str:
-    text = text if isinstance(text, str) else ("" if text is None else str(text))
-    return text if len(text) <= limit else text[:limit].rstrip() + "\n…"
+    shown: str = text if isinstance(text, str) else ("" if text is None else str(text))
+    return shown if len(shown) <= limit else shown[:limit].rstrip() + "\n…"
 
 
 def _model_row(m: dict[str, Any]) -> dict[str, Any]:
@@ -248,7 +248,7 @@ class ModelBrowser(KeyMasked, anywidget.AnyWidget):
             raise
         if "error" in result:
             raise result["error"]
-        progress = result.get("progress")
+        progress: Progress | None = result.get("progress")
         if progress is None:
             raise OllamaError(f"{name} is already being pulled.", hint="Wait for it, or cancel it in the widget.")
         return progress
@@ -616,7 +616,7 @@ class ModelBrowser(KeyMasked, anywidget.AnyWidget):
             return
         self.error, self.notice = {}, ""
         try:
-            from .chat import ChatWidget  # type: ignore[import-not-found]
+            from .chat import ChatWidget
         except ImportError as exc:
             self._report(exc, "try", "The chat widget is not available in this version of ollama_nb.")
             return

@@ -155,7 +155,7 @@ class LiveOutput:
 
         display_id = f"{self.display_prefix}-{self.outputs}"
         self.outputs += 1
-        return display(bundle, raw=True, metadata=metadata, display_id=display_id)  # type: ignore[no-untyped-call]
+        return display(bundle, raw=True, metadata=metadata, display_id=display_id)
 
     def _show(self, bundle: Bundle, metadata: dict[str, Any]) -> int:
         if self.handle is None:

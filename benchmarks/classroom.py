@@ -49,7 +49,8 @@ def main() -> int:
                  ("an overflowing queue (students retry)", args.num_parallel, args.max_queue)]
     print(f"{args.students} students x {args.tokens} tokens at {1 / args.token_delay:.0f} tokens/s")
     for title, parallel, queue in scenarios:
-        with Emulator(process=True, token_delay=args.token_delay, num_parallel=parallel, max_queue=queue) as emu, \
+        with Emulator(process=True, token_delay=args.token_delay, num_parallel=parallel, max_queue=queue,
+                      scenarios=True) as emu, \
                 Nginx(emu.url) as proxy:
             print(f"\n{title}: server runs {parallel} at once, {queue} queued, 503 past that\n")
             print(f"{'':<22}{'TTFT p50':>10}{'':8}{'TTFT p95':>11}{'':8}{'total p50':>12}{'':7}{'total p95':>11}"

@@ -15,8 +15,9 @@ the front end redraws only the end. The schedule:
 - then an update every ``interval`` (0.2 s) while chunks arrive, or sooner, so that at the pace
   the stream keeps no update comes later than ``max_gap`` (0.25 s) after the previous one: >= 4
   updates a second, and no chunk waits longer to be shown (a slow model's tokens show as they come);
-- an update that took long to make (a huge open block) spaces the next ones out, so making them
-  never takes more than ~1/10 of the time;
+- an update that took long to make spaces the next ones out, so making them never takes more than
+  ~1/10 of the time, and so does an open block too big to re-send 5 times a second (a paragraph of
+  thousands of words: ``resend_per_second``);
 - :meth:`LiveOutput.finish` sends the exact final part with the footer and metadata.
 
 In terminal IPython there is no display front end: tokens are printed as they arrive.
@@ -117,6 +118,11 @@ class LiveOutput:
     max_gap = 0.25
     #: Making an update may take at most this share of the time between updates.
     work_share = 0.1
+    #: Characters a second the growing output may re-send. Far above what an open block of a real
+    #: answer needs (a paragraph, a code block: < 2 kB, 10 kB/s at 5 updates/s); a block of
+    #: thousands of words without a break (a 100 kB paragraph) is updated less often instead, so
+    #: the bytes sent stay a small multiple of the answer.
+    resend_per_second = 100_000.0
 
     def __init__(
         self,
@@ -165,11 +171,11 @@ class LiveOutput:
         return max((len(v) for v in bundle.values() if isinstance(v, str)), default=0)
 
     def _show_frame(self, frame: Any) -> int:
-        """Send one frame (settled parts, then the growing output); returns the characters sent."""
+        """Send one frame (settled parts, then the growing output); returns the characters of the
+        growing output (what the next update sends again)."""
         if not isinstance(frame, Frame):
             bundle, metadata = frame
             frame = Frame([], bundle, metadata)
-        sent = 0
         if frame.collapse:
             # Every output but the growing one becomes empty (an empty HTML output takes no room).
             for old in self._settled:
@@ -178,10 +184,12 @@ class LiveOutput:
         for part in frame.settled:
             # The last step before the kernel sends it (and the notebook saves it): a key a server
             # echoed into the answer or its fields is masked (a dict lookup when no key is known).
-            sent += self._show(mask_data(part), {})
+            self.sent_bytes += self._show(mask_data(part), {})
             self._settled.append(self.handle)
             self.handle = None  # settled: never updated again (but by a collapse)
-        return sent + self._show(mask_data(frame.bundle), mask_data(frame.metadata))
+        growing = self._show(mask_data(frame.bundle), mask_data(frame.metadata))
+        self.sent_bytes += growing
+        return growing
 
     def start(self, bundle: Bundle | None = None, metadata: dict[str, Any] | None = None) -> None:
         """Show the output at once (a placeholder while the model loads)."""
@@ -192,7 +200,7 @@ class LiveOutput:
     def _send(self, final: bool, chunks: int = 0) -> None:
         began = _monotonic()
         with _whole():
-            self.sent_bytes += self._show_frame(self.render(final))
+            growing = self._show_frame(self.render(final))
         self.updates += 1
         now = _monotonic()
         # The next update is sent by the first chunk at or after next_at. With chunks coming every
@@ -202,7 +210,8 @@ class LiveOutput:
         # (After the first token the pace is not known yet: guess half an interval.)
         gap = (now - self._sent_at) / (chunks - self._chunks_at) if chunks > self._chunks_at > 0 else self.interval / 2
         self._sent_at, self._chunks_at = now, chunks
-        self.next_at = now + max(min(self.interval, self.max_gap - gap), (now - began) / self.work_share, 0.0)
+        work = (now - began) / self.work_share
+        self.next_at = now + max(min(self.interval, self.max_gap - gap), work, growing / self.resend_per_second, 0.0)
 
     # -- hot path ---------------------------------------------------------------------------
     def tick(self, reply: Any, chunk: Any = None) -> None:

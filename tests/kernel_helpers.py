@@ -156,6 +156,8 @@ class Execution:
         data = dict(last["data"])
         if any("text/html" in o["data"] for o in outputs):
             data["text/html"] = "".join(o["data"].get("text/html", "") for o in outputs)
+        elif len(outputs) > 1:  # plain text in parts (--raw): the parts are the text
+            data["text/plain"] = "".join(o["data"].get("text/plain", "") for o in outputs)
         return {**last, "data": data}
 
     def html(self) -> str:

@@ -130,3 +130,15 @@ finally:
     assert 0 < len(partial) < len("".join(scenarios.paced_tokens(3000)))
     shown = visible_text(ex.html().split('<div class="onb-footer">')[0])
     assert shown == visible_text(model_html(partial)), (shown[-200:], visible_text(model_html(partial))[-200:])
+
+
+def test_raw_answers_stream_in_parts_too(kernel):
+    ex = kernel.run("%%ollama -m paced -o num_predict=400 --raw --chat raw\nat 300 tokens/s", timeout=60).check()
+    text = "".join(scenarios.paced_tokens(400))
+    outputs = ex.outputs()
+    assert len(outputs) > 5 and all(set(o["data"]) == {"text/plain"} for o in outputs)
+    # Whole lines settle; joined, the parts are the answer once, then the footer.
+    assert all(o["data"]["text/plain"].endswith("\n") for o in outputs[:-1])
+    plain = ex.final()["data"]["text/plain"]
+    assert plain.startswith(text.rstrip()) and plain.count("paced · ") == 1
+    assert max(_size(m) for m in ex.of(*DISPLAY)[:-1]) < len(text) / 4  # no message re-sends the answer

@@ -224,6 +224,21 @@ def test_a_slow_update_spaces_the_next_ones_out(monkeypatch):
     assert 10.05 < live.next_at <= 10.05 + LiveOutput.interval
 
 
+def test_a_huge_open_block_is_re_sent_less_often(monkeypatch):
+    import ollama_nb.live as live_mod
+
+    now = [10.0]
+    monkeypatch.setattr(live_mod, "_monotonic", lambda: now[0])
+    size = [100]
+    live = LiveOutput(lambda final: ({"text/html": "x" * size[0]}, {}), terminal=False)
+    live.handle = FakeHandle()
+    live._send(False)
+    assert live.next_at <= 10.0 + LiveOutput.interval  # a paragraph: the usual pace
+    size[0] = 200_000  # one paragraph of 30 000 words
+    live._send(False)
+    assert live.next_at == pytest.approx(10.0 + 200_000 / LiveOutput.resend_per_second)
+
+
 def test_settled_parts_become_outputs_that_are_never_updated_again(monkeypatch):
     from ollama_nb.live import Frame
 

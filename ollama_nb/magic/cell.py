@@ -256,6 +256,7 @@ class AnswerView:
         self.context: ContextUse | None = None  # set once the answer is done (the footer's meter)
         self._html = render_answer.LiveAnswer()
         self._styled = False
+        self._plain_settled = 0  # --raw: characters of the plain text already in settled outputs
 
     def footer(self) -> str:
         reply = self.reply
@@ -287,6 +288,15 @@ class AnswerView:
             if advice:
                 plain += "\n" + advice
             bundle["text/plain"] = plain or f"waiting for {reply.model}…"
+        if self.raw and not waiting:
+            # Plain text in parts too: whole lines settle (once thinking is over, the text before
+            # the last newline never changes), only the open line is re-sent.
+            if content and not final:
+                cut = plain.rfind("\n") + 1
+                if cut > self._plain_settled:
+                    settled.append({"text/plain": plain[self._plain_settled : cut]})
+                    self._plain_settled = cut
+            bundle["text/plain"] = plain[self._plain_settled :]
         if not self.raw:
             if not self._styled:
                 settled.append(chrome.style_bundle())

@@ -30,7 +30,14 @@ sys.path.insert(0, str(ROOT))
 from playwright.sync_api import sync_playwright
 
 from ollama_nb.testing import Emulator
-from tests.browser.lab import kernel_idle, launch_chromium, open_notebook, run_cell, start_lab, write_notebook
+from tests.browser.lab import (
+    kernel_idle,
+    launch_chromium,
+    open_notebook,
+    run_cell,
+    start_lab,
+    write_notebook,
+)
 
 TARGET = 4.5
 METRICS = ("TaskDuration", "ScriptDuration", "LayoutDuration", "RecalcStyleDuration")

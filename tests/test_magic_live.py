@@ -133,8 +133,8 @@ finally:
 
 
 def test_raw_answers_stream_in_parts_too(kernel):
-    ex = kernel.run("%%ollama -m paced -o num_predict=400 --raw --chat raw\nat 300 tokens/s", timeout=60).check()
-    text = "".join(scenarios.paced_tokens(400))
+    ex = kernel.run("%%ollama -m paced -o num_predict=1200 --raw --chat raw\nat 300 tokens/s", timeout=60).check()
+    text = "".join(scenarios.paced_tokens(1200))
     outputs = ex.outputs()
     assert len(outputs) > 5 and all(set(o["data"]) == {"text/plain"} for o in outputs)
     # Whole lines settle; joined, the parts are the answer once, then the footer.

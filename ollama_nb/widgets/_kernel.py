@@ -61,8 +61,8 @@ def _on_the_view_subshell(_data: Any, default: str | None) -> str | None:
 
 
 def _kernel_comm_class() -> type | None:
-    try:
-        from ipykernel.comm.comm import BaseComm  # the class comm.create_comm() makes in ipykernel
+    try:  # the class comm.create_comm() makes inside ipykernel
+        from ipykernel.comm.comm import BaseComm
     except ImportError:
         return None
     return BaseComm

@@ -83,7 +83,7 @@ def main() -> None:
     ap.add_argument("--chunks", type=int, default=500_000)
     args = ap.parse_args()
     n = args.chunks
-    with Emulator(process=True) as emu:
+    with Emulator(process=True, scenarios=True) as emu:
         url = emu.url
         for fn in (ours_whole, official_whole, ours_stream, official_stream):
             fn(url, 100)  # warm up: imports, pools, pydantic's validators

@@ -12,7 +12,7 @@
 import "./theme.css";
 import "./markdown.css";
 import "./chat.css";
-import { copyText, setMarkdown } from "./markdown.js";
+import { MarkdownStream, copyText, setMarkdown } from "./markdown.js";
 
 const STATUS_LABEL = {
   pending: "answering",
@@ -40,10 +40,11 @@ function withCode(tag, className, text) {
   return e;
 }
 
-function copyButton(getText, label = "Copy") {
+function copyButton(getText, name, label = "Copy") {
   const b = node("button", "onb-chat-copy", label);
   b.type = "button";
   b.title = "Copy to clipboard";
+  b.setAttribute("aria-label", name);
   b.addEventListener("click", async (event) => {
     event.preventDefault();
     const ok = await copyText(getText());
@@ -155,35 +156,54 @@ export default {
       log.scrollTop = log.scrollHeight;
     };
 
+    // Each body is a MarkdownStream: an update re-renders only the answer's open end, and a text
+    // that did not change (the thinking once the answer starts) is not rendered again at all.
     function fillAssistant(parts, content, thinking, status) {
       parts.text = content;
       const streaming = status === "pending";
       if (thinking) {
         parts.thinking.hidden = false;
-        parts.thinkingTitle.textContent = streaming && !content ? "Thinking…" : "Thinking";
-        if (streaming && !content && !parts.thinkingTouched) parts.thinking.open = true;
-        if (streaming && content && !parts.thinkingTouched) parts.thinking.open = false;
-        setMarkdown(parts.thinkingBody, thinking);
+        const title = streaming && !content ? "Thinking…" : "Thinking";
+        if (parts.thinkingTitle.textContent !== title) parts.thinkingTitle.textContent = title;
+        if (streaming && !content && !parts.keep.touched) parts.thinking.open = true;
+        if (streaming && content && !parts.keep.touched) parts.thinking.open = false;
+        parts.thinkingMd.set(thinking);
       } else {
         parts.thinking.hidden = true;
       }
-      if (content) {
-        setMarkdown(parts.body, content);
-        parts.body.hidden = false;
-      } else {
-        parts.body.replaceChildren();
-        parts.body.hidden = !streaming || !!thinking;
-        if (streaming && !thinking) {
-          const dots = node("span", "onb-typing");
-          dots.append(node("span"), node("span"), node("span"));
-          parts.body.append(dots);
-        }
-      }
+      parts.bodyMd.set(content);
+      parts.body.hidden = !content;
+      parts.typing.hidden = !(streaming && !content && !thinking);
       parts.copy.hidden = !content;
+      // Screen readers wait for the whole answer instead of reading every frame's half sentence.
+      if (streaming) parts.row.setAttribute("aria-busy", "true");
+      else parts.row.removeAttribute("aria-busy");
     }
 
-    function assistantRow(msg) {
+    function keptParts() {
+      const keep = { touched: false };
+      keep.thinking = node("details", "onb-thinking");
+      const summary = node("summary");
+      keep.thinkingTitle = node("span", null, "Thinking");
+      summary.append(keep.thinkingTitle);
+      keep.thinkingBody = node("div", "onb-md onb-thinking-body");
+      keep.thinking.append(summary, keep.thinkingBody);
+      summary.addEventListener("click", () => (keep.touched = true));
+      keep.body = node("div", "onb-md onb-msg-body");
+      keep.typing = node("span", "onb-typing");
+      keep.typing.setAttribute("aria-hidden", "true");
+      keep.typing.append(node("span"), node("span"), node("span"));
+      keep.bodyMd = new MarkdownStream(keep.body);
+      keep.thinkingMd = new MarkdownStream(keep.thinkingBody);
+      return keep;
+    }
+
+    // `old`: the parts this message's row had before (same turn): its rendered Markdown is reused,
+    // so the commit of a streamed answer re-renders only its last blocks.
+    function assistantRow(msg, old) {
       const row = node("div", "onb-msg onb-msg-assistant");
+      row.setAttribute("role", "article");
+      row.setAttribute("aria-label", `Answer from ${msg.model || "the assistant"}`);
       row.dataset.turn = msg.turn;
       row.dataset.status = msg.status || "";
       const head = node("div", "onb-msg-head");
@@ -192,19 +212,12 @@ export default {
       const label = STATUS_LABEL[msg.status];
       if (label) head.append(node("span", `onb-badge onb-badge-${msg.status}`, label));
       head.append(node("span", "onb-chat-spacer"));
-      const parts = { text: "", thinkingTouched: false };
-      parts.copy = copyButton(() => parts.text);
+      // The thinking block and the bodies (with their MarkdownStreams) outlive a row rebuild.
+      const keep = old?.keep || keptParts();
+      const parts = { text: "", row, keep, ...keep };
+      parts.copy = copyButton(() => parts.text, `Copy the answer from ${msg.model || "the assistant"}`);
       head.append(parts.copy);
-
-      parts.thinking = node("details", "onb-thinking");
-      const summary = node("summary");
-      parts.thinkingTitle = node("span", null, "Thinking");
-      summary.append(parts.thinkingTitle);
-      parts.thinkingBody = node("div", "onb-md onb-thinking-body");
-      parts.thinking.append(summary, parts.thinkingBody);
-      summary.addEventListener("click", () => (parts.thinkingTouched = true));
-      parts.body = node("div", "onb-md onb-msg-body");
-      row.append(head, parts.thinking, parts.body);
+      row.append(head, parts.thinking, parts.typing, parts.body);
 
       if (msg.error) {
         const box = node("div", "onb-error-box");
@@ -239,7 +252,7 @@ export default {
         const sig = JSON.stringify(msg);
         let row = rows.get(key);
         if (!row || row.sig !== sig) {
-          row = { sig, ...(msg.role === "user" ? userRow(msg) : assistantRow(msg)) };
+          row = { sig, ...(msg.role === "user" ? userRow(msg) : assistantRow(msg, row?.parts)) };
           rows.set(key, row);
         }
         children.push(row.el);
@@ -262,7 +275,11 @@ export default {
         emptyHint.hidden = !!text;
         children.push(empty);
       }
-      log.replaceChildren(...children);
+      // Only what changed moves: a row put back in place would be announced again by the log.
+      children.forEach((child, i) => {
+        if (log.children[i] !== child) log.insertBefore(child, log.children[i] || null);
+      });
+      while (log.children.length > children.length) log.lastElementChild.remove();
       renderLiveNow();
       if (stick) toBottom();
       clearButton.disabled = !messages.length;

@@ -1,0 +1,153 @@
+"""Main-thread time of the browser while a long answer streams: ChatWidget against ``%%ollama``.
+
+A real JupyterLab in headless Chromium, a real kernel, and the emulator's ``paced`` model (a long
+Markdown answer: headings, paragraphs with inline math, lists, code, tables) at ``--rate`` tokens
+per second (the prompt names the pace). The same answer is streamed into a ``%%ollama`` cell (the
+baseline: the kernel renders, JupyterLab shows the HTML) and into a ChatWidget (our front end
+renders), at ``--short`` and ``--tokens`` tokens. For each, the page's main-thread time from
+Chrome's own counters (CDP ``Performance.getMetrics``: TaskDuration, ScriptDuration), read before
+the cell runs and after the answer is on screen.
+
+Printed: seconds per run, the ChatWidget / ``%%ollama`` ratio at each length (target <= 1.2 at
+``--tokens``), and each view's growth from ``--short`` to ``--tokens`` against the length ratio
+(linear: about 1.0). ``--before REF`` also measures the chat bundle built from the sources at git
+ref REF (e.g. ``main``), served by the same widget class, for a before/after in one run.
+
+Usage: python benchmarks/widget_browser.py [--tokens 20000] [--short 5000] [--rate 300] [--before REF]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import pathlib
+import subprocess
+import sys
+import tempfile
+from typing import Any
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from playwright.sync_api import Page, sync_playwright  # noqa: E402
+
+from ollama_nb.testing import Emulator  # noqa: E402
+from tests.browser.lab import (  # noqa: E402
+    cell_output_locator,
+    launch_chromium,
+    open_notebook,
+    run_cell,
+    start_lab,
+    write_notebook,
+)
+
+TARGET_RATIO = 1.2
+
+
+def build_bundle(ref: str, out: pathlib.Path) -> pathlib.Path:
+    """The chat bundle as the sources at ``ref`` build it (this checkout's node_modules)."""
+    src = out / "src"
+    src.mkdir(parents=True)
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref, "js", "ollama_nb/render/policy.json"],
+                             check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(src)], input=archive, check=True)
+    (src / "js" / "node_modules").symlink_to(ROOT / "js" / "node_modules")
+    subprocess.run(["node", "build.mjs", "--outdir", str(out / "static")], cwd=src / "js", check=True)
+    return out / "static" / "chat.js"
+
+
+def metrics(cdp: Any) -> dict[str, float]:
+    return {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
+
+
+def measure(page: Page, cdp: Any, cell: int, shown_in: int, done: str, timeout_s: float) -> dict[str, float]:
+    """Main-thread seconds (task, script) from running ``cell`` until ``done`` (a selector) shows
+    in the output of cell ``shown_in``."""
+    before = metrics(cdp)
+    run_cell(page, cell, wait=True, timeout=timeout_s * 1000)
+    cell_output_locator(page, shown_in).locator(done).first.wait_for(timeout=timeout_s * 1000)
+    after = metrics(cdp)
+    return {k: after[k] - before[k] for k in ("TaskDuration", "ScriptDuration")}
+
+
+def cells(tokens: int, rate: float, bundle: pathlib.Path | None) -> list[str]:
+    prompt = f"Write the long answer at {rate:g} tokens/s."
+    swap = f"ChatWidget._esm = pathlib.Path({str(bundle)!r}).read_text()\n" if bundle else ""
+    return [
+        "%load_ext ollama_nb\nimport pathlib\nfrom ollama_nb import ChatWidget",
+        f"%%ollama -m paced -o num_predict={tokens}\n{prompt}",
+        f"{swap}chat = ChatWidget(model='paced:latest', options={{'num_predict': {tokens}}})\nchat",
+        # ask() once the kernelapi rename lands, send() before
+        f"(getattr(chat, 'ask', None) or chat.send)({prompt!r})",
+    ]
+
+
+def run(browser: Any, lab_root: pathlib.Path, lab_url: str, tokens: int, rate: float,
+        bundle: pathlib.Path | None, name: str) -> dict[str, dict[str, float]]:
+    """One fresh page (and kernel) per run, so no run pays for another's leftovers."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Performance.enable", {"timeDomain": "threadTicks"})
+    write_notebook(lab_root, f"{name}.ipynb", cells(tokens, rate, bundle))
+    open_notebook(page, lab_url, f"{name}.ipynb")
+    timeout = 60 + 3 * tokens / rate
+    run_cell(page, 0)
+    magic = measure(page, cdp, 1, 1, ".onb-footer:has-text('tok/s')", timeout)  # the final frame's stats
+    run_cell(page, 2, timeout=60_000)
+    cell_output_locator(page, 2).locator(".onb-chat").wait_for()
+    chat = measure(page, cdp, 3, 2, ".onb-msg-assistant[data-status='done']", timeout)
+    page.evaluate("() => window.jupyterapp.serviceManager.sessions.shutdownAll()")
+    page.close()
+    return {"magic": magic, "chat": chat}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--tokens", type=int, default=20_000)
+    ap.add_argument("--short", type=int, default=5_000)
+    ap.add_argument("--rate", type=float, default=300.0, help="tokens per second")
+    ap.add_argument("--before", metavar="REF", help="also measure the chat bundle built from git ref REF")
+    args = ap.parse_args()
+
+    tmp = pathlib.Path(tempfile.mkdtemp(prefix="onb-bench-"))
+    bundles: dict[str, pathlib.Path | None] = {"now": None}
+    if args.before:
+        bundles = {f"{args.before}": build_bundle(args.before, tmp / "before"), "now": None}
+
+    results: dict[tuple[str, int], dict[str, dict[str, float]]] = {}
+    with Emulator(scenarios=True) as emu:
+        lab = start_lab(tmp / "lab", env={"OLLAMA_HOST": emu.url, "PYTHONPATH": str(ROOT)}, log_name="bench-lab")
+        try:
+            with sync_playwright() as pw:
+                browser = launch_chromium(pw)
+                for label, bundle in bundles.items():
+                    for tokens in (args.short, args.tokens):
+                        name = f"bench-{label.replace('/', '-')}-{tokens}"
+                        results[(label, tokens)] = run(browser, lab.root, lab.url, tokens, args.rate, bundle, name)
+                        r = results[(label, tokens)]
+                        print(f"{label:>8} {tokens:>6} tokens: %%ollama {r['magic']['TaskDuration']:.2f} s "
+                              f"(script {r['magic']['ScriptDuration']:.2f}), ChatWidget {r['chat']['TaskDuration']:.2f} s "
+                              f"(script {r['chat']['ScriptDuration']:.2f})", flush=True)
+                browser.close()
+        finally:
+            lab.stop()
+
+    print()
+    print(f"main-thread time while {args.tokens} tokens stream at {args.rate:.0f} tokens/s (Chrome TaskDuration)")
+    growth_target = args.tokens / args.short
+    for label in bundles:
+        short, long = results[(label, args.short)], results[(label, args.tokens)]
+        ratio = long["chat"]["TaskDuration"] / long["magic"]["TaskDuration"]
+        ratio_short = short["chat"]["TaskDuration"] / short["magic"]["TaskDuration"]
+        grow_chat = long["chat"]["TaskDuration"] / short["chat"]["TaskDuration"]
+        grow_magic = long["magic"]["TaskDuration"] / short["magic"]["TaskDuration"]
+        verdict = "ok" if ratio <= TARGET_RATIO else "OVER"
+        print(f"  {label:>8}: ChatWidget / %%ollama = {ratio:.2f} at {args.tokens} (target <= {TARGET_RATIO}: {verdict}),"
+              f" {ratio_short:.2f} at {args.short}")
+        print(f"  {label:>8}: growth {args.short} -> {args.tokens}: ChatWidget x{grow_chat:.2f}, %%ollama x{grow_magic:.2f}"
+              f" (linear: x{growth_target:.1f}; ChatWidget per length x{grow_chat / growth_target:.2f})")
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    main()

@@ -12,6 +12,7 @@
 import "./theme.css";
 import "./markdown.css";
 import "./chat.css";
+import { keepKeys } from "./keys.js";
 import { MarkdownStream, copyText, setMarkdown } from "./markdown.js";
 
 const STATUS_LABEL = {
@@ -115,6 +116,7 @@ export default {
     const systemInput = node("textarea", "onb-chat-system-input");
     systemInput.rows = 3;
     systemInput.placeholder = "How the model should behave, e.g. “You are a patient tutor.”";
+    systemInput.setAttribute("aria-label", "System prompt");
     system.append(systemSummary, systemInput);
 
     const banner = node("div", "onb-chat-banner");
@@ -124,6 +126,11 @@ export default {
     const log = node("div", "onb-chat-log");
     log.setAttribute("role", "log");
     log.setAttribute("aria-live", "polite");
+    log.setAttribute("aria-label", "Conversation");
+    // One sentence when an answer ends ("Answer from m finished"), not every frame of it: the
+    // streaming row is aria-busy, and this status says when it is whole.
+    const status = node("div", "onb-sr-only");
+    status.setAttribute("role", "status");
     const empty = node("div", "onb-chat-empty");
     const emptyBody = node("div", "onb-md");
     const emptyHint = node("div", "onb-muted");
@@ -139,11 +146,9 @@ export default {
     composer.append(input, sendButton);
     const hint = node("div", "onb-chat-hint onb-muted", "Enter to send · Shift+Enter for a new line");
 
-    root.append(toolbar, system, banner, log, notice, composer, hint);
+    root.append(toolbar, system, banner, log, notice, status, composer, hint);
     el.replaceChildren(root);
 
-    // Keys typed here must not reach JupyterLab's notebook shortcuts (a, b, d d, m, Enter...).
-    for (const type of ["keydown", "keypress", "keyup"]) listen(root, type, (e) => e.stopPropagation());
 
     // ---------------------------------------------------------------- the transcript
     const rows = new Map(); // "turn:role" -> { sig, el, parts }
@@ -235,6 +240,8 @@ export default {
 
     function userRow(msg, queued = false) {
       const row = node("div", "onb-msg onb-msg-user" + (queued ? " onb-msg-queued" : ""));
+      row.setAttribute("role", "article");
+      row.setAttribute("aria-label", queued ? "Your message (sending)" : "Your message");
       if (msg.turn) row.dataset.turn = msg.turn;
       const bubble = node("div", "onb-msg-bubble", msg.content || "");
       row.append(bubble);
@@ -382,9 +389,26 @@ export default {
       systemPreview.textContent = text ? text.replace(/\s+/g, " ") : "none";
     }
 
+    let wasBusy = null; // null: the first render, which announces nothing
+    function announce() {
+      const busy = !!get("busy", false);
+      if (wasBusy !== null && busy !== wasBusy) {
+        const last = [...get("messages", [])].reverse().find((m) => m.role === "assistant");
+        const who = last?.model || get("model", "") || "The model";
+        if (busy) status.textContent = `${who} is answering.`;
+        else if (last) {
+          const ended = { done: "finished", stopped: "stopped", interrupted: "interrupted", failed: "failed" }[last.status] || "finished";
+          status.textContent = `Answer from ${who} ${ended}.${last.error?.message ? " " + last.error.message : ""}`;
+        }
+      }
+      wasBusy = busy;
+    }
+
     function renderBusy() {
       const busy = !!get("busy", false);
       root.classList.toggle("onb-busy", busy);
+      if (busy) log.setAttribute("aria-busy", "true");
+      else log.removeAttribute("aria-busy");
       sendButton.textContent = busy ? "Stop" : "Send";
       sendButton.title = busy ? "Stop the answer (the part so far is kept)" : "Send (Enter)";
       sendButton.classList.toggle("onb-primary", !busy);
@@ -475,9 +499,11 @@ export default {
     watch("change:busy", () => {
       renderBusy();
       renderMessages();
+      announce();
     });
     watch("change:error", renderBanner);
     watch("change:notice", renderNotice);
+    cleanups.push(keepKeys(root)); // after every keydown listener of ours (see keys.js)
 
     renderModels();
     renderSettings();
@@ -485,6 +511,7 @@ export default {
     renderBanner();
     renderNotice();
     renderMessages();
+    announce();
     tell({ type: "sync" }); // rendered mid-stream? get the answer so far
 
     return () => {

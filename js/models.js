@@ -9,31 +9,15 @@
 // root, and one timer (the "expires in" countdown); the function it returns removes all of them.
 import "./theme.css";
 import "./models.css";
+import { keepKeys } from "./keys.js";
 
-// ---------------------------------------------------------------- formatting (as format.py)
+// ---------------------------------------------------------------- formatting
 
-const size = (n) => {
-  if (n === null || n === undefined || n === "" || Number.isNaN(+n)) return "–";
-  n = +n;
-  for (const unit of ["B", "KB", "MB", "GB", "TB"]) {
-    if (Math.abs(n) < 1000 || unit === "TB") return unit === "B" || n >= 100 ? `${n.toFixed(0)} ${unit}` : `${n.toFixed(1)} ${unit}`;
-    n /= 1000;
-  }
-  return "–";
-};
-
-const duration = (s) => {
-  if (s === null || s === undefined || !Number.isFinite(s)) return "–";
-  if (s < 0) return "forever";
-  if (s < 1) return `${Math.round(s * 1000)} ms`;
-  if (s < 60) return `${s < 10 ? s.toFixed(1) : Math.round(s)} s`;
-  const total = Math.round(s);
-  const m = Math.floor(total / 60);
-  const sec = total % 60;
-  if (m < 60) return sec ? `${m} min ${sec} s` : `${m} min`;
-  const h = Math.floor(m / 60);
-  return m % 60 ? `${h} h ${m % 60} min` : `${h} h`;
-};
+// Sizes, times "ago" and pull progress come from the kernel as text (the `*_text` fields, made by
+// ollama_nb/format.py), so they read the same as in %ollama and the static table. Only the
+// "expires in" countdown is made here, since it ticks without the kernel; it follows
+// format.expires_in exactly (tests/browser/test_models_view.py holds the two equal).
+const text = (value) => (value === undefined || value === null || value === "" ? "–" : String(value));
 
 // RFC 3339 with nanoseconds (Go) -> ms since the epoch; Date.parse wants at most milliseconds.
 const parseTime = (stamp) => {
@@ -41,30 +25,23 @@ const parseTime = (stamp) => {
   return Date.parse(String(stamp).replace(/(\.\d{3})\d+/, "$1"));
 };
 
-const ago = (stamp, now = Date.now()) => {
-  const t = parseTime(stamp);
-  if (Number.isNaN(t)) return "–";
-  const secs = (now - t) / 1000;
-  if (secs < 60) return "just now";
-  for (const [unit, len] of [["year", 31536000], ["month", 2592000], ["week", 604800], ["day", 86400], ["hour", 3600], ["minute", 60]]) {
-    if (secs >= len) {
-      const n = Math.floor(secs / len);
-      return `${n} ${unit}${n > 1 ? "s" : ""} ago`;
-    }
-  }
-  return "just now";
+// format.duration of a whole number of seconds (the countdown's), Python's rounding included.
+const duration = (secs) => {
+  if (secs < 60) return `${secs.toFixed(1)} s`;
+  const m = Math.floor(secs / 60);
+  const sec = secs % 60;
+  if (m < 60) return sec ? `${m} min ${sec} s` : `${m} min`;
+  const h = Math.floor(m / 60);
+  return m % 60 ? `${h} h ${m % 60} min` : `${h} h`;
 };
 
+// format.expires_in, counted in whole seconds (so a tick never shows a fraction).
 const expiresIn = (stamp, now = Date.now()) => {
   const t = parseTime(stamp);
   if (Number.isNaN(t)) return "–";
-  const secs = (t - now) / 1000;
+  const secs = Math.floor((t - now) / 1000);
   if (secs > 10 * 365 * 86400) return "forever";
   if (secs <= 0) return "now";
-  if (secs < 60) return `in ${Math.ceil(secs)} s`;
-  const m = Math.floor(secs / 60);
-  const s = Math.floor(secs % 60);
-  if (m < 60) return `in ${m} min ${String(s).padStart(2, "0")} s`;
   return `in ${duration(secs)}`;
 };
 
@@ -106,21 +83,23 @@ const withCode = (cls, text) =>
   h("div", { class: cls }, String(text).split(/(`[^`\n]+`)/).filter(Boolean)
     .map((piece) => (piece.length > 2 && piece.startsWith("`") && piece.endsWith("`") ? h("code", { text: piece.slice(1, -1) }) : piece)));
 
+// A one-glyph button ("×") is named by its title: a screen reader would read "times".
 const button = (text, act, data = {}, extra = {}) =>
-  h("button", { type: "button", class: extra.class || "", data: { act, ...data }, title: extra.title, disabled: extra.disabled }, text);
+  h("button", { type: "button", class: extra.class || "", data: { act, ...data }, title: extra.title, disabled: extra.disabled,
+                "aria-label": text.length <= 1 ? extra.title : undefined }, text);
 
-const bar = (fraction, cls = "") =>
-  h("div", { class: `onb-mb-bar ${cls}`, role: "progressbar", "aria-valuemin": "0", "aria-valuemax": "100",
+const bar = (fraction, cls = "", label = undefined) =>
+  h("div", { class: `onb-mb-bar ${cls}`, role: "progressbar", "aria-label": label, "aria-valuemin": "0", "aria-valuemax": "100",
              "aria-valuenow": fraction === null || fraction === undefined ? undefined : String(Math.round(fraction * 100)) },
     h("div", { class: "onb-mb-bar-fill", style: { width: `${Math.max(0, Math.min(1, fraction || 0)) * 100}%` } }));
 
 const COLUMNS = [
   { key: "name", label: "Name", value: (m) => m.name.toLowerCase() },
-  { key: "size", label: "Size", value: (m) => +m.size || 0, num: true, show: (m) => size(m.size) },
+  { key: "size", label: "Size", value: (m) => +m.size || 0, num: true, show: (m) => text(m.size_text) },
   { key: "parameter_size", label: "Params", value: (m) => paramValue(m.parameter_size), num: true, show: (m) => m.parameter_size || "–" },
   { key: "quantization", label: "Quant", value: (m) => m.quantization || "", show: (m) => m.quantization || "–" },
   { key: "family", label: "Family", value: (m) => m.family || "", show: (m) => m.family || "–" },
-  { key: "modified_at", label: "Modified", value: (m) => parseTime(m.modified_at) || 0, num: true, show: (m) => ago(m.modified_at) },
+  { key: "modified_at", label: "Modified", value: (m) => parseTime(m.modified_at) || 0, num: true, show: (m) => text(m.modified_text) },
 ];
 
 const SECTIONS = [
@@ -143,7 +122,7 @@ export default {
     const get = (k) => model.get(k);
 
     // ---- skeleton (persistent elements keep focus and typed text across updates)
-    const root = h("div", { class: "onb-root onb-models", "data-lm-suppress-shortcuts": "true" });
+    const root = h("div", { class: "onb-root onb-models" });
     const title = h("span", { class: "onb-mb-title", text: "Ollama models" });
     const countEl = h("span", { class: "onb-mb-count", title: "Models on this server" });
     const hostEl = h("span", { class: "onb-mb-host onb-muted" });
@@ -222,7 +201,7 @@ export default {
       thead.replaceChildren(h("tr", {}, COLUMNS.map((c) =>
         h("th", { class: c.num ? "onb-num" : "", scope: "col", "aria-sort": c.key === sortKey ? (sortDir > 0 ? "ascending" : "descending") : "none" },
           h("button", { type: "button", class: "onb-mb-sort", data: { act: "sort", key: c.key }, title: `Sort by ${c.label.toLowerCase()}` },
-            c.label, h("span", { class: "onb-mb-arrow", text: c.key === sortKey ? (sortDir > 0 ? "▲" : "▼") : "" }))))));
+            c.label, h("span", { class: "onb-mb-arrow", "aria-hidden": "true", text: c.key === sortKey ? (sortDir > 0 ? "▲" : "▼") : "" }))))));
       const all = get("models") || [];
       countEl.textContent = String(all.length);
       const needle = filter.trim().toLowerCase();
@@ -237,7 +216,7 @@ export default {
         const nameCell = h("td", { class: "onb-mb-name" },
           h("span", { class: "onb-mb-name-text", text: m.name }),
           running.has(m.name) ? h("span", { class: "onb-mb-dot", title: "Loaded in memory" }) : null);
-        return h("tr", { class: m.name === selected ? "onb-mb-row onb-selected" : "onb-mb-row", tabIndex: 0, "aria-selected": m.name === selected ? "true" : "false", data: { act: "select", name: m.name } },
+        return h("tr", { class: m.name === selected ? "onb-mb-row onb-selected" : "onb-mb-row", tabIndex: 0, "aria-current": m.name === selected ? "true" : undefined, data: { act: "select", name: m.name } },
           nameCell, COLUMNS.slice(1).map((c) => h("td", { class: c.num ? "onb-num" : "", text: c.show(m) })));
       }));
       table.hidden = rows.length === 0;
@@ -279,7 +258,7 @@ export default {
         fact("Embedding length", d.embedding_length ? count(d.embedding_length) : "");
         fact("Parent model", d.parent_model);
         fact("Remote", d.remote_host ? `${d.remote_model || ""} @ ${d.remote_host}` : "");
-        fact("Modified", d.modified_at ? ago(d.modified_at) : "");
+        fact("Modified", d.modified_text || "");
       }
       const actions = h("div", { class: "onb-mb-actions" },
         get("chat_available") && !(caps.length && !caps.includes("completion"))
@@ -328,7 +307,7 @@ export default {
         const where = !total ? "–" : gpu >= 100 ? "100% GPU" : gpu <= 0 ? "100% CPU" : `${gpu}% GPU / ${100 - gpu}% CPU`;
         return h("tr", {},
           h("td", { class: "onb-mb-name" }, h("button", { type: "button", class: "onb-mb-link", data: { act: "select", name: r.name }, text: r.name })),
-          h("td", { class: "onb-num", text: size(r.size) }),
+          h("td", { class: "onb-num", text: text(r.size_text) }),
           h("td", { text: where }),
           h("td", { class: "onb-num", text: r.context_length ? count(r.context_length) : "–" }),
           h("td", { class: "onb-mb-expires" }, h("span", { data: { expires: r.expires_at || "" }, text: expiresIn(r.expires_at) })),
@@ -356,7 +335,7 @@ export default {
         status: h("span", { class: "onb-mb-pullstatus" }),
         pct: h("span", { class: "onb-mb-pct" }),
         btn: h("button", { type: "button", data: { name } }),
-        bar: bar(0),
+        bar: bar(0, "", `Pull of ${name}`),
         info: h("div", { class: "onb-mb-pullinfo onb-muted" }),
         err: h("div", { class: "onb-mb-pullerror onb-error" }),
         layers: h("div", { class: "onb-mb-layers" }),
@@ -380,16 +359,14 @@ export default {
         c.btn.textContent = running ? "Cancel" : "×";
         c.btn.className = running ? "onb-mb-cancel" : "onb-mb-x";
         c.btn.title = running ? "Stop the download (nothing is installed)" : "Dismiss";
+        if (running) c.btn.removeAttribute("aria-label");
+        else c.btn.setAttribute("aria-label", `Dismiss the pull of ${p.name}`);
         c.btn.disabled = false;
       }
       setBar(c.bar, fraction, p.state === "failed" ? "onb-mb-bar-failed" : p.state === "done" ? "onb-mb-bar-done" : "");
       c.bar.hidden = !running && !p.total && p.state !== "done"; // a pull that failed before any byte
-      const bits = [];
-      if (p.total) bits.push(`${size(p.completed)} of ${size(p.total)}`);
-      if (running && p.speed) bits.push(`${size(p.speed)}/s`);
-      if (running && p.eta !== null && p.eta !== undefined) bits.push(`${duration(p.eta)} left`);
-      c.info.textContent = bits.join(" · ");
-      c.info.hidden = !bits.length;
+      c.info.textContent = p.info_text || "";
+      c.info.hidden = !p.info_text;
       const failed = p.state === "failed" && p.message;
       c.err.hidden = !failed;
       if (failed && c.err.dataset.message !== p.message) {
@@ -401,14 +378,14 @@ export default {
       layers.forEach((l, i) => {
         let r = c.rows[i];
         if (!r) {
-          r = { digest: h("code", { class: "onb-mb-digest" }), bar: bar(0), bytes: h("span", { class: "onb-mb-layer-bytes onb-muted" }) };
+          r = { digest: h("code", { class: "onb-mb-digest" }), bar: bar(0, "", `Layer ${i + 1} of ${p.name}`), bytes: h("span", { class: "onb-mb-layer-bytes onb-muted" }) };
           r.el = h("div", { class: "onb-mb-layer" }, r.digest, r.bar, r.bytes);
           c.rows.push(r);
           c.layers.append(r.el);
         }
         r.digest.textContent = l.digest;
         setBar(r.bar, l.total ? l.completed / l.total : 0, "onb-mb-bar-small");
-        r.bytes.textContent = `${size(l.completed)} / ${size(l.total)}`;
+        r.bytes.textContent = l.bytes_text || "";
       });
       while (c.rows.length > layers.length) c.rows.pop().el.remove();
     }
@@ -481,14 +458,13 @@ export default {
       }
     }
 
+    // Keys the browser acts on call preventDefault, so keepKeys (keys.js) keeps them from the notebook.
     function onKeydown(e) {
-      // Keys typed in the browser are ours: JupyterLab must not run "d d", "a", "Shift+Enter"...
-      e.stopPropagation();
       const t = e.target;
       if (e.key === "Enter" && t === pullInput) { e.preventDefault(); startPull(); }
       else if (e.key === "Enter" && t === copyInput) { e.preventDefault(); doCopy(pending && pending.name); }
-      else if (e.key === "Escape" && pending) { pending = null; renderDetails(); }
-      else if (e.key === "Escape" && t === filterInput) { filterInput.value = ""; filter = ""; renderTable(); }
+      else if (e.key === "Escape" && pending) { e.preventDefault(); pending = null; renderDetails(); }
+      else if (e.key === "Escape" && t === filterInput) { e.preventDefault(); filterInput.value = ""; filter = ""; renderTable(); }
       else if (t.classList && t.classList.contains("onb-mb-row")) {
         if (e.key === "Enter" || e.key === " ") { e.preventDefault(); send({ action: "select", name: t.dataset.name }); }
         else if (e.key === "ArrowDown" || e.key === "ArrowUp") {
@@ -506,6 +482,7 @@ export default {
     root.addEventListener("click", onClick);
     root.addEventListener("keydown", onKeydown);
     root.addEventListener("input", onInput);
+    const unkeep = keepKeys(root);
 
     // ---- model listeners
     const onModels = () => { renderTable(); renderDetails(); };
@@ -544,6 +521,7 @@ export default {
       root.removeEventListener("click", onClick);
       root.removeEventListener("keydown", onKeydown);
       root.removeEventListener("input", onInput);
+      unkeep();
       root.remove();
     };
   },

@@ -59,11 +59,21 @@ def _cut(text: Any, limit: int) -> str:
     return shown if len(shown) <= limit else shown[:limit].rstrip() + "\n…"
 
 
+# Numbers go to the view raw (for sorting and bars) and as the text format.py makes of them
+# (``*_text``): the view shows that text, so units read the same in the widget and everywhere else.
+
+
+def _size_text(n: Any) -> str:
+    return fmt.size(n) if n else "–"
+
+
 def _model_row(m: dict[str, Any]) -> dict[str, Any]:
     d = m.get("details") or {}
     return {
         "name": m.get("name") or m.get("model") or "",
         "size": m.get("size") or 0,
+        "size_text": _size_text(m.get("size")),
+        "modified_text": fmt.ago(m.get("modified_at") or ""),
         "parameter_size": d.get("parameter_size") or "",
         "quantization": d.get("quantization_level") or "",
         "family": d.get("family") or "",
@@ -80,6 +90,7 @@ def _running_row(m: dict[str, Any]) -> dict[str, Any]:
     return {
         "name": m.get("name") or m.get("model") or "",
         "size": m.get("size") or 0,
+        "size_text": _size_text(m.get("size")),
         "size_vram": m.get("size_vram") or 0,
         "context_length": m.get("context_length") or 0,
         "expires_at": m.get("expires_at") or "",
@@ -107,6 +118,7 @@ def _details(name: str, show: dict[str, Any]) -> dict[str, Any]:
         "quantization": d.get("quantization_level") or "",
         "parent_model": d.get("parent_model") or "",
         "modified_at": show.get("modified_at") or "",
+        "modified_text": fmt.ago(show.get("modified_at")) if show.get("modified_at") else "",
         "parameters": _cut(show.get("parameters"), TEXT_CHARS),
         "template": _cut(show.get("template"), TEXT_CHARS),
         "system": _cut(show.get("system"), TEXT_CHARS),
@@ -122,7 +134,8 @@ def _progress_dict(p: Progress, name: str) -> dict[str, Any]:
         "name": name,
         "status": p.status,
         "layers": [
-            {"digest": digest.removeprefix("sha256:")[:12], "completed": done, "total": total}
+            {"digest": digest.removeprefix("sha256:")[:12], "completed": done, "total": total,
+             "bytes_text": f"{fmt.size(done)} / {fmt.size(total)}"}
             for digest, done, total in p.layer_rows()
         ],
         "completed": p.completed,
@@ -130,9 +143,21 @@ def _progress_dict(p: Progress, name: str) -> dict[str, Any]:
         "fraction": p.fraction,
         "speed": p.speed,
         "eta": p.eta,
+        # "1.2 GB of 4.7 GB · 85.3 MB/s · 42.0 s left", the parts a running pull has
+        "info_text": _pull_info(p),
         "state": p.state,
         "elapsed": round(time.perf_counter() - p.started, 2),
     }
+
+
+def _pull_info(p: Progress, state: str | None = None) -> str:
+    running = (state or p.state) == "running"
+    bits = [f"{fmt.size(p.completed)} of {fmt.size(p.total)}"] if p.total else []
+    if running and p.speed:
+        bits.append(fmt.speed(p.speed))
+    if running and p.eta is not None:
+        bits.append(f"{fmt.duration(p.eta)} left")
+    return " · ".join(bits)
 
 
 def _chat_available() -> bool:
@@ -554,6 +579,7 @@ class ModelBrowser(KeyMasked, anywidget.AnyWidget):
         else:
             state["state"] = "stopped"
             state["status"] = "cancelled"
+            state["info_text"] = _pull_info(progress, "stopped")
             self._set_pull(name, state, force=True)
             self.notice = f"Pull of {name} cancelled; nothing was installed."
         return progress
@@ -565,6 +591,8 @@ class ModelBrowser(KeyMasked, anywidget.AnyWidget):
             message = f"Cannot pull {name}: {err.error}"
         state = _progress_dict(progress, name) if progress is not None else {"name": name, "layers": [], "completed": 0, "total": 0}
         state.update(state="failed", status="failed", message=message, hint=hint)
+        if progress is not None:
+            state["info_text"] = _pull_info(progress, "failed")
         self._set_pull(name, state, force=True)
         self.error = {"message": message, "hint": hint, "action": "pull"}
         if raise_:

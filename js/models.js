@@ -188,7 +188,7 @@ export default {
         const full = typeof r.fraction === "number" && r.fraction >= 0.9;
         return h("div", { class: "onb-mb-quota-row", data: { limit: r.limit } },
           h("span", { class: "onb-mb-quota-name", text: r.limit }),
-          bar(typeof r.fraction === "number" ? r.fraction : null, full ? "onb-mb-bar-failed" : ""),
+          bar(typeof r.fraction === "number" ? r.fraction : null, full ? "onb-mb-bar-failed" : "", `${r.limit} usage`),
           h("span", { class: "onb-mb-quota-used", text: r.used }),
           h("span", { class: "onb-mb-quota-resets onb-muted", text: r.resets ? `resets ${r.resets}` : "" }));
       }));

@@ -1,6 +1,6 @@
 """The offline demo teaches: every question the notebooks and the README ask gets an on-topic answer.
 
-The questions are read out of the notebooks themselves (message contents, ``send(...)`` calls and
+The questions are read out of the notebooks themselves (message contents, ``ask(...)`` calls and
 ``%%ollama`` cell bodies), so a new question in a notebook that the emulator cannot answer fails
 here. Then each notable question is checked for what a student should see: the right facts, the
 instruction followed (sentence counts, bullets, a child's level, a pirate), models that differ.
@@ -54,7 +54,7 @@ def notebook_questions() -> list[str]:
     sources += re.findall(r"```(?:python|\n)(.*?)```", (ROOT / "README.md").read_text(), re.S)
     questions: list[str] = []
     for source in sources:
-        questions += re.findall(r""""content":\s*'([^']+)'|"content":\s*"([^"{]+)"|\.send\("([^"]+)"\)""", source)
+        questions += re.findall(r""""content":\s*'([^']+)'|"content":\s*"([^"{]+)"|\.(?:send|ask)\("([^"]+)"\)""", source)
         if source.startswith("%%ollama"):
             body = source.split("\n", 1)[1].strip() if "\n" in source else ""
             questions.append(re.sub(r"\{(\w+)\}", lambda m: NOTEBOOK_VARIABLES.get(m.group(1), m.group(0)), body))

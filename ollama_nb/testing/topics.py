@@ -243,6 +243,16 @@ TOPICS: list[Topic] = [
         items=["red", "orange", "yellow", "green", "blue", "indigo", "violet"],
     ),
     Topic(
+        key="hello_class",
+        pattern=r"(?:say )?hello to (?:the|my|our) class|greet (?:the|my|our) class",
+        short="Hello, everyone, and welcome to class!",
+        medium="Good morning, class, and thank you for letting me join your lesson today.",
+        long=("Hello to every one of you in this class: I'm excited to explore today's topic with you, so bring "
+              "your questions along."),
+        think=["The user wants a one-sentence greeting for a class.",
+               "It should be warm and short, and it should invite the students to take part."],
+    ),
+    Topic(
         key="count_five",
         pattern=r"count (?:from )?(?:one|1) to (?:five|5)|count to (?:five|5)",
         short="One, two, three, four, five.",

@@ -114,8 +114,10 @@ def start_lab(
     log_name: str = "lab",
     overrides: dict[str, dict[str, Any]] | None = None,
     timeout: float = 60,
+    app: str = "lab",
 ) -> LabServer:
-    """Start ``jupyter lab`` on a free loopback port, serving ``root``; wait for /api/status.
+    """Start ``jupyter lab`` (``app="notebook"``: Notebook 7) on a free loopback port, serving
+    ``root``; wait for /api/status.
 
     Settings, workspaces, config and runtime files live in a fresh temp dir, so nothing from
     ~/.jupyter leaks in and no workspace is restored. ``env`` is added to this process's env.
@@ -150,7 +152,7 @@ def start_lab(
         sys.executable,
         "-m",
         "jupyter",
-        "lab",
+        app,
         "--no-browser",
         "--allow-root",
         "--ip=127.0.0.1",
@@ -164,6 +166,7 @@ def start_lab(
         "--LabApp.news_url=None",
         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
         "--LabApp.expose_app_in_browser=True",
+        "--JupyterNotebookApp.expose_app_in_browser=True",
         f"--LabApp.app_settings_dir={app_settings}",
         # a kernel left busy by a failed test must not keep the server from stopping
         "--ServerApp.shutdown_no_activity_timeout=0",

@@ -1,5 +1,6 @@
 """A long ``%%ollama`` answer streamed in parts reads as one answer in JupyterLab: while it streams,
-once done, once interrupted, and after the saved notebook is opened again (and in nbconvert's HTML).
+once done, once interrupted, and after the saved notebook is opened again (in JupyterLab, Notebook 7
+and nbconvert's HTML).
 
 Each streamed cell is checked against a reference cell that shows the reply's own text (as the
 conversation recorded it) in one output, through the same render layer: the text must be the same
@@ -23,6 +24,7 @@ from .lab import (
     run_cell,
     screenshot,
     set_theme,
+    start_lab,
     stop_kernel,
     write_notebook,
 )
@@ -174,6 +176,23 @@ def test_a_long_streamed_answer_reads_as_one_answer_live_done_interrupted_and_re
     finally:
         set_theme(page, "JupyterLab Light")
         stop_kernel(page)
+
+    # -- Notebook 7 opens the saved notebook (same output area, its own page around it)
+    notebook7 = start_lab(lab.root, app="notebook", log_name="notebook7")
+    try:
+        page.goto(f"{notebook7.url}/notebooks/live.ipynb")
+        expect(page.locator(".jp-Cell").nth(3).locator(".onb-footer")).to_have_count(1, timeout=60_000)
+        for streamed, reference in ((1, 2), (3, 4)):
+            for index in (streamed, reference):
+                area = page.locator(".jp-Cell").nth(index).locator(".jp-OutputArea")
+                area.scroll_into_view_if_needed()
+                count = area.locator(".onb-math, .onb-math-display").count()
+                expect(area.locator(".onb-math mjx-container, .onb-math-display mjx-container")).to_have_count(count, timeout=30_000)
+            got, want = _read(page, streamed, "nbconvert"), _read(page, reference, "nbconvert")
+            assert got["text"] == want["text"] and got["layout"] == want["layout"], (streamed, got["layout"][:5], want["layout"][:5])
+        screenshot(page, "live-answer-notebook7")
+    finally:
+        notebook7.stop()
 
     # -- nbconvert's HTML of the saved notebook (no MathJax here: only loopback is reachable)
     out = tmp_path / "html"

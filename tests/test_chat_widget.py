@@ -349,7 +349,7 @@ def test_interrupting_a_waiting_send_stops_and_marks_the_answer(client, emu):
     threading.Timer(0.4, _thread.interrupt_main).start()
     with pytest.raises(KeyboardInterrupt):
         w.ask("Count slowly.")
-    assert emu.wait_for_disconnect(1)
+    assert emu.wait_for_disconnect(30)
     wait_idle(w)
     assert w.messages[-1]["status"] == "interrupted"
     assert w.messages[-1]["content"]

@@ -102,7 +102,7 @@ def test_stall_times_out_with_a_short_timeout(kernel, emu):
     assert_no_traceback(ex)
     assert "sent nothing for 1 s" in error_html(ex)
     assert visible_text(ex.final()["data"]["text/html"]).startswith(PARTIAL)
-    assert emu.wait_for_disconnect(5)  # the stalled connection was closed, not left hanging
+    assert emu.wait_for_disconnect(30)  # the stalled connection was closed, not left hanging
 
 
 # -- interrupt -----------------------------------------------------------------------------------
@@ -118,7 +118,7 @@ def interrupt_after_first_update(kernel, code, cell_id):
 
 def test_interrupt_closes_the_stream_keeps_the_partial_and_stops_run_all(kernel, emu):
     ex = interrupt_after_first_update(kernel, "%%ollama -m slow --chat slow\nhello", "cell-slow")
-    assert emu.wait_for_disconnect(5)  # the server saw the client go away
+    assert emu.wait_for_disconnect(30)  # the server saw the client go away
     assert ("/api/chat", "slow") in emu.disconnects
     # The execute reply is an error, so "Run All" stops here...
     assert ex.status == "error" and ex.reply["content"]["ename"] == "KeyboardInterrupt"

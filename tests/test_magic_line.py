@@ -78,7 +78,7 @@ def test_pull_cancel_closes_the_stream(kernel, emu):
 
     msg_id = kernel.send("%ollama pull big-model")
     ex = kernel.collect(msg_id, timeout=60, on_message=on_message)
-    assert emu.wait_for_disconnect(5) and ("/api/pull", "big-model") in emu.disconnects
+    assert emu.wait_for_disconnect(30) and ("/api/pull", "big-model") in emu.disconnects
     assert ex.status == "error" and ex.reply["content"]["ename"] == "KeyboardInterrupt"
     assert len(ex.errors[0]["content"]["traceback"]) == 1
     final = ex.final()["data"]

@@ -107,7 +107,7 @@ def test_cancel_mid_pull_closes_the_stream_and_installs_nothing(emu, browser):
     send(browser, wait=False, action="pull", name="big-model")
     wait_until(lambda: browser.pulls.get("big-model", {}).get("completed", 0) > 0)
     send(browser, wait=False, action="cancel", name="big-model")
-    assert emu.wait_for_disconnect(5), "the emulator did not see the pull stream close"
+    assert emu.wait_for_disconnect(30), "the emulator did not see the pull stream close"
     assert browser._join(5)
     p = browser.pulls["big-model"]
     assert p["state"] == "stopped" and 0 < p["completed"] < p["total"]
@@ -227,7 +227,7 @@ def test_cancel_that_arrives_while_the_pull_request_is_being_sent(emu, client, b
     monkeypatch.setattr(client, "pull", pull_then_cancel)
     send(browser, action="pull", name="big-model")
     assert browser.pulls["big-model"]["state"] == "stopped"
-    assert emu.wait_for_disconnect(5)
+    assert emu.wait_for_disconnect(30)
     assert "big-model:latest" not in emu.model_names()
 
 
@@ -323,7 +323,7 @@ def test_closing_the_widget_cancels_its_pulls(emu, client):
     send(browser, wait=False, action="pull", name="big-model")
     wait_until(lambda: browser.pulls.get("big-model", {}).get("completed", 0) > 0)
     browser.close()
-    assert emu.wait_for_disconnect(5)
+    assert emu.wait_for_disconnect(30)
     assert browser._join(5)
     assert "big-model:latest" not in emu.model_names()
 

@@ -104,7 +104,7 @@ def test_nginx_504_when_the_model_takes_longer_than_its_read_timeout(emu, proxy)
         Client(proxy.url("impatient"), retries=QUICK).chat("loading", HI)
     assert info.value.status_code == 504 and "504 Gateway Time" in info.value.title
     assert "proxy_read_timeout" in info.value.hint
-    assert emu.wait_for_disconnect(10)  # nginx gave up on the upstream too
+    assert emu.wait_for_disconnect(30)  # nginx gave up on the upstream too
 
 
 def test_the_live_settings_stream_each_line_as_it_comes(emu, proxy):
@@ -114,7 +114,7 @@ def test_the_live_settings_stream_each_line_as_it_comes(emu, proxy):
     first = next(iter(stream))
     assert first["message"]["content"]
     stream.close()
-    assert emu.wait_for_disconnect(10)
+    assert emu.wait_for_disconnect(30)
     assert stream.reply.status == "stopped" and stream.reply.chunks < 200
 
 

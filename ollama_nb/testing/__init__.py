@@ -270,7 +270,7 @@ class Emulator:
         """(path, model) of every response the client abandoned before its end (the live list)."""
         return self._local("disconnects").disconnects
 
-    def wait_for_disconnect(self, timeout: float = 5.0) -> bool:
+    def wait_for_disconnect(self, timeout: float = 30.0) -> bool:
         """Wait for a disconnect that no earlier call has returned.
 
         Each True consumes one entry of ``disconnects``: the first call is satisfied by the first

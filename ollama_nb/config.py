@@ -23,6 +23,7 @@ from .hosts import parse_host
 
 __all__ = ["Settings", "client_for", "default_client", "forget_clients", "settings"]
 
+
 @dataclass
 class Settings:
     """What ``%ollama config`` changes for this kernel. ``None`` means "from the environment"."""
@@ -31,7 +32,8 @@ class Settings:
     model: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
     api_key: str | None = field(default=None, repr=False)
-    #: Seconds of silence allowed between chunks; None = the client's default (330 s, beyond the server's 5-minute load timeout).
+    #: Seconds of silence allowed between chunks; None = the client's default (330 s, beyond the
+    #: server's 5-minute load timeout).
     timeout: float | None = None
     #: The key came from ``%ollama login`` (else from ``%ollama config api_key=``).
     key_from_login: bool = False

@@ -64,10 +64,14 @@ class ContextUse:
         the view's own ways (a cell's flags, a widget's button and option)."""
         bigger = min(self.window * 2, self.maximum) if self.maximum else self.window * 2
         more = f" or give it room with {room.format(n=bigger)}" if bigger > self.window else ""
-        full = "is full: Ollama now drops the oldest turns" if self.used >= self.window - 1 else \
-            "is nearly full: past it Ollama drops the oldest turns, starting with the next question or two"
+        full = (
+            "is full: Ollama now drops the oldest turns"
+            if self.used >= self.window - 1
+            else "is nearly full: past it Ollama drops the oldest turns, starting with the next question or two"
+        )
         return (
-            f"The conversation uses {self.used:,} of its {self.window:,}-token context ({self.fraction:.0%}) and {full}. "
+            f"The conversation uses {self.used:,} of its {self.window:,}-token context "
+            f"({self.fraction:.0%}) and {full}. "
             f"Start afresh with {fresh}{more}."
         )
 
@@ -122,7 +126,9 @@ def measure(client: Any, reply: Any, options: Mapping[str, Any] | None = None) -
     model = str((getattr(reply, "request", None) or {}).get("model") or reply.model or "")
     maximum = model_context_length(client, model) if model else None
     asked = (options or {}).get("num_ctx")
-    window: int | None = int(asked) if isinstance(asked, (int, float)) and not isinstance(asked, bool) and asked > 0 else None
+    window: int | None = (
+        int(asked) if isinstance(asked, (int, float)) and not isinstance(asked, bool) and asked > 0 else None
+    )
     remote = getattr(client, "cloud", False) or model.endswith(("-cloud", ":cloud"))
     if window is None and not remote:
         window = _runner_window(client, model)

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, ClassVar
+from typing import Any, ClassVar
 
 from .redact import mask_data, mask_keys, redact
 
@@ -104,7 +105,9 @@ class Conversation:
         with cls._registry_lock:
             return sorted(cls._registry)
 
-    def configure(self, *, model: str | None = None, system: str | None = None, options: dict[str, Any] | None = None) -> None:
+    def configure(
+        self, *, model: str | None = None, system: str | None = None, options: dict[str, Any] | None = None
+    ) -> None:
         with self._lock:
             if model is not None:
                 self.model = model

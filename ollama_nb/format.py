@@ -36,7 +36,7 @@ def duration(seconds: float | None) -> str:
         return f"{seconds * 1000:.0f} ms"
     if seconds < 60:
         return f"{seconds:.1f} s"
-    minutes, sec = divmod(int(round(seconds)), 60)
+    minutes, sec = divmod(round(seconds), 60)
     if minutes < 60:
         return f"{minutes} min {sec} s" if sec else f"{minutes} min"
     hours, minutes = divmod(minutes, 60)
@@ -74,7 +74,11 @@ def stats_text(
             parts.append(f"{stats['eval_count']} tokens")
         if stats.get("tokens_per_second"):
             parts.append(rate(stats["tokens_per_second"]))
-        for key, label in (("load_duration", "load"), ("prompt_eval_duration", "prompt"), ("eval_duration", "generate")):
+        for key, label in (
+            ("load_duration", "load"),
+            ("prompt_eval_duration", "prompt"),
+            ("eval_duration", "generate"),
+        ):
             if stats.get(key) is not None:
                 parts.append(f"{label} {duration(ns(stats[key]))}")
         if done_reason == "length":
@@ -114,7 +118,14 @@ def ago(stamp: str | None, now: _dt.datetime | None = None) -> str:
     secs = (now - when).total_seconds()
     if secs < 60:
         return "just now"
-    for unit, length in (("year", 31536000), ("month", 2592000), ("week", 604800), ("day", 86400), ("hour", 3600), ("minute", 60)):
+    for unit, length in (
+        ("year", 31536000),
+        ("month", 2592000),
+        ("week", 604800),
+        ("day", 86400),
+        ("hour", 3600),
+        ("minute", 60),
+    ):
         if secs >= length:
             n = int(secs // length)
             return f"{n} {unit}{'s' if n > 1 else ''} ago"

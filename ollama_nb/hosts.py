@@ -13,7 +13,16 @@ from __future__ import annotations
 import ipaddress
 import urllib.parse
 
-__all__ = ["CLOUD_HOST", "DEFAULT_HOST", "DEFAULT_PORT", "cloud_model_name", "hostname_of", "is_cloud", "is_loopback", "parse_host"]
+__all__ = [
+    "CLOUD_HOST",
+    "DEFAULT_HOST",
+    "DEFAULT_PORT",
+    "cloud_model_name",
+    "hostname_of",
+    "is_cloud",
+    "is_loopback",
+    "parse_host",
+]
 
 DEFAULT_HOST = "http://127.0.0.1:11434"
 CLOUD_HOST = "https://ollama.com"

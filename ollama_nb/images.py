@@ -1,6 +1,7 @@
 """Images for vision models: anything image-like -> the base64 text the server wants.
 
-Accepted: ``Image(value=...)`` objects (ours or ollama-python's); raw ``bytes``; a path (``str`` or ``pathlib.Path``); base64 text; a PIL image; a numpy array
+Accepted: ``Image(value=...)`` objects (ours or ollama-python's); raw ``bytes``; a path (``str`` or
+``pathlib.Path``); base64 text; a PIL image; a numpy array
 (through PIL). The server takes plain base64, not a ``data:`` URL, so a data URL is cut to its payload.
 """
 
@@ -35,9 +36,7 @@ def image_bytes(image: Any) -> bytes:
         try:
             return base64.b64decode(image, validate=True)
         except (binascii.Error, ValueError):
-            raise InvalidRequest(
-                "An image string must be a file path or base64 text; this one is neither."
-            ) from None
+            raise InvalidRequest("An image string must be a file path or base64 text; this one is neither.") from None
     if hasattr(image, "save") and hasattr(image, "size"):  # PIL.Image.Image, without importing PIL
         buf = io.BytesIO()
         image.save(buf, format="PNG")
@@ -48,7 +47,9 @@ def image_bytes(image: Any) -> bytes:
         except ImportError:
             raise InvalidRequest("Sending an array as an image needs Pillow: pip install pillow.") from None
         return image_bytes(Image.fromarray(_to_uint8(image)))
-    raise InvalidRequest(f"Cannot use a {type(image).__name__} as an image: pass bytes, a path, base64 text or a PIL image.")
+    raise InvalidRequest(
+        f"Cannot use a {type(image).__name__} as an image: pass bytes, a path, base64 text or a PIL image."
+    )
 
 
 def _to_uint8(array: Any) -> Any:
@@ -71,9 +72,7 @@ def encode_image(image: Any) -> str:
         if value is not None:
             image = value
     if isinstance(image, str) and not image.startswith("data:"):
-        looks_like_path = len(image) < 4096 and (
-            os.path.exists(image) or image.lower().endswith(_IMAGE_SUFFIXES)
-        )
+        looks_like_path = len(image) < 4096 and (os.path.exists(image) or image.lower().endswith(_IMAGE_SUFFIXES))
         if not looks_like_path:
             image_bytes(image)  # validates, raises a clear error if it is not base64
             return image

@@ -45,11 +45,15 @@ def quota_rows(usage: Mapping[str, Any]) -> list[dict[str, Any]]:
     for name in names:
         entry = limits[name] if isinstance(limits[name], Mapping) else {}
         raw = entry.get("usage")
-        fraction = max(0.0, min(1.0, float(raw))) if isinstance(raw, (int, float)) and not isinstance(raw, bool) else None
-        rows.append({
-            "limit": str(name),
-            "fraction": fraction,
-            "used": "–" if fraction is None else f"{fraction:.1%}",
-            "resets": _resets(entry.get("resets_at")),
-        })
+        fraction = (
+            max(0.0, min(1.0, float(raw))) if isinstance(raw, (int, float)) and not isinstance(raw, bool) else None
+        )
+        rows.append(
+            {
+                "limit": str(name),
+                "fraction": fraction,
+                "used": "–" if fraction is None else f"{fraction:.1%}",
+                "resets": _resets(entry.get("resets_at")),
+            }
+        )
     return rows

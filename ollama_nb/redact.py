@@ -39,7 +39,7 @@ from typing import Any, TypeVar
 
 _T = TypeVar("_T")
 
-__all__ = ["MASK", "redact", "mask_keys", "mask_data", "remember", "known_keys", "unsafe_tail"]
+__all__ = ["MASK", "known_keys", "mask_data", "mask_keys", "redact", "remember", "unsafe_tail"]
 
 MASK = "[redacted]"
 
@@ -64,7 +64,9 @@ _HEADER = (
 # userinfo in a URL: scheme://user:password@host (or a token as the user name).
 _USERINFO = r"(?P<scheme>\b[a-z][a-z0-9+.-]*://)(?P<userinfo>[^/\s@?#\"'<>]+)@"
 # A credential in a query string: ?key=..., &api_key=..., &token=..., &access_token=..., &password=...
-_QUERY = r"(?P<qname>[?&;](?:api[_-]?key|key|token|access[_-]?token|auth|password|secret|signature))=(?P<qval>[^&#\s\"'<>]+)"
+_QUERY = (
+    r"(?P<qname>[?&;](?:api[_-]?key|key|token|access[_-]?token|auth|password|secret|signature))=(?P<qval>[^&#\s\"'<>]+)"
+)
 _PATTERN = re.compile("|".join(f"(?:{p})" for p in (_HEADER, _BEARER, _USERINFO, _QUERY)), re.IGNORECASE)
 
 
@@ -95,7 +97,9 @@ def remember(key: str | None) -> None:
         _keys.update(candidates)
         forms: set[str] = set()
         for k in _keys:
-            forms.update((k, json.dumps(k)[1:-1], urllib.parse.quote(k, safe=""), urllib.parse.quote_plus(k), html.escape(k)))
+            forms.update(
+                (k, json.dumps(k)[1:-1], urllib.parse.quote(k, safe=""), urllib.parse.quote_plus(k), html.escape(k))
+            )
         _forms = tuple(sorted((f for f in forms if len(f) >= MIN_KEY_LENGTH), key=len, reverse=True))
 
 
@@ -170,7 +174,7 @@ def _mask(value: Any) -> Any:
         return out if changed else value
     if isinstance(value, (list, tuple)):
         items = [_mask(v) for v in value]
-        if all(a is b for a, b in zip(items, value)):
+        if all(a is b for a, b in zip(items, value, strict=True)):
             return value
         return items if isinstance(value, list) else tuple(items)
     return value

@@ -168,8 +168,15 @@ def call(policy: Retry, send: Callable[[], T], *, clock: Callable[[], float] = t
             waited += clock() - started
 
 
-def _wait(err: ResponseError, seconds: float, attempt: int, attempts: int, on_wait: Listener | None,
-          cancel: threading.Event, clock: Callable[[], float]) -> None:
+def _wait(
+    err: ResponseError,
+    seconds: float,
+    attempt: int,
+    attempts: int,
+    on_wait: Listener | None,
+    cancel: threading.Event,
+    clock: Callable[[], float],
+) -> None:
     """Wait ``seconds``, reporting the start and each second left; RetryCancelled when ``cancel`` is set.
 
     An Event, not time.sleep: a Stop button on another thread ends the wait at once, and a Ctrl-C

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from .errors import OllamaError, RetryCancelled, unexpected
 from .reply import Reply
@@ -130,7 +131,7 @@ class TurnRunner:
             self._end(self._stop_status or "stopped")
             self._record()
             return self.reply
-        except Exception as exc:  # noqa: BLE001 - every failure ends the turn; none leaves it pending
+        except Exception as exc:
             self.fail(exc)
             return self.reply
         self._record()

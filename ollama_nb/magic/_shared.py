@@ -6,7 +6,7 @@ import sys
 from typing import Any
 
 from ..config import client_for
-from ..errors import OllamaError, describe
+from ..errors import OllamaError
 from ..redact import mask_data, redact
 
 # client_for is re-exported: the magic modules import it from here.

@@ -6,8 +6,8 @@ from typing import Any
 
 from .. import format as fmt_
 from ..config import settings
-from ..hosts import is_cloud
 from ..errors import OllamaError
+from ..hosts import is_cloud
 from ..render import chrome
 from ..suggest import close_models, command
 from ._shared import client_for, display_html
@@ -36,7 +36,7 @@ def is_emulator(client: Any, installed: list[dict[str, Any]]) -> bool:
     The emulator copies the real server's wire format, headers included, so its scenario models
     (``stall``, ``dropped``, ...) are what gives it away.
     """
-    return _EMULATOR_FINGERPRINT <= {m.get("name") or m.get("model") for m in installed}
+    return {m.get("name") or m.get("model") for m in installed} >= _EMULATOR_FINGERPRINT
 
 
 def checks() -> list[dict[str, str]]:
@@ -47,7 +47,11 @@ def checks() -> list[dict[str, str]]:
         rows.append({"check": check, "": status, "found": found, "what to do": todo})
 
     host = settings.resolved_host()
-    source = "%ollama config" if settings.host else ("OLLAMA_HOST" if __import__("os").environ.get("OLLAMA_HOST") else "default")
+    source = (
+        "%ollama config"
+        if settings.host
+        else ("OLLAMA_HOST" if __import__("os").environ.get("OLLAMA_HOST") else "default")
+    )
     try:
         client = client_for()
     except OllamaError as err:
@@ -65,9 +69,13 @@ def checks() -> list[dict[str, str]]:
     except OllamaError as err:
         installed, listed = [], err
     if is_emulator(client, installed):
-        add("host reachable", WARN, f"{host} ({source}) is the built-in emulator (ollama_nb.testing), not a real Ollama",
+        add(
+            "host reachable",
+            WARN,
+            f"{host} ({source}) is the built-in emulator (ollama_nb.testing), not a real Ollama",
             "Fine for tests and demos: answers are canned. For real answers start Ollama and point OLLAMA_HOST "
-            "(or `%ollama config host=...`) at it.")
+            "(or `%ollama config host=...`) at it.",
+        )
     else:
         add("host reachable", OK, f"{host} ({source})")
     add("server version", OK, f"Ollama {version}")
@@ -76,16 +84,33 @@ def checks() -> list[dict[str, str]]:
         add("installed models", FAIL, listed.message, listed.hint)
     else:
         if installed:
-            add("installed models", OK, f"{len(installed)}: " + ", ".join(sorted(_names(installed) - {n for n in _names(installed) if n.endswith(':latest')}))[:300])
+            add(
+                "installed models",
+                OK,
+                f"{len(installed)}: "
+                + ", ".join(sorted(_names(installed) - {n for n in _names(installed) if n.endswith(":latest")}))[:300],
+            )
         else:
-            add("installed models", WARN, "none", "Pull one: `%ollama pull llama3.2` (or a small one: `%ollama pull smollm2:135m`).")
+            add(
+                "installed models",
+                WARN,
+                "none",
+                "Pull one: `%ollama pull llama3.2` (or a small one: `%ollama pull smollm2:135m`).",
+            )
 
     model = settings.resolved_model()
     if not model:
-        add("default model", WARN, "not set", "Set OLLAMA_NB_MODEL, or run `%ollama config model=NAME`, or pass `-m NAME` to each %%ollama cell.")
+        add(
+            "default model",
+            WARN,
+            "not set",
+            "Set OLLAMA_NB_MODEL, or run `%ollama config model=NAME`, or pass `-m NAME` to each %%ollama cell.",
+        )
     elif installed and model not in _names(installed) and not is_cloud(host):
         close = close_models(model, sorted(_names(installed)))
-        guess = f"Did you mean `{close[0]}`? Set it with `%ollama config model={close[0]}`; or pull " if close else "Pull "
+        guess = (
+            f"Did you mean `{close[0]}`? Set it with `%ollama config model={close[0]}`; or pull " if close else "Pull "
+        )
         add("default model", FAIL, f"{model} is not installed", f"{guess}it: `{command('%ollama', 'pull', model)}`.")
     else:
         add("default model", OK, model)
@@ -96,19 +121,41 @@ def checks() -> list[dict[str, str]]:
         add("loaded models", WARN, err.message, err.hint)
     else:
         if running:
-            add("loaded models", OK, ", ".join(f"{m.get('name')} ({fmt_.size(m.get('size'))}, expires {fmt_.expires_in(m.get('expires_at'))})" for m in running))
+            add(
+                "loaded models",
+                OK,
+                ", ".join(
+                    f"{m.get('name')} ({fmt_.size(m.get('size'))}, expires {fmt_.expires_in(m.get('expires_at'))})"
+                    for m in running
+                ),
+            )
         else:
-            add("loaded models", OK, "none loaded", "The first answer waits while the model loads (seconds to a minute).")
+            add(
+                "loaded models",
+                OK,
+                "none loaded",
+                "The first answer waits while the model loads (seconds to a minute).",
+            )
 
     if not is_cloud(host):
         _cloud_models(client, add)
 
     key = settings.key_source()
     if is_cloud(host) and not settings.resolved_key():
-        add("cloud key", FAIL, key, "Run `%ollama login` (asks for a key from https://ollama.com/settings/keys without showing or saving it), or set OLLAMA_API_KEY before starting Jupyter.")
+        add(
+            "cloud key",
+            FAIL,
+            key,
+            "Run `%ollama login` (asks for a key from https://ollama.com/settings/keys without showing or "
+            "saving it), or set OLLAMA_API_KEY before starting Jupyter.",
+        )
     else:
-        add("cloud key", OK if settings.resolved_key() or not is_cloud(host) else WARN, key,
-            "" if settings.resolved_key() else "Only needed for Ollama Cloud (https://ollama.com).")
+        add(
+            "cloud key",
+            OK if settings.resolved_key() or not is_cloud(host) else WARN,
+            key,
+            "" if settings.resolved_key() else "Only needed for Ollama Cloud (https://ollama.com).",
+        )
     return rows
 
 
@@ -121,19 +168,32 @@ def _cloud_models(client: Any, add: Any) -> None:
     except OllamaError:
         return  # an older server without /api/status: nothing to say
     if status.get("disabled"):
-        add("cloud models", OK, "disabled on this server", "Only local models here; that is fine for a class without accounts.")
+        add(
+            "cloud models",
+            OK,
+            "disabled on this server",
+            "Only local models here; that is fine for a class without accounts.",
+        )
         return
     try:
         me = client._json("POST", "/api/me", {})
     except SigninRequired:
-        add("cloud models", WARN, "the server is not signed in to ollama.com",
-            "To use cloud models (`gpt-oss:120b-cloud`), run `ollama signin` on the server once.")
+        add(
+            "cloud models",
+            WARN,
+            "the server is not signed in to ollama.com",
+            "To use cloud models (`gpt-oss:120b-cloud`), run `ollama signin` on the server once.",
+        )
         return
     except OllamaError as err:
         add("cloud models", WARN, err.message, err.hint)
         return
-    add("cloud models", OK, f"signed in as {me.get('name') or '?'} ({me.get('plan') or 'plan unknown'})",
-        "Students share this account's cloud quota: `%ollama usage` shows it.")
+    add(
+        "cloud models",
+        OK,
+        f"signed in as {me.get('name') or '?'} ({me.get('plan') or 'plan unknown'})",
+        "Students share this account's cloud quota: `%ollama usage` shows it.",
+    )
 
 
 def run_doctor() -> list[dict[str, str]]:
@@ -141,6 +201,12 @@ def run_doctor() -> list[dict[str, str]]:
     cols = ["check", "", "found", "what to do"]
     failed = [r for r in rows if r[""] == FAIL]
     head = "Ready." if not failed else f"{len(failed)} problem{'s' if len(failed) > 1 else ''} to fix before class."
-    plain = "\n".join(f"{r['']} {r['check']}: {r['found']}" + (f" -> {r['what to do']}" if r["what to do"] else "") for r in rows)
-    display_html(("Ready.\n" if not failed else "Problems found.\n") + plain, f"<p><strong>{head}</strong></p>", chrome.table(rows, cols, hint_columns=["what to do"]))
+    plain = "\n".join(
+        f"{r['']} {r['check']}: {r['found']}" + (f" -> {r['what to do']}" if r["what to do"] else "") for r in rows
+    )
+    display_html(
+        ("Ready.\n" if not failed else "Problems found.\n") + plain,
+        f"<p><strong>{head}</strong></p>",
+        chrome.table(rows, cols, hint_columns=["what to do"]),
+    )
     return rows

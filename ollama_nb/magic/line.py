@@ -17,25 +17,26 @@ import difflib
 import os
 import shlex
 import sys
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from IPython.core.error import UsageError
 
 from .. import format as fmt_
 from ..client import DEFAULT_TIMEOUT
 from ..config import forget_clients, settings
-from ..hosts import parse_host
-from ..request import check_seconds
 from ..conversation import Conversation
 from ..errors import OllamaError
+from ..hosts import parse_host
 from ..live import in_terminal
 from ..pacing import Pace
 from ..redact import mask_data, remember
 from ..render import chrome
+from ..request import check_seconds
 from ._shared import DEFAULT_CHAT, client_for, display_html, reraise_interrupt, show_exception
 from .options import OPTION_TYPES, coerce_option
 
-__all__ = ["run_line_magic", "COMMANDS"]
+__all__ = ["COMMANDS", "run_line_magic"]
 
 COMMANDS: dict[str, str] = {
     "list": "installed models: name, size, parameters, quantization, modified",
@@ -174,7 +175,9 @@ class Embeddings(list[list[float]]):
     def _repr_pretty_(self, p: Any, cycle: bool) -> None:
         dims = len(self[0]) if self else 0
         head = ", ".join(f"{x:.4f}" for x in (self[0][:4] if self else []))
-        p.text(f"<{len(self)} embedding{'s' if len(self) != 1 else ''} × {dims} dims from {self.model}: [[{head}, …], …]>")
+        p.text(
+            f"<{len(self)} embedding{'s' if len(self) != 1 else ''} × {dims} dims from {self.model}: [[{head}, …], …]>"
+        )
 
 
 def cmd_embed(rest: str) -> Embeddings:
@@ -206,7 +209,9 @@ def pull_bundle(progress: Any, note: str = "") -> dict[str, str]:
     running = not note or note == "done"
     speed, eta = (progress.speed, progress.eta) if running else (None, None)
     overall = f"{fmt_.size(done)} / {fmt_.size(total)}" if total else ""
-    extra = " · ".join(x for x in (overall, fmt_.speed(speed) if speed else "", f"ETA {fmt_.duration(eta)}" if eta else "") if x)
+    extra = " · ".join(
+        x for x in (overall, fmt_.speed(speed) if speed else "", f"ETA {fmt_.duration(eta)}" if eta else "") if x
+    )
     status = chrome.esc(note or progress.status or "starting")
     rows = [
         f"<tr><td><b>{chrome.esc(progress.model)}</b></td><td>{chrome.bar(progress.fraction, 220)}</td>"
@@ -312,7 +317,10 @@ def cmd_config(args: list[str]) -> None:
         if key == "key":
             key = "api_key"
         if not sep:
-            raise UsageError("Usage: %ollama config key=value ...  (keys: host, model, timeout, or a model option; for the API key: %ollama login)")
+            raise UsageError(
+                "Usage: %ollama config key=value ...  (keys: host, model, timeout, or a model option; "
+                "for the API key: %ollama login)"
+            )
         value = value.strip()
         if key == "host":
             try:
@@ -330,7 +338,10 @@ def cmd_config(args: list[str]) -> None:
             try:
                 settings.timeout = check_seconds(value) if value else None
             except ValueError as exc:
-                raise UsageError(f"%ollama config: {exc} It is the silence allowed between chunks; `timeout=` alone restores the default ({DEFAULT_TIMEOUT[1]:g} s).") from None
+                raise UsageError(
+                    f"%ollama config: {exc} It is the silence allowed between chunks; "
+                    f"`timeout=` alone restores the default ({DEFAULT_TIMEOUT[1]:g} s)."
+                ) from None
         elif key in OPTION_TYPES:
             if value:
                 settings.options[key] = coerce_option(key, value)
@@ -341,10 +352,18 @@ def cmd_config(args: list[str]) -> None:
             raise UsageError(f"Unknown config key {key!r}." + (f" Did you mean {close[0]!r}?" if close else ""))
         changed.append(key)
     rows = [
-        {"setting": "host", "value": settings.resolved_host() + ("" if settings.host else " (from OLLAMA_HOST or default)")},
+        {
+            "setting": "host",
+            "value": settings.resolved_host() + ("" if settings.host else " (from OLLAMA_HOST or default)"),
+        },
         {"setting": "model", "value": settings.resolved_model() or "not set"},
         {"setting": "api_key", "value": settings.key_source()},  # never the key itself
-        {"setting": "timeout", "value": f"{settings.timeout:g} s" if settings.timeout else f"default ({DEFAULT_TIMEOUT[1]:g} s between chunks)"},
+        {
+            "setting": "timeout",
+            "value": f"{settings.timeout:g} s"
+            if settings.timeout
+            else f"default ({DEFAULT_TIMEOUT[1]:g} s between chunks)",
+        },
         {"setting": "options", "value": ", ".join(f"{k}={v!r}" for k, v in settings.options.items()) or "none"},
     ]
     cols = ["setting", "value"]
@@ -495,8 +514,10 @@ def cmd_usage(args: list[str]) -> None:
     if host is None and not client.cloud:
         client = client_for(CLOUD_HOST)  # a local server has no quota; the account's is at ollama.com
     if not client.has_key:
-        _say("Ollama Cloud usage needs your API key: `%ollama login`, or set OLLAMA_API_KEY.",
-             "Ollama Cloud usage needs your API key: %ollama login, or set OLLAMA_API_KEY.")
+        _say(
+            "Ollama Cloud usage needs your API key: `%ollama login`, or set OLLAMA_API_KEY.",
+            "Ollama Cloud usage needs your API key: %ollama login, or set OLLAMA_API_KEY.",
+        )
         return
     rows = quota_rows(client.usage())
     if not rows:
@@ -560,11 +581,11 @@ def run_line_magic(shell: Any, line: str) -> Any:
         if handler is None:
             close = difflib.get_close_matches(command, [*_HANDLERS, "embed"], n=1, cutoff=0.5)
             raise UsageError(
-                f"%ollama: unknown command {command!r}." + (f" Did you mean `%ollama {close[0]}`?" if close else "")
+                f"%ollama: unknown command {command!r}."
+                + (f" Did you mean `%ollama {close[0]}`?" if close else "")
                 + " `%ollama help` lists them."
             )
         return handler(rest)
     except OllamaError as err:
         show_exception(err)
         return None
-

@@ -16,11 +16,12 @@ from __future__ import annotations
 import difflib
 import json
 import math
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from IPython.core.error import UsageError
 
-__all__ = ["OPTION_TYPES", "parse_options", "coerce_option"]
+__all__ = ["OPTION_TYPES", "coerce_option", "parse_options"]
 
 #: ollama-api.md §7 (server ``api.Options``): runner options, then per-request options.
 OPTION_TYPES: dict[str, type] = {
@@ -118,8 +119,15 @@ def coerce_option(key: str, value: Any) -> Any:
             raise ValueError
         return number
     except (ValueError, TypeError, OverflowError):
-        shape = {int: "a whole number", float: "a number", bool: "true or false", list: 'text, or a JSON list like ["a", "b"]'}
-        raise UsageError(f"Option {key}={value!r} must be {shape[kind]}{' (finite)' if kind is float else ''}.") from None
+        shape = {
+            int: "a whole number",
+            float: "a number",
+            bool: "true or false",
+            list: 'text, or a JSON list like ["a", "b"]',
+        }
+        raise UsageError(
+            f"Option {key}={value!r} must be {shape[kind]}{' (finite)' if kind is float else ''}."
+        ) from None
 
 
 def parse_options(pairs: Iterable[str]) -> dict[str, Any]:

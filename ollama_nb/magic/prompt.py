@@ -20,9 +20,10 @@ Usage::
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
-__all__ = ["interpolate", "fields"]
+__all__ = ["fields", "interpolate"]
 
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*"
 # Attributes may not start with "_": a prompt must not be a way to walk into __class__.__mro__.

@@ -70,7 +70,20 @@ def _options() -> dict[str, Any]:
         "attributes": {tag: set(attrs) for tag, attrs in POLICY["tags"].items() if attrs},
         "attribute_filter": _filter,
         # Elements dropped with what they hold (text inside a <script> is not prose).
-        "clean_content_tags": {"script", "style", "template", "textarea", "title", "noscript", "xmp", "iframe", "noembed", "noframes", "plaintext"} - tags,
+        "clean_content_tags": {
+            "script",
+            "style",
+            "template",
+            "textarea",
+            "title",
+            "noscript",
+            "xmp",
+            "iframe",
+            "noembed",
+            "noframes",
+            "plaintext",
+        }
+        - tags,
         "strip_comments": True,
         "link_rel": POLICY["link_rel"],
         "set_tag_attribute_values": {"a": {"target": POLICY["link_target"]}},

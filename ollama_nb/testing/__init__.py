@@ -98,7 +98,7 @@ from typing import Any
 from .cloud import CLOUD_STATES, SIGNED_IN, SIGNED_OUT
 from .server import EmulatorServer, Recorded
 
-__all__ = ["Emulator", "Recorded", "SIGNED_IN", "SIGNED_OUT"]
+__all__ = ["SIGNED_IN", "SIGNED_OUT", "Emulator", "Recorded"]
 
 KEY_ENV = "OLLAMA_NB_EMULATOR_KEY"  # how the key reaches a subprocess without showing in `ps`
 SCENARIOS_ENV = "OLLAMA_NB_EMULATOR_SCENARIOS"  # "1": emulators include the scenario models (test suites)
@@ -143,10 +143,20 @@ class Emulator:
             print(emu.url, emu.model_names())
     """
 
-    def __init__(self, key: str | None = None, load_delay: float = 0.0, *, host: str = "127.0.0.1",
-                 port: int = 0, process: bool = False, token_delay: float = DEFAULT_TOKEN_DELAY,
-                 num_parallel: int = 0, max_queue: int = 512, cloud: str = SIGNED_OUT,
-                 scenarios: bool | None = None) -> None:
+    def __init__(
+        self,
+        key: str | None = None,
+        load_delay: float = 0.0,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        process: bool = False,
+        token_delay: float = DEFAULT_TOKEN_DELAY,
+        num_parallel: int = 0,
+        max_queue: int = 512,
+        cloud: str = SIGNED_OUT,
+        scenarios: bool | None = None,
+    ) -> None:
         if host != "localhost" and not ipaddress.ip_address(host).is_loopback:
             raise ValueError(f"the emulator binds loopback only, not {host!r}")
         self.key = key
@@ -181,13 +191,24 @@ class Emulator:
             self._start_process()
         else:
             family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-            self._server = EmulatorServer((self.host, self.port), key=self.key, load_delay=self.load_delay,
-                                          token_delay=self.token_delay, family=family,
-                                          num_parallel=self.num_parallel, max_queue=self.max_queue, cloud=self.cloud,
-                                          scenarios=self.scenarios)
+            self._server = EmulatorServer(
+                (self.host, self.port),
+                key=self.key,
+                load_delay=self.load_delay,
+                token_delay=self.token_delay,
+                family=family,
+                num_parallel=self.num_parallel,
+                max_queue=self.max_queue,
+                cloud=self.cloud,
+                scenarios=self.scenarios,
+            )
             port = self._server.server_address[1]
-            self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
-                                            name=f"ollama-emulator-{port}", daemon=True)
+            self._thread = threading.Thread(
+                target=self._server.serve_forever,
+                kwargs={"poll_interval": 0.1},
+                name=f"ollama-emulator-{port}",
+                daemon=True,
+            )
             self._thread.start()
             host = f"[{self.host}]" if ":" in self.host else self.host
             self._url = f"http://{host}:{port}"
@@ -222,9 +243,25 @@ class Emulator:
         env.pop(KEY_ENV, None)
         if self.key is not None:
             env[KEY_ENV] = self.key
-        cmd = [sys.executable, "-m", "ollama_nb.testing", "--host", self.host, "--port", str(self.port),
-               "--load-delay", str(self.load_delay), "--token-delay", str(self.token_delay),
-               "--num-parallel", str(self.num_parallel), "--max-queue", str(self.max_queue), "--cloud", self.cloud]
+        cmd = [
+            sys.executable,
+            "-m",
+            "ollama_nb.testing",
+            "--host",
+            self.host,
+            "--port",
+            str(self.port),
+            "--load-delay",
+            str(self.load_delay),
+            "--token-delay",
+            str(self.token_delay),
+            "--num-parallel",
+            str(self.num_parallel),
+            "--max-queue",
+            str(self.max_queue),
+            "--cloud",
+            self.cloud,
+        ]
         if self.scenarios:
             cmd.append("--scenarios")
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
@@ -235,7 +272,7 @@ class Emulator:
             _, err = proc.communicate(timeout=5)
             raise RuntimeError(f"emulator subprocess did not start: {line!r} {err.decode(errors='replace')[-2000:]}")
         self._proc = proc
-        self._url = line[len(prefix):].strip()
+        self._url = line[len(prefix) :].strip()
         # Keep draining its output so a chatty child can never block on a full pipe.
         for stream in (proc.stdout, proc.stderr):
             threading.Thread(target=_drain, args=(stream,), daemon=True).start()

@@ -25,16 +25,32 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--token-delay", type=float, default=DEFAULT_TOKEN_DELAY, help="seconds between tokens")
     parser.add_argument("--num-parallel", type=int, default=0, help="answers at once per model (0 = no limit)")
     parser.add_argument("--max-queue", type=int, default=512, help="requests that may wait; 503 past that")
-    parser.add_argument("--cloud", default="signed-out", choices=["signed-in", "signed-out", "disabled"],
-                        help="cloud models through this server (default signed-out)")
-    parser.add_argument("--scenarios", action="store_true", default=None,
-                        help="also install the test scenario models (slow, stall, hostile, ...)")
+    parser.add_argument(
+        "--cloud",
+        default="signed-out",
+        choices=["signed-in", "signed-out", "disabled"],
+        help="cloud models through this server (default signed-out)",
+    )
+    parser.add_argument(
+        "--scenarios",
+        action="store_true",
+        default=None,
+        help="also install the test scenario models (slow, stall, hostile, ...)",
+    )
     args = parser.parse_args(argv)
 
     key = args.key if args.key is not None else os.environ.get(KEY_ENV) or None
-    emulator = Emulator(key=key, load_delay=args.load_delay, host=args.host, port=args.port,
-                        token_delay=args.token_delay, num_parallel=args.num_parallel, max_queue=args.max_queue,
-                        cloud=args.cloud, scenarios=args.scenarios)
+    emulator = Emulator(
+        key=key,
+        load_delay=args.load_delay,
+        host=args.host,
+        port=args.port,
+        token_delay=args.token_delay,
+        num_parallel=args.num_parallel,
+        max_queue=args.max_queue,
+        cloud=args.cloud,
+        scenarios=args.scenarios,
+    )
     try:
         emulator.start()
     except OSError as exc:

@@ -39,8 +39,14 @@ REFUSALS: dict[str, tuple[int, str]] = {
     "overloaded": (503, "Server overloaded, please retry shortly (ref: {ref})"),
     "ratelimit": (429, "too many requests"),
     "hourly": (429, "you've reached your hourly usage limit, please wait or upgrade to continue"),
-    "session": (429, "you ({name}) have reached your session usage limit, upgrade for higher limits: https://ollama.com/upgrade"),
-    "weekly": (429, "you ({name}) have reached your weekly usage limit, upgrade for higher limits: https://ollama.com/upgrade"),
+    "session": (
+        429,
+        "you ({name}) have reached your session usage limit, upgrade for higher limits: https://ollama.com/upgrade",
+    ),
+    "weekly": (
+        429,
+        "you ({name}) have reached your weekly usage limit, upgrade for higher limits: https://ollama.com/upgrade",
+    ),
 }
 
 
@@ -68,15 +74,42 @@ def _suffix(raw: str) -> tuple[str, str]:
 def cloud_models() -> dict[str, Model]:
     """What ollama.com serves in the emulator (bare names, their maximum context)."""
     models = [
-        _model("gpt-oss:120b", "gptoss", family="gptoss", parameter_size="116.8B", quantization_level="MXFP4",
-               size=65_369_818_941, capabilities=["completion", "tools", "thinking"], context_length=131072,
-               embedding_length=2880, architecture="gptoss"),
-        _model("qwen3-coder:480b", "llama", family="qwen3moe", parameter_size="480.2B", quantization_level="FP8",
-               size=510_000_000_000, capabilities=["completion", "tools"], context_length=262144,
-               embedding_length=6144, architecture="qwen3moe"),
-        _model("deepseek-v3.1:671b", "thinking", family="deepseek2", parameter_size="671.0B", quantization_level="FP8",
-               size=688_000_000_000, capabilities=["completion", "tools", "thinking"], context_length=163840,
-               embedding_length=7168, architecture="deepseek2"),
+        _model(
+            "gpt-oss:120b",
+            "gptoss",
+            family="gptoss",
+            parameter_size="116.8B",
+            quantization_level="MXFP4",
+            size=65_369_818_941,
+            capabilities=["completion", "tools", "thinking"],
+            context_length=131072,
+            embedding_length=2880,
+            architecture="gptoss",
+        ),
+        _model(
+            "qwen3-coder:480b",
+            "llama",
+            family="qwen3moe",
+            parameter_size="480.2B",
+            quantization_level="FP8",
+            size=510_000_000_000,
+            capabilities=["completion", "tools"],
+            context_length=262144,
+            embedding_length=6144,
+            architecture="qwen3moe",
+        ),
+        _model(
+            "deepseek-v3.1:671b",
+            "thinking",
+            family="deepseek2",
+            parameter_size="671.0B",
+            quantization_level="FP8",
+            size=688_000_000_000,
+            capabilities=["completion", "tools", "thinking"],
+            context_length=163840,
+            embedding_length=7168,
+            architecture="deepseek2",
+        ),
     ]
     return {name_key(m.name): m for m in models}
 
@@ -143,7 +176,12 @@ class Cloud:
 
     def whoami_cloud(self) -> dict[str, Any]:
         """ollama.com's own /api/me for a valid key."""
-        return {"id": "00000000-0000-4000-8000-00000000e0e0", "email": "user@example.com", "name": ACCOUNT, "plan": "free"}
+        return {
+            "id": "00000000-0000-4000-8000-00000000e0e0",
+            "email": "user@example.com",
+            "name": ACCOUNT,
+            "plan": "free",
+        }
 
     def usage_report(self) -> dict[str, Any]:
         now = time.time()

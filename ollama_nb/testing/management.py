@@ -11,13 +11,14 @@ from __future__ import annotations
 import copy
 import hashlib
 import re
+from collections.abc import Iterator
 from dataclasses import replace
-from typing import Any, Iterator
+from typing import Any
 
 from .catalog import Model, State, canonical, sha, valid_name
 from .cloud import DISABLED, SIGNED_IN, SIGNED_OUT, Cloud, parse_ref
 from .generation import parse_body
-from .wire import Empty, HTTPError, JSON, Sleep, Stream, StreamError, Text, check_options
+from .wire import JSON, Empty, HTTPError, Sleep, Stream, StreamError, Text, check_options
 
 VERSION = "0.32.15"  # the newest release when the emulator was last checked against the source
 PROGRESS_EVERY = 0.06  # seconds between pull/push progress lines, like the real server
@@ -91,8 +92,16 @@ class Management:
         for name, description in picks:
             model = self.state.find(name) or self.state.catalog.get(name + ":latest")
             ctx = model.context_length if model else 8192
-            out.append({"model": name, "description": description, "context_length": ctx,
-                        "max_output_tokens": 8192, "vram_bytes": model.size if model else 0, "required_plan": "free"})
+            out.append(
+                {
+                    "model": name,
+                    "description": description,
+                    "context_length": ctx,
+                    "max_output_tokens": 8192,
+                    "vram_bytes": model.size if model else 0,
+                    "required_plan": "free",
+                }
+            )
         return JSON({"recommendations": out})
 
     # ------------------------------------------------------------------ copy / delete
@@ -221,9 +230,19 @@ class Management:
                     yield StreamError(f"blob {digest} not found for {filename}", 400)
                     return
                 yield {"status": f"using existing layer {digest}"}
-            model = Model(name=name, kind="llama", family="llama", parameter_size="1B", quantization_level="Q4_K_M",
-                          size=800_000_000, capabilities=["completion"], context_length=8192,
-                          embedding_length=2048, architecture="llama", origin=sha(repr(sorted(files.items()))))
+            model = Model(
+                name=name,
+                kind="llama",
+                family="llama",
+                parameter_size="1B",
+                quantization_level="Q4_K_M",
+                size=800_000_000,
+                capabilities=["completion"],
+                context_length=8192,
+                embedding_length=2048,
+                architecture="llama",
+                origin=sha(repr(sorted(files.items()))),
+            )
         if req.get("quantize"):
             level = str(req["quantize"]).upper()
             yield {"status": f"quantizing F16 model to {level}", "digest": "0000000000000000000", "total": model.size}
@@ -286,11 +305,13 @@ class Management:
         results = []
         for i in range(1, count + 1):
             host = "example.com" if i % 2 else "example.org"
-            results.append({
-                "title": f"{query.strip()} - result {i}",
-                "url": f"https://{host}/{slug}/{i}",
-                "content": f"Canned search result {i} about {query.strip()}. It is the same on every run.",
-            })
+            results.append(
+                {
+                    "title": f"{query.strip()} - result {i}",
+                    "url": f"https://{host}/{slug}/{i}",
+                    "content": f"Canned search result {i} about {query.strip()}. It is the same on every run.",
+                }
+            )
         return JSON({"results": results})
 
     def web_fetch(self, body: bytes) -> JSON:
@@ -298,9 +319,11 @@ class Management:
         url = req.get("url")
         if not isinstance(url, str) or not url.strip():
             raise HTTPError(400, "url is required")
-        return JSON({
-            "title": "Example Domain",
-            "content": "This domain is for use in illustrative examples in documents. "
-                       f"The emulator returns this canned page for every URL (asked for: {url}).",
-            "links": ["https://example.com/", "https://example.org/about"],
-        })
+        return JSON(
+            {
+                "title": "Example Domain",
+                "content": "This domain is for use in illustrative examples in documents. "
+                f"The emulator returns this canned page for every URL (asked for: {url}).",
+                "links": ["https://example.com/", "https://example.org/about"],
+            }
+        )

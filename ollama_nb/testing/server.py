@@ -15,10 +15,10 @@ import sys
 import threading
 import time
 import traceback
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from collections.abc import Generator
-from typing import Any, Callable, cast
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from .catalog import State
@@ -109,9 +109,19 @@ class EmulatorServer(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128  # benchmarks open many connections at once; the default backlog is 5
 
-    def __init__(self, address: tuple[str, int], *, key: str | None, load_delay: float, token_delay: float,
-                 family: int = socket.AF_INET, num_parallel: int = 0, max_queue: int = 512,
-                 cloud: str = SIGNED_OUT, scenarios: bool = False) -> None:
+    def __init__(
+        self,
+        address: tuple[str, int],
+        *,
+        key: str | None,
+        load_delay: float,
+        token_delay: float,
+        family: int = socket.AF_INET,
+        num_parallel: int = 0,
+        max_queue: int = 512,
+        cloud: str = SIGNED_OUT,
+        scenarios: bool = False,
+    ) -> None:
         self.address_family = family
         super().__init__(address, Handler)
         self.key = key
@@ -120,8 +130,9 @@ class EmulatorServer(ThreadingHTTPServer):
         self.scheduler = Scheduler(num_parallel, max_queue)
         self.cloud = Cloud(cloud, serving=key is not None)
         self.management = Management(self.state, self.cloud)
-        generation = Generation(self.state, load_delay, token_delay, scheduler=self.scheduler, cloud=self.cloud,
-                                stopping=self.stopping)
+        generation = Generation(
+            self.state, load_delay, token_delay, scheduler=self.scheduler, cloud=self.cloud, stopping=self.stopping
+        )
         self.routes = build_routes(generation, self.management)
         if key is not None:  # ollama.com's own route
             self.routes["/api/usage"] = {"GET": self.management.usage}
@@ -153,7 +164,7 @@ class EmulatorServer(ThreadingHTTPServer):
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # A client that vanished is normal here; anything else is a bug worth a traceback.
-        if isinstance(sys.exc_info()[1], _GONE + (socket.timeout,)):
+        if isinstance(sys.exc_info()[1], (*_GONE, socket.timeout)):
             return
         super().handle_error(request, client_address)
 
@@ -178,7 +189,7 @@ class Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True  # each NDJSON chunk leaves at once, like Go's Flush()
     server: EmulatorServer
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         pass  # tests and notebooks want a quiet server
 
     def send_response(self, code: int, message: str | None = None) -> None:
@@ -233,9 +244,8 @@ class Handler(BaseHTTPRequestHandler):
             return
         methods, args = self.server.routes.get(path), cast("tuple[str, ...]", ())
         mgmt = self.server.management
-        if methods is None and path.count("/") == 3 and not path.endswith("/"):
-            if path.startswith("/api/blobs/"):
-                methods, args = {"HEAD": mgmt.blob_head, "POST": mgmt.blob_post}, (path[len("/api/blobs/"):],)
+        if methods is None and path.count("/") == 3 and not path.endswith("/") and path.startswith("/api/blobs/"):
+            methods, args = {"HEAD": mgmt.blob_head, "POST": mgmt.blob_post}, (path[len("/api/blobs/") :],)
         if methods is None and path.startswith("/api/user/keys/") and path.count("/") == 4 and not path.endswith("/"):
             methods = {"DELETE": mgmt.signout}  # deprecated alias of signout
         try:
@@ -459,7 +469,10 @@ def aggregate(kind: str, chunks: list[dict[str, Any]]) -> dict[str, Any]:
     # The server gathers every chunk's logprobs into the one answer.
     logprobs = [lp for c in chunks for lp in c.get("logprobs") or ()]
     if kind == "chat":
-        message: dict[str, Any] = {"role": "assistant", "content": "".join(c["message"].get("content", "") for c in chunks)}
+        message: dict[str, Any] = {
+            "role": "assistant",
+            "content": "".join(c["message"].get("content", "") for c in chunks),
+        }
         thinking = "".join(c["message"].get("thinking", "") for c in chunks)
         calls = [call for c in chunks for call in c["message"].get("tool_calls", [])]
         if thinking:
@@ -470,8 +483,11 @@ def aggregate(kind: str, chunks: list[dict[str, Any]]) -> dict[str, Any]:
         if logprobs:
             answer["logprobs"] = logprobs
         return answer
-    out: dict[str, Any] = {"model": last["model"], "created_at": last["created_at"],
-                           "response": "".join(c.get("response", "") for c in chunks)}
+    out: dict[str, Any] = {
+        "model": last["model"],
+        "created_at": last["created_at"],
+        "response": "".join(c.get("response", "") for c in chunks),
+    }
     thinking = "".join(c.get("thinking", "") for c in chunks)
     if thinking:
         out["thinking"] = thinking

@@ -17,8 +17,39 @@ _NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?![\w.]*[A-Za-z])")
 _QUOTED = re.compile(r'"([^"\n]+)"|“([^”\n]+)”')
 _WORD = re.compile(r"[A-Za-z][\w'-]*")
 _NOT_NAMES = frozenset(
-    "I A An The What Who Where When Why How Which Is Are Do Does Can Could Would Should Please "
-    "Give Tell Make Show List Find Get Use Return Write Create".split()
+    [
+        "I",
+        "A",
+        "An",
+        "The",
+        "What",
+        "Who",
+        "Where",
+        "When",
+        "Why",
+        "How",
+        "Which",
+        "Is",
+        "Are",
+        "Do",
+        "Does",
+        "Can",
+        "Could",
+        "Would",
+        "Should",
+        "Please",
+        "Give",
+        "Tell",
+        "Make",
+        "Show",
+        "List",
+        "Find",
+        "Get",
+        "Use",
+        "Return",
+        "Write",
+        "Create",
+    ]
 )
 
 
@@ -122,7 +153,7 @@ class _Builder:
                 return self.build(chosen, name, depth + 1, minimal)
         kind = schema.get("type")
         if isinstance(kind, list):
-            kind = ("null" if minimal and "null" in kind else next((k for k in kind if k != "null"), "null"))
+            kind = "null" if minimal and "null" in kind else next((k for k in kind if k != "null"), "null")
         if kind is None:
             kind = "object" if "properties" in schema else "array" if "items" in schema else "string"
         if kind == "object":
@@ -246,14 +277,28 @@ class _Builder:
 
 
 _BY_NAME = {
-    "name": ["Luna", "Max", "Ana"], "first name": ["Ana", "Ben", "Chloe"], "last name": ["Silva", "Okafor", "Berg"],
-    "city": ["Paris", "Tokyo", "Nairobi"], "country": ["France", "Japan", "Kenya"], "capital": ["Paris", "Tokyo"],
-    "species": ["cat", "dog", "rabbit"], "animal": ["cat", "dog", "rabbit"], "colour": ["red", "green", "blue"],
-    "color": ["red", "green", "blue"], "language": ["English", "French", "Spanish"], "fruit": ["apple", "banana"],
-    "day": ["Monday", "Tuesday", "Wednesday"], "month": ["January", "February", "March"],
-    "planet": ["Mars", "Venus", "Jupiter"], "food": ["bread", "rice", "soup"], "unit": ["celsius"],
-    "title": ["A short title"], "description": ["A short description."], "summary": ["A one-line summary."],
-    "answer": ["Yes."], "reason": ["It follows from the question."],
+    "name": ["Luna", "Max", "Ana"],
+    "first name": ["Ana", "Ben", "Chloe"],
+    "last name": ["Silva", "Okafor", "Berg"],
+    "city": ["Paris", "Tokyo", "Nairobi"],
+    "country": ["France", "Japan", "Kenya"],
+    "capital": ["Paris", "Tokyo"],
+    "species": ["cat", "dog", "rabbit"],
+    "animal": ["cat", "dog", "rabbit"],
+    "colour": ["red", "green", "blue"],
+    "color": ["red", "green", "blue"],
+    "language": ["English", "French", "Spanish"],
+    "fruit": ["apple", "banana"],
+    "day": ["Monday", "Tuesday", "Wednesday"],
+    "month": ["January", "February", "March"],
+    "planet": ["Mars", "Venus", "Jupiter"],
+    "food": ["bread", "rice", "soup"],
+    "unit": ["celsius"],
+    "title": ["A short title"],
+    "description": ["A short description."],
+    "summary": ["A one-line summary."],
+    "answer": ["Yes."],
+    "reason": ["It follows from the question."],
 }
 
 

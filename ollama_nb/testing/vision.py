@@ -14,10 +14,22 @@ from collections import Counter
 from dataclasses import dataclass
 
 _COLOURS = {
-    "black": (0, 0, 0), "white": (255, 255, 255), "grey": (128, 128, 128), "red": (220, 30, 30),
-    "green": (40, 160, 60), "blue": (40, 70, 220), "yellow": (245, 220, 40), "orange": (250, 140, 20),
-    "purple": (130, 50, 160), "pink": (250, 150, 190), "brown": (140, 90, 40), "cyan": (40, 200, 220),
-    "dark red": (130, 0, 0), "dark green": (0, 90, 0), "navy blue": (0, 0, 120), "light grey": (205, 205, 205),
+    "black": (0, 0, 0),
+    "white": (255, 255, 255),
+    "grey": (128, 128, 128),
+    "red": (220, 30, 30),
+    "green": (40, 160, 60),
+    "blue": (40, 70, 220),
+    "yellow": (245, 220, 40),
+    "orange": (250, 140, 20),
+    "purple": (130, 50, 160),
+    "pink": (250, 150, 190),
+    "brown": (140, 90, 40),
+    "cyan": (40, 200, 220),
+    "dark red": (130, 0, 0),
+    "dark green": (0, 90, 0),
+    "navy blue": (0, 0, 120),
+    "light grey": (205, 205, 205),
 }
 _MAX_PIXELS = 4_000_000  # larger pictures are only measured, not read
 
@@ -36,7 +48,7 @@ class Picture:
 
 
 def colour_name(rgb: tuple[int, int, int]) -> str:
-    return min(_COLOURS, key=lambda name: sum((a - b) ** 2 for a, b in zip(rgb, _COLOURS[name])))
+    return min(_COLOURS, key=lambda name: sum((a - b) ** 2 for a, b in zip(rgb, _COLOURS[name], strict=True)))
 
 
 def look(data: bytes) -> Picture:
@@ -68,8 +80,12 @@ def _look_png(data: bytes) -> Picture:
     border += [pixels[y][0] for y in range(height)] + [pixels[y][-1] for y in range(height)]
     background = Counter(border).most_common(1)[0][0]
     picture.background = colour_name(background)
-    inside = [(x, y, p) for y, row in enumerate(pixels) for x, p in enumerate(row)
-              if sum(abs(a - b) for a, b in zip(p, background)) > 90]
+    inside = [
+        (x, y, p)
+        for y, row in enumerate(pixels)
+        for x, p in enumerate(row)
+        if sum(abs(a - b) for a, b in zip(p, background, strict=True)) > 90
+    ]
     if len(inside) < max(4, width * height // 500):
         return picture
     xs, ys = [x for x, _, _ in inside], [y for _, y, _ in inside]
@@ -161,7 +177,11 @@ def describe(images: list[bytes], question: str) -> tuple[str, str]:
     if len(seen) == 1:
         one = f"I see {phrases[0]}."
     else:
-        one = f"I see {len(seen)} images: " + "; ".join(f"the {_ordinal(i)} shows {p}" for i, p in enumerate(phrases)) + "."
+        one = (
+            f"I see {len(seen)} images: "
+            + "; ".join(f"the {_ordinal(i)} shows {p}" for i, p in enumerate(phrases))
+            + "."
+        )
     details = []
     for i, p in enumerate(seen):
         size = f"{p.width} × {p.height} pixels" if p.width else "of a size I cannot read"
@@ -178,8 +198,10 @@ def _phrase(p: Picture) -> str:
         return f"{_article(p.figure)} {p.shape} on a {p.background} background"
     if p.background:
         return f"a plain {p.background} picture"
-    return (f"{_article(p.kind)} picture whose content I cannot make out (the built-in emulator only reads simple "
-            f"PNG drawings)")
+    return (
+        f"{_article(p.kind)} picture whose content I cannot make out (the built-in emulator only reads simple "
+        f"PNG drawings)"
+    )
 
 
 def _ordinal(i: int) -> str:

@@ -12,8 +12,9 @@ import json
 import math
 import re
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 # --------------------------------------------------------------------------- JSON and time
 
@@ -121,11 +122,30 @@ def keep_alive_seconds(value: Any) -> float:
 
 # api.Options fields by Go kind; anything else is ignored by the server with a warning.
 INT_OPTIONS = frozenset(
-    "num_ctx num_batch num_gpu main_gpu num_thread num_keep seed num_predict top_k "
-    "repeat_last_n draft_num_predict".split()
+    [
+        "num_ctx",
+        "num_batch",
+        "num_gpu",
+        "main_gpu",
+        "num_thread",
+        "num_keep",
+        "seed",
+        "num_predict",
+        "top_k",
+        "repeat_last_n",
+        "draft_num_predict",
+    ]
 )
 FLOAT_OPTIONS = frozenset(
-    "top_p min_p typical_p temperature repeat_penalty presence_penalty frequency_penalty".split()
+    [
+        "top_p",
+        "min_p",
+        "typical_p",
+        "temperature",
+        "repeat_penalty",
+        "presence_penalty",
+        "frequency_penalty",
+    ]
 )
 BOOL_OPTIONS = frozenset(["use_mmap"])
 

@@ -1,1 +1,2 @@
-"""Jupyter widgets: ChatWidget (chat.py) and ModelBrowser (models.py), anywidgets whose built front ends live in static/."""
+"""Jupyter widgets: ChatWidget (chat.py) and ModelBrowser (models.py), anywidgets whose built front
+ends live in static/."""

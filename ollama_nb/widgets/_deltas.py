@@ -105,11 +105,20 @@ class DeltaStream:
         rendered mid-stream. Later deltas continue from there."""
         with self._cond:
             content, thinking = self.reply.content, self.reply.thinking
-            content, thinking = content[: len(content) - unsafe_tail(content)], thinking[: len(thinking) - unsafe_tail(thinking)]
+            content, thinking = (
+                content[: len(content) - unsafe_tail(content)],
+                thinking[: len(thinking) - unsafe_tail(thinking)],
+            )
             self._sent_content, self._sent_thinking = len(content), len(thinking)
             self.seq += 1
-            msg = {"type": "partial", "turn": self.turn, "seq": self.seq, "model": self.model,
-                   "content": content, "thinking": thinking}
+            msg = {
+                "type": "partial",
+                "turn": self.turn,
+                "seq": self.seq,
+                "model": self.model,
+                "content": content,
+                "thinking": thinking,
+            }
             self._send(msg)
             return msg
 
@@ -125,7 +134,7 @@ class DeltaStream:
         self.messages_sent += 1
         try:
             self._emit(msg)
-        except Exception:  # noqa: BLE001, S110 - a closed comm must not kill the generation
+        except Exception:
             pass
 
     def _flush(self, content: str, thinking: str) -> None:

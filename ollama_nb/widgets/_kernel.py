@@ -47,6 +47,7 @@ HOOKED_SINCE = (7, 4)
 #: left to the kernel.
 Routing = Literal["by-header", "kept", "last-sender", "no-kernel", "fallback"]
 
+
 class KernelRoutingWarning(RuntimeWarning):
     """This ipykernel routes widget messages in a way ollama_nb does not know (see the module doc)."""
 
@@ -102,7 +103,8 @@ def _decide(comm: Any) -> tuple[Routing, str]:
     if version[0] > KNOWN_MAJOR:
         why = f"ipykernel {text} is newer than the {KNOWN_MAJOR}.x releases ollama_nb knows"
     elif hook is None:
-        why = f"ipykernel {text} has no comm.{HOOK}(), which {HOOKED_SINCE[0]}.{HOOKED_SINCE[1]} routed widget messages with"
+        since = f"{HOOKED_SINCE[0]}.{HOOKED_SINCE[1]}"
+        why = f"ipykernel {text} has no comm.{HOOK}(), which {since} routed widget messages with"
     elif not _takes_data_and_default(hook):
         why = f"ipykernel {text} changed comm.{HOOK}(), which routes widget messages"
     else:

@@ -34,7 +34,7 @@ def chat_models(client: Any, entries: list[dict[str, Any]], cache: dict[str, lis
             if key not in cache:
                 try:
                     cache[key] = list(client.show(name).get("capabilities") or ["completion"])
-                except Exception:  # noqa: BLE001 - a model show cannot read stays pickable; sending says why
+                except Exception:
                     cache[key] = ["completion"]
             caps = cache[key]
         if "completion" in caps:

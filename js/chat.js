@@ -14,6 +14,7 @@ import "./markdown.css";
 import "./chat.css";
 import { keepKeys } from "./keys.js";
 import { MarkdownStream, copyText, setMarkdown } from "./markdown.js";
+import { SAVED_CHAT, watchSaved } from "./saved.js";
 
 const STATUS_LABEL = {
   pending: "answering",
@@ -146,8 +147,19 @@ export default {
     composer.append(input, sendButton);
     const hint = node("div", "onb-chat-hint onb-muted", "Enter to send · Shift+Enter for a new line");
 
-    root.append(toolbar, system, banner, log, notice, status, composer, hint);
+    const savedNote = node("div", "onb-saved-copy", SAVED_CHAT);
+    savedNote.setAttribute("role", "note");
+    savedNote.hidden = true;
+
+    root.append(toolbar, savedNote, system, banner, log, notice, status, composer, hint);
     el.replaceChildren(root);
+
+    // A copy restored from the saved notebook: say so, and offer no controls that cannot work.
+    cleanups.push(watchSaved(model, (saved) => {
+      savedNote.hidden = !saved;
+      root.classList.toggle("onb-saved", saved);
+      if (saved) for (const c of [input, sendButton, clearButton, modelSelect, thinkBox, tempInput, systemInput]) c.disabled = true;
+    }));
 
 
     // ---------------------------------------------------------------- the transcript

@@ -10,6 +10,7 @@
 import "./theme.css";
 import "./models.css";
 import { keepKeys } from "./keys.js";
+import { SAVED_MODELS, watchSaved } from "./saved.js";
 
 // ---------------------------------------------------------------- formatting
 
@@ -148,8 +149,15 @@ export default {
     // Ollama Cloud's plan limits (session, weekly) from /api/usage; hidden without them.
     const quotaBody = h("div", { class: "onb-mb-quota-body" });
     const quotaSection = h("section", { class: "onb-mb-section onb-mb-quota" }, h("h3", { text: "Usage" }), quotaBody);
-    root.append(head, messages, quotaSection, main, runningSection, pullSection);
+    const savedNote = h("div", { class: "onb-saved-copy", role: "note", text: SAVED_MODELS, hidden: true });
+    root.append(head, savedNote, messages, quotaSection, main, runningSection, pullSection);
     el.replaceChildren(root);
+    // A copy restored from the saved notebook: say so; its buttons could reach nothing.
+    const stopWatching = watchSaved(model, (saved) => {
+      savedNote.hidden = !saved;
+      root.classList.toggle("onb-saved", saved);
+      if (saved) for (const b of root.querySelectorAll("button, input")) b.disabled = true;
+    });
 
     // ---- header and messages
     function renderHead() {
@@ -516,6 +524,7 @@ export default {
     send({ action: "hello" });
 
     return () => {
+      stopWatching();
       clearInterval(timer);
       for (const [event, fn] of listeners) model.off(event, fn);
       root.removeEventListener("click", onClick);

@@ -30,6 +30,7 @@ kernel -> views            ``{"type": "delta", "turn", "seq", "content"?, "think
 from __future__ import annotations
 
 import threading
+import uuid
 import weakref
 from typing import Any
 
@@ -101,6 +102,9 @@ class ChatWidget(KeyMasked, anywidget.AnyWidget):
     #: ``{"message", "hint"}``; ``status``: pending, done, stopped, interrupted or failed).
     messages = traitlets.List(traitlets.Dict(), read_only=True).tag(sync=True)
     model = traitlets.Unicode("").tag(sync=True)
+    #: This widget's own model id, saved with the notebook's widget state: a restored view finds its
+    #: model by it and sees that no kernel is behind it (js/saved.js).
+    _self_id = traitlets.Unicode("").tag(sync=True)
     models = traitlets.List(traitlets.Unicode(), read_only=True).tag(sync=True)
     system = traitlets.Unicode("").tag(sync=True)
     think = traitlets.Bool(True).tag(sync=True)
@@ -156,6 +160,10 @@ class ChatWidget(KeyMasked, anywidget.AnyWidget):
             temperature=float(temperature) if isinstance(temperature, (int, float)) else None,
             **kwargs,
         )
+        self.set_trait("_self_id", self.model_id or "")
+        self._display_id = uuid.uuid4().hex  # every output of this widget, so each turn can refresh them
+        self._displayed = False
+        self._fallback = ""  # the static transcript last sent to those outputs
         self.on_msg(self._on_view_msg)
         ref = weakref.ref(self)
 
@@ -270,6 +278,33 @@ class ChatWidget(KeyMasked, anywidget.AnyWidget):
         # A saved notebook shows this where the widget state is missing (GitHub, nbviewer, VS Code).
         data["text/html"] = self.transcript()
         return mask_data(data), metadata
+
+    def _ipython_display_(self) -> None:
+        # One display id for every output of this widget: when a turn ends, their static copy
+        # (text/html, what nbconvert, GitHub and VS Code show without widget state) is refreshed, so
+        # a saved notebook holds the whole conversation, not the one from display time. Front ends
+        # that apply display updates across cells do (nbclient/nbconvert --execute, VS Code);
+        # JupyterLab applies them only within the cell that displayed the widget.
+        from IPython.display import display
+
+        data, meta = self._repr_mimebundle_()
+        self._fallback = data.get("text/html", "")
+        self._displayed = True
+        display(data, metadata=meta, raw=True, display_id=self._display_id)
+
+    def _refresh_fallback(self) -> None:
+        if not self._displayed or self._live is not None:
+            return
+        bundle = self._repr_mimebundle_()
+        if bundle is None:
+            return
+        data, meta = bundle
+        if data.get("text/html", "") == self._fallback:
+            return
+        self._fallback = data.get("text/html", "")
+        from IPython.display import update_display
+
+        update_display(data, metadata=meta, raw=True, display_id=self._display_id)
 
     # -- from the views -----------------------------------------------------------------------
     @traitlets.observe("comm")
@@ -408,6 +443,7 @@ class ChatWidget(KeyMasked, anywidget.AnyWidget):
                     self._live = None
                 live.deltas = None
             self.set_trait("busy", False)
+            self._refresh_fallback()  # before done: a waiting send() returns with the outputs current
             live.done.set()
 
     def _record_error(self, turn_id: str, err: BaseException) -> None:
@@ -450,6 +486,7 @@ class ChatWidget(KeyMasked, anywidget.AnyWidget):
             messages = self._derive_messages()
             if messages != self.messages:
                 self.set_trait("messages", messages)
+        self._refresh_fallback()
 
     def _derive_messages(self) -> list[dict[str, Any]]:
         live = self._live

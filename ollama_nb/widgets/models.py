@@ -191,6 +191,8 @@ class ModelBrowser(KeyMasked, anywidget.AnyWidget):
     _css = css("models")
 
     host = traitlets.Unicode("").tag(sync=True)
+    #: Saved with the notebook's widget state, so a restored view knows it has no kernel (js/saved.js).
+    _self_id = traitlets.Unicode("").tag(sync=True)
     cloud = traitlets.Bool(False).tag(sync=True)
     models = traitlets.List(traitlets.Dict()).tag(sync=True)
     running = traitlets.List(traitlets.Dict()).tag(sync=True)
@@ -213,6 +215,7 @@ class ModelBrowser(KeyMasked, anywidget.AnyWidget):
             client = default_client() if host is None and api_key is None else Client(host, api_key=api_key)
         cloud = kwargs.pop("cloud", None)  # a stand-in for ollama.com on another host says so
         super().__init__(**kwargs)
+        self.set_trait("_self_id", self.model_id or "")
         self._client = client
         self._lock = threading.RLock()
         self._tasks: dict[int, tuple[threading.Thread, str]] = {}
@@ -658,8 +661,8 @@ class ModelBrowser(KeyMasked, anywidget.AnyWidget):
             return
         out = self._tryout_area()
         previous, self._chat = self._chat, chat
-        out.outputs = ()
-        out.append_display_data(chat)
+        data, meta = chat._repr_mimebundle_()  # its bundle, not its _ipython_display_ (that targets the cell)
+        out.outputs = ({"output_type": "display_data", "data": data, "metadata": meta},)
         if previous is not None:
             previous.close()
         self.notice = f"Chat with {name} opened below."

@@ -443,7 +443,7 @@ class ChatWidget(KeyMasked, anywidget.AnyWidget):
                     self._live = None
                 live.deltas = None
             self.set_trait("busy", False)
-            self._refresh_fallback()  # before done: a waiting send() returns with the outputs current
+            self._refresh_fallback()  # before done: a waiting ask() returns with the outputs current
             live.done.set()
 
     def _record_error(self, turn_id: str, err: BaseException) -> None:

@@ -160,7 +160,7 @@ def test_nbconvert_html_shows_each_chat_whole_and_rendered(tmp_path, page):
     from nbconvert import HTMLExporter
 
     nb = nbformat.read(PROJECT / "notebooks" / "06_chat_widget.ipynb", as_version=4)
-    nb.cells.append(nbformat.v4.new_code_cell('_ = chat.send("Explain rainbows to a ten-year-old in three bullet points.")'))
+    nb.cells.append(nbformat.v4.new_code_cell('_ = chat.ask("Explain rainbows to a ten-year-old in three bullet points.")'))
     env_key = os.environ.get("OLLAMA_API_KEY")
     os.environ["OLLAMA_API_KEY"] = SECRET
     try:

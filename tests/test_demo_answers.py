@@ -66,11 +66,12 @@ QUESTIONS = notebook_questions()
 
 
 def test_the_notebook_questions_were_found():
-    # A guard for the extraction itself: these come from notebooks 01, 03, 04, 06 and 07.
+    # A guard for the extraction itself: these come from notebooks 01, 03, 04, 06, 07 and 08.
     for question in ("Why is the sky blue?", "Name the three primary colours.", "Is 91 a prime number?",
                      "What is the weather in Paris right now?", "Is 1 a prime number?",
                      "Explain what a database index is, in three sentences.", "What do you see? One sentence.",
-                     "Explain rainbows to a ten-year-old in three bullet points."):
+                     "Explain rainbows to a ten-year-old in three bullet points.",
+                     "Say hello to the class in one sentence."):
         assert question in QUESTIONS
     assert len(QUESTIONS) >= 20
 

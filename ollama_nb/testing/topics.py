@@ -112,16 +112,6 @@ TOPICS: list[Topic] = [
                "\"Hello, nice to meet you!\" has five words, so that works."],
     ),
     Topic(
-        key="hello_class",
-        pattern=r"\bsay hello to\b|\bgreet (?:the |my )?(?:class|students|everyone|group)",
-        short="Hello, everyone, and welcome to today's class!",
-        medium="Hi everyone, welcome, and I'm glad to be here to help with your questions today!",
-        long="Hello, class, and welcome to today's session: I'm here to answer your questions, so ask away "
-             "whenever you're ready!",
-        think=["The user wants a friendly greeting for a class, in one sentence.",
-               "A warm welcome that invites questions fits a classroom."],
-    ),
-    Topic(
         key="greeting",
         pattern=r"^\W*(?:say\s+)?(?:hi|hello|hey|good (?:morning|afternoon|evening))\b\W*$",
         short="Hi! How can I help you today?",

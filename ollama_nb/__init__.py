@@ -19,8 +19,8 @@ Usage::
 # name ("annotations", "Any") into the public namespace, which tests/test_public.py holds to __all__.
 from typing import Any as _Any
 
-from ._version import __version__
-
+from . import _default
+from ._version import __version__ as __version__
 from .client import Client, Stream
 from .conversation import Conversation
 from .errors import (
@@ -46,7 +46,6 @@ from .errors import (
     StreamError,
     UsageLimit,
 )
-from .retry import Retry
 from .reply import (
     ChatResponse,
     Chunk,
@@ -64,8 +63,8 @@ from .reply import (
     WebFetchResponse,
     WebSearchResponse,
 )
+from .retry import Retry
 from .types import Image, Options, Tool
-from . import _default
 
 # ollama-python's module-level functions (chat, generate, list, ...) on a lazily made default
 # client. Not in __all__, as in ollama-python: `from ollama_nb import *` must not shadow list().
@@ -77,60 +76,61 @@ pull = _default.bound("pull")
 push = _default.bound("push")
 create = _default.bound("create")
 delete = _default.bound("delete")
-list = _default.bound("list")  # noqa: A001 - ollama-python's name
+list = _default.bound("list")
 copy = _default.bound("copy")
 show = _default.bound("show")
 ps = _default.bound("ps")
 web_search = _default.bound("web_search")
 web_fetch = _default.bound("web_fetch")
 
+# Ours and ollama-python's public names (ChatResponse, Message, Options, Tool, Image, ...), so code
+# written for it imports unchanged; sorted, and held to the namespace by tests/test_public.py.
 __all__ = [
-    "Client",
-    "Stream",
-    "Reply",
-    "Chunk",
-    "Progress",
-    "Conversation",
-    "ChatWidget",
-    "ModelBrowser",
-    "OllamaError",
-    "ServerUnreachable",
-    "InvalidRequest",
-    "InsecureKeyError",
-    "ResponseError",
-    "ModelNotFound",
     "AuthenticationError",
-    "StreamError",
-    "ServerStreamError",
-    "StreamCut",
-    "MalformedChunk",
-    "StallTimeout",
-    "SigninRequired",
-    "CloudDisabled",
-    "HostRefused",
-    "ServerBusy",
-    "RateLimited",
-    "UsageLimit",
-    "ProxyError",
-    "RetryCancelled",
-    "Retry",
-    "RequestError",
-    # the names code written for ollama-python imports
     "ChatResponse",
-    "GenerateResponse",
+    "ChatWidget",
+    "Chunk",
+    "Client",
+    "CloudDisabled",
+    "Conversation",
     "EmbedResponse",
     "EmbeddingsResponse",
-    "ListResponse",
-    "ShowResponse",
-    "ProcessResponse",
-    "ProgressResponse",
-    "StatusResponse",
-    "WebSearchResponse",
-    "WebFetchResponse",
-    "Message",
-    "Options",
-    "Tool",
+    "GenerateResponse",
+    "HostRefused",
     "Image",
+    "InsecureKeyError",
+    "InvalidRequest",
+    "ListResponse",
+    "MalformedChunk",
+    "Message",
+    "ModelBrowser",
+    "ModelNotFound",
+    "OllamaError",
+    "Options",
+    "ProcessResponse",
+    "Progress",
+    "ProgressResponse",
+    "ProxyError",
+    "RateLimited",
+    "Reply",
+    "RequestError",
+    "ResponseError",
+    "Retry",
+    "RetryCancelled",
+    "ServerBusy",
+    "ServerStreamError",
+    "ServerUnreachable",
+    "ShowResponse",
+    "SigninRequired",
+    "StallTimeout",
+    "StatusResponse",
+    "Stream",
+    "StreamCut",
+    "StreamError",
+    "Tool",
+    "UsageLimit",
+    "WebFetchResponse",
+    "WebSearchResponse",
     "load_ipython_extension",
     "unload_ipython_extension",
 ]

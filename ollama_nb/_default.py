@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import inspect
 import typing
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .client import Client
 from .config import default_client
@@ -56,6 +57,7 @@ def bound(name: str) -> Callable[..., Any]:
     params = [
         p.replace(annotation=hints.get(p.name, p.annotation)) for p in signature.parameters.values() if p.name != "self"
     ]
-    call.__signature__ = signature.replace(parameters=params, return_annotation=hints.get("return", signature.return_annotation))  # type: ignore[attr-defined]
+    returns = hints.get("return", signature.return_annotation)
+    call.__signature__ = signature.replace(parameters=params, return_annotation=returns)  # type: ignore[attr-defined]
     call.__annotations__ = {k: v for k, v in hints.items() if k in {p.name for p in params} or k == "return"}
     return call

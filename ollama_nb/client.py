@@ -21,14 +21,15 @@ import json.scanner
 import os
 import platform
 import socket
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Callable, Iterator, Literal, Mapping, Sequence, TypeVar, overload
+from typing import Any, Literal, TypeVar, overload
 
 import requests
 from urllib3.exceptions import ReadTimeoutError
 
+from ._session import DirectSession
 from ._version import __version__
-from .hosts import CLOUD_HOST, cloud_model_name, is_cloud, is_loopback, parse_host
 from .errors import (
     AuthenticationError,
     InsecureKeyError,
@@ -44,7 +45,7 @@ from .errors import (
     StreamError,
     _error_text,
 )
-from ._session import DirectSession
+from .hosts import CLOUD_HOST, cloud_model_name, is_cloud, is_loopback, parse_host
 from .redact import remember
 from .refusals import classify
 from .reply import (
@@ -63,8 +64,9 @@ from .reply import (
     WebFetchResponse,
     WebSearchResponse,
 )
-from .retry import Retry, call as with_retries
 from .request import as_tool, check_seconds, check_think, drop_none, encode_image, generation_fields, message, plain
+from .retry import Retry
+from .retry import call as with_retries
 
 __all__ = ["Client", "Stream"]
 
@@ -129,7 +131,11 @@ class Stream:
         self.result = result
         # What each line becomes: ollama-python's type names (still a Chunk, a dict).
         self._type: type[Chunk] = (
-            ProgressResponse if isinstance(result, Progress) else ChatResponse if result.kind == "chat" else GenerateResponse
+            ProgressResponse
+            if isinstance(result, Progress)
+            else ChatResponse
+            if result.kind == "chat"
+            else GenerateResponse
         )
         #: A body that ends cleanly before the final ``done`` chunk: ollama-python just stops
         #: iterating, and so do we by default (the Reply is marked "failed" with a StreamCut in
@@ -298,7 +304,9 @@ class Stream:
             pass
 
     def __repr__(self) -> str:
-        return f"<Stream {type(self.result).__name__.lower()} of {self.result.model!r}{' closed' if self._closed else ''}>"
+        return (
+            f"<Stream {type(self.result).__name__.lower()} of {self.result.model!r}{' closed' if self._closed else ''}>"
+        )
 
 
 class Client:
@@ -360,7 +368,11 @@ class Client:
         if timeout is not None and hasattr(timeout, "read") and hasattr(timeout, "connect"):
             # An httpx.Timeout, as ollama-python code passes: its connect/read parts (None = ours).
             given: Any = timeout
-            timeout = (given.connect or DEFAULT_TIMEOUT[0], given.read or DEFAULT_TIMEOUT[1]) if (given.connect or given.read) else None
+            timeout = (
+                (given.connect or DEFAULT_TIMEOUT[0], given.read or DEFAULT_TIMEOUT[1])
+                if (given.connect or given.read)
+                else None
+            )
         self._timeout_given = timeout is not None
         if timeout is None:
             self.timeout = DEFAULT_TIMEOUT
@@ -403,7 +415,9 @@ class Client:
             remember(auth)  # whatever a server echoes back is masked from now on (ollama_nb.redact)
         # The web tools talk to ollama.com (https) even when the server is a plain-http machine
         # that may not see the key: they may use the key the server does not get.
-        self._web_auth = auth or (f"Bearer {os.environ['OLLAMA_API_KEY']}" if os.environ.get("OLLAMA_API_KEY") else None)
+        self._web_auth = auth or (
+            f"Bearer {os.environ['OLLAMA_API_KEY']}" if os.environ.get("OLLAMA_API_KEY") else None
+        )
         remember(self._web_auth)
         self._session = session
         self.cloud = is_cloud(self.host)
@@ -428,7 +442,9 @@ class Client:
 
     def _model(self, model: str) -> str:
         if not model:
-            raise RequestError("must provide a model", hint="Pass a model name, e.g. 'llama3.2'; `%ollama list` shows yours.")
+            raise RequestError(
+                "must provide a model", hint="Pass a model name, e.g. 'llama3.2'; `%ollama list` shows yours."
+            )
         return cloud_model_name(model) if self.cloud else model
 
     def _whole(self, limit: float) -> tuple[float, float]:
@@ -496,7 +512,10 @@ class Client:
                     "Use an https:// host."
                 )
             elif status == 403 and "disabled" in message:
-                hint = "Cloud models are disabled on this Ollama server (OLLAMA_NO_CLOUD); enable them or use a local model."
+                hint = (
+                    "Cloud models are disabled on this Ollama server (OLLAMA_NO_CLOUD); "
+                    "enable them or use a local model."
+                )
             raise AuthenticationError(message, status, hint=hint)
         if status == 404 and message.strip() == "404 page not found":
             raise ResponseError(
@@ -504,7 +523,7 @@ class Client:
                 status,
                 hint=f"This server has no {path} route: is {self.host} an Ollama server, and recent enough?",
             )
-        if status == 404 and "not found" in message or path == "/api/pull" and "file does not exist" in message:
+        if (status == 404 and "not found" in message) or (path == "/api/pull" and "file does not exist" in message):
             # A non-streamed pull of a name not in the library answers 500 "file does not exist".
             raise ModelNotFound(message, status, model, pulling=path == "/api/pull").suggest(self._installed())
         hints = {
@@ -530,7 +549,11 @@ class Client:
             objs = [self._line(line, hook) for line in data.split(b"\n") if line.strip()]
         for obj in objs:
             if not isinstance(obj, dict):
-                raise ResponseError(repr(data[:200]), resp.status_code, hint="The server did not answer a JSON object: is this an Ollama server?")
+                raise ResponseError(
+                    repr(data[:200]),
+                    resp.status_code,
+                    hint="The server did not answer a JSON object: is this an Ollama server?",
+                )
             if "error" in obj:
                 if len(objs) > 1:
                     raise ServerStreamError(_error_text(obj))
@@ -778,7 +801,9 @@ class Client:
     ) -> EmbeddingsResponse:
         """POST /api/embeddings (legacy): one un-normalised ``embedding``. Prefer :meth:`embed`."""
         body = drop_none(model=self._model(model), prompt=prompt, options=plain(options) or None, keep_alive=keep_alive)
-        return self._json("POST", "/api/embeddings", body, timeout=self._whole(ANSWER_TIMEOUT), as_type=EmbeddingsResponse)
+        return self._json(
+            "POST", "/api/embeddings", body, timeout=self._whole(ANSWER_TIMEOUT), as_type=EmbeddingsResponse
+        )
 
     def load(self, model: str, keep_alive: float | str | None = None) -> Reply:
         """Load a model into memory without generating (an empty generate)."""
@@ -802,7 +827,9 @@ class Client:
 
     def show(self, model: str, verbose: bool | None = None) -> ShowResponse:
         """POST /api/show: details, capabilities, parameters, template, license, model_info."""
-        return self._json("POST", "/api/show", drop_none(model=self._model(model), verbose=verbose), as_type=ShowResponse)
+        return self._json(
+            "POST", "/api/show", drop_none(model=self._model(model), verbose=verbose), as_type=ShowResponse
+        )
 
     def ps(self) -> ProcessResponse:
         """GET /api/ps: models loaded in memory, with ``size_vram`` and ``expires_at``."""
@@ -891,10 +918,14 @@ class Client:
             return self._json("GET", "/api/usage")
         except ResponseError as err:
             if err.status_code == 404:
-                raise ResponseError(err.error, 404, hint=(
-                    f"{self.host} reports no usage: only Ollama Cloud does. Ask https://ollama.com "
-                    "with OLLAMA_API_KEY set (`%ollama usage` does that from a local server)."
-                )) from None
+                raise ResponseError(
+                    err.error,
+                    404,
+                    hint=(
+                        f"{self.host} reports no usage: only Ollama Cloud does. Ask https://ollama.com "
+                        "with OLLAMA_API_KEY set (`%ollama usage` does that from a local server)."
+                    ),
+                ) from None
             raise
 
     # -- web tools (ollama.com) ---------------------------------------------------------------
@@ -905,7 +936,9 @@ class Client:
         url = f"{self.web_host}/api/web_{what}"
         if not (url.startswith("https://") or is_loopback(self.web_host)):
             raise InsecureKeyError(self.web_host)
-        return self._json("POST", f"/api/web_{what}", body, url=url, headers={"Authorization": self._web_auth}, as_type=kind)
+        return self._json(
+            "POST", f"/api/web_{what}", body, url=url, headers={"Authorization": self._web_auth}, as_type=kind
+        )
 
     def web_search(self, query: str, max_results: int = 3) -> WebSearchResponse:
         """Search the web for a query and return the top results.

@@ -44,27 +44,27 @@ if TYPE_CHECKING:
     from .reply import Reply
 
 __all__ = [
-    "OllamaError",
-    "ServerUnreachable",
-    "InvalidRequest",
-    "InsecureKeyError",
-    "RequestError",
-    "ResponseError",
-    "ModelNotFound",
     "AuthenticationError",
-    "StreamError",
-    "ServerStreamError",
-    "StreamCut",
-    "MalformedChunk",
-    "StallTimeout",
-    "SigninRequired",
     "CloudDisabled",
     "HostRefused",
-    "ServerBusy",
-    "RateLimited",
-    "UsageLimit",
+    "InsecureKeyError",
+    "InvalidRequest",
+    "MalformedChunk",
+    "ModelNotFound",
+    "OllamaError",
     "ProxyError",
+    "RateLimited",
+    "RequestError",
+    "ResponseError",
     "RetryCancelled",
+    "ServerBusy",
+    "ServerStreamError",
+    "ServerUnreachable",
+    "SigninRequired",
+    "StallTimeout",
+    "StreamCut",
+    "StreamError",
+    "UsageLimit",
 ]
 
 
@@ -155,8 +155,16 @@ class ModelNotFound(ResponseError):
     ``suggestions``: installed models with a close name ("did you mean llama3.2?").
     """
 
-    def __init__(self, error: str, status_code: int, model: str = "", *, reply: Reply | None = None,
-                 pulling: bool = False, suggestions: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        error: str,
+        status_code: int,
+        model: str = "",
+        *,
+        reply: Reply | None = None,
+        pulling: bool = False,
+        suggestions: list[str] | None = None,
+    ) -> None:
         self.model = model
         self.pulling = pulling
         self.suggestions = list(suggestions or [])
@@ -172,14 +180,21 @@ class ModelNotFound(ResponseError):
             guess = f"Did you mean {names}? "
         if model and model.lower().endswith(("-cloud", ":cloud")):
             # Cloud models run on ollama.com: nothing to pull, only the name can be wrong.
-            return (f"{guess}`{model}` is not a cloud model ollama.com offers: check the name and tag at "
-                    "https://ollama.com/search?c=cloud.")
+            return (
+                f"{guess}`{model}` is not a cloud model ollama.com offers: check the name and tag at "
+                "https://ollama.com/search?c=cloud."
+            )
         if model and self.pulling:
-            return (f"{guess}`{model}` was not found in the Ollama library: check the spelling and the tag "
-                    "(https://ollama.com/library lists the models and their tags).")
+            return (
+                f"{guess}`{model}` was not found in the Ollama library: check the spelling and the tag "
+                "(https://ollama.com/library lists the models and their tags)."
+            )
         if model:
-            return (f"{guess}{'Otherwise pull it' if guess else 'Pull it first'}: `{command('%ollama', 'pull', model)}` (or "
-                    f"`{command('ollama', 'pull', model)}`), or pick an installed model: `%ollama list`.")
+            return (
+                f"{guess}{'Otherwise pull it' if guess else 'Pull it first'}: "
+                f"`{command('%ollama', 'pull', model)}` (or "
+                f"`{command('ollama', 'pull', model)}`), or pick an installed model: `%ollama list`."
+            )
         return guess + "Check the model name; `%ollama list` shows the installed models."
 
     def suggest(self, installed: list[str]) -> ModelNotFound:
@@ -294,8 +309,16 @@ class HostRefused(AuthenticationError):
 class ServerBusy(ResponseError):
     """503: the server's queue is full (or Ollama Cloud is overloaded), even after retrying."""
 
-    def __init__(self, error: str, status_code: int, *, attempts: int = 0, waited: float = 0.0,
-                 retry_after: float | None = None, hint: str = "") -> None:
+    def __init__(
+        self,
+        error: str,
+        status_code: int,
+        *,
+        attempts: int = 0,
+        waited: float = 0.0,
+        retry_after: float | None = None,
+        hint: str = "",
+    ) -> None:
         self.attempts = attempts
         self.waited = waited
         self.retry_after = retry_after
@@ -326,8 +349,11 @@ class UsageLimit(RateLimited):
     def __init__(self, error: str, status_code: int = 429, *, limit: str = "") -> None:
         self.limit = limit
         which = f"{limit} usage limit" if limit else "usage limit"
-        waits = {"hourly": "it resets within the hour", "session": "it resets when the session window ends",
-                 "weekly": "it resets at the start of next week's window"}
+        waits = {
+            "hourly": "it resets within the hour",
+            "session": "it resets when the session window ends",
+            "weekly": "it resets at the start of next week's window",
+        }
         hint = (
             f"Your Ollama Cloud {which} is reached ({waits.get(limit, 'it resets later')}). Wait, use a "
             f"local model, or upgrade for higher limits: {UPGRADE_PAGE} (usage: {USAGE_PAGE}, or `%ollama usage`)."
@@ -344,11 +370,14 @@ class ProxyError(ResponseError):
         hints = {
             502: f"The proxy at {host} cannot reach Ollama behind it: is Ollama running there?",
             503: f"The proxy at {host} says the service is unavailable: try again in a minute.",
-            504: (f"Ollama behind the proxy at {host} took too long to answer (a model may be loading): try "
-                  "again; whoever runs the proxy can raise proxy_read_timeout."),
+            504: (
+                f"Ollama behind the proxy at {host} took too long to answer (a model may be loading): try "
+                "again; whoever runs the proxy can raise proxy_read_timeout."
+            ),
         }
-        super().__init__(title, status_code,
-                         hint=hints.get(status_code, f"Check the proxy in front of Ollama at {host}."))
+        super().__init__(
+            title, status_code, hint=hints.get(status_code, f"Check the proxy in front of Ollama at {host}.")
+        )
         # The page itself is never shown: only what its <title> says.
         self.message = f"A proxy between you and Ollama answered {title}."
         self.args = (f"{self.message} — {self.hint}",)

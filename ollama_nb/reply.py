@@ -15,25 +15,26 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 from datetime import datetime
-from typing import Any, Iterator
+from typing import Any
 
 __all__ = [
-    "Chunk",
-    "Reply",
-    "Progress",
     "ChatResponse",
-    "GenerateResponse",
+    "Chunk",
     "EmbedResponse",
     "EmbeddingsResponse",
+    "GenerateResponse",
     "ListResponse",
-    "ShowResponse",
-    "ProcessResponse",
-    "ProgressResponse",
-    "StatusResponse",
-    "WebSearchResponse",
-    "WebFetchResponse",
     "Message",
+    "ProcessResponse",
+    "Progress",
+    "ProgressResponse",
+    "Reply",
+    "ShowResponse",
+    "StatusResponse",
+    "WebFetchResponse",
+    "WebSearchResponse",
 ]
 
 _perf = time.perf_counter
@@ -46,14 +47,84 @@ _FOLD = 1024
 # attributes, as with ollama-python's models; any other missing name raises AttributeError, so duck
 # typing (hasattr(x, "model_dump"), IPython's _repr_ probes) is not fooled.
 _FIELDS = frozenset(
-    """model created_at message role content thinking images tool_calls tool_name tool_call_id done
-    done_reason total_duration load_duration prompt_eval_count prompt_eval_duration eval_count
-    eval_duration response context logprobs embeddings embedding models name modified_at size digest
-    details parent_model format family families parameter_size quantization_level expires_at
-    size_vram context_length embedding_length license modelfile parameters template system
-    model_info projector_info tensors capabilities messages renderer parser requires status total
-    completed version results title url links remote_model remote_host function arguments index id
-    error signin_url token logprob bytes top_logprobs image width height steps""".split()
+    [
+        "model",
+        "created_at",
+        "message",
+        "role",
+        "content",
+        "thinking",
+        "images",
+        "tool_calls",
+        "tool_name",
+        "tool_call_id",
+        "done",
+        "done_reason",
+        "total_duration",
+        "load_duration",
+        "prompt_eval_count",
+        "prompt_eval_duration",
+        "eval_count",
+        "eval_duration",
+        "response",
+        "context",
+        "logprobs",
+        "embeddings",
+        "embedding",
+        "models",
+        "name",
+        "modified_at",
+        "size",
+        "digest",
+        "details",
+        "parent_model",
+        "format",
+        "family",
+        "families",
+        "parameter_size",
+        "quantization_level",
+        "expires_at",
+        "size_vram",
+        "context_length",
+        "embedding_length",
+        "license",
+        "modelfile",
+        "parameters",
+        "template",
+        "system",
+        "model_info",
+        "projector_info",
+        "tensors",
+        "capabilities",
+        "messages",
+        "renderer",
+        "parser",
+        "requires",
+        "status",
+        "total",
+        "completed",
+        "version",
+        "results",
+        "title",
+        "url",
+        "links",
+        "remote_model",
+        "remote_host",
+        "function",
+        "arguments",
+        "index",
+        "id",
+        "error",
+        "signin_url",
+        "token",
+        "logprob",
+        "bytes",
+        "top_logprobs",
+        "image",
+        "width",
+        "height",
+        "steps",
+    ]
 )
 _ALIASES = {"modelinfo": "model_info"}  # ollama-python's attribute name for model_info
 #: Timestamps ollama-python turns into datetimes. ``created_at`` stays text there, and here.
@@ -78,11 +149,7 @@ def _when(text: Any) -> Any:
 def _dump(value: Any, mode: str, exclude_none: bool, key: str = "") -> Any:
     """A deep, plain copy for model_dump: dicts, lists, datetimes for timestamps (mode "python")."""
     if isinstance(value, dict):
-        return {
-            k: _dump(v, mode, exclude_none, k)
-            for k, v in value.items()
-            if not (exclude_none and v is None)
-        }
+        return {k: _dump(v, mode, exclude_none, k) for k, v in value.items() if not (exclude_none and v is None)}
     if isinstance(value, (list, tuple)):
         return [_dump(v, mode, exclude_none) for v in value]
     if key in _DATETIMES and mode == "python":
@@ -119,7 +186,12 @@ class _Model:
 
     def model_dump_json(self, *, indent: int | None = None, exclude_none: bool = False, **kw: Any) -> str:
         """The same as JSON text (timestamps as the server wrote them)."""
-        return json.dumps(self.model_dump(mode="json", exclude_none=exclude_none, **kw), indent=indent, ensure_ascii=False, default=str)
+        return json.dumps(
+            self.model_dump(mode="json", exclude_none=exclude_none, **kw),
+            indent=indent,
+            ensure_ascii=False,
+            default=str,
+        )
 
 
 class Chunk(_Model, dict[str, Any]):
@@ -536,7 +608,9 @@ class Reply(_Model):
         from .redact import mask_keys
 
         # A repr lands in outputs and tracebacks: a key a server echoed into the answer is masked.
-        return mask_keys(f"Reply(model={self.model!r}, status={self.status!r}, content={shown!r}, chunks={self.chunks})")
+        return mask_keys(
+            f"Reply(model={self.model!r}, status={self.status!r}, content={shown!r}, chunks={self.chunks})"
+        )
 
     def __str__(self) -> str:
         return self.content

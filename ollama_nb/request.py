@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from .errors import InvalidRequest
 from .images import encode_image
@@ -70,7 +71,8 @@ def keep_alive_from_text(text: str) -> int | float | str:
             return value
         raise InvalidRequest(
             f"keep_alive {text!r} is not a duration.",
-            hint='Use seconds (300; 0 unloads at once; -1 keeps it loaded) or a number with a unit ("5m", "30s", "1h").',
+            hint="Use seconds (300; 0 unloads at once; -1 keeps it loaded) or a number with a unit "
+            '("5m", "30s", "1h").',
         ) from None
     return int(number) if number == int(number) else number
 
@@ -80,7 +82,9 @@ def check_format(fmt: Any) -> Any:
         return fmt or None
     if isinstance(fmt, type) and hasattr(fmt, "model_json_schema"):  # a pydantic model class
         return fmt.model_json_schema()
-    raise InvalidRequest(f"format={fmt!r} is not allowed.", hint='Use "json", a JSON-schema dict, or a pydantic model class.')
+    raise InvalidRequest(
+        f"format={fmt!r} is not allowed.", hint='Use "json", a JSON-schema dict, or a pydantic model class.'
+    )
 
 
 def plain(obj: Any) -> Any:
@@ -133,4 +137,3 @@ def generation_fields(
         truncate=truncate,
         shift=shift,
     )
-

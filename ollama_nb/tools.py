@@ -22,13 +22,25 @@ import inspect
 import json
 import re
 import typing
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
-__all__ = ["tool_schema", "run_tool_calls"]
+__all__ = ["run_tool_calls", "tool_schema"]
 
 # What pydantic's JSON schema (which ollama-python's conversion reads) calls each Python type.
-_JSON_TYPES = {str: "string", int: "integer", float: "number", bool: "boolean", list: "array", tuple: "array",
-               set: "array", frozenset: "array", dict: "object", type(None): "null", bytes: "string"}
+_JSON_TYPES = {
+    str: "string",
+    int: "integer",
+    float: "number",
+    bool: "boolean",
+    list: "array",
+    tuple: "array",
+    set: "array",
+    frozenset: "array",
+    dict: "object",
+    type(None): "null",
+    bytes: "string",
+}
 
 
 def _type_names(annotation: Any) -> list[str]:
@@ -52,7 +64,12 @@ def _type_names(annotation: Any) -> list[str]:
 
         if issubclass(base, (abc.Mapping,)):
             return ["object"]
-        if issubclass(base, (list, tuple, set, frozenset)) or base in (abc.Sequence, abc.Set, abc.Iterable, abc.MutableSequence):
+        if issubclass(base, (list, tuple, set, frozenset)) or base in (
+            abc.Sequence,
+            abc.Set,
+            abc.Iterable,
+            abc.MutableSequence,
+        ):
             return ["array"]
     return ["string"]  # Any, classes, dates...: what the official conversion falls back to
 
@@ -91,11 +108,11 @@ def _docstring_parts(doc: str) -> tuple[str, dict[str, str]]:
             if paren and paren.start() < colon:
                 # name (type): text -- the text is what follows the next colon, if any
                 current = line[: paren.start()].strip()
-                rest = line[paren.end():]
+                rest = line[paren.end() :]
                 text = rest.split(":", 1)[1] if ":" in rest else rest
             else:
                 current = line[:colon].strip()
-                text = line[colon + 1:]
+                text = line[colon + 1 :]
             args[current] = text.strip()
         elif current and line:
             args[current] += " " + line
@@ -127,7 +144,7 @@ def tool_schema(func: Callable[..., Any]) -> dict[str, Any]:
         else:
             required.append(name)
         prop: dict[str, Any] = {"description": arg_docs.get(name, ""), "type": ", ".join(types) or "string"}
-        literal = [a for a in ([annotation] + list(typing.get_args(annotation))) if typing.get_origin(a) is typing.Literal]
+        literal = [a for a in (annotation, *typing.get_args(annotation)) if typing.get_origin(a) is typing.Literal]
         if literal:
             prop["enum"] = list(typing.get_args(literal[0]))
         properties[name] = prop

@@ -13,7 +13,7 @@ from typing import Any
 
 from .reply import Chunk
 
-__all__ = ["Options", "Tool", "Image"]
+__all__ = ["Image", "Options", "Tool"]
 
 
 class Options(Chunk):

@@ -123,6 +123,8 @@ class LiveOutput:
     #: thousands of words without a break (a 100 kB paragraph) is updated less often instead, so
     #: the bytes sent stay a small multiple of the answer.
     resend_per_second = 100_000.0
+    #: Show a chunk the stream paused after from a watcher thread (off: only chunks send updates).
+    watch_pauses = True
 
     def __init__(
         self,
@@ -151,7 +153,11 @@ class LiveOutput:
         self._seen_first = False
         self._sent_at = 0.0  # when the latest update was sent...
         self._chunks_at = 0  # ...and how many chunks the reply had then
-        self._waiting_since: float | None = None  # when the oldest chunk not yet shown came
+        # Sending happens on the magic's thread when a chunk comes, or on the watcher's when the
+        # stream pauses with a chunk not shown yet; one at a time.
+        self._lock = threading.Lock()
+        self._watcher: threading.Thread | None = None
+        self._done = threading.Event()
         self._term_thinking = False
         self._term_started = False
 
@@ -198,6 +204,10 @@ class LiveOutput:
         self._show_frame(self.render(False) if bundle is None else Frame([], bundle, metadata or {}))
 
     def _send(self, final: bool, chunks: int = 0) -> None:
+        with self._lock:
+            self._send_locked(final, chunks)
+
+    def _send_locked(self, final: bool, chunks: int) -> None:
         began = _monotonic()
         with _whole():
             growing = self._show_frame(self.render(final))
@@ -221,10 +231,44 @@ class LiveOutput:
             return
         if self._seen_first:
             if _monotonic() >= self.next_at:
-                self._send(False, reply.chunks)
+                with self._lock:
+                    if _monotonic() >= self.next_at:  # (the watcher may just have sent it)
+                        self._send_locked(False, reply.chunks)
+                self._watch(reply)
         elif reply.first_token_at is not None:
             self._seen_first = True
             self._send(False, reply.chunks)
+            self._watch(reply)
+
+    # -- pauses -----------------------------------------------------------------------------
+    def _watch(self, reply: Any) -> None:
+        """Make sure a watcher runs for ``reply`` (one per reply; --compare streams several)."""
+        watcher = self._watcher
+        if not self.watch_pauses or self._done.is_set() or reply.status != "streaming":
+            return
+        if watcher is None or not watcher.is_alive():
+            self._watcher = threading.Thread(target=self._watching, args=(reply,), name="ollama-nb-live", daemon=True)
+            self._watcher.start()
+
+    def _watching(self, reply: Any) -> None:
+        """While ``reply`` streams: when a chunk came after the last update and no update followed
+        for nearly ``max_gap`` (the stream paused: no next chunk to send it), send it from here.
+        Checked every ``max_gap / 5``, so no chunk waits longer than ``max_gap`` to be shown."""
+        step = self.max_gap / 5
+        seen, since = reply.chunks, _monotonic()
+        while not self._done.wait(step):
+            if reply.status != "streaming":
+                return
+            if reply.chunks != seen:
+                seen, since = reply.chunks, _monotonic()
+            elif _monotonic() - since > 60:  # a long silence: the next chunk starts another watcher
+                return
+            if reply.chunks > self._chunks_at and _monotonic() >= max(self.next_at, self._sent_at + self.max_gap - step):
+                with self._lock:
+                    if self._done.is_set() or reply.status != "streaming":
+                        return
+                    if reply.chunks > self._chunks_at and _monotonic() >= max(self.next_at, self._sent_at + self.max_gap - step):
+                        self._send_locked(False, reply.chunks)
 
     def refresh(self) -> None:
         """Send an update now (e.g. when a second model starts in --compare)."""
@@ -241,6 +285,7 @@ class LiveOutput:
                 self._write(f"\x1b[2m{footer}\x1b[0m\n")
             self._term_started = self._term_thinking = False
             return
+        self._done.set()  # no watcher sends after this
         self._send(True)
 
     # -- terminal ---------------------------------------------------------------------------

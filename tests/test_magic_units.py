@@ -145,6 +145,13 @@ def test_load_ext_imports_no_view_code():
 
 
 # -- the throttle ------------------------------------------------------------------------------
+@pytest.fixture(autouse=True)
+def _no_pause_watcher(request, monkeypatch):
+    """Tests on a fake clock: only chunks send updates (the watcher thread runs on real time)."""
+    if "pause" not in request.node.name:
+        monkeypatch.setattr(LiveOutput, "watch_pauses", False)
+
+
 class FakeHandle:
     def __init__(self):
         self.sent = []
@@ -222,6 +229,34 @@ def test_a_slow_update_spaces_the_next_ones_out(monkeypatch):
     live.render = lambda final: ({"text/plain": "x"}, {})
     live._send(False)
     assert 10.05 < live.next_at <= 10.05 + LiveOutput.interval
+
+
+def test_a_chunk_before_a_pause_is_shown_without_waiting_for_the_next():
+    # Real time here: the watcher thread waits on its own. Nothing but the pause happens after
+    # the second chunk, so only the watcher can show it.
+    import threading
+
+    reply = Reply("m")
+    shown = threading.Event()
+    seen = []
+
+    def render(final):
+        seen.append(reply.content)
+        if reply.content == "a b":
+            shown.set()
+        return {"text/plain": reply.content}, {}
+
+    live = LiveOutput(render, terminal=False)
+    live.handle = FakeHandle()
+    reply.add({"message": {"content": "a"}})
+    live.tick(reply)  # the first token, at once
+    reply.add({"message": {"content": " b"}})
+    live.tick(reply)  # not due yet: nothing sent...
+    assert seen == ["a"]
+    assert shown.wait(30), seen  # ...and then the stream pauses: the watcher shows it
+    live.finish()
+    live._watcher.join(5)
+    assert seen[-1] == "a b" and not live._watcher.is_alive()
 
 
 def test_a_huge_open_block_is_re_sent_less_often(monkeypatch):

@@ -263,12 +263,16 @@ class LiveOutput:
                 seen, since = reply.chunks, _monotonic()
             elif _monotonic() - since > 60:  # a long silence: the next chunk starts another watcher
                 return
-            if reply.chunks > self._chunks_at and _monotonic() >= max(self.next_at, self._sent_at + self.max_gap - step):
+            if self._unshown(reply, step):
                 with self._lock:
                     if self._done.is_set() or reply.status != "streaming":
                         return
-                    if reply.chunks > self._chunks_at and _monotonic() >= max(self.next_at, self._sent_at + self.max_gap - step):
+                    if self._unshown(reply, step):
                         self._send_locked(False, reply.chunks)
+
+    def _unshown(self, reply: Any, step: float) -> bool:
+        """A chunk came after the last update, and the next check would be too late for it."""
+        return reply.chunks > self._chunks_at and _monotonic() >= max(self.next_at, self._sent_at + self.max_gap - step)
 
     def refresh(self) -> None:
         """Send an update now (e.g. when a second model starts in --compare)."""

@@ -4,6 +4,7 @@ Markdown, the throttle, the terminal path, the curl command."""
 from __future__ import annotations
 
 import io
+import itertools
 import re
 
 import pytest
@@ -199,7 +200,7 @@ def test_updates_come_steadily_and_no_token_waits_long(monkeypatch, rate):
     assert len(during) - 1 >= 4 * seconds or len(during) >= len(arrivals)  # >= 4/s, or every token
     assert len(during) <= seconds / LiveOutput.interval + 3 or rate < 1 / LiveOutput.interval
     assert _longest_wait(arrivals, shown) <= 0.3
-    gaps = [b - a for a, b in zip(during, during[1:])]
+    gaps = [b - a for a, b in itertools.pairwise(during)]
     assert max(gaps) <= max(1 / rate, LiveOutput.max_gap)
 
 

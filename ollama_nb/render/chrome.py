@@ -68,7 +68,8 @@ STYLE = """<style>
 .onb-out .onb-bar>span{display:block;height:100%;border-radius:3px;background:var(--jp-brand-color1,#1976d2)}
 .onb-out ul.contains-task-list{list-style:none;padding-left:1.2em}
 .onb-out table.onb-table th,.onb-out table.onb-table td{text-align:left}
-.onb-out pre{overflow-x:auto;background:var(--jp-cell-editor-background,#f7f7f7);border:1px solid var(--jp-border-color2,#e0e0e0);border-radius:4px;padding:6px 10px}
+/* JupyterLab 4's own `.jp-ThemedContainer .jp-RenderedHTMLCommon pre` outranks a plain `.onb-out pre`. */
+.jp-RenderedHTMLCommon .onb-out pre,.onb-out pre{overflow-x:auto;background:var(--jp-cell-editor-background,#f7f7f7);border:1px solid var(--jp-border-color2,#e0e0e0);border-radius:4px;padding:6px 10px;margin-bottom:1em}
 .onb-out .onb-math-display{text-align:center;margin:.5em 0}
 .onb-out.onb-out.onb-out>*{margin-top:0}
 .onb-out.onb-out.onb-out>:is(h1,h2,h3,h4,h5,h6){margin-bottom:var(--jp-content-heading-margin-bottom,.8em);padding-top:.2em}

@@ -63,6 +63,9 @@ def test_answers_render_typeset_and_read_well_in_both_themes(lab, page):
         expect(md.locator(".onb-footer")).to_contain_text("markdown ·")
         expect(md.locator("table")).to_have_count(1)
         expect(md.locator("code.language-python [class^='onb-hl-k']").first).to_be_visible()
+        # Code sits on its own panel (our rule must outrank JupyterLab's own `pre` rule).
+        panel = md.locator("pre").first.evaluate("(el) => getComputedStyle(el).borderTopStyle")
+        assert panel == "solid", panel
         # MathJax typesets the formulas the parser found, in the HTML output itself.
         expect(md.locator(".onb-math mjx-container, .onb-math-display mjx-container").first).to_be_attached(timeout=30_000)
 

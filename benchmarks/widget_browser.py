@@ -65,7 +65,11 @@ def measure(page: Page, cdp: Any, cell: int, shown_in: int, done: str, timeout_s
     in the output of cell ``shown_in``."""
     before = metrics(cdp)
     run_cell(page, cell, wait=True, timeout=timeout_s * 1000)
-    cell_output_locator(page, shown_in).locator(done).first.wait_for(timeout=timeout_s * 1000)
+    try:
+        cell_output_locator(page, shown_in).locator(done).first.wait_for(timeout=timeout_s * 1000)
+    except Exception:
+        tail = cell_output_locator(page, shown_in).inner_text()[-600:]
+        raise SystemExit(f"cell {shown_in} never showed {done!r}; its output ends with:\n{tail}") from None
     after = metrics(cdp)
     return {k: after[k] - before[k] for k in ("TaskDuration", "ScriptDuration")}
 
@@ -90,7 +94,7 @@ def run(browser: Any, lab_root: pathlib.Path, lab_url: str, tokens: int, rate: f
     cdp.send("Performance.enable", {"timeDomain": "threadTicks"})
     write_notebook(lab_root, f"{name}.ipynb", cells(tokens, rate, bundle))
     open_notebook(page, lab_url, f"{name}.ipynb")
-    timeout = 60 + 3 * tokens / rate
+    timeout = 120 + 5 * tokens / rate
     run_cell(page, 0)
     magic = measure(page, cdp, 1, 1, ".onb-footer:has-text('tok/s')", timeout)  # the final frame's stats
     run_cell(page, 2, timeout=60_000)

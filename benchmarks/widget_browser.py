@@ -120,7 +120,11 @@ def main() -> None:
 
     results: dict[tuple[str, int], dict[str, dict[str, float]]] = {}
     with Emulator(scenarios=True) as emu:
-        lab = start_lab(tmp / "lab", env={"OLLAMA_HOST": emu.url, "PYTHONPATH": str(ROOT)}, log_name="bench-lab")
+        # Every output shown: %%ollama streams an answer as one output per finished block, and past
+        # JupyterLab's default of 50 the rest would sit unrendered behind "Show more outputs" (0,
+        # "no limit" in the settings' description, trims everything in JupyterLab 4.x's OutputArea).
+        lab = start_lab(tmp / "lab", env={"OLLAMA_HOST": emu.url, "PYTHONPATH": str(ROOT)}, log_name="bench-lab",
+                        overrides={"@jupyterlab/notebook-extension:tracker": {"maxNumberOutputs": 10**9}})
         try:
             with sync_playwright() as pw:
                 browser = launch_chromium(pw)

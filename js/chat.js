@@ -193,8 +193,8 @@ export default {
       parts.typing.hidden = !(streaming && !content && !thinking);
       parts.copy.hidden = !content;
       // Screen readers wait for the whole answer instead of reading every frame's half sentence.
-      if (streaming) parts.row.setAttribute("aria-busy", "true");
-      else parts.row.removeAttribute("aria-busy");
+      if (!streaming) parts.row.removeAttribute("aria-busy");
+      else if (parts.row.getAttribute("aria-busy") !== "true") parts.row.setAttribute("aria-busy", "true");
     }
 
     function keptParts() {

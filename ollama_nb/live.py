@@ -37,6 +37,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
 from .redact import mask_data
+from .render import chrome
 
 __all__ = ["Frame", "LiveOutput", "in_terminal"]
 
@@ -185,7 +186,7 @@ class LiveOutput:
         if frame.collapse:
             # Every output but the growing one becomes empty (an empty HTML output takes no room).
             for old in self._settled:
-                old.update({"text/html": ""}, raw=True, metadata={})
+                old.update(chrome.blank(), raw=True, metadata={})
             self._settled.clear()
         for part in frame.settled:
             # The last step before the kernel sends it (and the notebook saves it): a key a server

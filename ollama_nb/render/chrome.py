@@ -21,6 +21,7 @@ __all__ = [
     "Bundle",
     "STYLE",
     "bar",
+    "blank",
     "bundle",
     "code",
     "columns",
@@ -116,6 +117,12 @@ def part(*pieces: str, end: bool = False, styled: bool = False) -> str:
     (a part that stays when the others are emptied)."""
     cls = "onb-out onb-part onb-end" if end else "onb-out onb-part"
     return f'{STYLE if styled else ""}<div class="{cls} {_NO_MATH}">{"".join(pieces)}</div>'
+
+
+def blank() -> Bundle:
+    """An output emptied in place: an empty HTML output takes no room (a settled part of an
+    answer that the final frame replaces)."""
+    return {"text/html": ""}
 
 
 def style_bundle() -> Bundle:

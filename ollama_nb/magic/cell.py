@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import collections
 import difflib
-import html
 import json
 import keyword
 import shlex
@@ -28,16 +27,17 @@ from IPython.core.error import UsageError
 
 from .. import format as fmt_
 from ..config import settings
+from ..context import ContextUse
+from ..context import measure as measure_context
 from ..conversation import Conversation
 from ..errors import InvalidRequest, OllamaError
 from ..images import encode_image, image_bytes
 from ..live import Frame, LiveOutput, in_terminal
+from ..redact import mask_data
 from ..render import answer as render_answer
 from ..render import chrome
-from ..redact import mask_data
 from ..reply import Reply
 from ..request import check_think, keep_alive_from_text
-from ..context import ContextUse, measure as measure_context
 from ..retry import RetryWait
 from ..turn import TurnRunner
 from ._shared import DEFAULT_CHAT, client_for, current_cell_id, reraise_interrupt, show_error, show_exception
@@ -64,8 +64,12 @@ class _Parser(argparse.ArgumentParser):
 
 
 # "--mod" is not "--model": an unknown flag is an error, always.
-parser = _Parser(prog="%%ollama", add_help=False, allow_abbrev=False,
-                 description="Send the cell to an Ollama model and stream the answer into the output.")
+parser = _Parser(
+    prog="%%ollama",
+    add_help=False,
+    allow_abbrev=False,
+    description="Send the cell to an Ollama model and stream the answer into the output.",
+)
 #: Every option's names (for "did you mean" and the docstring check); and the options that take
 #: one value, which argparse would let a repeat silently override.
 OPTIONS: list[tuple[str, ...]] = []
@@ -86,15 +90,45 @@ _flag("-m", "--model", help="Model to use. Default: %%ollama config model=..., e
 _flag("--chat", metavar="NAME", help="Continue the conversation NAME (shared with ChatWidget(conversation=NAME)).")
 _flag("--new", action="store_true", help="Start the conversation afresh.")
 _flag("-s", "--system", metavar="TEXT", help="System prompt for the conversation.")
-_flag("--think", nargs="?", const=True, metavar="LEVEL", help="Let a thinking model think (optionally low|medium|high).")
+_flag(
+    "--think", nargs="?", const=True, metavar="LEVEL", help="Let a thinking model think (optionally low|medium|high)."
+)
 _flag("--no-think", dest="no_think", action="store_true", help="Ask a thinking model not to think.")
-_flag("-o", "--option", action="append", default=[], metavar="KEY=VALUE", help="Model option (temperature, seed, num_ctx, num_predict, top_k, top_p, stop...); repeatable.")
-_flag("--format", metavar="json|VAR", help="Structured output: 'json', or a JSON-schema dict / pydantic model in your namespace. The parsed object becomes the cell's value.")
-_flag("--image", action="append", default=[], metavar="VAR_OR_PATH", help="Image for a vision model: a variable (bytes, PIL image, array) or a file path; repeatable.")
-_flag("--keep-alive", dest="keep_alive", metavar="DURATION", help="How long the model stays loaded: seconds, or '5m', '1h'; 0 unloads after answering.")
+_flag(
+    "-o",
+    "--option",
+    action="append",
+    default=[],
+    metavar="KEY=VALUE",
+    help="Model option (temperature, seed, num_ctx, num_predict, top_k, top_p, stop...); repeatable.",
+)
+_flag(
+    "--format",
+    metavar="json|VAR",
+    help="Structured output: 'json', or a JSON-schema dict / pydantic model in your namespace. "
+    "The parsed object becomes the cell's value.",
+)
+_flag(
+    "--image",
+    action="append",
+    default=[],
+    metavar="VAR_OR_PATH",
+    help="Image for a vision model: a variable (bytes, PIL image, array) or a file path; repeatable.",
+)
+_flag(
+    "--keep-alive",
+    dest="keep_alive",
+    metavar="DURATION",
+    help="How long the model stays loaded: seconds, or '5m', '1h'; 0 unloads after answering.",
+)
 _flag("--host", help="Ollama server for this cell (default: %%ollama config host=..., else OLLAMA_HOST).")
 _flag("--raw", action="store_true", help="Plain text output, no Markdown.")
-_flag("--show-request", dest="show_request", action="store_true", help="Show the request as a curl command (key redacted) and the raw NDJSON chunks.")
+_flag(
+    "--show-request",
+    dest="show_request",
+    action="store_true",
+    help="Show the request as a curl command (key redacted) and the raw NDJSON chunks.",
+)
 _flag("--compare", metavar="A,B,...", help="Send the same prompt to several models and show the answers side by side.")
 _flag("--out", metavar="NAME", help="Store the Reply (with --compare: a dict model -> Reply) in the variable NAME.")
 _flag("--no-interpolate", dest="no_interpolate", action="store_true", help="Send {braces} exactly as written.")
@@ -149,7 +183,9 @@ def _format(value: str | None, ns: dict[str, Any]) -> tuple[Any, Any]:
         return obj, obj
     if isinstance(obj, type) and hasattr(obj, "model_json_schema"):
         return obj.model_json_schema(), obj
-    raise UsageError(f"%%ollama: --format {value}: expected a JSON-schema dict or a pydantic model class, got {type(obj).__name__}.")
+    raise UsageError(
+        f"%%ollama: --format {value}: expected a JSON-schema dict or a pydantic model class, got {type(obj).__name__}."
+    )
 
 
 def _image(source: str, ns: dict[str, Any]) -> Any:
@@ -204,10 +240,13 @@ def _thumbnail(images: list[Any]) -> None:
             data = image_bytes(image)
         except Exception:
             continue
-        mime = "image/png" if data[:8] == b"\x89PNG\r\n\x1a\n" else "image/jpeg" if data[:3] == b"\xff\xd8\xff" else None
+        mime = (
+            "image/png" if data[:8] == b"\x89PNG\r\n\x1a\n" else "image/jpeg" if data[:3] == b"\xff\xd8\xff" else None
+        )
         try:
-            from PIL import Image as PILImage
             import io
+
+            from PIL import Image as PILImage
 
             picture = PILImage.open(io.BytesIO(data))
             picture.thumbnail((192, 192))
@@ -217,8 +256,11 @@ def _thumbnail(images: list[Any]) -> None:
         except Exception:
             pass
         if mime:
-            display({mime: base64.b64encode(data).decode("ascii"), "text/plain": "<image sent to the model>"},
-                    raw=True, metadata={mime: {"width": 192}})
+            display(
+                {mime: base64.b64encode(data).decode("ascii"), "text/plain": "<image sent to the model>"},
+                raw=True,
+                metadata={mime: {"width": 192}},
+            )
 
 
 # --------------------------------------------------------------------------- views
@@ -247,7 +289,9 @@ class AnswerView:
     then each finished part of the answer once, and the open end, the only output that is
     updated. The last output carries the footer, the whole answer as text/plain and the metadata."""
 
-    def __init__(self, reply: Reply, *, options: dict[str, Any], raw: bool, structured: bool, extra: dict[str, Any]) -> None:
+    def __init__(
+        self, reply: Reply, *, options: dict[str, Any], raw: bool, structured: bool, extra: dict[str, Any]
+    ) -> None:
         self.reply = reply
         self.options = options
         self.raw = raw
@@ -284,7 +328,9 @@ class AnswerView:
             # While streaming, a front end shows the HTML: re-sending a plain copy of the growing
             # text would double the bytes. The final output carries both.
             plain_footer = f"⚠ {warning} · {footer}" if warning else footer
-            plain = render_answer.answer_plain(content=content, thinking=thinking, tool_calls=calls, footer=plain_footer)
+            plain = render_answer.answer_plain(
+                content=content, thinking=thinking, tool_calls=calls, footer=plain_footer
+            )
             if advice:
                 plain += "\n" + advice
             bundle["text/plain"] = plain or f"waiting for {reply.model}…"
@@ -353,7 +399,9 @@ def _show_request(client: Any, body: dict[str, Any]) -> None:
     from IPython.display import display
 
     command = curl_command(client, "/api/chat", body)
-    display(mask_data(chrome.bundle(command, "<p><strong>Request</strong></p>", chrome.code(command, "bash"))), raw=True)
+    display(
+        mask_data(chrome.bundle(command, "<p><strong>Request</strong></p>", chrome.code(command, "bash"))), raw=True
+    )
 
 
 class _ChunkLog:
@@ -381,7 +429,10 @@ def _show_chunks(log: _ChunkLog) -> None:
 
     text, total = log.text(), log.total
     # The raw lines are server text: a key echoed in them is masked like everywhere else.
-    display(mask_data(chrome.bundle(text, chrome.details(f"Response: {total} NDJSON lines", chrome.code(text, "json")))), raw=True)
+    display(
+        mask_data(chrome.bundle(text, chrome.details(f"Response: {total} NDJSON lines", chrome.code(text, "json")))),
+        raw=True,
+    )
 
 
 # --------------------------------------------------------------------------- the magic
@@ -432,7 +483,7 @@ def run_cell_magic(shell: Any, line: str, cell: str) -> Any:
         models = [m.strip() for m in args.compare.split(",") if m.strip()]
         if not models:
             raise UsageError("%%ollama: --compare takes model names separated by commas.")
-        return run_compare(shell, client, models, conv.messages + [user], request, options, out_name)
+        return run_compare(shell, client, models, [*conv.messages, user], request, options, out_name)
 
     model = args.model or conv.model or settings.resolved_model()
     if not model:
@@ -481,7 +532,7 @@ def run_cell_magic(shell: Any, line: str, cell: str) -> Any:
             _show_chunks(log)
         _store(ns, out_name, runner.reply)
         reraise_interrupt(exc, "the answer was interrupted; the partial answer is kept above.")
-    except Exception as exc:  # noqa: BLE001 - a step around the stream failed: the turn still ends
+    except Exception as exc:
         runner.fail(exc)
     view.reply = reply = runner.reply
     err = runner.error
@@ -490,7 +541,9 @@ def run_cell_magic(shell: Any, line: str, cell: str) -> Any:
             live.finish()  # the partial answer stays, marked; the message goes below it
             show_exception(err)
         elif live.handle is not None:
-            live.handle.update(chrome.error_bundle(err.message, err.hint), raw=True)  # nothing arrived: the error in its place
+            live.handle.update(
+                chrome.error_bundle(err.message, err.hint), raw=True
+            )  # nothing arrived: the error in its place
         else:
             show_exception(err)
     else:
@@ -508,7 +561,7 @@ def _context_use(client: Any, reply: Reply, options: dict[str, Any]) -> ContextU
     # The meter is a courtesy: a server that cannot say its window must not fail the cell.
     try:
         return measure_context(client, reply, options)
-    except Exception:  # noqa: BLE001
+    except Exception:
         return None
 
 

@@ -28,7 +28,7 @@ from ..reply import Reply
 from ..turn import TurnRunner
 from ._shared import reraise_interrupt
 
-__all__ = ["run_compare", "CompareView"]
+__all__ = ["CompareView", "run_compare"]
 
 
 class CompareView:
@@ -64,9 +64,14 @@ class CompareView:
         if reply is not None:
             waiting = not reply.content and not reply.thinking and reply.status == "streaming"
             footer = fmt_.stats_line(reply) if reply.status != "streaming" else ""
-            done, rest = live.split(content=reply.content, thinking=reply.thinking, model=reply.model,
-                                    waiting=waiting, thinking_open=not reply.content and reply.status == "streaming",
-                                    footer=footer)
+            done, rest = live.split(
+                content=reply.content,
+                thinking=reply.thinking,
+                model=reply.model,
+                waiting=waiting,
+                thinking_open=not reply.content and reply.status == "streaming",
+                footer=footer,
+            )
         if err is not None:
             rest += chrome.error_box(err.message, err.hint)
         if model not in self._headed:
@@ -111,24 +116,33 @@ class CompareView:
                 foot = foot or "failed"
             bodies.append(body)
             feet.append(foot)
-            plain.append(f"=== {model} ===\n{text}" + (f"\n[{foot}]" if foot else "") + (f"\n[error] {err.message}" if err else ""))
-        return {"text/html": chrome.part(chrome.columns(self.models, bodies, feet), end=True, styled=True), "text/plain": "\n\n".join(plain)}
+            plain.append(
+                f"=== {model} ===\n{text}"
+                + (f"\n[{foot}]" if foot else "")
+                + (f"\n[error] {err.message}" if err else "")
+            )
+        return {
+            "text/html": chrome.part(chrome.columns(self.models, bodies, feet), end=True, styled=True),
+            "text/plain": "\n\n".join(plain),
+        }
 
     def _metadata(self) -> dict[str, Any]:
-        return {"ollama_nb": {
-            "compare": self.models,
-            "options": self.options,
-            "answers": [
-                {
-                    "model": m,
-                    "status": self.replies[m].status if m in self.replies else "failed",
-                    "done_reason": self.replies[m].done_reason if m in self.replies else None,
-                    "stats": self.replies[m].stats() if m in self.replies else {},
-                    "error": self.errors[m].message if m in self.errors else None,
-                }
-                for m in self.models
-            ],
-        }}
+        return {
+            "ollama_nb": {
+                "compare": self.models,
+                "options": self.options,
+                "answers": [
+                    {
+                        "model": m,
+                        "status": self.replies[m].status if m in self.replies else "failed",
+                        "done_reason": self.replies[m].done_reason if m in self.replies else None,
+                        "stats": self.replies[m].stats() if m in self.replies else {},
+                        "error": self.errors[m].message if m in self.errors else None,
+                    }
+                    for m in self.models
+                ],
+            }
+        }
 
 
 def run_compare(

@@ -10,7 +10,8 @@ False
 from __future__ import annotations
 
 import json
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 from . import chrome
 from .markdown import BlockStream, StreamRenderer, model_html
@@ -95,7 +96,9 @@ class LiveAnswer:
         return settled, rest
 
 
-def answer_plain(*, content: str, thinking: str = "", tool_calls: Sequence[Mapping[str, Any]] = (), footer: str = "") -> str:
+def answer_plain(
+    *, content: str, thinking: str = "", tool_calls: Sequence[Mapping[str, Any]] = (), footer: str = ""
+) -> str:
     """The same answer as plain text (terminals, ``text/plain``)."""
     plain = f"[thinking]\n{thinking}\n[/thinking]\n\n{content}" if thinking else content
     if tool_calls:

@@ -15,11 +15,15 @@ from __future__ import annotations
 
 import html
 import json
-from typing import Any, Iterable, Mapping, Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from importlib import resources
+from typing import Any
 
 __all__ = [
-    "Bundle",
     "STYLE",
+    "Bundle",
+    "advice",
     "bar",
     "blank",
     "bundle",
@@ -34,7 +38,6 @@ __all__ = [
     "inline_code",
     "json_block",
     "note",
-    "advice",
     "notice_bundle",
     "page",
     "part",
@@ -51,41 +54,9 @@ _NO_MATH = "mathjax_ignore tex2jax_ignore"
 
 # One stylesheet, scoped to .onb-out. JupyterLab's own .jp-RenderedHTMLCommon rules already style
 # tables, code and quotes like a Markdown cell; this adds what our pieces need.
-STYLE = """<style>
-.onb-out .onb-footer{color:var(--jp-ui-font-color2,#616161);font-size:85%;margin-top:.4em}
-.onb-out .onb-warn{color:var(--jp-content-font-color1,#212121);font-weight:600}
-.onb-out details.onb-thinking{margin:.2em 0 .6em}
-.onb-out details.onb-thinking>summary{cursor:pointer;color:var(--jp-ui-font-color2,#616161)}
-.onb-out details.onb-thinking>div{color:var(--jp-content-font-color2,#424242);border-left:2px solid var(--jp-border-color1,#bdbdbd);padding-left:.8em;margin-top:.3em}
-.onb-out .onb-error{border-left:4px solid var(--jp-error-color1,#d32f2f);background:rgba(211,47,47,.08);color:var(--jp-content-font-color1,#212121);padding:6px 10px;margin:4px 0}
-.onb-out .onb-error .onb-title{font-weight:700}
-.onb-out .onb-error .onb-hint{margin-top:.2em}
-.onb-out .onb-notice{border-left:4px solid var(--jp-warn-color1,#f57c00);background:rgba(245,124,0,.08);color:var(--jp-content-font-color1,#212121);padding:6px 10px;margin:4px 0}
-.onb-out .onb-note{color:var(--jp-ui-font-color2,#616161);font-style:italic}
-.onb-out .onb-advice{color:var(--jp-ui-font-color2,#616161);font-size:85%;margin-top:.2em}
-.onb-out .onb-cols{table-layout:fixed;width:100%}
-.onb-out .onb-cols>tbody>tr>td{vertical-align:top;text-align:left}
-.onb-out .onb-bar{display:inline-block;width:200px;height:10px;background:rgba(127,127,127,.25);border-radius:3px;vertical-align:middle}
-.onb-out .onb-bar>span{display:block;height:100%;border-radius:3px;background:var(--jp-brand-color1,#1976d2)}
-.onb-out ul.contains-task-list{list-style:none;padding-left:1.2em}
-.onb-out table.onb-table th,.onb-out table.onb-table td{text-align:left}
-/* JupyterLab 4's own `.jp-ThemedContainer .jp-RenderedHTMLCommon pre` outranks a plain `.onb-out pre`. */
-.jp-RenderedHTMLCommon .onb-out pre,.onb-out pre{overflow-x:auto;background:var(--jp-cell-editor-background,#f7f7f7);border:1px solid var(--jp-border-color2,#e0e0e0);border-radius:4px;padding:6px 10px;margin-bottom:1em}
-.onb-out .onb-math-display{text-align:center;margin:.5em 0}
-.onb-out.onb-out.onb-out>*{margin-top:0}
-.onb-out.onb-out.onb-out>:is(h1,h2,h3,h4,h5,h6){margin-bottom:var(--jp-content-heading-margin-bottom,.8em);padding-top:.2em}
-.jp-RenderedHTMLCommon>.onb-out.onb-part:not(.onb-end){margin-bottom:0}
-.onb-out [class^="onb-hl-k"]{color:var(--jp-mirror-editor-keyword-color,#008000);font-weight:bold}
-.onb-out [class^="onb-hl-s"]{color:var(--jp-mirror-editor-string-color,#ba2121)}
-.onb-out [class^="onb-hl-c"]{color:var(--jp-mirror-editor-comment-color,#408080);font-style:italic}
-.onb-out [class^="onb-hl-m"]{color:var(--jp-mirror-editor-number-color,#080)}
-.onb-out .onb-hl-o,.onb-out .onb-hl-ow{color:var(--jp-mirror-editor-operator-color,#aa22ff)}
-.onb-out .onb-hl-nf,.onb-out .onb-hl-nc,.onb-out .onb-hl-fm{color:var(--jp-mirror-editor-def-color,#0000ff)}
-.onb-out .onb-hl-nb,.onb-out .onb-hl-bp{color:var(--jp-mirror-editor-builtin-color,#008000)}
-.onb-out .onb-hl-nd{color:var(--jp-mirror-editor-meta-color,#aa22ff)}
-.onb-out .onb-hl-nt{color:var(--jp-mirror-editor-tag-color,#008000)}
-.onb-out .onb-hl-na{color:var(--jp-mirror-editor-attribute-color,#7d9029)}
-</style>"""
+# Comments in the file are for its readers, not worth sending with every answer.
+_CSS = re.sub(r"/\*.*?\*/\n?", "", resources.files(__package__).joinpath("answer.css").read_text("utf-8"), flags=re.S)
+STYLE = f"<style>\n{_CSS}</style>"
 
 
 def esc(value: Any) -> str:
@@ -235,12 +206,15 @@ def usage_table(rows: Iterable[Mapping[str, Any]]) -> str:
         f"<td>{esc(r.get('used', ''))}</td><td>{esc(r.get('resets', ''))}</td></tr>"
         for r in rows
     )
-    return ('<table class="onb-table onb-usage"><thead><tr><th>limit</th><th></th><th>used</th><th>resets</th>'
-            f"</tr></thead><tbody>{body}</tbody></table>")
+    return (
+        '<table class="onb-table onb-usage"><thead><tr><th>limit</th><th></th><th>used</th><th>resets</th>'
+        f"</tr></thead><tbody>{body}</tbody></table>"
+    )
 
 
 def columns(heads: Sequence[str], bodies_html: Sequence[str], feet: Sequence[str]) -> str:
     """Side-by-side columns (``--compare``): escaped heads and feet, bodies already safe HTML."""
+
     def row(cells: Iterable[str]) -> str:
         return "<tr>" + "".join(cells) + "</tr>"
 

@@ -16,16 +16,18 @@ does not allow. Raw HTML in the text is shown as text.
   answer was read.
 - Code: fenced code keeps its language and is coloured by Pygments (classes only, no styles).
 
->>> model_html("**hi** <img src=x onerror=alert(1)> [x](javascript:alert(1)) $a<b$")
-'<p><strong>hi</strong> &lt;img src=x onerror=alert(1)&gt; [x](javascript:alert(1)) <span class="onb-math mathjax_process tex2jax_process">\\\\(a&lt;b\\\\)</span></p>\\n'
+>>> print(model_html("**hi** <img src=x onerror=alert(1)> [x](javascript:alert(1)) $a<b$"))
+<p><strong>hi</strong> &lt;img src=x onerror=alert(1)&gt; [x](javascript:alert(1)) \
+<span class="onb-math mathjax_process tex2jax_process">\\(a&lt;b\\)</span></p>
 """
 
 from __future__ import annotations
 
 import html
 import re
+from collections.abc import Sequence
 from functools import lru_cache
-from typing import Any, Sequence
+from typing import Any
 
 from markdown_it import MarkdownIt
 from markdown_it.renderer import RendererHTML
@@ -67,7 +69,6 @@ def _highlight(code: str, lang: str, _attrs: str) -> str:
         return ""
     try:
         from pygments import highlight
-        from pygments.formatters.html import HtmlFormatter
         from pygments.lexers import get_lexer_by_name
         from pygments.util import ClassNotFound
     except ImportError:  # pragma: no cover - Pygments comes with IPython
@@ -198,9 +199,10 @@ class StreamRenderer:
 
     Blocks before the last two are finished: CommonMark never reopens a closed block, and only
     the block right before the last can still absorb it (a list the next item joins across a
-    blank line, indented code), so their HTML is kept and only the rest is parsed again. Where that would not hold (a reference
-    definition anywhere, display-math delimiters left open in the finished part) it renders the
-    whole text, so the result always equals ``model_html(text)``.
+    blank line, indented code), so their HTML is kept and only the rest is parsed again. Where
+    that would not hold (a reference definition anywhere, display-math delimiters left open in
+    the finished part) it renders the whole text, so the result always equals
+    ``model_html(text)``.
 
     >>> r = StreamRenderer()
     >>> r.render("# Title\n\nfirst") == model_html("# Title\n\nfirst")
@@ -266,7 +268,7 @@ class BlockStream:
 
 def _common_prefix(a: str, b: str) -> str:
     n = 0
-    for x, y in zip(a, b):
+    for x, y in zip(a, b, strict=False):  # the shorter one ends it
         if x != y:
             break
         n += 1

@@ -157,6 +157,8 @@ export default {
       savedNote.hidden = !saved;
       root.classList.toggle("onb-saved", saved);
       if (saved) for (const b of root.querySelectorAll("button, input")) b.disabled = true;
+      // What was loaded, with a countdown to its unload, was true only when the notebook was saved.
+      if (saved) runningSection.hidden = true;
     });
 
     // ---- header and messages

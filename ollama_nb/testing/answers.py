@@ -26,14 +26,20 @@ _COUNT = r"(\d+|one|a single|two|three|four|five|six|seven)"
 _SENTENCES = re.compile(rf"\b{_COUNT}\s+(?:short\s+|simple\s+|clear\s+)?sentences?\b")
 _BULLETS = re.compile(rf"\b{_COUNT}\s+(?:short\s+)?(?:bullet(?:\s+points?)?|bullets|points)\b")
 _KID = re.compile(r"\b(?:\d+|ten|eight|nine|five|six|seven)[- ]year[- ]olds?\b|\bchild(?:ren)?\b|\bkids?\b")
-_SHORT = re.compile(r"\b(?:keep (?:answers|it|your answers|replies) (?:short|brief)|be (?:brief|terse|concise)|"
-                    r"short answers?|terse|concise|briefly)\b")
+_SHORT = re.compile(
+    r"\b(?:keep (?:answers|it|your answers|replies) (?:short|brief)|be (?:brief|terse|concise)|"
+    r"short answers?|terse|concise|briefly)\b"
+)
 _PIRATE = re.compile(r"\bpirates?\b")
 _UPPER = re.compile(r"\b(?:all caps|capital letters|uppercase|upper case|shout)\b")
-_MEMORY = re.compile(r"what did i (?:just )?(?:ask|say|write)|what was my (?:last |previous |first )?question|"
-                     r"previous question|\bearlier\b|(?:asked|said) (?:you )?(?:just )?before")
+_MEMORY = re.compile(
+    r"what did i (?:just )?(?:ask|say|write)|what was my (?:last |previous |first )?question|"
+    r"previous question|\bearlier\b|(?:asked|said) (?:you )?(?:just )?before"
+)
 _PRIME = re.compile(r"\bis\s+(-?\d+)\s+(?:a\s+)?prime\b|\bis\s+(-?\d+)\s+prime\b")
-_ARITH = re.compile(r"(-?\d+(?:\.\d+)?)\s*(\+|plus|-|minus|\*|×|x|times|multiplied by|/|÷|divided by)\s*(-?\d+(?:\.\d+)?)")
+_ARITH = re.compile(
+    r"(-?\d+(?:\.\d+)?)\s*(\+|plus|-|minus|\*|×|x|times|multiplied by|/|÷|divided by)\s*(-?\d+(?:\.\d+)?)"
+)
 _ADD = re.compile(r"\badd\s+(-?\d+(?:\.\d+)?)\s+(?:and|to)\s+(-?\d+(?:\.\d+)?)")
 _CITY = re.compile(r"\b(?:in|for|at)\s+((?:[A-Z][\w'-]*)(?:\s+[A-Z][\w'-]*)*)")
 
@@ -98,8 +104,9 @@ def _count(word: str) -> int:
 # --------------------------------------------------------------------------- the reply
 
 
-def reply(voice: str, messages: list[dict[str, Any]], system: str, think: str | None,
-          rng: random.Random) -> tuple[str, str]:
+def reply(
+    voice: str, messages: list[dict[str, Any]], system: str, think: str | None, rng: random.Random
+) -> tuple[str, str]:
     """(thinking, content) of a model speaking in ``voice`` to the last user message."""
     users = [str(m.get("content") or "") for m in messages if m.get("role") == "user"]
     question = users[-1] if users else ""
@@ -110,8 +117,7 @@ def reply(voice: str, messages: list[dict[str, Any]], system: str, think: str | 
     return thinking, content
 
 
-def compose(question: str, messages: list[dict[str, Any]], users: list[str], voice: str,
-            rng: random.Random) -> Draft:
+def compose(question: str, messages: list[dict[str, Any]], users: list[str], voice: str, rng: random.Random) -> Draft:
     low = question.lower()
     if _MEMORY.search(low):
         return memory(messages, users)
@@ -134,9 +140,15 @@ def compose(question: str, messages: list[dict[str, Any]], users: list[str], voi
         city = _CITY.search(question)
         if topic.key == "weather" and city:
             where = " in " + city.group(1)
-        return Draft(topic.short.format(where=where), topic.medium.format(where=where),
-                     topic.long.format(where=where), list(topic.think), topic.kid,
-                     kid_medium=topic.kid_medium, kid_long=topic.kid_long)
+        return Draft(
+            topic.short.format(where=where),
+            topic.medium.format(where=where),
+            topic.long.format(where=where),
+            list(topic.think),
+            topic.kid,
+            kid_medium=topic.kid_medium,
+            kid_long=topic.kid_long,
+        )
     return unknown(question)
 
 
@@ -194,7 +206,7 @@ def prose(text: str) -> str:
             continue
         line = re.sub(r"\*\*|`", "", line)
         line = re.sub(r"(?<!\w)\*(?=\S)([^*]+)(?<=\S)\*", r"\1", line)
-        if line[-1] not in ".!?…\"":
+        if line[-1] not in '.!?…"':
             line += "."
         out.append(line)
     return " ".join(out)
@@ -204,9 +216,23 @@ def sentences(text: str) -> list[str]:
     return [s for s in re.split(r"(?<=[.!?…])\s+(?=[A-Z0-9\"“(])", prose(text)) if s]
 
 
-_PIRATE_WORDS = {"you": "ye", "your": "yer", "yours": "yers", "you're": "ye be", "my": "me", "is": "be",
-                 "are": "be", "yes": "aye", "hello": "ahoy", "hi": "ahoy", "friend": "matey", "friends": "hearties",
-                 "money": "doubloons", "stop": "avast", "there": "thar"}
+_PIRATE_WORDS = {
+    "you": "ye",
+    "your": "yer",
+    "yours": "yers",
+    "you're": "ye be",
+    "my": "me",
+    "is": "be",
+    "are": "be",
+    "yes": "aye",
+    "hello": "ahoy",
+    "hi": "ahoy",
+    "friend": "matey",
+    "friends": "hearties",
+    "money": "doubloons",
+    "stop": "avast",
+    "there": "thar",
+}
 
 
 def pirate(text: str, *, closing: bool) -> str:
@@ -255,9 +281,11 @@ def memory(messages: list[dict[str, Any]], users: list[str]) -> Draft:
             "There is no earlier question: this message is the first one I have received in this conversation. "
             "A model only sees the messages included in the request, so if you asked something in another "
             "request, I have no record of it.",
-            ["The user asks what they asked me before.",
-             "There is only one user message in this conversation, and it is this one.",
-             "So there is nothing earlier to quote, and I should say so honestly."],
+            [
+                "The user asks what they asked me before.",
+                "There is only one user message in this conversation, and it is this one.",
+                "So there is nothing earlier to quote, and I should say so honestly.",
+            ],
         )
     previous = users[-2]
     answered = ""
@@ -277,9 +305,11 @@ def memory(messages: list[dict[str, Any]], users: list[str]) -> Draft:
         f"You asked me: {quoted}",
         f"Just before this, you asked: {quoted}",
         long,
-        ["The user wants to know what they asked before this message.",
-         f"Looking back through the conversation, their previous message was {quoted}",
-         "I should quote it exactly."],
+        [
+            "The user wants to know what they asked before this message.",
+            f"Looking back through the conversation, their previous message was {quoted}",
+            "I should quote it exactly.",
+        ],
     )
 
 
@@ -316,24 +346,38 @@ def prime(n: int) -> Draft:
             "has only one divisor, so it does not qualify. It is not composite either: 1 is called a *unit*.\n\n"
             "Excluding 1 is what makes the fundamental theorem of arithmetic work. Every whole number above 1 has "
             "exactly one prime factorisation, such as 12 = 2 × 2 × 3, which would fail if 1 counted as a prime.",
-            ["The user asks whether 1 is a prime number.",
-             "By definition, a prime has exactly two distinct positive divisors.",
-             "The number 1 has only one divisor, itself, so it is not prime.",
-             "It is worth saying why: leaving 1 out keeps prime factorisations unique."],
+            [
+                "The user asks whether 1 is a prime number.",
+                "By definition, a prime has exactly two distinct positive divisors.",
+                "The number 1 has only one divisor, itself, so it is not prime.",
+                "It is worth saying why: leaving 1 out keeps prime factorisations unique.",
+            ],
             kid="No, 1 is not a prime number. A prime can be divided evenly by exactly two numbers, 1 and itself, "
-                "but 1 can only be divided by 1.",
+            "but 1 can only be divided by 1.",
         )
     if n < 2:
         text = f"No, {n} is not a prime number: prime numbers are whole numbers greater than 1."
-        return Draft(text, text, text + " The smallest prime is 2.",
-                     [f"The user asks whether {n} is prime.", "Primes are defined only for whole numbers above 1.",
-                      f"So {n} is not prime."])
+        return Draft(
+            text,
+            text,
+            text + " The smallest prime is 2.",
+            [
+                f"The user asks whether {n} is prime.",
+                "Primes are defined only for whole numbers above 1.",
+                f"So {n} is not prime.",
+            ],
+        )
     p = _smallest_factor(n)
     root = math.sqrt(n)
-    think = [f"Okay, the user wants to know whether {n} is prime.",
-             f"A prime has exactly two divisors, 1 and itself, so I need to look for a divisor between 2 and the "
-             f"square root of {n}, which is about {root:.1f}."] if n > 3 else \
-            [f"The user asks whether {n} is prime.", f"{n} has no divisors other than 1 and itself."]
+    think = (
+        [
+            f"Okay, the user wants to know whether {n} is prime.",
+            f"A prime has exactly two divisors, 1 and itself, so I need to look for a divisor between 2 and the "
+            f"square root of {n}, which is about {root:.1f}.",
+        ]
+        if n > 3
+        else [f"The user asks whether {n} is prime.", f"{n} has no divisors other than 1 and itself."]
+    )
     tried = _primes_below(p if p < n else math.isqrt(n) + 1)
     for d in tried[:6]:
         think.append(_not_divisible(n, d))
@@ -341,13 +385,21 @@ def prime(n: int) -> Draft:
         think.append(f"I keep going through the primes up to {tried[-1]}, and none of them divides {n} evenly.")
     if p == n:
         think.append(f"No prime up to the square root divides {n}, so it is prime." if n > 3 else f"So {n} is prime.")
-        short = (f"Yes, {n} is a prime number. No whole number other than 1 and {n} divides it evenly."
-                 if n != 2 else "Yes, 2 is a prime number, and it is the only even one.")
-        medium = (f"Yes, **{n} is prime**. Its only divisors are 1 and {n}: I checked every prime up to √{n} ≈ "
-                  f"{root:.1f}, and none of them divides it.")
-        long = (f"Yes, **{n} is a prime number**.\n\nTo check, it is enough to try the primes up to √{n} ≈ "
-                f"{root:.1f}" + (f" ({', '.join(map(str, tried))})" if tried else "") +
-                f". None of them divides {n} evenly, so its only divisors are 1 and {n}.")
+        short = (
+            f"Yes, {n} is a prime number. No whole number other than 1 and {n} divides it evenly."
+            if n != 2
+            else "Yes, 2 is a prime number, and it is the only even one."
+        )
+        medium = (
+            f"Yes, **{n} is prime**. Its only divisors are 1 and {n}: I checked every prime up to √{n} ≈ "
+            f"{root:.1f}, and none of them divides it."
+        )
+        long = (
+            f"Yes, **{n} is a prime number**.\n\nTo check, it is enough to try the primes up to √{n} ≈ "
+            f"{root:.1f}"
+            + (f" ({', '.join(map(str, tried))})" if tried else "")
+            + f". None of them divides {n} evenly, so its only divisors are 1 and {n}."
+        )
         return Draft(short, medium, long, think)
     q = n // p
     think.append(_divisible(n, p, q))
@@ -355,11 +407,15 @@ def prime(n: int) -> Draft:
     short = f"No, {n} is not a prime number. It can be divided evenly by {p} and {q}, because {p} × {q} = {n}."
     medium = f"No. **{n} = {p} × {q}**, so it has divisors other than 1 and itself."
     if n % 2 and p > 5:
-        medium += (f"\n\nIt is easy to mistake for a prime, because it is odd and not divisible by 3 or 5, but "
-                   f"dividing by {p} works: {n} ÷ {p} = {q}.")
+        medium += (
+            f"\n\nIt is easy to mistake for a prime, because it is odd and not divisible by 3 or 5, but "
+            f"dividing by {p} works: {n} ÷ {p} = {q}."
+        )
     rows = "".join(f"| {d} | {n / d:.2f} | no |\n" for d in tried[:6]) + f"| {p} | {q} | **yes** |\n"
-    long = (f"No, **{n} is not prime**.\n\n| Divisor | {n} ÷ divisor | Whole number? |\n|---|---|---|\n{rows}\n"
-            f"Because {p} × {q} = {n}, it is a *composite* number. Its prime factorisation is {_factorisation(n)}.")
+    long = (
+        f"No, **{n} is not prime**.\n\n| Divisor | {n} ÷ divisor | Whole number? |\n|---|---|---|\n{rows}\n"
+        f"Because {p} × {q} = {n}, it is a *composite* number. Its prime factorisation is {_factorisation(n)}."
+    )
     return Draft(short, medium, long, think)
 
 
@@ -383,8 +439,20 @@ def _divisible(n: int, p: int, q: int) -> str:
     return f"Now {p}: {p} times {q} is {n}, so {p} divides it."
 
 
-_OPS = {"+": "+", "plus": "+", "-": "-", "minus": "-", "*": "×", "×": "×", "x": "×", "times": "×",
-        "multiplied by": "×", "/": "÷", "÷": "÷", "divided by": "÷"}
+_OPS = {
+    "+": "+",
+    "plus": "+",
+    "-": "-",
+    "minus": "-",
+    "*": "×",
+    "×": "×",
+    "x": "×",
+    "times": "×",
+    "multiplied by": "×",
+    "/": "÷",
+    "÷": "÷",
+    "divided by": "÷",
+}
 _VERBS = {"+": "Adding", "-": "Subtracting", "×": "Multiplying", "÷": "Dividing"}
 
 
@@ -393,8 +461,12 @@ def arithmetic(left: str, op_word: str, right: str) -> Draft:
     a, b = float(left), float(right)
     if op == "÷" and b == 0:
         text = f"{left} ÷ 0 has no answer: dividing by zero is undefined."
-        return Draft(text, text, text + " No number times 0 gives " + left + ".",
-                     [f"The user asks for {left} divided by 0.", "Division by zero is undefined."])
+        return Draft(
+            text,
+            text,
+            text + " No number times 0 gives " + left + ".",
+            [f"The user asks for {left} divided by 0.", "Division by zero is undefined."],
+        )
     value = {"+": a + b, "-": a - b, "×": a * b, "÷": a / b if b else 0.0}[op]
     result = str(int(value)) if float(value).is_integer() else f"{value:.6g}"
     sum_text = f"{left} {op} {right}"
@@ -411,11 +483,14 @@ def robot(rng: random.Random) -> Draft:
     pick = rng.randrange(len(topics.ROBOTS))
     names = [topics.ROBOTS[(pick + offset) % len(topics.ROBOTS)] for offset in (0, 2, 4)]
     return Draft(
-        names[0], names[1],
+        names[0],
+        names[1],
         names[2] + "\n\nWant me to give it a backstory, or design a friend for it?",
-        ["The user wants a name for a friendly robot and a one-sentence description.",
-         "A short, cheerful name works best, and the description should show what makes it friendly.",
-         "One concrete habit makes the robot easy to picture."],
+        [
+            "The user wants a name for a friendly robot and a one-sentence description.",
+            "A short, cheerful name works best, and the description should show what makes it friendly.",
+            "One concrete habit makes the robot easy to picture.",
+        ],
     )
 
 
@@ -432,9 +507,11 @@ def pet(question: str) -> Draft:
         f"**{name}** is a {years}{species}. {her} name, species and age are all the facts you gave me.",
         f"{name} is a {years}{species}. If you tell me more, such as colour, size or favourite toy, I can write a "
         f"fuller description.",
-        [f"The user describes their pet: the name is {name} and it is a {species}.",
-         f"The age is {age.group(1)} years." if age else "No age is given.",
-         "I will describe the pet with exactly those facts."],
+        [
+            f"The user describes their pet: the name is {name} and it is a {species}.",
+            f"The age is {age.group(1)} years." if age else "No age is given.",
+            "I will describe the pet with exactly those facts.",
+        ],
     )
 
 
@@ -447,11 +524,14 @@ def unknown(question: str) -> Draft:
         f"{quoted} Install Ollama, pull a model (for example `ollama pull qwen3`) and run the notebook again to "
         f"get a real answer.",
         f"This is the built-in Ollama emulator speaking, not a real model. It knows only the questions the "
-        f"teaching notebooks ask, such as \"Why is the sky blue?\" or \"Is 91 a prime number?\", and "
-        f"{_quote(question, end=False) if question.strip() else 'yours'} is not one of them. To get a real answer, start Ollama, pull a model (for example `ollama pull "
+        f'teaching notebooks ask, such as "Why is the sky blue?" or "Is 91 a prime number?", and '
+        f"{_quote(question, end=False) if question.strip() else 'yours'} is not one of them. "
+        "To get a real answer, start Ollama, pull a model (for example `ollama pull "
         f"gpt-oss:20b`) and run `./dev lab` again.",
-        [f"The user asks: {quoted}",
-         "I am the built-in emulator, not a real language model, and this is not one of the questions I know.",
-         "The honest reply is to say so and explain how to get a real answer."],
+        [
+            f"The user asks: {quoted}",
+            "I am the built-in emulator, not a real language model, and this is not one of the questions I know.",
+            "The honest reply is to say so and explain how to get a real answer.",
+        ],
         honest=True,
     )

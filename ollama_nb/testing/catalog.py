@@ -106,8 +106,11 @@ class Model:
             "size": self.size,
             "digest": self.digest,
             # The list cache adds the GGUF's lengths (server/model_list_cache.go).
-            "details": {**self.details(), "context_length": self.context_length,
-                        "embedding_length": self.embedding_length},
+            "details": {
+                **self.details(),
+                "context_length": self.context_length,
+                "embedding_length": self.embedding_length,
+            },
             "capabilities": list(self.capabilities),
             **self._remote(),
         }
@@ -115,8 +118,9 @@ class Model:
     def _remote(self) -> dict[str, str]:
         return {"remote_model": self.remote_model, "remote_host": self.remote_host} if self.remote_host else {}
 
-    def show(self, *, system: str | None = None, options: dict[str, Any] | None = None,
-             verbose: bool = False) -> dict[str, Any]:
+    def show(
+        self, *, system: str | None = None, options: dict[str, Any] | None = None, verbose: bool = False
+    ) -> dict[str, Any]:
         # GetModelInfo formats `parameters` from the model's own options, and merges the request's
         # options only into the Modelfile it prints afterwards.
         params = dict(self.parameters)
@@ -194,7 +198,13 @@ def parameters_text(params: dict[str, Any]) -> str:
     lines = []
     for key, value in params.items():
         for item in value if isinstance(value, list) else [value]:
-            text = '"' + item + '"' if isinstance(item, str) else str(item).lower() if isinstance(item, bool) else str(item)
+            text = (
+                '"' + item + '"'
+                if isinstance(item, str)
+                else str(item).lower()
+                if isinstance(item, bool)
+                else str(item)
+            )
             lines.append(f"{key:<30} {text}")
     return "\n".join(lines)
 
@@ -253,38 +263,113 @@ def _model(name: str, kind: str, **kw: Any) -> Model:
 
 
 LLAMA_PARAMS = {"stop": ["<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>"]}
-QWEN_PARAMS = {"repeat_penalty": 1, "stop": ["<|im_start|>", "<|im_end|>"], "temperature": 0.6, "top_k": 20, "top_p": 0.95}
+QWEN_PARAMS = {
+    "repeat_penalty": 1,
+    "stop": ["<|im_start|>", "<|im_end|>"],
+    "temperature": 0.6,
+    "top_k": 20,
+    "top_p": 0.95,
+}
 
 
 # Models that exist to make one failure or edge case reproducible; tests ask for them with
 # ``Emulator(scenarios=True)``. The demo (``./dev lab``) shows only what a class would have.
-SCENARIO_MODELS = ("bulk", "slow", "stall", "dropped", "error-midstream", "malformed", "markdown", "hostile",
-                   "essay", "loading", "paced")
+SCENARIO_MODELS = (
+    "bulk",
+    "slow",
+    "stall",
+    "dropped",
+    "error-midstream",
+    "malformed",
+    "markdown",
+    "hostile",
+    "essay",
+    "loading",
+    "paced",
+)
 
 
 def installed_at_start(scenarios: bool = False) -> list[Model]:
     """The models a fresh emulator has, in the order ``/api/tags`` lists them."""
-    big = dict(family="llama", parameter_size="3.2B", quantization_level="Q4_K_M", size=2_019_393_189,
-               context_length=131072, embedding_length=3072, parameters=LLAMA_PARAMS)
+    big = dict(
+        family="llama",
+        parameter_size="3.2B",
+        quantization_level="Q4_K_M",
+        size=2_019_393_189,
+        context_length=131072,
+        embedding_length=3072,
+        parameters=LLAMA_PARAMS,
+    )
     models = [
         _model("llama3.2:latest", "llama", capabilities=["completion", "tools"], **big),
-        _model("qwen3:latest", "qwen", family="qwen3", parameter_size="8.2B", quantization_level="Q4_K_M",
-               size=5_225_388_164, capabilities=["completion", "tools", "thinking"], context_length=40960,
-               embedding_length=4096, architecture="qwen3", template=CHATML_TEMPLATE, parameters=QWEN_PARAMS),
-        _model("gpt-oss:20b", "gptoss", family="gptoss", parameter_size="20.9B", quantization_level="MXFP4",
-               size=13_780_173_734, capabilities=["completion", "tools", "thinking"], context_length=131072,
-               embedding_length=2880, architecture="gptoss", parameters={"temperature": 1}),
-        _model("llava:latest", "vision", family="llama", families=["llama", "clip"], parameter_size="7B",
-               quantization_level="Q4_0", size=4_733_363_377, capabilities=["completion", "vision"],
-               context_length=32768, embedding_length=4096),
-        _model("nomic-embed-text:latest", "embed", family="nomic-bert", parameter_size="137M",
-               quantization_level="F16", size=274_302_450, capabilities=["embedding"], context_length=2048,
-               embedding_length=768, architecture="nomic-bert", template=""),
+        _model(
+            "qwen3:latest",
+            "qwen",
+            family="qwen3",
+            parameter_size="8.2B",
+            quantization_level="Q4_K_M",
+            size=5_225_388_164,
+            capabilities=["completion", "tools", "thinking"],
+            context_length=40960,
+            embedding_length=4096,
+            architecture="qwen3",
+            template=CHATML_TEMPLATE,
+            parameters=QWEN_PARAMS,
+        ),
+        _model(
+            "gpt-oss:20b",
+            "gptoss",
+            family="gptoss",
+            parameter_size="20.9B",
+            quantization_level="MXFP4",
+            size=13_780_173_734,
+            capabilities=["completion", "tools", "thinking"],
+            context_length=131072,
+            embedding_length=2880,
+            architecture="gptoss",
+            parameters={"temperature": 1},
+        ),
+        _model(
+            "llava:latest",
+            "vision",
+            family="llama",
+            families=["llama", "clip"],
+            parameter_size="7B",
+            quantization_level="Q4_0",
+            size=4_733_363_377,
+            capabilities=["completion", "vision"],
+            context_length=32768,
+            embedding_length=4096,
+        ),
+        _model(
+            "nomic-embed-text:latest",
+            "embed",
+            family="nomic-bert",
+            parameter_size="137M",
+            quantization_level="F16",
+            size=274_302_450,
+            capabilities=["embedding"],
+            context_length=2048,
+            embedding_length=768,
+            architecture="nomic-bert",
+            template="",
+        ),
         # A cloud model as a local server lists it once signed in: a tiny stub that names where it runs.
-        _model("gpt-oss:120b-cloud", "gptoss", family="gptoss", parameter_size="116.8B", quantization_level="MXFP4",
-               size=384, capabilities=["completion", "tools", "thinking"], context_length=131072,
-               embedding_length=2880, architecture="gptoss", parameters={"temperature": 1},
-               remote_host="https://ollama.com:443", remote_model="gpt-oss:120b"),
+        _model(
+            "gpt-oss:120b-cloud",
+            "gptoss",
+            family="gptoss",
+            parameter_size="116.8B",
+            quantization_level="MXFP4",
+            size=384,
+            capabilities=["completion", "tools", "thinking"],
+            context_length=131072,
+            embedding_length=2880,
+            architecture="gptoss",
+            parameters={"temperature": 1},
+            remote_host="https://ollama.com:443",
+            remote_model="gpt-oss:120b",
+        ),
     ]
     if scenarios:
         models += [_model(f"{name}:latest", name) for name in SCENARIO_MODELS]
@@ -298,30 +383,99 @@ def installed_at_start(scenarios: bool = False) -> list[Model]:
 def pullable() -> dict[str, Model]:
     """Models ``/api/pull`` can fetch although they are not installed at start."""
     models = [
-        _model("smollm2:135m", "llama", parameter_size="134.52M", size=270_898_672, pull_seconds=1.0,
-               parameters=LLAMA_PARAMS),
-        _model("tinyllama:latest", "llama", parameter_size="1B", quantization_level="Q4_0", size=637_700_138,
-               pull_seconds=2.0, context_length=2048, embedding_length=2048),
-        _model("slowverify:latest", "llama", parameter_size="1B", size=700_000_000, pull_seconds=0.2,
-               verify_seconds=1.5),
-        _model("big-model:latest", "llama", parameter_size="70.6B", quantization_level="Q4_K_M",
-               size=42_520_413_916, pull_seconds=20.0, context_length=131072, embedding_length=8192),
+        _model(
+            "smollm2:135m",
+            "llama",
+            parameter_size="134.52M",
+            size=270_898_672,
+            pull_seconds=1.0,
+            parameters=LLAMA_PARAMS,
+        ),
+        _model(
+            "tinyllama:latest",
+            "llama",
+            parameter_size="1B",
+            quantization_level="Q4_0",
+            size=637_700_138,
+            pull_seconds=2.0,
+            context_length=2048,
+            embedding_length=2048,
+        ),
+        _model(
+            "slowverify:latest", "llama", parameter_size="1B", size=700_000_000, pull_seconds=0.2, verify_seconds=1.5
+        ),
+        _model(
+            "big-model:latest",
+            "llama",
+            parameter_size="70.6B",
+            quantization_level="Q4_K_M",
+            size=42_520_413_916,
+            pull_seconds=20.0,
+            context_length=131072,
+            embedding_length=8192,
+        ),
         # The models ollama-python's examples use, so they run here once pulled (as on a real server).
-        _model("gemma3:latest", "vision", family="gemma3", parameter_size="4.3B", quantization_level="Q4_K_M",
-               size=3_338_801_804, capabilities=["completion", "vision"], pull_seconds=0.5, context_length=131072,
-               embedding_length=2560, architecture="gemma3"),
-        _model("llama3.1:latest", "llama", parameter_size="8.0B", quantization_level="Q4_K_M", size=4_920_753_328,
-               capabilities=["completion", "tools"], pull_seconds=0.5, context_length=131072,
-               embedding_length=4096, parameters=LLAMA_PARAMS),
-        _model("llama3.1:8b", "llama", parameter_size="8.0B", quantization_level="Q4_K_M", size=4_920_753_328,
-               capabilities=["completion", "tools"], pull_seconds=0.5, context_length=131072,
-               embedding_length=4096, parameters=LLAMA_PARAMS),
-        _model("deepseek-r1:latest", "thinking", family="qwen2", parameter_size="8.2B", quantization_level="Q4_K_M",
-               size=5_225_387_923, capabilities=["completion", "thinking"], pull_seconds=0.5,
-               context_length=131072, embedding_length=4096, architecture="qwen3"),
-        _model("codellama:7b-code", "llama", parameter_size="7B", quantization_level="Q4_0", size=3_825_910_662,
-               capabilities=["completion", "insert"], pull_seconds=0.5, context_length=16384,
-               embedding_length=4096),
+        _model(
+            "gemma3:latest",
+            "vision",
+            family="gemma3",
+            parameter_size="4.3B",
+            quantization_level="Q4_K_M",
+            size=3_338_801_804,
+            capabilities=["completion", "vision"],
+            pull_seconds=0.5,
+            context_length=131072,
+            embedding_length=2560,
+            architecture="gemma3",
+        ),
+        _model(
+            "llama3.1:latest",
+            "llama",
+            parameter_size="8.0B",
+            quantization_level="Q4_K_M",
+            size=4_920_753_328,
+            capabilities=["completion", "tools"],
+            pull_seconds=0.5,
+            context_length=131072,
+            embedding_length=4096,
+            parameters=LLAMA_PARAMS,
+        ),
+        _model(
+            "llama3.1:8b",
+            "llama",
+            parameter_size="8.0B",
+            quantization_level="Q4_K_M",
+            size=4_920_753_328,
+            capabilities=["completion", "tools"],
+            pull_seconds=0.5,
+            context_length=131072,
+            embedding_length=4096,
+            parameters=LLAMA_PARAMS,
+        ),
+        _model(
+            "deepseek-r1:latest",
+            "thinking",
+            family="qwen2",
+            parameter_size="8.2B",
+            quantization_level="Q4_K_M",
+            size=5_225_387_923,
+            capabilities=["completion", "thinking"],
+            pull_seconds=0.5,
+            context_length=131072,
+            embedding_length=4096,
+            architecture="qwen3",
+        ),
+        _model(
+            "codellama:7b-code",
+            "llama",
+            parameter_size="7B",
+            quantization_level="Q4_0",
+            size=3_825_910_662,
+            capabilities=["completion", "insert"],
+            pull_seconds=0.5,
+            context_length=16384,
+            embedding_length=4096,
+        ),
     ]
     return {name_key(m.name): m for m in models}
 
@@ -431,16 +585,18 @@ class State:
             for e in entries:
                 # Resident size: weights plus a KV cache that grows with the context.
                 size = e.model.size + e.num_ctx * 114_688
-                out.append({
-                    "name": e.model.name,
-                    "model": e.model.name,
-                    "size": size,
-                    "digest": e.model.digest,
-                    "details": e.model.details(),
-                    "expires_at": rfc3339(int(e.expires * 1e9)),
-                    "size_vram": size,
-                    "context_length": e.num_ctx,
-                })
+                out.append(
+                    {
+                        "name": e.model.name,
+                        "model": e.model.name,
+                        "size": size,
+                        "digest": e.model.digest,
+                        "details": e.model.details(),
+                        "expires_at": rfc3339(int(e.expires * 1e9)),
+                        "size_vram": size,
+                        "context_length": e.num_ctx,
+                    }
+                )
             return out
 
     def _expire(self) -> None:

@@ -10,25 +10,26 @@ from __future__ import annotations
 import json
 import threading
 import time
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from . import scenarios
 from .catalog import DEFAULT_NUM_CTX, Model, State, name_key, valid_name
 from .cloud import Cloud, parse_ref
 from .scheduler import QueueFull, Scheduler
 from .wire import (
+    JSON,
     Batch,
     Drop,
     HTTPError,
-    JSON,
     Raw,
     Sleep,
     Stall,
     Stream,
     StreamError,
     check_options,
-    duration_ns,
     dumps,
+    duration_ns,
     go_b64decode,
     json_kind,
     keep_alive_seconds,
@@ -38,19 +39,43 @@ from .wire import (
 THINK_LEVELS = ("high", "medium", "low", "max")
 BATCH = 256  # bulk chunks per socket write
 RUNNER_KILLED = "llama runner process has terminated: signal: killed"
-TOO_LONG = ("the prompt is longer than the context length currently available to the model; shorten the prompt, "
-            "adjust the context length in settings, or use a model with a longer context length")
+TOO_LONG = (
+    "the prompt is longer than the context length currently available to the model; shorten the prompt, "
+    "adjust the context length in settings, or use a model with a longer context length"
+)
 
 # Go types named in "cannot unmarshal" errors, per request field.
 _FIELD_TYPES = {
-    "model": "string", "prompt": "string", "suffix": "string", "system": "string", "template": "string",
-    "context": "[]int", "stream": "bool", "raw": "bool", "images": "[]api.ImageData",
-    "options": "map[string]interface {}", "messages": "[]api.Message", "tools": "api.Tools",
-    "truncate": "bool", "shift": "bool", "logprobs": "bool", "top_logprobs": "int", "input": "",
-    "dimensions": "int", "verbose": "bool",
+    "model": "string",
+    "prompt": "string",
+    "suffix": "string",
+    "system": "string",
+    "template": "string",
+    "context": "[]int",
+    "stream": "bool",
+    "raw": "bool",
+    "images": "[]api.ImageData",
+    "options": "map[string]interface {}",
+    "messages": "[]api.Message",
+    "tools": "api.Tools",
+    "truncate": "bool",
+    "shift": "bool",
+    "logprobs": "bool",
+    "top_logprobs": "int",
+    "input": "",
+    "dimensions": "int",
+    "verbose": "bool",
 }
-_KIND_OF = {"string": "string", "bool": "bool", "int": "number", "[]int": "array", "[]api.ImageData": "array",
-            "[]api.Message": "array", "api.Tools": "array", "map[string]interface {}": "object"}
+_KIND_OF = {
+    "string": "string",
+    "bool": "bool",
+    "int": "number",
+    "[]int": "array",
+    "[]api.ImageData": "array",
+    "[]api.Message": "array",
+    "api.Tools": "array",
+    "map[string]interface {}": "object",
+}
 
 
 def parse_body(body: bytes, struct: str) -> dict[str, Any]:
@@ -69,7 +94,9 @@ def parse_body(body: bytes, struct: str) -> dict[str, Any]:
             continue
         want = _KIND_OF[gotype]
         if json_kind(value) != want:
-            raise HTTPError(400, f"json: cannot unmarshal {json_kind(value)} into Go struct field {struct}.{key} of type {gotype}")
+            raise HTTPError(
+                400, f"json: cannot unmarshal {json_kind(value)} into Go struct field {struct}.{key} of type {gotype}"
+            )
     top = obj.get("top_logprobs")
     if isinstance(top, (int, float)) and not 0 <= top <= 20:
         raise HTTPError(400, "top_logprobs must be between 0 and 20")
@@ -83,7 +110,10 @@ def parse_body(body: bytes, struct: str) -> dict[str, Any]:
         if not isinstance(think, str):
             raise HTTPError(400, 'think must be a boolean or string ("high", "medium", "low", "max", true, or false)')
         if think not in THINK_LEVELS:  # api.ThinkValue: "true"/"false" strings are rejected too
-            raise HTTPError(400, f'invalid think value: {json.dumps(think)} (must be "high", "medium", "low", "max", true, or false)')
+            raise HTTPError(
+                400,
+                f'invalid think value: {json.dumps(think)} (must be "high", "medium", "low", "max", true, or false)',
+            )
     return obj
 
 
@@ -133,7 +163,9 @@ def decode_images(images: list[Any], struct: str) -> list[bytes]:
     out = []
     for image in images:
         if not isinstance(image, str):
-            raise HTTPError(400, f"json: cannot unmarshal {json_kind(image)} into Go struct field {struct}.images of type []uint8")
+            raise HTTPError(
+                400, f"json: cannot unmarshal {json_kind(image)} into Go struct field {struct}.images of type []uint8"
+            )
         try:
             out.append(go_b64decode(image))
         except ValueError as exc:
@@ -144,8 +176,16 @@ def decode_images(images: list[Any], struct: str) -> list[bytes]:
 class Generation:
     """Route functions for the generation endpoints; one instance per running emulator."""
 
-    def __init__(self, state: State, load_delay: float, token_delay: float, *, scheduler: Scheduler | None = None,
-                 cloud: Cloud | None = None, stopping: threading.Event | None = None) -> None:
+    def __init__(
+        self,
+        state: State,
+        load_delay: float,
+        token_delay: float,
+        *,
+        scheduler: Scheduler | None = None,
+        cloud: Cloud | None = None,
+        stopping: threading.Event | None = None,
+    ) -> None:
         self.state = state
         self.load_delay = load_delay
         self.token_delay = token_delay
@@ -190,11 +230,19 @@ class Generation:
         messages = []
         for message in req.get("messages") or []:
             if not isinstance(message, dict):
-                raise HTTPError(400, f"json: cannot unmarshal {json_kind(message)} into Go struct field ChatRequest.messages of type api.Message")
+                raise HTTPError(
+                    400,
+                    f"json: cannot unmarshal {json_kind(message)} into Go struct field "
+                    "ChatRequest.messages of type api.Message",
+                )
             for key in ("role", "content", "thinking", "tool_name"):
                 value = message.get(key)
                 if value is not None and not isinstance(value, str):
-                    raise HTTPError(400, f"json: cannot unmarshal {json_kind(value)} into Go struct field ChatRequest.messages.{key} of type string")
+                    raise HTTPError(
+                        400,
+                        f"json: cannot unmarshal {json_kind(value)} into Go struct field "
+                        f"ChatRequest.messages.{key} of type string",
+                    )
             messages.append({**message, "role": (message.get("role") or "").lower()})
         images: list[bytes] = []
         for message in messages:
@@ -252,8 +300,9 @@ class Generation:
             if start:
                 kept_system = [m for m in messages[:start] if m.get("role") == "system"]
                 messages = kept_system + messages[start:]
-                prompt = scenarios.Prompt(messages, prompt.system, prompt.images, prompt.tools, prompt.format,
-                                          prompt.think, prompt.options)
+                prompt = scenarios.Prompt(
+                    messages, prompt.system, prompt.images, prompt.tools, prompt.format, prompt.think, prompt.options
+                )
         if prompt_tokens(prompt, 0) > num_ctx - 1 and (req.get("shift") is False or req.get("truncate") is False):
             raise HTTPError(400, TOO_LONG)
         return prompt
@@ -264,8 +313,9 @@ class Generation:
             raise HTTPError(404, missing)
         return model
 
-    def _check_completion(self, model: Model, name: str, route: str, *, suffix: bool = False,
-                          tools: bool = False) -> None:
+    def _check_completion(
+        self, model: Model, name: str, route: str, *, suffix: bool = False, tools: bool = False
+    ) -> None:
         # Images are not checked: the real server passes them on and a text model ignores them.
         caps = model.capabilities
         if "completion" not in caps:
@@ -318,8 +368,18 @@ class Generation:
 
     # ------------------------------------------------------------------ the stream
 
-    def _run(self, model: Model, name: str, route: str, prompt: scenarios.Prompt, req: dict[str, Any],
-             extra_prompt_tokens: int, *, raw: bool, remote: bool = False) -> Iterator[Any]:
+    def _run(
+        self,
+        model: Model,
+        name: str,
+        route: str,
+        prompt: scenarios.Prompt,
+        req: dict[str, Any],
+        extra_prompt_tokens: int,
+        *,
+        raw: bool,
+        remote: bool = False,
+    ) -> Iterator[Any]:
         refusal = self.cloud.take_refusal()
         if refusal is not None:
             yield StreamError(refusal.message, refusal.status, refusal.headers())
@@ -336,8 +396,18 @@ class Generation:
         finally:
             self.scheduler.release(slot)
 
-    def _answer(self, model: Model, name: str, route: str, prompt: scenarios.Prompt, req: dict[str, Any],
-                extra_prompt_tokens: int, *, raw: bool, remote: bool) -> Iterator[Any]:
+    def _answer(
+        self,
+        model: Model,
+        name: str,
+        route: str,
+        prompt: scenarios.Prompt,
+        req: dict[str, Any],
+        extra_prompt_tokens: int,
+        *,
+        raw: bool,
+        remote: bool,
+    ) -> Iterator[Any]:
         started = time.perf_counter()
         fmt = req.get("format")
         if fmt not in (None, "", "json") and not isinstance(fmt, dict):
@@ -461,13 +531,15 @@ class Generation:
         dims = req.get("dimensions")
         dims = int(dims) if isinstance(dims, (int, float)) and 0 < dims < model.embedding_length else None
         vectors = [scenarios.embed(text, model.embedding_length, dims) for text in inputs]
-        return JSON({
-            "model": name,
-            "embeddings": vectors,
-            "total_duration": duration_ns(time.perf_counter() - started),
-            "load_duration": duration_ns(loaded),
-            "prompt_eval_count": sum(counts),
-        })
+        return JSON(
+            {
+                "model": name,
+                "embeddings": vectors,
+                "total_duration": duration_ns(time.perf_counter() - started),
+                "load_duration": duration_ns(loaded),
+                "prompt_eval_count": sum(counts),
+            }
+        )
 
     def embeddings(self, body: bytes) -> JSON:
         req = parse_body(body, "EmbeddingRequest")
@@ -481,7 +553,10 @@ class Generation:
         self._load_sync(model, req)
         text = req.get("prompt") or ""
         if not isinstance(text, str):
-            raise HTTPError(400, f"json: cannot unmarshal {json_kind(text)} into Go struct field EmbeddingRequest.prompt of type string")
+            raise HTTPError(
+                400,
+                f"json: cannot unmarshal {json_kind(text)} into Go struct field EmbeddingRequest.prompt of type string",
+            )
         return JSON({"embedding": scenarios.legacy_embedding(text, model.embedding_length) if text else []})
 
     def _load_sync(self, model: Model, req: dict[str, Any]) -> float:
@@ -515,8 +590,15 @@ def _num_ctx(req: dict[str, Any]) -> int | None:
     return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0 else None
 
 
-def _chunk(route: str, name: str, *, content: str = "", thinking: str = "",
-           tool_calls: list[dict[str, Any]] | None = None, top: int = -1) -> dict[str, Any]:
+def _chunk(
+    route: str,
+    name: str,
+    *,
+    content: str = "",
+    thinking: str = "",
+    tool_calls: list[dict[str, Any]] | None = None,
+    top: int = -1,
+) -> dict[str, Any]:
     """An intermediate chunk: no metrics, no done_reason, optional fields absent when empty.
 
     ``top`` >= 0 adds ``logprobs`` for the chunk's token with that many alternatives (-1: none).

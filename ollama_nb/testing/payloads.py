@@ -117,17 +117,19 @@ class PayloadRoutes:
         if found is None:
             return original(body)
         text = "".join(found[3])
-        return JSON({
-            "license": text,
-            "modelfile": f"# {text}\nFROM {text}\nSYSTEM {text}\n",
-            "parameters": f"stop {text}",
-            "template": text,
-            "system": text,
-            "details": _details(text),
-            "model_info": {"general.architecture": text, "general.basename": text},
-            "capabilities": ["completion"],
-            "modified_at": rfc3339(),
-        })
+        return JSON(
+            {
+                "license": text,
+                "modelfile": f"# {text}\nFROM {text}\nSYSTEM {text}\n",
+                "parameters": f"stop {text}",
+                "template": text,
+                "system": text,
+                "details": _details(text),
+                "model_info": {"general.architecture": text, "general.basename": text},
+                "capabilities": ["completion"],
+                "modified_at": rfc3339(),
+            }
+        )
 
     def _listing(self, kind: str) -> Route:
         def wrapper(original: Route, body: bytes) -> Any:
@@ -136,8 +138,13 @@ class PayloadRoutes:
                 return response
             extra = []
             for text in self._by_text:
-                entry: dict[str, Any] = {"name": text, "model": text, "size": 1234, "digest": _DIGEST,
-                                         "details": _details(text)}
+                entry: dict[str, Any] = {
+                    "name": text,
+                    "model": text,
+                    "size": 1234,
+                    "digest": _DIGEST,
+                    "details": _details(text),
+                }
                 if kind == "tags":
                     entry.update(modified_at=rfc3339(), capabilities=["completion"])
                 else:
@@ -156,12 +163,25 @@ def _bind(wrapper: Callable[[Route, bytes], Any], original: Route) -> Route:
 
 
 def _details(text: str) -> dict[str, Any]:
-    return {"parent_model": text, "format": text, "family": text, "families": [text],
-            "parameter_size": text, "quantization_level": text}
+    return {
+        "parent_model": text,
+        "format": text,
+        "family": text,
+        "families": [text],
+        "parameter_size": text,
+        "quantization_level": text,
+    }
 
 
-def _chunk(route: str, model: str, *, content: str = "", thinking: str = "",
-           tool_calls: list[dict[str, Any]] | None = None, done: bool = False) -> dict[str, Any]:
+def _chunk(
+    route: str,
+    model: str,
+    *,
+    content: str = "",
+    thinking: str = "",
+    tool_calls: list[dict[str, Any]] | None = None,
+    done: bool = False,
+) -> dict[str, Any]:
     out: dict[str, Any] = {"model": model, "created_at": rfc3339()}
     if route == "chat":
         message: dict[str, Any] = {"role": "assistant", "content": content}
@@ -199,6 +219,13 @@ def _answer(route: str, field: str, name: str, chunks: list[str]) -> Iterator[An
         yield StreamError(text)
         return
     final = _chunk(route, model, done=True)
-    final.update(done_reason="stop", total_duration=1_000_000, load_duration=1000, prompt_eval_count=3,
-                 prompt_eval_duration=1000, eval_count=max(1, len(chunks)), eval_duration=900_000)
+    final.update(
+        done_reason="stop",
+        total_duration=1_000_000,
+        load_duration=1000,
+        prompt_eval_count=3,
+        prompt_eval_duration=1000,
+        eval_count=max(1, len(chunks)),
+        eval_duration=900_000,
+    )
     yield final

@@ -81,10 +81,94 @@ def count_tokens(text: str) -> int:
 
 
 STOPWORDS = frozenset(
-    "a an the and or but if then of to in on at by for with about from into is are was were be been "
-    "do does did can could would should will shall may might must i you he she it we they me my your "
-    "what which who whom whose when where why how this that these those there here please tell give "
-    "explain me some any all just very so as not no yes up out than too also its it's im i'm".split()
+    [
+        "a",
+        "an",
+        "the",
+        "and",
+        "or",
+        "but",
+        "if",
+        "then",
+        "of",
+        "to",
+        "in",
+        "on",
+        "at",
+        "by",
+        "for",
+        "with",
+        "about",
+        "from",
+        "into",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "do",
+        "does",
+        "did",
+        "can",
+        "could",
+        "would",
+        "should",
+        "will",
+        "shall",
+        "may",
+        "might",
+        "must",
+        "i",
+        "you",
+        "he",
+        "she",
+        "it",
+        "we",
+        "they",
+        "me",
+        "my",
+        "your",
+        "what",
+        "which",
+        "who",
+        "whom",
+        "whose",
+        "when",
+        "where",
+        "why",
+        "how",
+        "this",
+        "that",
+        "these",
+        "those",
+        "there",
+        "here",
+        "please",
+        "tell",
+        "give",
+        "explain",
+        "me",
+        "some",
+        "any",
+        "all",
+        "just",
+        "very",
+        "so",
+        "as",
+        "not",
+        "no",
+        "yes",
+        "up",
+        "out",
+        "than",
+        "too",
+        "also",
+        "its",
+        "it's",
+        "im",
+        "i'm",
+    ]
 )
 
 
@@ -120,8 +204,24 @@ HOSTILE = (
     '<a href="#" onclick="window.__x=5">link</a> Readable text survives after it too.'
 )
 PARTIAL = "Here is the partial answer"  # 5 tokens, then the scenario's failure
-BULK_WORDS = [" lorem", " ipsum", " dolor", " sit", " amet", " consectetur", " adipiscing", " elit",
-              " sed", " do", " eiusmod", " tempor", " incididunt", " ut", " labore", " magna"]
+BULK_WORDS = [
+    " lorem",
+    " ipsum",
+    " dolor",
+    " sit",
+    " amet",
+    " consectetur",
+    " adipiscing",
+    " elit",
+    " sed",
+    " do",
+    " eiusmod",
+    " tempor",
+    " incididunt",
+    " ut",
+    " labore",
+    " magna",
+]
 SLOW_DELAY = 0.05
 STALL_SECONDS = 120.0
 
@@ -130,9 +230,38 @@ ESSAY_TOKENS = 300
 PACED_TOKENS = 2000  # paced:latest's default length: a long answer (~13 kB)
 PACED_RATE = 30.0  # paced:latest's default tokens per second: a big model on a laptop
 
-_PACED_WORDS = ("the", "model", "streams", "each", "token", "while", "a", "student", "reads", "notebook",
-                "answer", "grows", "block", "by", "block", "and", "every", "paragraph", "ends", "with",
-                "blank", "line", "so", "finished", "parts", "never", "change", "again", "only", "tail")
+_PACED_WORDS = (
+    "the",
+    "model",
+    "streams",
+    "each",
+    "token",
+    "while",
+    "a",
+    "student",
+    "reads",
+    "notebook",
+    "answer",
+    "grows",
+    "block",
+    "by",
+    "block",
+    "and",
+    "every",
+    "paragraph",
+    "ends",
+    "with",
+    "blank",
+    "line",
+    "so",
+    "finished",
+    "parts",
+    "never",
+    "change",
+    "again",
+    "only",
+    "tail",
+)
 
 
 def _paced_words(start: int, count: int) -> str:
@@ -270,14 +399,18 @@ def answer(kind: str, prompt: Prompt) -> Answer:
 def _tool_thoughts(question: str, call: dict[str, Any]) -> list[str]:
     fn = call["function"]
     args = ", ".join(f"{k} = {json.dumps(v)}" for k, v in fn["arguments"].items()) or "no arguments"
-    return [f"The user asks: \"{_shorten(question, 120)}\"",
-            f"I have a tool called {fn['name']} that fits this request, so I should call it instead of guessing.",
-            f"I will call it with {args}."]
+    return [
+        f'The user asks: "{_shorten(question, 120)}"',
+        f"I have a tool called {fn['name']} that fits this request, so I should call it instead of guessing.",
+        f"I will call it with {args}.",
+    ]
 
 
 def _json_thoughts(question: str) -> list[str]:
-    return [f"The user asks: \"{_shorten(question, 120)}\"",
-            "The answer has to be JSON in the requested shape, so I will fill in each field from the question."]
+    return [
+        f'The user asks: "{_shorten(question, 120)}"',
+        "The answer has to be JSON in the requested shape, so I will fill in each field from the question.",
+    ]
 
 
 def _after_tool(prompt: Prompt, voice: str) -> str:
@@ -311,12 +444,16 @@ def _tool_sentence(name: str, value: Any, voice: str) -> str:
                 return f"It is currently {temp} {unit}{' and ' + str(sky) if sky else ''}{where}."
             if voice == "medium":
                 return f"Right now{where} it is **{temp} {unit}**{', ' + str(sky) if sky else ''}."
-            return (f"According to {name}, the current weather{where} is **{temp} {unit}**"
-                    f"{' and ' + str(sky) if sky else ''}. That is mild, so a light jacket should be enough.")
+            return (
+                f"According to {name}, the current weather{where} is **{temp} {unit}**"
+                f"{' and ' + str(sky) if sky else ''}. That is mild, so a light jacket should be enough."
+            )
         listed = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in value.items())
         return f"{name} returned {listed}."
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return f"The answer is {value}." if voice == "short" else f"{name} returned **{value}**, so the answer is {value}."
+        return (
+            f"The answer is {value}." if voice == "short" else f"{name} returned **{value}**, so the answer is {value}."
+        )
     text = str(value).strip()
     return f"According to {name}: {text}" + ("" if text.endswith((".", "!", "?")) else ".")
 

@@ -29,7 +29,7 @@ GIF = bytes.fromhex("47494638396101000100800000000000ffffff21f90401000000002c000
 # Everything in an output area that the policies never allow (a model's own <math>/<svg> too:
 # KaTeX output is marked by its own class and checked separately).
 AUDIT_JS = r"""
-(selector) => {
+([selector, ownStyle]) => {
   const out = { on: [], urls: [], tags: [], remote: [], styles: [], links: 0 };
   const bad = /^(javascript|vbscript|data:text\/html|data:(?!image\/(png|jpeg|gif|webp)[;,]))/;
   const norm = (v) => String(v).replace(/[\u0000-\u0020\u007f-\u00a0\u2028\u2029\ufeff]+/g, '').toLowerCase();
@@ -49,9 +49,8 @@ AUDIT_JS = r"""
         || tag === 'script' && /^application\/(vnd\.jupyter|json)/.test(el.type)
         // nbconvert's own stub before each widget view
         || tag === 'script' && /^\s*var element = document\.getElementById\('[0-9a-f-]+'\);\s*$/.test(el.textContent)
-        // the render layer's own stylesheet, right before the .onb-out box it styles (never inside)
-        || tag === 'style' && !el.closest('.onb-out') && el.nextElementSibling?.classList.contains('onb-out')
-           && !/url\s*\(|@import/i.test(el.textContent);
+        // the render layer's own stylesheet (chrome.STYLE), beside the boxes it styles, never inside
+        || tag === 'style' && !el.closest('.onb-out') && el.textContent.trim() === ownStyle;
       if (forbidden.has(tag) && !chrome && !(inKatex && tag === 'annotation')) out.tags.push(tag);
       if ((tag === 'svg' || tag === 'math') && !inKatex) out.tags.push(tag);
       for (const a of el.attributes) {
@@ -237,7 +236,10 @@ class Guard:
 
 def audit(page: Page, selector: str = ".jp-OutputArea-output") -> dict[str, Any]:
     """What the output areas hold that no policy allows (see AUDIT_JS), in the page and its frames."""
-    found: dict[str, Any] = page.evaluate(AUDIT_JS, selector)
+    from ollama_nb.render.chrome import STYLE
+
+    own = STYLE.removeprefix("<style>").removesuffix("</style>").strip()
+    found: dict[str, Any] = page.evaluate(AUDIT_JS, [selector, own])
     return found
 
 

@@ -44,6 +44,15 @@ __all__ = ["Frame", "LiveOutput", "in_terminal"]
 Bundle = dict[str, Any]
 
 
+def _joined(bundles: list[Bundle]) -> Bundle:
+    """Several outputs' bundles as one (each mime type's text in order)."""
+    out: Bundle = {}
+    for bundle in bundles:
+        for mime, value in bundle.items():
+            out[mime] = out.get(mime, "") + value
+    return out
+
+
 class Frame(NamedTuple):
     """What a view shows at one update: ``settled`` parts that never change again (the output being
     updated takes the first, new outputs the others, in order), then the ``bundle`` (and
@@ -112,6 +121,11 @@ class LiveOutput:
     ``handle`` is the output that is growing (a placeholder, an error shown in its place).
     """
 
+    #: Outputs an answer may settle into. JupyterLab shows 50 outputs of a cell and hides the rest
+    #: behind "Show more outputs" (its maxNumberOutputs), so past this the finished parts join the
+    #: growing output: a very long answer re-sends its end, but always shows whole.
+    max_parts = 30
+
     #: Seconds between updates while tokens arrive (<= 5 a second)...
     interval = 0.2
     #: ...and at most this many while the stream keeps its pace (>= 4 a second), which is also
@@ -151,6 +165,7 @@ class LiveOutput:
         # reader of the messages can tell which outputs make one answer.
         self.display_prefix = uuid.uuid4().hex[:10]
         self._settled: list[Any] = []  # the handles of the outputs that settled
+        self._held: list[Bundle] = []  # settled parts past MAX_PARTS, shown in the growing output
         self._seen_first = False
         self._sent_at = 0.0  # when the latest update was sent...
         self._chunks_at = 0  # ...and how many chunks the reply had then
@@ -188,13 +203,18 @@ class LiveOutput:
             for old in self._settled:
                 old.update(chrome.blank(), raw=True, metadata={})
             self._settled.clear()
+            self._held.clear()
         for part in frame.settled:
+            if len(self._settled) >= self.max_parts:
+                self._held.append(part)  # no more outputs: it joins the growing one
+                continue
             # The last step before the kernel sends it (and the notebook saves it): a key a server
             # echoed into the answer or its fields is masked (a dict lookup when no key is known).
             self.sent_bytes += self._show(mask_data(part), {})
             self._settled.append(self.handle)
             self.handle = None  # settled: never updated again (but by a collapse)
-        growing = self._show(mask_data(frame.bundle), mask_data(frame.metadata))
+        bundle = _joined([*self._held, frame.bundle]) if self._held else frame.bundle
+        growing = self._show(mask_data(bundle), mask_data(frame.metadata))
         self.sent_bytes += growing
         return growing
 

@@ -142,3 +142,18 @@ def test_raw_answers_stream_in_parts_too(kernel):
     plain = ex.final()["data"]["text/plain"]
     assert plain.startswith(text.rstrip()) and plain.count("paced · ") == 1
     assert max(_size(m) for m in ex.of(*DISPLAY)[:-1]) < len(text) / 4  # no message re-sends the answer
+
+
+def test_a_long_answer_never_outgrows_the_outputs_a_cell_shows(kernel):
+    """JupyterLab shows a cell's first 50 outputs and folds the rest behind "Show more outputs":
+    however many blocks an answer has, it settles into at most LiveOutput.max_parts outputs, and
+    the text shown is still the whole reply."""
+    from ollama_nb.live import LiveOutput
+
+    ex, msgs, _ = _run(kernel, 3000, "many-parts", rate=300)  # ~50 updates, each settling a part
+    outputs = {_id(m) for m in msgs}
+    assert len(outputs) <= LiveOutput.max_parts + 2, len(outputs)  # + the stylesheet and the growing one
+    reply = kernel.value("__import__('ollama_nb').Conversation.named('many-parts').history()[-1]['assistant']")
+    blocks = model_html(reply).count("<p>") + model_html(reply).count("<li>")
+    assert blocks > LiveOutput.max_parts, "the answer must have more blocks than outputs for this to mean anything"
+    assert " ".join(visible_text(ex.html()).split()).startswith(" ".join(visible_text(model_html(reply)).split())[:2000])

@@ -165,7 +165,7 @@ CHAT = [
     for key in keys:
         chat.model = f"payload-{field}:{key}"
         try:
-            chat.send("hi")
+            chat.ask("hi")
         except OllamaError:
             pass  # the error shows in the panel, where the test looks for it
         except Exception as exc:
@@ -174,7 +174,9 @@ CHAT = [
 def dozens(keys):
     return [keys[i:i + 12] for i in range(0, len(keys), 12)]
 chats = [converse("content", keys) for keys in dozens(KEYS)]
-chats += [converse(field, keys) for field in ("thinking", "tool", "model", "midstream", "error") for keys in dozens(SAMPLE)]""",
+chats += [converse(field, keys) for field in ("thinking", "tool", "model", "midstream", "error") for keys in dozens(SAMPLE)]
+answers = sum(1 for chat in chats for m in chat.messages if m["role"] == "assistant")
+assert answers == len(KEYS) + 5 * len(SAMPLE), f'only {answers} answers in the panels'""",
 ]
 MODELS = ["browser = ModelBrowser()\nbrowser"]
 # What a saved notebook shows where no widget manager runs (GitHub, nbviewer, an nbconvert without
@@ -279,6 +281,9 @@ def test_corpus_through_every_surface(group, lab, beacon, hostile, browser: Brow
         # saved first, so clicks do not meet JupyterLab's "unsaved changes" prompt
         page.evaluate("async () => { await window.jupyterapp.commands.execute('docmanager:save'); }")
         shown = _check_phase(f"{group}-live", page, guard, lab.url, problems, models_root=models_root)
+        if CHAT[0] in NOTEBOOKS[group]:  # every turn is in a panel (the cell asserts they happened)
+            in_panels = page.locator(".onb-chat .onb-msg-assistant").count()
+            assert in_panels >= len(KEYS) + 5 * len(SAMPLE), f"only {in_panels} answers shown in the panels"
         stop_kernel(page)
         rich, raised = _saved_outputs(lab.root / name)
         problems += [f"{group}: {line}" for line in raised]

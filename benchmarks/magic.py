@@ -41,9 +41,9 @@ from statistics import median
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from kernel_helpers import Kernel  # noqa: E402
+from kernel_helpers import Kernel
 
-from ollama_nb.testing import Emulator  # noqa: E402
+from ollama_nb.testing import Emulator
 
 TARGETS = {"wall": 1.1, "bytes": 3.0, "rate": 4.0, "gap": 0.3}
 DISPLAY = ("display_data", "update_display_data")

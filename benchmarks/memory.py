@@ -20,7 +20,8 @@ from __future__ import annotations
 import argparse
 import gc
 import tracemalloc
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ollama_nb import Client
 from ollama_nb.testing import Emulator

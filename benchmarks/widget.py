@@ -36,7 +36,7 @@ from jupyter_client.manager import start_new_kernel
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ollama_nb.testing import Emulator  # noqa: E402
+from ollama_nb.testing import Emulator
 
 TARGETS = {"bytes": 3.0, "rate": 20.0, "stop_ms": 200.0}
 SIGNATURE_AND_DELIMITER = 64 + len(b"<IDS|MSG>")  # hmac-sha256 hex digest, the frame delimiter

@@ -33,10 +33,10 @@ from typing import Any
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from playwright.sync_api import Page, sync_playwright  # noqa: E402
+from playwright.sync_api import Page, sync_playwright
 
-from ollama_nb.testing import Emulator  # noqa: E402
-from tests.browser.lab import (  # noqa: E402
+from ollama_nb.testing import Emulator
+from tests.browser.lab import (
     cell_output_locator,
     launch_chromium,
     open_notebook,

@@ -186,7 +186,7 @@ class Nginx:
             self._dir.cleanup()
             self._dir = None
 
-    def __enter__(self) -> Nginx:  # noqa: PYI034 - no Self on the oldest Python we support
+    def __enter__(self) -> Nginx:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

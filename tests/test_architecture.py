@@ -43,7 +43,7 @@ def test_no_import_cycle_in_the_package():
 
     def visit(node: str) -> None:
         if node in path:
-            cycles.append(path[path.index(node) :] + [node])
+            cycles.append([*path[path.index(node):], node])
             return
         if node in done:
             return

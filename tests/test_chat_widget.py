@@ -13,8 +13,8 @@ import threading
 import time
 
 import pytest
-
 from kernel_helpers import live_markup, visible_text
+
 from ollama_nb import Client, Conversation
 from ollama_nb.render import chrome
 from ollama_nb.widgets._deltas import pace_interval
@@ -410,7 +410,7 @@ def test_busy_server_the_wait_shows_then_the_answer(emu):
 
 def test_stop_during_the_busy_wait_ends_it_and_sends_nothing_more(emu):
     emu.refuse("busy", retry_after=60)
-    w, rec = make(Client(emu.url), model="llama3.2")
+    w, _rec = make(Client(emu.url), model="llama3.2")
     waiting = threading.Event()
     w.observe(lambda change: waiting.set() if change["new"] else None, names="notice")
     w.ask("hello", wait=False)

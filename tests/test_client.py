@@ -90,7 +90,7 @@ def test_generate_stream_and_reply(client):
     assert stream.reply.content == text and stream.reply["response"] == text
     reply = client.generate("llama3.2", "Tell me about rivers.", system="Answer like a pirate.")
     assert reply.response and reply.done
-    assert "context" in reply.keys()
+    assert "context" in reply
 
 
 def test_thinking_is_merged_apart_from_content(client):
@@ -182,7 +182,7 @@ def test_python_function_as_tool_and_tool_roundtrip(emu, client):
     assert reply.tool_calls and reply.tool_calls[0]["function"]["name"] == "add"
     results = run_tool_calls(reply, [add])
     assert results[0]["role"] == "tool" and results[0]["tool_name"] == "add" and results[0]["content"] == "7"
-    final = client.chat("llama3.2", messages=msgs + [reply.message, *results], tools=[add])
+    final = client.chat("llama3.2", messages=[*msgs, reply.message, *results], tools=[add])
     assert "7" in final.content
 
 
@@ -362,7 +362,7 @@ def test_stall_becomes_a_timeout_with_the_partial_reply(emu):
 
 
 def test_breaking_out_of_the_loop_closes_the_connection(emu, client):
-    for part in client.chat("slow", messages=HI, stream=True):
+    for _part in client.chat("slow", messages=HI, stream=True):
         break
     assert emu.wait_for_disconnect(30)
 

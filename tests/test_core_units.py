@@ -12,10 +12,10 @@ from typing import Literal
 import pytest
 from kernel_helpers import live_markup
 
-from ollama_nb.render import chrome
 from ollama_nb import Chunk, Conversation, InvalidRequest, Progress, Reply
 from ollama_nb import format as fmt
 from ollama_nb.images import encode_image
+from ollama_nb.render import chrome
 from ollama_nb.tools import run_tool_calls, tool_schema
 
 
@@ -186,8 +186,8 @@ def test_run_tool_calls_reports_failures_to_the_model():
 
 
 def test_images_from_pil_and_arrays():
-    from PIL import Image
     import numpy as np
+    from PIL import Image
 
     img = Image.new("RGB", (3, 2), "red")
     decoded = Image.open(io.BytesIO(base64.b64decode(encode_image(img))))

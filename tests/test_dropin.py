@@ -11,7 +11,7 @@ a runtime one) its own objects and its tool conversion are the reference.
 import base64
 import json
 from datetime import datetime
-from typing import Literal, Optional, Union
+from typing import Literal
 
 import ollama as official  # the reference (a test dependency, as in test_fidelity.py)
 import pytest
@@ -208,9 +208,8 @@ def test_every_server_error_is_a_response_error_with_error_and_status(emu, clien
 
 
 def test_authentication_is_a_response_error_too():
-    with Emulator(key="right") as emu, Client(emu.url, api_key="wrong") as client:
-        with pytest.raises(ResponseError) as info:
-            client.list()
+    with Emulator(key="right") as emu, Client(emu.url, api_key="wrong") as client, pytest.raises(ResponseError) as info:
+        client.list()
     assert isinstance(info.value, AuthenticationError) and info.value.status_code == 401
     assert "OLLAMA_API_KEY" in str(info.value) and "wrong" not in str(info.value)
 
@@ -255,7 +254,7 @@ def test_logprobs_per_chunk_and_merged_in_the_reply(emu, client):
 
 def test_no_logprobs_unless_asked(client):
     reply = client.generate("llama3.2", "Why?")
-    assert reply.logprobs == [] and "logprobs" not in reply.keys()
+    assert reply.logprobs == [] and "logprobs" not in reply
     plain = client.generate("llama3.2", "Why?", logprobs=True)
     assert plain.logprobs and all("top_logprobs" not in lp for lp in plain.logprobs)
 
@@ -325,7 +324,7 @@ def test_module_functions_have_the_methods_signatures_and_stay_out_of_star_impor
 
 
 # -- tool schemas --------------------------------------------------------------------------------
-def weather(city: str, unit: Literal["C", "F"], days: Optional[int] = None) -> str:
+def weather(city: str, unit: Literal["C", "F"], days: int | None = None) -> str:
     """Tell the weather.
 
     Args:
@@ -447,7 +446,6 @@ def test_non_streamed_read_timeout_covers_the_whole_answer(emu):
     assert Client(emu.url)._whole(ANSWER_TIMEOUT)[1] == ANSWER_TIMEOUT
     # ... and a timeout the caller gives applies to it whole, as httpx applies ollama-python's: an
     # answer that needs 40 token delays cannot arrive within 4.
-    with Client(emu.url, timeout=(5.0, 4 * SLOW_DELAY)) as client:
-        with pytest.raises(StallTimeout):
-            client.chat("slow", messages=ASK, options={"num_predict": 40})
+    with Client(emu.url, timeout=(5.0, 4 * SLOW_DELAY)) as client, pytest.raises(StallTimeout):
+        client.chat("slow", messages=ASK, options={"num_predict": 40})
     assert emu.wait_for_disconnect(30)

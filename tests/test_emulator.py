@@ -17,7 +17,7 @@ import sys
 import time
 import zlib
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import pytest
 import requests
@@ -160,8 +160,9 @@ def test_tool_call_then_tool_result(emu):
 
 
 def test_structured_output_validates_nested_pydantic_schema(emu):
-    import pydantic
     from enum import Enum
+
+    import pydantic
 
     class Colour(str, Enum):
         red = "red"
@@ -169,7 +170,7 @@ def test_structured_output_validates_nested_pydantic_schema(emu):
 
     class Owner(pydantic.BaseModel):
         name: str
-        email: Optional[str] = None
+        email: str | None = None
 
     class Pet(pydantic.BaseModel):
         name: str
@@ -588,16 +589,17 @@ def test_stop_ends_a_stall_promptly():
 
 @pytest.mark.parametrize("prompt", ["", 'Make "Alice" 99 3.5 and Bob in Paris 12345', "0 -5 100000 7 8"])
 def test_schema_instances_validate_for_tricky_schemas(prompt):
+    from datetime import date
+    from typing import Annotated, Literal
+
     import jsonschema
     import pydantic
-    from datetime import date
-    from typing import Annotated, Literal, Union
 
     from ollama_nb.testing.structured import instance
 
     class Tree(pydantic.BaseModel):
         name: str
-        children: list["Tree"] = []
+        children: list[Tree] = []
 
     class Addr(pydantic.BaseModel):
         street: Annotated[str, pydantic.Field(min_length=5, max_length=8)]
@@ -609,8 +611,8 @@ def test_schema_instances_validate_for_tricky_schemas(prompt):
         n: Annotated[int, pydantic.Field(multiple_of=7, ge=1)]
         tags: Annotated[list[str], pydantic.Field(min_length=3, max_length=5)]
         lit: Literal["x", "y"]
-        maybe: Optional[Addr] = None
-        union: Union[int, str]
+        maybe: Addr | None = None
+        union: int | str
         mapping: dict[str, int]
         tree: Tree
         pair: tuple[int, str]

@@ -10,12 +10,11 @@ import json
 import traceback
 
 import pytest
+from echo_auth import EchoAuthServer
 
 from ollama_nb import ChatWidget, Client, Conversation, ModelBrowser, OllamaError
 from ollama_nb.errors import AuthenticationError, ResponseError, ServerStreamError
 from ollama_nb.redact import MASK, mask_data, mask_keys, redact, remember
-
-from echo_auth import EchoAuthServer
 
 KEY = "sk-test-7f3a9c1e5b2d4f6a8c0e"
 
@@ -220,7 +219,6 @@ def test_model_browser_state_never_carries_the_key(echo, client):
 
 def test_loopback_hosts_bypass_environment_proxies(emu, monkeypatch):
     import requests
-
     from loopback_proxy import LoopbackProxy
 
     with LoopbackProxy() as proxy:

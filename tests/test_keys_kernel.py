@@ -8,18 +8,16 @@ from __future__ import annotations
 
 import json
 import math
-import queue
 import time
 import uuid
 
 import nbformat
 import pytest
-
-from ollama_nb.testing import Emulator
-
 from echo_auth import EchoAuthServer
 from kernel_helpers import Execution, Kernel, extension_kernel, module_emulator  # noqa: F401 - fixtures
 from loopback_proxy import LoopbackProxy
+
+from ollama_nb.testing import Emulator
 
 KEY = "sk-kernel-test-5e8b0c2a4d6f1a3c"
 

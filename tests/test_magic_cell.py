@@ -10,8 +10,8 @@ import base64
 import re
 
 import pytest
-
 from kernel_helpers import Kernel, extension_kernel, live_markup, module_emulator, visible_text  # noqa: F401 - fixtures emu, kernel
+
 from ollama_nb import Client
 from ollama_nb.render import chrome
 from ollama_nb.testing import Emulator

@@ -10,8 +10,8 @@ import threading
 import time
 
 import pytest
-
 from kernel_helpers import Kernel, extension_kernel, module_emulator, visible_text  # noqa: F401 - fixtures emu, kernel
+
 from ollama_nb.testing import Emulator
 
 pytestmark = pytest.mark.kernel

@@ -7,7 +7,6 @@ import socket
 import threading
 
 import pytest
-
 from kernel_helpers import Kernel, extension_kernel, module_emulator  # noqa: F401 - fixtures emu, kernel
 
 pytestmark = pytest.mark.kernel

@@ -83,7 +83,7 @@ def test_finished_parts_are_sent_once_and_only_the_open_end_is_updated(kernel):
 def test_messages_stay_small_and_bytes_grow_linearly_with_the_answer(kernel):
     runs = {n: _run(kernel, n, f"linear{n}") for n in (300, 1200)}
     sizes = {}
-    for n, (ex, msgs, _made) in runs.items():
+    for n, (_ex, msgs, _made) in runs.items():
         final_text = len("".join(scenarios.paced_tokens(n)).encode())
         last = _id(msgs[-1])
         # Every message but the final one (which carries the whole answer as text/plain) and the

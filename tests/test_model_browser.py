@@ -337,7 +337,7 @@ def test_display_is_the_browser_then_an_empty_area_for_try_it(browser, monkeypat
     (first, kw), *rest = shown
     assert kw["raw"] and "text/html" in first and "application/vnd.jupyter.widget-view+json" in first
     if browser.chat_available:
-        ((area, kw2),) = rest
+        ((area, _kw2),) = rest
         assert area["text/plain"] == "" and "application/vnd.jupyter.widget-view+json" in area
     else:
         assert rest == []

@@ -73,7 +73,7 @@ def notebook(request: pytest.FixtureRequest) -> tuple[pathlib.Path, nbformat.Not
 
 
 def test_valid_and_python(notebook) -> None:
-    path, nb = notebook
+    _path, nb = notebook
     nbformat.validate(nb)
     assert nb.metadata.kernelspec.name == "python3"
     assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# "), "start with a title"

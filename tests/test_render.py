@@ -11,9 +11,8 @@ import re
 
 import pytest
 
-from ollama_nb.render import POLICY, model_html
+from ollama_nb.render import POLICY, chrome, model_html
 from ollama_nb.render import answer as render_answer
-from ollama_nb.render import chrome
 
 
 class Walk(html.parser.HTMLParser):

@@ -14,7 +14,6 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from kernel_helpers import Kernel, module_emulator  # noqa: F401 - fixture emu (one per module)
 
 pytestmark = pytest.mark.kernel

@@ -38,7 +38,8 @@ import anywidget
 import traitlets
 
 from ..config import default_client, settings
-from ..context import ContextUse, measure as measure_context
+from ..context import ContextUse
+from ..context import measure as measure_context
 from ..conversation import Conversation, Turn
 from ..errors import InvalidRequest, describe
 from ..format import stats_line, stats_text
@@ -201,8 +202,10 @@ class ChatWidget(KeyMasked, anywidget.AnyWidget):
         (``chat.send(content)`` keeps ipywidgets' meaning: a custom message to the views.)
         """
         if not isinstance(text, str):
-            raise InvalidRequest(f"ChatWidget.ask() takes the message text (a str), not {type(text).__name__}.",
-                                 hint='For example: chat.ask("What is a prime number?")')
+            raise InvalidRequest(
+                f"ChatWidget.ask() takes the message text (a str), not {type(text).__name__}.",
+                hint='For example: chat.ask("What is a prime number?")',
+            )
         if not text.strip():
             raise InvalidRequest("Nothing to send: the message is empty.", hint='For example: chat.ask("Hi")')
         live = self._start(text)
@@ -245,7 +248,7 @@ class ChatWidget(KeyMasked, anywidget.AnyWidget):
         try:
             entries = self.client.list().get("models", [])
             names = chat_models(self.client, entries, self._show_cache)
-        except Exception as err:  # noqa: BLE001 - any failure is shown in the panel, never raised from a thread
+        except Exception as err:
             message, hint = describe(err)
             self.set_trait("error", {"message": message, "hint": hint})
             return
@@ -345,8 +348,16 @@ class ChatWidget(KeyMasked, anywidget.AnyWidget):
         if deltas is not None:
             deltas.snapshot()
         else:
-            self._emit({"type": "partial", "turn": live.turn.id if live and live.turn else None, "seq": 0,
-                        "model": live.model if live else "", "content": "", "thinking": ""})
+            self._emit(
+                {
+                    "type": "partial",
+                    "turn": live.turn.id if live and live.turn else None,
+                    "seq": 0,
+                    "model": live.model if live else "",
+                    "content": "",
+                    "thinking": "",
+                }
+            )
 
     @traitlets.observe("model")
     def _model_changed(self, change: dict[str, Any]) -> None:
@@ -396,7 +407,9 @@ class ChatWidget(KeyMasked, anywidget.AnyWidget):
             think = bool(self.think) if self.can_think else None
             request = {"options": dict(conv.options) or None, "think": think}
             with self._lock:  # others see live.turn set as soon as they see the turn
-                runner = TurnRunner(self.client, model, conversation=conv, user={"role": "user", "content": text}, request=request)
+                runner = TurnRunner(
+                    self.client, model, conversation=conv, user={"role": "user", "content": text}, request=request
+                )
                 live.runner, live.turn = runner, runner.turn
                 if live.stop_requested:
                     runner.stop("interrupted" if live.interrupted else "stopped")
@@ -429,7 +442,9 @@ class ChatWidget(KeyMasked, anywidget.AnyWidget):
                     if use is not None:
                         self._stats[turn_id] += " · " + use.short()
                         if use.warn:
-                            notice = use.advice(fresh="the Clear button", room="`ChatWidget(options={{\"num_ctx\": {n}}})`")
+                            notice = use.advice(
+                                fresh="the Clear button", room='`ChatWidget(options={{"num_ctx": {n}}})`'
+                            )
                 elif reply.chunks:
                     self._stats[turn_id] = _stats_text(reply.model or model, reply.stats(), reply.status)
                 else:  # nothing arrived: the error says it all
@@ -463,7 +478,7 @@ class ChatWidget(KeyMasked, anywidget.AnyWidget):
             return
         try:
             caps = list(self.client.show(name).get("capabilities") or [])
-        except Exception:  # noqa: BLE001 - unknown model or server down: the error shows when a message is sent
+        except Exception:
             caps = []
         self._capabilities[name] = caps
         if self.model == name:
@@ -529,7 +544,7 @@ def _context_use(client: Any, reply: Reply, options: dict[str, Any]) -> ContextU
     # The meter is a courtesy: a server that cannot say its window must not fail the turn.
     try:
         return measure_context(client, reply, options)
-    except Exception:  # noqa: BLE001
+    except Exception:
         return None
 
 

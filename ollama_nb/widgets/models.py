@@ -26,15 +26,15 @@ from typing import Any
 import anywidget
 import traitlets
 
-from ..render import chrome
 from .. import format as fmt
 from ..client import Client, Stream
 from ..config import default_client
-from ..hosts import is_cloud
 from ..errors import InvalidRequest, ModelNotFound, OllamaError, RetryCancelled, describe
+from ..hosts import is_cloud
 from ..pacing import Pace
 from ..quota import quota_rows
 from ..redact import mask_data
+from ..render import chrome
 from ..reply import Progress
 from ..retry import RetryWait, watching
 from ._assets import css, esm
@@ -51,7 +51,20 @@ INITIAL_WAIT = 3.0
 LICENSE_CHARS = 1500
 TEXT_CHARS = 20_000
 CAPABILITY_ORDER = ("completion", "tools", "thinking", "vision", "embedding", "insert", "image", "audio")
-ACTIONS = ("hello", "refresh", "select", "pull", "cancel", "dismiss", "copy", "delete", "load", "unload", "try", "clear")
+ACTIONS = (
+    "hello",
+    "refresh",
+    "select",
+    "pull",
+    "cancel",
+    "dismiss",
+    "copy",
+    "delete",
+    "load",
+    "unload",
+    "try",
+    "clear",
+)
 
 
 def _cut(text: Any, limit: int) -> str:
@@ -134,8 +147,12 @@ def _progress_dict(p: Progress, name: str) -> dict[str, Any]:
         "name": name,
         "status": p.status,
         "layers": [
-            {"digest": digest.removeprefix("sha256:")[:12], "completed": done, "total": total,
-             "bytes_text": f"{fmt.size(done)} / {fmt.size(total)}"}
+            {
+                "digest": digest.removeprefix("sha256:")[:12],
+                "completed": done,
+                "total": total,
+                "bytes_text": f"{fmt.size(done)} / {fmt.size(total)}",
+            }
             for digest, done, total in p.layer_rows()
         ],
         "completed": p.completed,
@@ -252,15 +269,17 @@ class ModelBrowser(KeyMasked, anywidget.AnyWidget):
         A pull cancelled from the widget returns quietly; its ``state`` is ``"stopped"``.
         """
         if not isinstance(name, str) or not name.strip():
-            raise InvalidRequest(f"ModelBrowser.pull() needs a model name, not {name!r}.",
-                                 hint="For example: browser.pull('smollm2:135m'); https://ollama.com/library lists them.")
+            raise InvalidRequest(
+                f"ModelBrowser.pull() needs a model name, not {name!r}.",
+                hint="For example: browser.pull('smollm2:135m'); https://ollama.com/library lists them.",
+            )
         name = name.strip()
         result: dict[str, Any] = {}
 
         def work() -> None:
             try:
                 result["progress"] = self._pull(name, raise_=True)
-            except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+            except BaseException as exc:
                 result["error"] = exc
 
         # The download runs on a worker thread while this one waits, so KeyboardInterrupt can
@@ -285,15 +304,19 @@ class ModelBrowser(KeyMasked, anywidget.AnyWidget):
         """Copy ``source`` to a new name ``destination`` (the list refreshes). Raises the OllamaError."""
         for what, value in (("source", source), ("destination", destination)):
             if not isinstance(value, str) or not value.strip():
-                raise InvalidRequest(f"ModelBrowser.copy() needs a {what} name, not {value!r}.",
-                                     hint="For example: browser.copy('llama3.2', 'my-copy').")
+                raise InvalidRequest(
+                    f"ModelBrowser.copy() needs a {what} name, not {value!r}.",
+                    hint="For example: browser.copy('llama3.2', 'my-copy').",
+                )
         self._copy(source.strip(), destination.strip(), raise_=True)
 
     def delete(self, name: str) -> None:
         """Delete ``name`` from the server (the list refreshes). Raises the OllamaError."""
         if not isinstance(name, str) or not name.strip():
-            raise InvalidRequest(f"ModelBrowser.delete() needs a model name, not {name!r}.",
-                                 hint="For example: browser.delete('my-copy:latest').")
+            raise InvalidRequest(
+                f"ModelBrowser.delete() needs a model name, not {name!r}.",
+                hint="For example: browser.delete('my-copy:latest').",
+            )
         self._delete(name.strip(), raise_=True)
 
     def close(self) -> None:
@@ -329,7 +352,9 @@ class ModelBrowser(KeyMasked, anywidget.AnyWidget):
         title = f"<p><strong>Ollama models at {chrome.esc(self.host)}</strong> ({len(rows)})</p>"
         if not rows:
             return chrome.page(title, chrome.note("No models."))
-        return chrome.page(title, chrome.table(rows, ["name", "size", "parameters", "quantization", "family", "modified"]))
+        return chrome.page(
+            title, chrome.table(rows, ["name", "size", "parameters", "quantization", "family", "modified"])
+        )
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         # The widget view where a widget manager runs; a static table where none does (GitHub,
@@ -421,7 +446,7 @@ class ModelBrowser(KeyMasked, anywidget.AnyWidget):
                     fn(*args)
             except RetryCancelled:
                 self.notice = ""
-            except Exception as exc:  # noqa: BLE001 - a view has no traceback to show; say it inline
+            except Exception as exc:
                 self._report(exc, key.split(":")[0])
             finally:
                 with self._lock:
@@ -532,15 +557,27 @@ class ModelBrowser(KeyMasked, anywidget.AnyWidget):
             return None
         self.error, self.notice = {}, ""
         if self.cloud:
-            err = OllamaError("Ollama Cloud has no pull.", hint="Cloud models run without a download; pull on a local server.")
+            err = OllamaError(
+                "Ollama Cloud has no pull.", hint="Cloud models run without a download; pull on a local server."
+            )
             return self._pull_failed(name, err, raise_)
         with self._lock:
             if self._pull_state.get(name, {}).get("state") == "running":
                 self.notice = f"{name} is already being pulled."
                 return None
             self._cancelled.discard(name)
-            self._pull_state[name] = {"name": name, "status": "starting", "layers": [], "completed": 0, "total": 0,
-                                      "fraction": None, "speed": None, "eta": None, "state": "running", "elapsed": 0}
+            self._pull_state[name] = {
+                "name": name,
+                "status": "starting",
+                "layers": [],
+                "completed": 0,
+                "total": 0,
+                "fraction": None,
+                "speed": None,
+                "eta": None,
+                "state": "running",
+                "elapsed": 0,
+            }
         self._push_pulls(force=True)
         stop_waiting = threading.Event()
         with self._lock:
@@ -587,12 +624,18 @@ class ModelBrowser(KeyMasked, anywidget.AnyWidget):
             self.notice = f"Pull of {name} cancelled; nothing was installed."
         return progress
 
-    def _pull_failed(self, name: str, err: OllamaError, raise_: bool, progress: Progress | None = None) -> Progress | None:
+    def _pull_failed(
+        self, name: str, err: OllamaError, raise_: bool, progress: Progress | None = None
+    ) -> Progress | None:
         hint = err.hint  # a ModelNotFound from a pull already says: not in the library, check the spelling
         message, _ = describe(err)
         if isinstance(err, ModelNotFound):
             message = f"Cannot pull {name}: {err.error}"
-        state = _progress_dict(progress, name) if progress is not None else {"name": name, "layers": [], "completed": 0, "total": 0}
+        state = (
+            _progress_dict(progress, name)
+            if progress is not None
+            else {"name": name, "layers": [], "completed": 0, "total": 0}
+        )
         state.update(state="failed", status="failed", message=message, hint=hint)
         if progress is not None:
             state["info_text"] = _pull_info(progress, "failed")
@@ -656,7 +699,7 @@ class ModelBrowser(KeyMasked, anywidget.AnyWidget):
                 chat = ChatWidget(model=name, client=self._client)
             except TypeError:
                 chat = ChatWidget(model=name)
-        except Exception as exc:  # noqa: BLE001 - shown inline
+        except Exception as exc:
             self._report(exc, "try")
             return
         out = self._tryout_area()

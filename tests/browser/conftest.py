@@ -109,7 +109,7 @@ def page(browser, request: pytest.FixtureRequest):
         if rep is not None and rep.failed:
             try:
                 screenshot(pg, f"FAILED-{request.node.name}")
-            except Exception:  # noqa: BLE001 - best effort
+            except Exception:
                 pass
             for line in messages[-50:]:
                 print(line)

@@ -14,9 +14,9 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from .lab import (
-    after_frames,
     ARTIFACTS,
     SUBSHELLS_ON,
+    after_frames,
     cell_output_locator,
     close_notifications,
     kernel_idle,

@@ -10,11 +10,9 @@ import json
 import re
 
 import pytest
-
 from playwright.sync_api import expect
 
 from .lab import after_frames, open_bundle_page, screenshot
-
 
 PAGE = """<!doctype html><html><head><meta charset="utf-8"><link rel="stylesheet" href="/chat.css">
 </head><body><div id="host"></div><script type="module">

@@ -106,7 +106,9 @@ def test_the_view_speaks_only_through_messages_and_keeps_keys(view):
          "modified_at": "2024-02-01T00:00:00Z", "capabilities": []},
     ])
     host = page.locator("#host")
-    names = lambda: host.locator(".onb-mb-name-text").all_inner_texts()
+    def names() -> list[str]:
+        return host.locator(".onb-mb-name-text").all_inner_texts()
+
     assert names() == ["b:latest", "a:latest"]  # newest first
     host.locator("button.onb-mb-sort", has_text="Params").click()
     assert names() == ["b:latest", "a:latest"]  # biggest first

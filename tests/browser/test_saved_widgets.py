@@ -23,8 +23,6 @@ from playwright.sync_api import Page, expect
 
 from .lab import (
     LabServer,
-    cell_output_locator,
-    close_notifications,
     open_notebook,
     run_all,
     screenshot,

@@ -9,8 +9,10 @@ from __future__ import annotations
 import json
 
 from .lab import open_bundle_page
-from .test_chat_view import PAGE as CHAT_PAGE, STATE as CHAT_STATE
-from .test_models_view import PAGE as MODELS_PAGE, set_state
+from .test_chat_view import PAGE as CHAT_PAGE
+from .test_chat_view import STATE as CHAT_STATE
+from .test_models_view import PAGE as MODELS_PAGE
+from .test_models_view import set_state
 
 ANSWER = "See:\n\n```python\nx = 1\n```\n\nand\n\n```\nplain\n```\n"
 

@@ -22,7 +22,7 @@ def hostile():
 
 
 def test_answer_streams_the_chunks_as_given(hostile):
-    routes, client, emu = hostile
+    routes, client, _ = hostile
     pieces = [c.message.content for c in client.chat(model=routes.model("content", "p1"), messages=HI, stream=True)]
     assert pieces[:2] == CHUNKS and "".join(pieces) == TEXT
     assert client.generate(model=routes.model("content", "p1"), prompt="hi").response == TEXT

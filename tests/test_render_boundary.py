@@ -183,12 +183,8 @@ class Checker:
                     self.report(node, "IPython.display.Markdown")
             # strings with markup: every interpolated value must be safe
             built = None
-            if isinstance(node, ast.JoinedStr) and id(node) not in seen_strings:
-                built = node
-            elif isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Mod)) and self._markup(node):
-                built = node
-            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format" \
-                    and self._markup(node.func.value):
+            if (isinstance(node, ast.JoinedStr) and id(node) not in seen_strings) or (isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Mod)) and self._markup(node)) or (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format" \
+                    and self._markup(node.func.value)):
                 built = node
             if built is not None:
                 for inner in ast.walk(built):

@@ -11,20 +11,20 @@ from __future__ import annotations
 
 import html.parser
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
-
 from corpus.payloads import CORPUS
-from ollama_nb.render import POLICY, model_html
+
+from ollama_nb.render import POLICY, chrome, model_html
 from ollama_nb.render import answer as render_answer
-from ollama_nb.render import chrome
 
 BEACON = "http://127.0.0.1:9/b"
 TEXTS = {p.id: p.text(BEACON) for p in CORPUS}
 IDS = [f"p{p.id}-{p.cls}" for p in CORPUS]
-LINK = re.compile(r"(?i)^(%s):" % "|".join(POLICY["url_schemes"]))
-IMAGE = re.compile(r"(?i)^data:(%s);base64," % "|".join(re.escape(t) for t in POLICY["image_data_types"]))
+LINK = re.compile(r"(?i)^({}):".format("|".join(POLICY["url_schemes"])))
+IMAGE = re.compile(r"(?i)^data:({});base64,".format("|".join(re.escape(t) for t in POLICY["image_data_types"])))
 CLASS = re.compile(POLICY["class_pattern"])
 
 

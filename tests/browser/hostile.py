@@ -76,7 +76,7 @@ AUDIT_JS = r"""
 class _BeaconHandler(BaseHTTPRequestHandler):
     server: Beacon._Server
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
     def do_GET(self) -> None:
@@ -178,7 +178,7 @@ class Guard:
         try:
             frame = request.frame
             page, top = frame.page, frame.parent_frame is None
-        except Exception:  # noqa: BLE001 - a popup's first navigation comes before its frame
+        except Exception:
             page, top = None, True
         if self.main is not None and page is not self.main and request.is_navigation_request():
             # a page a link opened: record where it went, never let it load anything
@@ -279,7 +279,7 @@ def _click_marked(page: Page, guard: Guard | None, count: int) -> None:
         link = page.locator(f'[data-onb-click="{i}"]')
         try:
             link.click(timeout=3000, no_wait_after=True, force=True)
-        except Exception as exc:  # noqa: BLE001 - hidden in a closed <details>: click it in the page
+        except Exception as exc:
             if "Timeout" not in str(exc) and "not visible" not in str(exc) and "outside of the viewport" not in str(exc):
                 raise
             link.dispatch_event("click")

@@ -28,9 +28,9 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import nbformat
 import pytest
+from corpus.payloads import CORPUS
 from playwright.sync_api import Browser, expect
 
-from corpus.payloads import CORPUS
 from ollama_nb.testing import Emulator
 from ollama_nb.testing.payloads import PayloadRoutes
 
@@ -190,7 +190,7 @@ NOTEBOOKS = {"magic": MAGIC_ANSWER + MAGIC_CHROME, "request-reply": SHOW_REQUEST
 
 
 class _Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
 

@@ -18,7 +18,6 @@ import json
 import pathlib
 
 import pytest
-
 from corpus.payloads import CORPUS
 
 from .lab import open_bundle_page

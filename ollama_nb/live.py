@@ -122,9 +122,11 @@ class LiveOutput:
     """
 
     #: Outputs an answer may settle into. JupyterLab shows 50 outputs of a cell and hides the rest
-    #: behind "Show more outputs" (its maxNumberOutputs), so past this the finished parts join the
-    #: growing output: a very long answer re-sends its end, but always shows whole.
+    #: behind "Show more outputs" (its maxNumberOutputs), so past this the finished parts are added
+    #: to the last settled output instead: a very long answer re-sends that one now and then (at
+    #: most ``held_rate`` characters a second), but always shows whole.
     max_parts = 30
+    held_rate = 4_000.0
 
     #: Seconds between updates while tokens arrive (<= 5 a second)...
     interval = 0.2
@@ -165,7 +167,9 @@ class LiveOutput:
         # reader of the messages can tell which outputs make one answer.
         self.display_prefix = uuid.uuid4().hex[:10]
         self._settled: list[Any] = []  # the handles of the outputs that settled
-        self._held: list[Bundle] = []  # settled parts past MAX_PARTS, shown in the growing output
+        self._held: list[Bundle] = []  # parts past max_parts not yet added to the last settled output
+        self._last: Bundle = {}  # what the last settled output shows
+        self._held_due = 0.0  # monotonic time of the next addition to it
         self._seen_first = False
         self._sent_at = 0.0  # when the latest update was sent...
         self._chunks_at = 0  # ...and how many chunks the reply had then
@@ -192,7 +196,7 @@ class LiveOutput:
             self.handle.update(bundle, raw=True, metadata=metadata)
         return max((len(v) for v in bundle.values() if isinstance(v, str)), default=0)
 
-    def _show_frame(self, frame: Any) -> int:
+    def _show_frame(self, frame: Any, final: bool = False) -> int:
         """Send one frame (settled parts, then the growing output); returns the characters of the
         growing output (what the next update sends again)."""
         if not isinstance(frame, Frame):
@@ -204,15 +208,27 @@ class LiveOutput:
                 old.update(chrome.blank(), raw=True, metadata={})
             self._settled.clear()
             self._held.clear()
+            self._last = {}
         for part in frame.settled:
-            if len(self._settled) >= self.max_parts:
-                self._held.append(part)  # no more outputs: it joins the growing one
+            if self._settled and len(self._settled) >= self.max_parts:
+                self._held.append(part)  # no more outputs: it goes into the last settled one
                 continue
             # The last step before the kernel sends it (and the notebook saves it): a key a server
             # echoed into the answer or its fields is masked (a dict lookup when no key is known).
             self.sent_bytes += self._show(mask_data(part), {})
             self._settled.append(self.handle)
-            self.handle = None  # settled: never updated again (but by a collapse)
+            self._last = part
+            self.handle = None  # settled: never updated again (but by a collapse or the cap)
+        now = _monotonic()
+        if self._held and (final or now >= self._held_due):
+            merged = _joined([self._last, *self._held])
+            self._settled[-1].update(mask_data(merged), raw=True, metadata={})
+            size = max((len(v) for v in merged.values() if isinstance(v, str)), default=0)
+            self.sent_bytes += size
+            self._last, self._held = merged, []
+            # Each addition re-sends the whole output: spaced out as it grows, its bytes stay a
+            # bounded rate instead of a growing multiple of the text.
+            self._held_due = now + max(1.0, size / self.held_rate)
         bundle = _joined([*self._held, frame.bundle]) if self._held else frame.bundle
         growing = self._show(mask_data(bundle), mask_data(frame.metadata))
         self.sent_bytes += growing
@@ -231,7 +247,7 @@ class LiveOutput:
     def _send_locked(self, final: bool, chunks: int) -> None:
         began = _monotonic()
         with _whole():
-            growing = self._show_frame(self.render(final))
+            growing = self._show_frame(self.render(final), final)
         self.updates += 1
         now = _monotonic()
         # The next update is sent by the first chunk at or after next_at. With chunks coming every

@@ -247,20 +247,44 @@ def valid_name(name: str) -> bool:
 # --------------------------------------------------------------------------- the models
 
 
-def _model(name: str, kind: str, **kw: Any) -> Model:
-    defaults: dict[str, Any] = dict(
-        family="llama",
-        parameter_size="135M",
-        quantization_level="Q8_0",
-        size=145_000_000,
-        capabilities=["completion"],
-        context_length=8192,
-        embedding_length=576,
-        architecture="llama",
-    )
-    defaults.update(kw)
-    return Model(name=name, kind=kind, **defaults)
+def _model(
+    name: str,
+    kind: str,
+    weights: str = "llama 135M Q8_0",
+    size: int = 145_000_000,
+    caps: str = "completion",
+    ctx: int = 8192,
+    emb: int = 576,
+    *,
+    arch: str = "",
+    **more: Any,
+) -> Model:
+    """One row of a model table (this module's and ``cloud.py``'s), so a row says only what is its own.
 
+    ``weights`` is "family parameter_size quantization_level" as ``ollama show`` prints them, ``caps``
+    the capabilities separated by spaces, ``ctx``/``emb`` the GGUF's context length and embedding width,
+    ``arch`` its architecture where that is not the family's name; ``more``: any other ``Model`` field.
+    """
+    family, parameter_size, quantization_level = weights.split()
+    return Model(
+        name=name,
+        kind=kind,
+        family=family,
+        parameter_size=parameter_size,
+        quantization_level=quantization_level,
+        size=size,
+        capabilities=caps.split(),
+        context_length=ctx,
+        embedding_length=emb,
+        architecture=arch or family,
+        **more,
+    )
+
+
+TOOLS = "completion tools"
+THINKING = "completion thinking"
+TOOLS_THINKING = "completion tools thinking"
+VISION = "completion vision"
 
 LLAMA_PARAMS = {"stop": ["<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>"]}
 QWEN_PARAMS = {
@@ -269,6 +293,21 @@ QWEN_PARAMS = {
     "temperature": 0.6,
     "top_k": 20,
     "top_p": 0.95,
+}
+GPT_OSS_PARAMS = {"temperature": 1}
+QWEN_CHAT: dict[str, Any] = {"template": CHATML_TEMPLATE, "parameters": QWEN_PARAMS}
+
+# What more than one row shares: the gpt-oss GGUFs' shape; the weights of the cloud stub a local
+# server lists and of the model ollama.com serves (cloud.py); llama3.1's two tags of one download.
+GPT_OSS: dict[str, Any] = {"caps": TOOLS_THINKING, "ctx": 131072, "emb": 2880}  # 20b and 120b
+GPT_OSS_120B: dict[str, Any] = {"weights": "gptoss 116.8B MXFP4", **GPT_OSS}
+LLAMA31_8B: dict[str, Any] = {
+    "weights": "llama 8.0B Q4_K_M",
+    "size": 4_920_753_328,
+    "caps": TOOLS,
+    "ctx": 131072,
+    "emb": 4096,
+    "parameters": LLAMA_PARAMS,
 }
 
 
@@ -291,82 +330,26 @@ SCENARIO_MODELS = (
 
 def installed_at_start(scenarios: bool = False) -> list[Model]:
     """The models a fresh emulator has, in the order ``/api/tags`` lists them."""
-    big = dict(
-        family="llama",
-        parameter_size="3.2B",
-        quantization_level="Q4_K_M",
-        size=2_019_393_189,
-        context_length=131072,
-        embedding_length=3072,
-        parameters=LLAMA_PARAMS,
-    )
+    # name, kind, weights, bytes on disk, capabilities, context length, embedding width (see _model)
     models = [
-        _model("llama3.2:latest", "llama", capabilities=["completion", "tools"], **big),
         _model(
-            "qwen3:latest",
-            "qwen",
-            family="qwen3",
-            parameter_size="8.2B",
-            quantization_level="Q4_K_M",
-            size=5_225_388_164,
-            capabilities=["completion", "tools", "thinking"],
-            context_length=40960,
-            embedding_length=4096,
-            architecture="qwen3",
-            template=CHATML_TEMPLATE,
-            parameters=QWEN_PARAMS,
+            "llama3.2:latest", "llama", "llama 3.2B Q4_K_M", 2_019_393_189, TOOLS, 131072, 3072, parameters=LLAMA_PARAMS
+        ),
+        _model("qwen3:latest", "qwen", "qwen3 8.2B Q4_K_M", 5_225_388_164, TOOLS_THINKING, 40960, 4096, **QWEN_CHAT),
+        _model("gpt-oss:20b", "gptoss", "gptoss 20.9B MXFP4", 13_780_173_734, **GPT_OSS, parameters=GPT_OSS_PARAMS),
+        _model(
+            "llava:latest", "vision", "llama 7B Q4_0", 4_733_363_377, VISION, 32768, 4096, families=["llama", "clip"]
         ),
         _model(
-            "gpt-oss:20b",
-            "gptoss",
-            family="gptoss",
-            parameter_size="20.9B",
-            quantization_level="MXFP4",
-            size=13_780_173_734,
-            capabilities=["completion", "tools", "thinking"],
-            context_length=131072,
-            embedding_length=2880,
-            architecture="gptoss",
-            parameters={"temperature": 1},
-        ),
-        _model(
-            "llava:latest",
-            "vision",
-            family="llama",
-            families=["llama", "clip"],
-            parameter_size="7B",
-            quantization_level="Q4_0",
-            size=4_733_363_377,
-            capabilities=["completion", "vision"],
-            context_length=32768,
-            embedding_length=4096,
-        ),
-        _model(
-            "nomic-embed-text:latest",
-            "embed",
-            family="nomic-bert",
-            parameter_size="137M",
-            quantization_level="F16",
-            size=274_302_450,
-            capabilities=["embedding"],
-            context_length=2048,
-            embedding_length=768,
-            architecture="nomic-bert",
-            template="",
+            "nomic-embed-text:latest", "embed", "nomic-bert 137M F16", 274_302_450, "embedding", 2048, 768, template=""
         ),
         # A cloud model as a local server lists it once signed in: a tiny stub that names where it runs.
         _model(
             "gpt-oss:120b-cloud",
             "gptoss",
-            family="gptoss",
-            parameter_size="116.8B",
-            quantization_level="MXFP4",
+            **GPT_OSS_120B,
             size=384,
-            capabilities=["completion", "tools", "thinking"],
-            context_length=131072,
-            embedding_length=2880,
-            architecture="gptoss",
-            parameters={"temperature": 1},
+            parameters=GPT_OSS_PARAMS,
             remote_host="https://ollama.com:443",
             remote_model="gpt-oss:120b",
         ),
@@ -383,101 +366,26 @@ def installed_at_start(scenarios: bool = False) -> list[Model]:
 def pullable() -> dict[str, Model]:
     """Models ``/api/pull`` can fetch although they are not installed at start."""
     models = [
+        _model("smollm2:135m", "llama", "llama 134.52M Q8_0", 270_898_672, parameters=LLAMA_PARAMS),
+        _model("tinyllama:latest", "llama", "llama 1B Q4_0", 637_700_138, ctx=2048, emb=2048, pull_seconds=2.0),
+        _model("slowverify:latest", "llama", "llama 1B Q8_0", 700_000_000, pull_seconds=0.2, verify_seconds=1.5),
         _model(
-            "smollm2:135m",
-            "llama",
-            parameter_size="134.52M",
-            size=270_898_672,
-            pull_seconds=1.0,
-            parameters=LLAMA_PARAMS,
-        ),
-        _model(
-            "tinyllama:latest",
-            "llama",
-            parameter_size="1B",
-            quantization_level="Q4_0",
-            size=637_700_138,
-            pull_seconds=2.0,
-            context_length=2048,
-            embedding_length=2048,
-        ),
-        _model(
-            "slowverify:latest", "llama", parameter_size="1B", size=700_000_000, pull_seconds=0.2, verify_seconds=1.5
-        ),
-        _model(
-            "big-model:latest",
-            "llama",
-            parameter_size="70.6B",
-            quantization_level="Q4_K_M",
-            size=42_520_413_916,
-            pull_seconds=20.0,
-            context_length=131072,
-            embedding_length=8192,
-        ),
-        # The models ollama-python's examples use, so they run here once pulled (as on a real server).
-        _model(
-            "gemma3:latest",
-            "vision",
-            family="gemma3",
-            parameter_size="4.3B",
-            quantization_level="Q4_K_M",
-            size=3_338_801_804,
-            capabilities=["completion", "vision"],
-            pull_seconds=0.5,
-            context_length=131072,
-            embedding_length=2560,
-            architecture="gemma3",
-        ),
-        _model(
-            "llama3.1:latest",
-            "llama",
-            parameter_size="8.0B",
-            quantization_level="Q4_K_M",
-            size=4_920_753_328,
-            capabilities=["completion", "tools"],
-            pull_seconds=0.5,
-            context_length=131072,
-            embedding_length=4096,
-            parameters=LLAMA_PARAMS,
-        ),
-        _model(
-            "llama3.1:8b",
-            "llama",
-            parameter_size="8.0B",
-            quantization_level="Q4_K_M",
-            size=4_920_753_328,
-            capabilities=["completion", "tools"],
-            pull_seconds=0.5,
-            context_length=131072,
-            embedding_length=4096,
-            parameters=LLAMA_PARAMS,
-        ),
-        _model(
-            "deepseek-r1:latest",
-            "thinking",
-            family="qwen2",
-            parameter_size="8.2B",
-            quantization_level="Q4_K_M",
-            size=5_225_387_923,
-            capabilities=["completion", "thinking"],
-            pull_seconds=0.5,
-            context_length=131072,
-            embedding_length=4096,
-            architecture="qwen3",
-        ),
-        _model(
-            "codellama:7b-code",
-            "llama",
-            parameter_size="7B",
-            quantization_level="Q4_0",
-            size=3_825_910_662,
-            capabilities=["completion", "insert"],
-            pull_seconds=0.5,
-            context_length=16384,
-            embedding_length=4096,
+            "big-model:latest", "llama", "llama 70.6B Q4_K_M", 42_520_413_916, ctx=131072, emb=8192, pull_seconds=20.0
         ),
     ]
-    return {name_key(m.name): m for m in models}
+    # The models ollama-python's examples use, so they run here once pulled (as on a real server).
+    examples = [
+        _model("gemma3:latest", "vision", "gemma3 4.3B Q4_K_M", 3_338_801_804, VISION, 131072, 2560),
+        _model("llama3.1:latest", "llama", **LLAMA31_8B),
+        _model("llama3.1:8b", "llama", **LLAMA31_8B),
+        _model(
+            "deepseek-r1:latest", "thinking", "qwen2 8.2B Q4_K_M", 5_225_387_923, THINKING, 131072, 4096, arch="qwen3"
+        ),
+        _model("codellama:7b-code", "llama", "llama 7B Q4_0", 3_825_910_662, "completion insert", 16384, 4096),
+    ]
+    for model in examples:
+        model.pull_seconds = 0.5
+    return {name_key(m.name): m for m in models + examples}
 
 
 # --------------------------------------------------------------------------- state

@@ -23,7 +23,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from .catalog import Model, _model, name_key
+from .catalog import GPT_OSS_120B, TOOLS, TOOLS_THINKING, Model, _model, name_key
 from .scheduler import BUSY
 from .wire import HTTPError, rfc3339
 
@@ -74,42 +74,9 @@ def _suffix(raw: str) -> tuple[str, str]:
 def cloud_models() -> dict[str, Model]:
     """What ollama.com serves in the emulator (bare names, their maximum context)."""
     models = [
-        _model(
-            "gpt-oss:120b",
-            "gptoss",
-            family="gptoss",
-            parameter_size="116.8B",
-            quantization_level="MXFP4",
-            size=65_369_818_941,
-            capabilities=["completion", "tools", "thinking"],
-            context_length=131072,
-            embedding_length=2880,
-            architecture="gptoss",
-        ),
-        _model(
-            "qwen3-coder:480b",
-            "llama",
-            family="qwen3moe",
-            parameter_size="480.2B",
-            quantization_level="FP8",
-            size=510_000_000_000,
-            capabilities=["completion", "tools"],
-            context_length=262144,
-            embedding_length=6144,
-            architecture="qwen3moe",
-        ),
-        _model(
-            "deepseek-v3.1:671b",
-            "thinking",
-            family="deepseek2",
-            parameter_size="671.0B",
-            quantization_level="FP8",
-            size=688_000_000_000,
-            capabilities=["completion", "tools", "thinking"],
-            context_length=163840,
-            embedding_length=7168,
-            architecture="deepseek2",
-        ),
+        _model("gpt-oss:120b", "gptoss", **GPT_OSS_120B, size=65_369_818_941),
+        _model("qwen3-coder:480b", "llama", "qwen3moe 480.2B FP8", 510_000_000_000, TOOLS, 262144, 6144),
+        _model("deepseek-v3.1:671b", "thinking", "deepseek2 671.0B FP8", 688_000_000_000, TOOLS_THINKING, 163840, 7168),
     ]
     return {name_key(m.name): m for m in models}
 

@@ -18,6 +18,11 @@ Usage::
 
     with Nginx(emu.url) as proxy:
         requests.get(proxy.url("live") + "/api/tags")
+
+or, in a test module, the fixtures ``emu`` (the module's own emulator) and ``proxy`` (an nginx in
+front of it), taken by assignment so that a test's ``emu`` argument does not shadow an import::
+
+    emu, proxy = nginx_helpers.emu, nginx_helpers.proxy
 """
 
 from __future__ import annotations
@@ -29,8 +34,13 @@ import subprocess
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
+
+import pytest
+
+from ollama_nb.testing import Emulator
 
 SITES = ("buffered", "live", "dead", "impatient", "gzip", "maintenance")
 _install_lock = threading.Lock()
@@ -191,3 +201,17 @@ class Nginx:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+@pytest.fixture(scope="module")
+def emu() -> Iterator[Emulator]:
+    """An emulator of the module's own: its tests queue refusals and switch the cloud state."""
+    with Emulator() as emulator:
+        yield emulator
+
+
+@pytest.fixture(scope="module")
+def proxy(emu: Emulator) -> Iterator[Nginx]:
+    """One nginx (every site) in front of ``emu`` for the whole module: starting it takes a while."""
+    with Nginx(emu.url) as nginx:
+        yield nginx

@@ -6,25 +6,17 @@ from __future__ import annotations
 
 import threading
 
+import nginx_helpers
 import pytest
 from kernel_helpers import Kernel
-from nginx_helpers import Nginx
 
 from ollama_nb.testing import Emulator
 
 pytestmark = pytest.mark.kernel
 
 
-@pytest.fixture(scope="module")
-def emu():
-    with Emulator() as emulator:
-        yield emulator
-
-
-@pytest.fixture(scope="module")
-def proxy(emu):
-    with Nginx(emu.url) as nginx:
-        yield nginx
+# The module's own emulator and a real nginx in front of it (as test_nginx.py has them).
+emu, proxy = nginx_helpers.emu, nginx_helpers.proxy
 
 
 @pytest.fixture(scope="module")

@@ -4,9 +4,10 @@ with the recommended settings a stream stays live."""
 
 from __future__ import annotations
 
+import nginx_helpers
 import pytest
 import requests
-from nginx_helpers import LIVE_SETTINGS, Nginx
+from nginx_helpers import LIVE_SETTINGS
 
 from ollama_nb import (
     Client,
@@ -20,22 +21,13 @@ from ollama_nb import (
     UsageLimit,
 )
 from ollama_nb.retry import RetryWait, watching
-from ollama_nb.testing import Emulator
 
 HI = [{"role": "user", "content": "hi"}]
 QUICK = Retry(attempts=5, budget=30, first=0.01, longest=0.05)
 
 
-@pytest.fixture(scope="module")
-def emu():
-    with Emulator() as emulator:
-        yield emulator
-
-
-@pytest.fixture(scope="module")
-def proxy(emu):
-    with Nginx(emu.url) as nginx:
-        yield nginx
+# The module's own emulator and a real nginx in front of it (as test_magic_busy.py has them).
+emu, proxy = nginx_helpers.emu, nginx_helpers.proxy
 
 
 @pytest.fixture(autouse=True)

@@ -20,9 +20,9 @@ Usage::
         requests.get(proxy.url("live") + "/api/tags")
 
 or, in a test module, the fixtures ``emu`` (the module's own emulator) and ``proxy`` (an nginx in
-front of it), taken by assignment so that a test's ``emu`` argument does not shadow an import::
+front of it), imported as kernel_helpers' fixtures are::
 
-    emu, proxy = nginx_helpers.emu, nginx_helpers.proxy
+    from nginx_helpers import nginx_emulator, nginx_proxy  # noqa: F401 - fixtures emu, proxy
 """
 
 from __future__ import annotations
@@ -203,15 +203,15 @@ class Nginx:
         self.stop()
 
 
-@pytest.fixture(scope="module")
-def emu() -> Iterator[Emulator]:
+@pytest.fixture(scope="module", name="emu")
+def nginx_emulator() -> Iterator[Emulator]:
     """An emulator of the module's own: its tests queue refusals and switch the cloud state."""
     with Emulator() as emulator:
         yield emulator
 
 
-@pytest.fixture(scope="module")
-def proxy(emu: Emulator) -> Iterator[Nginx]:
+@pytest.fixture(scope="module", name="proxy")
+def nginx_proxy(emu: Emulator) -> Iterator[Nginx]:
     """One nginx (every site) in front of ``emu`` for the whole module: starting it takes a while."""
     with Nginx(emu.url) as nginx:
         yield nginx

@@ -6,17 +6,13 @@ from __future__ import annotations
 
 import threading
 
-import nginx_helpers
 import pytest
 from kernel_helpers import Kernel
+from nginx_helpers import nginx_emulator, nginx_proxy  # noqa: F401 - fixtures emu, proxy
 
 from ollama_nb.testing import Emulator
 
 pytestmark = pytest.mark.kernel
-
-
-# The module's own emulator and a real nginx in front of it (as test_nginx.py has them).
-emu, proxy = nginx_helpers.emu, nginx_helpers.proxy
 
 
 @pytest.fixture(scope="module")

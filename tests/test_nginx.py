@@ -4,10 +4,9 @@ with the recommended settings a stream stays live."""
 
 from __future__ import annotations
 
-import nginx_helpers
 import pytest
 import requests
-from nginx_helpers import LIVE_SETTINGS
+from nginx_helpers import LIVE_SETTINGS, nginx_emulator, nginx_proxy  # noqa: F401 - fixtures emu, proxy
 
 from ollama_nb import (
     Client,
@@ -24,10 +23,6 @@ from ollama_nb.retry import RetryWait, watching
 
 HI = [{"role": "user", "content": "hi"}]
 QUICK = Retry(attempts=5, budget=30, first=0.01, longest=0.05)
-
-
-# The module's own emulator and a real nginx in front of it (as test_magic_busy.py has them).
-emu, proxy = nginx_helpers.emu, nginx_helpers.proxy
 
 
 @pytest.fixture(autouse=True)

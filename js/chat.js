@@ -14,6 +14,7 @@ import "./markdown.css";
 import "./chat.css";
 import { keepKeys } from "./keys.js";
 import { MarkdownStream, copyText, setMarkdown } from "./markdown.js";
+import { QUOTED_TITLE, needsQuotes, shownName } from "./names.js";
 import { SAVED_CHAT, watchSaved } from "./saved.js";
 
 const STATUS_LABEL = {
@@ -220,11 +221,11 @@ export default {
     function assistantRow(msg, old) {
       const row = node("div", "onb-msg onb-msg-assistant");
       row.setAttribute("role", "article");
-      row.setAttribute("aria-label", `Answer from ${msg.model || "the assistant"}`);
+      row.setAttribute("aria-label", `Answer from ${msg.model ? shownName(msg.model) : "the assistant"}`);
       row.dataset.turn = msg.turn;
       row.dataset.status = msg.status || "";
       const head = node("div", "onb-msg-head");
-      const who = node("span", "onb-msg-who", msg.model || "Assistant");
+      const who = node("span", "onb-msg-who", msg.model ? shownName(msg.model) : "Assistant");
       head.append(who);
       const label = STATUS_LABEL[msg.status];
       if (label) head.append(node("span", `onb-badge onb-badge-${msg.status}`, label));
@@ -290,7 +291,7 @@ export default {
         setMarkdown(emptyBody, text);
         emptyBody.hidden = !text;
         const name = get("model", "");
-        emptyHint.textContent = name ? `Ask ${name} anything.` : "Pick a model, then ask anything.";
+        emptyHint.textContent = name ? `Ask ${shownName(name)} anything.` : "Pick a model, then ask anything.";
         emptyHint.hidden = !!text;
         children.push(empty);
       }
@@ -378,8 +379,9 @@ export default {
       const current = get("model", "");
       if (current && !names.includes(current)) names.unshift(current);
       const options = names.map((n) => {
-        const o = node("option", null, n);
+        const o = node("option", null, shownName(n)); // the exact name is the value (names.js)
         o.value = n;
+        if (needsQuotes(n)) o.title = QUOTED_TITLE;
         return o;
       });
       if (!options.length) {

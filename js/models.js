@@ -3,7 +3,8 @@
 // message ({action, ...}). View-only state (sort, filter, an open Copy/Delete prompt) stays here.
 //
 // Model names, licenses, templates and Modelfiles are untrusted text: they reach the DOM only
-// through textContent and attributes (dataset/title), never through innerHTML.
+// through textContent and attributes (dataset/title), never through innerHTML. A name is sent back
+// exactly as the server listed it (from data-name); it is shown through names.js.
 //
 // Lifecycle: render() registers its model listeners, one delegated listener per event type on the
 // root, and one timer (the "expires in" countdown); the function it returns removes all of them.
@@ -11,6 +12,7 @@ import "./theme.css";
 import "./models.css";
 import { keepKeys } from "./keys.js";
 import { SAVED_MODELS, watchSaved } from "./saved.js";
+import { QUOTED_TITLE, needsQuotes, shownName } from "./names.js";
 
 // ---------------------------------------------------------------- formatting
 
@@ -83,6 +85,12 @@ function h(tag, props = {}, ...children) {
 const withCode = (cls, text) =>
   h("div", { class: cls }, String(text).split(/(`[^`\n]+`)/).filter(Boolean)
     .map((piece) => (piece.length > 2 && piece.startsWith("`") && piece.endsWith("`") ? h("code", { text: piece.slice(1, -1) }) : piece)));
+
+// A model name as text (names.js): quoted, with visible marks, where its spaces or invisible
+// characters would make it look like another; the exact name stays in data-name for the actions.
+const nameText = (tag, cls, name, extra = {}) =>
+  h(tag, { ...extra, class: needsQuotes(String(name ?? "")) ? `${cls} onb-name-quoted` : cls, text: shownName(name),
+           title: needsQuotes(String(name ?? "")) ? QUOTED_TITLE : extra.title });
 
 // A one-glyph button ("×") is named by its title: a screen reader would read "times".
 const button = (text, act, data = {}, extra = {}) =>
@@ -224,7 +232,7 @@ export default {
       });
       tbody.replaceChildren(...rows.map((m) => {
         const nameCell = h("td", { class: "onb-mb-name" },
-          h("span", { class: "onb-mb-name-text", text: m.name }),
+          nameText("span", "onb-mb-name-text", m.name),
           running.has(m.name) ? h("span", { class: "onb-mb-dot", title: "Loaded in memory" }) : null);
         return h("tr", { class: m.name === selected ? "onb-mb-row onb-selected" : "onb-mb-row", tabIndex: 0, "aria-current": m.name === selected ? "true" : undefined, data: { act: "select", name: m.name } },
           nameCell, COLUMNS.slice(1).map((c) => h("td", { class: c.num ? "onb-num" : "", text: c.show(m) })));
@@ -284,14 +292,14 @@ export default {
           button("Copy", "do-copy", { name }, { class: "onb-primary" }), button("Cancel", "cancel-prompt"));
       } else if (pending && pending.name === name && pending.kind === "delete") {
         prompt = h("div", { class: "onb-mb-prompt onb-mb-prompt-danger", role: "group", "aria-label": "Delete model" },
-          h("span", {}, "Delete ", h("strong", { text: name }), " from the server? This cannot be undone."),
+          h("span", {}, "Delete ", nameText("strong", "onb-mb-prompt-name", name), " from the server? This cannot be undone."),
           button("Delete", "do-delete", { name }, { class: "onb-danger-solid" }), button("Keep", "cancel-prompt"));
       }
       const sections = ready ? SECTIONS.filter(([k]) => d[k]).map(([k, label]) =>
         h("details", { class: "onb-mb-more", data: { key: k }, open: open.has(k) },
           h("summary", { text: label }), h("pre", { class: "onb-mb-pre", text: d[k] }))) : [];
       detailsPane.replaceChildren(...[
-        h("div", { class: "onb-mb-details-head" }, h("h3", { class: "onb-mb-details-name", text: name }), button("×", "select", { name: "" }, { class: "onb-mb-x", title: "Close details" })),
+        h("div", { class: "onb-mb-details-head" }, nameText("h3", "onb-mb-details-name", name), button("×", "select", { name: "" }, { class: "onb-mb-x", title: "Close details" })),
         d.failed && d.name === name ? h("div", { class: "onb-error", text: "Could not load the details." })
           : !ready ? h("div", { class: "onb-muted onb-mb-loading", text: "Loading details…" }) : badges,
         facts.length ? h("div", { class: "onb-mb-facts" }, facts) : null,
@@ -316,7 +324,7 @@ export default {
         const gpu = total ? Math.round((100 * vram) / total) : 0;
         const where = !total ? "–" : gpu >= 100 ? "100% GPU" : gpu <= 0 ? "100% CPU" : `${gpu}% GPU / ${100 - gpu}% CPU`;
         return h("tr", {},
-          h("td", { class: "onb-mb-name" }, h("button", { type: "button", class: "onb-mb-link", data: { act: "select", name: r.name }, text: r.name })),
+          h("td", { class: "onb-mb-name" }, nameText("button", "onb-mb-link", r.name, { type: "button", data: { act: "select", name: r.name } })),
           h("td", { class: "onb-num", text: text(r.size_text) }),
           h("td", { text: where }),
           h("td", { class: "onb-num", text: r.context_length ? count(r.context_length) : "–" }),
@@ -345,14 +353,14 @@ export default {
         status: h("span", { class: "onb-mb-pullstatus" }),
         pct: h("span", { class: "onb-mb-pct" }),
         btn: h("button", { type: "button", data: { name } }),
-        bar: bar(0, "", `Pull of ${name}`),
+        bar: bar(0, "", `Pull of ${shownName(name)}`),
         info: h("div", { class: "onb-mb-pullinfo onb-muted" }),
         err: h("div", { class: "onb-mb-pullerror onb-error" }),
         layers: h("div", { class: "onb-mb-layers" }),
         rows: [],
       };
       c.el = h("div", { class: "onb-mb-pullcard", data: { name } },
-        h("div", { class: "onb-mb-pullhead" }, h("strong", { class: "onb-mb-pullname", text: name }), c.status, h("span", { class: "onb-mb-spacer" }), c.pct, c.btn),
+        h("div", { class: "onb-mb-pullhead" }, nameText("strong", "onb-mb-pullname", name), c.status, h("span", { class: "onb-mb-spacer" }), c.pct, c.btn),
         c.bar, c.info, c.err, c.layers);
       return c;
     }
@@ -370,7 +378,7 @@ export default {
         c.btn.className = running ? "onb-mb-cancel" : "onb-mb-x";
         c.btn.title = running ? "Stop the download (nothing is installed)" : "Dismiss";
         if (running) c.btn.removeAttribute("aria-label");
-        else c.btn.setAttribute("aria-label", `Dismiss the pull of ${p.name}`);
+        else c.btn.setAttribute("aria-label", `Dismiss the pull of ${shownName(p.name)}`);
         c.btn.disabled = false;
       }
       setBar(c.bar, fraction, p.state === "failed" ? "onb-mb-bar-failed" : p.state === "done" ? "onb-mb-bar-done" : "");
@@ -388,7 +396,7 @@ export default {
       layers.forEach((l, i) => {
         let r = c.rows[i];
         if (!r) {
-          r = { digest: h("code", { class: "onb-mb-digest" }), bar: bar(0, "", `Layer ${i + 1} of ${p.name}`), bytes: h("span", { class: "onb-mb-layer-bytes onb-muted" }) };
+          r = { digest: h("code", { class: "onb-mb-digest" }), bar: bar(0, "", `Layer ${i + 1} of ${shownName(p.name)}`), bytes: h("span", { class: "onb-mb-layer-bytes onb-muted" }) };
           r.el = h("div", { class: "onb-mb-layer" }, r.digest, r.bar, r.bytes);
           c.rows.push(r);
           c.layers.append(r.el);
@@ -452,7 +460,8 @@ export default {
         case "try": send({ action: "try", name }); break;
         case "ask-copy":
           pending = { kind: "copy", name };
-          copyInput.value = `${name.replace(/:latest$/, "")}-copy`;
+          // a suggestion to edit: the new name is typed, so it is trimmed when sent
+          copyInput.value = `${name.trim().replace(/:latest$/, "")}-copy`;
           renderDetails();
           copyInput.focus();
           copyInput.select();

@@ -144,3 +144,38 @@ def expires_in(stamp: str | None, now: _dt.datetime | None = None) -> str:
     if secs <= 0:
         return "now"
     return f"in {duration(secs)}"
+
+
+# Model names come from the server and are untrusted: " llama3.2 " and "llama3.2" are two models,
+# and HTML (and a <select>'s options) would show both the same. The views show such a name quoted,
+# on one line, with a visible mark for every character that prints as nothing; js/names.js does the
+# same for the widgets (tests/browser/test_models_view.py holds the two equal). The exact name is
+# what every action sends.
+VISIBLE_SPACE = "\u2423"  # ␣ OPEN BOX, the usual sign for a space
+_ESCAPES = {"\t": "\\t", "\n": "\\n", "\r": "\\r", '"': '\\"', "\\": "\\\\", " ": VISIBLE_SPACE}
+
+
+def model_name(name: str) -> str:
+    """``name`` as the views show it: unchanged when it reads unambiguously, else quoted.
+
+    Quoted are names that are empty, start or end with a space, hold a run of spaces, start with
+    ``"``, or hold a character that prints as nothing (tab, new line, control, zero-width or bidi
+    mark, any space but U+0020: ``str.isprintable``). In the quoted form a space is ``␣``; ``\\t``,
+    ``\\n``, ``\\r``, ``\\"`` and ``\\\\`` are escaped, and so, as ``\\xHH``, ``\\uHHHH`` or
+    ``\\UHHHHHHHH``, is every other character that prints as nothing (and ``␣`` itself).
+
+    >>> model_name("llama3.2:latest"), model_name(" llama3.2 "), model_name("llama3.2\\t")
+    ('llama3.2:latest', '"␣llama3.2␣"', '"llama3.2\\\\t"')
+    """
+    if name and name.isprintable() and not (name[0] in ' "' or name[-1] == " " or "  " in name):
+        return name
+    return '"' + "".join(_escape(ch) for ch in name) + '"'
+
+
+def _escape(ch: str) -> str:
+    if ch in _ESCAPES:
+        return _ESCAPES[ch]
+    if ch.isprintable() and ch != VISIBLE_SPACE:
+        return ch
+    code = ord(ch)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"

@@ -66,3 +66,19 @@ def test_other_models_are_untouched(hostile):
         client.chat(model="payload-content:unknown", messages=HI)
     with pytest.raises(ValueError):
         routes.model("nowhere", "p1")
+
+
+def test_names_that_differ_only_by_white_space_are_models_of_their_own():
+    spaced = {"n1": [" llama3.2 "], "n2": ["llama3.2:latest\n"]}
+    with Emulator() as emu, Client(emu.url) as client:
+        PayloadRoutes(spaced, tags=True).install(emu)
+        assert {" llama3.2 ", "llama3.2:latest\n"} <= {m.model for m in client.list().models}
+        assert client.show(" llama3.2 ").license == " llama3.2 "  # not llama3.2's own answer
+        assert client.show("llama3.2").license != " llama3.2 "
+        client.delete("llama3.2:latest\n")  # the exact name only: llama3.2:latest stays
+        listed = {m.model for m in client.list().models}
+        assert "llama3.2:latest\n" not in listed and {" llama3.2 ", "llama3.2:latest"} <= listed
+        assert "llama3.2:latest\n" not in {m.model for m in client.ps().models}
+        for call in (client.show, client.delete):
+            with pytest.raises(OllamaError, match="not found"):
+                call("llama3.2:latest\n")

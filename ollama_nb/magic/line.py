@@ -84,7 +84,7 @@ def cmd_list(args: list[str]) -> None:
         return
     rows = [
         {
-            "name": m.get("name") or m.get("model"),
+            "name": fmt_.model_name(m.get("name") or m.get("model") or ""),
             "size": fmt_.size(m.get("size")),
             "params": (m.get("details") or {}).get("parameter_size", "–"),
             "quantization": (m.get("details") or {}).get("quantization_level", "–"),
@@ -108,7 +108,7 @@ def cmd_ps(args: list[str]) -> None:
         where = "100% GPU" if size and vram >= size else "100% CPU" if not vram else f"{vram / size:.0%} GPU"
         rows.append(
             {
-                "name": m.get("name") or m.get("model"),
+                "name": fmt_.model_name(m.get("name") or m.get("model") or ""),
                 "size": fmt_.size(size),
                 "in VRAM": f"{fmt_.size(vram)} ({where})",
                 "context": m.get("context_length", "–"),
@@ -134,8 +134,10 @@ def cmd_show(args: list[str]) -> None:
         {"": "capabilities", "value": ", ".join(info.get("capabilities") or []) or "–"},
         {"": "context length", "value": context or "–"},
     ]
-    parts = [chrome.heading(args[0], 3), chrome.table(rows, ["", "value"])]
-    plain = [args[0], _plain_table(rows, ["", "value"])]
+    # The name exactly as given went to the server; it is shown so that its spaces can be seen.
+    shown = fmt_.model_name(args[0])
+    parts = [chrome.heading(shown, 3), chrome.table(rows, ["", "value"])]
+    plain = [shown, _plain_table(rows, ["", "value"])]
     for title, key in (("Parameters", "parameters"), ("Template", "template")):
         text = str(info.get(key) or "").strip()
         if text:
@@ -152,19 +154,22 @@ def cmd_show(args: list[str]) -> None:
 def cmd_rm(args: list[str]) -> None:
     _need(args, 1, "rm MODEL")
     client_for().delete(args[0])
-    _say(f"Deleted `{args[0]}`.", f"Deleted {args[0]}.")
+    name = fmt_.model_name(args[0])
+    _say(f"Deleted `{name}`.", f"Deleted {name}.")
 
 
 def cmd_cp(args: list[str]) -> None:
     _need(args, 2, "cp SRC DST")
     client_for().copy(args[0], args[1])
-    _say(f"Copied `{args[0]}` to `{args[1]}`.", f"Copied {args[0]} to {args[1]}.")
+    src, dst = fmt_.model_name(args[0]), fmt_.model_name(args[1])
+    _say(f"Copied `{src}` to `{dst}`.", f"Copied {src} to {dst}.")
 
 
 def cmd_unload(args: list[str]) -> None:
     _need(args, 1, "unload MODEL")
     client_for().unload(args[0])
-    _say(f"Unloaded `{args[0]}` from memory.", f"Unloaded {args[0]} from memory.")
+    name = fmt_.model_name(args[0])
+    _say(f"Unloaded `{name}` from memory.", f"Unloaded {name} from memory.")
 
 
 class Embeddings(list[list[float]]):

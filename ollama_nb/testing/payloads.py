@@ -18,7 +18,8 @@ Usage::
         #   content, thinking, tool (tool-call arguments), model (every chunk's "model"),
         #   error (status 500 + {"error": payload}), midstream (answer, then an error line),
         #   show (/api/show of that name returns the payload in every text field).
-        # With tags=True, /api/tags and /api/ps also list one model per payload, named by it.
+        # With tags=True, /api/tags and /api/ps also list one model per payload, named by it; a
+        # DELETE of that exact name takes it off the lists (and nothing else off the server).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
-from .wire import JSON, HTTPError, Stream, StreamError, rfc3339
+from .wire import JSON, Empty, HTTPError, Stream, StreamError, rfc3339
 
 __all__ = ["FIELDS", "PayloadRoutes"]
 
@@ -50,7 +51,9 @@ class PayloadRoutes:
         tags, so letters, digits, ``_ . -`` only.
     tags:
         Also list one model per payload in ``/api/tags`` and ``/api/ps``, with the payload as its
-        name, family, parameter size and quantization (and answer ``/api/show`` of that name).
+        name, family, parameter size and quantization (and answer ``/api/show`` and ``/api/delete``
+        of that exact name: a payload such as ``" llama3.2 "`` is a model of its own, and deleting
+        it must not delete ``llama3.2``).
     """
 
     def __init__(self, payloads: Mapping[str, Sequence[str]], *, tags: bool = False) -> None:
@@ -60,6 +63,7 @@ class PayloadRoutes:
                 raise ValueError(f"payload key {key!r} must be a model tag and have at least one chunk")
         self.tags = tags
         self._by_text = {"".join(chunks): key for key, chunks in self.payloads.items()}
+        self._deleted: set[str] = set()  # listed payload models deleted since install()
 
     @staticmethod
     def model(field: str, key: str) -> str:
@@ -77,6 +81,7 @@ class PayloadRoutes:
             ("/api/show", "POST", self._show),
             ("/api/tags", "GET", self._listing("tags")),
             ("/api/ps", "GET", self._listing("ps")),
+            ("/api/delete", "DELETE", self._delete),
         ):
             original = routes[path][method]
             routes[path][method] = _bind(wrapper, original)
@@ -85,19 +90,16 @@ class PayloadRoutes:
     # ------------------------------------------------------------------ routes
 
     def _lookup(self, body: bytes) -> tuple[dict[str, Any], str, str, list[str]] | None:
-        try:
-            req = json.loads(body) if body else {}
-        except ValueError:
-            return None
-        if not isinstance(req, dict):
-            return None
-        name = str(req.get("model") or req.get("name") or "")
+        req, name = _request(body)
         match = _NAME.match(name)
         if match and match["key"] in self.payloads and match["field"] in FIELDS:
             return req, match["field"], name, self.payloads[match["key"]]
-        if name in self._by_text:  # a model listed by tags=True, named by its payload
+        if self._listed(name):  # a model listed by tags=True, named by its payload
             return req, "show", name, self.payloads[self._by_text[name]]
         return None
+
+    def _listed(self, name: str) -> bool:
+        return name in self._by_text and name not in self._deleted
 
     def _generation(self, route: str) -> Route:
         def wrapper(original: Route, body: bytes) -> Any:
@@ -115,6 +117,9 @@ class PayloadRoutes:
     def _show(self, original: Route, body: bytes) -> Any:
         found = self._lookup(body)
         if found is None:
+            name = _request(body)[1]
+            if name in self._deleted:
+                raise HTTPError(404, f"model '{name}' not found")
             return original(body)
         text = "".join(found[3])
         return JSON(
@@ -137,7 +142,7 @@ class PayloadRoutes:
             if not self.tags or not isinstance(response, JSON):
                 return response
             extra = []
-            for text in self._by_text:
+            for text in filter(self._listed, self._by_text):
                 entry: dict[str, Any] = {
                     "name": text,
                     "model": text,
@@ -153,6 +158,28 @@ class PayloadRoutes:
             return JSON({**response.obj, "models": list(response.obj.get("models", [])) + extra}, response.status)
 
         return wrapper
+
+    def _delete(self, original: Route, body: bytes) -> Any:
+        # The exact name, as a real server matches it: " llama3.2 " is not llama3.2:latest (which
+        # the emulator's own name rules, trimming first, would delete).
+        name = _request(body)[1]
+        if not self.tags or name not in self._by_text:
+            return original(body)
+        if name in self._deleted:
+            raise HTTPError(404, f"model '{name}' not found")
+        self._deleted.add(name)
+        return Empty()
+
+
+def _request(body: bytes) -> tuple[dict[str, Any], str]:
+    """The JSON request (``{}`` when it is none) and the model it names."""
+    try:
+        req = json.loads(body) if body else {}
+    except ValueError:
+        return {}, ""
+    if not isinstance(req, dict):
+        return {}, ""
+    return req, str(req.get("model") or req.get("name") or "")
 
 
 def _bind(wrapper: Callable[[Route, bytes], Any], original: Route) -> Route:

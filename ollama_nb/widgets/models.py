@@ -308,7 +308,7 @@ class ModelBrowser(KeyMasked, anywidget.AnyWidget):
                     f"ModelBrowser.copy() needs a {what} name, not {value!r}.",
                     hint="For example: browser.copy('llama3.2', 'my-copy').",
                 )
-        self._copy(source.strip(), destination.strip(), raise_=True)
+        self._copy(self._listed(source), destination.strip(), raise_=True)
 
     def delete(self, name: str) -> None:
         """Delete ``name`` from the server (the list refreshes). Raises the OllamaError."""
@@ -317,7 +317,12 @@ class ModelBrowser(KeyMasked, anywidget.AnyWidget):
                 f"ModelBrowser.delete() needs a model name, not {name!r}.",
                 hint="For example: browser.delete('my-copy:latest').",
             )
-        self._delete(name.strip(), raise_=True)
+        self._delete(self._listed(name), raise_=True)
+
+    def _listed(self, name: str) -> str:
+        """A name the server listed, exactly (it may have spaces at its ends); else ``name`` trimmed
+        (a typing slip)."""
+        return name if any(m.get("name") == name for m in self.models) else name.strip()
 
     def close(self) -> None:
         """Close the widget; pulls still running are cancelled (a closed view cannot cancel them)."""
@@ -340,7 +345,7 @@ class ModelBrowser(KeyMasked, anywidget.AnyWidget):
     def _table_html(self) -> str:
         rows = [
             {
-                "name": m["name"],
+                "name": fmt.model_name(m["name"]),
                 "size": fmt.size(m["size"]) if m["size"] else "–",
                 "parameters": m["parameter_size"] or "–",
                 "quantization": m["quantization"] or "–",
@@ -393,7 +398,10 @@ class ModelBrowser(KeyMasked, anywidget.AnyWidget):
         if not isinstance(content, dict):
             return
         action = content.get("action")
-        name = str(content.get("name") or "").strip()
+        # A name the view sends back is one the server listed (a row's data-name): used exactly, as
+        # " llama3.2 " and "llama3.2" are two models. Only what the user types (a pull, a copy's new
+        # name) is trimmed.
+        name = str(content.get("name") or "")
         if action not in ACTIONS:
             return
         if action == "select":
@@ -409,17 +417,17 @@ class ModelBrowser(KeyMasked, anywidget.AnyWidget):
         elif action == "refresh":
             self._start("refresh", "Refreshing…", self._refresh, True)
         elif action == "pull":
-            if name:
-                self._start(f"pull:{name}", "", self._pull, name)
+            if name.strip():
+                self._start(f"pull:{name.strip()}", "", self._pull, name.strip())
         elif action == "copy":
-            src, dst = str(content.get("src") or "").strip(), str(content.get("dst") or "").strip()
-            self._start("copy", f"Copying {src}…", self._copy, src, dst)
+            src, dst = str(content.get("src") or ""), str(content.get("dst") or "").strip()
+            self._start("copy", f"Copying {fmt.model_name(src)}…", self._copy, src, dst)
         elif action == "delete":
-            self._start("delete", f"Deleting {name}…", self._delete, name)
+            self._start("delete", f"Deleting {fmt.model_name(name)}…", self._delete, name)
         elif action == "load":
-            self._start("load", f"Loading {name}…", self._load, name)
+            self._start("load", f"Loading {fmt.model_name(name)}…", self._load, name)
         elif action == "unload":
-            self._start("unload", f"Unloading {name}…", self._unload, name)
+            self._start("unload", f"Unloading {fmt.model_name(name)}…", self._unload, name)
         elif action == "try":
             self._try(name)
 
@@ -665,24 +673,24 @@ class ModelBrowser(KeyMasked, anywidget.AnyWidget):
             return
         if self._call("copy", lambda: self._client.copy(source, destination), raise_):
             self._refresh()
-            self.notice = f"Copied {source} to {destination}."
+            self.notice = f"Copied {fmt.model_name(source)} to {fmt.model_name(destination)}."
 
     def _delete(self, name: str, raise_: bool = False) -> None:
         if self._call("delete", lambda: self._client.delete(name), raise_):
             if self.selected == name:
                 self.selected = ""
             self._refresh()
-            self.notice = f"Deleted {name}."
+            self.notice = f"Deleted {fmt.model_name(name)}."
 
     def _load(self, name: str) -> None:
         if self._call("load", lambda: self._client.load(name), False):
             self._refresh_running()
-            self.notice = f"Loaded {name}."
+            self.notice = f"Loaded {fmt.model_name(name)}."
 
     def _unload(self, name: str) -> None:
         if self._call("unload", lambda: self._client.unload(name), False):
             self._refresh_running()
-            self.notice = f"Unloaded {name}."
+            self.notice = f"Unloaded {fmt.model_name(name)}."
 
     def _try(self, name: str) -> None:
         """Open a ChatWidget on ``name`` in the output area below the browser."""
@@ -708,4 +716,4 @@ class ModelBrowser(KeyMasked, anywidget.AnyWidget):
         out.outputs = ({"output_type": "display_data", "data": data, "metadata": meta},)
         if previous is not None:
             previous.close()
-        self.notice = f"Chat with {name} opened below."
+        self.notice = f"Chat with {fmt.model_name(name)} opened below."

@@ -189,3 +189,27 @@ def test_the_quota_panel_draws_one_bar_per_limit(view):
     assert rows.nth(1).locator(".onb-mb-bar-failed").count() == 1 and page.evaluate("window.pwned") is None
     set_state(page, quota=[])
     expect(section).to_be_hidden()
+
+
+# Names a server could list that differ from an ordinary one only by what prints as nothing; the
+# view must show each as ollama_nb.format.model_name does and send back exactly the name listed.
+TRICKY_NAMES = [" llama3.2 ", "llama3.2\t", "llama3.2\n", "\nllama3.2:latest", "llama3.2:latest\r\n", "  llama3.2  ",
+                "\u00a0llama3.2", "llama3.2:latest\u200b", "llama3.2\u202e:latest", "a\u2028b", "x\U000e0001",
+                "\x00nul\x7f", '"quoted"', "back\\slash ", "\u2423x", "plain b:latest", "llama3.2:latest", ""]
+
+
+def test_names_show_as_the_kernel_shows_them_and_go_back_exactly(view):
+    from ollama_nb.format import model_name
+
+    page = view
+    models = [{"name": n, "size": 1, "parameter_size": "1B", "quantization": "Q4_0", "family": "x",
+               "modified_at": f"2024-01-{i + 1:02d}T00:00:00Z", "capabilities": []} for i, n in enumerate(TRICKY_NAMES)]
+    set_state(page, models=models)
+    rows = page.locator("#host .onb-mb-tablewrap tbody tr")
+    got = rows.evaluate_all("(trs) => trs.map((tr) => [tr.dataset.name, tr.querySelector('.onb-mb-name-text').textContent])")
+    assert sorted(got) == sorted([n, model_name(n)] for n in TRICKY_NAMES)
+    heights = {round(box["height"]) for box in (rows.nth(i).bounding_box() for i in range(rows.count())) if box}
+    assert len(heights) == 1, f"rows of different heights: {heights}"  # every name on one line
+    for i in range(rows.count()):
+        rows.nth(i).click()
+    assert [m for m in sent(page) if m["action"] == "select"] == [{"action": "select", "name": n} for n, _ in got if n]

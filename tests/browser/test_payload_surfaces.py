@@ -31,6 +31,7 @@ import pytest
 from corpus.payloads import CORPUS
 from playwright.sync_api import Browser, expect
 
+from ollama_nb.format import model_name
 from ollama_nb.testing import Emulator
 from ollama_nb.testing.payloads import PayloadRoutes
 
@@ -50,10 +51,12 @@ from .lab import (
 _ONLY = {int(x) for x in os.environ.get("OLLAMA_NB_PAYLOADS", "").split(",") if x.strip()}
 PAYLOADS = [p for p in CORPUS if not _ONLY or p.id in _ONLY]
 KEYS = [f"p{p.id}" for p in PAYLOADS]
-# every class's first payload, every split one, and a few that broke the old escaper
+# every class's first payload, every split one, every model name, and a few that broke the old escaper
 _STRONG = {2, 23, 68, 73, 92, 120}
 SAMPLE = [f"p{p.id}" for p in PAYLOADS
-          if p.split or p.id in _STRONG or p is next(q for q in PAYLOADS if q.cls == p.cls)]
+          if p.split or p.cls == "name" or p.id in _STRONG or p is next(q for q in PAYLOADS if q.cls == p.cls)]
+# the model names (spaces and invisible characters at their ends): given to the magics as they are
+NAMES = [p.text("") for p in PAYLOADS if p.cls == "name"]
 LAB_SETTINGS = {
     # the widgets' state is saved in the notebook, so reopened views show the saved transcript
     "@jupyter-widgets/jupyterlab-manager:plugin": {"saveState": True},
@@ -98,6 +101,8 @@ def setup_cell(keys: list[str], sample: list[str]) -> str:
         "ip = get_ipython()",
         f"KEYS = {json.dumps(keys)}",
         f"SAMPLE = {json.dumps(sample)}",
+        f"NAMES = {json.dumps(NAMES)}",
+        "import shlex",
         "HI = [{'role': 'user', 'content': 'hi'}]",
         "client = Client()",
         RAISED,
@@ -137,6 +142,9 @@ MAGIC_CHROME = [
     """for key in SAMPLE:
     attempt(f"--compare {key}", ip.run_cell_magic, "ollama",
             f"--compare payload-content:{key},payload-model:{key},payload-error:{key} --chat c-{key}", "hi")""",
+    # a listed model's exact name (shlex-quoted, so every space, tab and new line stays)
+    """for i, name in enumerate(NAMES):
+    attempt(f"-m {name!r}", ip.run_cell_magic, "ollama", f"-m {shlex.quote(name)} --chat n-{i}", "hi")""",
 ]
 SHOW_REQUEST = [
     # the raw NDJSON of every answer, shown as code: a fence in the answer must not end it
@@ -155,7 +163,9 @@ for key in SAMPLE:
     """attempt("list", ip.run_line_magic, "ollama", "list")
 attempt("ps", ip.run_line_magic, "ollama", "ps")
 for key in SAMPLE:
-    attempt(f"show {key}", ip.run_line_magic, "ollama", f"show payload-show:{key}")""",
+    attempt(f"show {key}", ip.run_line_magic, "ollama", f"show payload-show:{key}")
+for name in NAMES:
+    attempt(f"show {name!r}", ip.run_line_magic, "ollama", f"show {shlex.quote(name)}")""",
 ]
 CHAT = [
     # a dozen turns per panel: a panel's view re-lays out its whole transcript on each new turn
@@ -256,8 +266,9 @@ def _visit_every_model(page, root) -> None:
         if raw not in texts:
             continue
         rows.nth(i).click()
-        name = raw.strip()  # the browser asks for the name stripped
-        expect(root.locator(".onb-mb-details")).to_have_attribute("data-name", name)
+        # the exact name is selected (a name is untrusted, and " x " is not "x"), shown as the kernel shows it
+        expect(root.locator(".onb-mb-details")).to_have_attribute("data-name", raw)
+        assert root.locator(".onb-mb-details-name").text_content() == model_name(raw)
         visited += 1
     assert visited >= len(texts) // 2, f"only {visited} of {len(texts)} payload models found in the table"
 

@@ -206,6 +206,17 @@ _ENTRIES: list[tuple[str, str, str]] = [
     ("split", f"![x](@B@{SPLIT}?q=split)", "image split"),
     ("split", f"```\rx\r```{SPLIT}\r\n{IMG}", "CR / LF split"),
     ("split", f"<svg{SPLIT} onload={JS}{SPLIT}>", "svg split"),
+    # --- model names that differ from an ordinary one only by characters that print as nothing: as
+    # /api/tags names they must round-trip exactly (select, show, copy, delete, chat) and be told apart
+    ("name", " llama3.2 ", "spaces at both ends (the trimmed name is another model)"),
+    ("name", "llama3.2\t", "trailing tab"),
+    ("name", "llama3.2\n", "trailing new line"),
+    ("name", "\nllama3.2:latest", "leading new line"),
+    ("name", "llama3.2:latest\r\n", "trailing CRLF"),
+    ("name", "  llama3.2  ", "runs of spaces, which HTML shows as one"),
+    ("name", "\u00a0llama3.2", "leading no-break space"),
+    ("name", "llama3.2:latest\u200b", "trailing zero-width space: looks exactly like llama3.2:latest"),
+    ("name", "llama3.2\u202e:latest", "right-to-left override inside the name"),
 ]
 
 CORPUS: list[Payload] = [Payload(i + 1, cls, source, note) for i, (cls, source, note) in enumerate(_ENTRIES)]

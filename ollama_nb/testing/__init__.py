@@ -94,11 +94,12 @@ import threading
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from .cloud import CLOUD_STATES, SIGNED_IN, SIGNED_OUT
-from .server import EmulatorServer, Recorded
+from .server import EmulatorServer, Hold, Recorded
 
-__all__ = ["SIGNED_IN", "SIGNED_OUT", "Emulator", "Recorded"]
+__all__ = ["SIGNED_IN", "SIGNED_OUT", "Emulator", "Hold", "Recorded"]
 
 KEY_ENV = "OLLAMA_NB_EMULATOR_KEY"  # how the key reaches a subprocess without showing in `ps`
 SCENARIOS_ENV = "OLLAMA_NB_EMULATOR_SCENARIOS"  # "1": emulators include the scenario models (test suites)
@@ -325,7 +326,33 @@ class Emulator:
             self._consumed += 1
             return True
 
+    def wait_for_request(self, path: str, count: int = 1, timeout: float = 30.0) -> bool:
+        """Wait until ``count`` requests to ``path`` have arrived in all (held ones included);
+        False after ``timeout`` seconds."""
+        server = self._local("wait_for_request()")
+        deadline = time.monotonic() + timeout
+        with server.changed:
+            while sum(urlsplit(r.path).path == path for r in server.records) < count:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                server.changed.wait(remaining)
+            return True
+
     # ------------------------------------------------------------------ switches
+
+    def hold(self, path: str, *, at: str = "start") -> Hold:
+        """Hold the next request to ``path`` until the returned :class:`Hold` is released (or the
+        emulator stops): at "start", once recorded and before it is answered (a server slow to
+        answer); at "done", a streamed answer just before its final chunk. ``hold.reached`` is set
+        when a request waits there. Calls queue up, one request each."""
+        if at not in ("start", "done"):
+            raise ValueError(f'at must be "start" or "done", not {at!r}')
+        server = self._local("hold()")
+        hold = Hold(path, at)
+        with server.changed:
+            server.holds.setdefault((path, at), []).append(hold)
+        return hold
 
     def answer_next(self, path: str, body: bytes, *, status: int = 200, content_type: str = "application/json") -> None:
         """Answer the next request to ``path`` with exactly these bytes (the request is still

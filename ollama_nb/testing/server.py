@@ -56,6 +56,26 @@ class Recorded:
     json: Any
 
 
+class Hold:
+    """One request held by the emulator (see :meth:`ollama_nb.testing.Emulator.hold`): ``reached``
+    is set once a request is waiting there; :meth:`release` lets it go on."""
+
+    def __init__(self, path: str, at: str) -> None:
+        self.path = path
+        self.at = at
+        self.reached = threading.Event()
+        self.released = threading.Event()
+
+    def release(self) -> None:
+        self.released.set()
+
+    def wait(self, stopping: threading.Event) -> None:
+        """On the handler's thread: hold here until released or the emulator stops."""
+        self.reached.set()
+        while not self.released.wait(0.05) and not stopping.is_set():
+            pass
+
+
 @dataclass(frozen=True)
 class Redirect:
     """gin's trailing-slash redirect (301 for GET, 307 otherwise)."""
@@ -140,6 +160,8 @@ class EmulatorServer(ThreadingHTTPServer):
         #: path -> canned (status, content type, body) answers, each used once, in order
         self.canned: dict[str, list[tuple[int, str, bytes]]] = {}
         self.disconnects: list[tuple[str, str]] = []
+        #: (path, "start" | "done") -> holds for the next requests there, in order
+        self.holds: dict[tuple[str, str], list[Hold]] = {}
         self.changed = threading.Condition()
         self._connections: set[socket.socket] = set()
         self._conn_lock = threading.Lock()
@@ -147,6 +169,12 @@ class EmulatorServer(ThreadingHTTPServer):
     def record(self, item: Recorded) -> None:
         with self.changed:
             self.records.append(item)
+            self.changed.notify_all()
+
+    def take_hold(self, path: str, at: str) -> Hold | None:
+        with self.changed:
+            queue = self.holds.get((path, at))
+            return queue.pop(0) if queue else None
 
     def record_disconnect(self, path: str, model: str) -> None:
         with self.changed:
@@ -188,6 +216,7 @@ class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # each NDJSON chunk leaves at once, like Go's Flush()
     server: EmulatorServer
+    _done_hold: Hold | None = None  # this request's hold before its final chunk (Emulator.hold)
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # tests and notebooks want a quiet server
@@ -232,9 +261,15 @@ class Handler(BaseHTTPRequestHandler):
         self.server.record(Recorded(self.command, self.path, headers, body, parsed))
 
         path = urlsplit(self.path).path
+        # What this request gets is settled as it arrives (a canned answer queued later is for a
+        # later request, even when this one is held past that).
         with self.server.changed:
             queue = self.server.canned.get(path)
             canned = queue.pop(0) if queue else None
+        hold = self.server.take_hold(path, "start")
+        if hold is not None:
+            hold.wait(self.server.stopping)
+        self._done_hold = self.server.take_hold(path, "done")
         if canned is not None:
             status, ctype, data = canned
             try:
@@ -332,9 +367,13 @@ class Handler(BaseHTTPRequestHandler):
 
     def _stream(self, response: Stream) -> None:
         items, started = response.items, False
+        hold, self._done_hold = self._done_hold, None
         try:
             for item in items:
                 if isinstance(item, dict):
+                    if hold is not None and item.get("done"):
+                        hold.wait(self.server.stopping)  # the answer so far is out; its last chunk waits
+                        hold = None
                     if not started:
                         self._begin_stream()
                         started = True

@@ -27,7 +27,7 @@ from IPython.core.error import UsageError
 
 from .. import format as fmt_
 from ..config import settings
-from ..context import ContextUse
+from ..context import ContextUse, Lookup
 from ..context import measure as measure_context
 from ..conversation import Conversation
 from ..errors import InvalidRequest, OllamaError
@@ -500,8 +500,13 @@ def run_cell_magic(shell: Any, line: str, cell: str) -> Any:
     live = LiveOutput(view.render, footer=view.footer)
     log = _ChunkLog()
 
+    lookups: list[Lookup] = []
+
     def on_stream(reply: Reply) -> None:
         view.reply = reply
+        # The meter's figures come while the answer streams (the runner is loaded now), not in
+        # two more round trips after its last chunk.
+        lookups.append(Lookup(client, reply))
 
     if args.show_request:
 
@@ -546,21 +551,29 @@ def run_cell_magic(shell: Any, line: str, cell: str) -> Any:
             )  # nothing arrived: the error in its place
         else:
             show_exception(err)
-    else:
-        view.context = _context_use(client, reply, options)
+    interrupt: KeyboardInterrupt | None = None
+    if err is None:
+        try:
+            view.context = _context_use(client, reply, options, lookups[-1] if lookups else None)
+        except KeyboardInterrupt as exc:
+            # Ctrl-C while the footer waited for the meter: the answer is whole (and recorded so),
+            # shown without the meter; "Run All" still stops here.
+            interrupt = exc
         live.finish()
     if args.show_request and log.total:
         _show_chunks(log)
     _store(ns, out_name, reply)
+    if interrupt is not None:
+        reraise_interrupt(interrupt, "the answer is complete above; its context meter was left out.")
     if send_format is not None and err is None:
         return _parse_structured(reply, schema)
     return None
 
 
-def _context_use(client: Any, reply: Reply, options: dict[str, Any]) -> ContextUse | None:
+def _context_use(client: Any, reply: Reply, options: dict[str, Any], lookup: Lookup | None) -> ContextUse | None:
     # The meter is a courtesy: a server that cannot say its window must not fail the cell.
     try:
-        return measure_context(client, reply, options)
+        return measure_context(client, reply, options, lookup=lookup)
     except Exception:
         return None
 

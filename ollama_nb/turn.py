@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .errors import OllamaError, RetryCancelled, unexpected
 from .reply import Reply
@@ -33,6 +34,13 @@ if TYPE_CHECKING:
 __all__ = ["TurnRunner"]
 
 OnChunk = Callable[[Reply, Any], None]
+
+
+class Paced(Protocol):
+    """What paces ``on_chunk``: it wants the chunks that arrive at or after ``next_at``
+    (``time.monotonic()`` seconds); ``-inf`` for every chunk."""
+
+    next_at: float
 
 
 class TurnRunner:
@@ -90,12 +98,14 @@ class TurnRunner:
         self,
         on_chunk: OnChunk | None = None,
         *,
+        pace: Paced | None = None,
         on_stream: Callable[[Reply], None] | None = None,
         on_wait: Callable[[RetryWait], None] | None = None,
         on_end: Callable[[TurnRunner], None] | None = None,
     ) -> Reply:
         """Stream the answer; ``on_chunk(reply, chunk)`` after each chunk is merged (the hot path:
-        keep it cheap), ``on_stream(reply)`` once the server has answered, ``on_wait(wait)`` for
+        keep it cheap; with ``pace``, only for the chunks at or after ``pace.next_at``: a clock read
+        and a compare per chunk, not a call), ``on_stream(reply)`` once the server has answered, ``on_wait(wait)`` for
         each busy-server retry, ``on_end(runner)`` once it ended, just before the turn is recorded
         (so what a view keeps about it is there when the conversation tells its listeners).
         Returns the reply; a KeyboardInterrupt is recorded, then re-raised."""
@@ -114,13 +124,21 @@ class TurnRunner:
             # Hold the iterator: were it dropped while a Ctrl-C unwinds the loop, its cleanup would
             # mark the answer "stopped" before the handler below says "interrupted".
             chunks = iter(stream)
+            reply = self.reply
             if on_chunk is None:
                 for _ in chunks:
                     pass
-            else:
-                reply = self.reply
+            elif pace is None:
                 for chunk in chunks:
                     on_chunk(reply, chunk)
+            else:
+                # `due` may lag behind pace.next_at (another thread moves it on after an update it
+                # sent): that costs one early call, which the callee checks, never a missed one.
+                now, due = time.monotonic, pace.next_at
+                for chunk in chunks:
+                    if now() >= due:
+                        on_chunk(reply, chunk)
+                        due = pace.next_at
         except KeyboardInterrupt:
             self._end("interrupted")
             self._record()

@@ -108,3 +108,20 @@ def test_without_a_conversation_nothing_is_recorded(client, emu):
     runner.run()
     assert runner.turn is None and runner.reply.done
     assert [m["content"] for m in emu.last_request.json["messages"]] == ["A", "B", "C"]
+
+
+def test_with_pace_on_chunk_is_called_only_for_chunks_once_they_are_due(client):
+    class Pace:
+        next_at = float("-inf")  # due at once
+
+    pace, seen = Pace(), []
+
+    def on_chunk(reply, chunk):
+        seen.append(reply.chunks)
+        if len(seen) == 3:
+            pace.next_at = float("inf")  # never due again: the runner must see the new deadline
+
+    runner = TurnRunner(client, "llama3.2", conversation=Conversation(), user=user("Hi"), request={"options": {"seed": 1}})
+    reply = runner.run(on_chunk, pace=pace)
+    assert seen == [1, 2, 3] and reply.done and reply.chunks > 3
+    assert runner.conversation.turns[0].assistant["content"] == reply.content  # every chunk merged all the same

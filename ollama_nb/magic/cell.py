@@ -20,7 +20,7 @@ import difflib
 import json
 import keyword
 import shlex
-import time
+from collections.abc import Callable
 from typing import Any, NoReturn
 
 from IPython.core.error import UsageError
@@ -508,19 +508,19 @@ def run_cell_magic(shell: Any, line: str, cell: str) -> Any:
         # two more round trips after its last chunk.
         lookups.append(Lookup(client, reply))
 
+    on_chunk: Callable[[Reply, Any], None]
+    pace: LiveOutput | None
     if args.show_request:
 
-        def on_chunk(reply: Reply, chunk: Any) -> None:
+        def log_and_tick(reply: Reply, chunk: Any) -> None:
             log.add(chunk)
             live.tick(reply, chunk)
-    else:
-        tick, now = live.tick, time.monotonic
 
-        def on_chunk(reply: Reply, chunk: Any) -> None:
-            # The hot path: a clock read and a compare; the live output does the rest only when
-            # an update is due.
-            if now() >= live.next_at:
-                tick(reply, chunk)
+        on_chunk, pace = log_and_tick, None  # every chunk goes into the log
+    else:
+        # The hot path: the runner reads the clock and compares it with live.next_at; the live
+        # output is called only when an update is due.
+        on_chunk, pace = live.tick, live
 
     try:
         if args.show_request:
@@ -529,7 +529,7 @@ def run_cell_magic(shell: Any, line: str, cell: str) -> Any:
         live.start()
         # A busy server's refusal is retried inside the call; the wait shows where the answer will
         # go, and the kernel's interrupt ends it (Event.wait is interruptible on the main thread).
-        runner.run(on_chunk, on_stream=on_stream, on_wait=lambda wait: _show_wait(live, wait))
+        runner.run(on_chunk, pace=pace, on_stream=on_stream, on_wait=lambda wait: _show_wait(live, wait))
     except KeyboardInterrupt as exc:
         view.reply = runner.reply
         live.finish()

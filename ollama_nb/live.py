@@ -15,9 +15,9 @@ the front end redraws only the end. The schedule:
 - then an update every ``interval`` (0.2 s) while chunks arrive, or sooner, so that at the pace
   the stream keeps no update comes later than ``max_gap`` (0.25 s) after the previous one: >= 4
   updates a second, and no chunk waits longer to be shown (a slow model's tokens show as they come);
-- an update that took long to make spaces the next ones out, so making them never takes more than
-  ~1/10 of the time, and so does an open block too big to re-send 5 times a second (a paragraph of
-  thousands of words: ``resend_per_second``);
+- updates that take long to make space the next ones out (a moving average of their cost, so one
+  slow update does not), so making them takes ~1/10 of the time at most, and so does an open block
+  too big to re-send 5 times a second (a paragraph of thousands of words: ``resend_per_second``);
 - :meth:`LiveOutput.finish` sends the exact final part with the footer and metadata.
 
 In terminal IPython there is no display front end: tokens are printed as they arrive.
@@ -56,13 +56,15 @@ def _joined(bundles: list[Bundle]) -> Bundle:
 class Frame(NamedTuple):
     """What a view shows at one update: ``settled`` parts that never change again (the output being
     updated takes the first, new outputs the others, in order), then the ``bundle`` (and
-    ``metadata``) of the output that keeps growing. ``collapse``: empty every earlier output first
-    (the bundle then holds the whole answer in another layout)."""
+    ``metadata``) of the output that keeps growing. ``collapse``: empty the earlier outputs but the
+    first ``keep`` that settled, first (what they showed is shown again another way: the whole
+    answer in a table, thinking folded once it is over)."""
 
     settled: list[Bundle]
     bundle: Bundle
     metadata: dict[str, Any]
     collapse: bool = False
+    keep: int = 0
 
 
 #: render(final) -> (mime bundle, metadata), or a Frame
@@ -133,8 +135,10 @@ class LiveOutput:
     #: ...and at most this many while the stream keeps its pace (>= 4 a second), which is also
     #: the longest a chunk waits for the update that shows it.
     max_gap = 0.25
-    #: Making an update may take at most this share of the time between updates.
+    #: Making an update may take at most this share of the time between updates...
     work_share = 0.1
+    #: ...as a moving average, each update's time weighing this much.
+    cost_weight = 0.25
     #: Characters a second the growing output may re-send. Far above what an open block of a real
     #: answer needs (a paragraph, a code block: < 2 kB, 10 kB/s at 5 updates/s); a block of
     #: thousands of words without a break (a 100 kB paragraph) is updated less often instead, so
@@ -166,13 +170,13 @@ class LiveOutput:
         # One prefix for this answer's display ids (short: every update carries its id), so a
         # reader of the messages can tell which outputs make one answer.
         self.display_prefix = uuid.uuid4().hex[:10]
-        self._settled: list[Any] = []  # the handles of the outputs that settled
+        self._settled: list[tuple[Any, Bundle]] = []  # the outputs that settled: handle, what it shows
         self._held: list[Bundle] = []  # parts past max_parts not yet added to the last settled output
-        self._last: Bundle = {}  # what the last settled output shows
         self._held_due = 0.0  # monotonic time of the next addition to it
         self._seen_first = False
         self._sent_at = 0.0  # when the latest update was sent...
         self._chunks_at = 0  # ...and how many chunks the reply had then
+        self._cost = 0.0  # seconds an update takes to make, smoothed
         # Sending happens on the magic's thread when a chunk comes, or on the watcher's when the
         # stream pauses with a chunk not shown yet; one at a time.
         self._lock = threading.Lock()
@@ -203,29 +207,30 @@ class LiveOutput:
             bundle, metadata = frame
             frame = Frame([], bundle, metadata)
         if frame.collapse:
-            # Every output but the growing one becomes empty (an empty HTML output takes no room).
-            for old in self._settled:
+            # Those outputs become empty (an empty HTML output takes no room), and parts past the
+            # cap are shown again by the frame: none is held any more.
+            for old, _shown in self._settled[frame.keep :]:
                 old.update(chrome.blank(), raw=True, metadata={})
-            self._settled.clear()
+            del self._settled[frame.keep :]
             self._held.clear()
-            self._last = {}
         for part in frame.settled:
-            if self._settled and len(self._settled) >= self.max_parts:
+            # Emptied outputs count too: they stay in the cell.
+            if self._settled and self.outputs >= self.max_parts:
                 self._held.append(part)  # no more outputs: it goes into the last settled one
                 continue
             # The last step before the kernel sends it (and the notebook saves it): a key a server
             # echoed into the answer or its fields is masked (a dict lookup when no key is known).
             self.sent_bytes += self._show(mask_data(part), {})
-            self._settled.append(self.handle)
-            self._last = part
+            self._settled.append((self.handle, part))
             self.handle = None  # settled: never updated again (but by a collapse or the cap)
         now = _monotonic()
         if self._held and (final or now >= self._held_due):
-            merged = _joined([self._last, *self._held])
-            self._settled[-1].update(mask_data(merged), raw=True, metadata={})
+            last, shown = self._settled[-1]
+            merged = _joined([shown, *self._held])
+            last.update(mask_data(merged), raw=True, metadata={})
             size = max((len(v) for v in merged.values() if isinstance(v, str)), default=0)
             self.sent_bytes += size
-            self._last, self._held = merged, []
+            self._settled[-1], self._held = (last, merged), []
             # Each addition re-sends the whole output: spaced out as it grows, its bytes stay a
             # bounded rate instead of a growing multiple of the text.
             self._held_due = now + max(1.0, size / self.held_rate)
@@ -257,7 +262,10 @@ class LiveOutput:
         # (After the first token the pace is not known yet: guess half an interval.)
         gap = (now - self._sent_at) / (chunks - self._chunks_at) if chunks > self._chunks_at > 0 else self.interval / 2
         self._sent_at, self._chunks_at = now, chunks
-        work = (now - began) / self.work_share
+        # Smoothed: one slow update (the first code block loads a Pygments lexer, a collection
+        # runs) must not hold the next ones back; updates slow to make one after another do.
+        self._cost += self.cost_weight * (now - began - self._cost)
+        work = self._cost / self.work_share
         self.next_at = now + max(min(self.interval, self.max_gap - gap), work, growing / self.resend_per_second, 0.0)
 
     # -- hot path ---------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import statistics
 
 import pytest
@@ -75,7 +76,9 @@ def test_finished_parts_are_sent_once_and_only_the_open_end_is_updated(kernel):
     assert made == sorted(made) and made[-1] == 600
     # The settled parts and the end are the answer, once (one stylesheet, one footer).
     html = ex.html()
-    assert visible_text(html).startswith(visible_text(model_html(text)).rstrip())
+    # (Word for word: a list split between parts has a line break more between two items' text.)
+    words = visible_text(model_html(text)).split()
+    assert visible_text(html).split()[: len(words)] == words
     assert html.count("<style>") == 1 and html.count('class="onb-footer"') == 1
     assert ex.final()["data"]["text/plain"].startswith(text.rstrip())
 
@@ -129,7 +132,8 @@ finally:
     partial = kernel.value(f"__import__('ollama_nb').Conversation.named('cut{at}').messages[-1]['content']")
     assert 0 < len(partial) < len("".join(scenarios.paced_tokens(3000)))
     shown = visible_text(ex.html().split('<div class="onb-footer">')[0])
-    assert shown == visible_text(model_html(partial)), (shown[-200:], visible_text(model_html(partial))[-200:])
+    # Word for word (a list split between parts has a line break more between two items' text).
+    assert shown.split() == visible_text(model_html(partial)).split(), (shown[-200:], visible_text(model_html(partial))[-200:])
 
 
 def test_raw_answers_stream_in_parts_too(kernel):
@@ -157,3 +161,55 @@ def test_a_long_answer_never_outgrows_the_outputs_a_cell_shows(kernel):
     blocks = model_html(reply).count("<p>") + model_html(reply).count("<li>")
     assert blocks > LiveOutput.max_parts, "the answer must have more blocks than outputs for this to mean anything"
     assert " ".join(visible_text(ex.html()).split()).startswith(" ".join(visible_text(model_html(reply)).split())[:2000])
+
+
+def _html(msg) -> str:
+    return msg["content"]["data"].get("text/html", "")
+
+
+def test_thinking_streams_in_parts_then_folds_above_the_answer(kernel):
+    ex = kernel.run("%%ollama -m paced-thinking -o num_predict=1600 --chat thinks\nat 300 tokens/s", timeout=90).check()
+    thinking, answer = "".join(scenarios.paced_tokens(800)), "".join(scenarios.paced_tokens(800))
+    msgs = ex.of(*DISPLAY)
+    live = [m for m in msgs if 'class="onb-think-live"' in _html(m)]
+    streamed_into = list(dict.fromkeys(_id(m) for m in live))
+    # While it grows, the thinking is in parts: many outputs, none re-sending the thinking so far.
+    assert len(streamed_into) > 5, len(streamed_into)
+    assert max(_size(m) for m in live) < len(thinking) / 4, [(_size(m), _html(m)[:300]) for m in live if _size(m) > len(thinking) / 4]
+    assert sum("Thinking…" in _html(m) and _id(m) != streamed_into[0] for m in live) == 0  # one head, on top
+    # Once the answer begins: one output shows the whole thinking, folded; the others it streamed
+    # into are emptied, each by one message; nothing of the open box is left.
+    last = {_id(m): m for m in msgs}
+    folded = [i for i, m in last.items() if '<details class="onb-thinking">' in _html(m)]
+    assert len(folded) == 1
+    assert [i for i in streamed_into if i not in folded] == [i for i in streamed_into if _html(last[i]) == ""]
+    assert sum(_html(m) == "" for m in msgs) == len(streamed_into) - (folded[0] in streamed_into)
+    html = ex.html()
+    assert 'class="onb-think-live"' not in html and html.count("<details") == 1
+    shown = " ".join(visible_text(html).split())
+    thought = " ".join(visible_text(model_html(thinking)).split())
+    said = " ".join(visible_text(model_html(answer)).split())
+    # All of the thinking once, folded, then all of the answer (the same words: the model's two
+    # halves are alike), then the footer.
+    assert shown.startswith("Thinking" + thought + " " + said + " paced-thinking · ")
+    # The saved record: both texts whole.
+    turn = kernel.value("__import__('ollama_nb').Conversation.named('thinks').history()[-1]")
+    assert turn["assistant"] == answer and turn.get("thinking", thinking) == thinking
+
+
+def test_a_list_settles_item_by_item_and_reads_as_one_list(kernel):
+    # At 100 tokens/s an item (~15 tokens) takes a few updates: each settles once the next begins.
+    ex, msgs, _made = _run(kernel, 300, "list-items", rate=100)
+    text = "".join(scenarios.paced_tokens(300))
+    items = [m for m in msgs if "<li>" in _html(m)]
+    joined = [m for m in items if "onb-join" in _html(m)]
+    assert len(joined) >= 2, [_html(m)[-120:] for m in items]
+    # A part that joins the next ends with its list, and holds finished items only (sent once).
+    for m in joined:
+        assert re.search(r"</ul>\s*</div>$", _html(m)), _html(m)[-80:]
+        assert sum(_id(x) == _id(m) for x in msgs[msgs.index(m) + 1 :]) == 0
+    # No update re-sends the list so far: at most the open item and the one before it.
+    assert max(_html(m).count("<li>") for m in items if "onb-join" not in _html(m)) <= 3
+    # Joined again, the lists are one list, as a whole render makes it.
+    whole = re.sub(r"</ul>\s*</div>\s*<div class=\"onb-out onb-part[^\"]*\">\s*<ul>\s*", "", ex.html())
+    assert re.sub(r"\s", "", model_html(text).split("<ul>")[1].split("</ul>")[0]) in re.sub(r"\s", "", whole)

@@ -10,6 +10,7 @@ import html.parser
 import re
 
 import pytest
+from kernel_helpers import visible_text
 
 from ollama_nb.render import POLICY, chrome, model_html
 from ollama_nb.render import answer as render_answer
@@ -164,29 +165,124 @@ STREAMED = [
 ]
 
 
+STREAMED += [
+    "Steps:\n\n1. first step\n1. second, with `code`\n1. third\n   - nested a\n   - nested b\n1. fourth\n\nDone.",
+    "- tight a\n- tight b\n- tight c\n+ another list\n+ of two\n\n* loose a\n\n* loose b\n\n* loose c\n\nend",
+    "3. starts at three\n4. four\n5. five\n\n\n6. six after blank lines\n7. seven\n",
+]
+
+_SPLIT_LIST = re.compile(r"</(ol|ul)>\n<\1(?: start=\"\d+\")?>\n")
+_PARAGRAPHS = re.compile(r"</?p>|\n")
+
+
+def _as_one(html_: str) -> str:
+    """HTML with the lists a stream split between items joined again, paragraphs unmarked: the
+    two ways finished parts may differ from a whole render (BlockStream's docstring: a list shown
+    tight that turns loose later keeps its shown items tight)."""
+    return _PARAGRAPHS.sub("", _SPLIT_LIST.sub("", html_))
+
+
 @pytest.mark.parametrize("text", STREAMED)
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_streaming_render_equals_a_whole_render_at_every_step(text, seed):
+def test_finished_parts_and_open_end_equal_a_whole_render_at_every_step(text, seed):
     import random
 
-    from ollama_nb.render.markdown import StreamRenderer
+    from ollama_nb.render.markdown import BlockStream
 
     rng = random.Random(seed)
-    renderer, end = StreamRenderer(), 0
+    blocks, end, shown = BlockStream(), 0, ""
     while end < len(text):
         end = min(len(text), end + rng.randint(1, 12))
-        assert renderer.render(text[:end]) == model_html(text[:end]), (text[:end],)
+        rest = blocks.feed(text[:end])
+        assert blocks.html.startswith(shown), "a finished part changed"  # never re-sent
+        shown = blocks.html
+        whole = model_html(text[:end])
+        if "]:" in text:  # a definition after its use: the earlier [x] stays text, brackets and all
+            def unref(html_: str) -> str:
+                return re.sub(r"\[([^\]]*)\](?:\[[^\]]*\])?", r"\1", visible_text(html_))
+
+            assert unref(blocks.html + rest) == unref(whole)
+        else:
+            assert _as_one(blocks.html + rest) == _as_one(whole), (text[:end],)
+    # Joined again, the lists are the whole render's, numbering included (tightness aside).
+    if "]:" not in text:
+        assert _as_one(_SPLIT_LIST.sub("", blocks.html + rest)) == _as_one(model_html(text))
 
 
-def test_streaming_render_of_a_long_answer_parses_each_finished_block_once(monkeypatch):
+def test_a_loose_list_stays_loose_and_numbered_in_every_part():
+    from ollama_nb.render.markdown import BlockStream
+
+    text = "Intro\n\n" + "".join(f"{i}. step {i}\n\n" for i in (3, 3, 3, 3, 3)) + "Done."
+    blocks, parts = BlockStream(), []
+    for end in range(1, len(text) + 1):
+        rest = blocks.feed(text[:end])
+        parts.append(blocks.html)
+    assert len(set(parts)) > 4  # settled item by item
+    assert _SPLIT_LIST.sub("", blocks.html + rest) == model_html(text)  # <p> in every item, 3..7
+
+
+def test_a_long_list_settles_item_by_item_numbered_on():
+    from ollama_nb.render.markdown import BlockStream
+
+    text = "".join(f"1. item {i} says *something*\n" for i in range(1, 41))
+    blocks, sizes = BlockStream(), []
+    for end in range(0, len(text), 7):
+        sizes.append(len(blocks.feed(text[:end])))
+        assert blocks.joins == ("</ol>" in blocks.html)  # the list goes on below its shown items
+    # The open end is one item or two, not the list so far.
+    assert max(sizes) < 3 * len("<li>item 40 says <em>something</em></li>") + 20, max(sizes)
+    starts = [int(n) for n in re.findall(r'<ol start="(\d+)">', blocks.html)]
+    assert starts == sorted(starts) and len(starts) > 10  # numbered on, part after part
+    blocks.feed(text)  # the last item is the open end: every item before it is shown, once
+    assert visible_text(blocks.html).split() == visible_text(model_html(text[: text.rindex("1. item 40")])).split()
+
+
+def test_streaming_parts_parse_each_finished_block_once(monkeypatch):
     from ollama_nb.render import markdown as md
 
     calls: list[int] = []
-    real = md.model_html
-    monkeypatch.setattr(md, "model_html", lambda text: calls.append(len(text)) or real(text))
+    real = md._render
+    monkeypatch.setattr(md, "_render", lambda text, *a: calls.append(len(text)) or real(text, *a))
     text = "".join(f"Paragraph {i} with *some* words.\n\n" for i in range(200))
-    renderer = md.StreamRenderer()
+    blocks = md.BlockStream()
     for end in range(0, len(text), 40):
-        renderer.render(text[:end])
+        blocks.feed(text[:end])
     # Work per update is bounded by the open tail, not by the text so far.
     assert max(calls) < 200 and sum(calls) < 4 * len(text), (max(calls), sum(calls), len(text))
+
+
+def _stream_split(live, steps, **fields):
+    """Feed a LiveAnswer growing thinking then content; returns each split."""
+    out = []
+    for thinking, content in steps:
+        out.append(live.split(thinking=thinking, content=content, thinking_open=not content, **fields))
+    return out
+
+
+def test_thinking_streams_in_parts_then_folds_away_above_the_answer():
+    from ollama_nb.render.answer import LiveAnswer
+
+    thought = "".join(f"Thought {i}: *maybe* this.\n\n" for i in range(30))
+    steps = [(thought[:n], "") for n in range(0, len(thought), 25)] + [(thought, "The answer."), (thought, "The answer.\n\nMore.")]
+    splits = _stream_split(LiveAnswer(), steps)
+    growing = [s for s in splits if not s.fold]
+    # While it grows: finished thoughts are parts of their own, each sent once; the rest is small.
+    parts = [p.html for s in splits[: len(steps) - 2] for p in s.settled]
+    assert len(parts) > 10 and all("onb-think-live" in p for p in parts)
+    assert sum("Thinking…" in p for p in parts) == 1
+    assert max(len(s.rest) for s in growing) < 200
+    # Once the answer starts: one fold, whose first part is the whole thinking, folded.
+    folds = [s for s in splits if s.fold]
+    assert len(folds) == 1 and folds[0].settled[0].html == chrome.thinking(model_html(thought))
+    assert "onb-think-live" not in splits[-1].rest and "More." in splits[-1].rest
+
+
+def test_compare_columns_end_their_thinking_box_instead_of_folding():
+    from ollama_nb.render.answer import LiveAnswer
+
+    thought = "".join(f"Thought {i}.\n\n" for i in range(10))
+    splits = _stream_split(LiveAnswer(fold_thinking=False), [(thought[:40], ""), (thought, ""), (thought, "Answer.")])
+    assert not any(s.fold for s in splits)
+    shown = "".join(p.html for s in splits for p in s.settled)
+    assert visible_text(shown) == "Thinking…" + visible_text(model_html(thought))  # each thought once, none folded
+    assert "<details" not in shown

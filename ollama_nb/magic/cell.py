@@ -315,6 +315,7 @@ class AnswerView:
         waiting = not content and not thinking and not calls and reply.status == "streaming"
         bundle: dict[str, Any] = {}
         settled: list[dict[str, Any]] = []
+        fold = False
         footer, warning = "", ""
         advice = ""
         if final:
@@ -347,25 +348,26 @@ class AnswerView:
             if not self._styled:
                 settled.append(chrome.style_bundle())
                 self._styled = True
-            done_html, rest = self._html.split(
+            split = self._html.split(
                 content=content,
                 thinking=thinking,
                 tool_calls=calls,
                 model=reply.model,
                 structured=self.structured,
                 waiting=waiting,
-                thinking_open=not final and not content,
+                thinking_open=not final and not content and not calls,
                 footer=footer,
                 warning=warning,
             )
-            if done_html:
-                settled.append({"text/html": chrome.part(done_html)})
-            bundle["text/html"] = chrome.part(rest, chrome.advice(advice) if advice else "", end=final)
+            fold = split.fold
+            settled += [{"text/html": chrome.part(p.html, joins=p.joins)} for p in split.settled]
+            bundle["text/html"] = chrome.part(split.rest, chrome.advice(advice) if advice else "", end=final)
         # Metadata once, with the final output: on every update it would cost more than the text.
         meta: dict[str, Any] = _metadata(reply, self.options, self.extra) if final else {}
         if final and self.context is not None:
             meta["ollama_nb"]["context"] = self.context.as_dict()
-        return Frame(settled, bundle, meta)
+        # A fold empties the parts the thinking streamed in; the stylesheet (the first output) stays.
+        return Frame(settled, bundle, meta, collapse=fold, keep=1)
 
 
 # --------------------------------------------------------------------------- --show-request

@@ -54,17 +54,18 @@ class CompareView:
         footer = fmt_.stats_line(reply) if reply.status != "streaming" else ""
         return body, footer, reply.content
 
-    def _section(self, model: str) -> tuple[str, str]:
-        """One model's answer while they stream: (finished parts since the last call, the rest),
-        its name above the first part, its footer or error under the last."""
+    def _section(self, model: str) -> tuple[str, bool, str]:
+        """One model's answer while they stream: (finished parts since the last call, whether they
+        end inside a list the rest goes on with, the rest), its name above the first part, its
+        footer or error under the last."""
         reply = self.replies.get(model)
         err = self.errors.get(model)
-        live = self._live.setdefault(model, render_answer.LiveAnswer())
-        done, rest = "", ""
+        live = self._live.setdefault(model, render_answer.LiveAnswer(fold_thinking=False))
+        done, joins, rest = "", False, ""
         if reply is not None:
             waiting = not reply.content and not reply.thinking and reply.status == "streaming"
             footer = fmt_.stats_line(reply) if reply.status != "streaming" else ""
-            done, rest = live.split(
+            split = live.split(
                 content=reply.content,
                 thinking=reply.thinking,
                 model=reply.model,
@@ -72,6 +73,8 @@ class CompareView:
                 thinking_open=not reply.content and reply.status == "streaming",
                 footer=footer,
             )
+            done, rest = "".join(p.html for p in split.settled), split.rest
+            joins = bool(split.settled) and split.settled[-1].joins
         if err is not None:
             rest += chrome.error_box(err.message, err.hint)
         if model not in self._headed:
@@ -80,7 +83,7 @@ class CompareView:
                 done = chrome.heading(model, 5) + done
             else:
                 rest = chrome.heading(model, 5) + rest
-        return done, rest
+        return done, joins, rest
 
     def footer(self) -> str:
         return " | ".join(
@@ -96,14 +99,14 @@ class CompareView:
             return Frame(settled, self._table(), self._metadata(), collapse=True)
         if self._shown is not None and self._shown != self.current:
             # The model before has ended: what is left of its answer settles where it grows.
-            done, rest = self._section(self._shown)
+            done, _joins, rest = self._section(self._shown)
             settled.append({"text/html": chrome.part(done + rest)})
         self._shown = self.current
         if self.current is None:
             return Frame(settled, {"text/html": chrome.part(chrome.note("waiting…"))}, {})
-        done, rest = self._section(self.current)
+        done, joins, rest = self._section(self.current)
         if done:
-            settled.append({"text/html": chrome.part(done)})
+            settled.append({"text/html": chrome.part(done, joins=joins)})
         return Frame(settled, {"text/html": chrome.part(rest)}, {})
 
     def _table(self) -> dict[str, Any]:

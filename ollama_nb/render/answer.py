@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import chrome
-from .markdown import BlockStream, StreamRenderer, model_html
+from .markdown import BlockStream, model_html
 
-__all__ = ["LiveAnswer", "answer", "answer_plain", "transcript", "transcript_plain"]
+__all__ = ["LiveAnswer", "Part", "Split", "answer", "answer_plain", "transcript", "transcript_plain"]
 
 Markdown = Callable[[str], str]
 
@@ -36,7 +36,7 @@ def answer(
 ) -> str:
     """The HTML of one answer: thinking folded above, the answer, tool calls, the footer.
 
-    ``markdown`` renders (content, thinking); :class:`LiveAnswer` passes streaming renderers."""
+    ``markdown`` renders (content, thinking); :class:`LiveAnswer` passes what it streams."""
     parts = []
     content_html, thinking_html = markdown
     if thinking:
@@ -56,44 +56,77 @@ def answer(
     return "".join(parts)
 
 
+class Part(NamedTuple):
+    """A finished part of a streaming answer: HTML that never changes. ``joins``: it ends with the
+    first items of a list the next part goes on with (the view joins them without a gap)."""
+
+    html: str
+    joins: bool = False
+
+
+class Split(NamedTuple):
+    """:meth:`LiveAnswer.split`: the parts finished since the last call, in order, and the HTML of
+    everything after them. ``fold``: the thinking, shown in parts while it grew, is over; the view
+    empties those parts, and ``settled[0]`` is the whole thinking, folded."""
+
+    settled: list[Part]
+    rest: str
+    fold: bool = False
+
+
 class LiveAnswer:
-    """:func:`answer` for a reply that is still streaming: each call re-parses only the open end
-    of its texts (see :class:`~ollama_nb.render.markdown.StreamRenderer`); same HTML.
+    """:func:`answer` for a reply that is still streaming, in parts for outputs that show each
+    finished part once (see :class:`~ollama_nb.render.markdown.BlockStream`).
 
-    :meth:`split` gives the same answer in parts for outputs that show each finished part once.
-    Use one or the other on an instance, not both."""
+    The thinking streams in parts too, in an open box. Once it is over (``thinking_open`` false),
+    ``fold_thinking`` folds it away above the answer, as :func:`answer` shows it; otherwise (the
+    stacked answers of ``--compare``, which end in a table that folds it) its box just ends."""
 
-    def __init__(self) -> None:
-        self._content = StreamRenderer()
-        self._thinking = StreamRenderer()
-        self._blocks = BlockStream()
-        self._handed = 0  # characters of the finished blocks' HTML already handed out
-        self._thinking_settled = False
+    def __init__(self, *, fold_thinking: bool = True) -> None:
+        self._content = BlockStream()
+        self._thinking = BlockStream()
+        self._fold = fold_thinking
+        self._handed = 0  # characters of the content's finished HTML already handed out
+        self._thought = 0  # ...and of the thinking's
+        self._thinking_done: str | None = None  # the thinking when it was last folded or ended
 
-    def __call__(self, **fields: Any) -> str:
-        return answer(markdown=(self._content.render, self._thinking.render), **fields)
-
-    def split(self, **fields: Any) -> tuple[str, str]:
-        """The answer as ``(settled, rest)``: the HTML of the blocks finished since the last call
-        (they never change; "" when none), and the HTML of everything after them (the open blocks,
-        tool calls, footer). The thinking block goes with the first settled part, folded as it
-        ends up (thinking is over once the answer has a finished block).
-
-        Concatenating every ``settled`` and the last ``rest`` gives :func:`answer` of the last
-        fields (see :class:`~ollama_nb.render.markdown.BlockStream` for the one exception).
-        The same keyword arguments as :func:`answer`."""
+    def split(self, **fields: Any) -> Split:
+        """The answer as finished parts and the rest. Concatenating every ``settled`` part (those
+        before a fold replaced by it) and the last ``rest`` gives :func:`answer` of the last fields,
+        lists split between parts aside (see :class:`~ollama_nb.render.markdown.BlockStream` for
+        the two exceptions). The same keyword arguments as :func:`answer`."""
         thinking = str(fields.get("thinking") or "")
-        settled = open_html = ""
+        settled: list[Part] = []
+        fold = False
+        open_thinking = ""
+        if thinking and thinking != self._thinking_done:
+            tail = self._thinking.feed(thinking)
+            finished = self._thinking.html[self._thought :]
+            first = self._thought == 0
+            self._thought = len(self._thinking.html)
+            if fields.get("thinking_open"):
+                if finished:
+                    settled.append(Part(chrome.thinking_part(finished, first=first), self._thinking.joins))
+                open_thinking = chrome.thinking_part(tail, first=first and not finished)
+            elif self._fold:
+                # Over: the parts it was shown in make way for it, folded, as answer() shows it.
+                fold = not first or self._thinking_done is not None
+                settled.append(Part(chrome.thinking(self._thinking.html + tail)))
+                if self._thinking_done is not None:  # it grew after the answer began: again, whole
+                    settled.append(Part(self._content.html[: self._handed], self._content.joins))
+            else:
+                settled.append(Part(chrome.thinking_part(finished + tail, first=first)))
+            if not fields.get("thinking_open"):
+                self._thinking_done = thinking
+        open_html = ""
         if not (fields.get("structured") or fields.get("waiting")):
-            open_html = self._blocks.feed(str(fields.get("content") or ""))
-            settled = self._blocks.html[self._handed :]
-            self._handed = len(self._blocks.html)
-        if settled and thinking and not self._thinking_settled:
-            settled = chrome.thinking(self._thinking.render(thinking)) + settled
-            self._thinking_settled = True
-        rest_fields = dict(fields, thinking="") if self._thinking_settled else fields
-        rest = answer(markdown=(lambda _text: open_html, self._thinking.render), **rest_fields)
-        return settled, rest
+            open_html = self._content.feed(str(fields.get("content") or ""))
+            finished = self._content.html[self._handed :]
+            self._handed = len(self._content.html)
+            if finished:
+                settled.append(Part(finished, self._content.joins))
+        rest = answer(markdown=(lambda _text: open_html, model_html), **dict(fields, thinking=""))
+        return Split([p for p in settled if p.html], open_thinking + rest, fold)
 
 
 def answer_plain(

@@ -78,15 +78,16 @@ def page(*pieces: str) -> str:
     return f'{STYLE}<div class="onb-out {_NO_MATH}">{"".join(pieces)}</div>'
 
 
-def part(*pieces: str, end: bool = False, styled: bool = False) -> str:
+def part(*pieces: str, end: bool = False, styled: bool = False, joins: bool = False) -> str:
     """One of the outputs a streamed answer is shown in (``end``: the last one), without the
     stylesheet: :func:`style_bundle` brings it once per answer.
 
     The parts read as one answer: every top-level block has its space below it and none above
     (``.onb-out>*``), so a gap is the same whether two blocks share an output or not, and only the
     last part keeps the space a front end leaves under an output. ``styled``: with the stylesheet
-    (a part that stays when the others are emptied)."""
-    cls = "onb-out onb-part onb-end" if end else "onb-out onb-part"
+    (a part that stays when the others are emptied). ``joins``: its last block goes on in the next
+    part (a list split between items), so it keeps no space below either."""
+    cls = "onb-out onb-part" + (" onb-end" if end else "") + (" onb-join" if joins else "")
     return f'{STYLE if styled else ""}<div class="{cls} {_NO_MATH}">{"".join(pieces)}</div>'
 
 
@@ -135,6 +136,16 @@ def thinking(body_html: str, *, open: bool = False, summary: str = "Thinking") -
         f'<details class="onb-thinking"{" open" if open else ""}><summary>{esc(summary)}</summary>'
         f"<div>{body_html}</div></details>"
     )
+
+
+def thinking_part(body_html: str, *, first: bool = False) -> str:
+    """Thinking while it streams, in parts (model HTML that :func:`model_html` made safe): an open
+    box each part continues, headed by "Thinking…" in the first. :func:`thinking` folds it once
+    it is over."""
+    if not body_html and not first:
+        return ""
+    head = '<div class="onb-think-head">Thinking…</div>' if first else ""
+    return f'<div class="onb-think-live">{head}{body_html}</div>'
 
 
 def details(summary: str, body_html: str) -> str:

@@ -24,10 +24,11 @@ does not allow. Raw HTML in the text is shown as text.
 from __future__ import annotations
 
 import html
+import itertools
 import re
 from collections.abc import Sequence
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from markdown_it import MarkdownIt
 from markdown_it.renderer import RendererHTML
@@ -39,7 +40,7 @@ from mdit_py_plugins.texmath import texmath_plugin
 
 from .sanitize import clean, is_inline_image, link_scheme_ok
 
-__all__ = ["MATH_PROCESS", "BlockStream", "StreamRenderer", "model_html"]
+__all__ = ["MATH_PROCESS", "BlockStream", "model_html"]
 
 #: Classes that make MathJax typeset an element inside a container it skips.
 MATH_PROCESS = "mathjax_process tex2jax_process"
@@ -175,17 +176,8 @@ def model_html(text: str) -> str:
     return clean(_parser(_wants_linkify(text)).render(text))
 
 
-def _html_with(text: str, env: dict[str, Any]) -> str:
-    """:func:`model_html` with the reference definitions (``[x]: url``) of earlier text in ``env``;
-    the definitions ``text`` makes are added to it."""
-    if not text:
-        return ""
-    return clean(_parser(_wants_linkify(text)).render(text, env))
-
-
-# Constructs whose meaning can reach back over a blank line into text before them: a reference
-# definition changes links anywhere, and display math ($$, \[) may span blank lines.
-_REFERENCE = "]:"
+# Constructs whose meaning can reach back over a blank line into text before them: display math
+# ($$, \\[) may span blank lines.
 _MATH_OPENERS = (("$$", "$$"), ("\\[", "\\]"))
 
 
@@ -193,54 +185,56 @@ def _balanced(text: str) -> bool:
     return all(text.count(a) == text.count(b) if a != b else text.count(a) % 2 == 0 for a, b in _MATH_OPENERS)
 
 
-class StreamRenderer:
-    """:func:`model_html` of a text that only grows (a streaming answer), at the cost of its
-    last top-level block per call instead of the whole text.
+_LISTS = ("bullet_list_open", "ordered_list_open")
 
-    Blocks before the last two are finished: CommonMark never reopens a closed block, and only
-    the block right before the last can still absorb it (a list the next item joins across a
-    blank line, indented code), so their HTML is kept and only the rest is parsed again. Where
-    that would not hold (a reference definition anywhere, display-math delimiters left open in
-    the finished part) it renders the whole text, so the result always equals
-    ``model_html(text)``.
 
-    >>> r = StreamRenderer()
-    >>> r.render("# Title\n\nfirst") == model_html("# Title\n\nfirst")
-    True
-    """
+class _ListSoFar(NamedTuple):
+    """A list whose first items are finished and shown: how the rest of it must render to read
+    as the same list (the number its next item shows, whether it is loose)."""
 
-    def __init__(self) -> None:
-        self._src = ""  # the finished blocks' source...
-        self._html = ""  # ...and their HTML
+    kind: str  # bullet_list_open / ordered_list_open
+    start: int
+    loose: bool
 
-    def render(self, text: str) -> str:
-        text = _normalize(text)
-        if _REFERENCE in text or not text.startswith(self._src):
-            self._src = self._html = ""
-            if _REFERENCE in text:
-                return model_html(text)
-        tail = text[len(self._src) :]
-        cut = _open_blocks_start(tail)
-        if cut > 0 and _balanced(tail[:cut]):
-            self._html += model_html(tail[:cut])
-            self._src += tail[:cut]
-            tail = tail[cut:]
-        return self._html + model_html(tail)
+
+def _render(text: str, env: dict[str, Any], going_on: _ListSoFar | None = None) -> str:
+    """:func:`model_html` of ``text`` with the reference definitions of earlier text in ``env`` (the
+    ones ``text`` makes are added to it). ``going_on``: ``text`` starts with the rest of a list whose
+    first items were rendered before, so that list goes on numbering where they stopped (CommonMark
+    takes an ordered list's numbers from its first item only) and is as loose as they were."""
+    if not text:
+        return ""
+    md = _parser(_wants_linkify(text))
+    tokens = md.parse(text, env)
+    if going_on is not None and tokens and tokens[0].type == going_on.kind:
+        if going_on.kind == "ordered_list_open":
+            tokens[0].attrs.pop("start", None)
+            if going_on.start != 1:
+                tokens[0].attrs["start"] = going_on.start
+        if going_on.loose:  # markdown-it hides the item paragraphs of a tight list
+            for token in itertools.takewhile(lambda t: t.level > 0, tokens[1:]):
+                if token.level == 2 and token.type in ("paragraph_open", "paragraph_close"):
+                    token.hidden = False
+    return clean(md.renderer.render(tokens, md.options, env))
 
 
 class BlockStream:
-    """A text that only grows (a streaming answer) as **finished** top-level blocks and an **open
-    end**, for a view that shows each finished block once and redraws only the end.
+    """A text that only grows (a streaming answer) as **finished** blocks and an **open end**, for a
+    view that shows each finished block once and redraws only the end.
 
     :meth:`feed` returns the open end's HTML; :attr:`html` is the finished blocks' HTML, which only
     ever grows (what it held before stays its prefix), so a view may send the part it has not sent
-    yet and never touch it again. Together they are ``model_html(text)``, with one exception: a
-    reference definition (``[x]: url``) written after a finished block does not turn that block's
-    ``[x]`` into a link (it stays readable text); later blocks do see earlier definitions.
+    yet and never touch it again. Together they are ``model_html(text)``, with two exceptions, both
+    about text written after a block was shown: a reference definition (``[x]: url``) does not turn
+    an earlier block's ``[x]`` into a link (it stays readable text; later blocks do see earlier
+    definitions), and a list that becomes loose (a blank line between two later items) keeps its
+    shown items tight.
 
-    A block is finished once the block after it has begun, since CommonMark never reopens a closed
-    block, except a list (or indented code) while the line after it is still being written
-    (``2`` may become the item ``2.``): then the block before it is the last one finished.
+    A top-level block is finished once the block after it has begun, since CommonMark never reopens
+    a closed block, except a list (or indented code) while the line after it is still being written
+    (``2`` may become the item ``2.``): then the block before it is the last one finished. The items
+    of a long list are finished the same way, one by one: an item, once the next one's first line is
+    written. :attr:`joins` says that the finished HTML ends inside a list that goes on.
 
     >>> b = BlockStream()
     >>> b.feed("# Title\n\nfirst"), b.html
@@ -251,19 +245,36 @@ class BlockStream:
         self.source = ""  # the finished blocks' source...
         self.html = ""  # ...and their HTML
         self._env: dict[str, Any] = {}  # reference definitions seen in the finished blocks
+        self._list: _ListSoFar | None = None  # the list the finished blocks end inside of
+
+    @property
+    def joins(self) -> bool:
+        """The finished HTML ends with the first items of a list whose other items follow."""
+        return self._list is not None
 
     def feed(self, text: str) -> str:
         text = _normalize(text)
         if not text.startswith(self.source):
             # Not a continuation (a caller's new text): what was finished stays, the rest is new.
             self.source = text[: len(_common_prefix(self.source, text))]
+            self._list = None
         tail = text[len(self.source) :]
         cut = _finished_end(tail)
         if cut > 0 and _balanced(tail[:cut]):
-            self.html += _html_with(tail[:cut], self._env)
-            self.source += tail[:cut]
+            self._settle(tail[:cut], None)
             tail = tail[cut:]
-        return _html_with(tail, dict(self._env, references=dict(self._env.get("references", {}))))
+        cut, shown, going_on = _finished_items(tail, self._list)
+        if cut > 0 and _balanced(tail[:cut]):
+            self._settle(tail[:cut], going_on, shown)
+            tail = tail[cut:]
+        return _render(tail, dict(self._env, references=dict(self._env.get("references", {}))), self._list)
+
+    def _settle(self, source: str, going_on: _ListSoFar | None, shown: _ListSoFar | None = None) -> None:
+        """``source`` is finished: ``shown`` (default: the list it goes on with) is how its first
+        list renders, ``going_on`` the list the finished text now ends inside of."""
+        self.html += _render(source, self._env, shown or self._list)
+        self.source += source
+        self._list = going_on
 
 
 def _common_prefix(a: str, b: str) -> str:
@@ -303,15 +314,28 @@ def _line_offset(text: str, line: int) -> int:
     return offset
 
 
-def _open_blocks_start(text: str) -> int:
-    """Offset of the line where the second-to-last top-level block of ``text`` starts (0: fewer
-    than three blocks)."""
+def _finished_items(
+    text: str, going_on: _ListSoFar | None
+) -> tuple[int, _ListSoFar | None, _ListSoFar | None]:
+    """When ``text`` starts with a list: the offset of its first item not finished yet (0: none
+    is), how the finished items render (numbered from where the list is, as loose as it is so far),
+    and the list they leave for the rest."""
     if "\n" not in text:
-        return 0
-    tops = [t.map for t in _parser(False, True).parse(text) if t.level == 0 and t.nesting >= 0 and t.map]
-    if len(tops) < 3:
-        return 0
-    line, offset = tops[-2][0], 0
-    for _ in range(line):
-        offset = text.index("\n", offset) + 1
-    return offset
+        return 0, None, None
+    tokens = _parser(False, True).parse(text)
+    if not tokens or tokens[0].type not in _LISTS or not tokens[0].map or tokens[0].map[0] != 0:
+        return 0, None, None
+    inside = list(itertools.takewhile(lambda t: t.level > 0, tokens[1:]))
+    items = [t.map[0] for t in inside if t.type == "list_item_open" and t.level == 1 and t.map]
+    lines = text.count("\n")  # an item's first line is written once a newline ends it
+    written = [n for n, line in enumerate(items) if lines > line]
+    if not written or written[-1] == 0:
+        return 0, None, None
+    done = written[-1]  # the items before the last one begun are finished
+    kind = tokens[0].type
+    same = going_on is not None and going_on.kind == kind
+    first = going_on.start if same and going_on else int(tokens[0].attrGet("start") or 1)
+    loose = (same and going_on is not None and going_on.loose) or any(
+        t.type == "paragraph_open" and t.level == 2 and not t.hidden for t in inside
+    )
+    return _line_offset(text, items[done]), _ListSoFar(kind, first, loose), _ListSoFar(kind, first + done, loose)

@@ -59,6 +59,8 @@ installed only with ``Emulator(scenarios=True)`` / ``--scenarios`` (tests), neve
                          answer (headings, paragraphs, lists, code, tables, math) at the pace the
                          prompt names ("at 100 tokens/s"; else options.tokens_per_second, else 30),
                          as a real model writes: what the live-output tests and benchmarks stream.
+                         ``paced-thinking:latest`` is the same, thinking first (unless asked not
+                         to): half of its tokens are thinking.
 ======================== ===========================================================================
 
 Cloud models (``gpt-oss:120b-cloud``, ``qwen3-coder:480b:cloud``, ``deepseek-v3.1:671b-cloud``)

@@ -325,6 +325,7 @@ SCENARIO_MODELS = (
     "essay",
     "loading",
     "paced",
+    "paced-thinking",
 )
 
 
@@ -355,7 +356,10 @@ def installed_at_start(scenarios: bool = False) -> list[Model]:
         ),
     ]
     if scenarios:
-        models += [_model(f"{name}:latest", name) for name in SCENARIO_MODELS]
+        thinks = {"paced-thinking": ["completion", "thinking"]}
+        models += [
+            _model(f"{name}:latest", name, capabilities=thinks.get(name, ["completion"])) for name in SCENARIO_MODELS
+        ]
     # Distinct, stable modification times an hour apart, newest first.
     now = time.time_ns()
     for i, model in enumerate(models):

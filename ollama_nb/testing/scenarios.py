@@ -351,9 +351,16 @@ def answer(kind: str, prompt: Prompt) -> Answer:
         words = [BULK_WORDS[i % len(BULK_WORDS)] for i in range(200)]
         words[0] = words[0].lstrip()
         return limit(Answer(content=words, delay=SLOW_DELAY), prompt)
-    if kind == "paced":
+    if kind in ("paced", "paced-thinking"):
         n = _num_predict(prompt)
-        return Answer(content=paced_tokens(PACED_TOKENS if n is None else n), delay=1.0 / paced_rate(prompt))
+        total = PACED_TOKENS if n is None else n
+        # paced-thinking thinks first, for the first half of the tokens (the same kind of text).
+        thought = total // 2 if kind == "paced-thinking" and prompt.think else 0
+        return Answer(
+            thinking=paced_tokens(thought) if thought else [],
+            content=paced_tokens(total - thought),
+            delay=1.0 / paced_rate(prompt),
+        )
     if kind == "loading":  # silent before the first byte, like a model loading for minutes
         return Answer(ending="stall")
     if kind in ("stall", "dropped", "error-midstream", "malformed"):

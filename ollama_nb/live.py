@@ -13,8 +13,9 @@ the front end redraws only the end. The schedule:
 
 - the first visible token is sent at once (the user sees the model is alive);
 - then an update every ``interval`` (0.2 s) while chunks arrive, or sooner, so that at the pace
-  the stream keeps no update comes later than ``max_gap`` (0.25 s) after the previous one: >= 4
-  updates a second, and no chunk waits longer to be shown (a slow model's tokens show as they come);
+  the stream keeps no update comes later than ``max_gap`` (0.22 s) after the previous one: >= 4
+  updates a second with room for a busy machine's jitter, and no chunk waits longer to be shown (a
+  slow model's tokens show as they come);
 - updates that take long to make space the next ones out (a moving average of their cost, so one
   slow update does not), so making them takes ~1/10 of the time at most, and so does an open block
   too big to re-send 5 times a second (a paragraph of thousands of words: ``resend_per_second``);
@@ -56,15 +57,17 @@ def _joined(bundles: list[Bundle]) -> Bundle:
 class Frame(NamedTuple):
     """What a view shows at one update: ``settled`` parts that never change again (the output being
     updated takes the first, new outputs the others, in order), then the ``bundle`` (and
-    ``metadata``) of the output that keeps growing. ``collapse``: empty the earlier outputs but the
-    first ``keep`` that settled, first (what they showed is shown again another way: the whole
-    answer in a table, thinking folded once it is over)."""
+    ``metadata``) of the output that keeps growing. ``collapse``: empty every earlier output first
+    (the bundle then holds the whole answer in another layout). ``restart``: show this frame from
+    the output after the first ``restart`` settled ones, taking the later ones again in order (the
+    growing one too) and emptying those it does not need (thinking, shown in parts while it grew,
+    folded once it is over)."""
 
     settled: list[Bundle]
     bundle: Bundle
     metadata: dict[str, Any]
     collapse: bool = False
-    keep: int = 0
+    restart: int | None = None
 
 
 #: render(final) -> (mime bundle, metadata), or a Frame
@@ -132,9 +135,9 @@ class LiveOutput:
 
     #: Seconds between updates while tokens arrive (<= 5 a second)...
     interval = 0.2
-    #: ...and at most this many while the stream keeps its pace (>= 4 a second), which is also
-    #: the longest a chunk waits for the update that shows it.
-    max_gap = 0.25
+    #: ...and at most this many while the stream keeps its pace (>= 4 a second, with 30 ms to
+    #: spare), which is also the longest a chunk waits for the update that shows it.
+    max_gap = 0.22
     #: Making an update may take at most this share of the time between updates...
     work_share = 0.1
     #: ...as a moving average, each update's time weighing this much.
@@ -172,6 +175,8 @@ class LiveOutput:
         self.display_prefix = uuid.uuid4().hex[:10]
         self._settled: list[tuple[Any, Bundle]] = []  # the outputs that settled: handle, what it shows
         self._held: list[Bundle] = []  # parts past max_parts not yet added to the last settled output
+        self._free: list[Any] = []  # outputs a restart left, in order, for the next ones to take
+        self._emptied: set[int] = set()  # (ids of) those that are empty already
         self._held_due = 0.0  # monotonic time of the next addition to it
         self._seen_first = False
         self._sent_at = 0.0  # when the latest update was sent...
@@ -194,6 +199,9 @@ class LiveOutput:
         return display(bundle, raw=True, metadata=metadata, display_id=display_id)
 
     def _show(self, bundle: Bundle, metadata: dict[str, Any]) -> int:
+        if self.handle is None and self._free:
+            self.handle = self._free.pop(0)
+            self._emptied.discard(id(self.handle))
         if self.handle is None:
             self.handle = self._display(bundle, metadata)
         else:
@@ -207,15 +215,23 @@ class LiveOutput:
             bundle, metadata = frame
             frame = Frame([], bundle, metadata)
         if frame.collapse:
-            # Those outputs become empty (an empty HTML output takes no room), and parts past the
-            # cap are shown again by the frame: none is held any more.
-            for old, _shown in self._settled[frame.keep :]:
+            # Every output but the growing one becomes empty (an empty HTML output takes no room),
+            # and parts past the cap are shown again by the frame: none is held any more.
+            for old, _shown in self._settled:
                 old.update(chrome.blank(), raw=True, metadata={})
-            del self._settled[frame.keep :]
+            self._settled.clear()
+            self._held.clear()
+        if frame.restart is not None:
+            # The outputs after the first `restart` show this frame again, in order: they stay in
+            # the cell (emptied or not, they count towards JupyterLab's fold), so none is wasted.
+            later = [handle for handle, _shown in self._settled[frame.restart :]]
+            self._free = later + ([self.handle] if self.handle is not None else []) + self._free
+            del self._settled[frame.restart :]
+            self.handle = None
             self._held.clear()
         for part in frame.settled:
             # Emptied outputs count too: they stay in the cell.
-            if self._settled and self.outputs >= self.max_parts:
+            if self._settled and not self._free and self.outputs >= self.max_parts:
                 self._held.append(part)  # no more outputs: it goes into the last settled one
                 continue
             # The last step before the kernel sends it (and the notebook saves it): a key a server
@@ -237,6 +253,10 @@ class LiveOutput:
         bundle = _joined([*self._held, frame.bundle]) if self._held else frame.bundle
         growing = self._show(mask_data(bundle), mask_data(frame.metadata))
         self.sent_bytes += growing
+        for left in self._free:  # outputs a restart left that this frame did not take: empty
+            if id(left) not in self._emptied:
+                left.update(chrome.blank(), raw=True, metadata={})
+                self._emptied.add(id(left))
         return growing
 
     def start(self, bundle: Bundle | None = None, metadata: dict[str, Any] | None = None) -> None:

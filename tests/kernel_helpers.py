@@ -152,6 +152,8 @@ class Execution:
         id): for an answer in several outputs, their HTML joined, and the last one's text/plain
         and metadata (the final output carries the whole answer's)."""
         outputs = self.outputs(display_id)
+        while len(outputs) > 1 and outputs[-1]["data"] == {"text/html": ""}:
+            outputs.pop()  # emptied outputs left over below the answer (they show nothing)
         last = outputs[-1]
         data = dict(last["data"])
         if any("text/html" in o["data"] for o in outputs):

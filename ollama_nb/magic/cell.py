@@ -366,8 +366,9 @@ class AnswerView:
         meta: dict[str, Any] = _metadata(reply, self.options, self.extra) if final else {}
         if final and self.context is not None:
             meta["ollama_nb"]["context"] = self.context.as_dict()
-        # A fold empties the parts the thinking streamed in; the stylesheet (the first output) stays.
-        return Frame(settled, bundle, meta, collapse=fold, keep=1)
+        # A fold shows the folded thinking and the answer from the output after the stylesheet, in
+        # the outputs the thinking streamed in.
+        return Frame(settled, bundle, meta, restart=1 if fold else None)
 
 
 # --------------------------------------------------------------------------- --show-request

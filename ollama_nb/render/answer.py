@@ -67,7 +67,7 @@ class Part(NamedTuple):
 class Split(NamedTuple):
     """:meth:`LiveAnswer.split`: the parts finished since the last call, in order, and the HTML of
     everything after them. ``fold``: the thinking, shown in parts while it grew, is over; the view
-    empties those parts, and ``settled[0]`` is the whole thinking, folded."""
+    shows ``settled`` (the whole thinking folded first) and the rest in place of those parts."""
 
     settled: list[Part]
     rest: str

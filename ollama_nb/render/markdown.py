@@ -82,6 +82,15 @@ def _highlight(code: str, lang: str, _attrs: str) -> str:
     return _WHITESPACE_SPAN.sub(r"\1", str(highlight(code, lexer, _formatter())))
 
 
+def preload() -> None:
+    """Load what the first code block of an answer costs (Pygments' lexer registry and its Python
+    lexer: ~0.1 s), so that it need not pause a stream (the magic does it on a thread at load)."""
+    from pygments.lexers import get_lexer_by_name
+
+    _formatter()
+    get_lexer_by_name("python")
+
+
 _WHITESPACE_SPAN = re.compile(r'<span class="onb-hl-w">(\s*)</span>')
 
 
@@ -233,13 +242,17 @@ class BlockStream:
     A top-level block is finished once the block after it has begun, since CommonMark never reopens
     a closed block, except a list (or indented code) while the line after it is still being written
     (``2`` may become the item ``2.``): then the block before it is the last one finished. The items
-    of a long list are finished the same way, one by one: an item, once the next one's first line is
-    written. :attr:`joins` says that the finished HTML ends inside a list that goes on.
+    of a long list are finished the same way: an item, once the next one's first line is written;
+    they are handed out ``list_part`` characters of source or more at a time (a short list stays
+    one block: each part is an output of its own, and a cell shows only so many). :attr:`joins`
+    says that the finished HTML ends inside a list that goes on.
 
     >>> b = BlockStream()
     >>> b.feed("# Title\n\nfirst"), b.html
     ('<p>first</p>\n', '<h1>Title</h1>\n')
     """
+
+    list_part = 400
 
     def __init__(self) -> None:
         self.source = ""  # the finished blocks' source...
@@ -264,7 +277,7 @@ class BlockStream:
             self._settle(tail[:cut], None)
             tail = tail[cut:]
         cut, shown, going_on = _finished_items(tail, self._list)
-        if cut > 0 and _balanced(tail[:cut]):
+        if cut >= self.list_part and _balanced(tail[:cut]):
             self._settle(tail[:cut], going_on, shown)
             tail = tail[cut:]
         return _render(tail, dict(self._env, references=dict(self._env.get("references", {}))), self._list)

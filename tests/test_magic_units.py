@@ -145,6 +145,19 @@ def test_load_ext_imports_no_view_code():
         assert lazy not in out, out
 
 
+def test_load_ext_preloads_the_render_layer_and_a_lexer_off_the_main_thread():
+    # In a kernel, the first answer with a code block would otherwise pause its stream ~0.1-0.4 s
+    # (markdown-it, nh3, Pygments' lexer registry and lexer, imported on the main thread).
+    from kernel_helpers import Kernel
+
+    loaded = "[m in __import__('sys').modules for m in ('pygments.lexers.python', 'ollama_nb.render.markdown')]"
+    with Kernel() as kernel:
+        assert kernel.value(loaded) == [False, False]
+        kernel.run("%load_ext ollama_nb").check()
+        kernel.run("import threading\n[t.join() for t in threading.enumerate() if t.name == 'ollama-nb-preload']").check()
+        assert kernel.value(loaded) == [True, True]
+
+
 # -- the throttle ------------------------------------------------------------------------------
 @pytest.fixture(autouse=True)
 def _no_pause_watcher(request, monkeypatch):

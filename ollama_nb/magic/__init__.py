@@ -6,6 +6,8 @@ magic's subcommands in :mod:`.line`, prompt interpolation in :mod:`.prompt`.
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from typing import Any
 
 from IPython.core.magic import Magics, line_cell_magic, magics_class
@@ -71,6 +73,17 @@ def register(ipython: Any) -> None:
     except ValueError:
         pass
     ipython.events.register("pre_run_cell", remember_cell)
+    # The render layer and Pygments' first lexer take ~0.2 s to load: off the main thread, while the
+    # user types the first prompt, instead of pausing the first answer's stream (a failure here
+    # only leaves that cost for later).
+    threading.Thread(target=_preload, name="ollama-nb-preload", daemon=True).start()
+
+
+def _preload() -> None:
+    with contextlib.suppress(Exception):
+        from ..render.markdown import preload
+
+        preload()
 
 
 def unregister(ipython: Any) -> None:

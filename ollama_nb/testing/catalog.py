@@ -356,10 +356,8 @@ def installed_at_start(scenarios: bool = False) -> list[Model]:
         ),
     ]
     if scenarios:
-        thinks = {"paced-thinking": ["completion", "thinking"]}
-        models += [
-            _model(f"{name}:latest", name, capabilities=thinks.get(name, ["completion"])) for name in SCENARIO_MODELS
-        ]
+        thinks = {"paced-thinking": THINKING}
+        models += [_model(f"{name}:latest", name, caps=thinks.get(name, "completion")) for name in SCENARIO_MODELS]
     # Distinct, stable modification times an hour apart, newest first.
     now = time.time_ns()
     for i, model in enumerate(models):

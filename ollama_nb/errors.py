@@ -276,7 +276,9 @@ class SigninRequired(AuthenticationError):
 
     def __init__(self, error: str, status_code: int, signin_url: str) -> None:
         self.signin_url = signin_url
-        # The URL itself stays in .signin_url: the redactor masks its key= part in any text.
+        # The URL itself stays in .signin_url, as the server sent it: no view shows it, so none can
+        # make a link of it (a hostile server's javascript: URL included; the payload corpus checks
+        # it), and the redactor would mask its key= part in any text anyway. The hint names the command.
         hint = (
             "Cloud models need the Ollama server to be signed in: run `ollama signin` on the machine "
             "where Ollama runs (it prints the page to open), then run this again."

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from ollama_nb import Client, OllamaError
+from ollama_nb import Client, ModelBrowser, OllamaError, SigninRequired
+from ollama_nb.errors import describe
+from ollama_nb.quota import quota_rows
+from ollama_nb.render import chrome
 from ollama_nb.testing import Emulator
 from ollama_nb.testing.payloads import PayloadRoutes
 
@@ -16,7 +19,7 @@ HI = [{"role": "user", "content": "hi"}]
 @pytest.fixture(scope="module")
 def hostile():
     with Emulator() as emu:
-        routes = PayloadRoutes({"p1": CHUNKS}, tags=True).install(emu)
+        routes = PayloadRoutes({"p1": CHUNKS}, tags=True, usage=True).install(emu)
         with Client(emu.url) as client:
             yield routes, client, emu
 
@@ -57,6 +60,34 @@ def test_tags_ps_and_show_carry_the_payload(hostile):
     for name in (TEXT, routes.model("show", "p1")):
         shown = client.show(name)
         assert shown.license == TEXT and shown.template == TEXT and TEXT in shown.modelfile
+
+
+def test_a_signin_refusal_carries_the_payload_as_its_signin_url_and_no_view_links_it():
+    for url in (TEXT, "javascript:__pwn(1)", "data:text/html,<script>__pwn(1)</script>"):
+        with Emulator() as emu, Client(emu.url) as other:
+            PayloadRoutes({"s1": [url]}).install(emu)
+            with pytest.raises(SigninRequired) as info:
+                other.chat(model="payload-signin:s1", messages=HI)
+        assert info.value.status_code == 401 and info.value.signin_url == url  # kept for code that wants it
+        message, hint = describe(info.value)
+        shown = chrome.error_box(message, hint)
+        # the views say what to run; the server's URL is neither text nor a link there
+        assert "ollama signin" in hint and url not in message + hint and "href" not in shown and "<a" not in shown
+
+
+def test_usage_reports_a_limit_per_payload_and_the_views_keep_it_text(hostile):
+    _, client, emu = hostile
+    limits = client.usage()["limits"]
+    assert limits[TEXT] == {"usage": TEXT, "resets_at": TEXT}
+    rows = quota_rows({"limits": limits})
+    assert rows == [{"limit": TEXT, "fraction": None, "used": "–", "resets": ""}]  # no number, no time: none shown
+    table = chrome.usage_table(rows)
+    assert "<img" not in table and "&lt;img src=x onerror=__pwn(1)&gt;" in table
+    browser = ModelBrowser(client=Client(emu.url, api_key="payload-usage-key"), cloud=True)
+    try:
+        assert browser.quota == rows
+    finally:
+        browser.close()
 
 
 def test_other_models_are_untouched(hostile):

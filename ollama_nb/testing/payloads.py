@@ -2,9 +2,10 @@
 
 The safety tests need a server that puts a payload exactly where a real, compromised or
 prompt-injected server could: the answer text, the thinking, a tool call's arguments, the model
-name of the chunks, ``/api/tags`` and ``/api/show`` fields, and error messages (before the stream
-and in the middle of it). This module wraps an :class:`~ollama_nb.testing.Emulator`'s routes; the
-emulator itself is unchanged, and requests for any other model behave as usual.
+name of the chunks, ``/api/tags`` and ``/api/show`` fields, error messages (before the stream
+and in the middle of it), the ``signin_url`` of a sign-in refusal, and ``/api/usage``. This
+module wraps an :class:`~ollama_nb.testing.Emulator`'s routes; the emulator itself is unchanged,
+and requests for any other model behave as usual.
 
 Usage::
 
@@ -17,9 +18,12 @@ Usage::
         # /api/chat with model=name streams the chunks as the answer; the field decides where:
         #   content, thinking, tool (tool-call arguments), model (every chunk's "model"),
         #   error (status 500 + {"error": payload}), midstream (answer, then an error line),
-        #   show (/api/show of that name returns the payload in every text field).
+        #   show (/api/show of that name returns the payload in every text field),
+        #   signin (401 {"error": "unauthorized", "signin_url": payload}, a cloud model's sign-in).
         # With tags=True, /api/tags and /api/ps also list one model per payload, named by it; a
         # DELETE of that exact name takes it off the lists (and nothing else off the server).
+        # With usage=True, /api/usage also reports one limit per payload: named by it, and with it
+        # as its "usage" and "resets_at" (where ollama.com sends a fraction and a time).
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ from .wire import JSON, Empty, HTTPError, Stream, StreamError, rfc3339
 
 __all__ = ["FIELDS", "PayloadRoutes"]
 
-FIELDS = ("content", "thinking", "tool", "model", "error", "midstream", "show")
+FIELDS = ("content", "thinking", "tool", "model", "error", "midstream", "show", "signin")
 _NAME = re.compile(r"^payload-(?P<field>[a-z]+):(?P<key>[A-Za-z0-9_.-]+)$")
 PARTIAL = "Partial answer before the error. "
 _DIGEST = "sha256:" + "0" * 64
@@ -54,14 +58,18 @@ class PayloadRoutes:
         name, family, parameter size and quantization (and answer ``/api/show`` and ``/api/delete``
         of that exact name: a payload such as ``" llama3.2 "`` is a model of its own, and deleting
         it must not delete ``llama3.2``).
+    usage:
+        Also report one limit per payload in ``GET /api/usage`` (which this adds to an emulator
+        without a key, where ollama.com's route is missing), after the real ones.
     """
 
-    def __init__(self, payloads: Mapping[str, Sequence[str]], *, tags: bool = False) -> None:
+    def __init__(self, payloads: Mapping[str, Sequence[str]], *, tags: bool = False, usage: bool = False) -> None:
         self.payloads = {key: list(chunks) for key, chunks in payloads.items()}
         for key, chunks in self.payloads.items():
             if not _NAME.match(f"payload-x:{key}") or not chunks:
                 raise ValueError(f"payload key {key!r} must be a model tag and have at least one chunk")
         self.tags = tags
+        self.usage = usage
         self._by_text = {"".join(chunks): key for key, chunks in self.payloads.items()}
         self._deleted: set[str] = set()  # listed payload models deleted since install()
 
@@ -85,6 +93,9 @@ class PayloadRoutes:
         ):
             original = routes[path][method]
             routes[path][method] = _bind(wrapper, original)
+        if self.usage:
+            original = routes.get("/api/usage", {}).get("GET", lambda body: JSON({"limits": {}}))
+            routes["/api/usage"] = {"GET": _bind(self._usage, original)}
         return self
 
     # ------------------------------------------------------------------ routes
@@ -109,6 +120,8 @@ class PayloadRoutes:
             req, field, name, chunks = found
             if field == "error":
                 raise HTTPError(500, "".join(chunks))
+            if field == "signin":  # as a local server answers for a cloud model while signed out
+                raise HTTPError(401, "unauthorized", signin_url="".join(chunks))
             items = _answer(route, field, name, chunks)
             return Stream(items, route, req.get("stream", True) is not False, name)
 
@@ -158,6 +171,13 @@ class PayloadRoutes:
             return JSON({**response.obj, "models": list(response.obj.get("models", [])) + extra}, response.status)
 
         return wrapper
+
+    def _usage(self, original: Route, body: bytes) -> Any:
+        response = original(body)
+        limits = dict(response.obj.get("limits") or {}) if isinstance(response, JSON) else {}
+        for text in self._by_text:
+            limits[text] = {"usage": text, "resets_at": text}
+        return JSON({"limits": limits})
 
     def _delete(self, original: Route, body: bytes) -> Any:
         # The exact name, as a real server matches it: " llama3.2 " is not llama3.2:latest (which

@@ -2,7 +2,8 @@
 
 A hostile emulator (ollama_nb.testing.payloads) serves each payload of tests/corpus as the answer,
 the thinking, a tool call's arguments, the chunks' model name, an error before and during the
-stream, /api/tags and /api/show fields. One notebook per group of surfaces runs them all, then:
+stream, /api/tags and /api/show fields, a sign-in refusal's signin_url (which must never become a
+link) and /api/usage's limits (``%ollama usage``, the cloud ModelBrowser's quota panel). One notebook per group of surfaces runs them all, then:
 
 1. live, right after Run All;
 2. saved and reopened (JupyterLab trusts the notebook it saved, so outputs render unsanitized);
@@ -79,7 +80,7 @@ def beacon() -> Iterator[Beacon]:
 @pytest.fixture(scope="module")
 def hostile(beacon) -> Iterator[Emulator]:
     with Emulator(token_delay=0) as emu:
-        PayloadRoutes({f"p{p.id}": p.chunks(beacon.url) for p in PAYLOADS}, tags=True).install(emu)
+        PayloadRoutes({f"p{p.id}": p.chunks(beacon.url) for p in PAYLOADS}, tags=True, usage=True).install(emu)
         yield emu
 
 
@@ -136,7 +137,7 @@ MAGIC_ANSWER = [
     for field in ("content", "thinking")
 ]
 MAGIC_CHROME = [
-    """for field in ("tool", "model", "midstream", "error"):
+    """for field in ("tool", "model", "midstream", "error", "signin"):
     for key in SAMPLE:
         attempt(f"%%ollama {field} {key}", ip.run_cell_magic, "ollama", f"-m payload-{field}:{key} --chat {field}-{key}", "hi")""",
     """for key in SAMPLE:
@@ -160,6 +161,10 @@ REPLY = [
         display(attempt(f"chat {field} {key}", client.chat, model=f"payload-{field}:{key}", messages=HI))
 for key in SAMPLE:
     display(attempt(f"generate {key}", client.generate, model=f"payload-content:{key}", prompt="hi"))""",
+    # /api/usage's limits, named by the payloads (a key only for this call: usage needs one)
+    """ip.run_line_magic("ollama", "config api_key=payload-usage-key")
+attempt("usage", ip.run_line_magic, "ollama", f"usage --host {client.host}")
+ip.run_line_magic("ollama", "config api_key=")""",
     """attempt("list", ip.run_line_magic, "ollama", "list")
 attempt("ps", ip.run_line_magic, "ollama", "ps")
 for key in SAMPLE:
@@ -167,9 +172,12 @@ for key in SAMPLE:
 for name in NAMES:
     attempt(f"show {name!r}", ip.run_line_magic, "ollama", f"show {shlex.quote(name)}")""",
 ]
+# the fields the chat panels get SAMPLE in (besides every payload as the answer)
+CHAT_FIELDS = ("thinking", "tool", "model", "midstream", "error", "signin")
 CHAT = [
     # a dozen turns per panel: a panel's view re-lays out its whole transcript on each new turn
-    """def converse(field, keys):
+    f"CHAT_FIELDS = {CHAT_FIELDS!r}\n"
+    + """def converse(field, keys):
     chat = ChatWidget(model=f"payload-{field}:{keys[0]}")
     display(chat)
     for key in keys:
@@ -184,14 +192,16 @@ CHAT = [
 def dozens(keys):
     return [keys[i:i + 12] for i in range(0, len(keys), 12)]
 chats = [converse("content", keys) for keys in dozens(KEYS)]
-chats += [converse(field, keys) for field in ("thinking", "tool", "model", "midstream", "error") for keys in dozens(SAMPLE)]
+chats += [converse(field, keys) for field in CHAT_FIELDS for keys in dozens(SAMPLE)]
 answers = sum(1 for chat in chats for m in chat.messages if m["role"] == "assistant")
-assert answers == len(KEYS) + 5 * len(SAMPLE), f'only {answers} answers in the panels'""",
+assert answers == len(KEYS) + len(CHAT_FIELDS) * len(SAMPLE), f'only {answers} answers in the panels'""",
 ]
-MODELS = ["browser = ModelBrowser()\nbrowser"]
+MODELS = ["browser = ModelBrowser()\nbrowser",
+          # as a cloud account sees it: the quota panel, one bar per /api/usage limit
+          'cloud_browser = ModelBrowser(client=Client(api_key="payload-usage-key"), cloud=True)\ncloud_browser']
 # What a saved notebook shows where no widget manager runs (GitHub, nbviewer, an nbconvert without
 # the widget state): each widget's own bundle without its widget view.
-STATIC_VIEWS = ["""for widget in [*chats, browser]:
+STATIC_VIEWS = ["""for widget in [*chats, browser, cloud_browser]:
     data, _ = widget._repr_mimebundle_()
     data.pop("application/vnd.jupyter.widget-view+json", None)
     display(data, raw=True)"""]
@@ -288,13 +298,19 @@ def test_corpus_through_every_surface(group, lab, beacon, hostile, browser: Brow
         started = time.monotonic()
         run_all(page, timeout=240_000)
         problems.append(f"# {group}: Run All took {time.monotonic() - started:.1f} s")
-        models_root = page.locator(".onb-root.onb-models") if MODELS[0] in NOTEBOOKS[group] else None
+        models_root = page.locator(".onb-root.onb-models").first if MODELS[0] in NOTEBOOKS[group] else None
         # saved first, so clicks do not meet JupyterLab's "unsaved changes" prompt
         page.evaluate("async () => { await window.jupyterapp.commands.execute('docmanager:save'); }")
         shown = _check_phase(f"{group}-live", page, guard, lab.url, problems, models_root=models_root)
         if CHAT[0] in NOTEBOOKS[group]:  # every turn is in a panel (the cell asserts they happened)
             in_panels = page.locator(".onb-chat .onb-msg-assistant").count()
-            assert in_panels >= len(KEYS) + 5 * len(SAMPLE), f"only {in_panels} answers shown in the panels"
+            assert in_panels >= len(KEYS) + len(CHAT_FIELDS) * len(SAMPLE), f"only {in_panels} answers shown in the panels"
+        # every payload named a limit of /api/usage: in the quota panel, and in %ollama usage's table
+        limits = len({p.text(beacon.url) for p in PAYLOADS})
+        if MODELS[1] in NOTEBOOKS[group]:
+            assert page.locator(".onb-mb-quota-row").count() == limits, "the quota panel lacks payload limits"
+        if REPLY[0] in NOTEBOOKS[group]:
+            assert page.locator("table.onb-usage tbody tr").count() == limits, "%ollama usage lacks payload limits"
         stop_kernel(page)
         rich, raised = _saved_outputs(lab.root / name)
         problems += [f"{group}: {line}" for line in raised]

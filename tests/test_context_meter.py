@@ -9,6 +9,7 @@ from kernel_helpers import Kernel, extension_kernel, module_emulator  # noqa: F4
 
 from ollama_nb import Client
 from ollama_nb.context import ContextUse, measure
+from ollama_nb.testing import Emulator
 
 pytestmark = pytest.mark.kernel
 
@@ -56,6 +57,21 @@ def test_cloud_models_run_at_their_maximum(emu):
         assert use is not None and use.window == 131072 and use.maximum == 131072
     finally:
         emu.set_cloud("signed-out")
+
+
+def test_the_models_maximum_is_asked_again_once_its_digest_changes():
+    with Emulator(scenarios=True) as own:
+        client = Client(own.url)
+
+        def answer_and_measure():
+            reply = client.chat("markdown", [{"role": "user", "content": "hi"}])
+            return measure(client, reply, {}), sum(r.path == "/api/show" for r in own.requests)
+
+        (first, shows), (second, shows_after) = answer_and_measure(), answer_and_measure()
+        assert first.maximum == second.maximum == 8192 and shows == shows_after == 1  # cached
+        client.create("markdown", from_="markdown", system="Be brief.")  # the same name, a new digest
+        third, shows = answer_and_measure()
+        assert third.maximum == 8192 and shows == 2
 
 
 def test_advice_offers_more_room_only_up_to_the_models_maximum():

@@ -434,6 +434,20 @@ def test_the_context_meter_warns_in_the_notice_line(emu):
     assert 'ChatWidget(options={"num_ctx": 600})' in w.notice
 
 
+def test_a_meter_lookup_the_server_holds_does_not_hold_the_turn(emu):
+    held = emu.hold("/api/ps")
+    try:
+        w, _ = make(Client(emu.url), model="llama3.2")
+        reply = w.ask("hello")  # returns once the turn ended, the server still holding /api/ps
+        assert held.reached.wait(10), "the meter never asked /api/ps"
+        assert reply is not None and reply.done and not w.busy
+        last = w.messages[-1]
+        assert last["status"] == "done" and last["content"] == reply.content
+        assert "tokens" in last["stats"] and "context" not in last["stats"]
+    finally:
+        held.release()
+
+
 def test_send_keeps_ipywidgets_meaning_a_custom_message_to_the_views(client):
     """``ask`` asks the model; ``send`` is ipywidgets' (DOMWidget.focus() uses it, so does anywidget)."""
     w, rec = make(client, model="llama3.2")

@@ -38,7 +38,7 @@ import anywidget
 import traitlets
 
 from ..config import default_client, settings
-from ..context import ContextUse
+from ..context import ContextUse, Lookup
 from ..context import measure as measure_context
 from ..conversation import Conversation, Turn
 from ..errors import InvalidRequest, describe
@@ -418,8 +418,11 @@ class ChatWidget(KeyMasked, anywidget.AnyWidget):
             def on_wait(wait: RetryWait) -> None:
                 self.set_trait("notice", f"{wait}. Press Stop to stop waiting.")
 
+            lookups: list[Lookup] = []
+
             def on_stream(reply: Reply) -> None:
                 self.set_trait("notice", "")
+                lookups.append(Lookup(self.client, reply))  # the meter's figures, while it streams
                 deltas = DeltaStream(turn_id, self._emit, reply, model=model)
                 with self._lock:
                     live.deltas = deltas
@@ -438,7 +441,7 @@ class ChatWidget(KeyMasked, anywidget.AnyWidget):
                 notice = ""
                 if reply.done:
                     self._stats[turn_id] = stats_line(reply)
-                    use = _context_use(self.client, reply, conv.options)
+                    use = _context_use(self.client, reply, conv.options, lookups[-1] if lookups else None)
                     if use is not None:
                         self._stats[turn_id] += " · " + use.short()
                         if use.warn:
@@ -540,10 +543,10 @@ class ChatWidget(KeyMasked, anywidget.AnyWidget):
 
 
 # -- static transcript ----------------------------------------------------------------------------
-def _context_use(client: Any, reply: Reply, options: dict[str, Any]) -> ContextUse | None:
+def _context_use(client: Any, reply: Reply, options: dict[str, Any], lookup: Lookup | None) -> ContextUse | None:
     # The meter is a courtesy: a server that cannot say its window must not fail the turn.
     try:
-        return measure_context(client, reply, options)
+        return measure_context(client, reply, options, lookup=lookup)
     except Exception:
         return None
 

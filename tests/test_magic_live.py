@@ -224,3 +224,33 @@ def test_a_list_settles_item_by_item_and_reads_as_one_list(kernel):
     # Joined again, the lists are one list, as a whole render makes it.
     whole = re.sub(r"</ul>\s*</div>\s*<div class=\"onb-out onb-part[^\"]*\">\s*<ul>\s*", "", ex.html())
     assert re.sub(r"\s", "", model_html(text).split("<ul>")[1].split("</ul>")[0]) in re.sub(r"\s", "", whole)
+
+
+def test_an_answer_interrupted_while_thinking_keeps_its_thinking_folded_and_marked(kernel):
+    code = """
+import os, signal
+_dp = get_ipython().display_pub
+_orig_publish = _dp.publish
+_count = [0]
+def _interrupting(*a, _orig=_orig_publish, **k):
+    _count[0] += 1
+    if _count[0] == 12:  # a few thinking parts in
+        os.kill(os.getpid(), signal.SIGINT)
+    return _orig(*a, **k)
+_dp.publish = _interrupting
+try:
+    get_ipython().run_cell_magic('ollama', '-m paced-thinking -o num_predict=3000 --chat cut-thinking', 'at 300 tokens/s')
+finally:
+    _dp.publish = _orig_publish
+"""
+    ex = kernel.run(code, timeout=120)
+    html = ex.html()
+    assert 'class="onb-think-live"' not in html and html.count('<details class="onb-thinking">') == 1
+    assert html.count('class="onb-footer"') == 1 and "partial answer (interrupted)" in ex.text()
+    turn = kernel.value("__import__('ollama_nb').Conversation.named('cut-thinking').messages[-1]")
+    thought = turn["thinking"]
+    assert 0 < len(thought) < len("".join(scenarios.paced_tokens(1500))) and not turn["content"]
+    # All of the thinking the model sent, once, word for word; and in the plain text too.
+    folded = html.split('<details class="onb-thinking">')[1].split("</details>")[0]
+    assert " ".join(visible_text(folded).split()) == "Thinking" + " ".join(visible_text(model_html(thought)).split())
+    assert thought.strip() in ex.final()["data"]["text/plain"]

@@ -38,13 +38,25 @@ def _reference(chat: str) -> str:
     )
 
 
+def _reference_thinking(chat: str) -> str:
+    return (
+        "from ollama_nb import Conversation\nfrom ollama_nb.render import chrome, model_html\n"
+        f"_reply = Conversation.named({chat!r}).messages[-1]\n"
+        "display({'text/html': chrome.page(chrome.thinking(model_html(_reply['thinking'])) + model_html(_reply['content']))}, raw=True)"
+    )
+
+
 CELLS = [
-    "%load_ext ollama_nb",
+    # Lists settle a few items at a time here (paced:latest's are short), so that seams inside a
+    # list are looked at too.
+    "%load_ext ollama_nb\nfrom ollama_nb.render.markdown import BlockStream\nBlockStream.list_part = 60",
     "%%ollama -m paced -o num_predict=700 --chat live\nat 150 tokens/s",  # 1: streamed, done
     _reference("live"),  # 2
     "%%ollama -m paced -o num_predict=5000 --chat cut\nat 150 tokens/s",  # 3: interrupted
     _reference("cut"),  # 4
     "%%ollama --compare paced,llama3.2 -o num_predict=300 --chat cmp\nat 300 tokens/s",  # 5
+    "%%ollama -m paced-thinking -o num_predict=1400 --chat thinks\nat 300 tokens/s",  # 6: thinking, folded
+    _reference_thinking("thinks"),  # 7
 ]
 
 # The answer's blocks (top-level elements of every part, footer left out), where they are relative
@@ -56,7 +68,9 @@ READ = """
     ? document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell')[index]
     : document.querySelectorAll('.jp-Cell')[index];
   const area = root.querySelector('.jp-OutputArea');
-  const blocks = [...area.querySelectorAll('.onb-out > *')].filter((e) => !e.classList.contains('onb-footer'));
+  // A list's items count as blocks: a list split between parts must read as one list.
+  const blocks = [...area.querySelectorAll('.onb-out > *')].filter((e) => !e.classList.contains('onb-footer'))
+    .flatMap((e) => (e.matches('ul, ol') ? [...e.querySelectorAll(':scope > li')] : [e]));
   const top = blocks.length ? blocks[0].getBoundingClientRect().top : 0;
   const skip = 'style, .onb-math, .onb-math-display, mjx-container, .onb-footer';
   const parts = [];
@@ -153,6 +167,23 @@ def test_a_long_streamed_answer_reads_as_one_answer_live_done_interrupted_and_re
         expect(compare.locator("table.onb-cols th")).to_have_text(["paced", "llama3.2"])
         assert table["outputs"][:-1] == [0] * (len(table["outputs"]) - 1) and table["outputs"][-1] > 50
 
+        # -- thinking: streamed in an open box, part after part, then folded above the answer
+        page.evaluate(WATCH, [6, READ])
+        run_cell(page, 6, wait=False)
+        thinks = cell_output_locator(page, 6)
+        thinks.locator(".onb-think-live").nth(4).wait_for(timeout=60_000)
+        thinks.locator(".onb-think-live").nth(4).scroll_into_view_if_needed()
+        screenshot(page, "live-answer-thinking-streaming-light")  # the open box, mid-thought
+        kernel_idle(page, timeout=60_000)
+        thinking_states = page.evaluate("() => { window.__onbObserver.disconnect(); return window.__onbSamples; }")
+        run_cell(page, 7)
+        thought = _same_answer(page, 6, 7)
+        assert thought["text"].startswith("Thinking") and len(thinking_states) > 10
+        expect(thinks.locator("details.onb-thinking")).to_have_count(1)
+        expect(thinks.locator("details.onb-thinking[open]")).to_have_count(0)
+        expect(thinks.locator(".onb-think-live")).to_have_count(0)
+        assert any(t.startswith("Thinking…") for t in thinking_states)  # the open box, while it grew
+
         def shots(theme: str) -> None:
             cell_locator(page, 1).locator(".jp-InputArea").scroll_into_view_if_needed()
             screenshot(page, f"live-answer-{theme}")
@@ -160,6 +191,8 @@ def test_a_long_streamed_answer_reads_as_one_answer_live_done_interrupted_and_re
             screenshot(page, f"live-answer-interrupted-{theme}")
             compare.scroll_into_view_if_needed()
             screenshot(page, f"live-answer-compare-{theme}")
+            thinks.scroll_into_view_if_needed()
+            screenshot(page, f"live-answer-thinking-{theme}")
 
         shots("light")
         set_theme(page, "JupyterLab Dark")
@@ -172,6 +205,7 @@ def test_a_long_streamed_answer_reads_as_one_answer_live_done_interrupted_and_re
         open_notebook(page, lab.url, "live.ipynb")
         assert _same_answer(page, 1, 2)["text"] == done["text"]
         assert _same_answer(page, 3, 4)["text"] == interrupted["text"]
+        assert _same_answer(page, 6, 7)["text"] == thought["text"]
         expect(cell_locator(page, 3).locator(".onb-footer")).to_have_count(1)
     finally:
         set_theme(page, "JupyterLab Light")
@@ -182,7 +216,7 @@ def test_a_long_streamed_answer_reads_as_one_answer_live_done_interrupted_and_re
     try:
         page.goto(f"{notebook7.url}/notebooks/live.ipynb")
         expect(page.locator(".jp-Cell").nth(3).locator(".onb-footer")).to_have_count(1, timeout=60_000)
-        for streamed, reference in ((1, 2), (3, 4)):
+        for streamed, reference in ((1, 2), (3, 4), (6, 7)):
             for index in (streamed, reference):
                 area = page.locator(".jp-Cell").nth(index).locator(".jp-OutputArea")
                 area.scroll_into_view_if_needed()
@@ -199,7 +233,7 @@ def test_a_long_streamed_answer_reads_as_one_answer_live_done_interrupted_and_re
     subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "html", "--output-dir", str(out),
                     str(lab.root / "live.ipynb")], check=True, capture_output=True, timeout=120)
     page.goto((out / "live.html").as_uri())
-    for streamed, reference in ((1, 2), (3, 4)):
+    for streamed, reference in ((1, 2), (3, 4), (6, 7)):
         got, want = _read(page, streamed, "nbconvert"), _read(page, reference, "nbconvert")
         assert got["text"] == want["text"] and got["layout"] == want["layout"], (streamed, got["layout"][:5], want["layout"][:5])
         assert len(got["footers"]) == 1

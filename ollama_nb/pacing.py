@@ -1,5 +1,7 @@
-"""Pace: when the next update of a growing view is due. One rule for every live view (the chat
-widget's deltas, pull progress in a cell and in the model browser, the cell's live answer).
+"""Pace: when the next update of a growing view is due, for the chat widget's deltas and pull
+progress in a cell and in the model browser. (The cell's live answer has a schedule of its own in
+:mod:`ollama_nb.live`: it bounds the wait from a token's arrival to its display, and watches for
+pauses, which an interval alone cannot.)
 
 The first update goes at once; after that, no sooner than an interval that grows with the size
 of what the view re-renders (``floor + size * per_unit``, between ``least`` and ``most``

@@ -103,12 +103,8 @@ def test_messages_stay_small_and_bytes_grow_linearly_with_the_answer(kernel):
     assert big_total < 5.5 * small_total, sizes
 
 
-@pytest.mark.parametrize("at", [12, 13, 14])
-def test_an_interrupted_answer_keeps_its_parts_and_ends_marked_once(kernel, at):
-    # SIGINT (what the stop button sends) in the middle of an update, once a few parts have
-    # settled, counted by the display publisher: the update completes, then the interrupt ends
-    # the answer. Whichever message of an update it lands on, no part is lost or shown twice.
-    code = f"""
+# SIGINT (what the stop button sends) from the display publisher, as it sends message number `at`.
+INTERRUPT = """
 import os, signal
 _dp = get_ipython().display_pub
 _orig_publish = _dp.publish
@@ -120,10 +116,18 @@ def _interrupting(*a, _orig=_orig_publish, **k):
     return _orig(*a, **k)
 _dp.publish = _interrupting
 try:
-    get_ipython().run_cell_magic('ollama', '-m paced -o num_predict=3000 --chat cut{at}', 'at 300 tokens/s')
+    get_ipython().run_cell_magic('ollama', {line!r}, 'at 300 tokens/s')
 finally:
     _dp.publish = _orig_publish
 """
+
+
+@pytest.mark.parametrize("at", [12, 13, 14])
+def test_an_interrupted_answer_keeps_its_parts_and_ends_marked_once(kernel, at):
+    # SIGINT (what the stop button sends) in the middle of an update, once a few parts have
+    # settled, counted by the display publisher: the update completes, then the interrupt ends
+    # the answer. Whichever message of an update it lands on, no part is lost or shown twice.
+    code = INTERRUPT.format(at=at, line=f"-m paced -o num_predict=3000 --chat cut{at}")
     ex = kernel.run(code, timeout=120)
     final = ex.final()
     assert "partial answer (interrupted)" in final["data"]["text/plain"]
@@ -227,22 +231,7 @@ def test_a_list_settles_item_by_item_and_reads_as_one_list(kernel):
 
 
 def test_an_answer_interrupted_while_thinking_keeps_its_thinking_folded_and_marked(kernel):
-    code = """
-import os, signal
-_dp = get_ipython().display_pub
-_orig_publish = _dp.publish
-_count = [0]
-def _interrupting(*a, _orig=_orig_publish, **k):
-    _count[0] += 1
-    if _count[0] == 12:  # a few thinking parts in
-        os.kill(os.getpid(), signal.SIGINT)
-    return _orig(*a, **k)
-_dp.publish = _interrupting
-try:
-    get_ipython().run_cell_magic('ollama', '-m paced-thinking -o num_predict=3000 --chat cut-thinking', 'at 300 tokens/s')
-finally:
-    _dp.publish = _orig_publish
-"""
+    code = INTERRUPT.format(at=12, line="-m paced-thinking -o num_predict=3000 --chat cut-thinking")  # a few parts in
     ex = kernel.run(code, timeout=120)
     html = ex.html()
     assert 'class="onb-think-live"' not in html and html.count('<details class="onb-thinking">') == 1

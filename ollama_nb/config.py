@@ -58,16 +58,17 @@ class Settings:
 
 settings = Settings()
 _client_lock = threading.Lock()
-_client_cache: dict[tuple[str, str | None, float | None], Client] = {}
+_client_cache: dict[tuple[str, str | None, str | None, float | None], Client] = {}
 
 
 def client_for(host: str | None = None) -> Client:
     """The shared :class:`~ollama_nb.Client` for ``host`` (default: the configured host), with the
     configured key and timeout. Clients are cached, and made anew when the settings change, so one
-    ``%ollama config host=...`` moves the magic and the widgets together.
+    ``%ollama config host=...`` moves the magic and the widgets together; so does a change of
+    ``OLLAMA_API_KEY`` in ``os.environ`` (a client reads it when it is made).
     """
     url = parse_host(host) if host else settings.resolved_host()
-    key = (url, settings.api_key, settings.timeout)
+    key = (url, settings.api_key, os.environ.get("OLLAMA_API_KEY"), settings.timeout)
     with _client_lock:
         client = _client_cache.get(key)
         if client is None:

@@ -284,3 +284,22 @@ def test_a_key_split_across_chunks_never_reaches_a_view_in_two_halves():
     deltas.close()
     whole = "".join(m["content"] for m in sent if m["type"] == "delta")
     assert whole == f"The key is {MASK} and more."
+
+
+def test_a_key_set_in_the_environment_later_reaches_the_shared_client(echo, monkeypatch):
+    # A student runs a cell first, then sets os.environ["OLLAMA_API_KEY"]: the next request of the
+    # shared client (the magic's, the widgets') carries it; unset again, none does.
+    from ollama_nb import config
+
+    monkeypatch.delenv("OLLAMA_API_KEY", raising=False)
+    config.forget_clients()
+    try:
+        config.client_for(echo.url).list()
+        monkeypatch.setenv("OLLAMA_API_KEY", KEY)
+        config.client_for(echo.url).list()
+        monkeypatch.delenv("OLLAMA_API_KEY")
+        config.client_for(echo.url).list()
+    finally:
+        config.forget_clients()
+    sent = [auth for method, path, auth in echo.requests if path == "/api/tags"][-3:]
+    assert sent == ["", f"Bearer {KEY}", ""]

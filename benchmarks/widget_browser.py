@@ -17,7 +17,16 @@ Measured (2 shared cores, 300 tokens/s, Chrome thread time; --before e3e6a5e, th
 re-rendered the whole answer per frame): 20 000 tokens, ChatWidget 14.5 s -> 5.4 s against %%ollama's
 12.5-15.2 s (ratio 1.16 -> 0.35); 5 000 tokens 3.65 s -> 2.56 s (1.40 -> 0.79); script time 4.9 s -> 1.2 s.
 
+A long conversation (``--turns``, default 100): a ChatWidget is displayed once and answers turn
+after turn, typed into its box and sent with Enter as a teacher would. Turn 1 and turn N stream the
+same answer (``--turn-tokens`` of paced:latest at ``--rate``); the turns between stream the same
+text fast. For the two measured turns: Chrome's main-thread time, the number of comm messages the
+page received for the widget (every delta, trait update and partial: one view update each) and
+their bytes. Printed: ms per update at turn 1 and at turn N, and their ratio (target <= 1.5: an
+update costs the same whatever came before it), and the bytes per update.
+
 Usage: python benchmarks/widget_browser.py [--tokens 20000] [--short 5000] [--rate 300] [--before REF]
+       [--turns 100] [--turn-tokens 400] [--part answer|turns|all]
 """
 
 from __future__ import annotations
@@ -37,6 +46,8 @@ from playwright.sync_api import Page, sync_playwright
 
 from ollama_nb.testing import Emulator
 from tests.browser.lab import (
+    KernelFrames,
+    after_frames,
     cell_output_locator,
     launch_chromium,
     open_notebook,
@@ -46,6 +57,7 @@ from tests.browser.lab import (
 )
 
 TARGET_RATIO = 1.2
+TURN_TARGET = 1.5  # ms per update at turn N / at turn 1
 
 
 def build_bundle(ref: str, out: pathlib.Path) -> pathlib.Path:
@@ -109,12 +121,88 @@ def run(browser: Any, lab_root: pathlib.Path, lab_url: str, tokens: int, rate: f
     return {"magic": magic, "chat": chat}
 
 
+def turn_cells(tokens: int, bundle: pathlib.Path | None) -> list[str]:
+    swap = f"ChatWidget._esm = pathlib.Path({str(bundle)!r}).read_text()\n" if bundle else ""
+    return [
+        "%load_ext ollama_nb\nimport pathlib\nfrom ollama_nb import ChatWidget",
+        f"{swap}chat = ChatWidget(model='paced:latest', options={{'num_predict': {tokens}}})\nchat",
+    ]
+
+
+def run_turns(browser: Any, lab_root: pathlib.Path, lab_url: str, turns: int, tokens: int, rate: float,
+              bundle: pathlib.Path | None, name: str) -> dict[int, dict[str, float]]:
+    """Turns 1..``turns`` typed into one ChatWidget; turn 1 and the last one measured."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Performance.enable", {"timeDomain": "threadTicks"})
+    frames = KernelFrames(page)
+    write_notebook(lab_root, f"{name}.ipynb", turn_cells(tokens, bundle))
+    open_notebook(page, lab_url, f"{name}.ipynb")
+    run_cell(page, 0)
+    run_cell(page, 1, timeout=60_000)
+    out = cell_output_locator(page, 1)
+    out.locator(".onb-chat").wait_for()
+    box = out.locator(".onb-chat-input")
+    done = out.locator(".onb-msg-assistant[data-status='done']")
+    timeout = (120 + 5 * tokens / rate) * 1000
+    measured: dict[int, dict[str, float]] = {}
+    # Waiting polls a few properties every 100 ms (a CSS query per frame, as a locator's wait does,
+    # would itself cost main-thread time that grows with the page).
+    finished = """(n) => { const log = document.querySelector('.jp-OutputArea .onb-chat-log');
+                           const send = document.querySelector('.jp-OutputArea .onb-chat-send');
+                           const last = log && log.lastElementChild;
+                           return !!last && log.children.length >= 2 * n && last.dataset.status === 'done'
+                                  && send.textContent === 'Send'; }"""
+    for k in range(1, turns + 1):
+        measure_this = k in (1, turns)
+        pace = rate if measure_this else 100_000  # the turns between: the same answer, at once
+        before, count, size = metrics(cdp), frames.count, frames.bytes
+        box.fill(f"Question {k}: write the long answer at {pace:g} tokens/s.")
+        box.press("Enter")
+        try:
+            page.wait_for_function(finished, arg=k, timeout=timeout, polling=100)
+        except Exception:
+            raise SystemExit(f"turn {k} never finished; {done.count()} answers done") from None
+        # The turn ends with the static copy refreshed (JupyterLab renders the output again): wait
+        # for it and the frames that show it, so each turn pays for its own refresh.
+        while frames.displays < k:
+            after_frames(page, 1)
+        after_frames(page, 2)
+        if measure_this:
+            after = metrics(cdp)
+            updates = frames.count - count
+            measured[k] = {"task": after["TaskDuration"] - before["TaskDuration"],
+                           "script": after["ScriptDuration"] - before["ScriptDuration"],
+                           "updates": updates, "bytes": frames.bytes - size}
+            m = measured[k]
+            print(f"    turn {k:>4}: {m['task'] * 1000:.0f} ms main thread (script {m['script'] * 1000:.0f}),"
+                  f" {updates} updates, {m['bytes'] / 1000:.1f} kB", flush=True)
+    page.evaluate("() => window.jupyterapp.serviceManager.sessions.shutdownAll()")
+    page.close()
+    return measured
+
+
+def report_turns(label: str, turns: int, m: dict[int, dict[str, float]]) -> None:
+    first, last = m[1], m[turns]
+    per = {k: m[k]["task"] * 1000 / max(1, m[k]["updates"]) for k in (1, turns)}
+    ratio = per[turns] / per[1]
+    verdict = "ok" if ratio <= TURN_TARGET else "OVER"
+    print(f"  {label:>8}: ms per update: turn 1 {per[1]:.2f}, turn {turns} {per[turns]:.2f},"
+          f" ratio {ratio:.2f} (target <= {TURN_TARGET}: {verdict})")
+    print(f"  {label:>8}: bytes per update: turn 1 {first['bytes'] / max(1, first['updates']):.0f},"
+          f" turn {turns} {last['bytes'] / max(1, last['updates']):.0f}"
+          f" (whole turn: {first['bytes'] / 1000:.1f} kB -> {last['bytes'] / 1000:.1f} kB)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--tokens", type=int, default=20_000)
     ap.add_argument("--short", type=int, default=5_000)
     ap.add_argument("--rate", type=float, default=300.0, help="tokens per second")
     ap.add_argument("--before", metavar="REF", help="also measure the chat bundle built from git ref REF")
+    ap.add_argument("--turns", type=int, default=100, help="turns of the long conversation")
+    ap.add_argument("--turn-tokens", type=int, default=400, help="tokens of each turn's answer")
+    ap.add_argument("--part", choices=("answer", "turns", "all"), default="all")
     args = ap.parse_args()
 
     tmp = pathlib.Path(tempfile.mkdtemp(prefix="onb-bench-"))
@@ -123,6 +211,7 @@ def main() -> None:
         bundles = {f"{args.before}": build_bundle(args.before, tmp / "before"), "now": None}
 
     results: dict[tuple[str, int], dict[str, dict[str, float]]] = {}
+    turn_results: dict[str, dict[int, dict[str, float]]] = {}
     with Emulator(scenarios=True) as emu:
         # Every output shown: %%ollama streams an answer as one output per finished block, and past
         # JupyterLab's default of 50 the rest would sit unrendered behind "Show more outputs" (0,
@@ -133,6 +222,14 @@ def main() -> None:
             with sync_playwright() as pw:
                 browser = launch_chromium(pw)
                 for label, bundle in bundles.items():
+                    if args.part == "answer":
+                        break
+                    print(f"{label:>8}: {args.turns} turns of {args.turn_tokens} tokens", flush=True)
+                    turn_results[label] = run_turns(browser, lab.root, lab.url, args.turns, args.turn_tokens,
+                                                    args.rate, bundle, f"turns-{label.replace('/', '-')}")
+                for label, bundle in bundles.items():
+                    if args.part == "turns":
+                        break
                     for tokens in (args.short, args.tokens):
                         name = f"bench-{label.replace('/', '-')}-{tokens}"
                         results[(label, tokens)] = run(browser, lab.root, lab.url, tokens, args.rate, bundle, name)
@@ -144,6 +241,13 @@ def main() -> None:
         finally:
             lab.stop()
 
+    if turn_results:
+        print()
+        print(f"main-thread time per view update, turn 1 vs turn {args.turns} (same answer, same pace)")
+        for label, m in turn_results.items():
+            report_turns(label, args.turns, m)
+    if not results:
+        return
     print()
     print(f"main-thread time while {args.tokens} tokens stream at {args.rate:.0f} tokens/s (Chrome TaskDuration)")
     growth_target = args.tokens / args.short

@@ -347,6 +347,39 @@ def after_frames(page: Page, frames: int = 2) -> None:
     )
 
 
+def msg_type(payload: str | bytes) -> str:
+    """The header's msg_type of one kernel websocket frame: JSON text, or JupyterLab's binary
+    v1.kernel.websocket.jupyter.org framing (offsets, then channel, header, parent header, ...)."""
+    try:
+        if isinstance(payload, str):
+            return str(json.loads(payload)["header"]["msg_type"])
+        count = int.from_bytes(payload[:8], "little")
+        offsets = [int.from_bytes(payload[8 * (i + 1) : 8 * (i + 2)], "little") for i in range(count)]
+        return str(json.loads(payload[offsets[1] : offsets[2]])["msg_type"])
+    except (ValueError, KeyError, IndexError, TypeError):
+        return ""
+
+
+class KernelFrames:
+    """Counts what the page receives on its kernel websockets: ``comm_msg`` frames (each one update
+    a widget view handles: a delta, a patch, a trait update) and their bytes, and
+    ``update_display_data`` frames (an output refreshed, e.g. a widget's static copy)."""
+
+    def __init__(self, page: Page) -> None:
+        self.count = 0
+        self.bytes = 0
+        self.displays = 0
+        page.on("websocket", lambda ws: ws.on("framereceived", self._frame))
+
+    def _frame(self, payload: str | bytes) -> None:
+        kind = msg_type(payload)
+        if kind == "comm_msg":
+            self.count += 1
+            self.bytes += len(payload)
+        elif kind == "update_display_data":
+            self.displays += 1
+
+
 def screenshot(page: Page, name: str, *, full_page: bool = False) -> pathlib.Path:
     """Save a PNG of the page as tests/artifacts/<name>.png and return its path."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)

@@ -173,9 +173,12 @@ def run_turns(browser: Any, lab_root: pathlib.Path, lab_url: str, turns: int, to
             updates = frames.count - count
             measured[k] = {"task": after["TaskDuration"] - before["TaskDuration"],
                            "script": after["ScriptDuration"] - before["ScriptDuration"],
+                           "layout": after["LayoutDuration"] - before["LayoutDuration"],
+                           "style": after["RecalcStyleDuration"] - before["RecalcStyleDuration"],
                            "updates": updates, "bytes": frames.bytes - size}
             m = measured[k]
-            print(f"    turn {k:>4}: {m['task'] * 1000:.0f} ms main thread (script {m['script'] * 1000:.0f}),"
+            print(f"    turn {k:>4}: {m['task'] * 1000:.0f} ms main thread (script {m['script'] * 1000:.0f},"
+                  f" layout {m['layout'] * 1000:.0f}, style {m['style'] * 1000:.0f}),"
                   f" {updates} updates, {m['bytes'] / 1000:.1f} kB", flush=True)
     page.evaluate("() => window.jupyterapp.serviceManager.sessions.shutdownAll()")
     page.close()

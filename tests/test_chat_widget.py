@@ -46,6 +46,22 @@ class Recorder:
         with self.lock:
             return [m["state"][key] for _, m in self.msgs if m["method"] == "update" and key in m["state"]]
 
+    def transcript(self, start: list[dict] | None = None, rev: int = 0) -> tuple[list[dict], int]:
+        """The transcript a page shows after every message so far (as js/chat.js applies them):
+        whole updates replace it, patches must start from the page's revision."""
+        messages = list(start or [])
+        with self.lock:
+            msgs = [m for _, m in self.msgs]
+        for m in msgs:
+            if m["method"] == "update" and "messages" in m["state"]:
+                messages, rev = m["state"]["messages"], m["state"].get("_messages_rev", rev)
+            elif m["method"] == "custom" and m["content"]["type"] == "messages":
+                patch = m["content"]
+                assert patch["base"] == rev, f"patch from revision {patch['base']} on a page at {rev}"
+                assert patch["start"] <= len(messages)
+                messages, rev = messages[: patch["start"]] + patch["items"], patch["rev"]
+        return messages, rev
+
 
 def last_chat(emu):
     """The last chat request (after an answer the widget also reads /api/show and /api/ps)."""
@@ -99,17 +115,52 @@ def test_deltas_carry_only_new_text_and_add_up_to_the_committed_answer(client):
     assert reply.content.startswith(content)  # the tail goes with the commit, not a last delta
     # bounded rate: far fewer messages than tokens, and bytes close to the text
     assert len(deltas) <= 2 + reply.elapsed / pace_interval(0) + 1, len(deltas)
-    custom_bytes = sum(len(json.dumps(m)) for m in rec.custom())
+    custom_bytes = sum(len(json.dumps(m)) for m in rec.custom() if m["type"] != "messages")  # the commit: below
     assert custom_bytes <= 1.5 * len(reply.content)
-    # committed once: one update with the pending turn, one with the finished answer
-    committed = [m for m in rec.updates("messages")]
+    # committed once: one patch with the pending turn, one with the finished answer (never the
+    # whole transcript as a trait update again)
+    assert rec.updates("messages") == []
+    committed = rec.custom("messages")
     assert len(committed) == 2
-    assert committed[0][-1]["status"] == "pending" and committed[0][-1]["content"] == ""
-    final = committed[-1][-1]
+    assert committed[0]["items"][-1]["status"] == "pending" and committed[0]["items"][-1]["content"] == ""
+    final = committed[-1]["items"][-1]
     assert final["content"] == reply.content and final["status"] == "done"
     assert "4000 tokens" in final["stats"]
     assert w.messages[-2] == {"role": "user", "content": "Count for me.", "turn": final["turn"]}
     assert rec.updates("busy") == [True, False]
+    assert rec.transcript() == (w.messages, w._messages_rev)
+
+
+def test_each_turn_sends_only_itself_and_the_saved_state_keeps_the_whole_chat(client):
+    w, rec = make(client, model="llama3.2")
+    sizes = []
+    for k in range(12):
+        start = len(rec.custom("messages"))
+        reply = w.ask(f"Question number {k}: what is a prime number?")
+        assert reply is not None and reply.status == "done"
+        sizes.append(sum(len(json.dumps(p)) for p in rec.custom("messages")[start:]))
+    assert rec.updates("messages") == []
+    # A turn's patches hold that turn only: the twelfth costs what the first did, not twelve times.
+    assert max(sizes) <= 1.5 * min(sizes), sizes
+    patches = rec.custom("messages")
+    assert [(p["base"], p["rev"]) for p in patches] == [(i, i + 1) for i in range(len(patches))]
+    assert all(p["start"] >= len(w.messages) - 2 for p in patches[-2:])
+    # What a page shows after the patches is the transcript, and so is every whole state: the one
+    # a new view opens with, the one nbclient saves with the notebook.
+    assert rec.transcript() == (w.messages, w._messages_rev)
+    state = w.get_state()
+    assert state["messages"] == w.messages and len(state["messages"]) == 24
+    assert state["_messages_rev"] == len(patches)
+    # A page that missed a patch asks for the whole state, and gets it as one trait update.
+    view(w, type="state")
+    assert rec.updates("messages")[-1] == w.messages and rec.updates("_messages_rev")[-1] == len(patches)
+    # Clear is a patch too: nothing left.
+    w.clear()
+    deadline = time.monotonic() + 10
+    while w.messages and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert rec.custom("messages")[-1]["start"] == 0 and rec.custom("messages")[-1]["items"] == []
+    assert rec.transcript() == ([], w._messages_rev)
 
 
 def test_first_token_goes_at_once_then_at_most_20_messages_a_second(client):

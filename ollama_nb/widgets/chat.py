@@ -21,10 +21,20 @@ Messages between the views and the kernel (``content`` of anywidget custom messa
 view -> kernel             ``{"type": "send", "text"}``, ``{"type": "stop"}``, ``{"type": "sync"}``
                            (answer with the partial), ``{"type": "clear"}``, ``{"type": "refresh"}``
                            (model list)
+                           ``{"type": "state"}`` (send the whole transcript: a patch did not fit)
 kernel -> views            ``{"type": "delta", "turn", "seq", "content"?, "thinking"?}``,
                            ``{"type": "partial", "turn", "seq", "model", "content", "thinking"}``
-                           (``turn`` None: nothing is streaming)
+                           (``turn`` None: nothing is streaming),
+                           ``{"type": "messages", "base", "rev", "start", "items"}`` (a patch)
 =========================  ===================================================================
+
+The transcript (``messages``) changes at the end of the list only (a turn begins, a turn ends,
+Clear), so after the first sync the kernel sends it as patches: ``messages[start:] = items``, from
+revision ``base`` to ``rev`` (``_messages_rev``). The page applies each one to the model's state
+(js/chat.js, ``initialize``), so what JupyterLab saves with the notebook is still the whole
+transcript; a page whose revision is not ``base`` asks for the whole state instead. A turn costs
+the bytes of that turn, not of the conversation so far. Comm open, a view's ``request_state`` and
+the state nbclient saves carry the whole transcript as before.
 """
 
 from __future__ import annotations
@@ -102,6 +112,8 @@ class ChatWidget(KeyMasked, anywidget.AnyWidget):
     #: "content", "thinking", "status", "model", "stats", "error", "turn"}`` (``error``: None or
     #: ``{"message", "hint"}``; ``status``: pending, done, stopped, interrupted or failed).
     messages = traitlets.List(traitlets.Dict(), read_only=True).tag(sync=True)
+    #: Revision of ``messages``: +1 per change, sent with each patch (see the module docstring).
+    _messages_rev = traitlets.Int(0, read_only=True).tag(sync=True)
     model = traitlets.Unicode("").tag(sync=True)
     #: This widget's own model id, saved with the notebook's widget state: a restored view finds its
     #: model by it and sees that no kernel is behind it (js/saved.js).
@@ -154,6 +166,7 @@ class ChatWidget(KeyMasked, anywidget.AnyWidget):
         self._show_cache: dict[str, list[str]] = {}  # digest -> capabilities, for servers whose tags lack them
         self._background: list[threading.Thread] = []
         self._ready = False
+        self._patch: dict[str, Any] | None = None  # the next messages change, sent as a patch
         temperature = conv.options.get("temperature")
         super().__init__(
             model=conv.model or settings.resolved_model() or "",
@@ -321,6 +334,21 @@ class ChatWidget(KeyMasked, anywidget.AnyWidget):
         # committed transcript (``messages``, masked by KeyMasked), which is what gets saved.
         self.send(mask_data(content))
 
+    def send_state(self, key: Any = None) -> None:
+        """ipywidgets' sync of changed traits: a change of ``messages`` (with its revision) goes as
+        the patch ``_conversation_changed`` prepared; the whole state (``key`` None) as before."""
+        patch = self._patch
+        if patch is not None and key is not None:
+            keys = [key] if isinstance(key, str) else list(key)
+            if "messages" in keys:
+                self._patch = None
+                self._emit(patch)
+                keys = [k for k in keys if k not in ("messages", "_messages_rev")]
+                if not keys:
+                    return
+                key = keys
+        super().send_state(key)
+
     def _on_view_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
         if not isinstance(content, dict):
             return
@@ -329,6 +357,9 @@ class ChatWidget(KeyMasked, anywidget.AnyWidget):
             self.stop()
         elif kind == "sync":
             self._sync()
+        elif kind == "state":
+            with self._lock:
+                self.send_state(["messages", "_messages_rev"])
         elif kind == "send":
             text = str(content.get("text") or "")
             if text.strip():
@@ -502,8 +533,20 @@ class ChatWidget(KeyMasked, anywidget.AnyWidget):
             if (conv.system or "") != self.system:
                 self.system = conv.system or ""
             messages = self._derive_messages()
-            if messages != self.messages:
-                self.set_trait("messages", messages)
+            old = self.messages
+            if messages != old:
+                same = (a == b for a, b in zip(old, messages, strict=False))
+                start = next((i for i, equal in enumerate(same) if not equal), min(len(old), len(messages)))
+                rev = self._messages_rev + 1
+                # Both traits change in one sync, which send_state turns into this one message.
+                self._patch = {"type": "messages", "base": self._messages_rev, "rev": rev, "start": start,
+                               "items": messages[start:]}
+                try:
+                    with self.hold_sync():
+                        self.set_trait("messages", messages)
+                        self.set_trait("_messages_rev", rev)
+                finally:
+                    self._patch = None
         self._refresh_fallback()
 
     def _derive_messages(self) -> list[dict[str, Any]]:

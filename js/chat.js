@@ -486,7 +486,9 @@ function renderChat(model, el) {
   function announce() {
     const busy = !!get("busy", false);
     if (wasBusy !== null && busy !== wasBusy) {
-      const last = [...get("messages", [])].reverse().find((m) => m.role === "assistant");
+      const messages = get("messages", []);
+      let last = null;
+      for (let i = messages.length - 1; i >= 0 && !last; i--) if (messages[i].role === "assistant") last = messages[i];
       const who = last?.model || get("model", "") || "The model";
       if (busy) status.textContent = `${who} is answering.`;
       else if (last) {

@@ -287,3 +287,18 @@ def test_compare_columns_end_their_thinking_box_instead_of_folding():
     shown = "".join(p.html for s in splits for p in s.settled)
     assert visible_text(shown) == "Thinking…" + visible_text(model_html(thought))  # each thought once, none folded
     assert "<details" not in shown
+
+
+def test_thinking_that_grows_after_the_answer_began_is_folded_again_whole():
+    from ollama_nb.render.answer import LiveAnswer
+
+    live = LiveAnswer()
+    first = "First thought.\n\nSecond thought.\n\n"
+    live.split(thinking=first, content="", thinking_open=True)
+    begun = live.split(thinking=first, content="One.\n\nTwo", thinking_open=False)
+    assert begun.fold and begun.settled[0].html == chrome.thinking(model_html(first))
+    more = live.split(thinking=first + "A late thought.", content="One.\n\nTwo.\n\nThree", thinking_open=False)
+    # Shown again from the top: the whole thinking folded, then the answer so far; nothing twice.
+    assert more.fold and more.settled[0].html == chrome.thinking(model_html(first + "A late thought."))
+    shown = "".join(p.html for p in more.settled[1:]) + more.rest
+    assert visible_text(shown).split() == ["One.", "Two.", "Three"]

@@ -185,7 +185,10 @@ def test_thinking_streams_in_parts_then_folds_above_the_answer(kernel):
     streamed_into = list(dict.fromkeys(_id(m) for m in live))
     # While it grows, the thinking is in parts: many outputs, none re-sending the thinking so far.
     assert len(streamed_into) > 5, len(streamed_into)
-    assert max(_size(m) for m in live) < len(thinking) / 4, [(_size(m), _html(m)[:300]) for m in live if _size(m) > len(thinking) / 4]
+    # (Counted, not sized, so that a busy machine's fuller updates change nothing: the first
+    # paragraph is in the few messages sent while it was written and the one that settled it.)
+    first = thinking.split("\n\n")[1][:60]
+    assert sum(first in visible_text(_html(m)) for m in live) <= 4, [_html(m)[:200] for m in live if first in _html(m)]
     assert sum("Thinking…" in _html(m) and _id(m) != streamed_into[0] for m in live) == 0  # one head, on top
     # Once the answer begins, the outputs it streamed into show, in order, the whole thinking folded
     # and then the answer; at the fold, those it does not fill yet are emptied (once each) until
@@ -214,14 +217,15 @@ def test_thinking_streams_in_parts_then_folds_above_the_answer(kernel):
 
 
 def test_a_list_settles_item_by_item_and_reads_as_one_list(kernel):
-    # At 100 tokens/s an item (~15 tokens) takes a few updates: each settles once the next begins
-    # (paced:latest's lists are short: here items are handed out one by one, not list_part at a time).
+    # At 50 tokens/s an item (~15 tokens) takes a few updates, even on a busy machine: each settles
+    # once the next begins (paced:latest's lists are short: here items are handed out one by one,
+    # not list_part at a time).
     kernel.run("from ollama_nb.render.markdown import BlockStream as _B\n_B.list_part = 1").check()
     try:
-        ex, msgs, _made = _run(kernel, 300, "list-items", rate=100)
+        ex, msgs, _made = _run(kernel, 200, "list-items", rate=50)
     finally:
         kernel.run("_B.list_part = 400").check()
-    text = "".join(scenarios.paced_tokens(300))
+    text = "".join(scenarios.paced_tokens(200))
     items = [m for m in msgs if "<li>" in _html(m)]
     joined = [m for m in items if "onb-join" in _html(m)]
     assert len(joined) >= 2, [_html(m)[-120:] for m in items]

@@ -5,10 +5,12 @@ slowly, delta after delta, and ends it (which refreshes the widget's static copy
 the output again). A MutationObserver on the log records every change while that happens. Earlier
 turns' rows must see none, stay the very same nodes (their rendered Markdown and math not redone),
 and the conversation must still be whole and the panel usable (the copy button, the next turn).
+In JupyterLab, then in Notebook 7 (the same output area and widget manager, its own page).
 """
 
 from __future__ import annotations
 
+import pytest
 from playwright.sync_api import expect
 
 from .lab import (
@@ -17,6 +19,7 @@ from .lab import (
     cell_output_locator,
     open_notebook,
     run_cell,
+    start_lab,
     stop_kernel,
     write_notebook,
 )
@@ -82,10 +85,21 @@ def send(chat, text: str) -> None:
     box.press("Enter")
 
 
-def test_a_new_answer_leaves_earlier_turns_untouched(lab, page):
+KERNEL_IDLE = """() => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+  const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
+  return !!k && k.status === 'idle' && k.connectionStatus === 'connected'; }"""
+
+
+@pytest.mark.parametrize("front", ["lab", "notebook7"])
+def test_a_new_answer_leaves_earlier_turns_untouched(lab, page, front, tmp_path):
     frames = KernelFrames(page)
-    write_notebook(lab.root, "long-chat.ipynb", CELLS)
-    open_notebook(page, lab.url, "long-chat.ipynb")
+    server = lab if front == "lab" else start_lab(tmp_path / "nb7", app="notebook", log_name="notebook7-long-chat")
+    write_notebook(server.root, "long-chat.ipynb", CELLS)
+    if front == "lab":
+        open_notebook(page, server.url, "long-chat.ipynb")
+    else:
+        page.goto(f"{server.url}/notebooks/long-chat.ipynb", wait_until="domcontentloaded")
+        page.wait_for_function(KERNEL_IDLE, timeout=120_000)
     try:
         run_cell(page, 0)
         chat = cell_output_locator(page, 0).locator(".onb-chat")
@@ -123,3 +137,5 @@ def test_a_new_answer_leaves_earlier_turns_untouched(lab, page):
         expect(chat.locator(".onb-msg-user")).to_have_count(5)
     finally:
         stop_kernel(page)
+        if server is not lab:
+            server.stop()

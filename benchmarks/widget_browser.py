@@ -32,7 +32,8 @@ before, 12.9 -> 75.6 ms per update (ratio 5.9), 33.7 kB -> 573 kB per turn (the 
 twice per turn; and one more live view per turn, as JupyterLab never cleaned up the view it
 emptied). After: 10.3 -> 27.6 ms (ratio 2.7), 28 kB -> 26 kB per turn; script time flat (96 -> 86 ms
 per turn); the streaming part 347 -> 420 ms per turn (x1.2); what still grows is the refresh after
-the turn, 4 -> 407 ms (layout 198 ms): JupyterLab re-inserts the whole conversation's DOM.
+the turn, 4 -> 407 ms (layout 198 ms): JupyterLab re-inserts the whole conversation's DOM, and its
+table of contents sanitizes the whole static copy again and renumbers every heading (a profile).
 
 Usage: python benchmarks/widget_browser.py [--tokens 20000] [--short 5000] [--rate 300] [--before REF]
        [--turns 100] [--turn-tokens 400] [--part answer|turns|all]

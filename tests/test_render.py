@@ -302,3 +302,13 @@ def test_thinking_that_grows_after_the_answer_began_is_folded_again_whole():
     assert more.fold and more.settled[0].html == chrome.thinking(model_html(first + "A late thought."))
     shown = "".join(p.html for p in more.settled[1:]) + more.rest
     assert visible_text(shown).split() == ["One.", "Two.", "Three"]
+
+
+def test_a_transcript_labels_its_speakers_without_headings():
+    # A 100-turn chat must not put 200 entries into the notebook's table of contents; a model's
+    # own headings stay headings.
+    html_ = render_answer.transcript(
+        [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "## Title\n\nhello", "model": "m"}]
+    )
+    assert re.findall(r"<h\d>[^<]*</h\d>", html_) == ["<h2>Title</h2>"]
+    assert [m for m in re.findall(r'<p class="onb-who"><strong>([^<]*)</strong></p>', html_)] == ["You", "m"]

@@ -152,13 +152,13 @@ def transcript(messages: Iterable[Mapping[str, Any]], model: str = "", *, empty:
     blocks = []
     for msg in messages:
         if msg.get("role") == "user":
-            blocks.append(chrome.heading("You", 5) + model_html(str(msg.get("content") or "")))
+            blocks.append(chrome.speaker("You") + model_html(str(msg.get("content") or "")))
             continue
         if msg.get("role") not in (None, "assistant"):
             continue
         status = str(msg.get("status") or "")
         head = str(msg.get("model") or "Assistant") + (f" ({status})" if status not in ("done", "") else "")
-        part = [chrome.heading(head, 5)]
+        part = [chrome.speaker(head)]
         if msg.get("thinking"):
             part.append(chrome.thinking(model_html(str(msg["thinking"]))))
         if msg.get("content"):

@@ -125,6 +125,12 @@ def advice(text: str) -> str:
     return f'<div class="onb-advice" role="note">⚠ {inline_code(text)}</div>'
 
 
+def speaker(text: str) -> str:
+    """Who speaks, above a turn of a transcript: a label, not a heading, so that a long chat does
+    not fill the notebook's table of contents with a "You" and a model name per turn."""
+    return f'<p class="onb-who"><strong>{esc(text)}</strong></p>'
+
+
 def heading(text: str, level: int = 4) -> str:
     level = min(6, max(1, level))
     return f"<h{level}>{esc(text)}</h{level}>"

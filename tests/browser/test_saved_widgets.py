@@ -180,7 +180,7 @@ def test_nbconvert_html_shows_each_chat_whole_and_rendered(tmp_path, page):
         page.goto(out.as_uri())
         assert "Empty chat" not in page.locator("body").inner_text()
         # The two widgets' static copies: every turn, model text rendered (a list as a list).
-        copies = page.locator(".jp-OutputArea-output", has=page.locator("h5", has_text="You"))
+        copies = page.locator(".jp-OutputArea-output", has=page.locator(".onb-who", has_text="You"))
         expect(copies).to_have_count(2)
         chat, tutor = copies.nth(0).inner_text(), copies.nth(1).inner_text()
         for turn in ("What is a prime number?", CHAT_LAST, "Explain rainbows to a ten-year-old"):

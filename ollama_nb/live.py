@@ -182,6 +182,7 @@ class LiveOutput:
         self._sent_at = 0.0  # when the latest update was sent...
         self._chunks_at = 0  # ...and how many chunks the reply had then
         self._cost = 0.0  # seconds an update takes to make, smoothed
+        self._pace_unknown = False  # the first token's update went out; the next chunk sets the pace
         # Sending happens on the magic's thread when a chunk comes, or on the watcher's when the
         # stream pauses with a chunk not shown yet; one at a time.
         self._lock = threading.Lock()
@@ -271,6 +272,16 @@ class LiveOutput:
 
     def _send_locked(self, final: bool, chunks: int) -> None:
         began = _monotonic()
+        if self._pace_unknown and not final:
+            # The chunk after the first token's update tells the stream's pace: the second update
+            # is due when that pace needs it. A fast server's whole answer may end before: it is
+            # then shown whole by the final update, without rendering it on the way.
+            self._pace_unknown = False
+            gap = (began - self._sent_at) / max(1, chunks - self._chunks_at)
+            due = self._sent_at + min(self.interval, self.max_gap - gap)
+            if due > began:
+                self.next_at = due
+                return
         with _whole():
             growing = self._show_frame(self.render(final), final)
         self.updates += 1
@@ -279,14 +290,16 @@ class LiveOutput:
         # `gap` (as they did since the last update), that chunk comes at most a gap later: so aim
         # a gap before max_gap (no earlier than now: at a slow pace every chunk is shown as it
         # comes). An update that was slow to make (a huge open block) spaces the next ones out.
-        # (After the first token the pace is not known yet: guess half an interval.)
-        gap = (now - self._sent_at) / (chunks - self._chunks_at) if chunks > self._chunks_at > 0 else self.interval / 2
+        first = self.updates == 1 and not final
+        gap = (now - self._sent_at) / (chunks - self._chunks_at) if chunks > self._chunks_at > 0 else 0.0
         self._sent_at, self._chunks_at = now, chunks
         # Smoothed: one slow update (the first code block loads a Pygments lexer, a collection
         # runs) must not hold the next ones back; updates slow to make one after another do.
         self._cost += self.cost_weight * (now - began - self._cost)
         work = self._cost / self.work_share
         self.next_at = now + max(min(self.interval, self.max_gap - gap), work, growing / self.resend_per_second, 0.0)
+        if first:  # after the first token the pace is not known yet: the next chunk tells it
+            self._pace_unknown, self.next_at = True, now
 
     # -- hot path ---------------------------------------------------------------------------
     def tick(self, reply: Any, chunk: Any = None) -> None:
@@ -342,7 +355,9 @@ class LiveOutput:
     def refresh(self) -> None:
         """Send an update now (e.g. when a second model starts in --compare)."""
         if not self.terminal:
-            self._send(False)
+            with self._lock:
+                self._pace_unknown = False  # now, whatever the pace
+                self._send_locked(False, 0)
 
     def finish(self) -> None:
         """The exact final output (footer, metadata). Always sent, even after an error."""

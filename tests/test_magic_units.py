@@ -252,6 +252,34 @@ def test_slow_updates_space_the_next_ones_out_but_one_slow_update_does_not(monke
     assert live.next_at - now[0] <= LiveOutput.interval
 
 
+def test_after_the_first_token_the_next_chunk_sets_the_pace(monkeypatch):
+    import ollama_nb.live as live_mod
+
+    now = [10.0]
+    monkeypatch.setattr(live_mod, "_monotonic", lambda: now[0])
+    rendered: list[bool] = []
+    live = LiveOutput(lambda final: rendered.append(final) or ({"text/plain": "x"}, {}), terminal=False)
+    live.handle = FakeHandle()
+    live._send(False, chunks=1)  # the first token: shown at once
+    assert live.next_at == now[0]  # the next chunk is let in...
+    now[0] += 0.000_01  # ...a fast server's, 10 microseconds later:
+    live._send(False, chunks=2)
+    assert rendered == [False]  # nothing rendered: the next update is an interval away
+    assert live.next_at == pytest.approx(10.0 + LiveOutput.interval)
+    now[0] = live.next_at
+    live._send(False, chunks=20_000)
+    assert rendered == [False, False]
+    # A slow model (a chunk every 0.15 s): its second chunk is shown as it comes, and the next
+    # update is due so that the chunk after it (0.15 s later) is not later than max_gap.
+    live = LiveOutput(lambda final: rendered.append(final) or ({"text/plain": "x"}, {}), terminal=False)
+    live.handle = FakeHandle()
+    live._send(False, chunks=1)
+    now[0] += 0.15
+    live._send(False, chunks=2)
+    assert rendered == [False, False, False, False]
+    assert live.next_at == pytest.approx(now[0] + LiveOutput.max_gap - 0.15)
+
+
 def test_a_chunk_before_a_pause_is_shown_without_waiting_for_the_next():
     # Real time here: the watcher thread waits on its own. Nothing but the pause happens after
     # the second chunk, so only the watcher can show it.
@@ -291,8 +319,9 @@ def test_a_huge_open_block_is_re_sent_less_often(monkeypatch):
     live._send(False)
     assert live.next_at <= 10.0 + LiveOutput.interval  # a paragraph: the usual pace
     size[0] = 200_000  # one paragraph of 30 000 words
+    now[0] += LiveOutput.interval  # (the chunks since tell the pace; the update is due)
     live._send(False)
-    assert live.next_at == pytest.approx(10.0 + 200_000 / LiveOutput.resend_per_second)
+    assert live.next_at == pytest.approx(now[0] + 200_000 / LiveOutput.resend_per_second)
 
 
 def test_settled_parts_become_outputs_that_are_never_updated_again(monkeypatch):

@@ -73,10 +73,16 @@ def register(ipython: Any) -> None:
     except ValueError:
         pass
     ipython.events.register("pre_run_cell", remember_cell)
-    # The render layer and Pygments' first lexer take ~0.2 s to load: off the main thread, while the
-    # user types the first prompt, instead of pausing the first answer's stream (a failure here
-    # only leaves that cost for later).
-    threading.Thread(target=_preload, name="ollama-nb-preload", daemon=True).start()
+    # The render layer and Pygments' first lexer take ~0.2 s to load: off the main thread, once the
+    # cell that loaded the extension is done (so that %load_ext itself stays quick), while the user
+    # types the first prompt, instead of pausing the first answer's stream (a failure here only
+    # leaves that cost for later).
+
+    def preload_after_this_cell(*_result: Any) -> None:
+        ipython.events.unregister("post_run_cell", preload_after_this_cell)
+        threading.Thread(target=_preload, name="ollama-nb-preload", daemon=True).start()
+
+    ipython.events.register("post_run_cell", preload_after_this_cell)
 
 
 def _preload() -> None:

@@ -45,6 +45,11 @@ __all__ = ["Frame", "LiveOutput", "in_terminal"]
 Bundle = dict[str, Any]
 
 
+def _size(bundle: Bundle) -> int:
+    """Characters of a bundle's biggest representation (what a front end renders)."""
+    return max((len(v) for v in bundle.values() if isinstance(v, str)), default=0)
+
+
 def _joined(bundles: list[Bundle]) -> Bundle:
     """Several outputs' bundles as one (each mime type's text in order)."""
     out: Bundle = {}
@@ -127,11 +132,12 @@ class LiveOutput:
     """
 
     #: Outputs an answer may settle into. JupyterLab shows 50 outputs of a cell and hides the rest
-    #: behind "Show more outputs" (its maxNumberOutputs), so past this the finished parts are added
-    #: to the last settled output instead: a very long answer re-sends that one now and then (at
-    #: most ``held_rate`` characters a second), but always shows whole.
-    max_parts = 30
-    held_rate = 4_000.0
+    #: behind "Show more outputs" (its maxNumberOutputs), so past this (leaving room for the
+    #: cell's other outputs) the finished parts are held in the growing output and now and then
+    #: added to the last settled output: a very long answer re-sends that one, but always shows
+    #: whole. An addition is made once carrying the held parts has cost as much as it will (each
+    #: update re-sends them; an addition re-sends the last output): so neither cost runs away.
+    max_parts = 40
 
     #: Seconds between updates while tokens arrive (<= 5 a second)...
     interval = 0.2
@@ -177,7 +183,8 @@ class LiveOutput:
         self._held: list[Bundle] = []  # parts past max_parts not yet added to the last settled output
         self._free: list[Any] = []  # outputs a restart left, in order, for the next ones to take
         self._emptied: set[int] = set()  # (ids of) those that are empty already
-        self._held_due = 0.0  # monotonic time of the next addition to it
+        self._carried = 0  # characters of held parts re-sent with the growing output since the
+        # last addition to the last settled output
         self._seen_first = False
         self._sent_at = 0.0  # when the latest update was sent...
         self._chunks_at = 0  # ...and how many chunks the reply had then
@@ -222,6 +229,7 @@ class LiveOutput:
                 old.update(chrome.blank(), raw=True, metadata={})
             self._settled.clear()
             self._held.clear()
+            self._carried = 0
         if frame.restart is not None:
             # The outputs after the first `restart` show this frame again, in order: they stay in
             # the cell (emptied or not, they count towards JupyterLab's fold), so none is wasted.
@@ -230,6 +238,7 @@ class LiveOutput:
             del self._settled[frame.restart :]
             self.handle = None
             self._held.clear()
+            self._carried = 0
         for part in frame.settled:
             # Emptied outputs count too: they stay in the cell.
             if self._settled and not self._free and self.outputs >= self.max_parts:
@@ -240,17 +249,18 @@ class LiveOutput:
             self.sent_bytes += self._show(mask_data(part), {})
             self._settled.append((self.handle, part))
             self.handle = None  # settled: never updated again (but by a collapse or the cap)
-        now = _monotonic()
-        if self._held and (final or now >= self._held_due):
+        if self._held:
             last, shown = self._settled[-1]
             merged = _joined([shown, *self._held])
-            last.update(mask_data(merged), raw=True, metadata={})
-            size = max((len(v) for v in merged.values() if isinstance(v, str)), default=0)
-            self.sent_bytes += size
-            self._settled[-1], self._held = (last, merged), []
-            # Each addition re-sends the whole output: spaced out as it grows, its bytes stay a
-            # bounded rate instead of a growing multiple of the text.
-            self._held_due = now + max(1.0, size / self.held_rate)
+            size = _size(merged)
+            # (Like renting skis until the rent paid would have bought them: at most twice the
+            # cost of the best schedule, whatever the pace and the length of the answer.)
+            if final or self._carried >= size:
+                last.update(mask_data(merged), raw=True, metadata={})
+                self.sent_bytes += size
+                self._settled[-1], self._held, self._carried = (last, merged), [], 0
+            else:
+                self._carried += size - _size(shown)
         bundle = _joined([*self._held, frame.bundle]) if self._held else frame.bundle
         growing = self._show(mask_data(bundle), mask_data(frame.metadata))
         self.sent_bytes += growing

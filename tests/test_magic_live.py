@@ -61,7 +61,7 @@ def _size(msg) -> int:
 
 
 def test_finished_parts_are_sent_once_and_only_the_open_end_is_updated(kernel):
-    ex, msgs, made = _run(kernel, 600, "parts")
+    ex, msgs, made = _run(kernel, 600, "parts", rate=150)  # ~20 updates: one per block or so
     text = "".join(scenarios.paced_tokens(600))
     ids = list(dict.fromkeys(_id(m) for m in msgs))
     assert len(ids) > 8  # the stylesheet, many parts, the last one

@@ -439,17 +439,17 @@ class Generation:
                 for token in answer.thinking:
                     if delay:
                         yield Sleep(delay)
-                    yield _chunk(route, name, thinking=token, top=top)
+                    yield answer_chunk(route, name, thinking=token, top=top)
                     count += 1
                 for token in answer.content:
                     if delay:
                         yield Sleep(delay)
-                    yield _chunk(route, name, content=token, top=top)
+                    yield answer_chunk(route, name, content=token, top=top)
                     count += 1
                 if answer.tool_calls:
                     if delay:
                         yield Sleep(delay)
-                    yield _chunk(route, name, tool_calls=answer.tool_calls)
+                    yield answer_chunk(route, name, tool_calls=answer.tool_calls)
                     count += len(json.dumps(answer.tool_calls)) // 4
             if answer.ending == "stall":
                 yield Stall(scenarios.STALL_SECONDS)
@@ -590,7 +590,7 @@ def _num_ctx(req: dict[str, Any]) -> int | None:
     return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0 else None
 
 
-def _chunk(
+def answer_chunk(
     route: str,
     name: str,
     *,

@@ -33,6 +33,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
+from .generation import answer_chunk
 from .wire import JSON, Empty, HTTPError, Stream, StreamError, rfc3339
 
 __all__ = ["FIELDS", "PayloadRoutes"]
@@ -220,27 +221,9 @@ def _details(text: str) -> dict[str, Any]:
     }
 
 
-def _chunk(
-    route: str,
-    model: str,
-    *,
-    content: str = "",
-    thinking: str = "",
-    tool_calls: list[dict[str, Any]] | None = None,
-    done: bool = False,
-) -> dict[str, Any]:
-    out: dict[str, Any] = {"model": model, "created_at": rfc3339()}
-    if route == "chat":
-        message: dict[str, Any] = {"role": "assistant", "content": content}
-        if thinking:
-            message["thinking"] = thinking
-        if tool_calls:
-            message["tool_calls"] = tool_calls
-        out["message"] = message
-    else:
-        out["response"] = content
-        if thinking:
-            out["thinking"] = thinking
+def _chunk(route: str, model: str, *, done: bool = False, **fields: Any) -> dict[str, Any]:
+    """One chunk of an answer, as the emulator's own answers are made (done only on the last)."""
+    out = answer_chunk(route, model, **fields)
     out["done"] = done
     return out
 

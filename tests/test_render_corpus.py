@@ -67,6 +67,31 @@ def outside_policy(fragment: str) -> list[str]:
 
 
 @pytest.mark.parametrize("ident", TEXTS, ids=IDS)
+def test_model_text_streamed_in_parts_stays_inside_the_policy(ident, monkeypatch):
+    # The streaming path: thinking in parts then folded, the answer's blocks and list items handed
+    # out one by one (list_part 1), every part and every open end checked as it is sent.
+    from ollama_nb.render.markdown import BlockStream
+
+    monkeypatch.setattr(BlockStream, "list_part", 1)
+    payload = TEXTS[ident]
+    text = f"{payload}\n\n1. {payload}\n1. {payload}\n\n- {payload}\n- x\n\n{payload}\n"
+    live = render_answer.LiveAnswer()
+    sent = []
+    for end in range(0, 2 * len(text) + 1, 11):
+        thinking, content = text[: min(end, len(text))], text[: max(0, end - len(text))]
+        split = live.split(thinking=thinking, content=content, thinking_open=not content, model="m")
+        sent += [p.html for p in split.settled] + [split.rest]
+    final = live.split(thinking=text, content=text, model="m", footer="m · 1 token")
+    sent += [p.html for p in final.settled] + [final.rest]
+    # Our own wrappers (chrome.thinking, thinking_part, footer) are not model text: left out, by
+    # their exact start tags, so that whatever the model's text made is checked.
+    ours = re.compile(r'<details class="onb-thinking"( open)?>|<div class="onb-(think-live|think-head|footer)">')
+    for fragment in sent:
+        assert not outside_policy(ours.sub("", fragment)), (payload, fragment)
+        assert BEACON not in "".join(v for _, attrs in Walk(fragment).elements for n, v in attrs if n == "src")
+
+
+@pytest.mark.parametrize("ident", TEXTS, ids=IDS)
 def test_model_text_stays_inside_the_policy(ident):
     fragment = model_html(TEXTS[ident])
     assert not outside_policy(fragment), (TEXTS[ident], fragment)
@@ -110,6 +135,7 @@ def _shape(fragment: str) -> list[tuple[str, tuple[str, ...]]]:
 
 CHROME: dict[str, Callable[[str], str]] = {
     "heading": lambda v: chrome.heading(v),
+    "speaker": lambda v: chrome.speaker(v),
     "footer": lambda v: chrome.footer(v, warning=v),
     "note": lambda v: chrome.note(v),
     "code": lambda v: chrome.code(v, "python"),

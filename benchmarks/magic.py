@@ -85,7 +85,7 @@ print('__times__', _j.dumps(_times))
 def measure_stream(url: str, tokens: int, repeat: int) -> dict:
     with Kernel(env={"OLLAMA_HOST": url}) as kernel:
         kernel.run("%load_ext ollama_nb").check()
-        kernel.run("from ollama_nb.config import default_client\n_client = default_client()").check()
+        kernel.run("from ollama_nb._config import default_client\n_client = default_client()").check()
         kernel.run(PAIRS.format(repeat=1, tokens=200)).check()  # warm up: pool, imports, first display
         # IOPub is read after the run, so this process takes no CPU from the kernel meanwhile.
         ex = kernel.run_quietly(PAIRS.format(repeat=repeat, tokens=tokens), timeout=600).check()
@@ -146,7 +146,7 @@ def _answer_bytes(displays: list[dict]) -> int:
 # display message, how many such chunks its content was rendered from.
 PROBE = """
 import time as _t, json as _j
-from ollama_nb import reply as _reply_mod
+from ollama_nb import _reply as _reply_mod
 _arrivals, _published = [], []
 _orig_add = _reply_mod.Reply.add
 def _probe_add(self, obj, _orig=_orig_add):

@@ -74,7 +74,7 @@ def build_bundle(ref: str, out: pathlib.Path) -> pathlib.Path:
     """The chat bundle as the sources at ``ref`` build it (this checkout's node_modules)."""
     src = out / "src"
     src.mkdir(parents=True)
-    archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref, "js", "ollama_nb/render/policy.json"],
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref, "js", "ollama_nb/_render/policy.json"],
                              check=True, capture_output=True).stdout
     subprocess.run(["tar", "-x", "-C", str(src)], input=archive, check=True)
     (src / "js" / "node_modules").symlink_to(ROOT / "js" / "node_modules")

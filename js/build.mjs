@@ -1,6 +1,6 @@
 // Builds the widget bundles: one ES module (+ one stylesheet) per widget.
 //
-//   node build.mjs                  -> ../ollama_nb/widgets/static/
+//   node build.mjs                  -> ../ollama_nb/_widgets/static/
 //   node build.mjs --outdir DIR     -> DIR (tests/test_bundle.py builds into a temp dir and compares)
 //   node build.mjs --watch
 //
@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url";
 const here = path.dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
 const at = args.indexOf("--outdir");
-const outdir = at >= 0 ? path.resolve(args[at + 1]) : path.join(here, "..", "ollama_nb", "widgets", "static");
+const outdir = at >= 0 ? path.resolve(args[at + 1]) : path.join(here, "..", "ollama_nb", "_widgets", "static");
 
 const options = {
   absWorkingDir: here,

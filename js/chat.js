@@ -73,7 +73,7 @@ function adoptLeftBehind(model, el) {
 }
 
 // The kernel sends each change of the transcript as a patch ({type: "messages", base, rev, start,
-// items}: messages[start:] = items, see ollama_nb/widgets/chat.py), not the whole list again. Once
+// items}: messages[start:] = items, see ollama_nb/_widgets/chat.py), not the whole list again. Once
 // per model, it is applied to the model's own state with set_state (@jupyter-widgets/base: as if
 // the kernel had synced it, so it is not sent back), where every view sees it and JupyterLab saves
 // it with the notebook. Earlier messages keep their objects, so views skip them at once. A patch

@@ -1,5 +1,5 @@
 // Markdown for model output, which is untrusted: marked (GFM, raw HTML shown as text) -> DOMPurify
-// with the allowlist in ollama_nb/render/policy.json (the one the kernel's nh3 uses) -> math
+// with the allowlist in ollama_nb/_render/policy.json (the one the kernel's nh3 uses) -> math
 // (KaTeX's MathML, sanitized on its own) -> highlight.js on the sanitized code's text.
 // Nothing reaches the DOM unsanitized, and nothing in the result loads anything by itself.
 //
@@ -16,7 +16,7 @@ import markdown from "highlight.js/lib/languages/markdown";
 import plaintext from "highlight.js/lib/languages/plaintext";
 import python from "highlight.js/lib/languages/python";
 import sql from "highlight.js/lib/languages/sql";
-import policy from "../ollama_nb/render/policy.json";
+import policy from "../ollama_nb/_render/policy.json";
 
 for (const [name, lang] of Object.entries({ bash, javascript, json, markdown, plaintext, python, sql })) {
   hljs.registerLanguage(name, lang);
@@ -260,7 +260,7 @@ function highlight(root) {
 }
 
 /** Markdown -> sanitized HTML (a string), before math and highlighting: what the policy test
- * compares with the kernel's ``ollama_nb.render.model_html``. */
+ * compares with the kernel's ``ollama_nb._render.model_html``. */
 export function sanitizedMarkdown(text) {
   slots = [];
   return purify.sanitize(marked.parse(String(text ?? "")), PURIFY);
@@ -355,7 +355,7 @@ export function setMarkdown(el, text) {
 
 // Constructs whose meaning reaches back over a blank line into text before them: a reference
 // definition changes links anywhere, and display math ($$, \[) may span blank lines. (The kernel's
-// StreamRenderer, ollama_nb/render/markdown.py, makes the same two exceptions.)
+// StreamRenderer, ollama_nb/_render/markdown.py, makes the same two exceptions.)
 const REFERENCE = "]:";
 const occurrences = (text, what) => text.split(what).length - 1;
 const mathBalanced = (text) => occurrences(text, "$$") % 2 === 0 && occurrences(text, "\\[") === occurrences(text, "\\]");

@@ -17,7 +17,7 @@ import { QUOTED_TITLE, needsQuotes, shownName } from "./names.js";
 // ---------------------------------------------------------------- formatting
 
 // Sizes, times "ago" and pull progress come from the kernel as text (the `*_text` fields, made by
-// ollama_nb/format.py), so they read the same as in %ollama and the static table. Only the
+// ollama_nb/_format.py), so they read the same as in %ollama and the static table. Only the
 // "expires in" countdown is made here, since it ticks without the kernel; it follows
 // format.expires_in exactly (tests/browser/test_models_view.py holds the two equal).
 const text = (value) => (value === undefined || value === null || value === "" ? "–" : String(value));

@@ -1,7 +1,7 @@
 // Model names come from the server and are untrusted: " llama3.2 " and "llama3.2" are two models,
 // and HTML (and a <select>'s options) would show both the same. A view shows such a name quoted,
 // on one line, with a visible mark for every character that prints as nothing, exactly as
-// ollama_nb/format.py's model_name does (tests/browser/test_models_view.py holds the two equal).
+// ollama_nb/_format.py's model_name does (tests/browser/test_models_view.py holds the two equal).
 // The exact name stays in data-name / option.value: it is what every action sends.
 export const VISIBLE_SPACE = "\u2423"; // ␣ OPEN BOX, the usual sign for a space
 const ESCAPES = { "\t": "\\t", "\n": "\\n", "\r": "\\r", '"': '\\"', "\\": "\\\\", " ": VISIBLE_SPACE };
@@ -19,7 +19,7 @@ function escape(ch) {
   return code < 0x100 ? `\\x${hex(code, 2)}` : code < 0x10000 ? `\\u${hex(code, 4)}` : `\\U${hex(code, 8)}`;
 }
 
-// True when a name would not read unambiguously as it is (see ollama_nb/format.py).
+// True when a name would not read unambiguously as it is (see ollama_nb/_format.py).
 export const needsQuotes = (name) =>
   !name || ![...name].every(printable) || name.startsWith(" ") || name.startsWith('"') || name.endsWith(" ") || name.includes("  ");
 

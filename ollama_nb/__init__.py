@@ -20,10 +20,9 @@ Usage::
 from typing import Any as _Any
 
 from . import _default
-from ._version import __version__ as __version__
-from .client import Client, Stream
-from .conversation import Conversation
-from .errors import (
+from ._client import Client, Stream
+from ._conversation import Conversation
+from ._errors import (
     AuthenticationError,
     CloudDisabled,
     HostRefused,
@@ -46,7 +45,7 @@ from .errors import (
     StreamError,
     UsageLimit,
 )
-from .reply import (
+from ._reply import (
     ChatResponse,
     Chunk,
     EmbeddingsResponse,
@@ -63,8 +62,9 @@ from .reply import (
     WebFetchResponse,
     WebSearchResponse,
 )
-from .retry import Retry
-from .types import Image, Options, Tool
+from ._retry import Retry
+from ._types import Image, Options, Tool
+from ._version import __version__ as __version__
 
 # ollama-python's module-level functions (chat, generate, list, ...) on a lazily made default
 # client. Not in __all__, as in ollama-python: `from ollama_nb import *` must not shadow list().
@@ -135,7 +135,7 @@ __all__ = [
     "unload_ipython_extension",
 ]
 
-_LAZY = {"ChatWidget": ".widgets.chat", "ModelBrowser": ".widgets.models"}
+_LAZY = {"ChatWidget": "._widgets.chat", "ModelBrowser": "._widgets.models"}
 
 
 def __getattr__(name: str) -> _Any:
@@ -150,12 +150,12 @@ def __getattr__(name: str) -> _Any:
 
 def load_ipython_extension(ipython: _Any) -> None:
     """``%load_ext ollama_nb``: register ``%%ollama`` and ``%ollama``."""
-    from .magic import register
+    from ._magic import register
 
     register(ipython)
 
 
 def unload_ipython_extension(ipython: _Any) -> None:
-    from .magic import unregister
+    from ._magic import unregister
 
     unregister(ipython)

@@ -2,7 +2,7 @@
 
 ``import ollama_nb as ollama; ollama.chat("llama3.2", messages=[...])`` works as with ollama-python.
 The client is made on first use, not at import (so ``OLLAMA_HOST`` set later still counts), and is
-the one the magics and widgets share (:func:`ollama_nb.config.default_client`): ``%ollama config
+the one the magics and widgets share (:func:`ollama_nb._config.default_client`): ``%ollama config
 host=...`` moves these calls too.
 """
 
@@ -13,8 +13,8 @@ import typing
 from collections.abc import Callable
 from typing import Any
 
-from .client import Client
-from .config import default_client
+from ._client import Client
+from ._config import default_client
 
 __all__ = ["NAMES", "bound"]
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import requests
 
-from .hosts import is_loopback
+from ._hosts import is_loopback
 
 __all__ = ["DirectSession"]
 

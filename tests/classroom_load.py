@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 
 from ollama_nb import Client, OllamaError, Retry
-from ollama_nb.retry import RetryWait, watching
+from ollama_nb._retry import RetryWait, watching
 from ollama_nb.testing.scenarios import essay_text
 
 #: How students retry in a class whose queue overflows for minutes: patient and spread out. (The

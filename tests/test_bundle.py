@@ -1,4 +1,4 @@
-"""The committed widget bundles (ollama_nb/widgets/static/) are exactly what js/ builds, and
+"""The committed widget bundles (ollama_nb/_widgets/static/) are exactly what js/ builds, and
 they load nothing from the network.
 
 Rebuilding needs Node + npm. Without them this test fails, since a stale bundle would ship
@@ -14,7 +14,7 @@ import subprocess
 
 import pytest
 
-from ollama_nb.widgets._assets import STATIC, css, esm
+from ollama_nb._widgets._assets import STATIC, css, esm
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 JS = ROOT / "js"
@@ -26,7 +26,7 @@ def _node() -> tuple[str, str]:
     if node and npm:
         return node, npm
     missing = " and ".join(n for n, p in (("node", node), ("npm", npm)) if not p)
-    pytest.fail(f"{missing} not found: cannot check that ollama_nb/widgets/static/ matches js/. Install Node >= 18.")
+    pytest.fail(f"{missing} not found: cannot check that ollama_nb/_widgets/static/ matches js/. Install Node >= 18.")
 
 
 def test_assets_exist():
@@ -41,9 +41,9 @@ def test_committed_bundle_is_fresh(tmp_path):
     node, npm = _node()
     src = tmp_path / "js"
     shutil.copytree(JS, src, ignore=shutil.ignore_patterns("node_modules"))
-    # markdown.js imports the render layer's allowlist (../ollama_nb/render/policy.json)
-    (tmp_path / "ollama_nb" / "render").mkdir(parents=True)
-    shutil.copy(ROOT / "ollama_nb" / "render" / "policy.json", tmp_path / "ollama_nb" / "render")
+    # markdown.js imports the render layer's allowlist (../ollama_nb/_render/policy.json)
+    (tmp_path / "ollama_nb" / "_render").mkdir(parents=True)
+    shutil.copy(ROOT / "ollama_nb" / "_render" / "policy.json", tmp_path / "ollama_nb" / "_render")
     run = dict(cwd=src, check=True, capture_output=True, text=True, timeout=100)
     try:
         # --ignore-scripts: esbuild finds its platform binary without its postinstall step
@@ -59,7 +59,7 @@ def test_committed_bundle_is_fresh(tmp_path):
     assert sorted(built) == sorted(committed), "the set of built files differs from static/"
     stale = [name for name in built if built[name] != committed[name]]
     assert not stale, (
-        f"ollama_nb/widgets/static/{', '.join(stale)} out of date: "
+        f"ollama_nb/_widgets/static/{', '.join(stale)} out of date: "
         "run `npm ci && npm run build` in js/ and commit the result"
     )
 

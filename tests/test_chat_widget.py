@@ -16,9 +16,9 @@ import pytest
 from kernel_helpers import live_markup, visible_text
 
 from ollama_nb import Client, Conversation
-from ollama_nb.render import chrome
-from ollama_nb.widgets._deltas import pace_interval
-from ollama_nb.widgets.chat import ChatWidget
+from ollama_nb._render import chrome
+from ollama_nb._widgets._deltas import pace_interval
+from ollama_nb._widgets.chat import ChatWidget
 
 
 class Recorder:
@@ -433,7 +433,7 @@ def test_the_picker_lists_each_chat_model_once_and_no_embedding_models(client):
 
 
 def test_ask_refuses_what_is_not_text(client):
-    from ollama_nb.errors import InvalidRequest
+    from ollama_nb._errors import InvalidRequest
 
     w, rec = make(client, model="llama3.2")
     for bad in (None, 42, b"hi", {"type": "send", "text": "hi"}):

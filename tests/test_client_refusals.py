@@ -20,8 +20,8 @@ from ollama_nb import (
     SigninRequired,
     UsageLimit,
 )
-from ollama_nb.refusals import classify, page_title, retry_after
-from ollama_nb.retry import RetryWait, watching
+from ollama_nb._refusals import classify, page_title, retry_after
+from ollama_nb._retry import RetryWait, watching
 from ollama_nb.testing import Emulator
 
 HI = [{"role": "user", "content": "hi"}]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ollama_nb.config import Settings
-from ollama_nb.hosts import cloud_model_name, is_cloud, is_loopback, parse_host
+from ollama_nb._config import Settings
+from ollama_nb._hosts import cloud_model_name, is_cloud, is_loopback, parse_host
 
 
 @pytest.mark.parametrize(

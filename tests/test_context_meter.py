@@ -8,7 +8,7 @@ import pytest
 from kernel_helpers import Kernel, extension_kernel, module_emulator  # noqa: F401 - fixtures emu, kernel
 
 from ollama_nb import Client
-from ollama_nb.context import ContextUse, measure
+from ollama_nb._context import ContextUse, measure
 from ollama_nb.testing import Emulator
 
 pytestmark = pytest.mark.kernel
@@ -141,7 +141,7 @@ def test_a_failed_meter_lookup_leaves_only_the_meter_out(kernel, emu):
 
 # Notes when the magic starts waiting for the meter, so the test interrupts exactly there.
 WAIT_PROBE = """
-from ollama_nb import context as _ctx
+from ollama_nb import _context as _ctx
 _ctx_result, _ctx_wait = _ctx.Lookup.result, _ctx.LOOKUP_WAIT
 def _probe(self, timeout=None):
     print('__meter_wait__', flush=True)

@@ -13,9 +13,9 @@ import pytest
 from kernel_helpers import live_markup
 
 from ollama_nb import Chunk, Conversation, InvalidRequest, Progress, Reply
-from ollama_nb import format as fmt
-from ollama_nb.images import encode_image
-from ollama_nb.render import chrome
+from ollama_nb import _format as fmt
+from ollama_nb._images import encode_image
+from ollama_nb._render import chrome
 from ollama_nb.tools import run_tool_calls, tool_schema
 
 
@@ -235,7 +235,7 @@ def test_reply_content_read_while_another_thread_appends():
 
 
 def test_keep_alive_text_is_read_in_the_request_layer():
-    from ollama_nb.request import keep_alive_from_text
+    from ollama_nb._request import keep_alive_from_text
 
     assert keep_alive_from_text("300") == 300 and keep_alive_from_text("1.5") == 1.5
     assert keep_alive_from_text(" 5m ") == "5m" and keep_alive_from_text("-1") == -1
@@ -244,8 +244,8 @@ def test_keep_alive_text_is_read_in_the_request_layer():
 
 
 def test_one_pace_for_every_live_view():
-    from ollama_nb.pacing import Pace
-    from ollama_nb.widgets._deltas import delta_pace, pace_interval
+    from ollama_nb._pacing import Pace
+    from ollama_nb._widgets._deltas import delta_pace, pace_interval
 
     pace = Pace(least=0.05, most=1.5, per_unit=1 / 4000)
     assert pace.due(now=0.0)  # the first update at once

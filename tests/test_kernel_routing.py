@@ -1,4 +1,4 @@
-"""The guard around ipykernel's private comm routing (ollama_nb/widgets/_kernel.py), in this process.
+"""The guard around ipykernel's private comm routing (ollama_nb/_widgets/_kernel.py), in this process.
 
 Real ipykernel comms (the class ``comm.create_comm()`` makes inside a kernel), with the version or
 the private hook changed to simulate the releases this machine does not have. What the routing does
@@ -16,8 +16,8 @@ import pytest
 from ipykernel.comm.comm import BaseComm
 
 from ollama_nb import ChatWidget, ModelBrowser
-from ollama_nb.widgets import _kernel
-from ollama_nb.widgets._kernel import HOOK, KernelRoutingWarning, keep_view_messages_on_their_subshell, routing
+from ollama_nb._widgets import _kernel
+from ollama_nb._widgets._kernel import HOOK, KernelRoutingWarning, keep_view_messages_on_their_subshell, routing
 
 INSTALLED = tuple(int(p) for p in ipykernel.__version__.split(".")[:2])
 

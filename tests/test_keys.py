@@ -13,8 +13,8 @@ import pytest
 from echo_auth import EchoAuthServer
 
 from ollama_nb import ChatWidget, Client, Conversation, ModelBrowser, OllamaError
-from ollama_nb.errors import AuthenticationError, ResponseError, ServerStreamError
-from ollama_nb.redact import MASK, mask_data, mask_keys, redact, remember
+from ollama_nb._errors import AuthenticationError, ResponseError, ServerStreamError
+from ollama_nb._redact import MASK, mask_data, mask_keys, redact, remember
 
 KEY = "sk-test-7f3a9c1e5b2d4f6a8c0e"
 
@@ -253,8 +253,8 @@ def test_a_key_split_across_chunks_never_reaches_a_view_in_two_halves():
     leave in two deltas) is held back until it is whole, then masked."""
     import threading
 
-    from ollama_nb.reply import Reply
-    from ollama_nb.widgets._deltas import DeltaStream
+    from ollama_nb._reply import Reply
+    from ollama_nb._widgets._deltas import DeltaStream
 
     remember(KEY)
     sent: list[dict] = []
@@ -289,7 +289,7 @@ def test_a_key_split_across_chunks_never_reaches_a_view_in_two_halves():
 def test_a_key_set_in_the_environment_later_reaches_the_shared_client(echo, monkeypatch):
     # A student runs a cell first, then sets os.environ["OLLAMA_API_KEY"]: the next request of the
     # shared client (the magic's, the widgets') carries it; unset again, none does.
-    from ollama_nb import config
+    from ollama_nb import _config as config
 
     monkeypatch.delenv("OLLAMA_API_KEY", raising=False)
     config.forget_clients()

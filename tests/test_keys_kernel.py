@@ -70,7 +70,7 @@ def test_login_keeps_the_key_out_of_source_output_and_history():
 
         empty, _ = run_with_stdin(kernel, "%ollama login", "   ")
         assert empty.status == "error" and "no key entered" in empty.reply["content"]["evalue"]
-        assert kernel.value("__import__('ollama_nb').config.settings.api_key") is None
+        assert kernel.value("__import__('ollama_nb')._config.settings.api_key") is None
 
 
 def test_login_without_stdin_says_what_to_do_instead(kernel):
@@ -107,8 +107,8 @@ def test_no_hint_suggests_typing_a_key_into_a_cell():
     for path in [root / "README.md", *sorted((root / "notebooks").glob("*.ipynb"))]:
         found += [f"{path.name}: {m.group(0)!r}" for m in banned.finditer(path.read_text())]
     assert found == []
-    from ollama_nb.errors import AuthenticationError
-    from ollama_nb.magic import doctor
+    from ollama_nb._errors import AuthenticationError
+    from ollama_nb._magic import doctor
 
     assert "%ollama login" in AuthenticationError.hint and "OLLAMA_API_KEY" in AuthenticationError.hint
     assert "%ollama login" in pathlib.Path(doctor.__file__).read_text()
@@ -124,7 +124,7 @@ def test_config_timeout_rejects_what_can_never_work(kernel, value):
     assert ex.status == "error" and ex.reply["content"]["ename"] == "UsageError"
     assert "number of seconds" in ex.reply["content"]["evalue"]
     assert not ex.of("display_data"), "nothing changed, so no settings table either"
-    assert kernel.value("__import__('ollama_nb').config.settings.timeout") == 30
+    assert kernel.value("__import__('ollama_nb')._config.settings.timeout") == 30
     kernel.run("%ollama config timeout=").check()
 
 
@@ -135,7 +135,7 @@ def test_numeric_options_reject_nan_and_inf(kernel, emu, option):
         ex = kernel.run(code)
         assert ex.status == "error" and ex.reply["content"]["ename"] == "UsageError", code
     assert len(emu.requests) == sent, "nothing was sent"
-    assert kernel.value("__import__('ollama_nb').config.settings.options") == {}
+    assert kernel.value("__import__('ollama_nb')._config.settings.options") == {}
 
 
 def test_a_failure_before_the_request_leaves_no_pending_turn_and_no_waiting(kernel, emu):

@@ -13,7 +13,7 @@ import pytest
 from kernel_helpers import Kernel, extension_kernel, live_markup, module_emulator, visible_text  # noqa: F401 - fixtures emu, kernel
 
 from ollama_nb import Client
-from ollama_nb.render import chrome
+from ollama_nb._render import chrome
 from ollama_nb.testing import Emulator
 
 pytestmark = pytest.mark.kernel

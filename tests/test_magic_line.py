@@ -168,8 +168,8 @@ def test_a_typo_in_a_model_name_gets_did_you_mean(kernel):
 
 
 def test_commands_in_hints_quote_the_name():
-    from ollama_nb.errors import ModelNotFound
-    from ollama_nb.suggest import close_models
+    from ollama_nb._errors import ModelNotFound
+    from ollama_nb._suggest import close_models
 
     err = ModelNotFound("model 'my model' not found", 404, "my model")
     assert "`%ollama pull 'my model'`" in err.hint and "`ollama pull 'my model'`" in err.hint

@@ -14,7 +14,7 @@ import re
 import pytest
 from kernel_helpers import extension_kernel, module_emulator, visible_text  # noqa: F401 - fixtures emu, kernel
 
-from ollama_nb.render import model_html
+from ollama_nb._render import model_html
 from ollama_nb.testing import scenarios
 
 pytestmark = pytest.mark.kernel
@@ -24,7 +24,7 @@ DISPLAY = ("display_data", "update_display_data")
 # For one magic run: how many chunks with text had arrived when each display message was made.
 PROBE = """
 import json as _j
-from ollama_nb import reply as _reply_mod
+from ollama_nb import _reply as _reply_mod
 _arrived, _made = [0], []
 _orig_add = _reply_mod.Reply.add
 def _probe_add(self, obj, _orig=_orig_add):
@@ -87,7 +87,7 @@ def test_messages_stay_small_and_bytes_grow_linearly_with_the_answer(kernel):
     # changes nothing: no message re-sends more than the part it settles into and the open block
     # after it, so the bytes are at most (messages x the largest block) + each part once. (The
     # output cap, tested below, is lifted here: past it, parts are re-sent by design.)
-    kernel.run("from ollama_nb.live import LiveOutput as _L\n_L.max_parts = 10_000").check()
+    kernel.run("from ollama_nb._live import LiveOutput as _L\n_L.max_parts = 10_000").check()
     try:
         runs = {n: _run(kernel, n, f"linear{n}") for n in (300, 1200)}
     finally:
@@ -162,7 +162,7 @@ def test_a_long_answer_never_outgrows_the_outputs_a_cell_shows(kernel):
     """JupyterLab shows a cell's first 50 outputs and folds the rest behind "Show more outputs":
     however many blocks an answer has, it settles into at most LiveOutput.max_parts outputs, and
     the text shown is still the whole reply."""
-    from ollama_nb.live import LiveOutput
+    from ollama_nb._live import LiveOutput
 
     ex, msgs, _ = _run(kernel, 3000, "many-parts", rate=300)  # ~50 updates, each settling a part
     outputs = {_id(m) for m in msgs}
@@ -220,7 +220,7 @@ def test_a_list_settles_item_by_item_and_reads_as_one_list(kernel):
     # At 50 tokens/s an item (~15 tokens) takes a few updates, even on a busy machine: each settles
     # once the next begins (paced:latest's lists are short: here items are handed out one by one,
     # not list_part at a time).
-    kernel.run("from ollama_nb.render.markdown import BlockStream as _B\n_B.list_part = 1").check()
+    kernel.run("from ollama_nb._render.markdown import BlockStream as _B\n_B.list_part = 1").check()
     try:
         ex, msgs, _made = _run(kernel, 200, "list-items", rate=50)
     finally:

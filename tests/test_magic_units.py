@@ -10,11 +10,11 @@ import re
 import pytest
 from IPython.core.error import UsageError
 
-from ollama_nb.live import LiveOutput
-from ollama_nb.magic.cell import curl_command, parse_line
-from ollama_nb.magic.options import coerce_option, parse_options
-from ollama_nb.magic.prompt import fields, interpolate
-from ollama_nb.reply import Reply
+from ollama_nb._live import LiveOutput
+from ollama_nb._magic.cell import curl_command, parse_line
+from ollama_nb._magic.options import coerce_option, parse_options
+from ollama_nb._magic.prompt import fields, interpolate
+from ollama_nb._reply import Reply
 
 
 class Obj:
@@ -121,9 +121,9 @@ def test_bad_flags_are_usage_errors(line, message):
 
 
 def test_the_magics_docstring_lists_every_flag():
-    from ollama_nb.magic import OllamaMagics
-    from ollama_nb.magic.cell import OPTIONS
-    from ollama_nb.magic.line import COMMANDS
+    from ollama_nb._magic import OllamaMagics
+    from ollama_nb._magic.cell import OPTIONS
+    from ollama_nb._magic.line import COMMANDS
 
     doc = OllamaMagics.ollama.__doc__
     for names in OPTIONS:
@@ -140,8 +140,8 @@ def test_load_ext_imports_no_view_code():
             "ip.run_line_magic('load_ext', 'ollama_nb');"
             "print(sorted(m for m in sys.modules if m.startswith('ollama_nb.')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60).stdout
-    assert "'ollama_nb.magic'" in out, out
-    for lazy in ("ollama_nb.live", "ollama_nb.magic.cell", "ollama_nb.magic.line", "ollama_nb.widgets"):
+    assert "'ollama_nb._magic'" in out, out
+    for lazy in ("ollama_nb._live", "ollama_nb._magic.cell", "ollama_nb._magic.line", "ollama_nb._widgets"):
         assert lazy not in out, out
 
 
@@ -150,7 +150,7 @@ def test_load_ext_preloads_the_render_layer_and_a_lexer_off_the_main_thread():
     # (markdown-it, nh3, Pygments' lexer registry and lexer, imported on the main thread).
     from kernel_helpers import Kernel
 
-    loaded = "[m in __import__('sys').modules for m in ('pygments.lexers.python', 'ollama_nb.render.markdown')]"
+    loaded = "[m in __import__('sys').modules for m in ('pygments.lexers.python', 'ollama_nb._render.markdown')]"
     with Kernel() as kernel:
         assert kernel.value(loaded) == [False, False]
         kernel.run("%load_ext ollama_nb").check()
@@ -176,7 +176,7 @@ class FakeHandle:
 
 def _paced(monkeypatch, live, reply, gaps):
     """Feed one token per gap of fake time; returns (arrival times, [(update time, tokens shown)])."""
-    import ollama_nb.live as live_mod
+    import ollama_nb._live as live_mod
 
     now = [100.0]
     monkeypatch.setattr(live_mod, "_monotonic", lambda: now[0])
@@ -227,7 +227,7 @@ def test_at_a_slow_pace_each_token_shows_as_it_comes(monkeypatch):
 
 
 def test_slow_updates_space_the_next_ones_out_but_one_slow_update_does_not(monkeypatch):
-    import ollama_nb.live as live_mod
+    import ollama_nb._live as live_mod
 
     now = [10.0]
     monkeypatch.setattr(live_mod, "_monotonic", lambda: now[0])
@@ -253,7 +253,7 @@ def test_slow_updates_space_the_next_ones_out_but_one_slow_update_does_not(monke
 
 
 def test_after_the_first_token_the_next_chunk_sets_the_pace(monkeypatch):
-    import ollama_nb.live as live_mod
+    import ollama_nb._live as live_mod
 
     now = [10.0]
     monkeypatch.setattr(live_mod, "_monotonic", lambda: now[0])
@@ -309,7 +309,7 @@ def test_a_chunk_before_a_pause_is_shown_without_waiting_for_the_next():
 
 
 def test_a_huge_open_block_is_re_sent_less_often(monkeypatch):
-    import ollama_nb.live as live_mod
+    import ollama_nb._live as live_mod
 
     now = [10.0]
     monkeypatch.setattr(live_mod, "_monotonic", lambda: now[0])
@@ -325,7 +325,7 @@ def test_a_huge_open_block_is_re_sent_less_often(monkeypatch):
 
 
 def test_settled_parts_become_outputs_that_are_never_updated_again(monkeypatch):
-    from ollama_nb.live import Frame
+    from ollama_nb._live import Frame
 
     made = []
 

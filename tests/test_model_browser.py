@@ -17,8 +17,8 @@ from ollama_nb import (
     OllamaError,
     ServerUnreachable,
 )
+from ollama_nb._widgets import models as models_module
 from ollama_nb.testing import Emulator
-from ollama_nb.widgets import models as models_module
 
 
 def wait_until(predicate, timeout: float = 10.0, interval: float = 0.01):
@@ -288,7 +288,7 @@ def test_try_it_opens_a_chat_on_the_selected_model(emu, browser):
         send(browser, action="try", name="llama3.2:latest")
         assert browser.error["action"] == "try"
         return
-    from ollama_nb.widgets.chat import ChatWidget
+    from ollama_nb._widgets.chat import ChatWidget
 
     assert browser.chat_available
     send(browser, action="try", name="qwen3:latest")
@@ -344,7 +344,7 @@ def test_display_is_the_browser_then_an_empty_area_for_try_it(browser, monkeypat
 
 
 def test_bad_names_are_refused_with_a_clear_error(browser):
-    from ollama_nb.errors import InvalidRequest
+    from ollama_nb._errors import InvalidRequest
 
     for call in (lambda: browser.pull(""), lambda: browser.pull("   "), lambda: browser.pull(None),
                  lambda: browser.delete(""), lambda: browser.copy("", "x"), lambda: browser.copy("llama3.2", " ")):
@@ -354,7 +354,7 @@ def test_bad_names_are_refused_with_a_clear_error(browser):
 
 
 def test_a_failed_pull_says_the_name_is_not_in_the_library_and_suggests_a_close_one(browser):
-    from ollama_nb.errors import ModelNotFound
+    from ollama_nb._errors import ModelNotFound
 
     with pytest.raises(ModelNotFound) as caught:
         browser.pull("lama3.2")

@@ -13,7 +13,7 @@ from corpus.payloads import CORPUS
 from kernel_helpers import extension_kernel  # noqa: F401 - fixture kernel (on this module's emu)
 
 from ollama_nb import Client, ModelBrowser
-from ollama_nb.format import model_name
+from ollama_nb._format import model_name
 from ollama_nb.testing import Emulator
 from ollama_nb.testing.payloads import PayloadRoutes
 

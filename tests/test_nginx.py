@@ -19,7 +19,7 @@ from ollama_nb import (
     SigninRequired,
     UsageLimit,
 )
-from ollama_nb.retry import RetryWait, watching
+from ollama_nb._retry import RetryWait, watching
 
 HI = [{"role": "user", "content": "hi"}]
 QUICK = Retry(attempts=5, budget=30, first=0.01, longest=0.05)

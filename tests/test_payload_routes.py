@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from ollama_nb import Client, ModelBrowser, OllamaError, SigninRequired
-from ollama_nb.errors import describe
-from ollama_nb.quota import quota_rows
-from ollama_nb.render import chrome
+from ollama_nb._errors import describe
+from ollama_nb._quota import quota_rows
+from ollama_nb._render import chrome
 from ollama_nb.testing import Emulator
 from ollama_nb.testing.payloads import PayloadRoutes
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ollama_nb
-from ollama_nb import errors
+from ollama_nb import _errors as errors
 
 
 def test_all_is_the_public_surface():

@@ -12,8 +12,8 @@ import re
 import pytest
 from kernel_helpers import visible_text
 
-from ollama_nb.render import POLICY, chrome, model_html
-from ollama_nb.render import answer as render_answer
+from ollama_nb._render import POLICY, chrome, model_html
+from ollama_nb._render import answer as render_answer
 
 
 class Walk(html.parser.HTMLParser):
@@ -187,7 +187,7 @@ def _as_one(html_: str) -> str:
 def test_finished_parts_and_open_end_equal_a_whole_render_at_every_step(text, seed):
     import random
 
-    from ollama_nb.render.markdown import BlockStream
+    from ollama_nb._render.markdown import BlockStream
 
     rng = random.Random(seed)
     blocks, end, shown = BlockStream(), 0, ""
@@ -210,7 +210,7 @@ def test_finished_parts_and_open_end_equal_a_whole_render_at_every_step(text, se
 
 
 def test_a_loose_list_stays_loose_and_numbered_in_every_part():
-    from ollama_nb.render.markdown import BlockStream
+    from ollama_nb._render.markdown import BlockStream
 
     text = "Intro\n\n" + "".join(f"{i}. step {i} {'and so on ' * 20}\n\n" for i in (3, 3, 3, 3, 3, 3)) + "Done."
     blocks, parts = BlockStream(), []
@@ -222,7 +222,7 @@ def test_a_loose_list_stays_loose_and_numbered_in_every_part():
 
 
 def test_a_long_list_settles_item_by_item_numbered_on():
-    from ollama_nb.render.markdown import BlockStream
+    from ollama_nb._render.markdown import BlockStream
 
     text = "".join(f"1. item {i} says *something*\n" for i in range(1, 121))
     blocks, sizes = BlockStream(), []
@@ -239,7 +239,7 @@ def test_a_long_list_settles_item_by_item_numbered_on():
 
 
 def test_streaming_parts_parse_each_finished_block_once(monkeypatch):
-    from ollama_nb.render import markdown as md
+    from ollama_nb._render import markdown as md
 
     calls: list[int] = []
     real = md._render
@@ -261,7 +261,7 @@ def _stream_split(live, steps, **fields):
 
 
 def test_thinking_streams_in_parts_then_folds_away_above_the_answer():
-    from ollama_nb.render.answer import LiveAnswer
+    from ollama_nb._render.answer import LiveAnswer
 
     thought = "".join(f"Thought {i}: *maybe* this.\n\n" for i in range(30))
     steps = [(thought[:n], "") for n in range(0, len(thought), 25)] + [(thought, "The answer."), (thought, "The answer.\n\nMore.")]
@@ -279,7 +279,7 @@ def test_thinking_streams_in_parts_then_folds_away_above_the_answer():
 
 
 def test_compare_columns_end_their_thinking_box_instead_of_folding():
-    from ollama_nb.render.answer import LiveAnswer
+    from ollama_nb._render.answer import LiveAnswer
 
     thought = "".join(f"Thought {i}.\n\n" for i in range(10))
     splits = _stream_split(LiveAnswer(fold_thinking=False), [(thought[:40], ""), (thought, ""), (thought, "Answer.")])
@@ -290,7 +290,7 @@ def test_compare_columns_end_their_thinking_box_instead_of_folding():
 
 
 def test_thinking_that_grows_after_the_answer_began_is_folded_again_whole():
-    from ollama_nb.render.answer import LiveAnswer
+    from ollama_nb._render.answer import LiveAnswer
 
     live = LiveAnswer()
     first = "First thought.\n\nSecond thought.\n\n"

@@ -1,13 +1,13 @@
 """Only the render layer turns text into HTML, and nothing emits Markdown (issue 9).
 
-A static check of ollama_nb/ outside ollama_nb/render/ (and the emulator in ollama_nb/testing/,
+A static check of ollama_nb/ outside ollama_nb/_render/ (and the emulator in ollama_nb/testing/,
 which plays a server and writes a server's pages):
 
 - no ``text/markdown`` bundle, no ``_repr_markdown_``, no ``IPython.display.Markdown``: a trusted
   Markdown output is rendered raw by JupyterLab;
 - a string with HTML markup in it (an f-string, a ``+`` chain, ``%`` or ``.format``) interpolates
   only safe values: constants, numbers, calls into the render layer (``chrome.esc(...)``,
-  ``chrome.code(...)``, ``model_html(...)``), the number formatters of ollama_nb.format, and names
+  ``chrome.code(...)``, ``model_html(...)``), the number formatters of ollama_nb._format, and names
   bound only to such values in the same function;
 - a ``"text/html"`` entry of a bundle is a call (into the render layer), never a literal or a
   string built in place.
@@ -30,7 +30,7 @@ MARKUP = re.compile(
     r"|img|input|kbd|li|link|math|meta|object|ol|p|picture|pre|s|script|small|source|span|strong|style|sub"
     r"|summary|sup|svg|table|tbody|td|textarea|th|thead|tr|u|ul|video)(\s|>|/)"
 )
-# ollama_nb.format helpers that turn numbers and times into units; never echo their input.
+# ollama_nb._format helpers that turn numbers and times into units; never echo their input.
 NUMBER_FORMATTERS = {"size", "duration", "rate", "speed", "ago", "expires_in"}
 SAFE_BUILTINS = {"int", "len", "float", "round", "min", "max", "abs", "sum"}
 
@@ -176,7 +176,7 @@ class Checker:
             if isinstance(node, ast.Constant) and node.value == "text/markdown" and id(node) not in self.docstrings:
                 self.report(node, "a text/markdown bundle (JupyterLab renders trusted Markdown raw)")
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == "_repr_markdown_":
-                self.report(node, "_repr_markdown_ (emit sanitized text/html from ollama_nb.render)")
+                self.report(node, "_repr_markdown_ (emit sanitized text/html from ollama_nb._render)")
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 names = [a.name for a in node.names]
                 if isinstance(node, ast.ImportFrom) and node.module == "IPython.display" and "Markdown" in names:
@@ -228,7 +228,7 @@ def _all_problems() -> Iterator[str]:
 
 def test_no_view_builds_html_or_markdown_from_text():
     problems = list(_all_problems())
-    assert not problems, "HTML or Markdown made outside ollama_nb/render/:\n" + "\n".join(problems)
+    assert not problems, "HTML or Markdown made outside ollama_nb/_render/:\n" + "\n".join(problems)
 
 
 @pytest.mark.parametrize(

@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 from corpus.payloads import CORPUS
 
-from ollama_nb.render import POLICY, chrome, model_html
-from ollama_nb.render import answer as render_answer
+from ollama_nb._render import POLICY, chrome, model_html
+from ollama_nb._render import answer as render_answer
 
 BEACON = "http://127.0.0.1:9/b"
 TEXTS = {p.id: p.text(BEACON) for p in CORPUS}
@@ -70,7 +70,7 @@ def outside_policy(fragment: str) -> list[str]:
 def test_model_text_streamed_in_parts_stays_inside_the_policy(ident, monkeypatch):
     # The streaming path: thinking in parts then folded, the answer's blocks and list items handed
     # out one by one (list_part 1), every part and every open end checked as it is sent.
-    from ollama_nb.render.markdown import BlockStream
+    from ollama_nb._render.markdown import BlockStream
 
     monkeypatch.setattr(BlockStream, "list_part", 1)
     payload = TEXTS[ident]

@@ -9,8 +9,8 @@ import threading
 import pytest
 
 from ollama_nb import Conversation
-from ollama_nb.errors import ModelNotFound, OllamaError
-from ollama_nb.turn import TurnRunner
+from ollama_nb._errors import ModelNotFound, OllamaError
+from ollama_nb._turn import TurnRunner
 
 
 def user(text: str) -> dict:

@@ -3,7 +3,7 @@
 This test process plays JupyterLab with comms over subshells: it makes a kernel subshell and sends
 the view's custom messages with that ``subshell_id``, on the shell channel, while the main shell
 runs the blocking cell. ipykernel 7.1 routes them by that id itself; 7.4 would send them to the main
-shell, behind the cell, unless ollama_nb.widgets._kernel keeps them where the view sent them.
+shell, behind the cell, unless ollama_nb._widgets._kernel keeps them where the view sent them.
 ``./dev test`` runs this file against the newest ipykernel and again in a virtualenv with the oldest
 one the project supports (pyproject.toml's floor); each run checks it took the path its version needs.
 The browser stories (tests/browser/test_chat.py, test_models.py) check the same through JupyterLab.
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.kernel
 @pytest.fixture(scope="module")
 def kernel(emu):
     with Kernel(env={"OLLAMA_HOST": emu.url}) as k:
-        k.run("import ipykernel\nfrom ollama_nb import ChatWidget, ModelBrowser\nfrom ollama_nb.widgets import _kernel").check()
+        k.run("import ipykernel\nfrom ollama_nb import ChatWidget, ModelBrowser\nfrom ollama_nb._widgets import _kernel").check()
         yield k
 
 

@@ -236,7 +236,7 @@ class Guard:
 
 def audit(page: Page, selector: str = ".jp-OutputArea-output") -> dict[str, Any]:
     """What the output areas hold that no policy allows (see AUDIT_JS), in the page and its frames."""
-    from ollama_nb.render.chrome import STYLE
+    from ollama_nb._render.chrome import STYLE
 
     own = STYLE.removeprefix("<style>").removesuffix("</style>").strip()
     found: dict[str, Any] = page.evaluate(AUDIT_JS, [selector, own])

@@ -414,7 +414,7 @@ BUNDLE_ORIGIN = "http://127.0.0.1:9"
 def open_bundle_page(page: Page, name: str, html: str) -> Page:
     """Serve ``html`` with the committed ``static/<name>.js|css`` at a made-up origin, open it, and
     wait for ``window.ready``: a widget view rendered with a stand-in model, as anywidget would."""
-    from ollama_nb.widgets._assets import css, esm
+    from ollama_nb._widgets._assets import css, esm
 
     files = {
         "/": (html.encode(), "text/html"),

@@ -32,7 +32,7 @@ from .lab import (
 
 def _reference(chat: str) -> str:
     return (
-        "from ollama_nb import Conversation\nfrom ollama_nb.render import chrome, model_html\n"
+        "from ollama_nb import Conversation\nfrom ollama_nb._render import chrome, model_html\n"
         f"_reply = Conversation.named({chat!r}).messages[-1]\n"
         "display({'text/html': chrome.page(model_html(_reply['content']))}, raw=True)"
     )
@@ -40,7 +40,7 @@ def _reference(chat: str) -> str:
 
 def _reference_thinking(chat: str) -> str:
     return (
-        "from ollama_nb import Conversation\nfrom ollama_nb.render import chrome, model_html\n"
+        "from ollama_nb import Conversation\nfrom ollama_nb._render import chrome, model_html\n"
         f"_reply = Conversation.named({chat!r}).messages[-1]\n"
         "display({'text/html': chrome.page(chrome.thinking(model_html(_reply['thinking'])) + model_html(_reply['content']))}, raw=True)"
     )
@@ -49,7 +49,7 @@ def _reference_thinking(chat: str) -> str:
 CELLS = [
     # Lists settle a few items at a time here (paced:latest's are short), so that seams inside a
     # list are looked at too.
-    "%load_ext ollama_nb\nfrom ollama_nb.render.markdown import BlockStream\nBlockStream.list_part = 60",
+    "%load_ext ollama_nb\nfrom ollama_nb._render.markdown import BlockStream\nBlockStream.list_part = 60",
     "%%ollama -m paced -o num_predict=700 --chat live\nat 150 tokens/s",  # 1: streamed, done
     _reference("live"),  # 2
     "%%ollama -m paced -o num_predict=5000 --chat cut\nat 150 tokens/s",  # 3: interrupted

@@ -12,7 +12,7 @@ import pytest
 from corpus.payloads import CORPUS
 from playwright.sync_api import expect
 
-from ollama_nb.format import model_name
+from ollama_nb._format import model_name
 from ollama_nb.testing import Emulator
 from ollama_nb.testing.payloads import PayloadRoutes
 

@@ -1,4 +1,4 @@
-"""Units in the ModelBrowser read as ollama_nb/format.py writes them: sizes, "ago" and pull progress
+"""Units in the ModelBrowser read as ollama_nb/_format.py writes them: sizes, "ago" and pull progress
 are the kernel's own text (the view shows what it is sent), and the one unit the view makes itself,
 the ticking "expires in" countdown, equals format.expires_in on a table of times.
 """
@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ollama_nb import format as fmt
-from ollama_nb.reply import Progress
-from ollama_nb.widgets.models import _details, _model_row, _progress_dict, _running_row
+from ollama_nb import _format as fmt
+from ollama_nb._reply import Progress
+from ollama_nb._widgets.models import _details, _model_row, _progress_dict, _running_row
 
 from .lab import open_bundle_page
 from .test_models_view import PAGE, set_state

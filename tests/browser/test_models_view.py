@@ -192,14 +192,14 @@ def test_the_quota_panel_draws_one_bar_per_limit(view):
 
 
 # Names a server could list that differ from an ordinary one only by what prints as nothing; the
-# view must show each as ollama_nb.format.model_name does and send back exactly the name listed.
+# view must show each as ollama_nb._format.model_name does and send back exactly the name listed.
 TRICKY_NAMES = [" llama3.2 ", "llama3.2\t", "llama3.2\n", "\nllama3.2:latest", "llama3.2:latest\r\n", "  llama3.2  ",
                 "\u00a0llama3.2", "llama3.2:latest\u200b", "llama3.2\u202e:latest", "a\u2028b", "x\U000e0001",
                 "\x00nul\x7f", '"quoted"', "back\\slash ", "\u2423x", "plain b:latest", "llama3.2:latest", ""]
 
 
 def test_names_show_as_the_kernel_shows_them_and_go_back_exactly(view):
-    from ollama_nb.format import model_name
+    from ollama_nb._format import model_name
 
     page = view
     models = [{"name": n, "size": 1, "parameter_size": "1B", "quantization": "Q4_0", "family": "x",

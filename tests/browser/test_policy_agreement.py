@@ -1,6 +1,6 @@
 """The kernel's render layer and the widgets' Markdown pipeline keep the same things (issue 9).
 
-Each payload of the corpus is rendered twice: by ``ollama_nb.render.model_html`` (markdown-it-py +
+Each payload of the corpus is rendered twice: by ``ollama_nb._render.model_html`` (markdown-it-py +
 nh3) and by the shipped widget bundle in Chromium (marked + DOMPurify, as a ChatWidget shows it).
 Both results are read by the same browser parser (the kernel's HTML through an inert
 ``<template>``) into sets of what survived: ``tag``, ``tag[attribute]`` and
@@ -22,7 +22,7 @@ from corpus.payloads import CORPUS
 
 from .lab import open_bundle_page
 
-POLICY = json.loads((pathlib.Path(__file__).resolve().parents[2] / "ollama_nb" / "render" / "policy.json").read_text())
+POLICY = json.loads((pathlib.Path(__file__).resolve().parents[2] / "ollama_nb" / "_render" / "policy.json").read_text())
 BEACON = "http://127.0.0.1:9/b"  # never contacted: the stand-in page answers every request itself
 
 PAGE = """<!doctype html><html><head><meta charset="utf-8"></head><body><div id="host"></div>
@@ -126,7 +126,7 @@ def widget_sets(browser):
 
 
 def render_kernel(text: str) -> str:
-    from ollama_nb.render import model_html  # the lead's render layer (issue 9)
+    from ollama_nb._render import model_html  # the lead's render layer (issue 9)
 
     return model_html(text)
 

@@ -7,7 +7,7 @@ so does this test's JupyterLab). anywidget keeps its ES module in that state, so
 renders each widget from it, kernel or not, and the widget's own ``_self_id`` lets the view see that
 no kernel owns it and say it is a saved copy. Where no widget state is saved (nbconvert --execute,
 VS Code, the default JupyterLab setting), the output's text/html fallback, rendered by
-``ollama_nb.render`` and refreshed at each turn's end, is what shows.
+``ollama_nb._render`` and refreshed at each turn's end, is what shows.
 """
 
 from __future__ import annotations

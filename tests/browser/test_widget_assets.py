@@ -10,7 +10,7 @@ from .lab import cell_output_locator, open_notebook, run_all, screenshot, set_th
 
 CELL = '''
 import anywidget, traitlets
-from ollama_nb.widgets._assets import css, esm
+from ollama_nb._widgets._assets import css, esm
 
 class Preview(anywidget.AnyWidget):
     _esm = esm("chat")

@@ -1,0 +1,93 @@
+"""Settings: which host, which key, which default model and options, and the one client the
+magics and widgets share.
+
+Precedence everywhere: an explicit argument, then what ``%ollama config`` set in this kernel, then the
+environment (``OLLAMA_HOST``, ``OLLAMA_API_KEY``, ``OLLAMA_NB_MODEL``), then the defaults.
+
+Usage::
+
+    from ollama_nb._config import client_for, settings
+    settings.model = "llama3.2"
+    client_for().chat(settings.resolved_model(), messages=[...])
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from ._client import Client
+from ._hosts import parse_host
+
+__all__ = ["Settings", "client_for", "default_client", "forget_clients", "settings"]
+
+
+@dataclass
+class Settings:
+    """What ``%ollama config`` changes for this kernel. ``None`` means "from the environment"."""
+
+    host: str | None = None
+    model: str | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+    api_key: str | None = field(default=None, repr=False)
+    #: Seconds of silence allowed between chunks; None = the client's default (330 s, beyond the
+    #: server's 5-minute load timeout).
+    timeout: float | None = None
+    #: The key came from ``%ollama login`` (else from ``%ollama config api_key=``).
+    key_from_login: bool = False
+
+    def resolved_host(self) -> str:
+        return parse_host(self.host or os.environ.get("OLLAMA_HOST"))
+
+    def resolved_model(self) -> str | None:
+        return self.model or os.environ.get("OLLAMA_NB_MODEL") or None
+
+    def resolved_key(self) -> str | None:
+        return self.api_key or os.environ.get("OLLAMA_API_KEY") or None
+
+    def key_source(self) -> str:
+        """Where the key comes from, for display: never the key itself."""
+        if self.api_key:
+            return "set (by %ollama login)" if self.key_from_login else "set (by %ollama config)"
+        if os.environ.get("OLLAMA_API_KEY"):
+            return "set (from OLLAMA_API_KEY)"
+        return "not set"
+
+
+settings = Settings()
+_client_lock = threading.Lock()
+_client_cache: dict[tuple[str, str | None, str | None, float | None], Client] = {}
+
+
+def client_for(host: str | None = None) -> Client:
+    """The shared :class:`~ollama_nb.Client` for ``host`` (default: the configured host), with the
+    configured key and timeout. Clients are cached, and made anew when the settings change, so one
+    ``%ollama config host=...`` moves the magic and the widgets together; so does a change of
+    ``OLLAMA_API_KEY`` in ``os.environ`` (a client reads it when it is made).
+    """
+    url = parse_host(host) if host else settings.resolved_host()
+    key = (url, settings.api_key, os.environ.get("OLLAMA_API_KEY"), settings.timeout)
+    with _client_lock:
+        client = _client_cache.get(key)
+        if client is None:
+            if len(_client_cache) >= 8:  # settings changed many times: drop the old pools
+                for old in _client_cache.values():
+                    old.close()
+                _client_cache.clear()
+            client = _client_cache[key] = Client(url, api_key=settings.api_key, timeout=settings.timeout)
+        return client
+
+
+def forget_clients() -> None:
+    """Close and drop every cached client (after ``%ollama logout``: none keeps the old key)."""
+    with _client_lock:
+        for old in _client_cache.values():
+            old.close()
+        _client_cache.clear()
+
+
+def default_client() -> Client:
+    """The shared client for the current settings (see :func:`client_for`)."""
+    return client_for()

@@ -1,0 +1,212 @@
+"""``%ollama doctor``: a classroom preflight. Every check says what it found and what to do."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import _format as fmt_
+from .._config import settings
+from .._errors import OllamaError
+from .._hosts import is_cloud
+from .._render import chrome
+from .._suggest import close_models, command
+from ._shared import client_for, display_html
+
+OK, WARN, FAIL = "✓", "!", "✗"
+
+
+def _names(models: list[dict[str, Any]]) -> set[str]:
+    out = set()
+    for m in models:
+        for name in (m.get("name"), m.get("model")):
+            if name:
+                out.add(name)
+                if name.endswith(":latest"):
+                    out.add(name[: -len(":latest")])
+    return out
+
+
+#: Models only ``ollama_nb.testing``'s emulator has: no real library serves these names together.
+_EMULATOR_FINGERPRINT = {"stall:latest", "dropped:latest", "error-midstream:latest", "hostile:latest"}
+
+
+def is_emulator(client: Any, installed: list[dict[str, Any]]) -> bool:
+    """True when ``client`` talks to the built-in emulator rather than a real Ollama.
+
+    The emulator copies the real server's wire format, headers included, so its scenario models
+    (``stall``, ``dropped``, ...) are what gives it away.
+    """
+    return {m.get("name") or m.get("model") for m in installed} >= _EMULATOR_FINGERPRINT
+
+
+def checks() -> list[dict[str, str]]:
+    """The rows ``%ollama doctor`` shows: check, status (✓ ! ✗), found, what to do."""
+    rows: list[dict[str, str]] = []
+
+    def add(check: str, status: str, found: str, todo: str = "") -> None:
+        rows.append({"check": check, "": status, "found": found, "what to do": todo})
+
+    host = settings.resolved_host()
+    source = (
+        "%ollama config"
+        if settings.host
+        else ("OLLAMA_HOST" if __import__("os").environ.get("OLLAMA_HOST") else "default")
+    )
+    try:
+        client = client_for()
+    except OllamaError as err:
+        add("host", FAIL, f"{host} ({source})", f"{err.message} {err.hint}")
+        return rows
+    try:
+        version = client.version().get("version", "?")
+    except OllamaError as err:
+        add("host reachable", FAIL, f"{host} ({source}): {err.message}", err.hint)
+        add("cloud key", OK if settings.resolved_key() else WARN, settings.key_source(), "")
+        return rows
+    try:
+        installed = client.list().get("models", [])
+        listed: OllamaError | None = None
+    except OllamaError as err:
+        installed, listed = [], err
+    if is_emulator(client, installed):
+        add(
+            "host reachable",
+            WARN,
+            f"{host} ({source}) is the built-in emulator (ollama_nb.testing), not a real Ollama",
+            "Fine for tests and demos: answers are canned. For real answers start Ollama and point OLLAMA_HOST "
+            "(or `%ollama config host=...`) at it.",
+        )
+    else:
+        add("host reachable", OK, f"{host} ({source})")
+    add("server version", OK, f"Ollama {version}")
+
+    if listed is not None:
+        add("installed models", FAIL, listed.message, listed.hint)
+    else:
+        if installed:
+            add(
+                "installed models",
+                OK,
+                f"{len(installed)}: "
+                + ", ".join(sorted(_names(installed) - {n for n in _names(installed) if n.endswith(":latest")}))[:300],
+            )
+        else:
+            add(
+                "installed models",
+                WARN,
+                "none",
+                "Pull one: `%ollama pull llama3.2` (or a small one: `%ollama pull smollm2:135m`).",
+            )
+
+    model = settings.resolved_model()
+    if not model:
+        add(
+            "default model",
+            WARN,
+            "not set",
+            "Set OLLAMA_NB_MODEL, or run `%ollama config model=NAME`, or pass `-m NAME` to each %%ollama cell.",
+        )
+    elif installed and model not in _names(installed) and not is_cloud(host):
+        close = close_models(model, sorted(_names(installed)))
+        guess = (
+            f"Did you mean `{close[0]}`? Set it with `%ollama config model={close[0]}`; or pull " if close else "Pull "
+        )
+        add("default model", FAIL, f"{model} is not installed", f"{guess}it: `{command('%ollama', 'pull', model)}`.")
+    else:
+        add("default model", OK, model)
+
+    try:
+        running = client.ps().get("models", [])
+    except OllamaError as err:
+        add("loaded models", WARN, err.message, err.hint)
+    else:
+        if running:
+            add(
+                "loaded models",
+                OK,
+                ", ".join(
+                    f"{m.get('name')} ({fmt_.size(m.get('size'))}, expires {fmt_.expires_in(m.get('expires_at'))})"
+                    for m in running
+                ),
+            )
+        else:
+            add(
+                "loaded models",
+                OK,
+                "none loaded",
+                "The first answer waits while the model loads (seconds to a minute).",
+            )
+
+    if not is_cloud(host):
+        _cloud_models(client, add)
+
+    key = settings.key_source()
+    if is_cloud(host) and not settings.resolved_key():
+        add(
+            "cloud key",
+            FAIL,
+            key,
+            "Run `%ollama login` (asks for a key from https://ollama.com/settings/keys without showing or "
+            "saving it), or set OLLAMA_API_KEY before starting Jupyter.",
+        )
+    else:
+        add(
+            "cloud key",
+            OK if settings.resolved_key() or not is_cloud(host) else WARN,
+            key,
+            "" if settings.resolved_key() else "Only needed for Ollama Cloud (https://ollama.com).",
+        )
+    return rows
+
+
+def _cloud_models(client: Any, add: Any) -> None:
+    """Whether this local server can run cloud models (``gpt-oss:120b-cloud``): switched on, signed in."""
+    from .._errors import SigninRequired
+
+    try:
+        status = client._json("GET", "/api/status").get("cloud") or {}
+    except OllamaError:
+        return  # an older server without /api/status: nothing to say
+    if status.get("disabled"):
+        add(
+            "cloud models",
+            OK,
+            "disabled on this server",
+            "Only local models here; that is fine for a class without accounts.",
+        )
+        return
+    try:
+        me = client._json("POST", "/api/me", {})
+    except SigninRequired:
+        add(
+            "cloud models",
+            WARN,
+            "the server is not signed in to ollama.com",
+            "To use cloud models (`gpt-oss:120b-cloud`), run `ollama signin` on the server once.",
+        )
+        return
+    except OllamaError as err:
+        add("cloud models", WARN, err.message, err.hint)
+        return
+    add(
+        "cloud models",
+        OK,
+        f"signed in as {me.get('name') or '?'} ({me.get('plan') or 'plan unknown'})",
+        "Students share this account's cloud quota: `%ollama usage` shows it.",
+    )
+
+
+def run_doctor() -> list[dict[str, str]]:
+    rows = checks()
+    cols = ["check", "", "found", "what to do"]
+    failed = [r for r in rows if r[""] == FAIL]
+    head = "Ready." if not failed else f"{len(failed)} problem{'s' if len(failed) > 1 else ''} to fix before class."
+    plain = "\n".join(
+        f"{r['']} {r['check']}: {r['found']}" + (f" -> {r['what to do']}" if r["what to do"] else "") for r in rows
+    )
+    display_html(
+        ("Ready.\n" if not failed else "Problems found.\n") + plain,
+        f"<p><strong>{head}</strong></p>",
+        chrome.table(rows, cols, hint_columns=["what to do"]),
+    )
+    return rows

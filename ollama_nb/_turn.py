@@ -1,0 +1,189 @@
+"""TurnRunner: one answer from start to end, the conversation layer's only bookkeeper.
+
+It begins the turn (replacing a re-run cell's own), sends the history, streams the answer, and
+records how it ended: done, stopped (:meth:`TurnRunner.stop`, from any thread), interrupted
+(Ctrl-C / the kernel's stop button, re-raised after recording) or failed (any exception, kept as
+:attr:`TurnRunner.error`; a partial answer is kept and marked). No ending leaves a turn pending,
+so the next request never carries two user messages in a row. Views (the cell magic, ``--compare``,
+the chat widget) pass callbacks and render what it reports; none of them calls ``Reply.end`` or
+``Conversation.finish`` itself.
+
+Usage::
+
+    runner = TurnRunner(client, "llama3.2", conversation=conv, user={"role": "user", "content": "Hi"})
+    reply = runner.run(on_chunk=lambda reply, chunk: print(chunk["message"]["content"], end=""))
+    runner.error  # None, or the OllamaError that ended it (reply keeps what arrived)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol
+
+from ._errors import OllamaError, RetryCancelled, unexpected
+from ._reply import Reply
+from ._retry import RetryWait, watching
+
+if TYPE_CHECKING:
+    from ._client import Client, Stream
+    from ._conversation import Conversation, Turn
+
+__all__ = ["TurnRunner"]
+
+OnChunk = Callable[[Reply, Any], None]
+
+
+class Paced(Protocol):
+    """What paces ``on_chunk``: it wants the chunks that arrive at or after ``next_at``
+    (``time.monotonic()`` seconds); ``-inf`` for every chunk."""
+
+    next_at: float
+
+
+class TurnRunner:
+    """One request/answer; records a turn of ``conversation`` when one is given (else, as
+    ``--compare`` does, only streams ``messages``)."""
+
+    def __init__(
+        self,
+        client: Client,
+        model: str,
+        *,
+        conversation: Conversation | None = None,
+        user: dict[str, Any] | None = None,
+        key: str | None = None,
+        messages: list[dict[str, Any]] | None = None,
+        request: dict[str, Any] | None = None,
+    ) -> None:
+        self.client = client
+        self.model = model
+        self.conversation = conversation
+        self.request = {k: v for k, v in (request or {}).items() if v is not None}
+        self.turn: Turn | None = None
+        if conversation is not None and user is not None:
+            self.turn = conversation.begin(user, key=key)
+            self.messages = conversation.messages_for(self.turn)
+        else:
+            self.messages = list(messages or [])
+        #: What arrived so far; a placeholder until the server answers (views render it at once).
+        self.reply = Reply(model, request={"model": model, "messages": self.messages})
+        self.stream: Stream | None = None
+        self.error: OllamaError | None = None
+        self._lock = threading.Lock()
+        self._stop_status: str | None = None
+        self._cancel = threading.Event()  # ends a busy-server wait early
+        self._on_end: Callable[[TurnRunner], None] | None = None
+
+    # -- from any thread ------------------------------------------------------------------------
+    def stop(self, status: str = "stopped") -> None:
+        """End the answer now (the connection closes, so the server stops generating). Safe to
+        call before the stream exists, while it waits for a busy server, or after it ended."""
+        with self._lock:
+            if self._stop_status is None:
+                self._stop_status = status
+            stream = self.stream
+        self._cancel.set()
+        if stream is not None:
+            stream.close(status)
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop_status is not None
+
+    # -- on the thread that reads the answer --------------------------------------------------
+    def run(
+        self,
+        on_chunk: OnChunk | None = None,
+        *,
+        pace: Paced | None = None,
+        on_stream: Callable[[Reply], None] | None = None,
+        on_wait: Callable[[RetryWait], None] | None = None,
+        on_end: Callable[[TurnRunner], None] | None = None,
+    ) -> Reply:
+        """Stream the answer; ``on_chunk(reply, chunk)`` after each chunk is merged (the hot path:
+        keep it cheap; with ``pace``, only for the chunks at or after ``pace.next_at``: a clock read
+        and a compare per chunk, not a call), ``on_stream(reply)`` once the server has answered, ``on_wait(wait)`` for
+        each busy-server retry, ``on_end(runner)`` once it ended, just before the turn is recorded
+        (so what a view keeps about it is there when the conversation tells its listeners).
+        Returns the reply; a KeyboardInterrupt is recorded, then re-raised."""
+        self._on_end = on_end
+        try:
+            with watching(on_wait, self._cancel) if on_wait is not None else contextlib.nullcontext():
+                stream = self.client.chat(self.model, self.messages, stream=True, **self.request)
+            stream.require_done = True  # an answer that ends without `done` was cut: say so
+            with self._lock:
+                self.stream, status = stream, self._stop_status
+            self.reply = stream.reply
+            if status is not None:
+                stream.close(status)
+            if on_stream is not None:
+                on_stream(self.reply)
+            # Hold the iterator: were it dropped while a Ctrl-C unwinds the loop, its cleanup would
+            # mark the answer "stopped" before the handler below says "interrupted".
+            chunks = iter(stream)
+            reply = self.reply
+            if on_chunk is None:
+                for _ in chunks:
+                    pass
+            elif pace is None:
+                for chunk in chunks:
+                    on_chunk(reply, chunk)
+            else:
+                # `due` may lag behind pace.next_at (another thread moves it on after an update it
+                # sent): that costs one early call, which the callee checks, never a missed one.
+                now, due = time.monotonic, pace.next_at
+                for chunk in chunks:
+                    if now() >= due:
+                        on_chunk(reply, chunk)
+                        due = pace.next_at
+        except KeyboardInterrupt:
+            self._end("interrupted")
+            self._record()
+            raise
+        except RetryCancelled:
+            # Stop pressed while a busy server was being waited for: nothing was answered, nothing
+            # failed; the turn ends as stopped like any other Stop.
+            self._end(self._stop_status or "stopped")
+            self._record()
+            return self.reply
+        except Exception as exc:
+            self.fail(exc)
+            return self.reply
+        self._record()
+        return self.reply
+
+    def fail(self, exc: BaseException) -> OllamaError:
+        """End the turn with ``exc`` (also for a view's own step that failed around :meth:`run`):
+        the answer so far kept and marked, the turn recorded as failed."""
+        err = exc if isinstance(exc, OllamaError) else unexpected(exc)
+        if err.reply is not None:
+            self.reply = err.reply
+        self._end("failed", err)
+        self.error = err
+        self._record()
+        return err
+
+    def _end(self, status: str, error: BaseException | None = None) -> None:
+        with self._lock:
+            stream = self.stream
+        if stream is not None and stream.reply is self.reply:
+            stream.close(status)
+        if self.reply.status == "streaming":
+            self.reply.end(status, error)
+
+    def _record(self) -> None:
+        on_end, self._on_end = self._on_end, None
+        if on_end is not None:
+            on_end(self)
+        conv, turn, reply, err = self.conversation, self.turn, self.reply, self.error
+        if conv is None or turn is None:
+            return
+        if err is not None and not (reply.chunks or reply.content):
+            turn.model = reply.model or turn.model
+            conv.fail(turn, err.message)
+            return
+        status = "failed" if err is not None else None
+        conv.finish(turn, reply, status=status, error=err.message if err is not None else None)

@@ -393,6 +393,15 @@ class Reply(_Model):
         self._thinking_fold = _FOLD
         self._text_cache: tuple[int, str] = (-1, "")
 
+    def begin(self, request: dict[str, Any], kind: str = "chat") -> None:
+        """Called by the client as it sends ``request``: a Reply made before (by the turn runner,
+        which hands the same object to every view) then reads the answer, its clock started now."""
+        self.model = request.get("model") or self.model
+        self.kind = kind
+        self._text_key = "content" if kind == "chat" else "response"
+        self.request = request
+        self.started = _perf()
+
     # -- merging (hot path: called once per chunk) -------------------------------------------
     def add(self, obj: dict[str, Any]) -> None:
         """Merge one chunk. Cheap on purpose: appends, no joins, no copies of the text so far."""
@@ -455,7 +464,8 @@ class Reply(_Model):
     def end(self, status: str, error: BaseException | None = None) -> None:
         """Mark an answer that ended without ``done``: stopped, interrupted or failed.
 
-        The first ending wins: closing the stream after a Ctrl-C keeps "interrupted".
+        The one place an ending is written, and the first ending wins: whoever asks later (the
+        stream closing after a Ctrl-C was recorded, a Stop after the last chunk) changes nothing.
         """
         if self.status != RUNNING:
             return

@@ -45,25 +45,26 @@ from ._errors import (
     StreamError,
     UsageLimit,
 )
-from ._reply import (
+from ._reply import Progress, Reply
+from ._retry import Retry
+from ._types import (
     ChatResponse,
     Chunk,
     EmbeddingsResponse,
     EmbedResponse,
     GenerateResponse,
+    Image,
     ListResponse,
     Message,
+    Options,
     ProcessResponse,
-    Progress,
     ProgressResponse,
-    Reply,
     ShowResponse,
     StatusResponse,
+    Tool,
     WebFetchResponse,
     WebSearchResponse,
 )
-from ._retry import Retry
-from ._types import Image, Options, Tool
 from ._version import __version__ as __version__
 
 # ollama-python's module-level functions (chat, generate, list, ...) on a lazily made default

@@ -24,23 +24,23 @@ import requests
 from ._errors import InsecureKeyError, ResponseError, ServerUnreachable
 from ._hosts import is_loopback
 from ._policy import ANSWER_TIMEOUT, DEFAULT_TIMEOUT, TRANSFER_TIMEOUT
-from ._reply import (
+from ._reply import Reply
+from ._request import as_tool, check_think, drop_none, encode_image, generation_fields, message, plain
+from ._retry import OnRetry
+from ._stream import Stream
+from ._transport import Transport
+from ._types import (
     Chunk,
     EmbeddingsResponse,
     EmbedResponse,
     ListResponse,
     ProcessResponse,
     ProgressResponse,
-    Reply,
     ShowResponse,
     StatusResponse,
     WebFetchResponse,
     WebSearchResponse,
 )
-from ._request import as_tool, check_think, drop_none, encode_image, generation_fields, message, plain
-from ._retry import OnRetry
-from ._stream import Stream
-from ._transport import Transport
 
 __all__ = ["ANSWER_TIMEOUT", "DEFAULT_TIMEOUT", "Client", "Stream"]
 
@@ -90,7 +90,7 @@ class Client(Transport):
     stripped before sending).
 
     The request body is what ollama-python sends for the same call, ``stream`` as given. Methods
-    return a :class:`~ollama_nb._reply.Chunk` (read as a dict or by attribute), a
+    return a :class:`~ollama_nb._types.Chunk` (read as a dict or by attribute), a
     :class:`~ollama_nb._reply.Reply` (chat/generate), or, with ``stream=True``, a :class:`Stream`.
     """
 

@@ -17,8 +17,9 @@ from urllib3.exceptions import ReadTimeoutError
 
 from ._errors import ModelNotFound, OllamaError, ResponseError, StallTimeout, StreamCut, StreamError, unexpected
 from ._http_errors import line_error
-from ._reply import ChatResponse, Chunk, GenerateResponse, Progress, ProgressResponse, Reply
+from ._reply import Progress, Reply
 from ._status import FAILED, INTERRUPTED, STOPPED
+from ._types import ChatResponse, Chunk, GenerateResponse, ProgressResponse
 from ._wire import stream_objects
 
 if TYPE_CHECKING:

@@ -20,11 +20,12 @@ from ._errors import ModelNotFound, OllamaError, RequestError, ServerUnreachable
 from ._hosts import cloud_model_name
 from ._http_errors import line_error, status_error
 from ._policy import ANSWER_TIMEOUT, TRANSFER_TIMEOUT, Policy
-from ._reply import Chunk, Progress, ProgressResponse, Reply
+from ._reply import Progress, Reply
 from ._retry import OnRetry, Retry
 from ._retry import call as with_retries
 from ._session import DirectSession
 from ._stream import Stream, is_read_timeout
+from ._types import Chunk, ProgressResponse
 from ._wire import body_objects, request_data, without_raw_frames
 
 __all__ = ["Transport"]

@@ -19,7 +19,7 @@ Usage::
 # name ("annotations", "Any") into the public namespace, which tests/test_public.py holds to __all__.
 from typing import Any as _Any
 
-from . import _default
+from . import _default, _reply_view  # noqa: F401 - _reply_view registers how a Reply shows
 from ._client import Client, Stream
 from ._conversation import Conversation
 from ._errors import (

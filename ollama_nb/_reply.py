@@ -17,6 +17,8 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+from ._display import mimebundle
+from ._redact import mask_keys
 from ._status import DONE, RUNNING
 from ._types import ChatResponse, Chunk, GenerateResponse, Message, ModelDump
 
@@ -305,8 +307,6 @@ class Reply(ModelDump):
     def __repr__(self) -> str:
         text = self.content
         shown = text if len(text) <= 60 else text[:57] + "..."
-        from ._redact import mask_keys
-
         # A repr lands in outputs and tracebacks: a key a server echoed into the answer is masked.
         return mask_keys(
             f"Reply(model={self.model!r}, status={self.status!r}, content={shown!r}, chunks={self.chunks})"
@@ -316,21 +316,8 @@ class Reply(ModelDump):
         return self.content
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
-        """What a notebook shows for a Reply: sanitized HTML and the plain answer (never Markdown,
-        which a trusted output would render raw)."""
-        from ._format import stats_line
-        from ._redact import mask_data
-        from ._render import answer, chrome
-
-        footer = stats_line(self)
-        content, thinking, calls = self.content, self.thinking, self.tool_calls
-        bundle: dict[str, str] = {
-            "text/html": chrome.page(
-                answer.answer(content=content, thinking=thinking, tool_calls=calls, model=self.model, footer=footer)
-            ),
-            "text/plain": answer.answer_plain(content=content, thinking=thinking, tool_calls=calls, footer=footer),
-        }
-        return mask_data(bundle)  # a key a server echoed into the answer is not shown
+        """What a notebook shows for a Reply: the view layer's bundle (ollama_nb._reply_view)."""
+        return mimebundle(self) or {"text/plain": repr(self)}
 
 
 def _fold(parts: list[str]) -> int:

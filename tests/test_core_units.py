@@ -279,3 +279,20 @@ def test_one_reader_for_the_servers_timestamps():
     listed = ListResponse({"models": [{"modified_at": "2024-06-01T12:30:45.5Z"}, {"modified_at": "soon"}]})
     assert listed.models[0].modified_at == dt.datetime(2024, 6, 1, 12, 30, 45, 500000, tzinfo=utc)
     assert listed.models[1].modified_at == "soon"  # not a time: the server's text, as it came
+
+
+def test_a_reply_is_shown_through_the_view_layers_hook_not_an_upward_import():
+    import ast
+    import pathlib
+
+    import ollama_nb._reply as merging
+    from ollama_nb._reply_view import reply_bundle
+
+    tree = ast.parse(pathlib.Path(merging.__file__).read_text("utf-8"))
+    imported = {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    assert not {m for m in imported if m.startswith(("_render", "_format", "_reply_view", "_widgets", "_magic"))}
+    reply = Reply("m")
+    reply.add({"message": {"content": "**hi** <script>x()</script>"}, "done": True})
+    bundle = reply._repr_mimebundle_()
+    assert bundle == reply_bundle(reply) and "<strong>hi</strong>" in bundle["text/html"]
+    assert "<script" not in bundle["text/html"] and bundle["text/plain"].startswith("**hi**")

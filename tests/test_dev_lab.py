@@ -18,6 +18,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from waiting import wait_until
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -45,14 +47,16 @@ def test_dev_lab_prints_its_summary_last_once_jupyterlab_answers(tmp_path):
     selector.register(proc.stdout, selectors.EVENT_READ)
     buffer = b""
     try:
-        deadline = time.monotonic() + 240
-        while not any("Ctrl-C stops JupyterLab" in line for line in lines):
-            assert time.monotonic() < deadline and proc.poll() is None, "\n".join(lines)
+        def ready() -> bool:
+            nonlocal buffer
+            assert proc.poll() is None, "\n".join(lines)
             if selector.select(1):
-                chunk = os.read(proc.stdout.fileno(), 65536)
-                buffer += chunk
+                buffer += os.read(proc.stdout.fileno(), 65536)
                 *done, buffer = buffer.split(b"\n")
-                lines += [re.sub(r"\x1b\[[0-9;]*m", "", d.decode(errors="replace")) for d in done]
+                lines.extend(re.sub(r"\x1b\[[0-9;]*m", "", d.decode(errors="replace")) for d in done)
+            return any("Ctrl-C stops JupyterLab" in line for line in lines)
+
+        wait_until(ready, "./dev lab to say JupyterLab is ready", interval=0)
         ready = next(i for i, line in enumerate(lines) if "JupyterLab is ready:" in line)
         url = lines[ready].split("JupyterLab is ready: ", 1)[1].strip()
         assert url.startswith(f"http://127.0.0.1:{port}/lab?token=") or url.startswith(f"http://localhost:{port}/lab?token=")

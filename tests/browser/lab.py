@@ -26,13 +26,13 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
 
 import nbformat
 from playwright.sync_api import Browser, Page, Playwright, expect
+from waiting import wait_until
 
 PROJECT = pathlib.Path(__file__).resolve().parents[2]
 ARTIFACTS = PROJECT / "tests" / "artifacts"
@@ -113,7 +113,6 @@ def start_lab(
     env: dict[str, str] | None = None,
     log_name: str = "lab",
     overrides: dict[str, dict[str, Any]] | None = None,
-    timeout: float = 60,
     app: str = "lab",
 ) -> LabServer:
     """Start ``jupyter lab`` (``app="notebook"``: Notebook 7) on a free loopback port, serving
@@ -186,21 +185,22 @@ def start_lab(
         home=home,
         _log=log,
     )
-    deadline = time.monotonic() + timeout
-    while True:
+    def answers() -> bool:
         if proc.poll() is not None:
             server.stop()
             raise RuntimeError(f"jupyter lab exited with {proc.returncode}; see {log_path}")
         try:
             with urllib.request.urlopen(f"{server.url}/api/status", timeout=2) as r:
-                if r.status == 200:
-                    return server
+                return r.status == 200
         except OSError:
-            pass
-        if time.monotonic() > deadline:
-            server.stop()
-            raise TimeoutError(f"jupyter lab did not answer /api/status in {timeout}s; see {log_path}")
-        time.sleep(0.1)
+            return False
+
+    try:
+        wait_until(answers, f"jupyter lab to answer /api/status (log: {log_path})", interval=0.1)
+    except AssertionError:
+        server.stop()
+        raise
+    return server
 
 
 def launch_chromium(playwright: Playwright, *, headless: bool = True) -> Browser:

@@ -114,12 +114,15 @@ def start_lab(
     log_name: str = "lab",
     overrides: dict[str, dict[str, Any]] | None = None,
     app: str = "lab",
+    stock: bool = False,
 ) -> LabServer:
     """Start ``jupyter lab`` (``app="notebook"``: Notebook 7) on a free loopback port, serving
     ``root``; wait for /api/status.
 
     Settings, workspaces, config and runtime files live in a fresh temp dir, so nothing from
     ~/.jupyter leaks in and no workspace is restored. ``env`` is added to this process's env.
+    ``stock``: the installation's own app settings (a user's pip-installed Jupyter), the test's
+    settings written as user settings instead.
     """
     root = pathlib.Path(root)
     root.mkdir(parents=True, exist_ok=True)
@@ -132,7 +135,16 @@ def start_lab(
     ] = comms_over_subshells
     for plugin, values in (overrides or {}).items():
         merged.setdefault(plugin, {}).update(values)
-    (app_settings / "overrides.json").write_text(json.dumps(merged, indent=2))
+    if stock:
+        # The installation's own defaults (overrides.d of the packages installed) stay in force:
+        # the test's settings are the user's, as if set in Settings.
+        for plugin, values in merged.items():
+            package, name = plugin.rsplit(":", 1)
+            path = home / "user-settings" / package / f"{name}.jupyterlab-settings"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(values))
+    else:
+        (app_settings / "overrides.json").write_text(json.dumps(merged, indent=2))
 
     port = free_port()
     child_env = dict(os.environ)
@@ -166,7 +178,7 @@ def start_lab(
         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
         "--LabApp.expose_app_in_browser=True",
         "--JupyterNotebookApp.expose_app_in_browser=True",
-        f"--LabApp.app_settings_dir={app_settings}",
+        *([] if stock else [f"--LabApp.app_settings_dir={app_settings}"]),
         # a kernel left busy by a failed test must not keep the server from stopping
         "--ServerApp.shutdown_no_activity_timeout=0",
     ]

@@ -2,7 +2,8 @@
 magics and widgets share.
 
 Precedence everywhere: an explicit argument, then what ``%ollama config`` set in this kernel, then the
-environment (``OLLAMA_HOST``, ``OLLAMA_API_KEY``, ``OLLAMA_NB_MODEL``), then the defaults.
+environment (``OLLAMA_HOST``, ``OLLAMA_API_KEY``, ``OLLAMA_NB_MODEL``, ``OLLAMA_HEADERS``), then the
+config file (:mod:`ollama_nb._settings_file`), then the defaults.
 
 Usage::
 
@@ -20,6 +21,7 @@ from typing import Any
 
 from ._client import Client
 from ._hosts import parse_host
+from ._settings_file import env_headers, file_settings
 
 __all__ = ["Settings", "client_for", "default_client", "forget_clients", "settings"]
 
@@ -38,11 +40,26 @@ class Settings:
     #: The key came from ``%ollama login`` (else from ``%ollama config api_key=``).
     key_from_login: bool = False
 
+    def host_text(self) -> str | None:
+        """The host as written where it was set (it may carry ``user:password@``: never shown)."""
+        return self.host or os.environ.get("OLLAMA_HOST") or file_settings().values.get("host")
+
     def resolved_host(self) -> str:
-        return parse_host(self.host or os.environ.get("OLLAMA_HOST"))
+        return parse_host(self.host_text())
 
     def resolved_model(self) -> str | None:
-        return self.model or os.environ.get("OLLAMA_NB_MODEL") or None
+        return self.model or os.environ.get("OLLAMA_NB_MODEL") or file_settings().values.get("model") or None
+
+    def resolved_options(self) -> dict[str, Any]:
+        return {**file_settings().values.get("options", {}), **self.options}
+
+    def resolved_timeout(self) -> float | None:
+        return self.timeout or file_settings().values.get("timeout")
+
+    def headers(self) -> dict[str, str]:
+        """Headers for every request of the magics, widgets and default client: the file's, then
+        ``OLLAMA_HEADERS`` (a problem with either is reported by ``%ollama config``)."""
+        return {**file_settings().values.get("headers", {}), **env_headers()[0]}
 
     def resolved_key(self) -> str | None:
         return self.api_key or os.environ.get("OLLAMA_API_KEY") or None
@@ -58,7 +75,7 @@ class Settings:
 
 settings = Settings()
 _client_lock = threading.Lock()
-_client_cache: dict[tuple[str, str | None, str | None, float | None], Client] = {}
+_client_cache: dict[tuple[Any, ...], Client] = {}
 
 
 def client_for(host: str | None = None) -> Client:
@@ -67,8 +84,10 @@ def client_for(host: str | None = None) -> Client:
     ``%ollama config host=...`` moves the magic and the widgets together; so does a change of
     ``OLLAMA_API_KEY`` in ``os.environ`` (a client reads it when it is made).
     """
-    url = parse_host(host) if host else settings.resolved_host()
-    key = (url, settings.api_key, os.environ.get("OLLAMA_API_KEY"), settings.timeout)
+    text = host or settings.host_text()
+    headers = settings.headers()
+    timeout = settings.resolved_timeout()
+    key = (text, settings.api_key, os.environ.get("OLLAMA_API_KEY"), timeout, tuple(sorted(headers.items())))
     with _client_lock:
         client = _client_cache.get(key)
         if client is None:
@@ -76,7 +95,8 @@ def client_for(host: str | None = None) -> Client:
                 for old in _client_cache.values():
                     old.close()
                 _client_cache.clear()
-            client = _client_cache[key] = Client(url, api_key=settings.api_key, timeout=settings.timeout)
+            client = Client(text, api_key=settings.api_key, headers=headers, timeout=timeout)
+            _client_cache[key] = client
         return client
 
 

@@ -42,8 +42,8 @@ from .._retry import RetryWait
 from .._status import RUNNING
 from .._turn import TurnRunner
 from ._shared import DEFAULT_CHAT, client_for, current_cell_id, reraise_interrupt, show_error, show_exception
+from .notebook import apply_course_prompt, build_prompt, check_model, insert_code, warn_if_too_long
 from .options import parse_options
-from .prompt import interpolate
 
 __all__ = ["FLAGS", "OPTIONS", "help_text", "parse_line", "parser", "run_cell_magic"]
 
@@ -133,6 +133,8 @@ _flag(
 _flag("--compare", metavar="A,B,...", help="Send the same prompt to several models and show the answers side by side.")
 _flag("--out", metavar="NAME", help="Store the Reply (with --compare: a dict model -> Reply) in the variable NAME.")
 _flag("--no-interpolate", dest="no_interpolate", action="store_true", help="Send {braces} exactly as written.")
+_flag("--context", type=int, metavar="N", help="Send the last N cells run (source and text output) before the prompt.")
+_flag("--insert", action="store_true", help="Put the answer's last code block in a new cell below (not run).")
 
 
 def help_text() -> str:
@@ -450,8 +452,8 @@ def run_cell_magic(shell: Any, line: str, cell: str) -> Any:
         return None
     ns = shell.user_ns
     cell = cell.strip("\n").rstrip()  # the text typed, without the blank lines around it
-    prompt = cell if args.no_interpolate else interpolate(cell, ns)
-    options = {**settings.options, **parse_options(args.option)}
+    prompt = build_prompt(cell, ns, fill=not args.no_interpolate, context=args.context)
+    options = {**settings.resolved_options(), **parse_options(args.option)}
     think = _think(args)
     send_format, schema = _format(args.format, ns)
     images = [_image(s, ns) for s in args.image]
@@ -475,6 +477,7 @@ def run_cell_magic(shell: Any, line: str, cell: str) -> Any:
         conv.clear()
     if args.system is not None:
         conv.configure(system=args.system)
+    apply_course_prompt(conv, args.system)
     user: dict[str, Any] = {"role": "user", "content": prompt}
     if encoded:
         user["images"] = encoded
@@ -493,6 +496,8 @@ def run_cell_magic(shell: Any, line: str, cell: str) -> Any:
     if not model:
         _no_model_error(client)
         return None
+    check_model(model)
+    warn_if_too_long(client, model, [*conv.messages, user], options)
 
     runner = TurnRunner(client, model, conversation=conv, user=user, key=current_cell_id(shell), request=request)
     extra = {"conversation": conv.name, "turn": runner.turn.id if runner.turn else None}
@@ -569,6 +574,8 @@ def run_cell_magic(shell: Any, line: str, cell: str) -> Any:
     _store(ns, out_name, reply)
     if interrupt is not None:
         reraise_interrupt(interrupt, "the answer is complete above; its context meter was left out.")
+    if args.insert and err is None:
+        insert_code(shell, reply.content)
     if send_format is not None and err is None:
         return _parse_structured(reply, schema)
     return None

@@ -33,7 +33,7 @@ from .._pacing import Pace
 from .._redact import mask_data, remember
 from .._render import chrome
 from .._request import check_seconds
-from ._shared import DEFAULT_CHAT, client_for, display_html, reraise_interrupt, show_exception
+from ._shared import DEFAULT_CHAT, client_for, display_html, reraise_interrupt, show_error, show_exception
 from .options import OPTION_TYPES, coerce_option
 
 __all__ = ["COMMANDS", "run_line_magic"]
@@ -329,7 +329,8 @@ def cmd_config(args: list[str]) -> None:
         value = value.strip()
         if key == "host":
             try:
-                settings.host = parse_host(value) if value else None
+                parse_host(value)  # checked now; kept as written, with a user:password@ it may carry
+                settings.host = value or None
             except ValueError as exc:
                 raise UsageError(str(exc)) from None
         elif key == "model":
@@ -356,22 +357,11 @@ def cmd_config(args: list[str]) -> None:
             close = difflib.get_close_matches(key, [*_CONFIG_KEYS, *OPTION_TYPES], n=1, cutoff=0.6)
             raise UsageError(f"Unknown config key {key!r}." + (f" Did you mean {close[0]!r}?" if close else ""))
         changed.append(key)
-    rows = [
-        {
-            "setting": "host",
-            "value": settings.resolved_host() + ("" if settings.host else " (from OLLAMA_HOST or default)"),
-        },
-        {"setting": "model", "value": settings.resolved_model() or "not set"},
-        {"setting": "api_key", "value": settings.key_source()},  # never the key itself
-        {
-            "setting": "timeout",
-            "value": f"{settings.timeout:g} s"
-            if settings.timeout
-            else f"default ({DEFAULT_TIMEOUT[1]:g} s between chunks)",
-        },
-        {"setting": "options", "value": ", ".join(f"{k}={v!r}" for k, v in settings.options.items()) or "none"},
-    ]
-    cols = ["setting", "value"]
+    from .sources import config_problems, config_rows
+
+    rows, cols = config_rows(), ["setting", "value", "from"]
+    for problem in config_problems():
+        show_error(problem)
     if typed_key:
         display_html(
             f"{_plain_table(rows, cols)}\n\n{_TYPED_KEY_NOTE}",
@@ -479,8 +469,9 @@ def cmd_clear(args: list[str]) -> None:
 
 def cmd_help(args: list[str]) -> None:
     from .cell import help_text
+    from .notebook import COMMANDS as NOTEBOOK_COMMANDS
 
-    rows = [{"command": f"%ollama {k}", "what it does": v} for k, v in COMMANDS.items()]
+    rows = [{"command": f"%ollama {k}", "what it does": v} for k, v in {**COMMANDS, **NOTEBOOK_COMMANDS}.items()]
     cols = ["command", "what it does"]
     # `%%ollama --help` needs a line below it (IPython refuses an empty cell magic), so the cell
     # magic's options are shown here too.
@@ -581,6 +572,11 @@ def run_line_magic(shell: Any, line: str) -> Any:
         cmd_help([])
         return None
     command, rest = words[0], words[1:]
+    from .notebook import run_notebook_command
+
+    handled, value = run_notebook_command(shell, command, rest)
+    if handled:
+        return value
     try:
         handler = _HANDLERS.get(command)
         if handler is None:

@@ -5,6 +5,8 @@ an f-string would run arbitrary expressions. So only a small grammar is recognis
 
 - ``{name}``, ``{name.attr}``, ``{name[key]}`` and chains of them (``{cfg.layers[0].units}``),
 - ``{In[n]}`` and ``{Out[n]}`` (IPython's input and output history; ``n`` may be negative),
+- any of these ending in ``!s`` or ``!r`` (``{df!r}``): ``str`` / ``repr`` of the value, whatever
+  ``convert`` would make of it (the magic summarises DataFrames and long values, :mod:`ollama_nb._summary`),
 
 and only when ``name`` exists in the user namespace and every step of the lookup succeeds.
 Everything else stays exactly as written: JSON, code, ``{}``, ``{x + 1}``, ``{undefined}``,
@@ -20,7 +22,7 @@ Usage::
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 __all__ = ["fields", "interpolate"]
@@ -29,7 +31,7 @@ _NAME = r"[A-Za-z_][A-Za-z0-9_]*"
 # Attributes may not start with "_": a prompt must not be a way to walk into __class__.__mro__.
 _ATTR = r"\.[A-Za-z][A-Za-z0-9_]*"
 _KEY = r"\[(?:-?\d+|'[^'\[\]\n]*'|\"[^\"\[\]\n]*\"|" + _NAME + r")\]"
-_FIELD = re.compile(r"\{(" + _NAME + r")((?:" + _ATTR + "|" + _KEY + r")*)\}")
+_FIELD = re.compile(r"\{(" + _NAME + r")((?:" + _ATTR + "|" + _KEY + r")*)(![rs])?\}")
 _STEP = re.compile(_ATTR + "|" + _KEY)
 _MISSING = object()
 
@@ -66,8 +68,9 @@ def _escaped(text: str, match: re.Match[str]) -> bool:
     return text[start - 1 : start] == "{" and text[end : end + 1] == "}"
 
 
-def interpolate(text: str, namespace: Mapping[str, Any]) -> str:
-    """``text`` with every recognised ``{field}`` of a defined name replaced by ``str(value)``."""
+def interpolate(text: str, namespace: Mapping[str, Any], *, convert: Callable[[Any], str] = str) -> str:
+    """``text`` with every recognised ``{field}`` of a defined name replaced by ``convert(value)``;
+    ``{field!s}`` / ``{field!r}`` by ``str(value)`` / ``repr(value)``, as in ``str.format``."""
     if "{" not in text:
         return text
 
@@ -75,7 +78,11 @@ def interpolate(text: str, namespace: Mapping[str, Any]) -> str:
         if _escaped(text, match):
             return match.group(0)
         value = _lookup(namespace, match.group(1), match.group(2))
-        return match.group(0) if value is _MISSING else str(value)
+        if value is _MISSING:
+            return match.group(0)
+        if match.group(3):
+            return repr(value) if match.group(3) == "!r" else str(value)
+        return convert(value)
 
     return _FIELD.sub(replace, text)
 

@@ -1,0 +1,101 @@
+"""Where each setting comes from, for ``%ollama config`` and ``%ollama doctor``: the cell, the
+environment, a config file or the default. Secrets (keys, passwords, header values) are never
+shown: a header is listed by name, a host without its ``user:password@``.
+
+Usage::
+
+    rows = config_rows()   # [{"setting": "host", "value": "http://127.0.0.1:11434", "from": "default"}, ...]
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from .._config import settings
+from .._hosts import parse_host, split_userinfo
+from .._policy import DEFAULT_TIMEOUT
+from .._settings_file import env_headers, file_settings
+from .._tutor import course_prompt
+
+__all__ = ["config_problems", "config_rows"]
+
+
+def _origin(cell: Any, env: str | None, key: str) -> str:
+    if cell:
+        return "cell (%ollama config)"
+    if env and os.environ.get(env):
+        return f"environment ({env})"
+    source = file_settings().source_of(key)
+    return f"config file {source}" if source else "default"
+
+
+def _host_row() -> dict[str, str]:
+    text, credentials = split_userinfo(settings.host_text())
+    try:
+        shown = parse_host(text)
+    except ValueError:
+        shown = "cannot be read (see %ollama doctor)"
+    if credentials:
+        shown += " (with a user name and password, not shown)"
+    return {"setting": "host", "value": shown, "from": _origin(settings.host, "OLLAMA_HOST", "host")}
+
+
+def _headers_row() -> dict[str, str]:
+    names = sorted(settings.headers())
+    env = bool(os.environ.get("OLLAMA_HEADERS"))
+    source = file_settings().source_of("headers")
+    origin = " and ".join(
+        [*(["environment (OLLAMA_HEADERS)"] if env else []), *([f"config file {source}"] if source else [])]
+    )
+    value = ", ".join(names) + " (values not shown)" if names else "none"
+    return {"setting": "headers", "value": value, "from": origin or "default"}
+
+
+def config_rows() -> list[dict[str, str]]:
+    """Every setting, its value (never a secret's) and where it came from."""
+    files = file_settings().values
+    options = settings.resolved_options()
+    tutor = course_prompt()
+    rows = [
+        _host_row(),
+        {
+            "setting": "model",
+            "value": settings.resolved_model() or "not set",
+            "from": _origin(settings.model, "OLLAMA_NB_MODEL", "model"),
+        },
+        {"setting": "api_key", "value": settings.key_source(), "from": "—"},  # never the key itself
+        _headers_row(),
+        {
+            "setting": "timeout",
+            "value": f"{settings.resolved_timeout():g} s"
+            if settings.resolved_timeout()
+            else f"default ({DEFAULT_TIMEOUT[1]:g} s between chunks)",
+            "from": _origin(settings.timeout, None, "timeout"),
+        },
+        {
+            "setting": "options",
+            "value": ", ".join(f"{k}={v!r}" for k, v in options.items()) or "none",
+            "from": _origin(settings.options, None, "options"),
+        },
+        {
+            "setting": "course prompt",
+            "value": f"{len(tutor.text):,} characters (%ollama tutor shows it)" if tutor else "none",
+            "from": tutor.source if tutor else "—",
+        },
+    ]
+    for key in ("hosts", "models", "cache", "store"):
+        if key in files:
+            value = files[key]
+            shown = ", ".join(split_userinfo(v)[0] for v in value) if key == "hosts" else str(value)
+            rows.append({"setting": key, "value": shown, "from": f"config file {file_settings().source_of(key)}"})
+    return rows
+
+
+def config_problems() -> list[str]:
+    """What could not be used: a bad config file, a bad ``OLLAMA_HEADERS``."""
+    problems = list(file_settings().problems)
+    problem = env_headers()[1]
+    if problem:
+        problems.append(problem)
+    return problems

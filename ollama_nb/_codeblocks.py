@@ -25,11 +25,11 @@ class CodeBlock:
 
 
 def code_blocks(text: str) -> list[CodeBlock]:
-    """Every fenced or indented code block of ``text``, in order."""
+    """Every fenced or indented code block of ``text`` that holds some code, in order."""
     md = MarkdownIt("commonmark", {"html": False})
     blocks = []
     for token in md.parse(text):
-        if token.type in ("fence", "code_block"):
+        if token.type in ("fence", "code_block") and token.content.strip():
             language = token.info.strip().split(maxsplit=1)[0] if token.info.strip() else ""
             blocks.append(CodeBlock(language, token.content))
     return blocks

@@ -15,8 +15,9 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-__all__ = ["FILE_NAME", "CoursePrompt", "course_prompt", "notebook_dir"]
+__all__ = ["FILE_NAME", "CoursePrompt", "apply_course_prompt", "course_prompt", "notebook_dir"]
 
 FILE_NAME = "TUTOR.md"
 #: A course prompt longer than this is cut: it is sent with every question.
@@ -49,6 +50,15 @@ def find_tutor(start: Path | None = None) -> Path | None:
         if path.is_file():
             return path
     return None
+
+
+def apply_course_prompt(conv: Any, system: str | None) -> None:
+    """A fresh :class:`~ollama_nb.Conversation` without a system prompt gets the course prompt
+    (a ``system`` given by the user, ``--system`` in a cell, wins)."""
+    if system is None and conv.system is None and len(conv) == 0:
+        prompt = course_prompt()
+        if prompt is not None:
+            conv.configure(system=prompt.text)
 
 
 def course_prompt(start: Path | None = None) -> CoursePrompt | None:

@@ -28,7 +28,7 @@ from .._notebook import log, missing_errors, with_errors
 from .._render import chrome
 from .._settings_file import file_settings
 from .._summary import summarise
-from .._tutor import course_prompt
+from .._tutor import apply_course_prompt, course_prompt
 from ._shared import DEFAULT_CHAT, display_html, show_error
 from .prompt import interpolate
 
@@ -169,14 +169,6 @@ def build_prompt(cell: str, namespace: Any, *, fill: bool, context: int | None) 
             raise UsageError("%%ollama: --context takes how many recent cells to send (1 or more).")
         prompt = _recent(context) + prompt
     return prompt
-
-
-def apply_course_prompt(conv: Conversation, system: str | None) -> None:
-    """A fresh conversation without a system prompt gets the course prompt (``--system`` wins)."""
-    if system is None and conv.system is None and len(conv) == 0:
-        prompt = course_prompt()
-        if prompt is not None:
-            conv.configure(system=prompt.text)
 
 
 def check_model(model: str) -> None:

@@ -60,6 +60,7 @@ from .._reply import Reply
 from .._retry import RetryWait
 from .._status import RUNNING
 from .._turn import TurnRunner
+from .._tutor import apply_course_prompt
 from ._assets import css, esm
 from ._deltas import DeltaStream
 from ._kernel import keep_view_messages_on_their_subshell
@@ -156,6 +157,7 @@ class ChatWidget(KeyMasked, anywidget.AnyWidget):
             system=system,
             options={**conv.options, **options} if options else None,
         )
+        apply_course_prompt(conv, system)
         self._conversation = conv
         self._client = client
         self._lock = threading.RLock()

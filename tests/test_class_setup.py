@@ -86,6 +86,8 @@ def test_config_file_then_environment_then_cell(emu, tmp_path):
         page = shown(kernel.run("%ollama config").check())
         assert f"config file {config}" in page and "qwen3" in page and "X-Class" in page
         assert "Give hints" not in page and "from-file" not in page  # the prompt is %ollama tutor's
+        doctor = kernel.run("%ollama doctor").check()
+        assert f"model: qwen3 (config file {config})" in shown(doctor) and "from-file" not in doctor.all_text()
         kernel.run("import os; os.environ['OLLAMA_NB_MODEL'] = 'llama3.2'").check()
         kernel.run("%%ollama --chat b\nhi").check()
         assert chat_requests(emu)[-1].json["model"] == "llama3.2"  # the environment wins over the file
@@ -142,5 +144,6 @@ def test_a_bad_config_file_is_one_message_and_the_extension_still_loads(emu, tmp
         text = errors[0]["content"]["data"]["text/plain"]
         assert str(config) in text and "line 3" in text and "line break" in text and "Injected" not in text
         kernel.run("%%ollama -m llama3.2\nhi").check()  # works, with the defaults
+        assert "line break" in shown(kernel.run("%ollama doctor").check())
         received = chat_requests(emu)[-1]
         assert "x-evil" not in received.headers and "injected" not in received.headers

@@ -47,11 +47,11 @@ def checks() -> list[dict[str, str]]:
         rows.append({"check": check, "": status, "found": found, "what to do": todo})
 
     host = settings.resolved_host()
-    source = (
-        "%ollama config"
-        if settings.host
-        else ("OLLAMA_HOST" if __import__("os").environ.get("OLLAMA_HOST") else "default")
-    )
+    from .sources import config_problems, host_origin
+
+    source = host_origin(short=True)
+    for problem in config_problems():
+        add("config", WARN, problem, "Until it is fixed the defaults, the environment and %ollama config apply.")
     try:
         client = client_for()
     except OllamaError as err:
@@ -197,6 +197,8 @@ def _cloud_models(client: Any, add: Any) -> None:
 
 
 def run_doctor() -> list[dict[str, str]]:
+    from .sources import config_rows
+
     rows = checks()
     cols = ["check", "", "found", "what to do"]
     failed = [r for r in rows if r[""] == FAIL]
@@ -208,5 +210,11 @@ def run_doctor() -> list[dict[str, str]]:
         ("Ready.\n" if not failed else "Problems found.\n") + plain,
         f"<p><strong>{head}</strong></p>",
         chrome.table(rows, cols, hint_columns=["what to do"]),
+    )
+    settings_rows, settings_cols = config_rows(), ["setting", "value", "from"]
+    display_html(
+        "Settings:\n" + "\n".join(f"{r['setting']}: {r['value']} ({r['from']})" for r in settings_rows),
+        "<p><strong>Settings, and where each comes from</strong></p>",
+        chrome.table(settings_rows, settings_cols),
     )
     return rows

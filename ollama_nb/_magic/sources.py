@@ -18,7 +18,7 @@ from .._policy import DEFAULT_TIMEOUT
 from .._settings_file import env_headers, file_settings
 from .._tutor import course_prompt
 
-__all__ = ["config_problems", "config_rows"]
+__all__ = ["config_problems", "config_rows", "host_origin"]
 
 
 def _origin(cell: Any, env: str | None, key: str) -> str:
@@ -30,6 +30,14 @@ def _origin(cell: Any, env: str | None, key: str) -> str:
     return f"config file {source}" if source else "default"
 
 
+def host_origin(*, short: bool = False) -> str:
+    """Where the host comes from: the cell, OLLAMA_HOST, a config file or the default (``short``:
+    as doctor says it, ``OLLAMA_HOST`` / ``%ollama config``)."""
+    origin = _origin(settings.host, "OLLAMA_HOST", "host")
+    shorter = {"cell (%ollama config)": "%ollama config", "environment (OLLAMA_HOST)": "OLLAMA_HOST"}
+    return shorter.get(origin, origin) if short else origin
+
+
 def _host_row() -> dict[str, str]:
     text, credentials = split_userinfo(settings.host_text())
     try:
@@ -38,7 +46,7 @@ def _host_row() -> dict[str, str]:
         shown = "cannot be read (see %ollama doctor)"
     if credentials:
         shown += " (with a user name and password, not shown)"
-    return {"setting": "host", "value": shown, "from": _origin(settings.host, "OLLAMA_HOST", "host")}
+    return {"setting": "host", "value": shown, "from": host_origin()}
 
 
 def _headers_row() -> dict[str, str]:

@@ -132,10 +132,12 @@ class NotebookLog:
         self._lock = threading.Lock()
 
     def record(self, result: Any) -> None:
-        """``post_run_cell`` hook: keep the finished cell (not ``%ollama`` cells, not silent ones)."""
+        """``post_run_cell`` hook: keep the finished cell (not ``%ollama`` cells, not silent ones).
+
+        Cells run without history (nbval runs every cell so) are kept too, without a number."""
         info = getattr(result, "info", None)
         source = getattr(info, "raw_cell", "") or ""
-        if getattr(info, "silent", False) or not getattr(info, "store_history", True) or not source.strip():
+        if getattr(info, "silent", False) or not source.strip():
             return
         if _is_ours(source):
             return

@@ -494,6 +494,72 @@ TOPICS: list[Topic] = [
             "I am a text model, so I should say that and point to a vision model.",
         ],
     ),
+    # Notebook 09 (errors, data and code as context) and 08's course prompt.
+    Topic(
+        key="missing_values",
+        pattern=r"missing values",
+        short="The price column has missing values; fill them with the median price, or drop those rows.",
+        medium=(
+            "Only `price` has missing values (about 1% of the rows). Fill them with the median price of the same "
+            "city with `df.groupby('city')['price'].transform('median')`, or drop those rows if they are few."
+        ),
+        long=(
+            "Looking at the null counts, only `price` has missing values, about 1% of the rows. Two sensible "
+            "options:\n\n```python\nsales['price'] = sales['price'].fillna(\n"
+            "    sales.groupby('city')['price'].transform('median')\n)\n```\n\n"
+            "or drop them with `sales.dropna(subset=['price'])` when so few rows do not matter."
+        ),
+        think=[
+            "The summary lists a null count per column.",
+            "Only price has nulls, so the median per city is a fair fill.",
+        ],
+    ),
+    Topic(
+        key="data_built_above",
+        pattern=r"data built above|what does (?:this|the|my) code (?:do|build)",
+        short="It builds a table of 10,000 sales: a city, the units sold and a price, a few prices missing.",
+        medium=(
+            "The code builds a DataFrame of 10,000 random sales, each with a city, a number of units and a "
+            "price, and leaves about 1% of the prices missing."
+        ),
+        long=(
+            "It creates a pandas DataFrame of 10,000 simulated sales from a seeded random generator: `city` is "
+            "one of three cities, `units` a whole number from 1 to 19, and `price` a price between 2 and 9 "
+            "with about 1% of the values set to NaN."
+        ),
+        think=["The cells create a DataFrame from a random generator.", "Say what each column holds."],
+    ),
+    Topic(
+        key="revenue_function",
+        pattern=r"python function that returns the total revenue",
+        short="```python\ndef revenue(df):\n    return (df['units'] * df['price']).groupby(df['city']).sum()\n```",
+        medium=(
+            "Multiply units by price and sum per city; `sum` skips the missing prices:\n\n```python\n"
+            "def revenue_per_city(df):\n    revenue = df['units'] * df['price']\n"
+            "    return revenue.groupby(df['city']).sum()\n```"
+        ),
+        long=(
+            "Here is a small function; pandas' `sum` skips NaN, so rows with a missing price add nothing:\n\n"
+            "```python\ndef revenue_per_city(df):\n    \"\"\"Total revenue (units × price) per city.\"\"\"\n"
+            "    revenue = df['units'] * df['price']\n    return revenue.groupby(df['city']).sum()\n```"
+        ),
+        think=["Revenue is units times price.", "Group by city and sum; NaN prices are skipped by sum."],
+    ),
+    Topic(
+        key="stuck_on_exercise",
+        pattern=r"stuck on (?:the |this |exercise|question|problem)",
+        short="Which step fails? Print the values just before it and compare them with what you expect.",
+        medium=(
+            "Start with what the exercise gives you and what it asks for. Which line does not do what you "
+            "expect? Print the values there: the gap between them and your expectation is your next hint."
+        ),
+        long=(
+            "Let's find the step together rather than jump to the answer. What does the exercise give you, "
+            "and what should come out? Run your code on the smallest example you can, print what each step "
+            "produces, and tell me the first step whose result surprises you."
+        ),
+        think=["The student is stuck; a tutor gives a hint, not the solution.", "Ask which step fails."],
+    ),
     Topic(
         key="weather",
         pattern=r"\bweather\b",

@@ -30,7 +30,7 @@ __all__ = ["Settings", "client_for", "default_client", "forget_clients", "settin
 class Settings:
     """What ``%ollama config`` changes for this kernel. ``None`` means "from the environment"."""
 
-    host: str | None = None
+    host: str | None = field(default=None, repr=False)  # may carry user:password@
     model: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
     api_key: str | None = field(default=None, repr=False)

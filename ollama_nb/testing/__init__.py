@@ -244,6 +244,7 @@ class Emulator:
         root = str(Path(__file__).resolve().parents[2])  # so the child imports this same checkout
         env["PYTHONPATH"] = root + os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else root
         env.pop(KEY_ENV, None)
+        env.pop(SCENARIOS_ENV, None)  # this emulator's own choice wins over the test suite's default
         if self.key is not None:
             env[KEY_ENV] = self.key
         cmd = [

@@ -18,6 +18,7 @@ from typing import Any
 from .catalog import Model, State, canonical, sha, valid_name
 from .cloud import DISABLED, SIGNED_IN, SIGNED_OUT, Cloud, parse_ref
 from .generation import parse_body
+from .identity import NAME, VERSION_FIELD
 from .wire import JSON, Empty, HTTPError, Sleep, Stream, StreamError, Text, check_options
 
 VERSION = "0.32.15"  # the newest release when the emulator was last checked against the source
@@ -38,7 +39,7 @@ class Management:
         return Text("Ollama is running")
 
     def version(self, body: bytes) -> JSON:
-        return JSON({"version": VERSION})
+        return JSON({"version": VERSION, VERSION_FIELD: NAME})
 
     def status(self, body: bytes) -> JSON:
         disabled = self.cloud.state == DISABLED

@@ -24,7 +24,9 @@ from urllib.parse import urlsplit
 from .catalog import State
 from .cloud import SIGNED_OUT, Cloud
 from .generation import Generation
+from .identity import HEADER, NAME
 from .management import Management
+from .origins import Origins
 from .scheduler import Scheduler
 from .wire import (
     JSON,
@@ -146,6 +148,7 @@ class EmulatorServer(ThreadingHTTPServer):
         super().__init__(address, Handler)
         self.key = key
         self.state = State(scenarios)
+        self.origins = Origins.from_env()  # read once at start, as ollama reads OLLAMA_ORIGINS
         self.stopping = threading.Event()
         self.scheduler = Scheduler(num_parallel, max_queue)
         self.cloud = Cloud(cloud, serving=key is not None)
@@ -217,6 +220,7 @@ class Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True  # each NDJSON chunk leaves at once, like Go's Flush()
     server: EmulatorServer
     _done_hold: Hold | None = None  # this request's hold before its final chunk (Emulator.hold)
+    _cors: tuple[tuple[str, str], ...] = ()  # this request's CORS headers, sent with every answer
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # tests and notebooks want a quiet server
@@ -225,6 +229,9 @@ class Handler(BaseHTTPRequestHandler):
         # Go's net/http sends Date but no Server header.
         self.send_response_only(code, message)
         self.send_header("Date", self.date_time_string())
+        self.send_header(HEADER, NAME)
+        for key, value in self._cors:
+            self.send_header(key, value)
 
     def do_GET(self) -> None:
         self._dispatch()
@@ -259,6 +266,15 @@ class Handler(BaseHTTPRequestHandler):
             parsed = None
         headers = {k.lower(): v for k, v in self.headers.items()}
         self.server.record(Recorded(self.command, self.path, headers, body, parsed))
+        # gin-contrib/cors runs before any route: a foreign page gets a bare 403, nothing done.
+        origin, host = self.headers.get("Origin"), self.headers.get("Host", "")
+        refused, self._cors = self.server.origins.check(origin, host, self.command)
+        if refused is not None:
+            try:
+                self._send_bytes(refused, None, b"")
+            except _GONE:
+                self.close_connection = True
+            return
 
         path = urlsplit(self.path).path
         # What this request gets is settled as it arrives (a canned answer queued later is for a

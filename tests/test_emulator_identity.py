@@ -4,8 +4,8 @@
 from __future__ import annotations
 
 import requests
-
 from kernel_helpers import Kernel
+
 from ollama_nb.testing import Emulator
 from ollama_nb.testing.identity import HEADER, NAME, VERSION_FIELD, emulator_name
 

@@ -33,6 +33,7 @@ from .wire import (
     Batch,
     Drop,
     Empty,
+    Encoding,
     HTTPError,
     Raw,
     Sleep,
@@ -40,6 +41,7 @@ from .wire import (
     Stream,
     StreamError,
     Text,
+    aggregate,
     dumps,
 )
 
@@ -220,6 +222,7 @@ class Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True  # each NDJSON chunk leaves at once, like Go's Flush()
     server: EmulatorServer
     _done_hold: Hold | None = None  # this request's hold before its final chunk (Emulator.hold)
+    _started = False  # the streamed answer's headers are out
     _cors: tuple[tuple[str, str], ...] = ()  # this request's CORS headers, sent with every answer
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -372,55 +375,31 @@ class Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD" and body:
             self.wfile.write(body)
 
-    def _begin_stream(self) -> None:
+    def _begin_stream(self, encoding: Encoding) -> None:
         self.send_response(200)
-        self.send_header("Content-Type", "application/x-ndjson")
+        self.send_header("Content-Type", encoding.content_type)
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
 
-    def _chunk(self, line: bytes) -> None:
-        self.wfile.write(b"%x\r\n%b\r\n" % (len(line), line))
+    def _chunks(self, frames: list[bytes]) -> None:
+        """Each frame its own HTTP chunk, in one socket write (empty frames would end the body)."""
+        self.wfile.write(b"".join(b"%x\r\n%b\r\n" % (len(f), f) for f in frames if f))
 
     def _stream(self, response: Stream) -> None:
-        items, started = response.items, False
+        items, encoding = response.items, response.encoding
+        self._started = False
         hold, self._done_hold = self._done_hold, None
         try:
             for item in items:
-                if isinstance(item, dict):
-                    if hold is not None and item.get("done"):
-                        hold.wait(self.server.stopping)  # the answer so far is out; its last chunk waits
-                        hold = None
-                    if not started:
-                        self._begin_stream()
-                        started = True
-                    self._chunk(dumps(item) + b"\n")
-                elif isinstance(item, Batch):
-                    if not started:
-                        self._begin_stream()
-                        started = True
-                    self.wfile.write(b"".join(b"%x\r\n%b\r\n" % (len(line), line) for line in item.lines))
-                elif isinstance(item, (Sleep, Stall)):
-                    if self._client_left(item.seconds):
-                        raise _Disconnected
-                elif isinstance(item, Raw):
-                    if not started:
-                        self._begin_stream()
-                        started = True
-                    self._chunk(item.data)
-                elif isinstance(item, Drop):
-                    self._drop()
-                    return
-                elif isinstance(item, StreamError):
-                    if not started:
-                        # Nothing written yet: the real status with a JSON body (gin sets plain application/json).
-                        body = dumps({"error": item.message, **item.extra})
-                        self._send_bytes(item.status, "application/json", body, item.headers)
-                        return
-                    self._chunk(dumps({"error": item.message}) + b"\n")
+                if isinstance(item, dict) and hold is not None and item.get("done"):
+                    hold.wait(self.server.stopping)  # the answer so far is out; its last chunk waits
+                    hold = None
+                if not self._stream_item(item, encoding):
                     break
-            if not started:
-                self._begin_stream()
-            self.wfile.write(b"0\r\n\r\n")
+            else:
+                if not self._started:
+                    self._begin_stream(encoding)
+                self.wfile.write(b"0\r\n\r\n")
         except (_Disconnected, *_GONE):
             self.server.record_disconnect(urlsplit(self.path).path, response.model)
             self.close_connection = True
@@ -430,10 +409,42 @@ class Handler(BaseHTTPRequestHandler):
             if isinstance(items, Generator):
                 items.close()  # runs the route's cleanup; a cancelled pull stops before installing
 
+    def _stream_item(self, item: Any, encoding: Encoding) -> bool:
+        """Write one item of a streamed answer; False when the body has ended (or must not end)."""
+        if isinstance(item, (Sleep, Stall)):
+            if self._client_left(item.seconds):
+                raise _Disconnected
+            return True
+        if isinstance(item, Drop):
+            self._drop()
+            return False
+        if isinstance(item, StreamError) and not self._started:
+            # Nothing written yet: the real status with a JSON body (gin sets plain application/json).
+            body = dumps(encoding.error(item.status, item.message, item.extra))
+            self._send_bytes(item.status, "application/json", body, item.headers)
+            return False
+        if not self._started:
+            self._begin_stream(encoding)
+            self._started = True
+        if isinstance(item, dict):
+            self._chunks(encoding.frames(item))
+        elif isinstance(item, Batch):
+            lines = item.lines
+            self._chunks(lines if encoding.native else [f for li in lines for f in encoding.frames(json.loads(li))])
+        elif isinstance(item, Raw):
+            self._chunks([item.data])
+        elif isinstance(item, StreamError):
+            self._chunks([encoding.error_frame(item.message)])
+            self.wfile.write(b"0\r\n\r\n")
+            return False
+        return True
+
     def _collect(self, response: Stream) -> None:
         """stream:false: run the same items, answer with one object (waitForStream in Go)."""
         chunks: list[dict[str, Any]] = []
-        items = response.items
+        items, encoding = response.items, response.encoding
+        # waitForStream (pull/push/create) sets plain application/json; c.JSON adds the charset.
+        ctype = "application/json" if response.aggregate == "progress" or not encoding.native else JSON_TYPE
         try:
             for item in items:
                 if isinstance(item, dict):
@@ -447,15 +458,14 @@ class Handler(BaseHTTPRequestHandler):
                     self._drop()
                     return
                 elif isinstance(item, Raw):
-                    self._send_bytes(500, JSON_TYPE, dumps({"error": "unexpected end of JSON input"}))
+                    body = dumps(encoding.error(500, "unexpected end of JSON input", {}))
+                    self._send_bytes(500, JSON_TYPE, body)
                     return
                 elif isinstance(item, StreamError):
-                    ctype = "application/json" if response.aggregate == "progress" else JSON_TYPE
-                    self._send_bytes(item.status, ctype, dumps({"error": item.message, **item.extra}), item.headers)
+                    body = dumps(encoding.error(item.status, item.message, item.extra))
+                    self._send_bytes(item.status, ctype, body, item.headers)
                     return
-            # waitForStream (pull/push/create) sets plain application/json; c.JSON adds the charset.
-            ctype = "application/json" if response.aggregate == "progress" else JSON_TYPE
-            self._send_bytes(200, ctype, dumps(aggregate(response.aggregate, chunks)))
+            self._send_bytes(200, ctype, dumps(encoding.final(aggregate(response.aggregate, chunks))))
         except (_Disconnected, *_GONE):
             self.server.record_disconnect(urlsplit(self.path).path, response.model)
             self.close_connection = True
@@ -512,41 +522,3 @@ def _allowed_host(header: str) -> bool:
     except ValueError:
         return host.endswith((".localhost", ".local", ".internal"))
     return addr.is_loopback or addr.is_private or addr.is_unspecified
-
-
-def aggregate(kind: str, chunks: list[dict[str, Any]]) -> dict[str, Any]:
-    """Fold a stream into the single object a ``stream: false`` request gets."""
-    if not chunks:
-        return {}
-    last = chunks[-1]
-    if kind == "progress":
-        return last
-    # The server gathers every chunk's logprobs into the one answer.
-    logprobs = [lp for c in chunks for lp in c.get("logprobs") or ()]
-    if kind == "chat":
-        message: dict[str, Any] = {
-            "role": "assistant",
-            "content": "".join(c["message"].get("content", "") for c in chunks),
-        }
-        thinking = "".join(c["message"].get("thinking", "") for c in chunks)
-        calls = [call for c in chunks for call in c["message"].get("tool_calls", [])]
-        if thinking:
-            message["thinking"] = thinking
-        if calls:
-            message["tool_calls"] = calls
-        answer = {**last, "message": message}
-        if logprobs:
-            answer["logprobs"] = logprobs
-        return answer
-    out: dict[str, Any] = {
-        "model": last["model"],
-        "created_at": last["created_at"],
-        "response": "".join(c.get("response", "") for c in chunks),
-    }
-    thinking = "".join(c.get("thinking", "") for c in chunks)
-    if thinking:
-        out["thinking"] = thinking
-    out.update({k: v for k, v in last.items() if k not in out and k != "thinking"})
-    if logprobs:
-        out["logprobs"] = logprobs
-    return out

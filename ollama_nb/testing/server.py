@@ -19,10 +19,13 @@ from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, cast
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from .catalog import State
 from .cloud import SIGNED_OUT, Cloud
+from .compat_anthropic import AnthropicRoutes
+from .compat_openai import OpenAIRoutes
+from .compat_responses import ResponsesRoutes
 from .generation import Generation
 from .identity import HEADER, NAME
 from .management import Management
@@ -96,9 +99,10 @@ class _Stopping(Exception):
     """The emulator is shutting down; abandon the response without recording anything."""
 
 
-def build_routes(gen: Generation, mgmt: Management) -> dict[str, dict[str, Callable[..., Any]]]:
+def build_routes(gen: Generation, mgmt: Management, openai: OpenAIRoutes) -> dict[str, dict[str, Callable[..., Any]]]:
     """Path -> method -> route function, the real server's table (ollama-api.md §2)."""
     web = {"POST": mgmt.web_search}
+    responses, anthropic = ResponsesRoutes(gen), AnthropicRoutes(gen)
     fetch = {"POST": mgmt.web_fetch}
     return {
         "/": {"GET": mgmt.health, "HEAD": mgmt.health},
@@ -124,6 +128,13 @@ def build_routes(gen: Generation, mgmt: Management) -> dict[str, dict[str, Calla
         "/api/experimental/web_search": web,
         "/api/experimental/web_fetch": fetch,
         "/api/experimental/model-recommendations": {"GET": mgmt.recommendations},
+        # OpenAI- and Anthropic-compatible routes over the same generation (compat_*.py).
+        "/v1/chat/completions": {"POST": openai.chat_completions},
+        "/v1/completions": {"POST": openai.completions},
+        "/v1/embeddings": {"POST": openai.embeddings},
+        "/v1/models": {"GET": openai.models},
+        "/v1/responses": {"POST": responses.create},
+        "/v1/messages": {"POST": anthropic.create},
     }
 
 
@@ -158,7 +169,8 @@ class EmulatorServer(ThreadingHTTPServer):
         generation = Generation(
             self.state, load_delay, token_delay, scheduler=self.scheduler, cloud=self.cloud, stopping=self.stopping
         )
-        self.routes = build_routes(generation, self.management)
+        self.openai = OpenAIRoutes(generation, self.management)
+        self.routes = build_routes(generation, self.management, self.openai)
         if key is not None:  # ollama.com's own route
             self.routes["/api/usage"] = {"GET": self.management.usage}
         self.records: list[Recorded] = []
@@ -300,6 +312,8 @@ class Handler(BaseHTTPRequestHandler):
         mgmt = self.server.management
         if methods is None and path.count("/") == 3 and not path.endswith("/") and path.startswith("/api/blobs/"):
             methods, args = {"HEAD": mgmt.blob_head, "POST": mgmt.blob_post}, (path[len("/api/blobs/") :],)
+        if methods is None and path.startswith("/v1/models/") and path.count("/") == 3 and not path.endswith("/"):
+            methods, args = {"GET": self.server.openai.model}, (unquote(path[len("/v1/models/") :]),)
         if methods is None and path.startswith("/api/user/keys/") and path.count("/") == 4 and not path.endswith("/"):
             methods = {"DELETE": mgmt.signout}  # deprecated alias of signout
         try:
@@ -311,7 +325,7 @@ class Handler(BaseHTTPRequestHandler):
                 response = Text("405 method not allowed", 405)
             elif not _allowed_host(self.headers.get("Host", "")):
                 response = Empty(403)  # allowedHostsMiddleware: a bare 403, no body
-            elif self.server.key is not None and path.startswith("/api/") and not self._authorized():
+            elif self.server.key is not None and path.startswith(("/api/", "/v1/")) and not self._authorized():
                 response = JSON({"error": "unauthorized"}, 401)
             else:
                 response = methods[self.command](body, *args)

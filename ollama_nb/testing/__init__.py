@@ -63,7 +63,7 @@ installed only with ``Emulator(scenarios=True)`` / ``--scenarios`` (tests), neve
                          to): half of its tokens are thinking.
 ======================== ===========================================================================
 
-Cloud models (``gpt-oss:120b-cloud``, ``qwen3-coder:480b:cloud``, ``deepseek-v3.1:671b-cloud``)
+Cloud models (``gpt-oss:120b-cloud``, ``qwen3.5:397b-cloud``, ``deepseek-v4-flash:cloud``)
 answer through a local emulator only with ``cloud="signed-in"``; with a key (playing ollama.com)
 they answer by their bare names. gpt-oss thinks even with ``think: false``; chat drops its oldest
 messages to fit ``num_ctx`` (default 4096, cloud models their maximum), and a prompt that still
@@ -94,6 +94,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -131,7 +132,8 @@ class Emulator:
     cloud:
         Cloud models through this (local) server: "signed-out" (default, as after installing:
         401 with a ``signin_url``), "signed-in" (``gpt-oss:120b-cloud`` answers), "disabled" (403).
-        With a ``key`` the emulator plays ollama.com itself and also serves ``GET /api/usage``.
+        With a ``key`` the emulator plays ollama.com itself and also serves ``GET /api/usage`` and
+        ``GET /api/balance`` (see :mod:`ollama_nb.testing.quota`).
 
     ``refuse(kind, times, retry_after)`` makes the next chat/generate requests fail as a busy or
     rate-limited server does (see :data:`ollama_nb.testing.cloud.REFUSALS`).
@@ -365,6 +367,24 @@ class Emulator:
         with server.changed:
             server.canned.setdefault(path, []).append((status, content_type, body))
 
+    def route(self, path: str, method: str) -> Callable[..., Any] | None:
+        """The function answering ``method path`` now (None: the emulator has no such route)."""
+        return self._local("route()").routes.get(path, {}).get(method)
+
+    def override(self, path: str, method: str, route: Callable[..., Any]) -> None:
+        """Answer ``method path`` with ``route(body, *args)`` from now on: the way to plug in an
+        answer source of your own. ``body`` is the request's bytes; ``route`` returns a response of
+        :mod:`ollama_nb.testing.wire` (``JSON``, ``Stream`` of chunks, ``Text``, ``Empty``) or raises
+        ``wire.HTTPError``. Wrap :meth:`route`'s function to change only some requests (the test
+        suite's hostile-payload server, ``tests/corpus/routes.py``, does)::
+
+            original = emu.route("/api/chat", "POST")
+            emu.override("/api/chat", "POST", lambda body: mine(body) or original(body))
+        """
+        server = self._local("override()")
+        with server.changed:
+            server.routes.setdefault(path, {})[method] = route
+
     def refuse(self, kind: str, times: int = 1, retry_after: float | None = None) -> None:
         """Refuse the next ``times`` chat/generate requests like a busy or limited server.
 
@@ -378,9 +398,17 @@ class Emulator:
         self._local("set_cloud()").cloud.set_state(state)
         self.cloud = state
 
-    def set_usage(self, session: float, weekly: float) -> None:
-        """What ``GET /api/usage`` reports (fractions of the plan's limits)."""
-        self._local("set_usage()").cloud.usage.update(session=session, weekly=weekly)
+    def set_balance(self, balance_usd: float, allowance_usd: float, purchased_usd: float = 0.0) -> None:
+        """What ``GET /api/balance`` reports on a credit plan: included credits left of the allowance."""
+        self._local("set_balance()").cloud.account.set_balance(balance_usd, allowance_usd, purchased_usd)
+
+    def set_legacy_quota(self, session_left: float, weekly_left: float) -> None:
+        """What ``GET /api/balance`` reports on a legacy plan: the percent LEFT of each window."""
+        self._local("set_legacy_quota()").cloud.account.set_legacy(session_left, weekly_left)
+
+    def set_account_unavailable(self, unavailable: bool = True) -> None:
+        """``/api/me`` answers 503 ``account unavailable`` (ollama.com cannot load the account)."""
+        self._local("set_account_unavailable()").cloud.account.unavailable = unavailable
 
     def set_scheduler(self, num_parallel: int | None = None, max_queue: int | None = None) -> None:
         """Change OLLAMA_NUM_PARALLEL / OLLAMA_MAX_QUEUE while running."""

@@ -171,8 +171,9 @@ class EmulatorServer(ThreadingHTTPServer):
         )
         self.openai = OpenAIRoutes(generation, self.management)
         self.routes = build_routes(generation, self.management, self.openai)
-        if key is not None:  # ollama.com's own route
+        if key is not None:  # ollama.com's own routes
             self.routes["/api/usage"] = {"GET": self.management.usage}
+            self.routes["/api/balance"] = {"GET": self.management.balance}
         self.records: list[Recorded] = []
         #: path -> canned (status, content type, body) answers, each used once, in order
         self.canned: dict[str, list[tuple[int, str, bytes]]] = {}
@@ -312,6 +313,8 @@ class Handler(BaseHTTPRequestHandler):
         mgmt = self.server.management
         if methods is None and path.count("/") == 3 and not path.endswith("/") and path.startswith("/api/blobs/"):
             methods, args = {"HEAD": mgmt.blob_head, "POST": mgmt.blob_post}, (path[len("/api/blobs/") :],)
+        if path == "/api/usage":
+            args = (urlsplit(self.path).query,)
         if methods is None and path.startswith("/v1/models/") and path.count("/") == 3 and not path.endswith("/"):
             methods, args = {"GET": self.server.openai.model}, (unquote(path[len("/v1/models/") :]),)
         if methods is None and path.startswith("/api/user/keys/") and path.count("/") == 4 and not path.endswith("/"):

@@ -595,7 +595,7 @@ def test_schema_instances_validate_for_tricky_schemas(prompt):
     import jsonschema
     import pydantic
 
-    from ollama_nb.testing.structured import instance
+    from ollama_nb.testing.voice.structured import instance
 
     class Tree(pydantic.BaseModel):
         name: str

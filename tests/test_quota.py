@@ -5,6 +5,7 @@ any shape defensively, labelling what is used and what is left."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import math
 
@@ -42,7 +43,7 @@ def test_usage_has_the_documented_fields_and_buckets(cloud, window, granularity,
     assert all(set(b) - {"partial"} == {"from", "until"} | TOTALS for b in buckets)
     assert [b.get("partial") for b in buckets] == [None] * (len(buckets) - 1) + [True]
     assert buckets[0]["from"] == report["from"] and buckets[-1]["until"] == report["until"]
-    assert all(a["until"] == b["from"] for a, b in zip(buckets, buckets[1:]))
+    assert all(a["until"] == b["from"] for a, b in itertools.pairwise(buckets))
     for field in TOTALS - {"usage_usd"}:
         assert report["totals"][field] == sum(b[field] for b in buckets)
     assert "resets_at" not in json.dumps(report) and "limits" not in report  # never an invented field

@@ -18,7 +18,7 @@ installed only with ``Emulator(scenarios=True)`` / ``--scenarios`` (tests), neve
 
 ======================== ===========================================================================
 ``llama3.2:latest``      completion+tools. Short, plain answers to the questions the teaching notebooks
-                         and README ask (``answers.py``, ``topics.py``): correct facts, computed
+                         and README ask (``voice/``: ``topics.json`` data): correct facts, computed
                          ones for "is 91 prime?", "what is 2+2?", "what did I ask you?", a robot per
                          seed. Instructions in the system prompt or question are followed ("two
                          sentences", "three bullet points", "for 10-year-olds", "keep answers
@@ -34,7 +34,7 @@ installed only with ``Emulator(scenarios=True)`` / ``--scenarios`` (tests), neve
                          "low" fewer sentences, "high"/"max" a final check.
 ``gpt-oss:20b``          longer answers (tables, code), thinking with levels, like qwen3.
 ``llava:latest``         vision: reads simple PNG drawings (background, the main shape, its colour
-                         and place, ``vision.py``) and gives the pixel size; JPEG: the size only.
+                         and place, ``voice/vision.py``) and gives the pixel size; JPEG: the size only.
 ``nomic-embed-text``     embedding only: 768-dim L2-normalised bag-of-words hashing vectors.
 ``gpt-oss:120b-cloud``   a cloud model as a signed-in local server lists it (a stub with
                          ``remote_host``/``remote_model``); answers like gpt-oss:20b.
@@ -77,9 +77,14 @@ is not installed pulls it first, as the real server does.
 Error texts, status codes and check order follow ollama/ollama's ``server/routes.go`` (read at
 commit fb30760); where that disagrees with ollama-api.md the source wins (e.g. ``show`` of a
 missing model says ``model 'x:latest' not found``; images sent to a text model are ignored).
+Also served: the OpenAI-compatible ``/v1`` routes and Anthropic-style ``/v1/messages`` over the same
+answers (``compat_*.py``); foreign web origins are refused as Ollama refuses them (``origins.py``,
+``OLLAMA_ORIGINS``); ``/api/version`` names the emulator (``identity.py``).
+
 Modules: ``server`` (HTTP, routing, recording), ``generation`` and ``management`` (the routes),
-``scenarios`` (what models say), ``structured`` (schema-valid JSON), ``catalog`` (models and
-state), ``wire`` (Go-compatible encodings and response types).
+``scenarios`` (what the test models say), ``voice`` (what the demo models say: data plus
+instruction following, pluggable), ``catalog`` (models and state), ``wire`` (Go-compatible
+encodings and response types); docs/architecture.md lists the rest.
 """
 
 from __future__ import annotations
@@ -100,9 +105,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .cloud import CLOUD_STATES, SIGNED_IN, SIGNED_OUT
+from .scenarios import Voice
 from .server import EmulatorServer, Hold, Recorded
+from .voice import DemoVoice
 
-__all__ = ["SIGNED_IN", "SIGNED_OUT", "Emulator", "Hold", "Recorded"]
+__all__ = ["SIGNED_IN", "SIGNED_OUT", "DemoVoice", "Emulator", "Hold", "Recorded", "Voice"]
 
 KEY_ENV = "OLLAMA_NB_EMULATOR_KEY"  # how the key reaches a subprocess without showing in `ps`
 SCENARIOS_ENV = "OLLAMA_NB_EMULATOR_SCENARIOS"  # "1": emulators include the scenario models (test suites)
@@ -141,6 +148,12 @@ class Emulator:
         Also install the scenario models (``slow``, ``stall``, ``hostile``, ...), which tests use to
         reproduce failures. Default: the ``OLLAMA_NB_EMULATOR_SCENARIOS`` environment variable
         ("1" = yes, which tests/conftest.py sets), else no: the demo catalogue a class would see.
+    voice:
+        What the ordinary models say (``answer(kind, prompt) -> Answer``, see
+        :class:`ollama_nb.testing.scenarios.Voice`); default :class:`DemoVoice`, the offline demo.
+    topics:
+        Topic files (JSON, like ``voice/topics.json``) the demo voice searches first: a course's own
+        questions and answers, with no change to the emulator's code (``--topics FILE`` in a shell).
 
     Usage::
 
@@ -161,6 +174,8 @@ class Emulator:
         max_queue: int = 512,
         cloud: str = SIGNED_OUT,
         scenarios: bool | None = None,
+        voice: Voice | None = None,
+        topics: list[str | Path] | None = None,
     ) -> None:
         if host != "localhost" and not ipaddress.ip_address(host).is_loopback:
             raise ValueError(f"the emulator binds loopback only, not {host!r}")
@@ -176,6 +191,12 @@ class Emulator:
             raise ValueError(f"cloud must be one of {CLOUD_STATES}, not {cloud!r}")
         self.cloud = cloud
         self.scenarios = os.environ.get(SCENARIOS_ENV) == "1" if scenarios is None else scenarios
+        if voice is not None and topics:
+            raise ValueError("give either a voice or topic files for the demo voice, not both")
+        if voice is not None and process:
+            raise ValueError("Emulator(process=True) cannot take a voice object: give topic files instead")
+        self.topics = [str(t) for t in topics or []]
+        self.voice = voice or (DemoVoice(self.topics) if self.topics else None)
         self._server: EmulatorServer | None = None
         self._thread: threading.Thread | None = None
         self._proc: subprocess.Popen[bytes] | None = None
@@ -206,6 +227,7 @@ class Emulator:
                 max_queue=self.max_queue,
                 cloud=self.cloud,
                 scenarios=self.scenarios,
+                voice=self.voice,
             )
             port = self._server.server_address[1]
             self._thread = threading.Thread(
@@ -270,6 +292,8 @@ class Emulator:
         ]
         if self.scenarios:
             cmd.append("--scenarios")
+        for path in self.topics:
+            cmd += ["--topics", path]
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
         line = _read_line(proc.stdout, timeout=15)
         prefix = "Ollama emulator listening on "

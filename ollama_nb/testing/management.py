@@ -15,9 +15,9 @@ from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
+from .binding import parse_body
 from .catalog import Model, State, canonical, sha, valid_name
 from .cloud import DISABLED, SIGNED_IN, SIGNED_OUT, Cloud, parse_ref
-from .generation import parse_body
 from .identity import NAME, VERSION_FIELD
 from .quota import ACCOUNT_UNAVAILABLE
 from .wire import JSON, Empty, HTTPError, Sleep, Stream, StreamError, Text, check_options

@@ -18,7 +18,7 @@ import traceback
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, cast
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from .catalog import State
@@ -30,6 +30,7 @@ from .generation import Generation
 from .identity import HEADER, NAME
 from .management import Management
 from .origins import Origins
+from .scenarios import Voice
 from .scheduler import Scheduler
 from .wire import (
     JSON,
@@ -156,6 +157,7 @@ class EmulatorServer(ThreadingHTTPServer):
         max_queue: int = 512,
         cloud: str = SIGNED_OUT,
         scenarios: bool = False,
+        voice: Voice | None = None,
     ) -> None:
         self.address_family = family
         super().__init__(address, Handler)
@@ -167,7 +169,13 @@ class EmulatorServer(ThreadingHTTPServer):
         self.cloud = Cloud(cloud, serving=key is not None)
         self.management = Management(self.state, self.cloud)
         generation = Generation(
-            self.state, load_delay, token_delay, scheduler=self.scheduler, cloud=self.cloud, stopping=self.stopping
+            self.state,
+            load_delay,
+            token_delay,
+            scheduler=self.scheduler,
+            cloud=self.cloud,
+            stopping=self.stopping,
+            voice=voice,
         )
         self.openai = OpenAIRoutes(generation, self.management)
         self.routes = build_routes(generation, self.management, self.openai)
@@ -285,62 +293,63 @@ class Handler(BaseHTTPRequestHandler):
         # gin-contrib/cors runs before any route: a foreign page gets a bare 403, nothing done.
         origin, host = self.headers.get("Origin"), self.headers.get("Host", "")
         refused, self._cors = self.server.origins.check(origin, host, self.command)
-        if refused is not None:
-            try:
-                self._send_bytes(refused, None, b"")
-            except _GONE:
-                self.close_connection = True
-            return
-
         path = urlsplit(self.path).path
         # What this request gets is settled as it arrives (a canned answer queued later is for a
         # later request, even when this one is held past that).
         with self.server.changed:
-            queue = self.server.canned.get(path)
+            queue = self.server.canned.get(path) if refused is None else None
             canned = queue.pop(0) if queue else None
-        hold = self.server.take_hold(path, "start")
-        if hold is not None:
-            hold.wait(self.server.stopping)
-        self._done_hold = self.server.take_hold(path, "done")
-        if canned is not None:
-            status, ctype, data = canned
-            try:
-                self._send_bytes(status, ctype, data)
-            except _GONE:
-                self.close_connection = True
-            return
-        methods, args = self.server.routes.get(path), cast("tuple[str, ...]", ())
-        mgmt = self.server.management
-        if methods is None and path.count("/") == 3 and not path.endswith("/") and path.startswith("/api/blobs/"):
-            methods, args = {"HEAD": mgmt.blob_head, "POST": mgmt.blob_post}, (path[len("/api/blobs/") :],)
-        if path == "/api/usage":
-            args = (urlsplit(self.path).query,)
-        if methods is None and path.startswith("/v1/models/") and path.count("/") == 3 and not path.endswith("/"):
-            methods, args = {"GET": self.server.openai.model}, (unquote(path[len("/v1/models/") :]),)
-        if methods is None and path.startswith("/api/user/keys/") and path.count("/") == 4 and not path.endswith("/"):
-            methods = {"DELETE": mgmt.signout}  # deprecated alias of signout
+        if refused is None:
+            hold = self.server.take_hold(path, "start")
+            if hold is not None:
+                hold.wait(self.server.stopping)
+            self._done_hold = self.server.take_hold(path, "done")
         try:
-            if methods is None and path.endswith("/") and path.rstrip("/") in self.server.routes:
-                response: Any = Redirect(path.rstrip("/"), 301 if self.command == "GET" else 307)
-            elif methods is None:
-                response = Text("404 page not found", 404)
-            elif self.command not in methods:
-                response = Text("405 method not allowed", 405)
-            elif not _allowed_host(self.headers.get("Host", "")):
-                response = Empty(403)  # allowedHostsMiddleware: a bare 403, no body
-            elif self.server.key is not None and path.startswith(("/api/", "/v1/")) and not self._authorized():
-                response = JSON({"error": "unauthorized"}, 401)
+            if refused is not None:
+                self._send_bytes(refused, None, b"")
+            elif canned is not None:
+                self._send_bytes(*canned)
             else:
-                response = methods[self.command](body, *args)
-        except HTTPError as exc:
-            response = JSON({"error": exc.message, **exc.extra}, exc.status, exc.headers)
-        except Exception as exc:  # a bug in the emulator: say so, keep serving
-            traceback.print_exc()
-            response = JSON({"error": f"emulator bug: {type(exc).__name__}: {exc}"}, 500)
-        try:
-            self._send(response)
+                self._send(self._answer(path, body))
         except _GONE:
             self.close_connection = True
+
+    def _route(self, path: str) -> tuple[dict[str, Any] | None, tuple[str, ...]]:
+        """The methods of ``path`` and the arguments its route takes from the URL."""
+        mgmt, routes = self.server.management, self.server.routes
+        if path == "/api/usage":
+            return routes.get(path), (urlsplit(self.path).query,)
+        if path in routes or path.endswith("/"):
+            return routes.get(path), ()
+        parts = path.split("/")
+        if path.startswith("/api/blobs/") and len(parts) == 4:
+            return {"HEAD": mgmt.blob_head, "POST": mgmt.blob_post}, (parts[3],)
+        if path.startswith("/v1/models/") and len(parts) == 4:
+            return {"GET": self.server.openai.model}, (unquote(parts[3]),)
+        if path.startswith("/api/user/keys/") and len(parts) == 5:
+            return {"DELETE": mgmt.signout}, ()  # deprecated alias of signout
+        return None, ()
+
+    def _answer(self, path: str, body: bytes) -> Any:
+        """gin's order: route, method, host check, then (ollama.com) the key, then the route itself."""
+        methods, args = self._route(path)
+        try:
+            if methods is None and path.endswith("/") and path.rstrip("/") in self.server.routes:
+                return Redirect(path.rstrip("/"), 301 if self.command == "GET" else 307)
+            if methods is None:
+                return Text("404 page not found", 404)
+            if self.command not in methods:
+                return Text("405 method not allowed", 405)
+            if not _allowed_host(self.headers.get("Host", "")):
+                return Empty(403)  # allowedHostsMiddleware: a bare 403, no body
+            if self.server.key is not None and path.startswith(("/api/", "/v1/")) and not self._authorized():
+                return JSON({"error": "unauthorized"}, 401)
+            return methods[self.command](body, *args)
+        except HTTPError as exc:
+            return JSON({"error": exc.message, **exc.extra}, exc.status, exc.headers)
+        except Exception as exc:  # a bug in the emulator: say so, keep serving
+            traceback.print_exc()
+            return JSON({"error": f"emulator bug: {type(exc).__name__}: {exc}"}, 500)
 
     def _authorized(self) -> bool:
         given = self.headers.get("Authorization", "")

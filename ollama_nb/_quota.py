@@ -70,7 +70,7 @@ def _windows(windows: Mapping[str, Any], *, left_key: str | None) -> list[dict[s
         entry = entry if isinstance(entry, Mapping) else {}
         if left_key is not None:
             left = _number(entry.get(left_key))
-            used = None if left is None else 1 - max(0.0, min(100.0, left)) / 100
+            used = None if left is None else (100 - max(0.0, min(100.0, left))) / 100
         else:
             raw = _number(entry.get("usage"))
             used = None if raw is None else max(0.0, min(1.0, raw))

@@ -30,7 +30,7 @@ DARK = """body.dark { background: #111; --jp-layout-color1: #111111; --jp-layout
   --jp-warn-color1: #f57c00; --jp-content-link-color: #64b5f6; --jp-ui-inverse-font-color0: #000; }"""
 
 PAGE = """<!doctype html><html><head><meta charset="utf-8"><link rel="stylesheet" href="/chat.css">
-<style>%s</style></head><body><div id="host" style="width: 720px"></div><script type="module">
+<style>@DARK@</style></head><body><div id="host" style="width: 720px"></div><script type="module">
 import widget from "/chat.js";
 import { FakeModel } from "/fake_model.js";
 window.longest = 0;
@@ -48,7 +48,7 @@ window.answer = (text) => {
 };
 widget.render({ model, el: document.getElementById("host") });
 window.ready = true;
-</script></body></html>""" % DARK
+</script></body></html>""".replace("@DARK@", DARK)
 
 # What reached KaTeX and the layout: math elements, how deep lists and quotes nest, elements made.
 MEASURE = """() => {
@@ -120,7 +120,7 @@ def test_code_shows_and_copies_what_it_holds(chat, payload):
     }""")
     assert invisible == []  # every such character shows as its mark
     for copied in code_copies(page):
-        assert not any(ord(c) < 32 and c not in "\n\t" or 0x200B <= ord(c) <= 0x206F or ord(c) == 0xFEFF for c in copied)
+        assert not any((ord(c) < 32 and c not in "\n\t") or 0x200B <= ord(c) <= 0x206F or ord(c) == 0xFEFF for c in copied)
     if "\u202e" in text or "\u200b" in text:
         assert page.locator(".onb-msg-body .onb-flag").count() >= 1
         assert any("⟦U+" in c for c in code_copies(page))

@@ -350,11 +350,7 @@ export async function copyText(text) {
   } catch {
     // permission denied or not focused: try the old way
   }
-  const ta = document.createElement("textarea");
-  ta.value = text;
-  ta.setAttribute("readonly", "");
-  ta.style.position = "fixed";
-  ta.style.opacity = "0";
+  const ta = h("textarea", { value: text, readonly: true, style: { position: "fixed", opacity: "0" } });
   document.body.append(ta);
   ta.select();
   let ok = false;

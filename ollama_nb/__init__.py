@@ -20,6 +20,7 @@ Usage::
 from typing import Any as _Any
 
 from . import _default
+from ._async import AsyncClient
 from ._client import Client, Stream
 from ._conversation import Conversation
 from ._errors import (
@@ -86,6 +87,7 @@ web_fetch = _default.bound("web_fetch")
 # Ours and ollama-python's public names (ChatResponse, Message, Options, Tool, Image, ...), so code
 # written for it imports unchanged; sorted, and held to the namespace by tests/test_public.py.
 __all__ = [
+    "AsyncClient",
     "AuthenticationError",
     "ChatResponse",
     "ChatWidget",

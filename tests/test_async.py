@@ -233,9 +233,8 @@ def test_sync_use_of_the_async_faces_says_what_to_write(emu):
             stream.__aiter__()
 
     run(misuse())
-    with pytest.raises(TypeError, match="async with AsyncClient"):
-        with AsyncClient(emu.url):
-            pass
+    with pytest.raises(TypeError, match="async with AsyncClient"), AsyncClient(emu.url):
+        pass
 
 
 def test_one_client_serves_one_loop_after_another(emu):

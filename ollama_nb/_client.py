@@ -15,12 +15,14 @@ Usage (the same code as in Ollama's docs, with our import)::
 from __future__ import annotations
 
 import builtins
+import copy
 import functools
 import json
 import json.scanner
 import os
 import platform
 import socket
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, TypeVar, overload
@@ -42,6 +44,7 @@ from ._errors import (
     StreamCut,
     StreamError,
     _error_text,
+    unexpected,
 )
 from ._hosts import CLOUD_HOST, cloud_model_name, is_cloud, is_loopback, parse_host
 from ._redact import remember
@@ -63,9 +66,10 @@ from ._reply import (
     WebSearchResponse,
 )
 from ._request import as_tool, check_seconds, check_think, drop_none, encode_image, generation_fields, message, plain
-from ._retry import Retry
+from ._retry import OnRetry, Retry
 from ._retry import call as with_retries
 from ._session import DirectSession
+from ._status import FAILED, INTERRUPTED, STOPPED
 from ._version import __version__
 
 __all__ = ["Client", "Stream"]
@@ -143,6 +147,7 @@ class Stream:
         self.require_done = False
         self._closed = False
         self._started = False
+        self._inside = False  # within `with stream:`, whose exit decides how a left loop ended
         self._next_it: Iterator[Chunk] | None = None
 
     @property
@@ -216,20 +221,23 @@ class Stream:
                 cut = StreamCut(self._client.host, "the body ended before the final chunk", reply=result)
                 if self.require_done:
                     raise cut
-                result.end("failed", cut)
+                result.end(FAILED, cut)
         except GeneratorExit:
-            result.end("stopped")
+            # The loop was left early. Inside `with stream:` the exit says why (a Ctrl-C in the
+            # loop's body unwinds the loop, dropping this generator, before it reaches the exit).
+            if not self._inside:
+                result.end(STOPPED)
             raise
         except KeyboardInterrupt:
-            result.end("interrupted")
+            result.end(INTERRUPTED)
             raise
         except StreamError as err:
             if self._closed:
                 return
-            result.end("failed", err)
+            result.end(FAILED, err)
             raise
         except ResponseError as err:
-            result.end("failed", err)
+            result.end(FAILED, err)
             raise
         except Exception as exc:
             if self._closed:  # closed from another thread: reads fail in assorted ways; all mean "stopped"
@@ -238,7 +246,7 @@ class Stream:
                 failure: OllamaError = StallTimeout(self._client.host, self._client.timeout[1], reply=self._partial())
             else:
                 failure = StreamCut(self._client.host, f"{type(exc).__name__}: {exc}", reply=self._partial())
-            result.end("failed", failure)
+            result.end(FAILED, failure)
             raise failure from None
         finally:
             self._resp.close()
@@ -272,29 +280,39 @@ class Stream:
             return ModelNotFound(text, -1, result.model, pulling=True).suggest(self._client._installed())
         return ServerStreamError(text, reply=self._partial())
 
-    def close(self, status: str = "stopped") -> None:
+    def close(self, status: str = STOPPED, error: BaseException | None = None) -> None:
         """Stop reading and close the connection (Ollama stops generating). Safe from any thread.
 
-        ``status`` is how the unfinished answer is marked: "stopped" (a Stop button, a ``break``), or
-        "interrupted" when a caller closes it because of a Ctrl-C between two chunks.
+        ``status`` is how an unfinished answer is marked: "stopped" (a Stop button, a ``break``),
+        "interrupted" (a Ctrl-C between two chunks) or "failed" (with ``error``); an answer that
+        already ended keeps its ending.
         """
         if self._closed:
             return
         self._closed = True
-        self.result.end(status)
+        self.result.end(status, error)
         try:
             # Wakes a reader blocked in recv on another thread; the server sees the client leave now.
             self._resp.raw.shutdown()
-        except (OSError, ValueError, AttributeError):  # released or closed already; not a urllib3 response
+        except (OSError, ValueError, RuntimeError, AttributeError):  # released or closed already; not urllib3's
             pass
         if not self._started or self._next_it is not None:
             self._resp.close()
 
     def __enter__(self) -> Stream:
+        self._inside = True
         return self
 
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: Any) -> None:
+        """Leaving ``with stream:`` closes it, ended by what left the block: a Ctrl-C marks the
+        answer "interrupted", another exception "failed" (with it), a ``break`` "stopped"."""
+        self._inside = False
+        if kind is not None and issubclass(kind, KeyboardInterrupt):
+            self.close(INTERRUPTED)
+        elif exc is not None:
+            self.close(FAILED, exc if isinstance(exc, OllamaError) else unexpected(exc))
+        else:
+            self.close()
 
     def __del__(self) -> None:
         try:
@@ -336,6 +354,12 @@ class Client:
         Retry-After): a :class:`~ollama_nb._retry.Retry`, a number of retries, or ``0`` to fail at
         once. Default ``Retry()``: up to 5 retries within 90 s, jittered exponential backoff,
         Retry-After honoured. Usage-limit 429s are never retried.
+    on_retry:
+        Called with a :class:`~ollama_nb._retry.RetryWait` as each such wait starts and each second
+        it lasts (``print`` shows "server busy, retrying in 4 s (2 of 5)"). ``chat``, ``generate``,
+        ``pull``, ``push`` and ``create`` also take ``on_retry=`` for one call, and
+        ``cancel_retry=`` (a ``threading.Event``: setting it ends the wait with
+        :class:`~ollama_nb._errors.RetryCancelled`); neither is sent to the server.
     web_host:
         Where :meth:`web_search` / :meth:`web_fetch` go. Default: ``OLLAMA_NB_WEB_HOST``, else
         ``https://ollama.com`` as with ollama-python; tests point it at an emulator on loopback.
@@ -359,12 +383,15 @@ class Client:
         timeout: float | tuple[float, float] | None = None,
         web_host: str | None = None,
         retries: Retry | int | bool | None = None,
+        on_retry: OnRetry | None = None,
         verify: bool | str = True,
         **_ignored: Any,  # ollama-python's other httpx options (follow_redirects=...) have no meaning here
     ) -> None:
         self.host = parse_host(host if host is not None else os.environ.get("OLLAMA_HOST"))
         self.web_host = (web_host or os.environ.get("OLLAMA_NB_WEB_HOST") or WEB_HOST).rstrip("/")
         self.retries = Retry.of(retries)
+        self.on_retry = on_retry
+        self.cancel_retry: threading.Event | None = None
         if timeout is not None and hasattr(timeout, "read") and hasattr(timeout, "connect"):
             # An httpx.Timeout, as ollama-python code passes: its connect/read parts (None = ours).
             given: Any = timeout
@@ -428,6 +455,14 @@ class Client:
         """Whether requests carry an Authorization header (the key itself is never shown)."""
         return "Authorization" in self._session.headers
 
+    def hooked(self, *, on_retry: OnRetry | None = None, cancel_retry: threading.Event | None = None) -> Client:
+        """This client (one session, host and key) with its own retry hook for every call: a view
+        that shares a notebook's client shows its own waits and stops them with its own Stop.
+        Closing either closes both."""
+        twin = copy.copy(self)
+        twin.on_retry, twin.cancel_retry = on_retry, cancel_retry
+        return twin
+
     def __repr__(self) -> str:
         return f"Client(host={self.host!r}, api_key={'set' if self.has_key else 'not set'})"
 
@@ -451,9 +486,23 @@ class Client:
         """The timeout of a non-streamed answer: the caller's, else one that covers all of it."""
         return self.timeout if self._timeout_given else (self.timeout[0], limit)
 
-    def _send(self, method: str, path: str, body: Any = None, **kw: Any) -> requests.Response:
+    def _send(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        on_retry: OnRetry | None = None,
+        cancel_retry: threading.Event | None = None,
+        **kw: Any,
+    ) -> requests.Response:
         # A refused request (503, 429 + Retry-After) never started: retry.py sends it again later.
-        return with_retries(self.retries, lambda: self._send_once(method, path, body, **kw))
+        return with_retries(
+            self.retries,
+            lambda: self._send_once(method, path, body, **kw),
+            on_wait=on_retry or self.on_retry,
+            cancel=cancel_retry or self.cancel_retry,
+        )
 
     def _send_once(
         self,
@@ -582,12 +631,17 @@ class Client:
             return as_type(status="success")
         return as_type(self._objects(resp, Chunk)[-1])
 
-    def _answer(self, path: str, body: dict[str, Any], stream: bool, kind: str) -> Reply | Stream:
+    def _answer(
+        self, path: str, body: dict[str, Any], stream: bool, kind: str, reply: Reply | None, hooks: dict[str, Any]
+    ) -> Reply | Stream:
         body["stream"] = bool(stream)
-        reply = Reply(body["model"], kind=kind, request=dict(body))
+        if reply is None:
+            reply = Reply(body["model"], kind=kind, request=dict(body))
+        else:
+            reply.begin(dict(body), kind)
         if stream:
-            return Stream(self, self._send("POST", path, body, stream=True), reply)
-        resp = self._send("POST", path, body, timeout=self._whole(ANSWER_TIMEOUT))
+            return Stream(self, self._send("POST", path, body, stream=True, **hooks), reply)
+        resp = self._send("POST", path, body, timeout=self._whole(ANSWER_TIMEOUT), **hooks)
         objs = self._objects(resp)
         del resp  # the body's bytes are not needed once parsed: a long answer is held once, not twice
         for obj in objs:
@@ -595,13 +649,17 @@ class Client:
         reply.complete(objs[-1])
         return reply
 
-    def _progress(self, path: str, body: dict[str, Any], stream: bool, action: str) -> ProgressResponse | Stream:
+    def _progress(
+        self, path: str, body: dict[str, Any], stream: bool, action: str, hooks: dict[str, Any]
+    ) -> ProgressResponse | Stream:
         body["stream"] = bool(stream)
         if stream:
             # No silence limit: a pull verifying gigabytes of digests sends nothing for minutes.
-            resp = self._send("POST", path, body, stream=True, timeout=(self.timeout[0], None))
+            resp = self._send("POST", path, body, stream=True, timeout=(self.timeout[0], None), **hooks)
             return Stream(self, resp, Progress(body.get("model", ""), action=action))
-        return self._json("POST", path, body, timeout=self._whole(TRANSFER_TIMEOUT), as_type=ProgressResponse)
+        return self._json(
+            "POST", path, body, timeout=self._whole(TRANSFER_TIMEOUT), as_type=ProgressResponse, **hooks
+        )
 
     # -- generation -------------------------------------------------------------------------
     @overload
@@ -628,6 +686,9 @@ class Client:
         width: int | None = ...,
         height: int | None = ...,
         steps: int | None = ...,
+        reply: Reply | None = ...,
+        on_retry: OnRetry | None = ...,
+        cancel_retry: threading.Event | None = ...,
     ) -> Reply: ...
 
     @overload
@@ -654,6 +715,9 @@ class Client:
         width: int | None = ...,
         height: int | None = ...,
         steps: int | None = ...,
+        reply: Reply | None = ...,
+        on_retry: OnRetry | None = ...,
+        cancel_retry: threading.Event | None = ...,
     ) -> Stream: ...
 
     def generate(
@@ -679,12 +743,17 @@ class Client:
         width: int | None = None,
         height: int | None = None,
         steps: int | None = None,
+        reply: Reply | None = None,
+        on_retry: OnRetry | None = None,
+        cancel_retry: threading.Event | None = None,
     ) -> Reply | Stream:
         """POST /api/generate: complete ``prompt``. ``stream=True`` -> a :class:`Stream`, else a :class:`Reply`.
 
         ``images`` may be bytes, paths, base64 text, ``Image`` objects or PIL images. An empty
         prompt only loads the model (``keep_alive=0`` unloads it). ``width``/``height``/``steps``
-        are for image-generation models (sent as given).
+        are for image-generation models (sent as given). ``reply``: a :class:`Reply` to fill
+        instead of a new one (how a view's turn keeps one Reply from start to end); ``on_retry`` /
+        ``cancel_retry``: this call's retry hook (see :class:`Client`). None of the three is sent.
         """
         body = drop_none(
             model=self._model(model),
@@ -701,7 +770,8 @@ class Client:
             height=height,
             steps=steps,
         )
-        return self._answer("/api/generate", body, stream, "generate")
+        hooks = {"on_retry": on_retry, "cancel_retry": cancel_retry}
+        return self._answer("/api/generate", body, stream, "generate", reply, hooks)
 
     @overload
     def chat(
@@ -719,6 +789,9 @@ class Client:
         keep_alive: float | str | None = ...,
         truncate: bool | None = ...,
         shift: bool | None = ...,
+        reply: Reply | None = ...,
+        on_retry: OnRetry | None = ...,
+        cancel_retry: threading.Event | None = ...,
     ) -> Reply: ...
 
     @overload
@@ -737,6 +810,9 @@ class Client:
         keep_alive: float | str | None = ...,
         truncate: bool | None = ...,
         shift: bool | None = ...,
+        reply: Reply | None = ...,
+        on_retry: OnRetry | None = ...,
+        cancel_retry: threading.Event | None = ...,
     ) -> Stream: ...
 
     def chat(
@@ -754,6 +830,9 @@ class Client:
         keep_alive: float | str | None = None,
         truncate: bool | None = None,
         shift: bool | None = None,
+        reply: Reply | None = None,
+        on_retry: OnRetry | None = None,
+        cancel_retry: threading.Event | None = None,
     ) -> Reply | Stream:
         """POST /api/chat: answer the last message of ``messages``.
 
@@ -762,6 +841,7 @@ class Client:
         objects or plain Python functions (their signature and Google-style docstring become the
         schema, as ollama-python converts them). ``format`` may be ``"json"``, a schema dict or a
         pydantic model class. ``think`` may be ``True``/``False`` or ``"low"``/``"medium"``/``"high"``.
+        ``reply``, ``on_retry``, ``cancel_retry``: as for :meth:`generate`, never sent.
         """
         body = drop_none(
             model=self._model(model),
@@ -770,7 +850,8 @@ class Client:
             think=check_think(think),
             **generation_fields(format, options, keep_alive, logprobs, top_logprobs, truncate, shift),
         )
-        return self._answer("/api/chat", body, stream, "chat")
+        hooks = {"on_retry": on_retry, "cancel_retry": cancel_retry}
+        return self._answer("/api/chat", body, stream, "chat", reply, hooks)
 
     def embed(
         self,
@@ -835,13 +916,31 @@ class Client:
         """GET /api/ps: models loaded in memory, with ``size_vram`` and ``expires_at``."""
         return self._json("GET", "/api/ps", as_type=ProcessResponse)
 
-    def pull(self, model: str, *, insecure: bool = False, stream: bool = False) -> ProgressResponse | Stream:
+    def pull(
+        self,
+        model: str,
+        *,
+        insecure: bool = False,
+        stream: bool = False,
+        on_retry: OnRetry | None = None,
+        cancel_retry: threading.Event | None = None,
+    ) -> ProgressResponse | Stream:
         """POST /api/pull: download a model. ``stream=True`` -> progress lines (``Stream.progress``)."""
-        return self._progress("/api/pull", {"model": model, "insecure": insecure}, stream, "pull")
+        hooks = {"on_retry": on_retry, "cancel_retry": cancel_retry}
+        return self._progress("/api/pull", {"model": model, "insecure": insecure}, stream, "pull", hooks)
 
-    def push(self, model: str, *, insecure: bool = False, stream: bool = False) -> ProgressResponse | Stream:
+    def push(
+        self,
+        model: str,
+        *,
+        insecure: bool = False,
+        stream: bool = False,
+        on_retry: OnRetry | None = None,
+        cancel_retry: threading.Event | None = None,
+    ) -> ProgressResponse | Stream:
         """POST /api/push: upload ``namespace/model:tag`` to ollama.com (needs an account key)."""
-        return self._progress("/api/push", {"model": model, "insecure": insecure}, stream, "push")
+        hooks = {"on_retry": on_retry, "cancel_retry": cancel_retry}
+        return self._progress("/api/push", {"model": model, "insecure": insecure}, stream, "push", hooks)
 
     def create(
         self,
@@ -857,6 +956,8 @@ class Client:
         messages: Sequence[Any] | None = None,
         *,
         stream: bool = False,
+        on_retry: OnRetry | None = None,
+        cancel_retry: threading.Event | None = None,
     ) -> ProgressResponse | Stream:
         """POST /api/create: a new model ``from_`` an installed one (or from uploaded ``files``)."""
         body = drop_none(
@@ -872,7 +973,8 @@ class Client:
         )
         if from_ is not None:
             body["from"] = from_
-        return self._progress("/api/create", body, stream, "create")
+        hooks = {"on_retry": on_retry, "cancel_retry": cancel_retry}
+        return self._progress("/api/create", body, stream, "create", hooks)
 
     def copy(self, source: str, destination: str) -> StatusResponse:
         """POST /api/copy: another name for the same model. Returns ``{"status": "success"}``."""

@@ -21,7 +21,7 @@ from ollama_nb import (
     UsageLimit,
 )
 from ollama_nb._refusals import classify, page_title, retry_after
-from ollama_nb._retry import RetryWait, watching
+from ollama_nb._retry import RetryWait
 from ollama_nb.testing import Emulator
 
 HI = [{"role": "user", "content": "hi"}]
@@ -41,8 +41,7 @@ def chats(emu: Emulator) -> int:
 def test_busy_503_is_retried_with_backoff_and_the_waits_are_reported(emu):
     emu.refuse("busy", times=2)
     waits: list[RetryWait] = []
-    with watching(waits.append):
-        reply = Client(emu.url, retries=QUICK).chat("llama3.2", HI)
+    reply = Client(emu.url, retries=QUICK, on_retry=waits.append).chat("llama3.2", HI)
     assert reply.done and reply.content
     assert chats(emu) == 3
     assert [(w.attempt, w.attempts) for w in waits] == [(1, 5), (2, 5)]
@@ -53,8 +52,7 @@ def test_busy_503_is_retried_with_backoff_and_the_waits_are_reported(emu):
 def test_retry_after_is_honoured_never_shortened(emu):
     emu.refuse("overloaded", retry_after=0.3)
     waits: list[RetryWait] = []
-    with watching(waits.append):
-        Client(emu.url, retries=QUICK).chat("llama3.2", HI)
+    Client(emu.url, retries=QUICK).chat("llama3.2", HI, on_retry=waits.append)
     assert len(waits) == 1 and 0.3 <= waits[0].seconds <= 0.3 + QUICK.jitter
     assert "Server overloaded" in waits[0].error.error
 
@@ -85,8 +83,8 @@ def test_retries_zero_fails_at_once(emu):
 def test_a_retry_after_beyond_the_budget_gives_up_without_waiting(emu):
     emu.refuse("busy", retry_after=600)
     waits: list[RetryWait] = []
-    with watching(waits.append), pytest.raises(ServerBusy) as info:
-        Client(emu.url, retries=Retry(budget=60)).chat("llama3.2", HI)
+    with pytest.raises(ServerBusy) as info:
+        Client(emu.url, retries=Retry(budget=60), on_retry=waits.append).chat("llama3.2", HI)
     assert waits == [] and info.value.retry_after == 600 and chats(emu) == 1
 
 
@@ -104,8 +102,7 @@ def test_usage_limits_are_not_retried_and_name_the_limit_and_the_upgrade_page(em
 def test_429_with_retry_after_is_retried_without_is_not(emu):
     emu.refuse("ratelimit", retry_after=0.05)
     waits: list[RetryWait] = []
-    with watching(waits.append):
-        Client(emu.url, retries=QUICK).chat("llama3.2", HI)
+    Client(emu.url, retries=QUICK, on_retry=waits.append).chat("llama3.2", HI)
     assert str(waits[0]).startswith("too many requests, retrying in")
     emu.refuse("ratelimit")
     with pytest.raises(RateLimited) as info:
@@ -122,8 +119,8 @@ def test_stop_ends_the_wait_at_once_and_nothing_is_sent_again(emu):
         waits.append(wait)
         threading.Thread(target=stop.set).start()  # the Stop button, on another thread
 
-    with watching(on_wait, cancel=stop), pytest.raises(RetryCancelled) as info:
-        Client(emu.url, retries=Retry(budget=120)).chat("llama3.2", HI)
+    with pytest.raises(RetryCancelled) as info:
+        Client(emu.url, retries=Retry(budget=120)).chat("llama3.2", HI, on_retry=on_wait, cancel_retry=stop)
     assert len(waits) == 1 and chats(emu) == 1
     assert "Stopped while waiting to retry" in str(info.value) and isinstance(info.value.cause, ServerBusy)
 
@@ -199,8 +196,7 @@ def test_an_unknown_cloud_model_is_not_told_to_pull(emu):
 def test_a_long_wait_counts_down_each_second(emu):
     emu.refuse("busy", retry_after=3.2)
     waits: list[RetryWait] = []
-    with watching(waits.append):
-        Client(emu.url, retries=Retry(jitter=0)).chat("llama3.2", HI)
+    Client(emu.url, retries=Retry(jitter=0)).hooked(on_retry=waits.append).chat("llama3.2", HI)
     assert str(waits[0]) == "server busy, retrying in 3 s (1 of 5)"
     assert len(waits) >= 2 and [w.tick for w in waits] == list(range(len(waits)))
     left = [w.remaining for w in waits[1:]]

@@ -32,7 +32,8 @@ from ._abort import Abort, mount
 from ._async_stream import AsyncStream
 from ._client import Client, Stream
 from ._reply import ProgressResponse, Reply
-from ._retry import Retry, watching
+from ._retry import OnRetry, Retry
+from ._status import INTERRUPTED
 
 __all__ = ["AsyncClient"]
 
@@ -44,19 +45,19 @@ _P = ParamSpec("_P")
 _R = TypeVar("_R")
 
 
-def _run(abort: Abort, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    """On the worker thread: ``fn``, with its connection attached to ``abort`` and retry waits
-    ending when it fires."""
+def _run(abort: Abort, client: Client, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """On the worker thread: ``fn(client, ...)``, with its connection attached to ``abort`` and its
+    retry waits ending when it fires (unless the caller gave the call a ``cancel_retry`` of its own)."""
     if abort.fired:  # cancelled before a thread was free: never send it
         raise asyncio.CancelledError
-    with abort.active(), watching(cancel=abort.event):
-        return fn(*args, **kwargs)
+    with abort.active():
+        return fn(client.hooked(on_retry=client.on_retry, cancel_retry=abort.event), *args, **kwargs)
 
 
 def _close_late_stream(future: Future[Any]) -> None:
     """A stream that opened after its caller was cancelled has no reader: close it."""
     if not future.cancelled() and future.exception() is None and isinstance(future.result(), Stream):
-        future.result().close("interrupted")
+        future.result().close(INTERRUPTED)
 
 
 def _mirror(
@@ -75,7 +76,7 @@ class AsyncClient:
     """The async client: ``await client.chat(...)``, ``async for part in await client.chat(..., stream=True)``.
 
     Takes the same arguments as :class:`~ollama_nb._client.Client` (host, ``api_key``, ``headers``,
-    ``timeout``, ``retries``, ``web_host``, ``verify``) and answers with the same objects: a
+    ``timeout``, ``retries``, ``on_retry``, ``web_host``, ``verify``) and answers with the same objects: a
     :class:`~ollama_nb._reply.Reply`, a response dict, or with ``stream=True`` an
     :class:`~ollama_nb._async_stream.AsyncStream` of the same chunks. Errors are the same classes,
     with the partial reply on a stream that failed midway.
@@ -93,6 +94,7 @@ class AsyncClient:
         timeout: float | tuple[float, float] | None = None,
         web_host: str | None = None,
         retries: Retry | int | bool | None = None,
+        on_retry: OnRetry | None = None,
         verify: bool | str = True,
         **ignored: Any,
     ) -> None:
@@ -103,6 +105,7 @@ class AsyncClient:
             timeout=timeout,
             web_host=web_host,
             retries=retries,
+            on_retry=on_retry,
             verify=verify,
             **ignored,
         )
@@ -174,7 +177,7 @@ class AsyncClient:
         """``fn(self._sync, *args, **kwargs)`` on a worker; a Stream comes back as an AsyncStream."""
         pool = self._workers()
         abort = Abort()
-        future = pool.submit(_run, abort, fn, (self._sync, *args), kwargs)
+        future = pool.submit(_run, abort, self._sync, fn, args, kwargs)
         try:
             result = await asyncio.wrap_future(future)
         except BaseException:  # CancelledError, KeyboardInterrupt, and the call's own errors
@@ -211,6 +214,7 @@ class AsyncClient:
         width: int | None = ...,
         height: int | None = ...,
         steps: int | None = ...,
+        on_retry: OnRetry | None = ...,
     ) -> Reply: ...
 
     @overload
@@ -237,6 +241,7 @@ class AsyncClient:
         width: int | None = ...,
         height: int | None = ...,
         steps: int | None = ...,
+        on_retry: OnRetry | None = ...,
     ) -> AsyncStream: ...
 
     async def generate(
@@ -272,6 +277,7 @@ class AsyncClient:
         keep_alive: float | str | None = ...,
         truncate: bool | None = ...,
         shift: bool | None = ...,
+        on_retry: OnRetry | None = ...,
     ) -> Reply: ...
 
     @overload
@@ -290,6 +296,7 @@ class AsyncClient:
         keep_alive: float | str | None = ...,
         truncate: bool | None = ...,
         shift: bool | None = ...,
+        on_retry: OnRetry | None = ...,
     ) -> AsyncStream: ...
 
     async def chat(
@@ -325,23 +332,37 @@ class AsyncClient:
     web_fetch = _mirror(Client.web_fetch)
 
     @overload
-    async def pull(self, model: str, *, insecure: bool = ..., stream: Literal[False] = ...) -> ProgressResponse: ...
+    async def pull(
+        self, model: str, *, insecure: bool = ..., stream: Literal[False] = ..., on_retry: OnRetry | None = ...
+    ) -> ProgressResponse: ...
     @overload
-    async def pull(self, model: str, *, insecure: bool = ..., stream: Literal[True]) -> AsyncStream: ...
-    async def pull(self, model: str, *, insecure: bool = False, stream: bool = False) -> ProgressResponse | AsyncStream:
+    async def pull(
+        self, model: str, *, insecure: bool = ..., stream: Literal[True], on_retry: OnRetry | None = ...
+    ) -> AsyncStream: ...
+    async def pull(
+        self, model: str, *, insecure: bool = False, stream: bool = False, on_retry: OnRetry | None = None
+    ) -> ProgressResponse | AsyncStream:
         """POST /api/pull: download a model. ``stream=True`` -> progress chunks (``stream.progress``)."""
         return cast(
-            "ProgressResponse | AsyncStream", await self._call(Client.pull, model, insecure=insecure, stream=stream)
+            "ProgressResponse | AsyncStream",
+            await self._call(Client.pull, model, insecure=insecure, stream=stream, on_retry=on_retry),
         )
 
     @overload
-    async def push(self, model: str, *, insecure: bool = ..., stream: Literal[False] = ...) -> ProgressResponse: ...
+    async def push(
+        self, model: str, *, insecure: bool = ..., stream: Literal[False] = ..., on_retry: OnRetry | None = ...
+    ) -> ProgressResponse: ...
     @overload
-    async def push(self, model: str, *, insecure: bool = ..., stream: Literal[True]) -> AsyncStream: ...
-    async def push(self, model: str, *, insecure: bool = False, stream: bool = False) -> ProgressResponse | AsyncStream:
+    async def push(
+        self, model: str, *, insecure: bool = ..., stream: Literal[True], on_retry: OnRetry | None = ...
+    ) -> AsyncStream: ...
+    async def push(
+        self, model: str, *, insecure: bool = False, stream: bool = False, on_retry: OnRetry | None = None
+    ) -> ProgressResponse | AsyncStream:
         """POST /api/push: upload ``namespace/model:tag`` to ollama.com (needs an account key)."""
         return cast(
-            "ProgressResponse | AsyncStream", await self._call(Client.push, model, insecure=insecure, stream=stream)
+            "ProgressResponse | AsyncStream",
+            await self._call(Client.push, model, insecure=insecure, stream=stream, on_retry=on_retry),
         )
 
     @overload

@@ -21,6 +21,7 @@ from typing import Any
 
 from ._client import Stream
 from ._reply import Chunk, Progress, Reply
+from ._status import INTERRUPTED, STOPPED
 
 __all__ = ["AsyncStream"]
 
@@ -65,6 +66,7 @@ class AsyncStream:
         self._reader: Future[None] | None = None
         self._iterated = False
         self._ended = False
+        self._inside = False  # within `async with stream:`, whose exit decides how a left loop ended
 
     # -- what the sync stream knows -----------------------------------------------------------
     @property
@@ -141,7 +143,7 @@ class AsyncStream:
         try:
             await waiter
         except BaseException:  # CancelledError (task.cancel, a kernel interrupt), KeyboardInterrupt
-            self.close("interrupted")
+            self.close(INTERRUPTED)
             raise
 
     # -- the reader thread --------------------------------------------------------------------
@@ -171,19 +173,28 @@ class AsyncStream:
                 pass
 
     # -- closing ------------------------------------------------------------------------------
-    def close(self, status: str = "stopped") -> None:
-        """Close the connection now (Ollama stops generating); safe from any thread."""
-        self._stream.close(status)
+    def close(self, status: str = STOPPED, error: BaseException | None = None) -> None:
+        """Close the connection now (Ollama stops generating); safe from any thread. ``status`` and
+        ``error`` mark an unfinished answer, as :meth:`Stream.close <ollama_nb._client.Stream.close>`."""
+        self._stream.close(status, error)
         self._room.set()  # a reader waiting for room sees the close and ends
 
     async def aclose(self) -> None:
         self.close()
 
     async def __aenter__(self) -> AsyncStream:
+        self._inside = True
         return self
 
-    async def __aexit__(self, *exc: Any) -> None:
-        self.close()
+    async def __aexit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: Any) -> None:
+        """Leaving ``async with stream:`` closes it, ended by what left the block, as the sync
+        stream's ``with``: a cancelled task (the kernel's interrupt) marks it "interrupted"."""
+        self._inside = False
+        if kind is not None and issubclass(kind, asyncio.CancelledError):
+            self.close(INTERRUPTED)
+        else:
+            self._stream.__exit__(kind, exc, tb)
+        self._room.set()
 
     def __del__(self) -> None:
         try:
@@ -212,7 +223,7 @@ class _Parts:
 
     def __del__(self) -> None:
         stream = self._stream
-        if not stream._ended:
+        if not stream._ended and not stream._inside:  # inside `async with`, its exit says why
             stream.close()
 
 

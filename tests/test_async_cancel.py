@@ -82,6 +82,25 @@ def test_leaving_a_stream_early_closes_the_connection(emu, how):
         no_worker_blocked(client)
 
 
+@pytest.mark.parametrize(("leaves_by", "status"), [("break", "stopped"), ("error", "failed")])
+def test_leaving_async_with_ends_the_answer_by_what_left_the_block(emu, leaves_by, status):
+    async def leave() -> Reply:
+        stream = await AsyncClient(emu.url).chat("slow", messages=ASK, stream=True)
+        try:
+            async with stream:
+                async for _ in stream:
+                    if leaves_by == "break":
+                        break
+                    raise ValueError("a bug in the loop's body")
+        except ValueError:
+            pass
+        return stream.reply
+
+    reply = asyncio.run(leave())
+    assert emu.wait_for_disconnect() and reply.status == status
+    assert status == "stopped" or isinstance(reply.error, Exception)
+
+
 def test_cancelling_a_non_streamed_answer_shuts_its_socket(emu):
     """A non-streamed answer sends nothing until it is complete: the worker waits in recv with no
     response to close; the cancel must still reach the server."""

@@ -110,9 +110,13 @@ def main() -> None:
 
     print(f"{args.streams} concurrent streams x {args.chunks} chunks (median of {args.repeat}):")
     for which in ("ours", "official"):
-        print(f"  {which:9} {per_second[which]:10,.0f} chunks/s   per-stream overhead {per_stream[which] * 1e3:6.2f} ms")
-    print(f"  ratio     {per_second['ours'] / per_second['official']:.2f}x official chunks/s (target >= 1.0x); "
-          f"overhead {per_stream['ours'] / per_stream['official']:.2f}x official")
+        print(
+            f"  {which:9} {per_second[which]:10,.0f} chunks/s   per-stream overhead {per_stream[which] * 1e3:6.2f} ms"
+        )
+    print(
+        f"  ratio     {per_second['ours'] / per_second['official']:.2f}x official chunks/s (target >= 1.0x); "
+        f"overhead {per_stream['ours'] / per_stream['official']:.2f}x official"
+    )
     print(f"{args.calls} awaited non-streamed calls, {args.concurrency} at a time:")
     for which in ("ours", "official"):
         print(f"  {which:9} {walls[which]:7.2f} s   {args.calls / walls[which]:7,.0f} calls/s")

@@ -114,7 +114,7 @@ class AsyncStream:
 
     async def _next(self) -> Chunk:
         if self._reader is None:
-            self._reader = self._pool.submit(self._read)
+            self._start()
         buf = self._buf
         while True:
             try:
@@ -132,6 +132,16 @@ class AsyncStream:
                     raise item.error
                 raise StopAsyncIteration
             return item  # type: ignore[return-value]  # not an _End, so a Chunk
+
+    def _start(self) -> None:
+        try:
+            self._reader = self._pool.submit(self._read)
+        except RuntimeError:  # the pool was shut down: the client was closed before this stream was read
+            self.close()
+            raise RuntimeError(
+                "The AsyncClient was closed before this stream was read: read it inside "
+                "`async with AsyncClient() as client:` (or before `await client.close()`)."
+            ) from None
 
     async def _wait(self) -> None:
         loop = asyncio.get_running_loop()

@@ -15,6 +15,7 @@ import pytest
 
 from ollama_nb import (
     AsyncClient,
+    AuthenticationError,
     ChatResponse,
     Client,
     EmbeddingsResponse,
@@ -202,6 +203,21 @@ def test_a_stall_becomes_a_timeout_error_not_a_hang(emu):
     assert emu.wait_for_disconnect() and emu.wait_for_disconnect()
 
 
+def test_keys_and_headers_follow_the_sync_rules_and_a_key_never_shows(monkeypatch):
+    key = "sk-async-secret-4c3b2a"
+    with Emulator(key="another-key") as emu:
+        client = AsyncClient(emu.url, api_key=key, headers={"X-Course": "stats-101", "Content-Type": "text/plain"})
+        assert key not in repr(client) and "api_key=set" in repr(client) and client.has_key
+        with pytest.raises(AuthenticationError) as info:
+            run(client.chat("llama3.2", messages=ASK))
+        assert key not in str(info.value) and key not in repr(info.value)
+        sent = emu.requests[-1].headers
+        assert sent["x-course"] == "stats-101" and sent["content-type"] == "application/json"
+        assert sent["authorization"] == f"Bearer {key}"
+    monkeypatch.setenv("OLLAMA_API_KEY", key)
+    assert not AsyncClient("http://192.0.2.10:11434").has_key  # an ambient key is not sent over plain http
+
+
 # -- retries ---------------------------------------------------------------------------------------
 def test_a_busy_server_is_retried_streamed_or_not(emu):
     emu.refuse("busy", times=2)
@@ -233,6 +249,16 @@ def test_sync_use_of_the_async_faces_says_what_to_write(emu):
             stream.__aiter__()
 
     run(misuse())
+
+    async def read_after_close() -> None:
+        async with AsyncClient(emu.url) as client:
+            stream = await client.chat("slow", messages=ASK, stream=True)
+        with pytest.raises(RuntimeError, match="read it inside `async with"):
+            async for _ in stream:
+                pass
+
+    run(read_after_close())
+    assert emu.wait_for_disconnect()  # and its connection was closed
     with pytest.raises(TypeError, match="async with AsyncClient"), AsyncClient(emu.url):
         pass
 

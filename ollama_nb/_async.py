@@ -30,10 +30,12 @@ from typing import Any, Concatenate, Literal, ParamSpec, TypeVar, cast, overload
 
 from ._abort import Abort, mount
 from ._async_stream import AsyncStream
-from ._client import Client, Stream
-from ._reply import ProgressResponse, Reply
+from ._client import Client
+from ._reply import Reply
 from ._retry import OnRetry, Retry
 from ._status import INTERRUPTED
+from ._stream import Stream
+from ._types import ProgressResponse
 
 __all__ = ["AsyncClient"]
 

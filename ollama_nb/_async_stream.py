@@ -19,9 +19,10 @@ from collections import deque
 from concurrent.futures import Executor, Future
 from typing import Any
 
-from ._client import Stream
-from ._reply import Chunk, Progress, Reply
+from ._reply import Progress, Reply
 from ._status import INTERRUPTED, STOPPED
+from ._stream import Stream
+from ._types import Chunk
 
 __all__ = ["AsyncStream"]
 

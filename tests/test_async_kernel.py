@@ -1,9 +1,11 @@
-"""AsyncClient in a real notebook kernel and in terminal IPython (issue 19): top-level `await` in a
-cell, `asyncio.gather` over several prompts, and the kernel's interrupt stopping a streaming answer
-on the server, with the part that arrived kept."""
+"""AsyncClient where people run it (issue 19): a real notebook kernel (top-level `await` in a cell,
+`asyncio.gather` over several prompts, the kernel's interrupt stopping a streaming answer on the
+server with the part that arrived kept), terminal IPython's autoawait, and Ctrl-C in a script under
+`asyncio.run`."""
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 import textwrap
@@ -88,3 +90,28 @@ def test_terminal_ipython_autoawait(emu):
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["True", "True"]
+
+
+def test_ctrl_c_in_a_script_under_asyncio_run_stops_the_answer_on_the_server(emu):
+    """asyncio.run turns the first Ctrl-C into a cancelled main task: the stream closes, the script
+    ends with KeyboardInterrupt, and the partial answer was kept up to then."""
+    script = textwrap.dedent(f"""\
+        import asyncio
+        from ollama_nb import AsyncClient
+
+        async def main():
+            stream = await AsyncClient({emu.url!r}).chat("slow", messages=[{{"role": "user", "content": "hi"}}], stream=True)
+            try:
+                async for part in stream:
+                    print("chunk", flush=True)
+            finally:
+                print(stream.reply.status, bool(stream.reply.content), flush=True)
+
+        asyncio.run(main())
+        """)
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stdout.readline() == "chunk\n"
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert emu.wait_for_disconnect() and emu.disconnects == [("/api/chat", "slow")]
+    assert out.splitlines()[-1] == "interrupted True" and "KeyboardInterrupt" in err

@@ -5,6 +5,7 @@ Three faces over one core, and a drop-in for ollama-python
 
 - :class:`Client` — every route of the Ollama HTTP API on ``requests``, streaming into
   :class:`Reply` objects; the code in Ollama's docs works with ``from ollama_nb import Client``.
+  :class:`AsyncClient` is its ``await`` form (``await client.chat(...)``, ``async for``).
 - ``%load_ext ollama_nb`` — the ``%%ollama`` / ``%ollama`` magics.
 - :class:`ChatWidget` and :class:`ModelBrowser` — anywidget widgets.
 

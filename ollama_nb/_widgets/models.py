@@ -354,7 +354,7 @@ class ModelBrowser(KeyMasked, anywidget.AnyWidget):
             }
             for m in self.models
         ]
-        title = f"<p><strong>Ollama models at {chrome.esc(self.host)}</strong> ({len(rows)})</p>"
+        title = chrome.title(f"Ollama models at {self.host}", f" ({len(rows)})")
         if not rows:
             return chrome.page(title, chrome.note("No models."))
         return chrome.page(

@@ -47,6 +47,7 @@ from typing import Any
 import anywidget
 import traitlets
 
+from .._client import Client
 from .._config import default_client, settings
 from .._conversation import Conversation
 from .._errors import InvalidRequest, describe
@@ -63,6 +64,7 @@ from ._deltas import DeltaStream
 from ._kernel import keep_view_messages_on_their_subshell
 from ._masked import KeyMasked
 from ._picker import chat_models, picker_names
+from ._tasks import Tasks, widget_client
 
 __all__ = ["ChatWidget"]
 
@@ -88,6 +90,10 @@ class ChatWidget(KeyMasked, anywidget.AnyWidget):
 
     Parameters
     ----------
+    client:
+        A :class:`~ollama_nb.Client`. Default: the shared client of the current settings.
+    host:
+        The server (``OLLAMA_HOST``-style text) instead of ``client``; ``api_key`` for a cloud host.
     model:
         Model name. Default: the conversation's, else ``OLLAMA_NB_MODEL`` / ``%ollama config
         model=...``, else the first installed model.
@@ -96,8 +102,6 @@ class ChatWidget(KeyMasked, anywidget.AnyWidget):
     conversation:
         A :class:`~ollama_nb.Conversation`, or the name of one shared with ``%%ollama --chat NAME``.
         Default: a new, private conversation.
-    client:
-        A :class:`~ollama_nb.Client`. Default: the shared client of the current settings.
     options:
         Model options (``{"temperature": 0.2, "num_ctx": 8192}``) sent with every message.
 
@@ -133,10 +137,13 @@ class ChatWidget(KeyMasked, anywidget.AnyWidget):
 
     def __init__(
         self,
+        *,
+        client: Client | None = None,
+        host: str | None = None,
+        api_key: str | None = None,
         model: str | None = None,
         system: str | None = None,
         conversation: Conversation | str | None = None,
-        client: Any = None,
         options: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
@@ -155,13 +162,13 @@ class ChatWidget(KeyMasked, anywidget.AnyWidget):
             options={**conv.options, **options} if options else None,
         )
         self._conversation = conv
-        self._client = client
+        self._client = widget_client(client, host, api_key)
         self._lock = threading.RLock()
         self._live: _Live | None = None
         self._capabilities: dict[str, list[str]] = {}
         self._installed: list[str] = []  # chat-capable installed models, as /api/tags names them
         self._show_cache: dict[str, list[str]] = {}  # digest -> capabilities, for servers whose tags lack them
-        self._background: list[threading.Thread] = []
+        self._tasks = Tasks("onb-chat-bg")
         self._ready = False
         self._patch: dict[str, Any] | None = None  # the next messages change, sent as a patch
         temperature = conv.options.get("temperature")
@@ -196,7 +203,7 @@ class ChatWidget(KeyMasked, anywidget.AnyWidget):
         return self._conversation
 
     @property
-    def client(self) -> Any:
+    def client(self) -> Client:
         return self._client if self._client is not None else default_client()
 
     def ask(self, text: str, *, wait: bool = True) -> Reply | None:
@@ -268,8 +275,9 @@ class ChatWidget(KeyMasked, anywidget.AnyWidget):
         return chrome.page(render_answer.transcript(self.messages, self.model, empty=_EMPTY))
 
     def close(self) -> None:
-        self.stop()
-        self._conversation.on_change(self._listener, remove=True)
+        if hasattr(self, "_listener"):  # not a widget whose __init__ was refused
+            self.stop()
+            self._conversation.on_change(self._listener, remove=True)
         super().close()
 
     def __repr__(self) -> str:
@@ -483,10 +491,7 @@ class ChatWidget(KeyMasked, anywidget.AnyWidget):
             self.set_trait("can_think", "thinking" in caps)
 
     def _in_background(self, fn: Any, *args: Any) -> threading.Thread:
-        thread = threading.Thread(target=fn, args=args, name="onb-chat-bg", daemon=True)
-        self._background = [t for t in self._background if t.is_alive()] + [thread]
-        thread.start()
-        return thread
+        return self._tasks.start(fn, *args)
 
     # -- conversation -> synced state ----------------------------------------------------------
     def _conversation_changed(self) -> None:

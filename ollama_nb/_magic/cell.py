@@ -29,6 +29,7 @@ from .._conversation import Conversation
 from .._errors import OllamaError
 from .._images import image_bytes
 from .._live import LiveOutput, in_terminal
+from .._live.schedule import Schedule
 from .._render import chrome
 from .._reply import Reply
 from .._retry import RetryWait
@@ -128,12 +129,12 @@ def _answer(cell: Cell, runner: TurnRunner) -> Reply:
     return runner.reply
 
 
-def _feed(live: LiveOutput, log: ChunkLog | None) -> tuple[Callable[[Reply, Any], None], LiveOutput | None]:
+def _feed(live: LiveOutput, log: ChunkLog | None) -> tuple[Callable[[Reply, Any], None], Schedule | None]:
     """What the runner calls per chunk, and what paces it."""
     if log is None:
-        # The hot path: the runner reads the clock and compares it with live.next_at; the live
+        # The hot path: the runner reads the clock and compares it with the schedule's next_at; the live
         # output is called only when an update is due.
-        return live.tick, live
+        return live.tick, live.schedule
 
     def log_and_tick(reply: Reply, chunk: Any) -> None:
         log.add(chunk)
@@ -152,7 +153,9 @@ def _show_end(view: AnswerView, live: LiveOutput, runner: TurnRunner) -> None:
             show_exception(err)
     elif live.handle is not None:  # nothing arrived: the error in its place
         live.handle.update(chrome.error_bundle(err.message, err.hint), raw=True)
+        live.close()
     else:
+        live.close()
         show_exception(err)
 
 

@@ -19,7 +19,7 @@ Usage::
 # name ("annotations", "Any") into the public namespace, which tests/test_public.py holds to __all__.
 from typing import Any as _Any
 
-from . import _default
+from . import _default, _reply_view  # noqa: F401 - _reply_view registers how a Reply shows
 from ._client import Client, Stream
 from ._conversation import Conversation
 from ._errors import (
@@ -45,25 +45,26 @@ from ._errors import (
     StreamError,
     UsageLimit,
 )
-from ._reply import (
+from ._reply import Progress, Reply
+from ._retry import Retry
+from ._types import (
     ChatResponse,
     Chunk,
     EmbeddingsResponse,
     EmbedResponse,
     GenerateResponse,
+    Image,
     ListResponse,
     Message,
+    Options,
     ProcessResponse,
-    Progress,
     ProgressResponse,
-    Reply,
     ShowResponse,
     StatusResponse,
+    Tool,
     WebFetchResponse,
     WebSearchResponse,
 )
-from ._retry import Retry
-from ._types import Image, Options, Tool
 from ._version import __version__ as __version__
 
 # ollama-python's module-level functions (chat, generate, list, ...) on a lazily made default

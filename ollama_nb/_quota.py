@@ -12,6 +12,8 @@ import datetime as _dt
 from collections.abc import Mapping
 from typing import Any
 
+from ._types import parse_time
+
 __all__ = ["ORDER", "quota_rows"]
 
 ORDER = ("session", "weekly")  # the plan's windows, shortest first
@@ -20,9 +22,8 @@ ORDER = ("session", "weekly")  # the plan's windows, shortest first
 def _resets(value: Any, now: _dt.datetime | None = None) -> str:
     if not isinstance(value, str) or not value:
         return ""
-    try:
-        when = _dt.datetime.fromisoformat(value.replace("Z", "+00:00")[:26] + ("+00:00" if value.endswith("Z") else ""))
-    except ValueError:
+    when = parse_time(value)
+    if when is None:
         return ""
     now = now or _dt.datetime.now(_dt.timezone.utc)
     seconds = (when - now).total_seconds()

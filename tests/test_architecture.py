@@ -41,13 +41,13 @@ def _imports(name: str, path: pathlib.Path, modules: dict[str, pathlib.Path]) ->
 # Lowest first. A module may import from its own layer and the ones below it, never from above:
 # that is what keeps the flow one way (Client -> Reply -> turn runner -> view -> render).
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("leaf", ("_version", "_hosts", "_redact", "_pacing", "_quota", "_suggest", "tools")),
-    ("wire", ("_errors", "_refusals", "_retry", "_images", "_request", "_types", "_reply", "_format")),
-    ("client", ("_session", "_client", "_config", "_default")),
+    ("leaf", ("_version", "_status", "_display", "_hosts", "_redact", "_pacing", "_suggest", "tools")),
+    ("wire", ("_errors", "_http_errors", "_wire", "_retry", "_images", "_request", "_types", "_reply", "_format", "_quota")),
+    ("client", ("_session", "_policy", "_transport", "_stream", "_client", "_config", "_default")),
     ("conversation", ("_context", "_conversation", "_outcome", "_turn", "_pull")),
     ("render", ("_render",)),
     ("live", ("_live",)),
-    ("views", ("_magic", "_widgets")),
+    ("views", ("_magic", "_widgets", "_reply_view")),
     ("public", ("",)),  # ollama_nb itself: the names it re-exports
 ]
 # The emulator is a server of its own: it may use the wire layer, and nothing but tests imports it.

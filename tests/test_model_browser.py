@@ -9,6 +9,7 @@ import threading
 import time
 
 import pytest
+from waiting import wait_until
 
 from ollama_nb import (
     Client,
@@ -19,16 +20,6 @@ from ollama_nb import (
 )
 from ollama_nb._widgets import models as models_module
 from ollama_nb.testing import Emulator
-
-
-def wait_until(predicate, timeout: float = 10.0, interval: float = 0.01):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"condition not met in {timeout} s")
 
 
 def send(browser: ModelBrowser, wait: bool = True, **msg) -> None:

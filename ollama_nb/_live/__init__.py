@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from .._status import RUNNING
 from .echo import TerminalEcho
 from .outputs import Bundle, Frame, OutputSet
 from .schedule import Schedule
@@ -187,7 +188,7 @@ class LiveOutput:
     def _watch(self, reply: Any) -> None:
         """Make sure a watcher runs for ``reply`` (one per reply; --compare streams several)."""
         watcher = self._watcher
-        if not self.watch_pauses or self._done.is_set() or reply.status != "streaming":
+        if not self.watch_pauses or self._done.is_set() or reply.status != RUNNING:
             return
         if watcher is None or not watcher.is_alive():
             self._watcher = threading.Thread(target=self._watching, args=(reply,), name="ollama-nb-live", daemon=True)
@@ -201,7 +202,7 @@ class LiveOutput:
         clock = self.schedule.clock
         seen, since = reply.chunks, clock()
         while not self._done.wait(step):
-            if reply.status != "streaming":
+            if reply.status != RUNNING:
                 return
             if reply.chunks != seen:
                 seen, since = reply.chunks, clock()
@@ -209,7 +210,7 @@ class LiveOutput:
                 return
             if self.schedule.unshown(reply.chunks, step):
                 with self._lock:
-                    if self._done.is_set() or reply.status != "streaming":
+                    if self._done.is_set() or reply.status != RUNNING:
                         return
                     if self.schedule.unshown(reply.chunks, step):
                         self._send_locked(False, reply.chunks)

@@ -9,6 +9,7 @@ from .._outcome import Outcome, conclude
 from .._render import answer as render_answer
 from .._render import chrome
 from .._reply import Reply
+from .._status import RUNNING
 
 __all__ = ["AnswerView"]
 
@@ -18,7 +19,7 @@ def _metadata(reply: Reply, options: dict[str, Any], extra: dict[str, Any]) -> d
         "ollama_nb": {
             "model": reply.model,
             "options": options,
-            "stats": reply.stats() if reply.status != "streaming" else {},
+            "stats": reply.stats() if reply.status != RUNNING else {},
             "done_reason": reply.done_reason,
             "status": reply.status,
             **extra,
@@ -46,10 +47,6 @@ class AnswerView:
         self._styled = False
         self._plain_settled = 0  # --raw: characters of the plain text already in settled outputs
 
-    def attach(self, reply: Reply) -> None:
-        """Show ``reply`` from now on (the server answered)."""
-        self.reply = reply
-
     def ending(self) -> Outcome:
         """How the answer ended (the runner's outcome; one read off the reply when it was cut
         before the runner could say)."""
@@ -67,7 +64,7 @@ class AnswerView:
     def render(self, final: bool) -> Frame:
         reply = self.reply
         content, thinking, calls = reply.content, reply.thinking, reply.tool_calls
-        waiting = not content and not thinking and not calls and reply.status == "streaming"
+        waiting = not content and not thinking and not calls and reply.status == RUNNING
         bundle: dict[str, Any] = {}
         settled: list[dict[str, Any]] = []
         fold = False

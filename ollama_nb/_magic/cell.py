@@ -111,7 +111,7 @@ def _answer(cell: Cell, runner: TurnRunner) -> Reply:
         # A busy server's refusal is retried inside the call; the wait shows where the answer will
         # go, and the kernel's interrupt ends it (Event.wait is interruptible on the main thread).
         on_chunk, pace = _feed(live, log)
-        runner.run(on_chunk, pace=pace, on_stream=view.attach, on_wait=lambda wait: _show_wait(live, wait))
+        runner.run(on_chunk, pace=pace, on_wait=lambda wait: _show_wait(live, wait))
     except KeyboardInterrupt as exc:
         _show_end(view, live, runner)
         _after(cell, log, runner.reply)
@@ -145,7 +145,7 @@ def _feed(live: LiveOutput, log: ChunkLog | None) -> tuple[Callable[[Reply, Any]
 
 def _show_end(view: AnswerView, live: LiveOutput, runner: TurnRunner) -> None:
     """The final output: the answer with its footer, or the error in its place."""
-    view.reply, view.outcome = runner.reply, runner.outcome
+    view.outcome = runner.outcome
     err = runner.error
     if err is None or runner.reply.chunks:
         live.finish()  # a partial answer stays, marked; the message goes below it

@@ -12,6 +12,7 @@ from typing import Any
 
 from .. import _format as fmt
 from .._reply import Progress
+from .._status import RUNNING
 
 __all__ = ["STARTING", "details", "model_row", "progress_dict", "pull_info", "running_row"]
 
@@ -118,7 +119,7 @@ def progress_dict(p: Progress, name: str) -> dict[str, Any]:
 
 
 def pull_info(p: Progress, state: str | None = None) -> str:
-    running = (state or p.state) == "running"
+    running = (state or p.state) == RUNNING
     bits = [f"{fmt.size(p.completed)} of {fmt.size(p.total)}"] if p.total else []
     if running and p.speed:
         bits.append(fmt.speed(p.speed))
@@ -135,6 +136,6 @@ STARTING = {
     "fraction": None,
     "speed": None,
     "eta": None,
-    "state": "running",
+    "state": RUNNING,
     "elapsed": 0,
 }

@@ -58,6 +58,7 @@ from .._render import answer as render_answer
 from .._render import chrome
 from .._reply import Reply
 from .._retry import RetryWait
+from .._status import RUNNING
 from .._turn import TurnRunner
 from ._assets import css, esm
 from ._deltas import DeltaStream
@@ -113,7 +114,7 @@ class ChatWidget(KeyMasked, anywidget.AnyWidget):
 
     #: The finished transcript: ``{"role": "user", "content", "turn"}`` and ``{"role": "assistant",
     #: "content", "thinking", "status", "model", "stats", "error", "turn"}`` (``error``: None or
-    #: ``{"message", "hint"}``; ``status``: pending, done, stopped, interrupted or failed).
+    #: ``{"message", "hint"}``; ``status``: running, done, stopped, interrupted or failed).
     messages = traitlets.List(traitlets.Dict(), read_only=True).tag(sync=True)
     #: Revision of ``messages``: +1 per change, sent with each patch (see the module docstring).
     _messages_rev = traitlets.Int(0, read_only=True).tag(sync=True)
@@ -525,7 +526,7 @@ class ChatWidget(KeyMasked, anywidget.AnyWidget):
         for h in self._conversation.history():
             tid, status = h["id"], h["status"]
             model = h["model"] or ""
-            if status == "pending":  # its runner may not be known yet while begin() announces it
+            if status == RUNNING:  # its runner may not be known yet while begin() announces it
                 model = model or (live.runner.model if live is not None else self.model)
             outcome = outcomes.get(tid)
             out.append({"role": "user", "content": str(h["user"] or ""), "turn": tid})
@@ -551,7 +552,7 @@ def _stats(outcome: Outcome | None, model: str, turn: dict[str, Any]) -> str:
     if outcome is not None:
         return outcome.footer(show_status=False) if outcome.status == "done" or outcome.answered else ""
     status = turn["status"]
-    return stats_text(model, turn["stats"], status, show_status=False) if status != "pending" else ""
+    return stats_text(model, turn["stats"], status, show_status=False) if status != RUNNING else ""
 
 
 def _error(outcome: Outcome | None, turn: dict[str, Any]) -> dict[str, str] | None:

@@ -35,7 +35,7 @@ from .._quota import quota_rows
 from .._redact import mask_data
 from .._render import chrome
 from .._reply import Progress
-from .._retry import RetryWait, watching
+from .._retry import RetryWait
 from ._assets import css, esm
 from ._kernel import keep_view_messages_on_their_subshell
 from ._masked import KeyMasked
@@ -130,6 +130,7 @@ class ModelBrowser(KeyMasked, anywidget.AnyWidget):
         self.host = client.host
         self.cloud = bool(client.cloud)
         self._stop_waiting = threading.Event()  # close() ends a busy-server wait of any task
+        self._calls = client.hooked(on_retry=self._waiting, cancel_retry=self._stop_waiting)
         self.chat_available = _chat_available()
         self.on_msg(self._on_view_msg)
         # The first list on a thread too (a slow server must not freeze the cell); on a normal
@@ -328,8 +329,7 @@ class ModelBrowser(KeyMasked, anywidget.AnyWidget):
 
         def guarded() -> None:
             try:
-                with watching(self._waiting, self._stop_waiting):
-                    fn(*args)
+                fn(*args)
             except RetryCancelled:
                 self.notice = ""
             except Exception as exc:
@@ -362,7 +362,7 @@ class ModelBrowser(KeyMasked, anywidget.AnyWidget):
     # ------------------------------------------------------------------ the actions
 
     def _refresh(self, report: bool = True, raise_: bool = False) -> None:
-        client = self._client
+        client = self._calls
         try:
             tags = client.list()
             models = [model_row(m) for m in tags.get("models") or []]
@@ -387,12 +387,12 @@ class ModelBrowser(KeyMasked, anywidget.AnyWidget):
     def _refresh_quota(self) -> None:
         # The panel is extra: an account or server without /api/usage just shows none.
         try:
-            self.quota = quota_rows(self._client.usage())
+            self.quota = quota_rows(self._calls.usage())
         except OllamaError:
             self.quota = []
 
     def _refresh_running(self) -> None:
-        self.running = [running_row(m) for m in self._client.ps().get("models") or []]
+        self.running = [running_row(m) for m in self._calls.ps().get("models") or []]
 
     @traitlets.observe("selected")
     def _on_selected(self, change: dict[str, Any]) -> None:
@@ -406,7 +406,7 @@ class ModelBrowser(KeyMasked, anywidget.AnyWidget):
 
     def _show(self, name: str) -> None:
         try:
-            show = dict(self._client.show(name))
+            show = dict(self._calls.show(name))
         except OllamaError as err:
             if self.selected == name:
                 self.details = {"name": name, "failed": True}
@@ -497,24 +497,24 @@ class ModelBrowser(KeyMasked, anywidget.AnyWidget):
         if not source or not destination:
             self._report(OllamaError("Copy needs a source and a new name."), "copy")
             return
-        if self._call("copy", lambda: self._client.copy(source, destination), raise_):
+        if self._call("copy", lambda: self._calls.copy(source, destination), raise_):
             self._refresh()
             self.notice = f"Copied {fmt.model_name(source)} to {fmt.model_name(destination)}."
 
     def _delete(self, name: str, raise_: bool = False) -> None:
-        if self._call("delete", lambda: self._client.delete(name), raise_):
+        if self._call("delete", lambda: self._calls.delete(name), raise_):
             if self.selected == name:
                 self.selected = ""
             self._refresh()
             self.notice = f"Deleted {fmt.model_name(name)}."
 
     def _load(self, name: str) -> None:
-        if self._call("load", lambda: self._client.load(name), False):
+        if self._call("load", lambda: self._calls.load(name), False):
             self._refresh_running()
             self.notice = f"Loaded {fmt.model_name(name)}."
 
     def _unload(self, name: str) -> None:
-        if self._call("unload", lambda: self._client.unload(name), False):
+        if self._call("unload", lambda: self._calls.unload(name), False):
             self._refresh_running()
             self.notice = f"Unloaded {fmt.model_name(name)}."
 

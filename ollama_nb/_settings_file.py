@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["KEYS", "FileSettings", "check_headers", "env_headers", "file_settings"]
+__all__ = ["KEYS", "FileSettings", "check_headers", "env_headers", "file_settings", "line_of"]
 
 #: Every key a file may set, and what it must be.
 KEYS: dict[str, str] = {
@@ -122,13 +122,21 @@ def _check(key: str, value: Any) -> Any:
     if not ok:
         raise _Bad(f"{key} must be {kind}, not {type(value).__name__}", key)
     if key == "options":
-        from ._magic.options import coerce_option
-
-        try:
-            return {name: coerce_option(name, v) for name, v in value.items()}
-        except Exception as exc:  # IPython's UsageError, whose text says what is wrong
-            raise _Bad(f"options: {exc}", key) from None
+        # Typed (and typos named) by the magic that sends them: ollama_nb._magic.sources.file_options.
+        for name, v in value.items():
+            if not isinstance(v, (str, int, float, bool)) and not (
+                isinstance(v, list) and all(isinstance(i, str) for i in v)
+            ):
+                raise _Bad(f"options: {name} must be text, a number, true/false or a list of text", name)
     return value
+
+
+def line_of(path: str, key: str) -> int:
+    """The line of the config file ``path`` that names ``key`` (1 when it cannot be read)."""
+    try:
+        return _line_of(Path(path).read_text(encoding="utf-8"), key)
+    except (OSError, UnicodeDecodeError):
+        return 1
 
 
 def _line_of(text: str, key: str) -> int:

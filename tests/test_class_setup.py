@@ -112,6 +112,11 @@ def test_allowed_models_in_the_config_file(emu, tmp_path):
         ex = kernel.run("%%ollama -m qwen3\nhi")
         assert ex.status == "error" and "not one of this class's models (llama3.2" in ex.reply["content"]["evalue"]
         assert str(config) in ex.reply["content"]["evalue"] and len(chat_requests(emu)) == before
+        config.write_text(json.dumps({"host": emu.url, "options": {"temprature": 0}}, indent=1))  # read again
+        ex = kernel.run("%%ollama -m llama3.2\nhi")
+        message = ex.reply["content"]["evalue"]
+        assert ex.status == "error" and f"Config file {config}, line 4:" in message and "'temperature'" in message
+        assert len(chat_requests(emu)) == before
 
 
 def test_tutor_md_in_a_parent_folder_is_the_course_prompt(emu, tmp_path):

@@ -33,7 +33,7 @@ BAD_CONFIGS = [
     ("h.json", '{"headers": {"Bad Name": "v"}}\n', 1, "not a valid header name"),
     ("i.json", '{"cache": "yes"}\n', 1, "cache must be true or false"),
     ("j.json", '{"timeout": -3}\n', 1, "timeout must be number"),
-    ("k.json", '{\n "options": {"temprature": 0}}\n', 2, "Did you mean 'temperature'"),
+    ("k.json", '{\n "options": {"temperature": {"a": 1}}}\n', 2, "options: temperature must be text, a number"),
     ("l.json", '{"headers": ["X-A"]}\n', 1, "headers must be a table"),
     ("m.toml", 'model = "x"\nhost = \n', 2, "not valid TOML"),
     ("n.toml", 'model = "x"\nmodle = "y"\n', 2, "unknown key 'modle'"),
@@ -42,7 +42,6 @@ BAD_CONFIGS = [
     ("q.toml", 'model = "x"\n[headers]\nX-Null = "a\\u0000b"\n', 3, "line break"),
     ("r.toml", '\ufeffmodel = "x"\n', 1, "not valid TOML"),
     ("s.toml", 'hosts = "http://a"\n', 1, "hosts must be list of text"),
-    ("t.toml", '[options]\nseed = 1.5\n', 1, "must be a whole number"),
 ]
 
 
@@ -68,8 +67,7 @@ def test_a_good_config_file_in_both_formats(tmp_path):
             'store = "~/ollama.db"\nsystem = "Hints."\ntimeout = 60\n[headers]\nX-Course = "ml101"\n'
             '[options]\ntemperature = 0\nstop = ["END"]\n')
     (tmp_path / "c.toml").write_text(toml)
-    expected = {**settings, "options": {"temperature": 0.0, "stop": ["END"]}}
-    assert _read(tmp_path / "c.json") == expected == _read(tmp_path / "c.toml")
+    assert _read(tmp_path / "c.json") == settings == _read(tmp_path / "c.toml")
 
 
 @pytest.mark.parametrize(

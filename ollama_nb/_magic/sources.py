@@ -15,10 +15,10 @@ from typing import Any
 from .._config import settings
 from .._hosts import parse_host, split_userinfo
 from .._policy import DEFAULT_TIMEOUT
-from .._settings_file import env_headers, file_settings
+from .._settings_file import env_headers, file_settings, line_of
 from .._tutor import course_prompt
 
-__all__ = ["config_problems", "config_rows", "host_origin"]
+__all__ = ["config_problems", "config_rows", "file_options", "host_origin"]
 
 
 def _origin(cell: Any, env: str | None, key: str) -> str:
@@ -98,6 +98,23 @@ def config_rows() -> list[dict[str, str]]:
             shown = ", ".join(split_userinfo(v)[0] for v in value) if key == "hosts" else str(value)
             rows.append({"setting": key, "value": shown, "from": f"config file {file_settings().source_of(key)}"})
     return rows
+
+
+def file_options() -> dict[str, Any]:
+    """The config file's options, typed as a cell's are; a mistake names the file and its line."""
+    from IPython.core.error import UsageError
+
+    from .options import coerce_option
+
+    files = file_settings()
+    typed: dict[str, Any] = {}
+    for name, value in files.values.get("options", {}).items():
+        try:
+            typed[name] = coerce_option(name, value)
+        except UsageError as exc:
+            path = files.source_of("options")
+            raise UsageError(f"Config file {path}, line {line_of(path, name)}: {exc} Fix it there.") from None
+    return typed
 
 
 def config_problems() -> list[str]:

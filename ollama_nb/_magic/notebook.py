@@ -59,7 +59,7 @@ CHARS_PER_TOKEN = 4
 
 
 def _say(sentence: str) -> None:
-    display_html(sentence, f"<p>{chrome.inline_code(sentence)}</p>")
+    display_html(sentence, chrome.paragraph(sentence))
 
 
 def cmd_ask_about_error(shell: Any, mode: str, rest: list[str]) -> Any:
@@ -129,7 +129,7 @@ def cmd_tutor(rest: list[str]) -> None:
         return
     head = f"Course prompt from {prompt.source} (the system prompt of %%ollama; --system in a cell wins):"
     cut = f"\n… [{prompt.cut:,} characters cut: a course prompt is sent with every question]" if prompt.cut else ""
-    display_html(f"{head}\n{prompt.text}{cut}", f"<p>{chrome.inline_code(head)}</p>", chrome.code(prompt.text + cut))
+    display_html(f"{head}\n{prompt.text}{cut}", chrome.paragraph(head), chrome.code(prompt.text + cut))
 
 
 def run_notebook_command(shell: Any, command: str, rest: list[str]) -> tuple[bool, Any]:

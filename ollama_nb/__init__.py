@@ -5,6 +5,7 @@ Three faces over one core, and a drop-in for ollama-python
 
 - :class:`Client` — every route of the Ollama HTTP API on ``requests``, streaming into
   :class:`Reply` objects; the code in Ollama's docs works with ``from ollama_nb import Client``.
+  :class:`AsyncClient` is its ``await`` form (``await client.chat(...)``, ``async for``).
 - ``%load_ext ollama_nb`` — the ``%%ollama`` / ``%ollama`` magics.
 - :class:`ChatWidget` and :class:`ModelBrowser` — anywidget widgets.
 
@@ -25,6 +26,7 @@ Usage::
 from typing import Any as _Any
 
 from . import _default, _reply_view  # noqa: F401 - _reply_view registers how a Reply shows
+from ._async import AsyncClient
 from ._client import Client, Stream
 from ._config import default_client
 from ._conversation import Conversation
@@ -93,6 +95,7 @@ web_fetch = _default.bound("web_fetch")
 # Ours and ollama-python's public names (ChatResponse, Message, Options, Tool, Image, ...), so code
 # written for it imports unchanged; sorted, and held to the namespace by tests/test_public.py.
 __all__ = [
+    "AsyncClient",
     "AuthenticationError",
     "ChatResponse",
     "ChatWidget",

@@ -439,9 +439,12 @@ class Client(Transport):
         """GET /api/version: ``{"version": "x.y.z"}``."""
         return self._json("GET", "/api/version")
 
+    def balance(self) -> Chunk:
+        """GET /api/balance (Ollama Cloud): the plan's ``included`` and ``purchased`` credits."""
+        return self._json("GET", "/api/balance")
+
     def usage(self) -> Chunk:
-        """GET /api/usage (Ollama Cloud): the plan's ``limits``, each with ``usage`` as a fraction
-        (``{"limits": {"session": {"usage": 0.025, ...}, "weekly": {"usage": 0.335, ...}}}``)."""
+        """GET /api/usage (Ollama Cloud): requests, tokens and cost (``totals``, ``buckets``)."""
         try:
             return self._json("GET", "/api/usage")
         except ResponseError as err:

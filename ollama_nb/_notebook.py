@@ -20,8 +20,10 @@ import re
 import threading
 import traceback
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+
+from ._summary import summarise
 
 __all__ = ["CellRecord", "ErrorFields", "NotebookLog", "fence", "log", "trim_lines", "trim_text"]
 
@@ -95,8 +97,14 @@ class CellRecord:
 
     number: int | None
     source: str
-    output: str = ""
+    #: The cell's result (IPython's ``Out`` holds it too); made text only when a prompt asks for
+    #: it, so a cell ending in a large value costs nothing more than before.
+    result: Any = field(default=None, repr=False, compare=False)
     error: str = ""
+
+    @property
+    def output(self) -> str:
+        return _result_text(self.result)
 
     def as_prompt(self, *, with_output: bool = True) -> str:
         """Source, then output or traceback, fenced (their text is never read as Markdown)."""
@@ -104,8 +112,8 @@ class CellRecord:
         parts = [f"{name}:", fence(trim_text(self.source), "python")]
         if self.error:
             parts += ["It raised:", fence(self.error)]
-        elif with_output and self.output:
-            parts += ["Output:", fence(self.output)]
+        elif with_output and (output := self.output):
+            parts += ["Output:", fence(output)]
         return "\n".join(parts)
 
 
@@ -118,9 +126,9 @@ def _result_text(value: Any) -> str:
     if value is None:
         return ""
     try:
-        text = repr(value)
-    except Exception as exc:  # a repr that raises must not break the kernel's post-run hook
-        text = f"<{type(value).__name__}: repr failed: {type(exc).__name__}>"
+        text = summarise(value)  # a frame as its summary, a long list cut: as in {braces}
+    except Exception as exc:  # a value whose text raises must not break the cell that asks
+        text = f"<{type(value).__name__}: its text failed: {type(exc).__name__}>"
     return trim_text(trim_lines(_ANSI.sub("", text)))
 
 
@@ -145,7 +153,7 @@ class NotebookLog:
         record = CellRecord(
             number=getattr(result, "execution_count", None),
             source=source.strip("\n"),
-            output="" if error else _result_text(getattr(result, "result", None)),
+            result=None if error else getattr(result, "result", None),
             error=traceback_text(error) if isinstance(error, BaseException) else "",
         )
         with self._lock:

@@ -111,9 +111,10 @@ def _numpy_array(a: Any) -> str:
 
 def _sequence(value: Any) -> str:
     """A list/tuple/set whose text is long: the first items, and how many were left out."""
-    text = str(value)
-    if len(text) <= TEXT_LIMIT:
-        return text
+    if len(value) <= TEXT_LIMIT:  # else its text is surely too long: not worth making it whole
+        text = str(value)
+        if len(text) <= TEXT_LIMIT:
+            return text
     shown, size = [], 0
     for item in value:
         piece = repr(item)

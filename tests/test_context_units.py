@@ -16,7 +16,7 @@ from ollama_nb._codeblocks import code_blocks
 from ollama_nb._errors import InsecureKeyError
 from ollama_nb._hosts import parse_host, split_userinfo
 from ollama_nb._magic.prompt import interpolate
-from ollama_nb._notebook import fence, traceback_text
+from ollama_nb._notebook import CellRecord, fence, traceback_text
 from ollama_nb._settings_file import _read, env_headers
 from ollama_nb._summary import summarise
 from ollama_nb._tutor import course_prompt
@@ -161,6 +161,23 @@ CODE_CORPUS = [
 @pytest.mark.parametrize(("text", "expected"), CODE_CORPUS)
 def test_code_blocks_as_the_markdown_parser_sees_them(text, expected):
     assert [(b.language, b.code) for b in code_blocks(text)] == expected
+
+
+def test_a_cells_result_is_summarised_only_when_asked():
+    class Costly:
+        made = 0
+
+        def __str__(self) -> str:
+            Costly.made += 1
+            return "costly"
+
+    record = CellRecord(1, "x", result=Costly())
+    assert Costly.made == 0  # kept, not yet made text
+    assert record.as_prompt() == "Cell [1]:\n```python\nx\n```\nOutput:\n```\ncostly\n```" and Costly.made == 1
+    big = CellRecord(2, "list(range(10**6))", result=list(range(10**6)))
+    assert big.output.startswith("list of 1,000,000 items: 0, 1, 2") and len(big.output) < 500
+    frame = CellRecord(3, "df", result=pd.DataFrame({"a": range(1000)}))
+    assert frame.output.startswith("pandas DataFrame, 1,000 rows × 1 columns:")
 
 
 def test_a_fence_outlasts_the_backticks_inside():

@@ -181,11 +181,29 @@ def _read(path: Path) -> dict[str, Any]:
         ) from None
 
 
-def config_paths() -> list[Path]:
-    """The files to read, lowest priority first."""
+#: What jupyter_core reads to find its config folders.
+_JUPYTER_ENV = (
+    "JUPYTER_CONFIG_DIR", "JUPYTER_CONFIG_PATH", "JUPYTER_PREFER_ENV_PATH", "JUPYTER_NO_CONFIG",
+    "JUPYTER_PLATFORM_DIRS", "HOME", "XDG_CONFIG_HOME", "CONDA_PREFIX", "VIRTUAL_ENV", "APPDATA", "PROGRAMDATA",
+)  # fmt: skip
+_candidates: dict[tuple[str | None, ...], list[Path]] = {}
+
+
+def _candidate_files() -> list[Path]:
+    """Where config files may be, lowest priority first; remembered per value of the variables
+    jupyter_core reads (asking it costs ~0.25 ms, and every cell asks for its settings)."""
     from jupyter_core.paths import jupyter_config_path
 
-    found = [Path(d) / name for d in reversed(jupyter_config_path()) for name in FILE_NAMES]
+    key = tuple(os.environ.get(name) for name in _JUPYTER_ENV)
+    if key not in _candidates:
+        _candidates.clear()
+        _candidates[key] = [Path(d) / name for d in reversed(jupyter_config_path()) for name in FILE_NAMES]
+    return _candidates[key]
+
+
+def config_paths() -> list[Path]:
+    """The files to read, lowest priority first."""
+    found = _candidate_files()
     paths = [p for p in found if p.is_file()]
     named = os.environ.get("OLLAMA_NB_CONFIG", "").strip()
     if named:

@@ -17,7 +17,6 @@ Usage::
 
 from __future__ import annotations
 
-import contextlib
 import threading
 import time
 from collections.abc import Callable
@@ -25,7 +24,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from ._errors import OllamaError, RetryCancelled, unexpected
 from ._reply import Reply
-from ._retry import RetryWait, watching
+from ._retry import RetryWait
+from ._status import FAILED, INTERRUPTED, STOPPED
 
 if TYPE_CHECKING:
     from ._client import Client, Stream
@@ -68,7 +68,8 @@ class TurnRunner:
             self.messages = conversation.messages_for(self.turn)
         else:
             self.messages = list(messages or [])
-        #: What arrived so far; a placeholder until the server answers (views render it at once).
+        #: The answer, from the first moment to the end: made here, filled by the client's stream,
+        #: never replaced (views may hold it from the start).
         self.reply = Reply(model, request={"model": model, "messages": self.messages})
         self.stream: Stream | None = None
         self.error: OllamaError | None = None
@@ -78,7 +79,7 @@ class TurnRunner:
         self._on_end: Callable[[TurnRunner], None] | None = None
 
     # -- from any thread ------------------------------------------------------------------------
-    def stop(self, status: str = "stopped") -> None:
+    def stop(self, status: str = STOPPED) -> None:
         """End the answer now (the connection closes, so the server stops generating). Safe to
         call before the stream exists, while it waits for a busy server, or after it ended."""
         with self._lock:
@@ -111,42 +112,32 @@ class TurnRunner:
         Returns the reply; a KeyboardInterrupt is recorded, then re-raised."""
         self._on_end = on_end
         try:
-            with watching(on_wait, self._cancel) if on_wait is not None else contextlib.nullcontext():
-                stream = self.client.chat(self.model, self.messages, stream=True, **self.request)
+            stream = self.client.chat(
+                self.model,
+                self.messages,
+                stream=True,
+                reply=self.reply,
+                on_retry=on_wait,
+                cancel_retry=self._cancel,
+                **self.request,
+            )
             stream.require_done = True  # an answer that ends without `done` was cut: say so
             with self._lock:
                 self.stream, status = stream, self._stop_status
-            self.reply = stream.reply
             if status is not None:
                 stream.close(status)
             if on_stream is not None:
                 on_stream(self.reply)
-            # Hold the iterator: were it dropped while a Ctrl-C unwinds the loop, its cleanup would
-            # mark the answer "stopped" before the handler below says "interrupted".
-            chunks = iter(stream)
-            reply = self.reply
-            if on_chunk is None:
-                for _ in chunks:
-                    pass
-            elif pace is None:
-                for chunk in chunks:
-                    on_chunk(reply, chunk)
-            else:
-                # `due` may lag behind pace.next_at (another thread moves it on after an update it
-                # sent): that costs one early call, which the callee checks, never a missed one.
-                now, due = time.monotonic, pace.next_at
-                for chunk in chunks:
-                    if now() >= due:
-                        on_chunk(reply, chunk)
-                        due = pace.next_at
+            with stream:  # its exit ends the reply: "interrupted" on a Ctrl-C, "failed" on an error
+                _read(stream, self.reply, on_chunk, pace)
         except KeyboardInterrupt:
-            self._end("interrupted")
+            self._end(INTERRUPTED)
             self._record()
             raise
         except RetryCancelled:
             # Stop pressed while a busy server was being waited for: nothing was answered, nothing
             # failed; the turn ends as stopped like any other Stop.
-            self._end(self._stop_status or "stopped")
+            self._end(self._stop_status or STOPPED)
             self._record()
             return self.reply
         except Exception as exc:
@@ -159,19 +150,22 @@ class TurnRunner:
         """End the turn with ``exc`` (also for a view's own step that failed around :meth:`run`):
         the answer so far kept and marked, the turn recorded as failed."""
         err = exc if isinstance(exc, OllamaError) else unexpected(exc)
-        if err.reply is not None:
-            self.reply = err.reply
-        self._end("failed", err)
+        ended = self.reply.error
+        if isinstance(ended, OllamaError) and ended.__cause__ is exc:
+            err = ended  # the stream ended the reply with this failure already: report the same error
+        self._end(FAILED, err)
         self.error = err
         self._record()
         return err
 
     def _end(self, status: str, error: BaseException | None = None) -> None:
+        """End what is still running: the stream when there is one (it closes the connection and
+        ends the reply), else the reply; an ending already written stays (Reply.end)."""
         with self._lock:
             stream = self.stream
-        if stream is not None and stream.reply is self.reply:
-            stream.close(status)
-        if self.reply.status == "streaming":
+        if stream is not None:
+            stream.close(status, error)
+        else:
             self.reply.end(status, error)
 
     def _record(self) -> None:
@@ -185,5 +179,23 @@ class TurnRunner:
             turn.model = reply.model or turn.model
             conv.fail(turn, err.message)
             return
-        status = "failed" if err is not None else None
+        status = FAILED if err is not None else None
         conv.finish(turn, reply, status=status, error=err.message if err is not None else None)
+
+
+def _read(stream: Stream, reply: Reply, on_chunk: OnChunk | None, pace: Paced | None) -> None:
+    """Read the stream to its end, calling ``on_chunk`` as :meth:`TurnRunner.run` says."""
+    if on_chunk is None:
+        for _ in stream:
+            pass
+    elif pace is None:
+        for chunk in stream:
+            on_chunk(reply, chunk)
+    else:
+        # `due` may lag behind pace.next_at (another thread moves it on after an update it
+        # sent): that costs one early call, which the callee checks, never a missed one.
+        now, due = time.monotonic, pace.next_at
+        for chunk in stream:
+            if now() >= due:
+                on_chunk(reply, chunk)
+                due = pace.next_at

@@ -23,7 +23,7 @@ from collections.abc import Iterator
 import pytest
 
 PACKAGE = pathlib.Path(__file__).resolve().parents[1] / "ollama_nb"
-EXEMPT = ("render", "testing")
+EXEMPT = ("_render", "testing")
 # HTML elements (lower case, as we write them); "<Stream chat of 'x'>" in a repr is not markup.
 MARKUP = re.compile(
     r"</?(a|abbr|audio|b|blockquote|body|br|button|code|details|div|em|embed|form|h[1-6]|head|hr|html|i|iframe"
@@ -67,9 +67,9 @@ class Checker:
                 for alias in node.names:
                     bound = alias.asname or alias.name
                     full = f"{mod}.{alias.name}" if node.module else f"{mod}{alias.name}"
-                    if re.search(r"(^|\.)render(\.|$)", full) or re.search(r"(^|\.)render(\.|$)", mod):
+                    if re.search(r"(^|\.)_render(\.|$)", full) or re.search(r"(^|\.)_render(\.|$)", mod):
                         render.add(bound)
-                    if re.search(r"(^|\.)format$", full) or (mod.endswith("format") and alias.name in NUMBER_FORMATTERS):
+                    if re.search(r"(^|\.)_format$", full) or (mod.endswith("_format") and alias.name in NUMBER_FORMATTERS):
                         formats.add(bound)
         return render, formats
 
@@ -247,7 +247,7 @@ def test_no_view_builds_html_or_markdown_from_text():
     ],
 )
 def test_the_check_catches_each_pattern(tmp_path, source, complaint):
-    path = PACKAGE / "magic" / "_boundary_probe.py"  # a path inside the package, never written
+    path = PACKAGE / "_magic" / "_boundary_probe.py"  # a path inside the package, never written
     checker = Checker.__new__(Checker)
     checker.path = path
     checker.tree = ast.parse(source)
@@ -259,7 +259,7 @@ def test_the_check_catches_each_pattern(tmp_path, source, complaint):
 
 def test_the_check_accepts_escaped_and_rendered_values():
     source = (
-        "from ..render import chrome, model_html\nfrom .. import format as fmt_\n"
+        "from .._render import chrome, model_html\nfrom .. import _format as fmt_\n"
         "def f(model, n, rows):\n"
         "    title = 'Models'\n"
         "    cells = ''.join(f'<td>{chrome.esc(r)}</td>' for r in rows)\n"
@@ -267,7 +267,7 @@ def test_the_check_accepts_escaped_and_rendered_values():
         "    return {'text/html': chrome.page(body, model_html(model)), 'text/plain': model}\n"
     )
     checker = Checker.__new__(Checker)
-    checker.path = PACKAGE / "magic" / "_boundary_probe.py"
+    checker.path = PACKAGE / "_magic" / "_boundary_probe.py"
     checker.tree = ast.parse(source)
     checker.docstrings = _docstrings(checker.tree)
     checker.render_names, checker.format_names = checker._imports()

@@ -6,7 +6,7 @@ import { MarkdownStream, copyText } from "../markdown.js";
 import { shownName } from "../names.js";
 
 const STATUS_LABEL = {
-  pending: "answering",
+  running: "answering",
   stopped: "stopped",
   interrupted: "interrupted",
   failed: "failed",
@@ -31,7 +31,7 @@ function copyButton(getText, name, label = "Copy") {
 // that did not change (the thinking once the answer starts) is not rendered again at all.
 export function fillAssistant(parts, content, thinking, status) {
   parts.text = content;
-  const streaming = status === "pending";
+  const streaming = status === "running";
   if (thinking) {
     parts.thinking.hidden = false;
     const title = streaming && !content ? "Thinking…" : "Thinking";

@@ -55,10 +55,10 @@ export function transcript(view, ui) {
       return el;
     });
     for (const key of [...rows.keys()]) if (!seen.has(key)) rows.delete(key);
-    // The answer being streamed: once committed (not pending), the live copy is dropped.
+    // The answer being streamed: once committed (not running), the live copy is dropped.
     if (live) {
       const entry = messages.find((m) => m.turn === live.turn && m.role === "assistant");
-      if (entry && entry.status !== "pending") live = null;
+      if (entry && entry.status !== "running") live = null;
     }
     if (t.echo !== null && messages.length > t.echo.count) t.echo = null;
     if (t.echo !== null) children.push(userRow({ content: t.echo.text }, true).el);
@@ -76,9 +76,9 @@ export function transcript(view, ui) {
   function renderLive() {
     if (!live) return;
     const r = rows.get(`${live.turn}:assistant`);
-    if (!r || r.el.dataset.status !== "pending") return;
+    if (!r || r.el.dataset.status !== "running") return;
     const stick = t.nearBottom();
-    fillAssistant(r.parts, live.content, live.thinking, "pending");
+    fillAssistant(r.parts, live.content, live.thinking, "running");
     if (stick) t.toBottom();
   }
 

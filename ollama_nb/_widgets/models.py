@@ -32,11 +32,12 @@ from .._config import default_client
 from .._errors import InvalidRequest, ModelNotFound, OllamaError, RetryCancelled, describe
 from .._hosts import is_cloud
 from .._pacing import Pace
-from .._quota import quota_rows
+from .._quota import account_rows
 from .._redact import mask_data
 from .._render import chrome
 from .._reply import Progress
-from .._retry import RetryWait, watching
+from .._retry import RetryWait
+from .._status import RUNNING
 from ._assets import css, esm
 from ._kernel import keep_view_messages_on_their_subshell
 from ._masked import KeyMasked
@@ -168,7 +169,7 @@ def _progress_dict(p: Progress, name: str) -> dict[str, Any]:
 
 
 def _pull_info(p: Progress, state: str | None = None) -> str:
-    running = (state or p.state) == "running"
+    running = (state or p.state) == RUNNING
     bits = [f"{fmt.size(p.completed)} of {fmt.size(p.total)}"] if p.total else []
     if running and p.speed:
         bits.append(fmt.speed(p.speed))
@@ -245,6 +246,7 @@ class ModelBrowser(KeyMasked, anywidget.AnyWidget):
         self.host = client.host
         self.cloud = bool(cloud) if cloud is not None else bool(getattr(client, "cloud", is_cloud(client.host)))
         self._stop_waiting = threading.Event()  # close() ends a busy-server wait of any task
+        self._calls = client.hooked(on_retry=self._waiting, cancel_retry=self._stop_waiting)
         self._pull_waits: dict[str, threading.Event] = {}  # Cancel ends the wait of that pull
         self.chat_available = _chat_available()
         self.on_msg(self._on_view_msg)
@@ -450,8 +452,7 @@ class ModelBrowser(KeyMasked, anywidget.AnyWidget):
 
         def run() -> None:
             try:
-                with watching(self._waiting, self._stop_waiting):
-                    fn(*args)
+                fn(*args)
             except RetryCancelled:
                 self.notice = ""
             except Exception as exc:
@@ -507,7 +508,7 @@ class ModelBrowser(KeyMasked, anywidget.AnyWidget):
     # ------------------------------------------------------------------ the actions
 
     def _refresh(self, report: bool = True, raise_: bool = False) -> None:
-        client = self._client
+        client = self._calls
         try:
             tags = client.list()
             models = [_model_row(m) for m in tags.get("models") or []]
@@ -532,12 +533,12 @@ class ModelBrowser(KeyMasked, anywidget.AnyWidget):
     def _refresh_quota(self) -> None:
         # The panel is extra: an account or server without /api/usage just shows none.
         try:
-            self.quota = quota_rows(self._client.usage())
+            self.quota = account_rows(self._calls)
         except OllamaError:
             self.quota = []
 
     def _refresh_running(self) -> None:
-        self.running = [_running_row(m) for m in self._client.ps().get("models") or []]
+        self.running = [_running_row(m) for m in self._calls.ps().get("models") or []]
 
     @traitlets.observe("selected")
     def _on_selected(self, change: dict[str, Any]) -> None:
@@ -551,7 +552,7 @@ class ModelBrowser(KeyMasked, anywidget.AnyWidget):
 
     def _show(self, name: str) -> None:
         try:
-            show = dict(self._client.show(name))
+            show = dict(self._calls.show(name))
         except OllamaError as err:
             if self.selected == name:
                 self.details = {"name": name, "failed": True}
@@ -570,7 +571,7 @@ class ModelBrowser(KeyMasked, anywidget.AnyWidget):
             )
             return self._pull_failed(name, err, raise_)
         with self._lock:
-            if self._pull_state.get(name, {}).get("state") == "running":
+            if self._pull_state.get(name, {}).get("state") == RUNNING:
                 self.notice = f"{name} is already being pulled."
                 return None
             self._cancelled.discard(name)
@@ -583,7 +584,7 @@ class ModelBrowser(KeyMasked, anywidget.AnyWidget):
                 "fraction": None,
                 "speed": None,
                 "eta": None,
-                "state": "running",
+                "state": RUNNING,
                 "elapsed": 0,
             }
         self._push_pulls(force=True)
@@ -591,8 +592,7 @@ class ModelBrowser(KeyMasked, anywidget.AnyWidget):
         with self._lock:
             self._pull_waits[name] = stop_waiting
         try:
-            with watching(self._waiting, stop_waiting):
-                stream = self._client.pull(name, stream=True)
+            stream = self._client.pull(name, stream=True, on_retry=self._waiting, cancel_retry=stop_waiting)
         except RetryCancelled:
             state = dict(self._pull_state.get(name, {}), state="stopped", status="cancelled")
             self._set_pull(name, state, force=True)
@@ -671,24 +671,24 @@ class ModelBrowser(KeyMasked, anywidget.AnyWidget):
         if not source or not destination:
             self._report(OllamaError("Copy needs a source and a new name."), "copy")
             return
-        if self._call("copy", lambda: self._client.copy(source, destination), raise_):
+        if self._call("copy", lambda: self._calls.copy(source, destination), raise_):
             self._refresh()
             self.notice = f"Copied {fmt.model_name(source)} to {fmt.model_name(destination)}."
 
     def _delete(self, name: str, raise_: bool = False) -> None:
-        if self._call("delete", lambda: self._client.delete(name), raise_):
+        if self._call("delete", lambda: self._calls.delete(name), raise_):
             if self.selected == name:
                 self.selected = ""
             self._refresh()
             self.notice = f"Deleted {fmt.model_name(name)}."
 
     def _load(self, name: str) -> None:
-        if self._call("load", lambda: self._client.load(name), False):
+        if self._call("load", lambda: self._calls.load(name), False):
             self._refresh_running()
             self.notice = f"Loaded {fmt.model_name(name)}."
 
     def _unload(self, name: str) -> None:
-        if self._call("unload", lambda: self._client.unload(name), False):
+        if self._call("unload", lambda: self._calls.unload(name), False):
             self._refresh_running()
             self.notice = f"Unloaded {fmt.model_name(name)}."
 

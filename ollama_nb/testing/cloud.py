@@ -142,6 +142,16 @@ class Cloud:
             raise HTTPError(404, f"model '{base}' not found")
         return model
 
+    def proxy_allowed(self, operation: str) -> None:
+        """``proxyCloudRequestWithPath`` on a local server: 403 when cloud is off, 401 with where to
+        sign in when the server is not signed in (the request carries no key of the caller's)."""
+        if self.serving:
+            return
+        if self.state == DISABLED:
+            raise HTTPError(403, f"ollama cloud is disabled: {operation}")
+        if self.state == SIGNED_OUT:
+            raise HTTPError(401, "unauthorized", signin_url=SIGNIN_URL)
+
     def whoami(self) -> dict[str, Any]:
         """A local server's /api/me: the signed-in account, else 401 with where to sign in."""
         if self.state != SIGNED_IN:

@@ -323,6 +323,15 @@ class Management:
             )
         return JSON({"results": results})
 
+    def experimental_web_search(self, body: bytes) -> JSON:
+        """A local server's ``/api/experimental/web_search``: ollama.com's, signed with its own key."""
+        self.cloud.proxy_allowed("web search is unavailable")
+        return self.web_search(body)
+
+    def experimental_web_fetch(self, body: bytes) -> JSON:
+        self.cloud.proxy_allowed("web fetch is unavailable")
+        return self.web_fetch(body)
+
     def web_fetch(self, body: bytes) -> JSON:
         req = parse_body(body, "WebFetchRequest")
         url = req.get("url")

@@ -126,8 +126,8 @@ def build_routes(gen: Generation, mgmt: Management, openai: OpenAIRoutes) -> dic
         # ollama.com serves these two; a local server has them under /api/experimental/.
         "/api/web_search": web,
         "/api/web_fetch": fetch,
-        "/api/experimental/web_search": web,
-        "/api/experimental/web_fetch": fetch,
+        "/api/experimental/web_search": {"POST": mgmt.experimental_web_search},
+        "/api/experimental/web_fetch": {"POST": mgmt.experimental_web_fetch},
         "/api/experimental/model-recommendations": {"GET": mgmt.recommendations},
         # OpenAI- and Anthropic-compatible routes over the same generation (compat_*.py).
         "/v1/chat/completions": {"POST": openai.chat_completions},

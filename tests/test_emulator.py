@@ -23,7 +23,7 @@ import pytest
 import requests
 
 from ollama_nb.testing import Emulator
-from ollama_nb.testing.cloud import SIGNIN_URL
+from ollama_nb.testing._cloud import SIGNIN_URL
 
 ROOT = Path(__file__).resolve().parents[1]
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z$")
@@ -620,7 +620,7 @@ def test_schema_instances_validate_for_tricky_schemas(prompt):
     import jsonschema
     import pydantic
 
-    from ollama_nb.testing.voice.structured import instance
+    from ollama_nb.testing._voice.structured import instance
 
     class Tree(pydantic.BaseModel):
         name: str
@@ -654,7 +654,7 @@ DEMO = ["llama3.2:latest", "qwen3:latest", "gpt-oss:20b", "llava:latest", "nomic
 
 
 def test_the_demo_catalogue_has_only_what_a_class_would_have():
-    from ollama_nb.testing.catalog import SCENARIO_MODELS
+    from ollama_nb.testing._catalog import SCENARIO_MODELS
 
     with Emulator(scenarios=False) as demo:
         tags = requests.get(demo.url + "/api/tags").json()["models"]

@@ -12,8 +12,8 @@ import random
 import time
 from typing import Any
 
-from .compat_openai import CompatError, OpenAIEncoding, decode_image_url, sse, think_from_effort, translate
-from .compat_openai import tool_calls as openai_tool_calls
+from ._compat_openai import CompatError, OpenAIEncoding, decode_image_url, sse, think_from_effort, translate
+from ._compat_openai import tool_calls as openai_tool_calls
 
 _TEXT_PARTS = ("input_text", "output_text")
 

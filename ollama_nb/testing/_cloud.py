@@ -28,10 +28,10 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from .catalog import GPT_OSS_120B, TOOLS_THINKING, Model, _model, name_key
-from .quota import Account
-from .scheduler import BUSY
-from .wire import HTTPError
+from ._catalog import GPT_OSS_120B, TOOLS_THINKING, Model, _model, name_key
+from ._quota import Account
+from ._scheduler import BUSY
+from ._wire import HTTPError
 
 SIGNED_IN, SIGNED_OUT, DISABLED = "signed-in", "signed-out", "disabled"
 CLOUD_STATES = (SIGNED_IN, SIGNED_OUT, DISABLED)

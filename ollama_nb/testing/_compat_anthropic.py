@@ -11,8 +11,8 @@ import json
 import secrets
 from typing import Any
 
-from .compat_openai import CompatError, sse, translate
-from .wire import Encoding
+from ._compat_openai import CompatError, sse, translate
+from ._wire import Encoding
 
 _ERROR_TYPES = {
     400: "invalid_request_error",

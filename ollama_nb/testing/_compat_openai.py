@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from .wire import JSON, Encoding, HTTPError, Stream, dumps
+from ._wire import JSON, Encoding, HTTPError, Stream, dumps
 
 Route = Callable[..., Any]
 

@@ -42,7 +42,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
 # The emulator is a server of its own: it may use the wire layer, and the package imports nothing
 # of it but how it names itself (which %ollama doctor reads), a module of constants.
 EMULATOR = "testing"
-EMULATOR_NAMED = {"ollama_nb.testing.identity"}
+EMULATOR_NAMED = {"ollama_nb.testing._identity"}
 
 
 def layer_of(module: str) -> int:

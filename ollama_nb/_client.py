@@ -332,11 +332,21 @@ class Client(Transport):
         """GET /api/tags: installed models (on Ollama Cloud: the models the API offers)."""
         return self._json("GET", "/api/tags", as_type=ListResponse)
 
-    def show(self, model: str, verbose: bool | None = None) -> ShowResponse:
-        """POST /api/show: details, capabilities, parameters, template, license, model_info."""
-        return self._json(
-            "POST", "/api/show", drop_none(model=self._model(model), verbose=verbose), as_type=ShowResponse
-        )
+    def show(
+        self,
+        model: str,
+        verbose: bool | None = None,
+        *,
+        system: str | None = None,
+        options: Mapping[str, Any] | None = None,
+    ) -> ShowResponse:
+        """POST /api/show: details, capabilities, parameters, template, license, model_info.
+
+        ``system`` and ``options`` are sent as the API's ShowRequest has them: the answer's
+        ``system`` and ``parameters`` then show the model as it would run with them.
+        """
+        body = drop_none(model=self._model(model), verbose=verbose, system=system, options=plain(options) or None)
+        return self._json("POST", "/api/show", body, as_type=ShowResponse)
 
     def ps(self) -> ProcessResponse:
         """GET /api/ps: models loaded in memory, with ``size_vram`` and ``expires_at``."""

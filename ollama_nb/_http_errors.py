@@ -26,6 +26,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ._errors import (
+    AccountUnavailable,
     AuthenticationError,
     CloudDisabled,
     HostRefused,
@@ -125,6 +126,8 @@ def _refusal(
         # Ollama's host guard: bound to loopback, it refuses a Host header it does not know.
         return HostRefused(host)
     after = retry_after(headers)
+    if status == 503 and "account unavailable" in message.lower():
+        return AccountUnavailable(message, status)
     if status == 503:
         return ServerBusy(message or "service unavailable", status, retry_after=after)
     if status == 429:

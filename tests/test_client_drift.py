@@ -1,0 +1,141 @@
+"""The client where it had drifted from the server and from ollama-python (issue 23): fields a newer
+server adds, ``show``'s request fields, httpx's ``proxy=`` / ``auth=``, an unavailable account."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+
+from ollama_nb import AccountUnavailable, Client, InvalidRequest, ResponseError, ServerBusy
+from ollama_nb._redact import redact
+from tests.loopback_proxy import LoopbackProxy
+
+HI = [{"role": "user", "content": "Hi"}]
+FINAL = {
+    "model": "llama3.2",
+    "created_at": "2026-12-07T04:00:00Z",
+    "message": {"role": "assistant", "content": "Hello."},
+    "done": True,
+    "done_reason": "stop",
+    "total_duration": 900,
+    "prompt_eval_count": 40,
+    "prompt_eval_cached_count": 32,
+    "prompt_eval_duration": 100,
+    "eval_count": 3,
+    "eval_duration": 300,
+    "draft_accepted_count": 2,
+}
+
+
+def last(emu, path):
+    return [r for r in emu.requests if r.path == path][-1]
+
+
+# -- stats fields a newer server sends --------------------------------------------------------------
+def test_a_stats_field_the_server_adds_reads_as_an_attribute_and_is_kept(emu, client):
+    emu.answer_next("/api/chat", json.dumps(FINAL).encode())
+    reply = client.chat("llama3.2", messages=HI)
+    assert reply.prompt_eval_cached_count == 32 and reply["prompt_eval_cached_count"] == 32
+    assert reply.draft_accepted_count == 2
+    stats = reply.stats()
+    assert stats["prompt_eval_cached_count"] == 32 and stats["draft_accepted_count"] == 2
+    assert reply.eval_count == 3 and reply.remote_host is None  # known fields still read None when absent
+    with pytest.raises(AttributeError):
+        reply.no_such_field  # an unknown name that did not arrive is still an error
+
+
+def test_a_streamed_answer_keeps_the_added_field_too(emu, client):
+    first = {**FINAL, "message": {"role": "assistant", "content": "Hel"}, "done": False}
+    for key in ("done_reason", "total_duration", "prompt_eval_cached_count", "draft_accepted_count"):
+        first.pop(key)
+    emu.answer_next("/api/chat", (json.dumps(first) + "\n" + json.dumps(FINAL) + "\n").encode(), content_type="application/x-ndjson")
+    stream = client.chat("llama3.2", messages=HI, stream=True)
+    parts = list(stream)
+    assert parts[-1].prompt_eval_cached_count == 32
+    assert stream.reply.prompt_eval_cached_count == 32 and stream.reply.content == "HelHello."
+
+
+# -- show(system=, options=) -------------------------------------------------------------------------
+def test_show_sends_system_and_options(emu, client):
+    shown = client.show("llama3.2", system="You are terse.", options={"temperature": 0.1})
+    body = last(emu, "/api/show").json
+    assert body == {"model": "llama3.2", "system": "You are terse.", "options": {"temperature": 0.1}}
+    assert shown.system == "You are terse."
+    client.show("llama3.2")
+    assert last(emu, "/api/show").json == {"model": "llama3.2"}
+
+
+# -- proxy= and auth= ------------------------------------------------------------------------------
+def test_proxy_is_used_even_for_this_machine(emu):
+    with LoopbackProxy() as proxy, Client(emu.url, proxy=proxy.url) as client:
+        assert client.list().models
+    assert [(m, p) for m, p, _ in proxy.requests] == [("GET", f"{emu.url}/api/tags")]
+
+
+def test_without_proxy_nothing_goes_through_one(emu):
+    with LoopbackProxy() as proxy, Client(emu.url) as client:
+        client.list()
+    assert proxy.requests == []
+
+
+def test_auth_pair_is_sent_as_basic_auth_and_masked(emu):
+    with Client(emu.url, auth=("teacher", "s3cret-pw")) as client:
+        client.list()
+        assert "s3cret-pw" not in repr(client)
+    expected = "Basic " + base64.b64encode(b"teacher:s3cret-pw").decode()
+    assert last(emu, "/api/tags").headers["authorization"] == expected
+    assert "s3cret-pw" not in redact("the proxy said: s3cret-pw") and expected not in redact(expected)
+
+
+def test_auth_callable_of_requests_is_used(emu):
+    def sign(request):
+        request.headers["X-Signed"] = "yes"
+        return request
+
+    with Client(emu.url, auth=sign) as client:
+        client.list()
+    assert last(emu, "/api/tags").headers["x-signed"] == "yes"
+
+
+class FakeHttpxAuth:
+    """Stands for an ``httpx.Auth``: what matters is the module it comes from."""
+
+
+FakeHttpxAuth.__module__ = "httpx._auth"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "says"),
+    [
+        ({"auth": FakeHttpxAuth()}, "requests, not httpx"),
+        ({"auth": "user:pw"}, "cannot be used"),
+        ({"auth": ("a", "b", "c")}, "cannot be used"),
+        ({"auth": ("user", "pw"), "api_key": "k"}, "Pass one of them"),
+        ({"proxy": 3128}, "proxy must be a URL"),
+    ],
+)
+def test_httpx_options_we_cannot_honour_are_refused_clearly(emu, kwargs, says):
+    with pytest.raises(InvalidRequest) as info:
+        Client(emu.url, **kwargs)
+    assert says in str(info.value) + info.value.hint
+    assert "pw" not in str(info.value)
+
+
+# -- 503 account unavailable -------------------------------------------------------------------------
+def test_account_unavailable_is_not_retried_as_busy(emu):
+    emu.set_account_unavailable()
+    with Client(emu.url) as client, pytest.raises(AccountUnavailable) as info:
+        client._json("POST", "/api/me", {})
+    err = info.value
+    assert isinstance(err, ResponseError) and not isinstance(err, ServerBusy) and err.status_code == 503
+    assert "https://ollama.com/settings" in err.hint
+    assert sum(r.path == "/api/me" for r in emu.requests) == 1  # asked once, never retried
+
+
+def test_a_busy_503_is_still_retried(emu):
+    emu.refuse("busy", times=1)
+    with Client(emu.url) as client:
+        assert client.chat("llama3.2", messages=HI).done
+    assert sum(r.path == "/api/chat" for r in emu.requests) == 2

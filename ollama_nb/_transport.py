@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import builtins
 import copy
+import functools
 import threading
 from collections.abc import Mapping
 from typing import Any, TypeVar
@@ -121,12 +122,17 @@ class Transport:
         **kw: Any,
     ) -> requests.Response:
         # A refused request (503, 429 + Retry-After) never started: retry.py sends it again later.
-        return with_retries(
-            self.retries,
-            lambda: self._send_once(method, path, body, **kw),
-            on_wait=on_retry or self.on_retry,
-            cancel=cancel_retry or self.cancel_retry,
-        )
+        try:
+            return with_retries(
+                self.retries,
+                functools.partial(self._send_once, method, path, body, **kw),
+                on_wait=on_retry or self.on_retry,
+                cancel=cancel_retry or self.cancel_retry,
+            )
+        except KeyboardInterrupt:
+            # Raised afresh: a traceback of the user's call and our three frames, not 60 lines
+            # through requests, urllib3 and socket (the connection is closed by then).
+            raise KeyboardInterrupt(f"{method} {path} interrupted: request cancelled, connection closed") from None
 
     def _send_once(
         self,
@@ -143,15 +149,13 @@ class Transport:
         timeout = timeout or self.timeout
         try:
             # The body is read here, not inside requests, so that an interrupt while it arrives
-            # can close this response's connection (requests would leave it to the GC).
+            # closes this response's connection (requests would leave it to the GC); an interrupt
+            # before the headers has urllib3 close it.
             resp = self._session.request(
                 method, url or host + path, data=request_data(body), stream=True, timeout=timeout, headers=headers
             )
             if not stream:
                 _read_whole(resp)
-        except KeyboardInterrupt:
-            # Raised afresh, outside requests/urllib3/socket: one line, not 60, as the magic shows.
-            raise KeyboardInterrupt(f"{method} {path} interrupted: request cancelled, connection closed") from None
         except requests.exceptions.ConnectTimeout as exc:
             raise ServerUnreachable(host if url is None else url, f"connect timed out: {exc}") from None
         except requests.exceptions.ReadTimeout:

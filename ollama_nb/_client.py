@@ -25,7 +25,7 @@ from ._errors import InsecureKeyError, ResponseError, ServerUnreachable
 from ._hosts import is_loopback
 from ._policy import ANSWER_TIMEOUT, DEFAULT_TIMEOUT, TRANSFER_TIMEOUT
 from ._reply import Reply
-from ._request import as_tool, check_think, drop_none, encode_image, generation_fields, message, plain
+from ._request import as_tool, drop_none, encode_image, generation_fields, message, plain
 from ._retry import OnRetry
 from ._stream import Stream
 from ._transport import Transport
@@ -195,7 +195,7 @@ class Client(Transport):
             system=system,
             template=template,
             context=list(context) if context is not None else None,
-            think=check_think(think),
+            think=self._think(self._model(model), think),
             raw=raw,
             images=[encode_image(i) for i in images] if images else None,
             **generation_fields(format, options, keep_alive, logprobs, top_logprobs, truncate, shift),
@@ -280,7 +280,7 @@ class Client(Transport):
             model=self._model(model),
             messages=[message(m) for m in messages or ()],
             tools=[as_tool(t) for t in tools or ()],
-            think=check_think(think),
+            think=self._think(self._model(model), think),
             **generation_fields(format, options, keep_alive, logprobs, top_logprobs, truncate, shift),
         )
         hooks = {"on_retry": on_retry, "cancel_retry": cancel_retry}

@@ -24,6 +24,7 @@ from ._http_errors import line_error, status_error
 from ._policy import ANSWER_TIMEOUT, TRANSFER_TIMEOUT, Policy
 from ._redact import remember
 from ._reply import Progress, Reply
+from ._request import check_think, think_levels
 from ._retry import OnRetry, Retry
 from ._retry import call as with_retries
 from ._session import DirectSession
@@ -61,6 +62,7 @@ class Transport:
         self.retries = Retry.of(retries)
         self.on_retry = on_retry
         self.cancel_retry: threading.Event | None = None
+        self._levels: dict[str, tuple[str, ...] | None] = {}  # model -> think levels it lists (None: not said)
         self._session = DirectSession()  # requests for this machine never go through a proxy
         self._session.verify = verify  # httpx's and requests' meaning alike: False, or a CA bundle path
         self._session.headers.update(policy.headers)
@@ -109,6 +111,18 @@ class Transport:
             return [str(m.get("model") or m.get("name") or "") for m in models]
         except OllamaError:
             return []
+
+    def _think(self, model: str, think: Any) -> Any:
+        """``think`` checked against the model's own levels when the server lists them in
+        ``/api/show`` (asked once per model, only for a named level), else the fixed list."""
+        if not isinstance(think, str) or not model:
+            return check_think(think)
+        if model not in self._levels:
+            try:
+                self._levels[model] = think_levels(self._json("POST", "/api/show", {"model": model}))
+            except OllamaError:
+                return check_think(think)  # not remembered: the chat itself will say what is wrong
+        return check_think(think, self._levels[model])
 
     # -- sending --------------------------------------------------------------------------------
     def _send(

@@ -139,3 +139,40 @@ def test_a_busy_503_is_still_retried(emu):
     with Client(emu.url) as client:
         assert client.chat("llama3.2", messages=HI).done
     assert sum(r.path == "/api/chat" for r in emu.requests) == 2
+
+
+# -- think levels the model lists (/api/show's "thinking", newer servers) ---------------------------
+def test_think_level_is_checked_against_the_models_own_list(emu, client):
+    assert client.chat("gpt-oss:20b", messages=HI, think="low").done
+    with pytest.raises(InvalidRequest) as info:
+        client.chat("gpt-oss:20b", messages=HI, think="max")  # in the fixed list, not in this model's
+    assert "not a level this model offers" in str(info.value) and "'low', 'medium', 'high'" in info.value.hint
+    assert [r.path for r in emu.requests].count("/api/show") == 1  # asked once per model
+    assert [r.json.get("think") for r in emu.requests if r.path == "/api/chat"] == ["low"]
+
+
+def test_without_a_list_from_the_server_the_fixed_list_applies(emu, client):
+    assert client.chat("qwen3", messages=HI, think="max").done  # its show has no "thinking"
+    assert last(emu, "/api/chat").json["think"] == "max"
+    with pytest.raises(InvalidRequest, match="is not allowed"):
+        client.chat("qwen3", messages=HI, think="xhigh")
+    assert client.chat("gpt-oss:20b", messages=HI, think=True).done  # booleans are the server's to judge
+
+
+@pytest.mark.parametrize(
+    "thinking",
+    [{"values": "low medium"}, {"values": [1, 2, None]}, ["low"], "high", {"values": ["x" * 500]}, {"values": ["low"] * 1000}],
+)
+def test_an_odd_thinking_field_reads_as_not_said(emu, client, thinking):
+    shown = client.show("qwen3")
+    emu.answer_next("/api/show", json.dumps({**shown, "thinking": thinking}).encode())
+    assert client.chat("qwen3", messages=HI, think="high").done
+    assert last(emu, "/api/chat").json["think"] == "high"
+
+
+def test_a_boolean_only_model_refuses_a_named_level(emu, client):
+    shown = client.show("qwen3")
+    emu.answer_next("/api/show", json.dumps({**shown, "thinking": {"values": [True, False]}}).encode())
+    with pytest.raises(InvalidRequest) as info:
+        client.chat("qwen3", messages=HI, think="high")
+    assert "True or False only" in info.value.hint

@@ -171,6 +171,11 @@ class ModelNotFound(ResponseError):
         self.pulling = pulling
         self.suggestions = list(suggestions or [])
         super().__init__(error, status_code, hint=self._hint(), reply=reply)
+        if pulling and model and status_code == -1:
+            # An error line in a pull's stream: "file does not exist (status code: -1)" names
+            # neither the model nor what is missing, and -1 is no status a user can act on.
+            said = f"{self.error}: there is no model `{model}` in the Ollama library"
+            OllamaError.__init__(self, said, hint=self.hint, reply=reply)
 
     def _hint(self) -> str:
         from ._suggest import command

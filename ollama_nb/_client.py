@@ -184,7 +184,10 @@ class Client(Transport):
 
         ``images`` may be bytes, paths, base64 text, ``Image`` objects or PIL images. An empty
         prompt only loads the model (``keep_alive=0`` unloads it). ``width``/``height``/``steps``
-        are for image-generation models (sent as given). ``reply``: a :class:`Reply` to fill
+        are ollama-python's parameters for image-generation models, sent as given, but they do
+        nothing today: Ollama removed image generation (July 2026), refuses image models with 400
+        "image generation models are not currently supported" and ignores these fields for any
+        other model. ``reply``: a :class:`Reply` to fill
         instead of a new one (how a view's turn keeps one Reply from start to end); ``on_retry`` /
         ``cancel_retry``: this call's retry hook (see :class:`Client`). None of the three is sent.
         """

@@ -176,3 +176,18 @@ def test_a_boolean_only_model_refuses_a_named_level(emu, client):
     with pytest.raises(InvalidRequest) as info:
         client.chat("qwen3", messages=HI, think="high")
     assert "True or False only" in info.value.hint
+
+
+# -- image generation: what the server does, said ----------------------------------------------------
+def test_an_image_model_refusal_says_image_generation_is_gone(emu, client):
+    emu.answer_next(
+        "/api/generate", b'{"error":"image generation models are not currently supported"}', status=400
+    )
+    with pytest.raises(ResponseError) as info:
+        client.generate("x/z-image-turbo", "a red fox", width=512, height=512, steps=4)
+    err = info.value
+    assert err.status_code == 400 and "no longer runs image-generation models" in err.hint
+    assert {k: last(emu, "/api/generate").json[k] for k in ("width", "height", "steps")} == {
+        "width": 512, "height": 512, "steps": 4,
+    }  # sent as ollama-python sends them
+    assert "do nothing today" in " ".join((Client.generate.__doc__ or "").split())  # and the docs say so

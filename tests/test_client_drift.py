@@ -191,3 +191,21 @@ def test_an_image_model_refusal_says_image_generation_is_gone(emu, client):
         "width": 512, "height": 512, "steps": 4,
     }  # sent as ollama-python sends them
     assert "do nothing today" in " ".join((Client.generate.__doc__ or "").split())  # and the docs say so
+
+
+def test_async_client_honours_proxy_and_auth_too(emu):
+    import asyncio
+
+    from ollama_nb import AsyncClient
+
+    async def ask(proxy_url: str) -> bool:
+        client = AsyncClient(emu.url, proxy=proxy_url, auth=("u", "pw"))
+        try:
+            return (await client.chat("llama3.2", messages=HI)).done
+        finally:
+            await client.close()
+
+    with LoopbackProxy() as proxy:
+        assert asyncio.run(ask(proxy.url))
+    assert [(m, p) for m, p, _ in proxy.requests] == [("POST", f"{emu.url}/api/chat")]
+    assert last(emu, "/api/chat").headers["authorization"] == "Basic " + base64.b64encode(b"u:pw").decode()

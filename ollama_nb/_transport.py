@@ -165,8 +165,11 @@ class Transport:
             # The body is read here, not inside requests, so that an interrupt while it arrives
             # closes this response's connection (requests would leave it to the GC); an interrupt
             # before the headers has urllib3 close it.
+            # auth= is the login for this client's server: never sent to another host (the web tools').
+            login = None if url is None else _no_login
             resp = self._session.request(
-                method, url or host + path, data=request_data(body), stream=True, timeout=timeout, headers=headers
+                method, url or host + path, data=request_data(body), stream=True, timeout=timeout, headers=headers,
+                auth=login,
             )
             if not stream:
                 _read_whole(resp)
@@ -300,3 +303,8 @@ def _honour_httpx_options(session: requests.Session, proxy: Any, auth: Any, *, h
 
 def _is_pair(auth: Any) -> bool:
     return isinstance(auth, (tuple, list)) and len(auth) == 2 and all(isinstance(a, (str, bytes)) for a in auth)
+
+
+def _no_login(request: Any) -> Any:
+    """A request's own ``auth`` that adds nothing: it takes the place of the session's login."""
+    return request

@@ -10,6 +10,7 @@ import pytest
 
 from ollama_nb import AccountUnavailable, Client, InvalidRequest, ResponseError, ServerBusy
 from ollama_nb._redact import redact
+from ollama_nb.testing import Emulator
 from tests.loopback_proxy import LoopbackProxy
 
 HI = [{"role": "user", "content": "Hi"}]
@@ -209,3 +210,12 @@ def test_async_client_honours_proxy_and_auth_too(emu):
         assert asyncio.run(ask(proxy.url))
     assert [(m, p) for m, p, _ in proxy.requests] == [("POST", f"{emu.url}/api/chat")]
     assert last(emu, "/api/chat").headers["authorization"] == "Basic " + base64.b64encode(b"u:pw").decode()
+
+
+def test_the_servers_login_never_goes_to_the_web_host(emu, monkeypatch):
+    monkeypatch.setenv("OLLAMA_API_KEY", "web-key")
+    with Emulator(key="web-key") as web, Client(emu.url, auth=("teacher", "s3cret-pw"), web_host=web.url) as client:
+        client.web_search("tides")
+        client.list()
+        assert last(web, "/api/web_search").headers["authorization"] == "Bearer web-key"
+    assert last(emu, "/api/tags").headers["authorization"].startswith("Basic ")

@@ -21,10 +21,12 @@ from IPython.core.error import UsageError
 from .._config import settings
 from .._errors import InvalidRequest, OllamaError
 from .._images import encode_image
+from .._notebook import with_errors
 from .._request import check_think, keep_alive_from_text
 from ._shared import client_for
 from .notebook import build_prompt
 from .options import parse_options
+from .prompt import unresolved
 from .sources import file_options
 
 __all__ = ["FLAGS", "OPTIONS", "Cell", "help_text", "parse_line", "parser", "read_cell"]
@@ -156,6 +158,7 @@ class Cell:
     keep_alive: Any = None
     images: list[Any] = field(default_factory=list)  # as given (for the thumbnails)
     encoded: list[str] = field(default_factory=list)  # as sent
+    unfilled: list[str] = field(default_factory=list)  # {fields} sent as written: no such name
 
     @property
     def request(self) -> dict[str, Any]:
@@ -184,7 +187,10 @@ def read_cell(shell: Any, args: argparse.Namespace, text: str) -> Cell:
     except (TypeError, ValueError) as exc:
         raise UsageError(f"%%ollama: --image: {exc}") from None
     client = _client(args.host)
-    return Cell(args, ns, client, prompt, options, think, send_format, schema, out_name, keep_alive, images, encoded)
+    unfilled = [] if args.no_interpolate else unresolved(text, with_errors(ns))
+    return Cell(
+        args, ns, client, prompt, options, think, send_format, schema, out_name, keep_alive, images, encoded, unfilled
+    )
 
 
 def _client(host: str | None) -> Any:

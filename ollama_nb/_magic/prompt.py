@@ -102,7 +102,8 @@ def unresolved(text: str, namespace: Mapping[str, Any]) -> list[str]:
     was defined is sent literally, and the cell says so."""
     seen: dict[str, None] = {}
     for m in _FIELD.finditer(text):
-        if not _escaped(text, m) and _lookup(namespace, m.group(1), m.group(2)) is _MISSING:
+        # An undefined {x!r} is most likely a pasted f-string's field, not one meant for us.
+        if not _escaped(text, m) and not m.group(3) and _lookup(namespace, m.group(1), m.group(2)) is _MISSING:
             seen.setdefault(m.group(0), None)
     return list(seen)
 

@@ -77,6 +77,7 @@ push = _default.bound("push")
 create = _default.bound("create")
 delete = _default.bound("delete")
 list = _default.bound("list")
+map = _default.bound("map")  # many prompts at once; not in __all__, like list
 copy = _default.bound("copy")
 show = _default.bound("show")
 ps = _default.bound("ps")

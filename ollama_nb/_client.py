@@ -873,6 +873,46 @@ class Client:
         )
         return self._json("POST", "/api/embed", body, timeout=self._whole(ANSWER_TIMEOUT), as_type=EmbedResponse)
 
+    def map(
+        self,
+        first: Any,
+        items: Any = None,
+        *,
+        model: str,
+        system: str | None = None,
+        format: Any = None,
+        options: Mapping[str, Any] | None = None,
+        think: bool | Literal["low", "medium", "high"] | None = None,
+        keep_alive: float | str | None = None,
+        embed: bool = False,
+        concurrency: int | Literal["auto"] = "auto",
+        hosts: Sequence[Any] | None = None,
+        errors: Literal["collect", "raise"] = "collect",
+        progress: bool | Callable[..., None] = True,
+        cache: bool = True,
+    ) -> Any:
+        """Many requests at once; answers in input order (see README, "Many prompts at once").
+
+        ``map(prompts)``, ``map("Label: {text}", rows)`` (a template filled from each dict, DataFrame
+        row or ``{item}``) or ``map(function, items)``. Returns ``Results`` (a list with ``errors``
+        and ``stats``), or a pandas Series on the input's index for a DataFrame or Series.
+        ``format``: a JSON schema or pydantic model, rows parsed; ``embed=True``: vectors, batched.
+        ``concurrency="auto"`` finds the server's level; ``hosts=[...]`` spreads rows over servers.
+        Finished rows are logged as they finish; a rerun sends only the missing (``cache=False``:
+        all). A failed row is in ``errors`` unless ``errors="raise"``.
+
+        Usage::
+
+            labels = client.map("Positive or negative? {text}", df, model="llama3.2")
+        """
+        from ._map import run_map
+
+        return run_map(
+            self, first, items, model=model, system=system, format=format,
+            options=dict(options) if options else None, think=think, keep_alive=keep_alive, embed=embed,
+            concurrency=concurrency, hosts=hosts, errors=errors, progress=progress, cache=cache,
+        )  # fmt: skip
+
     def embeddings(
         self,
         model: str = "",

@@ -1,0 +1,98 @@
+"""Where a run finds rows already answered and leaves each row as it finishes: the store.
+
+The runner needs two calls, :meth:`Cache.lookup` (the answer to exactly this request, or None)
+and :meth:`Cache.record`; :func:`cache_for` picks the project's SQLite log (``ollama_nb._store``,
+keyed by the exact request and the model's digest) when this build has it, else a log kept for
+the life of the process, so a rerun in the same kernel still sends only the missing rows.
+
+Usage::
+
+    cache = cache_for(client)
+    if (answer := cache.lookup(body)) is None: ...; cache.record(body, answer)
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import threading
+from typing import Any, Protocol
+
+__all__ = ["Cache", "MemoryCache", "NoCache", "cache_for"]
+
+
+class Cache(Protocol):
+    def lookup(self, body: dict[str, Any]) -> Any | None: ...
+
+    def record(self, body: dict[str, Any], answer: Any) -> None: ...
+
+
+class NoCache:
+    """``cache=False``: every row is sent, and still written to the log by the client's turn log."""
+
+    def lookup(self, body: dict[str, Any]) -> Any | None:
+        return None
+
+    def record(self, body: dict[str, Any], answer: Any) -> None:
+        pass
+
+
+def _key(body: dict[str, Any]) -> str:
+    return json.dumps(body, sort_keys=True, default=str, ensure_ascii=False)
+
+
+class MemoryCache:
+    """Answers by exact request for this process (the stand-in when the SQLite log is absent)."""
+
+    def __init__(self) -> None:
+        self._answers: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def lookup(self, body: dict[str, Any]) -> Any | None:
+        with self._lock:
+            return self._answers.get(_key(body))
+
+    def record(self, body: dict[str, Any], answer: Any) -> None:
+        with self._lock:
+            self._answers[_key(body)] = answer
+
+
+class StoreCache:
+    """The project's SQLite log: one turn row per answered request, found again by its cache key."""
+
+    def __init__(self, turns: Any, client: Any) -> None:
+        self._turns, self._client = turns, client
+
+    def lookup(self, body: dict[str, Any]) -> Any | None:
+        if "messages" not in body:
+            return None  # the log keeps chat turns; embeddings are asked again
+        entry = self._turns.logged_answer(self._client, body)
+        return None if entry is None else entry.content
+
+    def record(self, body: dict[str, Any], answer: Any) -> None:
+        if "messages" not in body or not isinstance(answer, str):
+            return
+        rec = self._turns.start(self._client, body, source="map", conversation=None)
+        if rec is not None:
+            rec.end(_Answered(answer, body["model"]), "done")
+
+
+class _Answered:
+    """The shape of a finished reply the store's recorder reads (content, model)."""
+
+    def __init__(self, content: str, model: str) -> None:
+        self.content, self.model, self.thinking, self.tool_calls = content, model, "", None
+        self.final: dict[str, Any] = {}
+
+
+_memory = MemoryCache()
+
+
+def cache_for(client: Any, enabled: bool = True) -> Cache:
+    if not enabled:
+        return NoCache()
+    try:
+        turns = importlib.import_module("ollama_nb._store.turns")
+    except ImportError:  # a build without the SQLite log: keep answers for this process
+        return _memory
+    return StoreCache(turns, client)

@@ -1,0 +1,56 @@
+"""The batch progress as the render layer makes it: the hostile corpus as error text and host
+names changes only text, and the plain line never carries a character a terminal would obey."""
+
+from __future__ import annotations
+
+import html.parser
+
+import pytest
+from corpus.payloads import CORPUS
+
+from ollama_nb._render.progress import Board, HostLine, plain_line, progress_bundle, visible
+
+BEACON = "http://127.0.0.1:9/b"
+IDS = [f"p{p.id}-{p.cls}" for p in CORPUS]
+
+
+class Tags(html.parser.HTMLParser):
+    """The element structure of a fragment: tags with their attribute names and values."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: list[tuple[str, list[tuple[str, str | None]]]] = []
+        self.feed(text)
+        self.close()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.found.append((tag, attrs))
+
+
+def board(text: str, state: str = "running") -> Board:
+    hosts = [HostLine(text, 3, 1, 2, text), HostLine("http://b:11434", 4, 2, 2, "")]
+    return Board(done=7, failed=1, running=3, waiting=9, total=20, cached=0, rows_per_s="2.0 rows/s",
+                 tokens_per_s="80.0 tok/s", elapsed="3.5 s", eta="9 s", last_error=text, state=state,
+                 hosts=hosts)  # fmt: skip
+
+
+@pytest.mark.parametrize("payload", CORPUS, ids=IDS)
+def test_a_payload_in_the_progress_changes_only_text(payload):
+    text = payload.text(BEACON)
+    hostile, plain = progress_bundle(board(text, text[:40])), progress_bundle(board("word", "word"))
+    assert Tags(hostile["text/html"]).found == Tags(plain["text/html"]).found
+    line = hostile["text/plain"]
+    assert line.isprintable() and "\x1b" not in line and "\r" not in line
+
+
+def test_control_characters_are_shown_not_obeyed():
+    line = plain_line(board("boom\r\x1b[2Jgone\x07\u202eevil\n"))
+    assert "\\r\\x1b[2Jgone\\x07\\u202eevil\\n" in line and line.isprintable()
+    assert visible("ok ✓") == "ok ✓"
+
+
+def test_the_plain_line_says_what_a_reader_needs():
+    assert plain_line(board("")) == "7 of 20 done · 1 failed · 3 running · 9 waiting · 2.0 rows/s · 80.0 tok/s · 3.5 s · ETA 9 s"
+    done = plain_line(board("", "done"))
+    assert done.startswith("done: 7 of 20 done · 1 failed · 2.0 rows/s") and "ETA" not in done
+

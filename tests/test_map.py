@@ -13,7 +13,6 @@ from ollama_nb import Client
 from ollama_nb._errors import InvalidRequest, ServerUnreachable, UsageLimit
 from ollama_nb._render.progress import Board
 from ollama_nb.testing import Emulator
-from tests.waiting import wait_until
 
 
 def prompts(n: int, tag: str = "") -> list[str]:
@@ -77,6 +76,7 @@ def test_an_item_that_makes_no_request_fails_its_row_with_what_to_do(emu, client
 
 def test_a_dataframe_gives_a_series_on_its_index(emu, client):
     import pandas as pd
+
     tag = uuid.uuid4().hex[:6]
     df = pd.DataFrame({"text": [f"is 91 prime? {tag}", f"what is 2+2? {tag}"]}, index=["r7", "r3"])
     labels = client.map("{text}", df, model="llama3.2", progress=False)
@@ -89,6 +89,7 @@ def test_a_dataframe_gives_a_series_on_its_index(emu, client):
 
 def test_a_polars_frame_fills_the_template_from_its_columns(emu, client):
     import polars as pl
+
     tag = uuid.uuid4().hex[:6]
     df = pl.DataFrame({"text": [f"a {tag}", f"b {tag}"]})
     results = client.map("Say {text}", df, model="llama3.2", progress=False, concurrency=1)
@@ -123,7 +124,7 @@ def test_embeddings_go_in_batches(emu, client):
     texts = [f"text {i} {uuid.uuid4().hex[:4]}" for i in range(130)]
     vectors = client.map(texts, model="nomic-embed-text", embed=True, progress=False)
     batches = [r.json["input"] for r in emu.requests if r.path == "/api/embed"]
-    assert sorted(len(b) for b in batches) == [2, 64, 64] and sorted(sum(batches, [])) == sorted(texts)
+    assert sorted(len(b) for b in batches) == [2, 64, 64] and sorted(t for b in batches for t in b) == sorted(texts)
     assert len(vectors) == 130 and len(vectors[0]) == 768
     assert vectors[5] == client.embed("nomic-embed-text", texts[5])["embeddings"][0]
 

@@ -26,7 +26,7 @@ def emu():
 @pytest.fixture(scope="module")
 def kernel(emu):
     with Kernel(env={"OLLAMA_HOST": emu.url}) as k:
-        k.run("import ollama_nb as ollama").check()
+        k.run("import ollama_nb as ollama\n%load_ext ollama_nb").check()
         yield k
 
 
@@ -78,3 +78,20 @@ def test_an_interrupt_keeps_the_rows_done_and_a_rerun_asks_only_the_rest(kernel,
     assert second.stdout.strip() == f"{kept} 40"  # the kept rows came from the log, the rest were asked
     again = asked(emu, tag)[sent_before:]
     assert len(again) == 40 - kept and len(set(again)) == len(again)
+
+
+def test_the_magic_maps_the_cell_over_items_into_a_variable(kernel, emu):
+    tag = uuid.uuid4().hex[:6]
+    kernel.run(f"rows = [{{'q': 'what is 2+2? {tag}'}}, {{'q': 'is 91 prime? {tag}'}}]").check()
+    ex = kernel.run("%%ollama --map rows -m llama3.2 --out labels\n{q} ({item[q]}) {{q}}").check()
+    assert ex.result() is None and len(ex.displays) == 1  # the progress, nothing else
+    assert kernel.value("[len(labels), labels.stats['done'], '4' in labels[0], '91' in labels[1]]") == [
+        2,
+        2,
+        True,
+        True,
+    ]
+    expected = [f"{q} ({q}) {{{{q}}}}" for q in (f"is 91 prime? {tag}", f"what is 2+2? {tag}")]
+    assert sorted(asked(emu, tag)) == expected  # fields from each item; {{q}} kept as written
+    missing = kernel.run("%%ollama --map nowhere -m llama3.2\n{q}")
+    assert missing.status == "error" and "--map nowhere: no such variable" in missing.reply["content"]["evalue"]

@@ -132,6 +132,7 @@ _flag(
 )
 _flag("--compare", metavar="A,B,...", help="Send the same prompt to several models and show the answers side by side.")
 _flag("--out", metavar="NAME", help="Store the Reply (with --compare: a dict model -> Reply) in the variable NAME.")
+_flag("--map", metavar="ITEMS", help="Run the cell as a template over the iterable ITEMS ({field} from each item).")
 _flag("--no-interpolate", dest="no_interpolate", action="store_true", help="Send {braces} exactly as written.")
 
 
@@ -448,6 +449,10 @@ def run_cell_magic(shell: Any, line: str, cell: str) -> Any:
     if args.help:
         print(help_text())
         return None
+    if args.map:  # many prompts at once: ollama_nb._map runs them
+        from .map import run_map_magic
+
+        return run_map_magic(shell, args, cell)
     ns = shell.user_ns
     cell = cell.strip("\n").rstrip()  # the text typed, without the blank lines around it
     prompt = cell if args.no_interpolate else interpolate(cell, ns)

@@ -2,16 +2,17 @@
 
 Ollama answers ``OLLAMA_NUM_PARALLEL`` requests per model at once and queues the rest; a queued
 request gets no bytes until a slot frees, so sending more than the server runs only makes answers
-wait (and a long wait looks like a stall). The client sees the queue as time to first token: a
-request that found a free slot starts in milliseconds, one that queued starts when another ends.
-So ``Auto`` raises the level one step per window of finished rows while the first token stays
-quick and throughput rises, steps back when the first token waits (or the server says 503), and
-probes one step up now and then to follow a server that got more room.
+wait (and a long wait looks like a stall). So ``Auto`` climbs one level per window of finished
+rows while throughput rises, steps back to the last level that paid (and stays) when a step
+brought nothing, steps down when the first token waits longer than half an answer (requests are
+queueing) or the server says 503, and probes one step up now and then to follow a server that got
+more room. Only rows sent at the level in force judge it: a row sent before a change saw the old
+level's queue.
 
 Usage::
 
     auto = Auto()
-    auto.finished(ttft=0.004, seconds=0.3, tokens=100); auto.limit
+    auto.finished(ttft=0.004, seconds=0.3, tokens=100, level=auto.limit); auto.limit
 """
 
 from __future__ import annotations
@@ -24,9 +25,11 @@ from typing import Any
 __all__ = ["Auto", "Fixed", "Lane"]
 
 #: The level a run starts at, the highest it may reach, and the hold (in windows) between probes.
-START, CEILING, PROBE_EVERY = 2, 64, 8
-#: A first token later than the quickest seen by this share of a row's time means it queued.
-QUEUED_SHARE, QUEUED_FLOOR = 0.1, 0.01
+START, CEILING, PROBE_EVERY = 2, 64, 12
+#: A step up must raise throughput by this factor to be kept.
+RISE = 1.05
+#: A first token later than this share of a row's time means requests queue at the server.
+QUEUED_SHARE = 0.5
 
 
 class Fixed:
@@ -35,7 +38,7 @@ class Fixed:
     def __init__(self, limit: int) -> None:
         self.limit = limit
 
-    def finished(self, ttft: float | None, seconds: float, tokens: int) -> None:
+    def finished(self, ttft: float | None, seconds: float, tokens: int, level: int) -> None:
         pass
 
     def busy(self) -> None:
@@ -48,44 +51,45 @@ class Auto:
     def __init__(self, start: int = START, ceiling: int = CEILING) -> None:
         self.limit = start
         self.ceiling = ceiling
-        self.full: int | None = None  # the lowest level seen queueing
-        self._window: list[tuple[float, float]] = []  # (ttft, seconds) of rows in this window
-        self._opened = time.monotonic()
+        self.rates: dict[int, float] = {}  # throughput last measured at each level
+        self.settled = False  # a step up brought nothing: hold, probing now and then
+        self._rose = False  # the last change was a step up (to be judged by the next window)
+        self._window: list[tuple[float, float]] = []  # (ttft, seconds) of rows sent at this level
         self._tokens = 0
-        self._quickest: float | None = None
-        self._last_rate = 0.0
+        self._opened = time.monotonic()
         self._holds = 0
 
-    def finished(self, ttft: float | None, seconds: float, tokens: int) -> None:
-        if ttft is None:
+    def finished(self, ttft: float | None, seconds: float, tokens: int, level: int) -> None:
+        if ttft is None or level != self.limit:
             return
         self._window.append((ttft, seconds))
         self._tokens += tokens
-        if len(self._window) >= max(self.limit, 4):
+        if len(self._window) >= max(2 * self.limit, 8):
             self._decide()
 
     def busy(self) -> None:
         """A 503: the server's queue is full; this level is too high."""
-        self.full = self.limit
-        self.limit = max(1, self.limit - 1)
-        self._reset()
+        self._move(max(1, self.limit - 1), settle=True)
 
     def _decide(self) -> None:
         ttft = statistics.median(t for t, _ in self._window)
         seconds = statistics.median(s for _, s in self._window)
-        rate = self._tokens / max(time.monotonic() - self._opened, 1e-9)
-        quickest = self._quickest = ttft if self._quickest is None else min(self._quickest, ttft)
-        if ttft > quickest + max(QUEUED_FLOOR, QUEUED_SHARE * seconds) and self.limit > 1:
-            self.full = self.limit
-            self.limit -= 1
-        elif (self.full is None or self.limit + 1 < self.full) and rate >= self._last_rate * 1.02:
-            self.limit = min(self.ceiling, self.limit + 1)
+        done = self._tokens or len(self._window)  # tokens/s for answers, rows/s for embeddings
+        rate = self.rates[self.limit] = done / max(time.monotonic() - self._opened, 1e-9)
+        below = self.rates.get(self.limit - 1)
+        queued = ttft > QUEUED_SHARE * seconds and self.limit > 1
+        if queued or (self._rose and below is not None and rate < below * RISE):  # back a step, and stay
+            self._move(self.limit - 1, settle=True)
+        elif not self.settled or self._holds + 1 >= PROBE_EVERY:
+            self._move(min(self.ceiling, self.limit + 1), settle=self.settled)
         else:
             self._holds += 1
-            if self._holds >= PROBE_EVERY:  # the server may have more room now: try one more
-                self._holds, self.full = 0, None
-                self.limit = min(self.ceiling, self.limit + 1)
-        self._last_rate = rate
+            self._rose = False
+            self._reset()
+
+    def _move(self, level: int, *, settle: bool) -> None:
+        self._rose = level > self.limit
+        self.limit, self.settled, self._holds = level, settle, 0
         self._reset()
 
     def _reset(self) -> None:

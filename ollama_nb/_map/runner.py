@@ -122,6 +122,7 @@ class Run:
             lane.workers += 1
             args = (lane, self.inboxes[id(lane)], self.outbox, self.stop)
             threading.Thread(target=work, args=args, daemon=True, name=f"ollama-map-{lane.host}").start()
+        job.level = lane.control.limit
         lane.running += 1
         self.tally.running += 1
         self.inboxes[id(lane)].put(job)
@@ -169,7 +170,7 @@ class Run:
         self.tally.running -= 1
         if out.error is None:
             lane.done += len(out.job.rows)
-            lane.control.finished(out.ttft, out.seconds, out.tokens)
+            lane.control.finished(out.ttft, out.seconds, out.tokens, out.job.level)
             self.tally.tokens += out.tokens
             self.tally.prompt_tokens += out.prompt_tokens
             for row, body, value in zip(out.job.rows, out.job.bodies, out.values, strict=True):

@@ -29,6 +29,7 @@ class Job:
     bodies: list[dict[str, Any]]
     embed: bool = False
     tries: int = 0
+    level: int = 0  # the lane's level when it was sent
 
 
 @dataclass

@@ -45,7 +45,7 @@ def test_a_run_shows_one_output_updated_in_place(kernel):
     assert ex.updates and all(u["content"]["transient"]["display_id"] == display_id for u in ex.updates)
     assert len(ex.updates) < 200  # paced, not one per row
     final = ex.updates[-1]["content"]["data"]["text/plain"]
-    assert final.startswith("done: 200 of 200 done · 0 failed") and ex.stdout.strip() == "200 200"
+    assert final.startswith("finished: 200 of 200 done · 0 failed") and ex.stdout.strip() == "200 200"
 
 
 def test_an_interrupt_keeps_the_rows_done_and_a_rerun_asks_only_the_rest(kernel, emu):

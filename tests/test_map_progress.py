@@ -55,4 +55,4 @@ def test_the_plain_line_says_what_a_reader_needs():
         == "7 of 20 done · 1 failed · 3 running · 9 waiting · 2.0 rows/s · 80.0 tok/s · 3.5 s · ETA 9 s"
     )
     done = plain_line(board("", "done"))
-    assert done.startswith("done: 7 of 20 done · 1 failed · 2.0 rows/s") and "ETA" not in done
+    assert done.startswith("finished: 7 of 20 done · 1 failed · 2.0 rows/s") and "ETA" not in done

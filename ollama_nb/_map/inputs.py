@@ -53,7 +53,7 @@ def _messages(value: Any, row: int) -> list[Any]:
     if isinstance(value, list) and all(isinstance(m, Mapping) or hasattr(m, "role") for m in value):
         return list(value)
     raise InvalidRequest(
-        f"row {row}: cannot make a prompt from a {type(value).__name__}",
+        f"row {row}: cannot make a prompt from a value of type {type(value).__name__}",
         hint="Give prompts (str), message lists or dicts with 'prompt'/'messages', or a template such as "
         "'Label: {text}' to fill from each item.",
     )
@@ -126,7 +126,7 @@ def _text(value: Any, row: int) -> str:
     if isinstance(value, str):
         return value
     raise InvalidRequest(
-        f"row {row}: embed=True needs text, not a {type(value).__name__}",
+        f"row {row}: embed=True needs text, not a value of type {type(value).__name__}",
         hint="Give strings, or a template such as '{title}: {body}' to make one from each item.",
     )
 

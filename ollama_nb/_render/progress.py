@@ -62,6 +62,11 @@ def _short(text: str) -> str:
     return text if len(text) <= ERROR_CHARS else text[: ERROR_CHARS - 1] + "…"
 
 
+def _label(state: str) -> str:
+    """The word a finished run leads with: "finished", "interrupted", or why it stopped."""
+    return "finished" if state == "done" else visible(state)
+
+
 def _counts(b: Board) -> str:
     of = f" of {b.total}" if b.total is not None else ""
     parts = [f"{b.done}{of} done"]
@@ -82,7 +87,7 @@ def _speed(b: Board) -> str:
 
 def plain_line(b: Board) -> str:
     """One line for a terminal (rewritten in place) and for ``text/plain``."""
-    state = "" if b.state == "running" else f"{visible(b.state)}: "
+    state = "" if b.state == "running" else f"{_label(b.state)}: "
     error = f" · last error: {_short(b.last_error)}" if b.last_error else ""
     return f"{state}{_counts(b)} · {_speed(b)}{error}"
 
@@ -90,7 +95,7 @@ def plain_line(b: Board) -> str:
 def progress_bundle(b: Board) -> Bundle:
     """The display bundle: a bar, the counts, speed and time, the last error, hosts when several."""
     fraction = (b.done + b.failed) / b.total if b.total else None
-    head = f"<strong>{esc(b.state)}</strong> " if b.state != "running" else ""
+    head = f"<strong>{esc(_label(b.state))}</strong> " if b.state != "running" else ""
     pieces = [
         f'<div class="onb-map" role="status">{head}{bar(fraction)} {esc(_counts(b))}</div>',
         f'<div class="onb-footer">{esc(_speed(b))}</div>',

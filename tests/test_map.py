@@ -66,7 +66,8 @@ def test_an_item_that_makes_no_request_fails_its_row_with_what_to_do(emu, client
     results = client.map([f"fine {tag}", 42, {"text": "no prompt"}], model="llama3.2", progress=False)
     assert results[0] and results[1] is None and results[2] is None
     assert [e.row for e in results.errors] == [1, 2]
-    assert "cannot make a prompt from a value of type int" in str(results.errors[0]) and "template" in str(results.errors[0])
+    first = str(results.errors[0])
+    assert "cannot make a prompt from a value of type int" in first and "template" in first
     assert "needs 'prompt' or 'messages'" in str(results.errors[1].error)
     with pytest.raises(InvalidRequest, match="template"):
         client.map([f"fine {tag}", 42], model="llama3.2", progress=False, errors="raise")

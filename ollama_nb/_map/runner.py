@@ -67,7 +67,6 @@ class Run:
         self.on_progress = on_progress or (lambda tally, lanes, final: None)
         self.exhausted = False
         self.halted = False  # a usage limit: nothing more is sent, rows in flight still count
-        self.bodies: dict[int, Any] = {}  # rows in flight only: what to record when they finish
 
     def run(self) -> None:
         try:
@@ -186,7 +185,7 @@ class Run:
             self.tally.stopped = str(error)
             self.halted = True  # no more rows: the plan's limit is reached until it resets
         elif isinstance(error, MOVE) and job.tries + 1 < TRIES * len(self.lanes):
-            if isinstance(error, ServerUnreachable) or not out.partial:
+            if isinstance(error, ServerUnreachable):  # a cut answer alone may be one bad connection
                 lane.down = error
             job.tries += 1
             self.again.append(job)

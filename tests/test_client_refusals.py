@@ -20,7 +20,7 @@ from ollama_nb import (
     SigninRequired,
     UsageLimit,
 )
-from ollama_nb._refusals import classify, page_title, retry_after
+from ollama_nb._http_errors import page_title, retry_after, status_error
 from ollama_nb._retry import RetryWait
 from ollama_nb.testing import Emulator
 
@@ -159,13 +159,13 @@ def test_default_silence_limit_outlasts_the_servers_load_timeout():
 def test_a_proxy_page_is_summarised_by_its_title_never_dumped():
     page = ("<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway"
             "</h1></center>\r\n<hr><center>nginx/1.26.3</center>\r\n</body>\r\n</html>\r\n")
-    err = classify(502, page, {"Content-Type": "text/html"}, "http://127.0.0.1:8080")
+    err = status_error(502, page, {"Content-Type": "text/html"}, host="http://127.0.0.1:8080")
     assert isinstance(err, ProxyError) and err.title == "502 Bad Gateway"
     assert err.message == "A proxy between you and Ollama answered 502 Bad Gateway."
     assert "<" not in str(err) and "nginx/1.26.3" not in str(err) and "Ollama Cloud" not in str(err)
     assert page_title("<title>  a\n  b &amp; c</title><title>second</title>") == "a b & c"
     assert page_title("<p>no title") == "" and len(page_title("<title>" + "x" * 500)) <= 120
-    assert classify(504, "<html><body>timeout</body></html>", {}, "h").message.endswith("answered 504 Gateway Timeout.")
+    assert status_error(504, "<html><body>timeout</body></html>", {}, host="h").message.endswith("answered 504 Gateway Timeout.")
 
 
 def test_retry_after_reads_seconds_and_http_dates():

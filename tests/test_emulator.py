@@ -486,7 +486,7 @@ def test_command_line_prints_url_and_serves():
         line = proc.stdout.readline()
         match = re.fullmatch(r"Ollama emulator listening on (http://127\.0\.0\.1:\d+)\n", line)
         assert match, line
-        assert requests.get(match.group(1) + "/api/version").json() == {"version": "0.32.15"}
+        assert requests.get(match.group(1) + "/api/version").json() == {"version": "0.32.15", "emulator": "ollama_nb.testing"}
     finally:
         proc.terminate()
         _, err = proc.communicate(timeout=10)
@@ -597,7 +597,7 @@ def test_schema_instances_validate_for_tricky_schemas(prompt):
     import jsonschema
     import pydantic
 
-    from ollama_nb.testing.structured import instance
+    from ollama_nb.testing.voice.structured import instance
 
     class Tree(pydantic.BaseModel):
         name: str

@@ -9,13 +9,13 @@ import shlex
 
 import pytest
 from corpus.payloads import CORPUS
+from corpus.routes import PayloadRoutes
 from kernel_helpers import extension_kernel  # noqa: F401 - fixture kernel (on this module's emu)
 from waiting import wait_until
 
 from ollama_nb import Client, ModelBrowser
 from ollama_nb._format import model_name
 from ollama_nb.testing import Emulator
-from ollama_nb.testing.payloads import PayloadRoutes
 
 NAMED = [p for p in CORPUS if p.cls == "name"]
 NAMES = [p.text("") for p in NAMED]

@@ -26,17 +26,11 @@ def _names(models: list[dict[str, Any]]) -> set[str]:
     return out
 
 
-#: Models only ``ollama_nb.testing``'s emulator has: no real library serves these names together.
-_EMULATOR_FINGERPRINT = {"stall:latest", "dropped:latest", "error-midstream:latest", "hostile:latest"}
+def is_emulator(version: Any) -> bool:
+    """True when the server's ``/api/version`` answer says it is the built-in emulator."""
+    from ..testing.identity import emulator_name
 
-
-def is_emulator(client: Any, installed: list[dict[str, Any]]) -> bool:
-    """True when ``client`` talks to the built-in emulator rather than a real Ollama.
-
-    The emulator copies the real server's wire format, headers included, so its scenario models
-    (``stall``, ``dropped``, ...) are what gives it away.
-    """
-    return {m.get("name") or m.get("model") for m in installed} >= _EMULATOR_FINGERPRINT
+    return bool(emulator_name(version))
 
 
 def checks() -> list[dict[str, str]]:
@@ -58,7 +52,8 @@ def checks() -> list[dict[str, str]]:
         add("host", FAIL, f"{host} ({source})", f"{err.message} {err.hint}")
         return rows
     try:
-        version = client.version().get("version", "?")
+        info = client.version()
+        version = info.get("version", "?")
     except OllamaError as err:
         add("host reachable", FAIL, f"{host} ({source}): {err.message}", err.hint)
         add("cloud key", OK if settings.resolved_key() else WARN, settings.key_source(), "")
@@ -68,7 +63,7 @@ def checks() -> list[dict[str, str]]:
         listed: OllamaError | None = None
     except OllamaError as err:
         installed, listed = [], err
-    if is_emulator(client, installed):
+    if is_emulator(info):
         add(
             "host reachable",
             WARN,

@@ -508,7 +508,7 @@ def cmd_doctor(args: list[str]) -> None:
 
 def cmd_usage(args: list[str]) -> None:
     from .._hosts import CLOUD_HOST
-    from .._quota import quota_rows
+    from .._quota import account_rows
 
     host = None
     if args[:1] == ["--host"] and len(args) == 2:
@@ -524,7 +524,7 @@ def cmd_usage(args: list[str]) -> None:
             "Ollama Cloud usage needs your API key: %ollama login, or set OLLAMA_API_KEY.",
         )
         return
-    rows = quota_rows(client.usage())
+    rows = account_rows(client)
     if not rows:
         _say(f"`{client.host}` reported no limits.", f"{client.host} reported no limits.")
         return

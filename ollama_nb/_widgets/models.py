@@ -32,7 +32,7 @@ from .._config import default_client
 from .._errors import InvalidRequest, ModelNotFound, OllamaError, RetryCancelled, describe
 from .._hosts import is_cloud
 from .._pacing import Pace
-from .._quota import quota_rows
+from .._quota import account_rows
 from .._redact import mask_data
 from .._render import chrome
 from .._reply import Progress
@@ -533,7 +533,7 @@ class ModelBrowser(KeyMasked, anywidget.AnyWidget):
     def _refresh_quota(self) -> None:
         # The panel is extra: an account or server without /api/usage just shows none.
         try:
-            self.quota = quota_rows(self._calls.usage())
+            self.quota = account_rows(self._calls)
         except OllamaError:
             self.quota = []
 

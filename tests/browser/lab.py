@@ -421,15 +421,19 @@ def set_theme(page: Page, theme: str = "JupyterLab Dark", *, timeout: float = 30
 #: A made-up origin for pages that load a widget bundle without JupyterLab; never contacted,
 #: since page.route answers every request.
 BUNDLE_ORIGIN = "http://127.0.0.1:9"
+#: The one stand-in for anywidget's model in pages that drive a bundle outside a kernel.
+FAKE_MODEL = pathlib.Path(__file__).with_name("fake_model.js")
 
 
 def open_bundle_page(page: Page, name: str, html: str) -> Page:
     """Serve ``html`` with the committed ``static/<name>.js|css`` at a made-up origin, open it, and
-    wait for ``window.ready``: a widget view rendered with a stand-in model, as anywidget would."""
+    wait for ``window.ready``: a widget view rendered with a stand-in model, as anywidget would
+    (``/fake_model.js``'s ``FakeModel``, the one every such page uses)."""
     from ollama_nb._widgets._assets import css, esm
 
     files = {
         "/": (html.encode(), "text/html"),
+        "/fake_model.js": (FAKE_MODEL.read_bytes(), "text/javascript"),
         f"/{name}.js": (esm(name).read_bytes(), "text/javascript"),
         f"/{name}.css": (css(name).read_bytes(), "text/css"),
     }

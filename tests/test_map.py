@@ -186,6 +186,9 @@ def test_a_rerun_sends_only_the_missing_rows_and_cache_false_sends_all(emu, clie
     assert sorted(asked(emu)) == sorted(items)  # rows 0-5 once, then only 6-9
     client.map(items, model="llama3.2", progress=False, cache=False)
     assert sorted(asked(emu)) == sorted(items + items)
+    fresh = prompts(3)
+    client.map(fresh, model="llama3.2", progress=False, cache=False)  # sent, and still logged
+    assert client.map(fresh, model="llama3.2", progress=False).stats["cached"] == 3
 
 
 def test_auto_concurrency_settles_at_the_servers_slots_without_503s():

@@ -16,9 +16,10 @@ from __future__ import annotations
 import importlib
 import json
 import threading
+import warnings
 from typing import Any, Protocol
 
-__all__ = ["Cache", "MemoryCache", "NoCache", "cache_for"]
+__all__ = ["Cache", "Fresh", "MemoryCache", "StoreCache", "cache_for"]
 
 
 class Cache(Protocol):
@@ -27,14 +28,17 @@ class Cache(Protocol):
     def record(self, body: dict[str, Any], answer: Any) -> None: ...
 
 
-class NoCache:
-    """``cache=False``: every row is sent, and still written to the log by the client's turn log."""
+class Fresh:
+    """``cache=False``: every row is sent again, and each answer still written to the log."""
+
+    def __init__(self, inner: Cache) -> None:
+        self.inner = inner
 
     def lookup(self, body: dict[str, Any]) -> Any | None:
         return None
 
     def record(self, body: dict[str, Any], answer: Any) -> None:
-        pass
+        self.inner.record(body, answer)
 
 
 def _key(body: dict[str, Any]) -> str:
@@ -58,23 +62,43 @@ class MemoryCache:
 
 
 class StoreCache:
-    """The project's SQLite log: one turn row per answered request, found again by its cache key."""
+    """The project's SQLite log: one turn row per answered request, found again by its cache key
+    (``ollama_nb._store.turns``: ``logged_answer`` and ``prepare``). A log that fails never fails
+    the run: the row's answer is still the result, and one warning says the log missed it."""
 
     def __init__(self, turns: Any, client: Any) -> None:
         self._turns, self._client = turns, client
+        self._warned = False
 
     def lookup(self, body: dict[str, Any]) -> Any | None:
         if "messages" not in body:
             return None  # the log keeps chat turns; embeddings are asked again
-        entry = self._turns.logged_answer(self._client, body)
+        try:
+            entry = self._turns.logged_answer(self._client, body)
+        except Exception as exc:  # a log that cannot answer: the model still can
+            self._warn(exc)
+            return None
         return None if entry is None else entry.content
 
     def record(self, body: dict[str, Any], answer: Any) -> None:
         if "messages" not in body or not isinstance(answer, str):
             return
-        rec = self._turns.start(self._client, body, source="map", conversation=None)
-        if rec is not None:
-            rec.end(_Answered(answer, body["model"]), "done")
+        try:
+            rec = self._turns.prepare(self._client, body, source="map", conversation=None)
+            if rec is not None:
+                rec.begin()
+                rec.end(_Answered(answer, body["model"]), "done")
+        except Exception as exc:  # the answer is the result either way; only its log entry is missing
+            self._warn(exc)
+
+    def _warn(self, exc: Exception) -> None:
+        if not self._warned:
+            self._warned = True
+            warnings.warn(
+                f"ollama_nb.map could not use the log ({exc!r}): rows are answered but a rerun will ask "
+                "them again. `%ollama doctor` checks the log.",
+                stacklevel=2,
+            )
 
 
 class _Answered:
@@ -89,10 +113,11 @@ _memory = MemoryCache()
 
 
 def cache_for(client: Any, enabled: bool = True) -> Cache:
-    if not enabled:
-        return NoCache()
+    """The log a run reads (``enabled``) and always writes."""
     try:
         turns = importlib.import_module("ollama_nb._store.turns")
     except ImportError:  # a build without the SQLite log: keep answers for this process
-        return _memory
-    return StoreCache(turns, client)
+        log: Cache = _memory
+    else:
+        log = StoreCache(turns, client)
+    return log if enabled else Fresh(log)

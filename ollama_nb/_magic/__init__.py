@@ -31,7 +31,7 @@ class OllamaMagics(Magics):
             %%ollama [-m MODEL] [--chat NAME] [--new] [-s TEXT] [--think [LEVEL]] [--no-think]
                      [-o KEY=VALUE ...] [--format json|VAR] [--image VAR_OR_PATH ...]
                      [--keep-alive DURATION] [--host HOST] [--raw] [--show-request]
-                     [--compare A,B,...] [--out NAME] [--no-interpolate] [-h]
+                     [--compare A,B,...] [--map ITEMS] [--out NAME] [--no-interpolate] [-h]
 
           -m, --model       model (default: %ollama config model=..., else OLLAMA_NB_MODEL)
           --chat NAME       continue the conversation NAME (shared with ChatWidget(conversation=NAME))
@@ -47,7 +47,9 @@ class OllamaMagics(Magics):
           --raw             plain text, no Markdown
           --show-request    the request as curl (key redacted) and the raw NDJSON chunks
           --compare A,B     the same prompt to several models, side by side
-          --out NAME        store the Reply in NAME
+          --map ITEMS       the cell as a template over the iterable ITEMS ({field} from each item),
+                            many at once as ``ollama_nb.map`` runs them
+          --out NAME        store the Reply in NAME (with --map: the results)
           --no-interpolate  send {braces} exactly as written
 
         Line magic: ``%ollama list | ps | show MODEL | pull MODEL | rm MODEL | cp SRC DST |

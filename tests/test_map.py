@@ -212,3 +212,19 @@ def test_module_level_map_uses_the_default_client(emu, monkeypatch):
     tag = uuid.uuid4().hex[:6]
     assert "map" not in ollama_nb.__all__
     assert ollama_nb.map([f"what is 2+2? {tag}"], model="llama3.2", progress=False) == ["2 + 2 = 4."]
+
+
+def test_a_429_pauses_the_host_and_the_rows_go_on(emu):
+    with Client(emu.url, retries=0) as client:
+        emu.refuse("ratelimit", times=3, retry_after=0)
+        items = prompts(8)
+        results = client.map(items, model="llama3.2", concurrency=2, progress=False)
+    assert results.errors == [] and all(results)
+    assert sorted(set(asked(emu))) == sorted(items)
+
+
+def test_an_items_own_braces_are_never_filled_again(emu, client):
+    tag = uuid.uuid4().hex[:6]
+    rows = [{"text": f"{{item}} {{text}} {{{{text}}}} {{__class__}} {tag}"}, {"text": f"plain {tag}"}]
+    client.map("Say {text}", rows, model="llama3.2", progress=False, concurrency=1)
+    assert asked(emu) == [f"Say {{item}} {{text}} {{{{text}}}} {{__class__}} {tag}", f"Say plain {tag}"]

@@ -56,3 +56,21 @@ def test_the_plain_line_says_what_a_reader_needs():
     )
     done = plain_line(board("", "done"))
     assert done.startswith("finished: 7 of 20 done · 1 failed · 2.0 rows/s") and "ETA" not in done
+
+
+def test_a_terminal_gets_one_line_rewritten_in_place(emu):
+    import io
+
+    from ollama_nb import Client
+    from ollama_nb._map import progress as view
+
+    out = io.StringIO()
+    frames = view.ProgressView(view._terminal(out))
+    with Client(emu.url) as client:
+        client.map([f"what is 2+2? tty {i} {id(out)}" for i in range(20)] + [7], model="llama3.2", progress=frames)
+    written = out.getvalue()
+    lines = written.split("\r\x1b[K")[1:]  # each frame returns to the line's start and clears it
+    assert len(lines) == frames.updates >= 2 and written.endswith("\n") and written.count("\n") == 1
+    assert lines[-1].startswith("finished: 20 of 21 done · 1 failed") and all(
+        line.rstrip("\n").isprintable() for line in lines
+    )

@@ -112,11 +112,13 @@ def _in_kernel() -> bool:
     return getattr(get_ipython(), "kernel", None) is not None
 
 
-def progress_view(progress: bool | Callable[[Board, bool], None]) -> ProgressView | None:
+def progress_view(progress: bool | ProgressView | Callable[[Board, bool], None]) -> ProgressView | None:
     """The view for ``progress=``: True picks the notebook or the terminal; a callable gets each
     frame; False shows nothing."""
     if progress is False:
         return None
+    if isinstance(progress, ProgressView):
+        return progress
     if callable(progress):
         return ProgressView(progress)
     if _in_kernel():

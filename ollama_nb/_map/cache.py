@@ -22,10 +22,17 @@ from typing import Any, Protocol
 __all__ = ["Cache", "Fresh", "MemoryCache", "StoreCache", "cache_for"]
 
 
+#: Longest wait at a run's end for the log to be written; a disk that slow keeps writing after.
+FLUSH_SECONDS = 5.0
+
+
 class Cache(Protocol):
     def lookup(self, body: dict[str, Any]) -> Any | None: ...
 
     def record(self, body: dict[str, Any], answer: Any) -> None: ...
+
+    def flush(self) -> None:
+        """Everything recorded is where the next run's lookups (in any kernel) will find it."""
 
 
 class Fresh:
@@ -39,6 +46,9 @@ class Fresh:
 
     def record(self, body: dict[str, Any], answer: Any) -> None:
         self.inner.record(body, answer)
+
+    def flush(self) -> None:
+        self.inner.flush()
 
 
 def _key(body: dict[str, Any]) -> str:
@@ -59,6 +69,9 @@ class MemoryCache:
     def record(self, body: dict[str, Any], answer: Any) -> None:
         with self._lock:
             self._answers[_key(body)] = answer
+
+    def flush(self) -> None:
+        pass
 
 
 class StoreCache:
@@ -89,6 +102,15 @@ class StoreCache:
                 rec.begin()
                 rec.end(_Answered(answer, body["model"]), "done")
         except Exception as exc:  # the answer is the result either way; only its log entry is missing
+            self._warn(exc)
+
+    def flush(self) -> None:
+        """The log's writer thread has written every row of this run (a rerun right after finds them)."""
+        try:
+            log = importlib.import_module("ollama_nb._store").writer()
+            if log is not None:
+                log.flush(timeout=FLUSH_SECONDS)
+        except Exception as exc:  # the rows are answered either way
             self._warn(exc)
 
     def _warn(self, exc: Exception) -> None:

@@ -75,6 +75,7 @@ class Run:
             self._interrupt()
             raise
         finally:
+            self.cache.flush()
             self.tally.ended = time.monotonic()
             for lane in self.lanes:
                 for _ in range(lane.workers):

@@ -2,12 +2,12 @@
 
 Ollama answers ``OLLAMA_NUM_PARALLEL`` requests per model at once and queues the rest; a queued
 request gets no bytes until a slot frees, so sending more than the server runs only makes answers
-wait (and a long wait looks like a stall). So ``Auto`` climbs one level per window of finished
-rows while throughput rises, steps back to the last level that paid (and stays) when a step
-brought nothing, steps down when the first token waits longer than half an answer (requests are
-queueing) or the server says 503, and probes one step up now and then to follow a server that got
-more room. Only rows sent at the level in force judge it: a row sent before a change saw the old
-level's queue.
+wait (and a long wait looks like a stall). The client sees that queue as time to first token: a
+request that found a free slot starts at once, one that queued waits for another to end. So
+``Auto`` climbs one level per window of finished rows while the first token stays quick, steps
+back (and stays) when it starts to wait, when a step up made throughput clearly fall, or on a 503,
+and probes one step up now and then to follow a server that got more room. Only rows sent at the
+level in force judge it: a row sent before a change saw the old level's queue.
 
 Usage::
 
@@ -25,11 +25,12 @@ from typing import Any
 __all__ = ["Auto", "Fixed", "Lane"]
 
 #: The level a run starts at, the highest it may reach, and the hold (in windows) between probes.
-START, CEILING, PROBE_EVERY = 2, 64, 12
-#: A step up must raise throughput by this factor to be kept.
-RISE = 1.05
-#: A first token later than this share of a row's time means requests queue at the server.
-QUEUED_SHARE = 0.5
+START, CEILING, PROBE_EVERY = 2, 64, 4
+#: A step up that leaves throughput below this share of the level under it is undone.
+FALL = 0.9
+#: A first token this much later than the quickest seen (a share of a row's time, at least the
+#: floor in seconds) means requests queue at the server: a free slot starts a request at once.
+QUEUED_SHARE, QUEUED_FLOOR = 0.15, 0.02
 
 
 class Fixed:
@@ -52,6 +53,7 @@ class Auto:
         self.limit = start
         self.ceiling = ceiling
         self.rates: dict[int, float] = {}  # throughput last measured at each level
+        self.quickest: float | None = None  # the quickest first token of a window so far
         self.settled = False  # a step up brought nothing: hold, probing now and then
         self._rose = False  # the last change was a step up (to be judged by the next window)
         self._window: list[tuple[float, float]] = []  # (ttft, seconds) of rows sent at this level
@@ -77,8 +79,9 @@ class Auto:
         done = self._tokens or len(self._window)  # tokens/s for answers, rows/s for embeddings
         rate = self.rates[self.limit] = done / max(time.monotonic() - self._opened, 1e-9)
         below = self.rates.get(self.limit - 1)
-        queued = ttft > QUEUED_SHARE * seconds and self.limit > 1
-        if queued or (self._rose and below is not None and rate < below * RISE):  # back a step, and stay
+        quickest = self.quickest = ttft if self.quickest is None else min(self.quickest, ttft)
+        queued = ttft > quickest + max(QUEUED_FLOOR, QUEUED_SHARE * seconds) and self.limit > 1
+        if queued or (self._rose and below is not None and rate < below * FALL):  # back a step, and stay
             self._move(self.limit - 1, settle=True)
         elif not self.settled or self._holds + 1 >= PROBE_EVERY:
             self._move(min(self.ceiling, self.limit + 1), settle=self.settled)

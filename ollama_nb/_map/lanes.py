@@ -24,8 +24,10 @@ from typing import Any
 
 __all__ = ["Auto", "Fixed", "Lane"]
 
-#: The level a run starts at, the highest it may reach, and the hold (in windows) between probes.
-START, CEILING, PROBE_EVERY = 2, 64, 4
+#: The level a run starts at, the highest it may reach, and the hold (in windows) between probes:
+#: short, because a window one level too high costs nothing (the slots stay busy) while one too low
+#: costs a slot, and a loaded machine can make a level look queued when it is not.
+START, CEILING, PROBE_EVERY = 2, 64, 2
 #: A step up that leaves throughput below this share of the level under it is undone.
 FALL = 0.9
 #: A first token this much later than the quickest seen (a share of a row's time, at least the

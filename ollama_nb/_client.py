@@ -47,6 +47,11 @@ __all__ = ["ANSWER_TIMEOUT", "DEFAULT_TIMEOUT", "Client", "Stream"]
 _C = TypeVar("_C", bound=Chunk)
 
 
+#: The batch runner behind :meth:`Client.map`. It lives a layer above the client (it drives a
+#: progress view), so it registers itself here when the package is imported (``ollama_nb._map``).
+_run_map: Callable[..., Any] | None = None
+
+
 class Client(Transport):
     """A client for one Ollama server: local (default) or Ollama Cloud (``host="https://ollama.com"``).
 
@@ -338,9 +343,9 @@ class Client(Transport):
 
             labels = client.map("Positive or negative? {text}", df, model="llama3.2")
         """
-        from ._map import run_map
-
-        return run_map(
+        if _run_map is None:  # set when ollama_nb is imported, which importing this module does first
+            raise RuntimeError("ollama_nb._map is not loaded; import ollama_nb")
+        return _run_map(
             self, first, items, model=model, system=system, format=format,
             options=dict(options) if options else None, think=think, keep_alive=keep_alive, embed=embed,
             concurrency=concurrency, hosts=hosts, errors=errors, progress=progress, cache=cache,

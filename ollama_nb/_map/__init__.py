@@ -18,16 +18,16 @@ import json
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
+from .. import _client
 from .._errors import InvalidRequest
 from .cache import cache_for
-from .inputs import Source
 from .lanes import Auto, Fixed, Lane
-from .progress import progress_view
 from .results import Results, RowError
 from .runner import Run
 
 if TYPE_CHECKING:
     from .._client import Client
+    from .inputs import Source
 
 __all__ = ["Results", "RowError", "run_map"]
 
@@ -50,9 +50,7 @@ def _lanes(client: Client, hosts: Sequence[Any] | None, concurrency: int | str) 
 
 
 def _twin(client: Client, host: str) -> Client:
-    from .._client import Client
-
-    return Client(host, timeout=client.timeout, retries=client.retries)
+    return _client.Client(host, timeout=client.timeout, retries=client.retries)
 
 
 def _bodies(source: Source, model: str, fields: dict[str, Any], system: str | None) -> Iterator[tuple[int, Any]]:
@@ -92,6 +90,10 @@ def run_map(
         raise InvalidRequest("map needs a model", hint="Pass model='llama3.2' (or another from `%ollama list`).")
     if errors not in ("collect", "raise"):
         raise InvalidRequest(f"errors must be 'collect' or 'raise', not {errors!r}")
+    # The template rules and the progress view are imported at the first run, not with the package.
+    from .inputs import Source
+    from .progress import progress_view
+
     source = Source.of(first, items, embed=embed)
     sent_format, finish = _finisher(None if embed else format)
     given = {"format": sent_format, "options": options, "think": think, "keep_alive": keep_alive}
@@ -123,3 +125,6 @@ def _results(values: list[Any], errors: list[RowError], stats: dict[str, Any], i
     series = pd.Series(values, index=index, dtype=object)
     series.attrs.update(errors=errors, stats=stats)
     return series
+
+
+_client._run_map = run_map  # Client.map's runner (the client layer cannot import this one)

@@ -15,7 +15,7 @@ Usage (the same code as in Ollama's docs, with our import)::
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, TypeVar, overload
 
@@ -45,6 +45,11 @@ from ._types import (
 __all__ = ["ANSWER_TIMEOUT", "DEFAULT_TIMEOUT", "Client", "Stream"]
 
 _C = TypeVar("_C", bound=Chunk)
+
+
+#: The batch runner behind :meth:`Client.map`. It lives a layer above the client (it drives a
+#: progress view), so it registers itself here when the package is imported (``ollama_nb._map``).
+_run_map: Callable[..., Any] | None = None
 
 
 class Client(Transport):
@@ -308,6 +313,46 @@ class Client(Transport):
             dimensions=dimensions,
         )
         return self._json("POST", "/api/embed", body, timeout=self._whole(ANSWER_TIMEOUT), as_type=EmbedResponse)
+
+    def map(
+        self,
+        first: Any,
+        items: Any = None,
+        *,
+        model: str,
+        system: str | None = None,
+        format: Any = None,
+        options: Mapping[str, Any] | None = None,
+        think: bool | Literal["low", "medium", "high"] | None = None,
+        keep_alive: float | str | None = None,
+        embed: bool = False,
+        concurrency: int | Literal["auto"] = "auto",
+        hosts: Sequence[Any] | None = None,
+        errors: Literal["collect", "raise"] = "collect",
+        progress: bool | Callable[..., None] = True,
+        cache: bool = True,
+    ) -> Any:
+        """Many requests at once; answers in input order (see README, "Many prompts at once").
+
+        ``map(prompts)``, ``map("Label: {text}", rows)`` (a template filled from each dict, DataFrame
+        row or ``{item}``) or ``map(function, items)``. Returns ``Results`` (a list with ``errors``
+        and ``stats``), or a pandas Series on the input's index for a DataFrame or Series.
+        ``format``: a JSON schema or pydantic model, rows parsed; ``embed=True``: vectors, batched.
+        ``concurrency="auto"`` finds the server's level; ``hosts=[...]`` spreads rows over servers.
+        Finished rows are logged as they finish; a rerun sends only the missing (``cache=False``:
+        all). A failed row is in ``errors`` unless ``errors="raise"``.
+
+        Usage::
+
+            labels = client.map("Positive or negative? {text}", df, model="llama3.2")
+        """
+        if _run_map is None:  # set when ollama_nb is imported, which importing this module does first
+            raise RuntimeError("ollama_nb._map is not loaded; import ollama_nb")
+        return _run_map(
+            self, first, items, model=model, system=system, format=format,
+            options=dict(options) if options else None, think=think, keep_alive=keep_alive, embed=embed,
+            concurrency=concurrency, hosts=hosts, errors=errors, progress=progress, cache=cache,
+        )  # fmt: skip
 
     def embeddings(
         self,

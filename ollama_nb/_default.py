@@ -16,7 +16,7 @@ from typing import Any
 from ._client import Client
 from ._config import default_client
 
-__all__ = ["NAMES", "bound"]
+__all__ = ["NAMES", "OURS", "bound"]
 
 #: The functions ollama-python's package offers at module level.
 NAMES = (
@@ -35,6 +35,10 @@ NAMES = (
     "web_search",
     "web_fetch",
 )
+
+
+#: Module functions of our own, kept out of ``__all__`` as ``list`` is (``map`` would shadow a builtin).
+OURS = ("map",)
 
 
 def bound(name: str) -> Callable[..., Any]:

@@ -38,6 +38,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("render", ("_render",)),
     ("live", ("_live",)),
     ("views", ("_magic", "_widgets", "_reply_view")),
+    ("batch", ("_map",)),  # many requests: drives the client and a progress view; Client.map calls it by a hook
     ("public", ("",)),  # ollama_nb itself: the names it re-exports
 ]
 # The emulator is a server of its own: it may use the layers below the views, and the package

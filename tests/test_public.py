@@ -83,12 +83,13 @@ def test_builtin_bases_users_may_catch():
 def test_the_namespace_is_all_plus_ollama_pythons_module_functions():
     """httpx's rule, checked in a fresh interpreter (nothing else imported yet): every public name
     of the package is in __all__, except ollama-python's module functions (chat, list, ...),
-    which ollama-python also leaves out so that `import *` cannot shadow list(). Submodules are
+    which ollama-python also leaves out so that `import *` cannot shadow list(), and our own
+    ``map`` for the same reason. Submodules are
     the package's layout (``ollama_nb.testing`` is public by design), not names it defines."""
     code = (
         "import json, types, ollama_nb as o; from ollama_nb import _default;"
         "print(json.dumps([sorted(n for n, v in vars(o).items() if not n.startswith('_')"
-        " and not isinstance(v, types.ModuleType)), list(_default.NAMES)]))"
+        " and not isinstance(v, types.ModuleType)), [*_default.NAMES, *_default.OURS]]))"
     )
     names, functions = json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
     lazy = {"ChatWidget", "ModelBrowser"}  # imported on first use, so they are not there yet

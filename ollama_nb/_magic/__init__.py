@@ -32,7 +32,8 @@ class OllamaMagics(Magics):
             %%ollama [-m MODEL] [--chat NAME] [--new] [-s TEXT] [--think [LEVEL]] [--no-think]
                      [-o KEY=VALUE ...] [--format json|VAR] [--image VAR_OR_PATH ...]
                      [--keep-alive DURATION] [--host HOST] [--raw] [--show-request]
-                     [--compare A,B,...] [--out NAME] [--no-interpolate] [--context N] [--insert] [-h]
+                     [--compare A,B,...] [--map ITEMS] [--out NAME] [--no-interpolate] [--context N]
+                     [--insert] [-h]
 
           -m, --model       model (default: %ollama config model=..., else OLLAMA_NB_MODEL)
           --chat NAME       continue the conversation NAME (shared with ChatWidget(conversation=NAME))
@@ -48,7 +49,9 @@ class OllamaMagics(Magics):
           --raw             plain text, no Markdown
           --show-request    the request as curl (key redacted) and the raw NDJSON chunks
           --compare A,B     the same prompt to several models, side by side
-          --out NAME        store the Reply in NAME
+          --map ITEMS       the cell as a template over the iterable ITEMS ({field} from each item),
+                            many at once as ``ollama_nb.map`` runs them
+          --out NAME        store the Reply in NAME (with --map: the results)
           --no-interpolate  send {braces} exactly as written (``{df}`` is sent as a summary;
                             ``{df!s}``, ``{df!r}`` as str/repr; ``{Err}``, ``{Err[n]}``: the last
                             error, cell n's)

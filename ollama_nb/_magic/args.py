@@ -114,6 +114,7 @@ _flag(
 )
 _flag("--compare", metavar="A,B,...", help="Send the same prompt to several models and show the answers side by side.")
 _flag("--out", metavar="NAME", help="Store the Reply (with --compare: a dict model -> Reply) in the variable NAME.")
+_flag("--map", metavar="ITEMS", help="Run the cell as a template over the iterable ITEMS ({field} from each item).")
 _flag("--no-interpolate", dest="no_interpolate", action="store_true", help="Send {braces} exactly as written.")
 _flag("--context", type=int, metavar="N", help="Send the last N cells run (source and text output) before the prompt.")
 _flag("--insert", action="store_true", help="Put the answer's last code block in a new cell below (not run).")

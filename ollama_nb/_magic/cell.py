@@ -51,6 +51,10 @@ def run_cell_magic(shell: Any, line: str, text: str) -> Any:
     if args.help:
         print(help_text())
         return None
+    if args.map:  # many prompts at once: ollama_nb._map runs them
+        from .map import run_map_magic
+
+        return run_map_magic(shell, args, text)
     cell = read_cell(shell, args, text)
     _note_unfilled(cell.unfilled)
     conv, user = _turn_input(cell)

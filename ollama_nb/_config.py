@@ -37,6 +37,10 @@ class Settings:
     timeout: float | None = None
     #: The key came from ``%ollama login`` (else from ``%ollama config api_key=``).
     key_from_login: bool = False
+    #: The log's file (``%ollama config store=PATH``, ``off``); None = ``OLLAMA_NB_STORE`` or the default.
+    store: str | None = None
+    #: Answer an identical request from the log (``%ollama config cache=on``).
+    cache: bool = False
 
     def resolved_host(self) -> str:
         return parse_host(self.host or os.environ.get("OLLAMA_HOST"))

@@ -18,7 +18,7 @@ import { QUOTED_TITLE, needsQuotes, shownName } from "./names.js";
 import { SAVED_CHAT, watchSaved } from "./saved.js";
 
 const STATUS_LABEL = {
-  pending: "answering",
+  running: "answering",
   stopped: "stopped",
   interrupted: "interrupted",
   failed: "failed",
@@ -253,7 +253,7 @@ function renderChat(model, el) {
   // that did not change (the thinking once the answer starts) is not rendered again at all.
   function fillAssistant(parts, content, thinking, status) {
     parts.text = content;
-    const streaming = status === "pending";
+    const streaming = status === "running";
     if (thinking) {
       parts.thinking.hidden = false;
       const title = streaming && !content ? "Thinking…" : "Thinking";
@@ -358,10 +358,10 @@ function renderChat(model, el) {
     }
     for (const key of [...rows.keys()]) if (!seen.has(key)) rows.delete(key);
 
-    // The answer being streamed: once committed (not pending), the live copy is dropped.
+    // The answer being streamed: once committed (not running), the live copy is dropped.
     if (live) {
       const entry = messages.find((m) => m.turn === live.turn && m.role === "assistant");
-      if (entry && entry.status !== "pending") live = null;
+      if (entry && entry.status !== "running") live = null;
     }
     if (echo !== null && messages.length > echo.count) echo = null;
     if (echo !== null) children.push(userRow({ content: echo.text }, true).el);
@@ -387,9 +387,9 @@ function renderChat(model, el) {
   function renderLiveNow() {
     if (!live) return;
     const row = rows.get(`${live.turn}:assistant`);
-    if (!row || row.el.dataset.status !== "pending") return;
+    if (!row || row.el.dataset.status !== "running") return;
     const stick = nearBottom();
-    fillAssistant(row.parts, live.content, live.thinking, "pending");
+    fillAssistant(row.parts, live.content, live.thinking, "running");
     if (stick) toBottom();
   }
 

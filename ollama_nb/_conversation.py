@@ -23,19 +23,20 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from ._redact import mask_data, mask_keys, redact
+from ._status import DONE, RUNNING
 
 __all__ = ["Conversation", "Turn"]
 
 
 @dataclass
 class Turn:
-    """One exchange. ``status``: pending, done, stopped, interrupted or failed."""
+    """One exchange. ``status``: running, done, stopped, interrupted or failed."""
 
     user: dict[str, Any]
     key: str | None = None
     assistant: dict[str, Any] | None = None
     tools: list[dict[str, Any]] = field(default_factory=list)
-    status: str = "pending"
+    status: str = RUNNING
     model: str | None = None
     stats: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
@@ -43,7 +44,7 @@ class Turn:
 
     @property
     def partial(self) -> bool:
-        return self.status not in ("done", "pending")
+        return self.status not in (DONE, RUNNING)
 
     @property
     def unanswered_failure(self) -> bool:

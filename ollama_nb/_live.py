@@ -39,6 +39,7 @@ from typing import Any, NamedTuple
 
 from ._redact import mask_data
 from ._render import chrome
+from ._status import RUNNING
 
 __all__ = ["Frame", "LiveOutput", "in_terminal"]
 
@@ -332,7 +333,7 @@ class LiveOutput:
     def _watch(self, reply: Any) -> None:
         """Make sure a watcher runs for ``reply`` (one per reply; --compare streams several)."""
         watcher = self._watcher
-        if not self.watch_pauses or self._done.is_set() or reply.status != "streaming":
+        if not self.watch_pauses or self._done.is_set() or reply.status != RUNNING:
             return
         if watcher is None or not watcher.is_alive():
             self._watcher = threading.Thread(target=self._watching, args=(reply,), name="ollama-nb-live", daemon=True)
@@ -345,7 +346,7 @@ class LiveOutput:
         step = self.max_gap / 5
         seen, since = reply.chunks, _monotonic()
         while not self._done.wait(step):
-            if reply.status != "streaming":
+            if reply.status != RUNNING:
                 return
             if reply.chunks != seen:
                 seen, since = reply.chunks, _monotonic()
@@ -353,7 +354,7 @@ class LiveOutput:
                 return
             if self._unshown(reply, step):
                 with self._lock:
-                    if self._done.is_set() or reply.status != "streaming":
+                    if self._done.is_set() or reply.status != RUNNING:
                         return
                     if self._unshown(reply, step):
                         self._send_locked(False, reply.chunks)

@@ -19,6 +19,8 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
+from ._status import DONE, RUNNING
+
 __all__ = [
     "ChatResponse",
     "Chunk",
@@ -345,7 +347,7 @@ class Reply(_Model):
     """A chat or generate answer, merged from its stream (or from one non-streamed object).
 
     Text: ``content``, ``thinking``, ``tool_calls``; ``message`` is the assistant message to append
-    to a history. State: ``status`` is ``"streaming"``, ``"done"``, ``"stopped"`` (closed early on
+    to a history. State: ``status`` is ``"running"``, ``"done"``, ``"stopped"`` (closed early on
     purpose), ``"interrupted"`` (KeyboardInterrupt) or ``"failed"`` (``error`` says why); ``done``
     is true only when the server sent its final chunk. Stats (``None`` until done): the server's
     nanosecond counters (``eval_count``, ``eval_duration``, ``load_duration``, ...) and, measured here,
@@ -371,7 +373,7 @@ class Reply(_Model):
         self.kind = kind  # "chat" or "generate": which field carries the text
         self._text_key = "content" if kind == "chat" else "response"
         self.request = request or {}
-        self.status = "streaming"
+        self.status = RUNNING
         self.error: BaseException | None = None
         self.done = False
         self.done_reason: str | None = None
@@ -432,7 +434,7 @@ class Reply(_Model):
 
     def _finish(self, obj: dict[str, Any]) -> None:
         self.done = True
-        self.status = "done"
+        self.status = DONE
         self.finished_at = _perf()
         self.done_reason = obj.get("done_reason")
         self.created_at = obj.get("created_at")
@@ -442,7 +444,7 @@ class Reply(_Model):
     def complete(self, last: dict[str, Any] | None = None) -> None:
         """Mark a non-streamed answer as finished: its one object is the whole answer, even when a
         server (or a test double) leaves ``done`` out. ``done`` still says what the server said."""
-        if self.status == "streaming":
+        if self.status == RUNNING:
             if last is not None:
                 self.final = {k: v for k, v in last.items() if k not in ("message", "response", "thinking", "logprobs")}
                 self.created_at = last.get("created_at")
@@ -455,7 +457,7 @@ class Reply(_Model):
 
         The first ending wins: closing the stream after a Ctrl-C keeps "interrupted".
         """
-        if self.status != "streaming":
+        if self.status != RUNNING:
             return
         self.status = status
         self.error = error
@@ -656,7 +658,7 @@ class Progress:
         self.layers: dict[str, list[int]] = {}
         self.done = False
         self.error: BaseException | None = None
-        self.state = "running"  # running, done, stopped, interrupted, failed
+        self.state = RUNNING  # then one of ENDINGS (ollama_nb._status)
         self.started = _perf()
         self._samples: list[tuple[float, int]] = []
 
@@ -675,11 +677,11 @@ class Progress:
                 self._samples.pop(0)
         if status == "success":
             self.done = True
-            self.state = "done"
+            self.state = DONE
 
     def end(self, state: str, error: BaseException | None = None) -> None:
         """Mark a run that ended without success; the first ending wins, as for a Reply."""
-        if self.state == "running":
+        if self.state == RUNNING:
             self.state = state
             self.error = error
 

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from ._errors import OllamaError, RetryCancelled, unexpected
 from ._reply import Reply
 from ._retry import RetryWait, watching
+from ._status import RUNNING
 
 if TYPE_CHECKING:
     from ._client import Client, Stream
@@ -171,7 +172,7 @@ class TurnRunner:
             stream = self.stream
         if stream is not None and stream.reply is self.reply:
             stream.close(status)
-        if self.reply.status == "streaming":
+        if self.reply.status == RUNNING:
             self.reply.end(status, error)
 
     def _record(self) -> None:

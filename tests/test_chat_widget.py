@@ -122,7 +122,7 @@ def test_deltas_carry_only_new_text_and_add_up_to_the_committed_answer(client):
     assert rec.updates("messages") == []
     committed = rec.custom("messages")
     assert len(committed) == 2
-    assert committed[0]["items"][-1]["status"] == "pending" and committed[0]["items"][-1]["content"] == ""
+    assert committed[0]["items"][-1]["status"] == "running" and committed[0]["items"][-1]["content"] == ""
     final = committed[-1]["items"][-1]
     assert final["content"] == reply.content and final["status"] == "done"
     assert "4000 tokens" in final["stats"]

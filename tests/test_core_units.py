@@ -30,7 +30,7 @@ def test_reply_merges_chat_deltas_and_final_stats():
     reply = Reply("m")
     for obj in [chat_chunk(thinking="Hmm, "), chat_chunk(thinking="ok."), chat_chunk("Hel"), chat_chunk("lo")]:
         reply.add(obj)
-    assert (reply.content, reply.thinking, reply.done, reply.status) == ("Hello", "Hmm, ok.", False, "streaming")
+    assert (reply.content, reply.thinking, reply.done, reply.status) == ("Hello", "Hmm, ok.", False, "running")
     assert reply.stats()["tokens_per_second"] is None and reply.ttft is not None
     reply.add(chat_chunk(done=True, done_reason="stop", eval_count=10, eval_duration=2_000_000_000,
                          prompt_eval_count=4, prompt_eval_duration=500_000_000, load_duration=1, total_duration=3))
@@ -206,7 +206,7 @@ def test_a_turn_that_failed_before_any_answer_is_not_sent_again():
     conv.fail(lost, "Cannot reach Ollama")
     turn = conv.begin("second try")
     assert conv.messages_for(turn) == [{"role": "user", "content": "second try"}]
-    assert [h["status"] for h in conv.history()] == ["failed", "pending"]
+    assert [h["status"] for h in conv.history()] == ["failed", "running"]
 
 
 def test_reply_content_read_while_another_thread_appends():

@@ -39,6 +39,7 @@ from .._render import chrome
 from .._reply import Reply
 from .._request import check_think, keep_alive_from_text
 from .._retry import RetryWait
+from .._status import RUNNING
 from .._turn import TurnRunner
 from ._shared import DEFAULT_CHAT, client_for, current_cell_id, reraise_interrupt, show_error, show_exception
 from .options import parse_options
@@ -271,7 +272,7 @@ def _metadata(reply: Reply, options: dict[str, Any], extra: dict[str, Any]) -> d
         "ollama_nb": {
             "model": reply.model,
             "options": options,
-            "stats": reply.stats() if reply.status != "streaming" else {},
+            "stats": reply.stats() if reply.status != RUNNING else {},
             "done_reason": reply.done_reason,
             "status": reply.status,
             **extra,
@@ -312,7 +313,7 @@ class AnswerView:
     def render(self, final: bool) -> Frame:
         reply = self.reply
         content, thinking, calls = reply.content, reply.thinking, reply.tool_calls
-        waiting = not content and not thinking and not calls and reply.status == "streaming"
+        waiting = not content and not thinking and not calls and reply.status == RUNNING
         bundle: dict[str, Any] = {}
         settled: list[dict[str, Any]] = []
         fold = False

@@ -25,6 +25,7 @@ from .._live import Frame, LiveOutput
 from .._render import answer as render_answer
 from .._render import chrome
 from .._reply import Reply
+from .._status import RUNNING
 from .._turn import TurnRunner
 from ._shared import reraise_interrupt
 
@@ -49,9 +50,9 @@ class CompareView:
         err = self.errors.get(model)
         if reply is None:
             return (chrome.note("waiting…") if err is None else "", "", "" if err else "waiting…")
-        waiting = not reply.content and not reply.thinking and reply.status == "streaming"
+        waiting = not reply.content and not reply.thinking and reply.status == RUNNING
         body = render_answer.answer(content=reply.content, thinking=reply.thinking, model=reply.model, waiting=waiting)
-        footer = fmt_.stats_line(reply) if reply.status != "streaming" else ""
+        footer = fmt_.stats_line(reply) if reply.status != RUNNING else ""
         return body, footer, reply.content
 
     def _section(self, model: str) -> tuple[str, bool, str]:
@@ -63,14 +64,14 @@ class CompareView:
         live = self._live.setdefault(model, render_answer.LiveAnswer(fold_thinking=False))
         done, joins, rest = "", False, ""
         if reply is not None:
-            waiting = not reply.content and not reply.thinking and reply.status == "streaming"
-            footer = fmt_.stats_line(reply) if reply.status != "streaming" else ""
+            waiting = not reply.content and not reply.thinking and reply.status == RUNNING
+            footer = fmt_.stats_line(reply) if reply.status != RUNNING else ""
             split = live.split(
                 content=reply.content,
                 thinking=reply.thinking,
                 model=reply.model,
                 waiting=waiting,
-                thinking_open=not reply.content and reply.status == "streaming",
+                thinking_open=not reply.content and reply.status == RUNNING,
                 footer=footer,
             )
             done, rest = "".join(p.html for p in split.settled), split.rest

@@ -58,6 +58,7 @@ from .._render import answer as render_answer
 from .._render import chrome
 from .._reply import Reply
 from .._retry import RetryWait
+from .._status import RUNNING
 from .._turn import TurnRunner
 from ._assets import css, esm
 from ._deltas import DeltaStream
@@ -110,7 +111,7 @@ class ChatWidget(KeyMasked, anywidget.AnyWidget):
 
     #: The finished transcript: ``{"role": "user", "content", "turn"}`` and ``{"role": "assistant",
     #: "content", "thinking", "status", "model", "stats", "error", "turn"}`` (``error``: None or
-    #: ``{"message", "hint"}``; ``status``: pending, done, stopped, interrupted or failed).
+    #: ``{"message", "hint"}``; ``status``: running, done, stopped, interrupted or failed).
     messages = traitlets.List(traitlets.Dict(), read_only=True).tag(sync=True)
     #: Revision of ``messages``: +1 per change, sent with each patch (see the module docstring).
     _messages_rev = traitlets.Int(0, read_only=True).tag(sync=True)
@@ -562,14 +563,14 @@ class ChatWidget(KeyMasked, anywidget.AnyWidget):
             out.append({"role": "user", "content": str(h["user"] or ""), "turn": tid})
             status = h["status"]
             model = h["model"] or ""
-            if status == "pending" and live is not None and (live.turn is None or live.turn.id == tid):
+            if status == RUNNING and live is not None and (live.turn is None or live.turn.id == tid):
                 model = model or live.model  # live.turn is None while begin() announces it
             error = self._errors.get(tid)
             if error is None and h["error"]:
                 error = {"message": str(h["error"]), "hint": ""}
             stats = self._stats.get(tid)
             if stats is None:
-                stats = _stats_text(model, h["stats"], status) if status != "pending" else ""
+                stats = _stats_text(model, h["stats"], status) if status != RUNNING else ""
             out.append(
                 {
                     "role": "assistant",

@@ -37,6 +37,7 @@ from .._redact import mask_data
 from .._render import chrome
 from .._reply import Progress
 from .._retry import RetryWait, watching
+from .._status import RUNNING
 from ._assets import css, esm
 from ._kernel import keep_view_messages_on_their_subshell
 from ._masked import KeyMasked
@@ -168,7 +169,7 @@ def _progress_dict(p: Progress, name: str) -> dict[str, Any]:
 
 
 def _pull_info(p: Progress, state: str | None = None) -> str:
-    running = (state or p.state) == "running"
+    running = (state or p.state) == RUNNING
     bits = [f"{fmt.size(p.completed)} of {fmt.size(p.total)}"] if p.total else []
     if running and p.speed:
         bits.append(fmt.speed(p.speed))
@@ -570,7 +571,7 @@ class ModelBrowser(KeyMasked, anywidget.AnyWidget):
             )
             return self._pull_failed(name, err, raise_)
         with self._lock:
-            if self._pull_state.get(name, {}).get("state") == "running":
+            if self._pull_state.get(name, {}).get("state") == RUNNING:
                 self.notice = f"{name} is already being pulled."
                 return None
             self._cancelled.discard(name)
@@ -583,7 +584,7 @@ class ModelBrowser(KeyMasked, anywidget.AnyWidget):
                 "fraction": None,
                 "speed": None,
                 "eta": None,
-                "state": "running",
+                "state": RUNNING,
                 "elapsed": 0,
             }
         self._push_pulls(force=True)

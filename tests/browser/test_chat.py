@@ -120,7 +120,7 @@ def test_a_conversation(lab_server, page, emulator):
     ask(chat, "Count slowly.")
     answer = last_answer(chat)
     body = answer.locator(".onb-msg-body")
-    expect(answer).to_have_attribute("data-status", "pending")
+    expect(answer).to_have_attribute("data-status", "running")
     expect(chat.locator(".onb-chat-send")).to_have_text("Stop")
     seen = set()
     deadline = time.monotonic() + 10
@@ -130,7 +130,7 @@ def test_a_conversation(lab_server, page, emulator):
             seen.add(words)
         time.sleep(0.1)
     assert len(seen) >= 3, f"the answer did not grow while streaming: {seen}"
-    assert answer.get_attribute("data-status") == "pending"
+    assert answer.get_attribute("data-status") == "running"
 
     # A second view of the same chat, rendered mid-stream, shows the same answer.
     run_cell(page, 2)
@@ -225,7 +225,7 @@ def test_reloading_mid_answer_restores_the_partial(lab_server, page, emulator):
     open_notebook(page, lab_server.url, "chat_reload.ipynb")  # a fresh page, same kernel
     chat = chat_in(page, 0)
     answer = last_answer(chat)
-    expect(answer).to_have_attribute("data-status", "pending")
+    expect(answer).to_have_attribute("data-status", "running")
     expect(answer.locator(".onb-msg-body")).to_have_text("Here is the partial answer")
     expect(chat.locator(".onb-chat-send")).to_have_text("Stop")
     before = len(emulator.disconnects)
@@ -256,7 +256,7 @@ def test_send_from_a_cell_streams_while_the_cell_runs(lab_server, page, emulator
     expect(body).to_contain_text(re.compile(r"(\w+\s+){5}"))
     busy = page.evaluate("() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status")
     assert busy == "busy"
-    assert last_answer(chat).get_attribute("data-status") == "pending"
+    assert last_answer(chat).get_attribute("data-status") == "running"
     if subshells:
         before = len(emulator.disconnects)
         chat.locator(".onb-chat-send").click()

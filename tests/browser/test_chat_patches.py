@@ -64,7 +64,7 @@ def test_patches_in_order_become_the_model_state_and_keep_earlier_messages(view)
         """async () => {
              const first = state.messages[0];
              const row = document.querySelector('.onb-msg-user');
-             kernel({ type: "messages", base: 1, rev: 2, start: 2, items: [user("t2", "two"), answer("t2", "", "pending")] });
+             kernel({ type: "messages", base: 1, rev: 2, start: 2, items: [user("t2", "two"), answer("t2", "", "running")] });
              await settled();
              kernel({ type: "messages", base: 2, rev: 3, start: 3, items: [answer("t2", "second")] });
              kernel({ type: "messages", base: 2, rev: 3, start: 3, items: [answer("t2", "stale")] });  // had it

@@ -36,7 +36,7 @@ function stand_in(state) {
 const base = { model: "m", models: ["m"], system: "", think: true, can_think: true, temperature: null,
                error: {}, placeholder: "" };
 window.pending = () => ({ messages: [{ role: "user", content: "q", turn: "t1" },
-  { role: "assistant", content: "", thinking: "", status: "pending", model: "m", stats: "", error: null, turn: "t1" }],
+  { role: "assistant", content: "", thinking: "", status: "running", model: "m", stats: "", error: null, turn: "t1" }],
   busy: true });
 window.liveModel = stand_in({ ...base, ...pending() });
 window.wholeModel = stand_in({ ...base, messages: [], busy: false });

@@ -35,7 +35,7 @@ window.ready = true;
 STATE = {
     "messages": [
         {"role": "user", "content": "Hi <b>there</b>", "turn": "t1"},
-        {"role": "assistant", "content": "", "thinking": "", "status": "pending", "model": "llama3.2",
+        {"role": "assistant", "content": "", "thinking": "", "status": "running", "model": "llama3.2",
          "stats": "", "error": None, "turn": "t1"},
     ],
     "model": "llama3.2",

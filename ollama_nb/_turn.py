@@ -26,11 +26,13 @@ from typing import TYPE_CHECKING, Any, Protocol
 from ._errors import OllamaError, RetryCancelled, unexpected
 from ._reply import Reply
 from ._retry import RetryWait, watching
-from ._status import RUNNING
+from ._status import FAILED, RUNNING
+from ._store import turns as store
 
 if TYPE_CHECKING:
     from ._client import Client, Stream
     from ._conversation import Conversation, Turn
+    from ._store.records import Recorder
 
 __all__ = ["TurnRunner"]
 
@@ -58,8 +60,14 @@ class TurnRunner:
         key: str | None = None,
         messages: list[dict[str, Any]] | None = None,
         request: dict[str, Any] | None = None,
+        source: str = "client",
+        cache: bool = False,
     ) -> None:
         self.client = client
+        #: What the log calls this turn's origin (cell, compare, widget, client), and whether an
+        #: identical request's logged answer may answer it (``--cache``).
+        self.source, self.cache = source, cache
+        self.recorder: Recorder | None = None
         self.model = model
         self.conversation = conversation
         self.request = {k: v for k, v in (request or {}).items() if v is not None}
@@ -111,35 +119,13 @@ class TurnRunner:
         (so what a view keeps about it is there when the conversation tells its listeners).
         Returns the reply; a KeyboardInterrupt is recorded, then re-raised."""
         self._on_end = on_end
+        body = {"model": self.model, "messages": self.messages, **self.request}
+        if self.cache and (logged := store.logged_answer(self.client, body)) is not None:
+            return self._from_log(store.replay(logged), on_chunk, on_stream)
+        name = self.conversation.name if self.conversation is not None else None
+        self.recorder = store.start(self.client, body, source=self.source, conversation=name)
         try:
-            with watching(on_wait, self._cancel) if on_wait is not None else contextlib.nullcontext():
-                stream = self.client.chat(self.model, self.messages, stream=True, **self.request)
-            stream.require_done = True  # an answer that ends without `done` was cut: say so
-            with self._lock:
-                self.stream, status = stream, self._stop_status
-            self.reply = stream.reply
-            if status is not None:
-                stream.close(status)
-            if on_stream is not None:
-                on_stream(self.reply)
-            # Hold the iterator: were it dropped while a Ctrl-C unwinds the loop, its cleanup would
-            # mark the answer "stopped" before the handler below says "interrupted".
-            chunks = iter(stream)
-            reply = self.reply
-            if on_chunk is None:
-                for _ in chunks:
-                    pass
-            elif pace is None:
-                for chunk in chunks:
-                    on_chunk(reply, chunk)
-            else:
-                # `due` may lag behind pace.next_at (another thread moves it on after an update it
-                # sent): that costs one early call, which the callee checks, never a missed one.
-                now, due = time.monotonic, pace.next_at
-                for chunk in chunks:
-                    if now() >= due:
-                        on_chunk(reply, chunk)
-                        due = pace.next_at
+            self._stream(on_chunk, pace, on_stream, on_wait)
         except KeyboardInterrupt:
             self._end("interrupted")
             self._record()
@@ -155,6 +141,56 @@ class TurnRunner:
             return self.reply
         self._record()
         return self.reply
+
+    def _stream(
+        self,
+        on_chunk: OnChunk | None,
+        pace: Paced | None,
+        on_stream: Callable[[Reply], None] | None,
+        on_wait: Callable[[RetryWait], None] | None,
+    ) -> None:
+        with watching(on_wait, self._cancel) if on_wait is not None else contextlib.nullcontext():
+            stream = self.client.chat(self.model, self.messages, stream=True, **self.request)
+        stream.require_done = True  # an answer that ends without `done` was cut: say so
+        with self._lock:
+            self.stream, status = stream, self._stop_status
+        self.reply = stream.reply
+        if status is not None:
+            stream.close(status)
+        if on_stream is not None:
+            on_stream(self.reply)
+        # Hold the iterator: were it dropped while a Ctrl-C unwinds the loop, its cleanup would
+        # mark the answer "stopped" before the handler below says "interrupted".
+        chunks = iter(stream)
+        if self.recorder is not None:
+            self.recorder.reply = self.reply  # the log's writer snapshots it once a second
+        reply = self.reply
+        if on_chunk is None:
+            for _ in chunks:
+                pass
+        elif pace is None:
+            for chunk in chunks:
+                on_chunk(reply, chunk)
+        else:
+            # `due` may lag behind pace.next_at (another thread moves it on after an update it
+            # sent): that costs one early call, which the callee checks, never a missed one.
+            now, due = time.monotonic, pace.next_at
+            for chunk in chunks:
+                if now() >= due:
+                    on_chunk(reply, chunk)
+                    due = pace.next_at
+
+    def _from_log(self, chunks: Any, on_chunk: OnChunk | None, on_stream: Callable[[Reply], None] | None) -> Reply:
+        """Answer from the log (``--cache``): the logged chunks go through a Reply as a stream's would."""
+        reply = self.reply = Reply(self.model, request=self.reply.request)
+        if on_stream is not None:
+            on_stream(reply)
+        for chunk in chunks:
+            reply.add(chunk)
+            if on_chunk is not None:
+                on_chunk(reply, chunk)
+        self._record()
+        return reply
 
     def fail(self, exc: BaseException) -> OllamaError:
         """End the turn with ``exc`` (also for a view's own step that failed around :meth:`run`):
@@ -179,6 +215,10 @@ class TurnRunner:
         on_end, self._on_end = self._on_end, None
         if on_end is not None:
             on_end(self)
+        rec = self.recorder
+        if rec is not None:
+            ending = FAILED if self.error is not None or self.reply.status == RUNNING else self.reply.status
+            rec.end(self.reply, ending, self.error.message if self.error is not None else None)
         conv, turn, reply, err = self.conversation, self.turn, self.reply, self.error
         if conv is None or turn is None:
             return

@@ -69,11 +69,13 @@ def test_a_file_from_a_build_without_fts_searches_with_like_and_is_indexed_later
 def test_a_turn_is_written_as_it_streams_and_ends_with_its_status_and_stats(writer: db.Writer) -> None:
     rec = Recorder(writer, body("Hi", options={"seed": 1}), source="widget", host="http://h:1", conversation="tutor")
     rec.begin()
-    rec.progress(reply("Hel"))
-    writer.flush()
+    rec.reply = reply("Hel")
+    rec.reply.chunks = 1
     conn = writer.reader()
-    assert query.find(conn, rec.id).content == "Hel"
-    assert query.find(conn, rec.id).status == "streaming"
+    # The writer snapshots a streaming answer once a second, also when no chunk arrives any more.
+    while query.find(conn, rec.id).content != "Hel":
+        assert writer.flush(30)
+    assert query.find(conn, rec.id).status == "running"
     rec.end(reply("Hello", "hmm", eval_count=5), "stopped", "Stopped by the user")
     entry = query.find(writer.reader(), rec.id[:6])
     assert (entry.content, entry.thinking, entry.status, entry.error) == ("Hello", "hmm", "stopped", "Stopped by the user")
@@ -199,7 +201,9 @@ def test_no_key_or_header_value_reaches_the_file(tmp_path: Path) -> None:
     w = db.Writer(path)
     rec = Recorder(w, body(f"my key is {key}", options={"seed": 1}), source="cell", host=f"https://u:{key}@h/")
     rec.begin()
-    rec.progress(reply(f"You said {key}"))
+    rec.reply = reply(f"You said {key}")
+    rec.reply.chunks = 1
+    w.put(rec.snapshot())
     rec.end(reply(f"You said {key}", f"thinking about {key}"), "failed", f"401 Authorization: Bearer {key}")
     w.flush()
     files = [p for p in tmp_path.iterdir() if p.name.startswith("log.db")]
@@ -221,7 +225,8 @@ for n in range(int(sys.argv[3])):
     rec = Recorder(w, {"model": "m", "messages": [{"role": "user", "content": f"{sys.argv[2]} {n}"}]}, source="map")
     rec.begin()
     for i in range(3):
-        rec.progress(SimpleNamespace(content="x" * i, thinking="", tool_calls=[], model="m", final={}))
+        rec.reply = SimpleNamespace(content="x" * i, thinking="", tool_calls=[], model="m", final={}, chunks=i + 1)
+        w.put(rec.snapshot())
         w.flush()
     rec.end(SimpleNamespace(content="done", thinking="", tool_calls=[], model="m", final={}), "done")
 w.flush()

@@ -26,7 +26,7 @@ import threading
 import time
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from .schema import migrate
 
@@ -40,6 +40,17 @@ OFF = {"off", "none", "no", "false", "0"}
 BUSY_MS = 5_000
 #: Op kinds: a new row, changed fields of a row, an image by hash, a barrier for flush().
 Op = tuple[Any, ...]
+
+
+#: Seconds between snapshots of the answers still streaming: a killed kernel loses at most about
+#: this much of an answer, also one whose server stalled after its last chunk.
+INTERVAL = 1.0
+
+
+class Watched(Protocol):
+    """A turn still streaming: the writer asks it for its state once per :data:`INTERVAL`."""
+
+    def snapshot(self) -> Op | None: ...
 
 
 class StoreWarning(UserWarning):
@@ -102,7 +113,7 @@ def connect(path: Path, *, fts: bool | None = None) -> sqlite3.Connection:
     return conn
 
 
-def _locked(exc: sqlite3.Error) -> bool:
+def _locked(exc: BaseException) -> bool:
     return isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc))
 
 
@@ -119,9 +130,27 @@ class Writer:
         self._start_lock = threading.Lock()
         self._reader: sqlite3.Connection | None = None
         self._read_lock = threading.Lock()
+        self._watched: set[Watched] = set()
+        self._watch_lock = threading.Lock()
 
-    def put(self, op: Op) -> None:
-        if self.failed is not None:
+    def watch(self, turn: Watched) -> None:
+        with self._watch_lock:
+            self._watched.add(turn)
+
+    def unwatch(self, turn: Watched, last: Op) -> None:
+        """Stop snapshotting ``turn`` and put its ``last`` write: no snapshot can follow it."""
+        with self._watch_lock:
+            self._watched.discard(turn)
+            self.put(last)
+
+    def _snapshots(self) -> list[Op]:
+        # The stream's thread never waits for this: it only reads the reply, which is safe from
+        # another thread (a reader sees at least the text of the chunks it counts).
+        with self._watch_lock:
+            return [op for op in (t.snapshot() for t in self._watched) if op is not None]
+
+    def put(self, op: Op | None) -> None:
+        if self.failed is not None or op is None:
             return
         self._queue.put(op)
         if self._thread is None:
@@ -151,13 +180,19 @@ class Writer:
             self._fail(exc)
             return
         pending: list[Op] = []
+        snap_at = time.monotonic() + INTERVAL
         while True:
-            # A batch kept because the file was locked is tried again within a second.
+            # Wake at least once per INTERVAL while answers stream (to snapshot them) or a batch
+            # waits because another kernel held the file; else sleep until something is put.
+            idle = not pending and not self._watched
             with contextlib.suppress(queue.Empty):
-                pending.append(self._queue.get(timeout=1.0 if pending else None))
+                pending.append(self._queue.get(timeout=None if idle else max(0.0, snap_at - time.monotonic())))
             with contextlib.suppress(queue.Empty):
                 while True:
                     pending.append(self._queue.get_nowait())
+            if time.monotonic() >= snap_at:
+                pending += self._snapshots()
+                snap_at = time.monotonic() + INTERVAL
             pending = self._write(conn, pending)
             if self.failed is not None:
                 conn.close()
@@ -174,10 +209,10 @@ class Writer:
                     _apply(conn, op)
                 conn.execute("COMMIT")
                 break
-            except sqlite3.Error as exc:
+            except Exception as exc:  # any failure ends the store, never the writer silently
                 with contextlib.suppress(sqlite3.Error):
                     conn.execute("ROLLBACK")
-                if not _locked(exc):
+                if not (isinstance(exc, sqlite3.Error) and _locked(exc)):
                     self._fail(exc)
                     break
                 time.sleep(min(0.05 * 2**attempt, 1.0))  # another kernel holds the file: wait it out

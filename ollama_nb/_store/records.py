@@ -23,13 +23,11 @@ import time
 from typing import Any
 
 from .._redact import mask_data, mask_keys, redact
+from .._status import RUNNING
 from .db import Writer
 
-__all__ = ["INTERVAL", "Recorder", "new_id", "prompt_text", "request_key", "stored_request"]
+__all__ = ["Recorder", "new_id", "prompt_text", "request_key", "stored_request"]
 
-#: At most one write per turn per this many seconds while it streams: a killed kernel loses at most
-#: about the last second of an answer.
-INTERVAL = 1.0
 #: What decides an answer, so what the cache key is made of.
 KEY_FIELDS = (
     "model", "messages", "prompt", "system", "suffix", "template", "raw", "options", "format", "tools", "think",
@@ -103,8 +101,9 @@ def prompt_text(body: dict[str, Any]) -> str:
 
 
 class Recorder:
-    """Writes one turn as it streams: :meth:`begin`, :meth:`progress` when ``time.monotonic()``
-    reaches :attr:`next_at`, :meth:`end`. Each only puts a write on the writer's queue."""
+    """Writes one turn: :meth:`begin`, then the writer snapshots :attr:`reply` (which the turn
+    runner sets once the server answers) about once a second, then :meth:`end`. None of them waits
+    for the file: each puts a write on the writer's queue."""
 
     def __init__(
         self,
@@ -120,7 +119,9 @@ class Recorder:
     ) -> None:
         self.writer = writer
         self.id = new_id()
-        self.next_at = -math.inf
+        #: The answer streaming now (a Reply); read by the writer's thread.
+        self.reply: Any = None
+        self._seen = 0
         self.request, self._images = stored_request(body)
         self.key = request_key(self.request, digest) if digest else None
         self._row: dict[str, Any] = {
@@ -139,18 +140,22 @@ class Recorder:
         for sha, data in self._images:
             self.writer.put(("image", sha, data))
         request = json.dumps(self.request, ensure_ascii=False)
-        self.writer.put(("insert", {**self._row, "started": time.time(), "request": request, "status": "streaming"}))
-        self.next_at = time.monotonic() + INTERVAL
+        self.writer.put(("insert", {**self._row, "started": time.time(), "request": request, "status": RUNNING}))
+        self.writer.watch(self)
 
-    def progress(self, reply: Any) -> None:
-        self.next_at = time.monotonic() + INTERVAL
-        self.writer.put(("update", self.id, _answer(reply)))
+    def snapshot(self) -> tuple[Any, ...] | None:
+        """The write that brings the row up to the answer so far, or None if nothing new came."""
+        reply = self.reply
+        chunks = getattr(reply, "chunks", 0)
+        if reply is None or chunks == self._seen:
+            return None
+        self._seen = chunks
+        return ("update", self.id, _answer(reply))
 
     def end(self, reply: Any, status: str, error: str | None = None) -> None:
-        self.next_at = math.inf
         stats = json.dumps(_plain(getattr(reply, "final", {}) or {}), ensure_ascii=False)
         fields = {**_answer(reply), "status": status, "error": redact(error) if error else None}
-        self.writer.put(("update", self.id, {**fields, "ended": time.time(), "stats": stats}))
+        self.writer.unwatch(self, ("update", self.id, {**fields, "ended": time.time(), "stats": stats}))
 
 
 def _answer(reply: Any) -> dict[str, Any]:

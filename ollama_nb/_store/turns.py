@@ -1,0 +1,97 @@
+"""The turn runner's hooks into the store: start recording a turn, find the logged answer to an
+identical request, and give that answer back as chunks.
+
+The cache key needs the model's digest (the same name pulled again is another model). Digests come
+from one ``/api/tags`` per host, asked only when a cached answer is wanted and kept for the life of
+the kernel (:func:`forget_digests` after a pull, create, copy or delete); a turn logged while its
+digest is unknown is logged without a key, so it is never given as a cached answer.
+
+Usage::
+
+    entry = logged_answer(client, body)            # None: ask the model
+    rec = start(client, body, source="cell", conversation="tutor")
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from . import reader, recorder
+from .query import Entry, cached
+from .records import Recorder, request_key, stored_request
+
+if TYPE_CHECKING:
+    from .._client import Client
+
+__all__ = ["digest", "forget_digests", "logged_answer", "replay", "start"]
+
+_digests: dict[tuple[str, str], str] = {}
+_asked: set[str] = set()  # hosts whose model list was read
+_lock = threading.Lock()
+
+
+def digest(client: Client, model: str, *, ask: bool = False) -> str | None:
+    """The digest of ``model`` on the client's host; with ``ask``, read the host's model list once."""
+    host = client.host
+    with _lock:
+        known = _digests.get((host, model))
+        if known is not None or not ask or host in _asked:
+            return known
+    try:
+        listed = client.list()["models"]
+    except Exception:  # no list, no digest: the answer is asked for, never guessed from the log
+        return None
+    with _lock:
+        _asked.add(host)
+        for m in listed:
+            name, value = m.get("model") or m.get("name"), m.get("digest")
+            if name and value:
+                _digests[(host, name)] = value
+                if name.endswith(":latest"):
+                    _digests[(host, name[: -len(":latest")])] = value
+        return _digests.get((host, model))
+
+
+def forget_digests() -> None:
+    """The models changed (pull, create, copy, delete): read the digests again when next needed."""
+    with _lock:
+        _digests.clear()
+        _asked.clear()
+
+
+def start(client: Client, body: dict[str, Any], *, source: str, conversation: str | None) -> Recorder | None:
+    """Begin logging the turn ``body``; None when the store is off."""
+    rec = recorder(
+        body, source=source, host=client.host, conversation=conversation, digest=digest(client, body["model"])
+    )
+    if rec is not None:
+        rec.begin()
+    return rec
+
+
+def logged_answer(client: Client, body: dict[str, Any]) -> Entry | None:
+    """The newest finished answer to exactly this request from this model, if the log has one."""
+    value = digest(client, body["model"], ask=True)
+    conn = reader() if value is not None else None
+    if conn is None or value is None:
+        return None
+    try:
+        return cached(conn, request_key(stored_request(body)[0], value))
+    except sqlite3.Error:  # a log that cannot be read answers nothing; the model still can
+        return None
+
+
+def replay(entry: Entry) -> Iterator[dict[str, Any]]:
+    """``entry``'s answer as chat chunks, line by line, ending in a done chunk with its stats and
+    ``from_log`` (its id, for the footer)."""
+    if entry.thinking:
+        yield {"message": {"role": "assistant", "content": "", "thinking": entry.thinking}, "done": False}
+    for line in entry.content.splitlines(keepends=True):
+        yield {"message": {"role": "assistant", "content": line}, "done": False}
+    last: dict[str, Any] = {"role": "assistant", "content": ""}
+    if entry.tool_calls:
+        last["tool_calls"] = entry.tool_calls
+    yield {**entry.stats, "model": entry.model, "message": last, "done": True, "from_log": entry.id}

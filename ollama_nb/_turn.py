@@ -23,7 +23,9 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
+from ._context import Lookup
 from ._errors import OllamaError, RetryCancelled, unexpected
+from ._outcome import Outcome, conclude, context_use
 from ._reply import Reply
 from ._retry import RetryWait, watching
 from ._status import FAILED, RUNNING
@@ -48,7 +50,8 @@ class Paced(Protocol):
 
 class TurnRunner:
     """One request/answer; records a turn of ``conversation`` when one is given (else, as
-    ``--compare`` does, only streams ``messages``)."""
+    ``--compare`` does, only streams ``messages``). With ``meter``, the turn's :attr:`outcome` says
+    how much of the context it used (asked on a thread while the answer streams)."""
 
     def __init__(
         self,
@@ -60,6 +63,7 @@ class TurnRunner:
         key: str | None = None,
         messages: list[dict[str, Any]] | None = None,
         request: dict[str, Any] | None = None,
+        meter: bool = False,
         source: str = "client",
         cache: bool = False,
     ) -> None:
@@ -81,6 +85,10 @@ class TurnRunner:
         self.reply = Reply(model, request={"model": model, "messages": self.messages})
         self.stream: Stream | None = None
         self.error: OllamaError | None = None
+        #: How the turn ended (status, error, stats, context meter); None until it has.
+        self.outcome: Outcome | None = None
+        self._meter = meter and self.turn is not None  # measure the context the turn used
+        self._lookup: Lookup | None = None
         self._lock = threading.Lock()
         self._stop_status: str | None = None
         self._cancel = threading.Event()  # ends a busy-server wait early
@@ -157,8 +165,7 @@ class TurnRunner:
         self.reply = stream.reply
         if status is not None:
             stream.close(status)
-        if on_stream is not None:
-            on_stream(self.reply)
+        self._streaming(on_stream)
         # Hold the iterator: were it dropped while a Ctrl-C unwinds the loop, its cleanup would
         # mark the answer "stopped" before the handler below says "interrupted".
         chunks = iter(stream)
@@ -183,6 +190,7 @@ class TurnRunner:
     def _from_log(self, chunks: Any, on_chunk: OnChunk | None, on_stream: Callable[[Reply], None] | None) -> Reply:
         """Answer from the log (``--cache``): the logged chunks go through a Reply as a stream's would."""
         reply = self.reply = Reply(self.model, request=self.reply.request)
+        self._meter = False  # the meter would ask the server; an answer from the log asks nothing
         if on_stream is not None:
             on_stream(reply)
         for chunk in chunks:
@@ -211,7 +219,30 @@ class TurnRunner:
         if self.reply.status == RUNNING:
             self.reply.end(status, error)
 
+    def _streaming(self, on_stream: Callable[[Reply], None] | None) -> None:
+        if self._meter:
+            # The meter's figures are asked while the answer streams (the model is loaded now),
+            # not in two more round trips after its last chunk.
+            self._lookup = Lookup(self.client, self.reply)
+        if on_stream is not None:
+            on_stream(self.reply)
+
+    def _conclude(self) -> KeyboardInterrupt | None:
+        """Make :attr:`outcome`; a Ctrl-C while the meter is measured leaves the meter out and is
+        returned, to be raised once the turn is recorded."""
+        reply, err = self.reply, self.error
+        status = "failed" if err is not None else ("done" if reply.done else reply.status)
+        context, interrupt = None, None
+        if status == "done" and self._meter:
+            try:
+                context = context_use(self.client, reply, self.request.get("options"), self._lookup)
+            except KeyboardInterrupt as exc:
+                interrupt = exc
+        self.outcome = conclude(reply, status, err, context)
+        return interrupt
+
     def _record(self) -> None:
+        interrupt = self._conclude()
         on_end, self._on_end = self._on_end, None
         if on_end is not None:
             on_end(self)
@@ -220,11 +251,13 @@ class TurnRunner:
             ending = FAILED if self.error is not None or self.reply.status == RUNNING else self.reply.status
             rec.end(self.reply, ending, self.error.message if self.error is not None else None)
         conv, turn, reply, err = self.conversation, self.turn, self.reply, self.error
-        if conv is None or turn is None:
-            return
-        if err is not None and not (reply.chunks or reply.content):
-            turn.model = reply.model or turn.model
-            conv.fail(turn, err.message)
-            return
-        status = "failed" if err is not None else None
-        conv.finish(turn, reply, status=status, error=err.message if err is not None else None)
+        if conv is not None and turn is not None:
+            turn.outcome = self.outcome
+            if err is not None and not (reply.chunks or reply.content):
+                turn.model = reply.model or turn.model
+                conv.fail(turn, err.message)
+            else:
+                status = "failed" if err is not None else None
+                conv.finish(turn, reply, status=status, error=err.message if err is not None else None)
+        if interrupt is not None:
+            raise interrupt

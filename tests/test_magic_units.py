@@ -11,9 +11,10 @@ import pytest
 from IPython.core.error import UsageError
 
 from ollama_nb._live import LiveOutput
-from ollama_nb._magic.cell import curl_command, parse_line
+from ollama_nb._magic.args import parse_line
 from ollama_nb._magic.options import coerce_option, parse_options
 from ollama_nb._magic.prompt import fields, interpolate
+from ollama_nb._magic.show_request import curl_command
 from ollama_nb._reply import Reply
 
 
@@ -122,7 +123,7 @@ def test_bad_flags_are_usage_errors(line, message):
 
 def test_the_magics_docstring_lists_every_flag():
     from ollama_nb._magic import OllamaMagics
-    from ollama_nb._magic.cell import OPTIONS
+    from ollama_nb._magic.args import OPTIONS
     from ollama_nb._magic.line import COMMANDS
 
     doc = OllamaMagics.ollama.__doc__

@@ -10,7 +10,10 @@ which plays a server and writes a server's pages):
   ``chrome.code(...)``, ``model_html(...)``), the number formatters of ollama_nb._format, and names
   bound only to such values in the same function;
 - a ``"text/html"`` entry of a bundle is a call (into the render layer), never a literal or a
-  string built in place.
+  string built in place;
+- and, stricter than all of the above: no string literal outside ``_render/`` holds an HTML tag at
+  all (:func:`test_no_html_tag_literal_outside_the_render_layer`), so a view asks a builder of
+  ``ollama_nb._render.chrome`` for every piece of markup, escaped there.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from collections.abc import Iterator
 import pytest
 
 PACKAGE = pathlib.Path(__file__).resolve().parents[1] / "ollama_nb"
-EXEMPT = ("render", "testing")
+EXEMPT = ("_render", "testing")
 # HTML elements (lower case, as we write them); "<Stream chat of 'x'>" in a repr is not markup.
 MARKUP = re.compile(
     r"</?(a|abbr|audio|b|blockquote|body|br|button|code|details|div|em|embed|form|h[1-6]|head|hr|html|i|iframe"
@@ -67,9 +70,9 @@ class Checker:
                 for alias in node.names:
                     bound = alias.asname or alias.name
                     full = f"{mod}.{alias.name}" if node.module else f"{mod}{alias.name}"
-                    if re.search(r"(^|\.)render(\.|$)", full) or re.search(r"(^|\.)render(\.|$)", mod):
+                    if re.search(r"(^|\.)_?render(\.|$)", full) or re.search(r"(^|\.)_?render(\.|$)", mod):
                         render.add(bound)
-                    if re.search(r"(^|\.)format$", full) or (mod.endswith("format") and alias.name in NUMBER_FORMATTERS):
+                    if re.search(r"(^|\.)_?format$", full) or (mod.endswith("format") and alias.name in NUMBER_FORMATTERS):
                         formats.add(bound)
         return render, formats
 
@@ -247,7 +250,7 @@ def test_no_view_builds_html_or_markdown_from_text():
     ],
 )
 def test_the_check_catches_each_pattern(tmp_path, source, complaint):
-    path = PACKAGE / "magic" / "_boundary_probe.py"  # a path inside the package, never written
+    path = PACKAGE / "_magic" / "_boundary_probe.py"  # a path inside the package, never written
     checker = Checker.__new__(Checker)
     checker.path = path
     checker.tree = ast.parse(source)
@@ -259,7 +262,7 @@ def test_the_check_catches_each_pattern(tmp_path, source, complaint):
 
 def test_the_check_accepts_escaped_and_rendered_values():
     source = (
-        "from ..render import chrome, model_html\nfrom .. import format as fmt_\n"
+        "from .._render import chrome, model_html\nfrom .. import _format as fmt_\n"
         "def f(model, n, rows):\n"
         "    title = 'Models'\n"
         "    cells = ''.join(f'<td>{chrome.esc(r)}</td>' for r in rows)\n"
@@ -267,9 +270,56 @@ def test_the_check_accepts_escaped_and_rendered_values():
         "    return {'text/html': chrome.page(body, model_html(model)), 'text/plain': model}\n"
     )
     checker = Checker.__new__(Checker)
-    checker.path = PACKAGE / "magic" / "_boundary_probe.py"
+    checker.path = PACKAGE / "_magic" / "_boundary_probe.py"
     checker.tree = ast.parse(source)
     checker.docstrings = _docstrings(checker.tree)
     checker.render_names, checker.format_names = checker._imports()
     checker.problems = []
     assert checker.check() == []
+
+
+# The emulator plays a server and the models behind it; these are the only tags it writes, each
+# something a real server or model sends, never our own chrome.
+TAG_LITERALS_ALLOWED = {
+    "testing/server.py": "the body of a redirect, as an HTTP server writes one",
+    "testing/scenarios.py": "a model answer with hostile HTML in it, for the payload tests",
+}
+
+
+def _tag_literals(path: pathlib.Path) -> list[str]:
+    """``file:line: text`` of each string literal (docstrings aside) with an HTML tag in it."""
+    tree = ast.parse(path.read_text("utf-8"), str(path))
+    docstrings = _docstrings(tree)
+    return [
+        f"{path.relative_to(path.parents[1])}:{node.lineno}: {node.value[:80]!r}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings
+        and MARKUP.search(node.value)
+    ]
+
+
+def test_no_html_tag_literal_outside_the_render_layer():
+    found, allowed_seen = [], set()
+    for path in sorted(PACKAGE.rglob("*.py")):
+        where = path.relative_to(PACKAGE).as_posix()
+        if where.startswith("_render/"):
+            continue
+        hits = _tag_literals(path)
+        if where in TAG_LITERALS_ALLOWED:
+            if hits:
+                allowed_seen.add(where)
+            continue
+        found += hits
+    assert not found, "HTML tags outside ollama_nb/_render/ (add a builder to _render/chrome.py):\n" + "\n".join(found)
+    # An exception that no longer has a tag to excuse goes too.
+    assert allowed_seen == set(TAG_LITERALS_ALLOWED), set(TAG_LITERALS_ALLOWED) - allowed_seen
+
+
+def test_the_tag_literal_check_sees_every_kind_of_string(tmp_path):
+    probe = tmp_path / "pkg" / "probe.py"
+    probe.parent.mkdir()
+    for source in ('x = "<div>"', 'x = f"<span>{y}</span>"', 'def f():\n    return "<td>" + y', 'x = "</table>"'):
+        probe.write_text(source)
+        assert _tag_literals(probe), source
+    probe.write_text('"""<div> in a docstring is prose."""\nx = "<image sent to the model>"\ny = "a < b"')
+    assert _tag_literals(probe) == []

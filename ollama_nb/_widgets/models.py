@@ -27,11 +27,11 @@ import anywidget
 import traitlets
 
 from .. import _format as fmt
-from .._client import Client, Stream
+from .._client import Client
 from .._config import default_client
 from .._errors import InvalidRequest, ModelNotFound, OllamaError, RetryCancelled, describe
-from .._hosts import is_cloud
 from .._pacing import Pace
+from .._pull import PullRunner
 from .._quota import quota_rows
 from .._redact import mask_data
 from .._render import chrome
@@ -41,6 +41,7 @@ from .._status import RUNNING
 from ._assets import css, esm
 from ._kernel import keep_view_messages_on_their_subshell
 from ._masked import KeyMasked
+from ._tasks import Tasks, widget_client
 
 __all__ = ["ModelBrowser"]
 
@@ -178,6 +179,19 @@ def _pull_info(p: Progress, state: str | None = None) -> str:
     return " · ".join(bits)
 
 
+_STARTING = {
+    "status": "starting",
+    "layers": [],
+    "completed": 0,
+    "total": 0,
+    "fraction": None,
+    "speed": None,
+    "eta": None,
+    "state": RUNNING,
+    "elapsed": 0,
+}
+
+
 def _chat_available() -> bool:
     try:
         return importlib.util.find_spec("ollama_nb._widgets.chat") is not None
@@ -190,11 +204,12 @@ class ModelBrowser(KeyMasked, anywidget.AnyWidget):
 
     Parameters
     ----------
-    host:
-        The server (``OLLAMA_HOST``-style text, or ``"https://ollama.com"`` for cloud models). Default:
-        the shared client of the current settings (``%ollama config host=...``, else ``OLLAMA_HOST``).
     client:
-        A ready :class:`~ollama_nb.Client` instead of ``host``.
+        A ready :class:`~ollama_nb.Client` (its ``cloud`` attribute says whether it is Ollama Cloud).
+    host:
+        The server (``OLLAMA_HOST``-style text, or ``"https://ollama.com"`` for cloud models) instead
+        of ``client``. Default: the shared client of the current settings (``%ollama config host=...``,
+        else ``OLLAMA_HOST``).
     api_key:
         For a cloud host; default ``OLLAMA_API_KEY``. It stays in the client: never in widget state.
 
@@ -227,26 +242,22 @@ class ModelBrowser(KeyMasked, anywidget.AnyWidget):
     quota = traitlets.List(traitlets.Dict()).tag(sync=True)
 
     def __init__(
-        self, host: str | None = None, client: Client | None = None, *, api_key: str | None = None, **kwargs: Any
+        self, *, client: Client | None = None, host: str | None = None, api_key: str | None = None, **kwargs: Any
     ) -> None:
-        if client is None:
-            client = default_client() if host is None and api_key is None else Client(host, api_key=api_key)
-        cloud = kwargs.pop("cloud", None)  # a stand-in for ollama.com on another host says so
+        client = widget_client(client, host, api_key) or default_client()
         super().__init__(**kwargs)
         self.set_trait("_self_id", self.model_id or "")
         self._client = client
         self._lock = threading.RLock()
-        self._tasks: dict[int, tuple[threading.Thread, str]] = {}
-        self._streams: dict[str, Stream] = {}
-        self._cancelled: set[str] = set()
+        self._tasks = Tasks("ModelBrowser", on_busy=lambda label: setattr(self, "busy", label))
+        self._pulls: dict[str, PullRunner] = {}  # the pulls running, by name
         self._pull_state: dict[str, dict[str, Any]] = {}
         self._push_pace = Pace(least=PUSH_INTERVAL, most=PUSH_INTERVAL)
         self._output: Any = None
         self._chat: Any = None
         self.host = client.host
-        self.cloud = bool(cloud) if cloud is not None else bool(getattr(client, "cloud", is_cloud(client.host)))
+        self.cloud = bool(client.cloud)
         self._stop_waiting = threading.Event()  # close() ends a busy-server wait of any task
-        self._pull_waits: dict[str, threading.Event] = {}  # Cancel ends the wait of that pull
         self.chat_available = _chat_available()
         self.on_msg(self._on_view_msg)
         # The first list on a thread too (a slow server must not freeze the cell); on a normal
@@ -327,14 +338,12 @@ class ModelBrowser(KeyMasked, anywidget.AnyWidget):
 
     def close(self) -> None:
         """Close the widget; pulls still running are cancelled (a closed view cannot cancel them)."""
-        self._stop_waiting.set()
-        with self._lock:
-            streams = list(self._streams.values())
-            waits = list(self._pull_waits.values())
-        for stream in streams:
-            stream.close()
-        for event in waits:
-            event.set()
+        if hasattr(self, "_pulls"):  # not a widget whose __init__ was refused
+            self._stop_waiting.set()
+            with self._lock:
+                pulls = list(self._pulls.values())
+            for runner in pulls:
+                runner.stop()
         super().close()
 
     def __repr__(self) -> str:
@@ -355,7 +364,7 @@ class ModelBrowser(KeyMasked, anywidget.AnyWidget):
             }
             for m in self.models
         ]
-        title = f"<p><strong>Ollama models at {chrome.esc(self.host)}</strong> ({len(rows)})</p>"
+        title = chrome.title(f"Ollama models at {self.host}", f" ({len(rows)})")
         if not rows:
             return chrome.page(title, chrome.note("No models."))
         return chrome.page(
@@ -435,21 +444,17 @@ class ModelBrowser(KeyMasked, anywidget.AnyWidget):
     def cancel(self, name: str) -> None:
         """Stop the pull of ``name`` (closes its stream; nothing is installed)."""
         with self._lock:
-            stream = self._streams.get(name)
-            if stream is None:
-                self._cancelled.add(name)  # the pull request is still being sent: stop it on arrival
-            wait = self._pull_waits.get(name)
-        if wait is not None:
-            wait.set()  # ...or it waits for a busy server: stop waiting
-        if stream is not None:
-            stream.close()
+            runner = self._pulls.get(name)
+        if runner is not None:
+            runner.stop()
 
     # ------------------------------------------------------------------ background work
 
     def _start(self, key: str, label: str, fn: Callable[..., Any], *args: Any) -> threading.Thread:
-        """Run ``fn(*args)`` on a daemon thread; ``busy`` says what runs while it does."""
+        """Run ``fn(*args)`` on a daemon thread; ``busy`` says what runs while it does; a failure
+        shows in the panel."""
 
-        def run() -> None:
+        def guarded() -> None:
             try:
                 with watching(self._waiting, self._stop_waiting):
                     fn(*args)
@@ -457,38 +462,15 @@ class ModelBrowser(KeyMasked, anywidget.AnyWidget):
                 self.notice = ""
             except Exception as exc:
                 self._report(exc, key.split(":")[0])
-            finally:
-                with self._lock:
-                    self._tasks.pop(threading.get_ident(), None)
-                    self._set_busy()
 
-        thread = threading.Thread(target=run, name=f"ModelBrowser-{key}", daemon=True)
-        with self._lock:
-            thread.start()
-            self._tasks[thread.ident or 0] = (thread, label)
-            self._set_busy()
-        return thread
+        return self._tasks.start(guarded, key=key, label=label)
 
     def _waiting(self, wait: RetryWait) -> None:
         self.notice = f"{wait}."
 
-    def _set_busy(self) -> None:
-        labels = [label for _, label in self._tasks.values() if label]
-        self.busy = labels[-1] if labels else ""
-
     def _join(self, timeout: float = 10.0) -> bool:
         """Wait until no background work runs (for tests and scripts). False on timeout."""
-        deadline = time.monotonic() + timeout
-        while True:
-            with self._lock:
-                threads = [t for t, _ in self._tasks.values()]
-            if not threads:
-                return True
-            for t in threads:
-                t.join(max(0.0, deadline - time.monotonic()))
-            if time.monotonic() >= deadline:
-                with self._lock:
-                    return not self._tasks
+        return self._tasks.join(timeout)
 
     def _report(self, exc: BaseException, action: str, hint: str | None = None) -> None:
         message, default_hint = describe(exc)
@@ -570,68 +552,39 @@ class ModelBrowser(KeyMasked, anywidget.AnyWidget):
                 "Ollama Cloud has no pull.", hint="Cloud models run without a download; pull on a local server."
             )
             return self._pull_failed(name, err, raise_)
+        runner = PullRunner(self._client, name)
         with self._lock:
-            if self._pull_state.get(name, {}).get("state") == RUNNING:
+            if name in self._pulls:
                 self.notice = f"{name} is already being pulled."
                 return None
-            self._cancelled.discard(name)
-            self._pull_state[name] = {
-                "name": name,
-                "status": "starting",
-                "layers": [],
-                "completed": 0,
-                "total": 0,
-                "fraction": None,
-                "speed": None,
-                "eta": None,
-                "state": RUNNING,
-                "elapsed": 0,
-            }
+            self._pulls[name] = runner
+            self._pull_state[name] = {**_STARTING, "name": name}
         self._push_pulls(force=True)
-        stop_waiting = threading.Event()
-        with self._lock:
-            self._pull_waits[name] = stop_waiting
         try:
-            with watching(self._waiting, stop_waiting):
-                stream = self._client.pull(name, stream=True)
-        except RetryCancelled:
-            state = dict(self._pull_state.get(name, {}), state="stopped", status="cancelled")
-            self._set_pull(name, state, force=True)
-            self.notice = f"Pull of {name} cancelled while the server was busy; nothing was installed."
-            return None
-        except OllamaError as err:
-            return self._pull_failed(name, err, raise_)
+            progress = runner.run(lambda p: self._set_pull(name, _progress_dict(p, name)), on_wait=self._waiting)
         finally:
             with self._lock:
-                self._pull_waits.pop(name, None)
-        assert isinstance(stream, Stream)
-        with self._lock:
-            self._streams[name] = stream
-            cancelled = name in self._cancelled
-        if cancelled:
-            stream.close()
-        progress = stream.progress
-        try:
-            for _ in stream:
-                self._set_pull(name, _progress_dict(progress, name))
-        except OllamaError as err:
-            return self._pull_failed(name, err, raise_, progress)
-        finally:
-            with self._lock:
-                self._streams.pop(name, None)
-                self._cancelled.discard(name)
-        state = _progress_dict(progress, name)
-        if progress.state == "done":
-            self._set_pull(name, state, force=True)
+                self._pulls.pop(name, None)
+        if runner.error is not None:
+            return self._pull_failed(name, runner.error, raise_, progress)
+        self._pull_ended(name, runner)
+        return progress
+
+    def _pull_ended(self, name: str, runner: PullRunner) -> None:
+        progress = runner.progress
+        if runner.status == "done" and progress is not None:
+            self._set_pull(name, _progress_dict(progress, name), force=True)
             self._refresh(report=True)
             self.notice = f"Pulled {name}."
-        else:
-            state["state"] = "stopped"
-            state["status"] = "cancelled"
+            return
+        state = _progress_dict(progress, name) if progress is not None else dict(self._pull_state.get(name, {}))
+        state.update(state="stopped", status="cancelled")
+        if progress is not None:
             state["info_text"] = _pull_info(progress, "stopped")
-            self._set_pull(name, state, force=True)
             self.notice = f"Pull of {name} cancelled; nothing was installed."
-        return progress
+        else:
+            self.notice = f"Pull of {name} cancelled while the server was busy; nothing was installed."
+        self._set_pull(name, state, force=True)
 
     def _pull_failed(
         self, name: str, err: OllamaError, raise_: bool, progress: Progress | None = None
@@ -706,7 +659,7 @@ class ModelBrowser(KeyMasked, anywidget.AnyWidget):
         try:
             try:
                 chat = ChatWidget(model=name, client=self._client)
-            except TypeError:
+            except TypeError:  # a ChatWidget of another version
                 chat = ChatWidget(model=name)
         except Exception as exc:
             self._report(exc, "try")

@@ -83,6 +83,8 @@ def stats_text(
                 parts.append(f"{label} {duration(ns(stats[key]))}")
         if done_reason == "length":
             parts.append("cut at the token limit")
+        if stats.get("from_log"):
+            parts.append(f"from the log ({stats['from_log']})")
     else:
         if stats.get("chunks"):
             parts.append(f"~{stats['chunks']} chunks")

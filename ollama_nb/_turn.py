@@ -34,7 +34,6 @@ from ._store import turns as store
 if TYPE_CHECKING:
     from ._client import Client, Stream
     from ._conversation import Conversation, Turn
-    from ._store.records import Recorder
 
 __all__ = ["TurnRunner"]
 
@@ -71,7 +70,6 @@ class TurnRunner:
         #: What the log calls this turn's origin (cell, compare, widget, client), and whether an
         #: identical request's logged answer may answer it (``--cache``).
         self.source, self.cache = source, cache
-        self.recorder: Recorder | None = None
         self.model = model
         self.conversation = conversation
         self.request = {k: v for k, v in (request or {}).items() if v is not None}
@@ -81,6 +79,11 @@ class TurnRunner:
             self.messages = conversation.messages_for(self.turn)
         else:
             self.messages = list(messages or [])
+        #: This turn's row in the log (None: the store is off); its id is known before it streams.
+        self.recorder = store.prepare(
+            client, {"model": model, "messages": self.messages, **self.request}, source=source,
+            conversation=conversation.name if conversation is not None else None,
+        )  # fmt: skip
         #: What arrived so far; a placeholder until the server answers (views render it at once).
         self.reply = Reply(model, request={"model": model, "messages": self.messages})
         self.stream: Stream | None = None
@@ -128,10 +131,11 @@ class TurnRunner:
         Returns the reply; a KeyboardInterrupt is recorded, then re-raised."""
         self._on_end = on_end
         body = {"model": self.model, "messages": self.messages, **self.request}
-        if self.cache and (logged := store.logged_answer(self.client, body)) is not None:
+        if self.cache and (logged := store.logged_answer(self.client, body, self.recorder)) is not None:
+            self.recorder = None  # answered from the log: no second row
             return self._from_log(store.replay(logged), on_chunk, on_stream)
-        name = self.conversation.name if self.conversation is not None else None
-        self.recorder = store.start(self.client, body, source=self.source, conversation=name)
+        if self.recorder is not None:
+            self.recorder.begin()
         try:
             self._stream(on_chunk, pace, on_stream, on_wait)
         except KeyboardInterrupt:

@@ -43,6 +43,9 @@ class AnswerView:
         self.structured = structured
         self.extra = extra
         self.outcome: Outcome | None = None  # how it ended: set once the runner knows
+        #: The turn's id in the log: while it streams the footer names it, so a notebook saved by a
+        #: page closed mid-answer still tells how to read the whole answer.
+        self.log_id: str | None = None
         self._html = render_answer.LiveAnswer()
         self._styled = False
         self._plain_settled = 0  # --raw: characters of the plain text already in settled outputs
@@ -80,6 +83,8 @@ class AnswerView:
             footer, context = ending.footer(), ending.context
             warning = ending.warning() if not reply.done else ""
             advice = context.advice() if context is not None and context.warn else ""
+        elif self.log_id and not waiting:
+            footer = f"writing to the log · %ollama log show {self.log_id}"
         if final or self.raw or waiting:
             # While streaming, a front end shows the HTML: re-sending a plain copy of the growing
             # text would double the bytes. The final output carries both.

@@ -111,6 +111,13 @@ _flag(
 )
 _flag("--compare", metavar="A,B,...", help="Send the same prompt to several models and show the answers side by side.")
 _flag("--out", metavar="NAME", help="Store the Reply (with --compare: a dict model -> Reply) in the variable NAME.")
+_flag(
+    "--cache",
+    action=argparse.BooleanOptionalAction,
+    default=None,
+    help="Answer an identical request (model digest, messages, options, format, seed) from the log; "
+    "--no-cache asks the model. Default: %%ollama config cache=on|off.",
+)
 _flag("--no-interpolate", dest="no_interpolate", action="store_true", help="Send {braces} exactly as written.")
 
 
@@ -153,6 +160,11 @@ class Cell:
     keep_alive: Any = None
     images: list[Any] = field(default_factory=list)  # as given (for the thumbnails)
     encoded: list[str] = field(default_factory=list)  # as sent
+
+    @property
+    def cache(self) -> bool:
+        """``--cache`` / ``--no-cache``, else ``%ollama config cache=``."""
+        return bool(settings.cache if self.args.cache is None else self.args.cache)
 
     @property
     def request(self) -> dict[str, Any]:

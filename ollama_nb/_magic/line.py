@@ -23,6 +23,7 @@ from typing import Any
 from IPython.core.error import UsageError
 
 from .. import _format as fmt_
+from .. import log as store_log
 from .._client import DEFAULT_TIMEOUT
 from .._config import forget_clients, settings
 from .._conversation import Conversation
@@ -37,6 +38,7 @@ from .._reply import Progress
 from .._request import check_seconds
 from .._retry import RetryWait
 from ._shared import DEFAULT_CHAT, client_for, display_html, reraise_interrupt, show_exception
+from .log import cmd_log
 from .options import OPTION_TYPES, coerce_option
 
 __all__ = ["COMMANDS", "run_line_magic"]
@@ -55,6 +57,7 @@ COMMANDS: dict[str, str] = {
     "logout": "forget the key given to %ollama login",
     "history [--chat NAME]": "the turns of a conversation",
     "clear [--chat NAME]": "forget a conversation",
+    "log [WORDS] [-m MODEL] [--since 2d]": "search every turn asked (also: show ID, --stats, --prune --before 90d)",
     "doctor": "check host, version, default model, loaded models, cloud key",
     "usage [--host URL]": "Ollama Cloud quota: session and weekly usage (needs OLLAMA_API_KEY)",
     "help": "this list",
@@ -322,7 +325,7 @@ class _PullShow:
 # --------------------------------------------------------------------------- settings
 
 
-_CONFIG_KEYS = ("host", "model", "api_key", "timeout")
+_CONFIG_KEYS = ("host", "model", "api_key", "timeout", "store", "cache")
 
 
 def cmd_config(args: list[str]) -> None:
@@ -368,6 +371,8 @@ def _set(key: str, value: str) -> bool:
                 f"%ollama config: {exc} It is the silence allowed between chunks; "
                 f"`timeout=` alone restores the default ({DEFAULT_TIMEOUT[1]:g} s)."
             ) from None
+    elif key in ("store", "cache"):
+        _set_store(key, value)
     elif key in OPTION_TYPES:
         if value:
             settings.options[key] = coerce_option(key, value)
@@ -390,7 +395,19 @@ def _config_rows() -> list[dict[str, str]]:
         {"setting": "api_key", "value": settings.key_source()},
         {"setting": "timeout", "value": timeout},
         {"setting": "options", "value": options},
+        {"setting": "store", "value": str(store_log.path() or "off")},
+        {"setting": "cache", "value": "on" if settings.cache else "off"},
     ]
+
+
+def _set_store(key: str, value: str) -> None:
+    """``store=PATH`` / ``store=off`` / ``store=`` (the default), ``cache=on|off``."""
+    if key == "store":
+        settings.store = value or None
+        return
+    if value.lower() not in ("on", "off", "true", "false", "1", "0", "yes", "no", ""):
+        raise UsageError(f"%ollama config cache={value}: write cache=on or cache=off.")
+    settings.cache = value.lower() in ("on", "true", "1", "yes")
 
 
 _TYPED_KEY_NOTE = (
@@ -571,6 +588,7 @@ _HANDLERS: dict[str, Callable[[list[str]], Any]] = {
     "clear": cmd_clear,
     "doctor": cmd_doctor,
     "usage": cmd_usage,
+    "log": cmd_log,
     "help": cmd_help,
 }
 

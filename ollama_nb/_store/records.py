@@ -136,6 +136,10 @@ class Recorder:
             "prompt": prompt_text(self.request),
         }
 
+    def keyed(self, digest: str) -> None:
+        """Give the row its cache key (the model's digest became known before :meth:`begin`)."""
+        self.key = self._row["request_key"] = request_key(self.request, digest)
+
     def begin(self) -> None:
         for sha, data in self._images:
             self.writer.put(("image", sha, data))

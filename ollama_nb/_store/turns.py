@@ -8,8 +8,9 @@ digest is unknown is logged without a key, so it is never given as a cached answ
 
 Usage::
 
-    entry = logged_answer(client, body)            # None: ask the model
-    rec = start(client, body, source="cell", conversation="tutor")
+    rec = prepare(client, body, source="cell", conversation="tutor")   # its id shows at once
+    entry = logged_answer(client, body)            # None: ask the model (then rec.begin())
+    restored = restore(Conversation.named("tutor"))  # turns the log had, after a restart
 """
 
 from __future__ import annotations
@@ -19,14 +20,15 @@ import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from . import reader, recorder
-from .query import Entry, cached
+from . import reader, recorder, where
+from .query import Entry, cached, conversation_messages
 from .records import Recorder, request_key, stored_request
 
 if TYPE_CHECKING:
     from .._client import Client
+    from .._conversation import Conversation
 
-__all__ = ["digest", "forget_digests", "logged_answer", "replay", "start"]
+__all__ = ["digest", "forget_digests", "logged_answer", "prepare", "replay", "restore"]
 
 _digests: dict[tuple[str, str], str] = {}
 _asked: set[str] = set()  # hosts whose model list was read
@@ -62,19 +64,57 @@ def forget_digests() -> None:
         _asked.clear()
 
 
-def start(client: Client, body: dict[str, Any], *, source: str, conversation: str | None) -> Recorder | None:
-    """Begin logging the turn ``body``; None when the store is off."""
-    rec = recorder(
+def prepare(client: Client, body: dict[str, Any], *, source: str, conversation: str | None) -> Recorder | None:
+    """A recorder for the turn ``body``, not begun (its id is known before anything is written);
+    None when the store is off."""
+    return recorder(
         body, source=source, host=client.host, conversation=conversation, digest=digest(client, body["model"])
     )
-    if rec is not None:
-        rec.begin()
-    return rec
 
 
-def logged_answer(client: Client, body: dict[str, Any]) -> Entry | None:
-    """The newest finished answer to exactly this request from this model, if the log has one."""
+class _Logged:
+    """A logged answer as :meth:`Conversation.finish` reads a reply."""
+
+    def __init__(self, message: dict[str, Any]) -> None:
+        self.message, self.model, self.done, self.status, self.error = message, None, True, "done", None
+
+    def stats(self) -> dict[str, Any]:
+        return {}
+
+
+def restore(conv: Conversation) -> int:
+    """Fill an empty named conversation with the turns its newest logged turn in this notebook
+    carried (after a kernel restart); returns how many turns came back (0: nothing to restore)."""
+    if conv.name is None or conv.turns:
+        return 0
+    conn = reader()
+    if conn is None:
+        return 0
+    try:
+        messages = conversation_messages(conn, conv.name, where()[0])
+    except sqlite3.Error:
+        return 0
+    count = 0
+    for message in messages:
+        role = message.get("role")
+        if role == "system" and not count:
+            conv.configure(system=message.get("content") or "")
+        elif role == "user":
+            turn = conv.begin(message)
+            count += 1
+        elif count and role == "assistant":
+            conv.finish(turn, _Logged(message))
+        elif count and role == "tool":
+            turn.tools.append(message)
+    return count
+
+
+def logged_answer(client: Client, body: dict[str, Any], rec: Recorder | None = None) -> Entry | None:
+    """The newest finished answer to exactly this request from this model, if the log has one.
+    ``rec``, the turn's recorder, is keyed with the digest found, so its answer can be found next time."""
     value = digest(client, body["model"], ask=True)
+    if rec is not None and value is not None:
+        rec.keyed(value)
     conn = reader() if value is not None else None
     if conn is None or value is None:
         return None

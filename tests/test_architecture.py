@@ -43,8 +43,8 @@ def _imports(name: str, path: pathlib.Path, modules: dict[str, pathlib.Path]) ->
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("leaf", ("_version", "_hosts", "_redact", "_pacing", "_quota", "_suggest", "_status", "tools")),
     ("wire", ("_errors", "_refusals", "_retry", "_images", "_request", "_types", "_reply", "_format")),
-    ("client", ("_session", "_client", "_config", "_default", "_store")),
-    ("conversation", ("_context", "_conversation", "_outcome", "_turn", "_pull")),
+    ("client", ("_session", "_client", "_config")),
+    ("conversation", ("_context", "_conversation", "_outcome", "_turn", "_pull", "_store", "_default")),
     ("render", ("_render",)),
     ("live", ("_live",)),
     ("views", ("_magic", "_widgets")),

@@ -105,3 +105,26 @@ def test_store_off_logs_nothing_and_streams_as_ever(client, emu, monkeypatch, lo
     runner = TurnRunner(client, "llama3.2", conversation=Conversation(), user=user("Hi"), cache=True)
     assert runner.run().done and runner.recorder is None
     assert not log_file.exists()
+
+
+def test_calls_through_the_default_client_are_logged_whole_and_streamed(emu, monkeypatch):
+    import ollama_nb
+    from ollama_nb._config import forget_clients
+
+    monkeypatch.setenv("OLLAMA_HOST", emu.url)
+    forget_clients()
+    whole = ollama_nb.chat("llama3.2", messages=[user("Whole, please")])
+    pieces = "".join(c["message"]["content"] for c in ollama_nb.chat("llama3.2", messages=[user("Streamed")], stream=True))
+    said = ollama_nb.generate("llama3.2", "Generated")
+    with pytest.raises(ollama_nb.ResponseError):
+        ollama_nb.chat("no-such-model", messages=[user("Nope")])
+    conn = reader()
+    # The stream's row ends when its reply does; the writer notices within a second.
+    while q.search(conn, "Streamed")[0].status == "running":
+        assert conn is not None and reader() is not None
+    got = {e.prompt: (e.source, e.status, e.content) for e in q.search(conn, limit=10)}
+    assert got["Whole, please"] == ("client", "done", whole.message.content)
+    assert got["Streamed"] == ("client", "done", pieces)
+    assert got["Generated"] == ("client", "done", said.response)
+    assert got["Nope"][:2] == ("client", "failed")
+    forget_clients()

@@ -23,7 +23,7 @@ from typing import Any
 from IPython.core.error import UsageError
 
 from .. import _format as fmt_
-from .. import log as store_log
+from .. import _store as store_log
 from .._client import DEFAULT_TIMEOUT
 from .._config import forget_clients, settings
 from .._conversation import Conversation

@@ -20,7 +20,7 @@ from typing import Any, NoReturn
 from IPython.core.error import UsageError
 
 from .. import _format as fmt_
-from .. import log as store_log
+from .. import _store as store_log
 from .._render import answer as render_answer
 from .._render import chrome
 from .._store.query import Entry, age_seconds

@@ -4,7 +4,8 @@
   thread; :mod:`.records`: a turn's row, the cache key, the :class:`Recorder` the turn runner
   feeds; :mod:`.query`: search, show, stats, prune, cache lookup, a conversation's messages.
 
-This module holds what the rest of the package calls: :func:`writer` (the writer of the configured
+This module holds what ``ollama_nb.log`` re-exports (:func:`search`, :func:`show`, :func:`stats`,
+:func:`prune`, :func:`path`) and what the rest of the package calls: :func:`writer` (the writer of the configured
 file, or None when the store is off or failed), :func:`recorder`, :func:`reader`, :func:`where`.
 
 Usage::
@@ -22,10 +23,14 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from . import query as _query
 from .db import StoreWarning, Writer, configured_path, warn_once
+from .query import Entry, age_seconds
 from .records import Recorder
 
-__all__ = ["Recorder", "StoreWarning", "reader", "recorder", "where", "writer"]
+__all__ = [
+    "Recorder", "StoreWarning", "path", "prune", "reader", "recorder", "search", "show", "stats", "where", "writer",
+]  # fmt: skip
 
 _writers: dict[Path, Writer] = {}
 _lock = threading.Lock()
@@ -90,3 +95,54 @@ def recorder(body: dict[str, Any], *, source: str, host: str | None, conversatio
     notebook, cell_id = where()
     return Recorder(w, body, source=source, host=host, conversation=conversation, notebook=notebook,
                     cell_id=cell_id, digest=digest)  # fmt: skip
+
+
+# -- what ollama_nb.log offers (and %ollama log shows) -------------------------------------------
+
+
+def _age(value: str | float | None) -> float | None:
+    return age_seconds(value) if isinstance(value, str) else value
+
+
+def path() -> Path | None:
+    """The log's file now, or None when logging is off."""
+    return configured_path(_setting())
+
+
+def search(
+    words: str = "", *, model: str | None = None, since: str | float | None = None, limit: int = 20
+) -> list[Entry]:
+    """Turns whose prompt or answer holds every one of ``words``, newest first.
+
+    :param model: only this model (``"llama3.2"`` also matches ``"llama3.2:latest"``).
+    :param since: an age, ``"2d"``, ``"3h"``, ``"1w"`` or seconds.
+
+    Usage::
+
+        >>> ollama_nb.log.search("dataframe merge", model="llama3.2", since="1w", limit=5)
+    """
+    conn = reader()
+    if conn is None:
+        return []
+    return _query.search(conn, words, model=model, since=_age(since), limit=limit)
+
+
+def show(ident: str) -> Entry | None:
+    """The turn with this id (or the one id starting with it); None when there is none."""
+    conn = reader()
+    return None if conn is None else _query.find(conn, ident)
+
+
+def stats() -> dict[str, Any]:
+    """Size in bytes, turns (by status), images, oldest and newest turn, and the search in use."""
+    conn = reader()
+    return {} if conn is None else {"path": str(path()), **_query.stats(conn)}
+
+
+def prune(before: str | float) -> tuple[int, int]:
+    """Delete turns older than ``before`` (``"90d"`` or seconds) and the images only they used;
+    returns how many turns and images went."""
+    conn = reader()
+    age = _age(before)
+    assert age is not None
+    return (0, 0) if conn is None else _query.prune(conn, age)

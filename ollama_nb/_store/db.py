@@ -50,6 +50,8 @@ INTERVAL = 1.0
 class Watched(Protocol):
     """A turn still streaming: the writer asks it for its state once per :data:`INTERVAL`."""
 
+    finished: bool
+
     def snapshot(self) -> Op | None: ...
 
 
@@ -147,7 +149,9 @@ class Writer:
         # The stream's thread never waits for this: it only reads the reply, which is safe from
         # another thread (a reader sees at least the text of the chunks it counts).
         with self._watch_lock:
-            return [op for op in (t.snapshot() for t in self._watched) if op is not None]
+            ops = [op for op in (t.snapshot() for t in list(self._watched)) if op is not None]
+            self._watched = {t for t in self._watched if not t.finished}
+            return ops
 
     def put(self, op: Op | None) -> None:
         if self.failed is not None or op is None:

@@ -121,6 +121,10 @@ class Recorder:
         self.id = new_id()
         #: The answer streaming now (a Reply); read by the writer's thread.
         self.reply: Any = None
+        #: End the row when :attr:`reply` ends (a stream handed to the caller, whose end no one reports).
+        self.follow = False
+        #: Ended: the writer stops snapshotting it.
+        self.finished = False
         self._seen = 0
         self.request, self._images = stored_request(body)
         self.key = request_key(self.request, digest) if digest else None
@@ -151,15 +155,22 @@ class Recorder:
         """The write that brings the row up to the answer so far, or None if nothing new came."""
         reply = self.reply
         chunks = getattr(reply, "chunks", 0)
+        if self.follow and getattr(reply, "status", RUNNING) != RUNNING:
+            self.finished = True
+            return self._last(reply, reply.status, str(reply.error) if reply.error is not None else None)
         if reply is None or chunks == self._seen:
             return None
         self._seen = chunks
         return ("update", self.id, _answer(reply))
 
     def end(self, reply: Any, status: str, error: str | None = None) -> None:
+        self.finished = True
+        self.writer.unwatch(self, self._last(reply, status, error))
+
+    def _last(self, reply: Any, status: str, error: str | None) -> tuple[Any, ...]:
         stats = json.dumps(_plain(getattr(reply, "final", {}) or {}), ensure_ascii=False)
         fields = {**_answer(reply), "status": status, "error": redact(error) if error else None}
-        self.writer.unwatch(self, ("update", self.id, {**fields, "ended": time.time(), "stats": stats}))
+        return ("update", self.id, {**fields, "ended": time.time(), "stats": stats})
 
 
 def _answer(reply: Any) -> dict[str, Any]:

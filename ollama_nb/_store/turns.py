@@ -15,11 +15,13 @@ Usage::
 
 from __future__ import annotations
 
+import inspect
 import sqlite3
 import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from .._status import FAILED, INTERRUPTED, RUNNING
 from . import reader, recorder, where
 from .query import Entry, cached, conversation_messages
 from .records import Recorder, request_key, stored_request
@@ -28,7 +30,7 @@ if TYPE_CHECKING:
     from .._client import Client
     from .._conversation import Conversation
 
-__all__ = ["digest", "forget_digests", "logged_answer", "prepare", "replay", "restore"]
+__all__ = ["digest", "forget_digests", "logged_answer", "logged_call", "prepare", "replay", "restore"]
 
 _digests: dict[tuple[str, str], str] = {}
 _asked: set[str] = set()  # hosts whose model list was read
@@ -135,3 +137,33 @@ def replay(entry: Entry) -> Iterator[dict[str, Any]]:
     if entry.tool_calls:
         last["tool_calls"] = entry.tool_calls
     yield {**entry.stats, "model": entry.model, "message": last, "done": True, "from_log": entry.id}
+
+
+def logged_call(client: Client, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """``client.chat`` / ``client.generate`` as ``ollama_nb.chat(...)`` calls them on the default
+    client, logged as a turn: a whole answer at once, a stream when its reply ends (the writer
+    sees it end; the caller's loop is not touched)."""
+    method = getattr(client, name)
+    try:
+        bound = inspect.signature(method).bind(*args, **kwargs)
+    except TypeError:
+        return method(*args, **kwargs)  # the client's own error says what is wrong
+    given = dict(bound.arguments)
+    given.update(given.pop("kwargs", None) or {})
+    body = {k: v for k, v in given.items() if v is not None and k not in ("stream", "keep_alive")}
+    rec = prepare(client, body, source="client", conversation=None)
+    if rec is None:
+        return method(*args, **kwargs)
+    rec.begin()
+    try:
+        result = method(*args, **kwargs)
+    except BaseException as exc:
+        rec.end(None, INTERRUPTED if isinstance(exc, KeyboardInterrupt) else FAILED, str(exc))
+        raise
+    reply = getattr(result, "reply", result)
+    rec.reply = reply
+    if reply is result or getattr(reply, "status", RUNNING) != RUNNING:
+        rec.end(reply, "done" if getattr(reply, "done", True) else reply.status)
+    else:
+        rec.follow = True
+    return result

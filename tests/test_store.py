@@ -321,3 +321,41 @@ def test_store_off_turns_the_writer_off(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setenv(db.ENV, "off")
     assert _store.writer() is None
     assert _store.recorder(body("x"), source="cell", host=None) is None
+
+
+def test_the_log_table_and_one_turn_keep_every_hostile_payload_inside_the_policy(
+    writer: db.Writer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Prompts, answers, model names and errors from the payload corpus, shown by ``%ollama log``
+    and ``%ollama log show``: only the policy's markup, and no control character in the plain text."""
+    from corpus.payloads import CORPUS
+    from test_render_corpus import outside_policy
+
+    from ollama_nb._magic import log as log_magic
+
+    monkeypatch.setenv(db.ENV, str(writer.path))
+    plain_turn = Recorder(writer, body("word"), source="cell")
+    plain_turn.begin()
+    plain_turn.end(reply("word", "word"), "failed", "word")
+    ids = []
+    for p in CORPUS:
+        text = p.text("http://127.0.0.1:9/b")
+        rec = Recorder(writer, {"model": text[:40], "messages": [{"role": "user", "content": text}]}, source="cell")
+        rec.begin()
+        rec.end(SimpleNamespace(content=text, thinking=text, tool_calls=[], model=text[:40], final={}), "failed", text)
+        ids.append(rec.id)
+    shown: list[tuple[str, tuple[str, ...]]] = []
+    monkeypatch.setattr(log_magic, "display_html", lambda plain, *pieces, **kw: shown.append((plain, pieces)))
+    log_magic.cmd_log(["show", plain_turn.id])
+    # Our own chrome (a table's class, a footer) is outside the model-text policy by design: a
+    # payload may add nothing to what a plain word's view already has.
+    ours = set(outside_policy("".join(shown.pop()[1])))
+    log_magic.cmd_log(["-n", str(len(CORPUS))])
+    for ident in ids:
+        log_magic.cmd_log(["show", ident])
+    assert len(shown) == 1 + len(ids)
+    assert all(ident in shown[0][0] for ident in ids)
+    for _plain, pieces in shown:
+        assert set(outside_policy("".join(pieces))) <= ours | {"<table class>"}
+    table_plain = shown[0][0]
+    assert not [c for c in table_plain if not c.isprintable() and c != "\n"]

@@ -31,7 +31,7 @@ class OllamaMagics(Magics):
             %%ollama [-m MODEL] [--chat NAME] [--new] [-s TEXT] [--think [LEVEL]] [--no-think]
                      [-o KEY=VALUE ...] [--format json|VAR] [--image VAR_OR_PATH ...]
                      [--keep-alive DURATION] [--host HOST] [--raw] [--show-request]
-                     [--compare A,B,...] [--out NAME] [--no-interpolate] [-h]
+                     [--compare A,B,...] [--out NAME] [--cache | --no-cache] [--no-interpolate] [-h]
 
           -m, --model       model (default: %ollama config model=..., else OLLAMA_NB_MODEL)
           --chat NAME       continue the conversation NAME (shared with ChatWidget(conversation=NAME))
@@ -48,11 +48,14 @@ class OllamaMagics(Magics):
           --show-request    the request as curl (key redacted) and the raw NDJSON chunks
           --compare A,B     the same prompt to several models, side by side
           --out NAME        store the Reply in NAME
+          --cache           answer an identical request from the log (--no-cache: ask the model;
+                            default: %ollama config cache=on|off)
           --no-interpolate  send {braces} exactly as written
 
         Line magic: ``%ollama list | ps | show MODEL | pull MODEL | rm MODEL | cp SRC DST |
         unload MODEL | embed MODEL TEXT... | config [key=value ...] | login | logout | history [--chat NAME] |
-        clear [--chat NAME] | doctor | usage | help``. ``%ollama help`` shows all of it in full.
+        clear [--chat NAME] | log [WORDS] [-m MODEL] [--since AGE] [-n N] | log show ID | log --stats |
+        log --prune --before AGE | doctor | usage | help``. ``%ollama help`` shows all of it in full.
         """
         # Frames of the magic itself are noise in a traceback; errors are shown as short messages.
         __tracebackhide__ = True

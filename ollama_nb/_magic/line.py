@@ -37,6 +37,7 @@ from .._render import chrome
 from .._reply import Progress
 from .._request import check_seconds
 from .._retry import RetryWait
+from .._store.turns import forget_digests
 from ._shared import DEFAULT_CHAT, client_for, display_html, reraise_interrupt, show_exception
 from .log import cmd_log
 from .options import OPTION_TYPES, coerce_option
@@ -619,6 +620,8 @@ def run_line_magic(shell: Any, line: str) -> Any:
                 + (f" Did you mean `%ollama {close[0]}`?" if close else "")
                 + " `%ollama help` lists them."
             )
+        if command in ("pull", "rm", "cp"):  # a name may now be another model: the cache asks again
+            forget_digests()
         return handler(rest)
     except OllamaError as err:
         show_exception(err)

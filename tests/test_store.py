@@ -82,6 +82,10 @@ def test_a_turn_is_written_as_it_streams_and_ends_with_its_status_and_stats(writ
     assert entry.stats == {"eval_count": 5}
     assert (entry.source, entry.conversation, entry.request["options"]) == ("widget", "tutor", {"seed": 1})
     assert entry.ended is not None and entry.ended >= entry.started
+    conn = writer.reader()
+    assert [e.id for e in query.search(conn, "Hello")] == [rec.id]  # the answer indexed once it ended
+    # The index holds what its view of the table says, after writes while streaming and the end.
+    conn.execute("INSERT INTO turns_fts(turns_fts, rank) VALUES ('integrity-check', 1)")
 
 
 def test_search_finds_every_word_newest_first_by_model_and_age(writer: db.Writer) -> None:
@@ -184,6 +188,7 @@ def test_prune_deletes_old_turns_and_the_images_only_they_used(writer: db.Writer
     assert query.prune(conn, query.age_seconds("90d")) == (1, 1)
     assert [e.prompt for e in query.search(conn)] == ["new"]
     assert query.search(conn, "dot") == []  # gone from the index too
+    conn.execute("INSERT INTO turns_fts(turns_fts, rank) VALUES ('integrity-check', 1)")
 
 
 def test_ages_read_as_a_user_types_them() -> None:

@@ -120,14 +120,17 @@ def test_the_streaming_output_names_the_log_entry_that_keeps_the_answer(emu, sto
     """A page closed mid-answer saves what it got last: that output says where the answer is."""
     k = started(emu, store_path)
     try:
-        ex = k.run("%%ollama -m slow\nCount slowly.").check()
+        ex = k.run("%%ollama -m slow\nCount slowly.", cell_id="cell-7").check()
         streaming = [m["content"]["data"].get("text/html", "") for m in ex.updates]
         named = [h for h in streaming if "%ollama log show" in h]
         assert named, "no streaming update named the log entry"
         ident = named[0].split("%ollama log show", 1)[1].split("<", 1)[0].strip()
         assert "%ollama log show" not in ex.html()  # the finished answer needs no pointer
-        [(content, status)] = rows(store_path, "SELECT content, status FROM turns WHERE id = ?", ident)
+        [(content, status, cell, notebook)] = rows(
+            store_path, "SELECT content, status, cell_id, notebook FROM turns WHERE id = ?", ident
+        )
         assert status == "done" and content and content.split()[0] in ex.text()
+        assert (cell, notebook) == ("cell-7", "lesson.ipynb")
         shown = k.run(f"%ollama log show {ident}").check()
         assert "Count slowly." in shown.all_text() and content.split()[-1] in shown.all_text()
     finally:

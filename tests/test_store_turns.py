@@ -128,3 +128,30 @@ def test_calls_through_the_default_client_are_logged_whole_and_streamed(emu, mon
     assert got["Generated"] == ("client", "done", said.response)
     assert got["Nope"][:2] == ("client", "failed")
     forget_clients()
+
+
+def test_a_chat_widget_reopens_a_named_conversation_from_the_log(client, emu):
+    """After a restart the kernel has no conversations; the widget of the same name has its turns."""
+    from ollama_nb import ChatWidget
+
+    first = ChatWidget(client=client, model="llama3.2", conversation="store-widget")
+    first.ask("What is a prime?")
+    first.ask("And an odd number?")
+    answers = [t.assistant["content"] for t in first.conversation.turns]
+    first.close()
+    with Conversation._registry_lock:  # what a kernel restart leaves: no conversation in memory
+        Conversation._registry.pop("store-widget")
+    again = ChatWidget(client=client, model="llama3.2", conversation="store-widget")
+    try:
+        turns = again.conversation.turns
+        assert [t.user["content"] for t in turns] == ["What is a prime?", "And an odd number?"]
+        assert [t.assistant["content"] for t in turns] == answers and {t.status for t in turns} == {"done"}
+        again.ask("Thanks")
+        assert [m["role"] for m in chats_json(emu)[-1]["messages"]] == ["user", "assistant"] * 2 + ["user"]
+        assert q.search(reader(), "Thanks")[0].source == "widget"
+    finally:
+        again.close()
+
+
+def chats_json(emu) -> list:
+    return [r.json for r in emu.requests if r.path == "/api/chat"]

@@ -17,6 +17,7 @@ Usage::
 
 from __future__ import annotations
 
+import atexit
 import os
 import sqlite3
 import threading
@@ -34,6 +35,13 @@ __all__ = [
 
 _writers: dict[Path, Writer] = {}
 _lock = threading.Lock()
+
+
+@atexit.register
+def _flush_all() -> None:
+    # The writer is a daemon thread: a kernel shut down normally writes what is queued first.
+    for w in list(_writers.values()):
+        w.flush(5)
 
 
 def _setting() -> str | None:

@@ -105,27 +105,34 @@ def m002_images(conn: sqlite3.Connection) -> None:
 
 @_migration
 def m003_fts(conn: sqlite3.Connection) -> None:
-    # An external-content index over turns: the text lives once, in `turns`; triggers keep the
-    # index in step, also for the once-a-second updates of an answer still streaming.
+    # An external-content index: the text lives once, in `turns`. A turn is indexed by its prompt
+    # when it begins and by its answer once it ends, never on the once-a-second writes while it
+    # streams (re-tokenizing a growing answer every second would cost the writer for nothing);
+    # the view says exactly that, so 'rebuild' and the triggers index the same values.
     conn.execute(
-        "CREATE VIRTUAL TABLE turns_fts USING fts5(prompt, content, content='turns', content_rowid='rowid')"
+        "CREATE VIEW turns_text AS SELECT rowid, prompt, "
+        "CASE WHEN status = 'running' THEN '' ELSE content END AS content FROM turns"
     )
     conn.execute(
-        """CREATE TRIGGER turns_ai AFTER INSERT ON turns BEGIN
-            INSERT INTO turns_fts(rowid, prompt, content) VALUES (new.rowid, new.prompt, new.content);
+        "CREATE VIRTUAL TABLE turns_fts USING fts5(prompt, content, content='turns_text', content_rowid='rowid')"
+    )
+    new = "new.rowid, new.prompt, CASE WHEN new.status = 'running' THEN '' ELSE new.content END"
+    old = "old.rowid, old.prompt, CASE WHEN old.status = 'running' THEN '' ELSE old.content END"
+    conn.execute(
+        f"""CREATE TRIGGER turns_ai AFTER INSERT ON turns BEGIN
+            INSERT INTO turns_fts(rowid, prompt, content) VALUES ({new});
         END"""
     )
     conn.execute(
-        """CREATE TRIGGER turns_ad AFTER DELETE ON turns BEGIN
-            INSERT INTO turns_fts(turns_fts, rowid, prompt, content)
-            VALUES ('delete', old.rowid, old.prompt, old.content);
+        f"""CREATE TRIGGER turns_ad AFTER DELETE ON turns BEGIN
+            INSERT INTO turns_fts(turns_fts, rowid, prompt, content) VALUES ('delete', {old});
         END"""
     )
     conn.execute(
-        """CREATE TRIGGER turns_au AFTER UPDATE OF prompt, content ON turns BEGIN
-            INSERT INTO turns_fts(turns_fts, rowid, prompt, content)
-            VALUES ('delete', old.rowid, old.prompt, old.content);
-            INSERT INTO turns_fts(rowid, prompt, content) VALUES (new.rowid, new.prompt, new.content);
+        f"""CREATE TRIGGER turns_au AFTER UPDATE OF prompt, content, status ON turns
+            WHEN old.status != 'running' OR new.status != 'running' OR old.prompt != new.prompt BEGIN
+            INSERT INTO turns_fts(turns_fts, rowid, prompt, content) VALUES ('delete', {old});
+            INSERT INTO turns_fts(rowid, prompt, content) VALUES ({new});
         END"""
     )
     # A file first made on a build without FTS5 already has turns: index them.

@@ -193,7 +193,7 @@ class TurnRunner:
 
     def _from_log(self, chunks: Any, on_chunk: OnChunk | None, on_stream: Callable[[Reply], None] | None) -> Reply:
         """Answer from the log (``--cache``): the logged chunks go through a Reply as a stream's would."""
-        reply = self.reply = Reply(self.model, request=self.reply.request)
+        reply = self.reply  # the placeholder views already hold, filled as a stream would fill it
         self._meter = False  # the meter would ask the server; an answer from the log asks nothing
         if on_stream is not None:
             on_stream(reply)

@@ -355,7 +355,7 @@ def test_the_log_table_and_one_turn_keep_every_hostile_payload_inside_the_policy
     # Our own chrome (a table's class, a footer) is outside the model-text policy by design: a
     # payload may add nothing to what a plain word's view already has.
     ours = set(outside_policy("".join(shown.pop()[1])))
-    log_magic.cmd_log(["-n", str(len(CORPUS))])
+    log_magic.cmd_log(["-n", str(len(CORPUS) + 1)])
     for ident in ids:
         log_magic.cmd_log(["show", ident])
     assert len(shown) == 1 + len(ids)

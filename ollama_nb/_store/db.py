@@ -230,13 +230,14 @@ class Writer:
 
     def _fail(self, exc: BaseException) -> None:
         self.failed = exc
-        warn_once(self.path, exc)
-        # Anyone waiting in flush() is released: the store is off from here on.
+        # Anyone waiting in flush() is released first: the store is off from here on.
         with contextlib.suppress(queue.Empty):
             while True:
                 op = self._queue.get_nowait()
                 if op[0] == "barrier":
                     op[1].set()
+        with contextlib.suppress(Exception):  # warnings turned into errors must not kill this thread
+            warn_once(self.path, exc)
 
 
 def _apply(conn: sqlite3.Connection, op: Op) -> None:

@@ -5,7 +5,7 @@
 //
 //   import { renderMarkdown, setMarkdown } from "./markdown.js";
 //   setMarkdown(el, "Hello **world**, $e^{i\\pi}+1=0$");
-import { Marked } from "marked";
+import { Marked, Tokenizer } from "marked";
 import createDOMPurify from "dompurify";
 import katex from "katex";
 import hljs from "highlight.js/lib/core";
@@ -17,6 +17,9 @@ import plaintext from "highlight.js/lib/languages/plaintext";
 import python from "highlight.js/lib/languages/python";
 import sql from "highlight.js/lib/languages/sql";
 import policy from "../ollama_nb/_render/policy.json";
+import { LIMITS, TooDeep, capNote, deepNote, depthGuard, restNote, texOver } from "./caps.js";
+import { h } from "./dom.js";
+import { INVISIBLE, flag, markCode } from "./invisible.js";
 
 for (const [name, lang] of Object.entries({ bash, javascript, json, markdown, plaintext, python, sql })) {
   hljs.registerLanguage(name, lang);
@@ -56,7 +59,16 @@ const MATH_ATTRS = ["xmlns", "display", "encoding", "mathvariant", "mathcolor", 
 
 let slots = []; // KaTeX output of the render in progress, by slot number
 
+// A formula past a cap: its source as code (in the form the kernel writes), and why.
+function cappedTex(source, displayMode, why) {
+  const raw = escapeHtml(displayMode ? `$$${source}$$` : `$${source}$`);
+  const note = `<span class="onb-capped">${escapeHtml(capNote(why))}</span>`;
+  return displayMode ? `<pre class="onb-math-source"><code>${raw}</code></pre>\n${note}\n` : `<code class="onb-math-source">${raw}</code> ${note}`;
+}
+
 function tex(source, displayMode, raw) {
+  const why = texOver(source);
+  if (why) return cappedTex(source, displayMode, why);
   let html;
   try {
     html = katex.renderToString(source, {
@@ -65,8 +77,8 @@ function tex(source, displayMode, raw) {
       throwOnError: true,
       strict: "ignore",
       trust: false, // \href, \url, \htmlClass ... stay inert text
-      maxExpand: 1000,
-      maxSize: 50,
+      maxExpand: LIMITS.katex_max_expand,
+      maxSize: LIMITS.katex_max_size, // in em: \raisebox{40em} cannot reach other messages
     });
   } catch {
     // A formula KaTeX cannot parse is shown as the model wrote it, delimiters included (in the
@@ -146,6 +158,7 @@ marked.use({
   tokenizer: {
     html: () => undefined,
     tag: () => undefined,
+    ...depthGuard(Tokenizer.prototype), // lists and quotes nest at most LIMITS.block_depth deep
   },
   renderer: {
     html: ({ text }) => escapeHtml(text),
@@ -230,6 +243,18 @@ const MATH_PURIFY = {
   ALLOW_ARIA_ATTR: false,
   RETURN_DOM_FRAGMENT: true,
 };
+// KaTeX caps the sizes of \rule and \kern (maxSize) but not \raisebox's shift: a length past
+// maxSize (in em, roughly) is dropped, so nothing is drawn far from its formula.
+const LENGTH_ATTRS = new Set(["width", "height", "depth", "voffset", "lspace", "rspace", "minsize", "maxsize"]);
+const EM_PER = { em: 1, ex: 0.5, pt: 0.1, px: 1 / 16, mu: 1 / 18, "": 1 };
+function lengthOk(value) {
+  const m = /^\s*([+-]?(?:\d+\.?\d*|\.\d+))\s*(em|ex|pt|px|mu|)\s*$/.exec(value);
+  if (!m) return !/\d/.test(value); // a keyword (thin, infinity ...), never a number in another unit
+  return Math.abs(parseFloat(m[1]) * EM_PER[m[2]]) <= LIMITS.katex_max_size;
+}
+mathPurify.addHook("uponSanitizeAttribute", (node, data) => {
+  if (LENGTH_ATTRS.has(data.attrName) && !lengthOk(data.attrValue)) data.keepAttr = false;
+});
 
 // highlight.js output: <span class="hljs-…"> around escaped text, nothing else.
 const codePurify = createDOMPurify(window);
@@ -259,22 +284,45 @@ function highlight(root) {
   }
 }
 
+// Code shows every character it holds: one that prints as nothing becomes a mark, and a block
+// that held any is flagged (ollama_nb/_render/invisible.py does the same in the kernel).
+function markInvisible(root) {
+  for (const code of root.querySelectorAll("code")) {
+    if (!INVISIBLE.test(code.textContent)) continue;
+    INVISIBLE.lastIndex = 0;
+    const count = markCode(code);
+    const pre = code.parentElement;
+    if (pre && pre.localName === "pre") pre.before(flag(count));
+  }
+}
+
+// Markdown -> HTML (unsanitized): lists and quotes nested past the cap make the text its source.
+function parse(text) {
+  try {
+    return marked.parse(text);
+  } catch (err) {
+    if (!(err instanceof TooDeep)) throw err;
+    return `<div class="onb-capped">${escapeHtml(deepNote())}</div>\n<pre class="onb-source"><code>${escapeHtml(text)}</code></pre>\n`;
+  }
+}
+
 /** Markdown -> sanitized HTML (a string), before math and highlighting: what the policy test
  * compares with the kernel's ``ollama_nb._render.model_html``. */
 export function sanitizedMarkdown(text) {
   slots = [];
-  return purify.sanitize(marked.parse(String(text ?? "")), PURIFY);
+  return purify.sanitize(parse(String(text ?? "")), PURIFY);
 }
 
 /** Markdown -> a sanitized, highlighted DocumentFragment. */
 export function renderMarkdownFragment(text) {
   slots = [];
-  const html = marked.parse(String(text ?? ""));
+  const html = parse(String(text ?? ""));
   const rendered = slots;
   slots = [];
   const frag = purify.sanitize(html, { ...PURIFY, RETURN_DOM_FRAGMENT: true });
   fillMath(frag, rendered);
   highlight(frag);
+  markInvisible(frag);
   return frag;
 }
 
@@ -283,6 +331,12 @@ export function renderMarkdown(text) {
   const div = document.createElement("div");
   div.append(renderMarkdownFragment(text));
   return div.innerHTML;
+}
+
+// Past LIMITS.answer_chars an answer is not rendered: [the part that is, the note that says so or null].
+function capped(text) {
+  if (text.length <= LIMITS.answer_chars) return [text, null];
+  return [text.slice(0, LIMITS.answer_chars), h("div", { class: "onb-capped", text: restNote(text.length - LIMITS.answer_chars) })];
 }
 
 /** Copy text to the clipboard; falls back to execCommand where the Clipboard API is missing
@@ -296,11 +350,7 @@ export async function copyText(text) {
   } catch {
     // permission denied or not focused: try the old way
   }
-  const ta = document.createElement("textarea");
-  ta.value = text;
-  ta.setAttribute("readonly", "");
-  ta.style.position = "fixed";
-  ta.style.opacity = "0";
+  const ta = h("textarea", { value: text, readonly: true, style: { position: "fixed", opacity: "0" } });
   document.body.append(ta);
   ta.select();
   let ok = false;
@@ -314,17 +364,14 @@ export async function copyText(text) {
 }
 
 /** Adds a "Copy" button to every <pre> under root (once), named for what it copies
- * ("Copy code block 2 (python)"): a screen reader's list of buttons must tell them apart. */
+ * ("Copy code block 2 (python)"): a screen reader's list of buttons must tell them apart. Copy
+ * takes the text as shown, invisible characters as their marks, and says so. */
 export function decorateCodeBlocks(root) {
   root.querySelectorAll("pre").forEach((pre, i) => {
     if (pre.querySelector(":scope > .onb-copy")) return;
     const lang = /(?:^|\s)language-([\w+#.-]+)/.exec(pre.querySelector("code")?.className || "")?.[1];
-    const button = document.createElement("button");
-    button.type = "button";
-    button.className = "onb-copy";
-    button.textContent = "Copy";
-    button.title = "Copy to clipboard";
-    button.setAttribute("aria-label", `Copy code block ${i + 1}${lang ? ` (${lang})` : ""}`);
+    const button = h("button", { type: "button", class: "onb-copy", title: "Copy to clipboard", text: "Copy",
+                                 "aria-label": `Copy code block ${i + 1}${lang ? ` (${lang})` : ""}` });
     button.addEventListener("click", async (event) => {
       event.preventDefault();
       event.stopPropagation();
@@ -338,7 +385,8 @@ export function decorateCodeBlocks(root) {
         text = clone.textContent;
       }
       const ok = await copyText(text);
-      button.textContent = ok ? "Copied" : "Copy failed";
+      const marks = pre.querySelector(".onb-invisible") ? " (with the ⟦U+…⟧ marks)" : "";
+      button.textContent = ok ? `Copied${marks}` : "Copy failed";
       setTimeout(() => (button.textContent = "Copy"), 1500);
     });
     pre.prepend(button);
@@ -347,7 +395,9 @@ export function decorateCodeBlocks(root) {
 
 /** Replace el's content with the rendered Markdown (sanitized) and decorate its code blocks. */
 export function setMarkdown(el, text) {
-  el.replaceChildren(renderMarkdownFragment(text));
+  const [kept, note] = capped(String(text ?? ""));
+  el.replaceChildren(renderMarkdownFragment(kept));
+  if (note) el.append(note);
   decorateCodeBlocks(el);
 }
 
@@ -364,7 +414,13 @@ const mathBalanced = (text) => occurrences(text, "$$") % 2 === 0 && occurrences(
  * or marked's tokens do not add up to the text, so no cut can be trusted). */
 function openBlocksStart(text) {
   if (!text.includes("\n")) return 0;
-  const tokens = marked.lexer(text);
+  let tokens;
+  try {
+    tokens = marked.lexer(text);
+  } catch (err) {
+    if (err instanceof TooDeep) return 0; // rendered whole, as its source
+    throw err;
+  }
   let total = 0;
   const starts = [];
   for (const t of tokens) {
@@ -404,8 +460,9 @@ export class MarkdownStream {
     text = String(text ?? "").replace(/\r\n?/g, "\n");
     if (text === this.text) return false;
     this.renders += 1;
-    const whole = text.includes(REFERENCE);
-    if (whole || this.text === null || !text.startsWith(this.done)) {
+    const [body, note] = capped(text);
+    const whole = body.includes(REFERENCE);
+    if (whole || this.text === null || !body.startsWith(this.done)) {
       this.el.replaceChildren();
       this.done = "";
     } else {
@@ -414,10 +471,10 @@ export class MarkdownStream {
     this.text = text;
     this.open = [];
     if (whole) {
-      this.el.append(renderMarkdownFragment(text));
+      this.el.append(renderMarkdownFragment(body));
       this.open = [...this.el.childNodes];
     } else {
-      let rest = text.slice(this.done.length);
+      let rest = body.slice(this.done.length);
       const cut = openBlocksStart(rest);
       if (cut > 0 && mathBalanced(rest.slice(0, cut))) {
         this.el.append(renderMarkdownFragment(rest.slice(0, cut)));
@@ -427,6 +484,10 @@ export class MarkdownStream {
       const frag = renderMarkdownFragment(rest);
       this.open = [...frag.childNodes];
       this.el.append(frag);
+    }
+    if (note) {
+      this.el.append(note);
+      this.open.push(note);
     }
     decorateCodeBlocks(this.el);
     return true;

@@ -5,8 +5,14 @@ Three faces over one core, and a drop-in for ollama-python
 
 - :class:`Client` — every route of the Ollama HTTP API on ``requests``, streaming into
   :class:`Reply` objects; the code in Ollama's docs works with ``from ollama_nb import Client``.
+  :class:`AsyncClient` is its ``await`` form (``await client.chat(...)``, ``async for``).
 - ``%load_ext ollama_nb`` — the ``%%ollama`` / ``%ollama`` magics.
 - :class:`ChatWidget` and :class:`ModelBrowser` — anywidget widgets.
+
+The public modules are ``ollama_nb`` (this list, ``__all__``), ``ollama_nb.tools`` (tool schemas
+and running tool calls) and ``ollama_nb.testing`` (the emulator); every other module is private.
+:func:`default_client` is the client the magics, the widgets and the module-level functions
+share; a :class:`RetryWait` is what a retry hook (``Client(on_retry=...)``) is told.
 
 Usage::
 
@@ -19,8 +25,10 @@ Usage::
 # name ("annotations", "Any") into the public namespace, which tests/test_public.py holds to __all__.
 from typing import Any as _Any
 
-from . import _default
+from . import _default, _reply_view  # noqa: F401 - _reply_view registers how a Reply shows
+from ._async import AsyncClient
 from ._client import Client, Stream
+from ._config import default_client
 from ._conversation import Conversation
 from ._errors import (
     AuthenticationError,
@@ -45,25 +53,26 @@ from ._errors import (
     StreamError,
     UsageLimit,
 )
-from ._reply import (
+from ._reply import Progress, Reply
+from ._retry import Retry, RetryWait
+from ._types import (
     ChatResponse,
     Chunk,
     EmbeddingsResponse,
     EmbedResponse,
     GenerateResponse,
+    Image,
     ListResponse,
     Message,
+    Options,
     ProcessResponse,
-    Progress,
     ProgressResponse,
-    Reply,
     ShowResponse,
     StatusResponse,
+    Tool,
     WebFetchResponse,
     WebSearchResponse,
 )
-from ._retry import Retry
-from ._types import Image, Options, Tool
 from ._version import __version__ as __version__
 
 # ollama-python's module-level functions (chat, generate, list, ...) on a lazily made default
@@ -86,6 +95,7 @@ web_fetch = _default.bound("web_fetch")
 # Ours and ollama-python's public names (ChatResponse, Message, Options, Tool, Image, ...), so code
 # written for it imports unchanged; sorted, and held to the namespace by tests/test_public.py.
 __all__ = [
+    "AsyncClient",
     "AuthenticationError",
     "ChatResponse",
     "ChatWidget",
@@ -117,6 +127,7 @@ __all__ = [
     "ResponseError",
     "Retry",
     "RetryCancelled",
+    "RetryWait",
     "ServerBusy",
     "ServerStreamError",
     "ServerUnreachable",
@@ -131,6 +142,7 @@ __all__ = [
     "UsageLimit",
     "WebFetchResponse",
     "WebSearchResponse",
+    "default_client",
     "load_ipython_extension",
     "unload_ipython_extension",
 ]

@@ -140,7 +140,7 @@ class ResponseError(OllamaError):
     def __init__(self, error: str, status_code: int = -1, *, hint: str = "", reply: Reply | None = None) -> None:
         if isinstance(error, str) and error.startswith("{"):
             try:
-                error = _error_text(json.loads(error))
+                error = error_text(json.loads(error)) or error
             except ValueError:
                 pass
         self.error = error = redact(error)
@@ -414,12 +414,13 @@ def describe(err: BaseException) -> tuple[str, str]:
     return redact(f"{type(err).__name__}: {err}"), ""
 
 
-def _error_text(body: Any) -> str:
-    """The server's message from a JSON ``{"error": ...}`` body, else the body itself."""
+def error_text(body: Any) -> str:
+    """The server's message in a parsed error body: ``{"error": ...}`` (or OpenAI's
+    ``{"error": {"message": ...}}`` on /v1); "" for an object without one; other JSON as text.
+    The one reader of a server's error text."""
     if isinstance(body, dict):
         err = body.get("error")
-        if isinstance(err, dict):  # OpenAI-shaped errors on /v1
+        if isinstance(err, dict):
             err = err.get("message", err)
-        if err:
-            return str(err)
+        return str(err) if err else ""
     return str(body)

@@ -7,8 +7,9 @@ Reply's own Markdown all use these, so a number reads the same everywhere.
 from __future__ import annotations
 
 import datetime as _dt
-import re
 from typing import TYPE_CHECKING, Any
+
+from ._types import parse_time
 
 if TYPE_CHECKING:
     from ._reply import Reply
@@ -93,22 +94,6 @@ def stats_text(
         if show_status:
             parts.append(status)
     return " · ".join(parts)
-
-
-def parse_time(stamp: str | None) -> _dt.datetime | None:
-    """RFC 3339 with up to nanoseconds (Go) -> aware datetime (Python keeps microseconds)."""
-    if not stamp:
-        return None
-    m = re.match(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-]\d\d:\d\d)?$", stamp.strip())
-    if not m:
-        return None
-    frac = (m.group(2) or ".0")[:7]
-    tz = m.group(3) or "Z"
-    tz = "+00:00" if tz == "Z" else tz
-    try:
-        return _dt.datetime.fromisoformat(f"{m.group(1)}{frac}{tz}")
-    except ValueError:
-        return None
 
 
 def ago(stamp: str | None, now: _dt.datetime | None = None) -> str:

@@ -15,13 +15,13 @@ Usage::
 
 from __future__ import annotations
 
-import contextlib
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ._errors import OllamaError, RetryCancelled
-from ._retry import RetryWait, watching
+from ._retry import RetryWait
+from ._status import DONE, FAILED, INTERRUPTED, RUNNING, STOPPED
 
 if TYPE_CHECKING:
     from ._client import Stream
@@ -40,7 +40,7 @@ class PullRunner:
         self.progress: Progress | None = None
         self.error: OllamaError | None = None
         #: pending, then done, stopped, interrupted or failed.
-        self.status = "pending"
+        self.status = RUNNING
         self._lock = threading.Lock()
         self._stream: Stream | None = None
         self._stop_status: str | None = None
@@ -66,34 +66,24 @@ class PullRunner:
         """Download; ``on_progress(progress)`` after each line. Returns the progress (None when it
         was stopped before the server answered). A KeyboardInterrupt is recorded, then re-raised."""
         try:
-            with watching(on_wait, self._cancel) if on_wait is not None else contextlib.nullcontext():
-                stream = self.client.pull(self.model, stream=True)
+            stream = self.client.pull(self.model, stream=True, on_retry=on_wait, cancel_retry=self._cancel)
             with self._lock:
                 self._stream, stopped = stream, self._stop_status
             self.progress = stream.progress
             if stopped is not None:
                 stream.close(stopped)
-            # Hold the iterator: were it dropped while a Ctrl-C unwinds the loop, its cleanup would
-            # mark the pull "stopped" before the handler below says "interrupted".
-            lines = iter(stream)
-            for _ in lines:
-                if on_progress is not None:
-                    on_progress(self.progress)
+            with stream:  # its exit ends the progress: "interrupted" on a Ctrl-C, "failed" on an error
+                for _ in stream:
+                    if on_progress is not None:
+                        on_progress(self.progress)
         except KeyboardInterrupt:
-            self._end("interrupted")
+            self.status = INTERRUPTED
             raise
         except RetryCancelled:
-            self._end(self._stop_status or "stopped")  # stopped while a busy server was waited for
+            self.status = self._stop_status or STOPPED  # stopped while a busy server was waited for
         except OllamaError as err:
-            self.error = err
-            self._end("failed")
+            self.error, self.status = err, FAILED
         else:
-            self._end("done" if self.progress is not None and self.progress.done else self._stop_status or "stopped")
+            done = self.progress is not None and self.progress.done
+            self.status = DONE if done else self._stop_status or STOPPED
         return self.progress
-
-    def _end(self, status: str) -> None:
-        with self._lock:
-            stream = self._stream
-        if stream is not None and status != "done":
-            stream.close(status)
-        self.status = status

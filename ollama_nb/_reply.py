@@ -1,5 +1,5 @@
-"""What the server sent, merged: :class:`Chunk` (one line), :class:`Reply` (a chat/generate answer)
-and :class:`Progress` (a pull/push/create run).
+"""What the server sent, merged: :class:`Reply` (a chat/generate answer) and :class:`Progress`
+(a pull/push/create run); each line itself is a wire type of :mod:`ollama_nb._types`.
 
 This is the only module that merges chunks. The client feeds it; views only read from it.
 
@@ -13,337 +13,26 @@ Usage::
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterator
-from datetime import datetime
 from typing import Any
 
+from ._display import mimebundle
+from ._redact import mask_keys
 from ._status import DONE, RUNNING
+from ._types import ChatResponse, Chunk, GenerateResponse, Message, ModelDump
 
-__all__ = [
-    "ChatResponse",
-    "Chunk",
-    "EmbedResponse",
-    "EmbeddingsResponse",
-    "GenerateResponse",
-    "ListResponse",
-    "Message",
-    "ProcessResponse",
-    "Progress",
-    "ProgressResponse",
-    "Reply",
-    "ShowResponse",
-    "StatusResponse",
-    "WebFetchResponse",
-    "WebSearchResponse",
-]
+__all__ = ["Progress", "Reply"]
 
 _perf = time.perf_counter
 #: Text parts are folded into one string every this many: a 500 000-token answer is then held as
 #: ~500 strings of a few kB (about its size in text), not 500 000 small str objects (~60 B each).
 _FOLD = 1024
+#: What a Reply reads as ollama-python's answer types: either one's fields (None when absent).
+_ANSWER_FIELDS = frozenset(ChatResponse.FIELDS) | frozenset(GenerateResponse.FIELDS)
 
 
-# Every field name of the server's JSON (api/types.go). An absent one of these reads as None through
-# attributes, as with ollama-python's models; any other missing name raises AttributeError, so duck
-# typing (hasattr(x, "model_dump"), IPython's _repr_ probes) is not fooled.
-_FIELDS = frozenset(
-    [
-        "model",
-        "created_at",
-        "message",
-        "role",
-        "content",
-        "thinking",
-        "images",
-        "tool_calls",
-        "tool_name",
-        "tool_call_id",
-        "done",
-        "done_reason",
-        "total_duration",
-        "load_duration",
-        "prompt_eval_count",
-        "prompt_eval_duration",
-        "eval_count",
-        "eval_duration",
-        "response",
-        "context",
-        "logprobs",
-        "embeddings",
-        "embedding",
-        "models",
-        "name",
-        "modified_at",
-        "size",
-        "digest",
-        "details",
-        "parent_model",
-        "format",
-        "family",
-        "families",
-        "parameter_size",
-        "quantization_level",
-        "expires_at",
-        "size_vram",
-        "context_length",
-        "embedding_length",
-        "license",
-        "modelfile",
-        "parameters",
-        "template",
-        "system",
-        "model_info",
-        "projector_info",
-        "tensors",
-        "capabilities",
-        "messages",
-        "renderer",
-        "parser",
-        "requires",
-        "status",
-        "total",
-        "completed",
-        "version",
-        "results",
-        "title",
-        "url",
-        "links",
-        "remote_model",
-        "remote_host",
-        "function",
-        "arguments",
-        "index",
-        "id",
-        "error",
-        "signin_url",
-        "token",
-        "logprob",
-        "bytes",
-        "top_logprobs",
-        "image",
-        "width",
-        "height",
-        "steps",
-    ]
-)
-_ALIASES = {"modelinfo": "model_info"}  # ollama-python's attribute name for model_info
-#: Timestamps ollama-python turns into datetimes. ``created_at`` stays text there, and here.
-_DATETIMES = frozenset(("modified_at", "expires_at"))
-
-
-def _when(text: Any) -> Any:
-    """Go's RFC 3339 text (nanoseconds, ``Z``) -> an aware datetime; anything else unchanged."""
-    if not isinstance(text, str):
-        return text
-    head, dot, rest = text.partition(".")
-    if dot:  # Python reads at most 6 fraction digits: cut the nanoseconds, keep the offset
-        digits = len(rest) - len(rest.lstrip("0123456789"))
-        rest = rest[:6] + rest[digits:] if digits > 6 else rest
-        text = f"{head}.{rest}"
-    try:
-        return datetime.fromisoformat(text)
-    except ValueError:
-        return text
-
-
-def _dump(value: Any, mode: str, exclude_none: bool, key: str = "") -> Any:
-    """A deep, plain copy for model_dump: dicts, lists, datetimes for timestamps (mode "python")."""
-    if isinstance(value, dict):
-        return {k: _dump(v, mode, exclude_none, k) for k, v in value.items() if not (exclude_none and v is None)}
-    if isinstance(value, (list, tuple)):
-        return [_dump(v, mode, exclude_none) for v in value]
-    if key in _DATETIMES and mode == "python":
-        return _when(value)
-    if hasattr(value, "model_dump") and not isinstance(value, type):
-        return value.model_dump(mode=mode, exclude_none=exclude_none)
-    return value
-
-
-class _Model:
-    """ollama-python's pydantic helpers on our plain objects (no pydantic needed)."""
-
-    __slots__ = ()
-
-    def _plain(self) -> dict[str, Any]:
-        raise NotImplementedError
-
-    def model_dump(
-        self,
-        *,
-        mode: str = "python",
-        exclude_none: bool = False,
-        include: Any = None,
-        exclude: Any = None,
-        **_ignored: Any,  # by_alias, exclude_unset...: our objects hold only what the server sent
-    ) -> dict[str, Any]:
-        """A plain dict of the fields the server sent (``modified_at``/``expires_at`` as datetimes)."""
-        out: dict[str, Any] = _dump(self._plain(), mode, exclude_none)
-        if include is not None:
-            out = {k: v for k, v in out.items() if k in include}
-        if exclude is not None:
-            out = {k: v for k, v in out.items() if k not in exclude}
-        return out
-
-    def model_dump_json(self, *, indent: int | None = None, exclude_none: bool = False, **kw: Any) -> str:
-        """The same as JSON text (timestamps as the server wrote them)."""
-        return json.dumps(
-            self.model_dump(mode="json", exclude_none=exclude_none, **kw),
-            indent=indent,
-            ensure_ascii=False,
-            default=str,
-        )
-
-
-class Chunk(_Model, dict[str, Any]):
-    """One JSON object from the server: a dict that also reads as attributes.
-
-    ``part["message"]["content"]``, ``part.get("done")`` and ``part.message.content`` all work, as in
-    ollama-python, and so do ``model_dump()`` / ``model_dump_json()``. A server field left out reads
-    as ``None`` through attributes (and raises ``KeyError`` through ``[...]``, like a dict).
-    ``modified_at`` / ``expires_at`` read as datetimes through attributes, as ollama-python gives
-    them, and stay the server's text through ``[...]`` (so the dict is still plain JSON).
-    """
-
-    __slots__ = ()
-
-    def __getattr__(self, name: str) -> Any:
-        name = _ALIASES.get(name, name)
-        try:
-            value = self[name]
-        except KeyError:
-            if name in _FIELDS:
-                return None
-            raise AttributeError(name) from None
-        # Wrap nested objects lazily: the hot path only pays for what a user actually reads.
-        if type(value) is dict:
-            value = self[name] = Chunk(value)
-        elif type(value) is list and value and type(value[0]) is dict:
-            value = self[name] = [Chunk(v) if type(v) is dict else v for v in value]
-        elif name in _DATETIMES:
-            return _when(value)
-        return value
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        # msg.content = "..." as on ollama-python's models: the field, not an attribute.
-        self[name] = value
-
-    def _plain(self) -> dict[str, Any]:
-        return self
-
-    def __dir__(self) -> list[str]:
-        return sorted(set(super().__dir__()) | {k for k in self if isinstance(k, str)})
-
-
-class _ResponseType(type):
-    """``isinstance(reply, ChatResponse)`` is true for a chat :class:`Reply` too (a Reply is our
-    non-streamed ChatResponse/GenerateResponse, but not a dict)."""
-
-    _kind: str | None
-
-    def __instancecheck__(cls, obj: Any) -> bool:
-        if type.__instancecheck__(cls, obj):
-            return True
-        kind = cls.__dict__.get("_kind")
-        return kind is not None and isinstance(obj, Reply) and obj.kind == kind
-
-
-class _Response(Chunk, metaclass=_ResponseType):
-    __slots__ = ()
-    _kind: str | None = None
-
-
-# The names ollama-python's answers have. Each is a Chunk (a dict read by key or attribute); the
-# client returns them from the matching method, and streams yield them.
-class ChatResponse(_Response):
-    """A chat answer or a streamed chat chunk (a non-streamed chat returns a :class:`Reply`, which
-    also counts as one)."""
-
-    __slots__ = ()
-    _kind = "chat"
-
-
-class GenerateResponse(_Response):
-    """A generate answer or a streamed generate chunk (see :class:`ChatResponse`)."""
-
-    __slots__ = ()
-    _kind = "generate"
-
-
-class EmbedResponse(_Response):
-    """``embeddings`` from :meth:`Client.embed`."""
-
-    __slots__ = ()
-
-
-class EmbeddingsResponse(_Response):
-    """``embedding`` from the legacy :meth:`Client.embeddings`."""
-
-    __slots__ = ()
-
-
-class ListResponse(_Response):
-    """``models`` from :meth:`Client.list`."""
-
-    __slots__ = ()
-
-
-class ShowResponse(_Response):
-    """Details of one model from :meth:`Client.show` (``modelinfo`` reads ``model_info``)."""
-
-    __slots__ = ()
-
-
-class ProcessResponse(_Response):
-    """``models`` in memory from :meth:`Client.ps`."""
-
-    __slots__ = ()
-
-
-class StatusResponse(_Response):
-    """``status`` of copy/delete (and the base of progress lines)."""
-
-    __slots__ = ()
-
-
-class ProgressResponse(StatusResponse):
-    """One pull/push/create status line (``status``, ``digest``, ``total``, ``completed``)."""
-
-    __slots__ = ()
-
-
-class WebSearchResponse(_Response):
-    """``results`` (title, url, content) from :meth:`Client.web_search`."""
-
-    __slots__ = ()
-
-
-class WebFetchResponse(_Response):
-    """``title``, ``content``, ``links`` from :meth:`Client.web_fetch`."""
-
-    __slots__ = ()
-
-
-class Message(Chunk):
-    """A chat message: ``Message(role="user", content="Hi", images=[...])``, a dict as the server
-    wants it, read by key or attribute (``Message.ToolCall`` and ``Message.ToolCall.Function``
-    build the parts of ``tool_calls`` the same way)."""
-
-    __slots__ = ()
-
-    class ToolCall(Chunk):
-        """One tool call: ``function`` (``name``, ``arguments``), optional ``id``."""
-
-        __slots__ = ()
-
-        class Function(Chunk):
-            """The called function's ``name`` and ``arguments`` (a dict)."""
-
-            __slots__ = ()
-
-
-class Reply(_Model):
+class Reply(ModelDump):
     """A chat or generate answer, merged from its stream (or from one non-streamed object).
 
     Text: ``content``, ``thinking``, ``tool_calls``; ``message`` is the assistant message to append
@@ -359,6 +48,7 @@ class Reply(_Model):
     every chunk), ``model_dump()``; any other server field reads as None when absent.
     """
 
+    IS_REPLY = True  # what ChatResponse / GenerateResponse's isinstance check looks for
     STAT_KEYS = (
         "total_duration",
         "load_duration",
@@ -393,6 +83,15 @@ class Reply(_Model):
         self._thinking: list[str] = []
         self._thinking_fold = _FOLD
         self._text_cache: tuple[int, str] = (-1, "")
+
+    def begin(self, request: dict[str, Any], kind: str = "chat") -> None:
+        """Called by the client as it sends ``request``: a Reply made before (by the turn runner,
+        which hands the same object to every view) then reads the answer, its clock started now."""
+        self.model = request.get("model") or self.model
+        self.kind = kind
+        self._text_key = "content" if kind == "chat" else "response"
+        self.request = request
+        self.started = _perf()
 
     # -- merging (hot path: called once per chunk) -------------------------------------------
     def add(self, obj: dict[str, Any]) -> None:
@@ -456,7 +155,8 @@ class Reply(_Model):
     def end(self, status: str, error: BaseException | None = None) -> None:
         """Mark an answer that ended without ``done``: stopped, interrupted or failed.
 
-        The first ending wins: closing the stream after a Ctrl-C keeps "interrupted".
+        The one place an ending is written, and the first ending wins: whoever asks later (the
+        stream closing after a Ctrl-C was recorded, a Stop after the last chunk) changes nothing.
         """
         if self.status != RUNNING:
             return
@@ -579,9 +279,9 @@ class Reply(_Model):
     def __getattr__(self, name: str) -> Any:
         # Only for names not set on the Reply: the final chunk's other fields (context, image,
         # remote_model...), None when absent, as with ollama-python's models.
-        if name.startswith("_") or name not in _FIELDS:
+        if name.startswith("_") or name not in _ANSWER_FIELDS:
             raise AttributeError(name)
-        return Chunk(self.__dict__.get("final") or {}).__getattr__(name)
+        return GenerateResponse(self.__dict__.get("final") or {}).__getattr__(name)
 
     def __getitem__(self, key: str) -> Any:
         if key == "message":
@@ -608,8 +308,6 @@ class Reply(_Model):
     def __repr__(self) -> str:
         text = self.content
         shown = text if len(text) <= 60 else text[:57] + "..."
-        from ._redact import mask_keys
-
         # A repr lands in outputs and tracebacks: a key a server echoed into the answer is masked.
         return mask_keys(
             f"Reply(model={self.model!r}, status={self.status!r}, content={shown!r}, chunks={self.chunks})"
@@ -619,21 +317,8 @@ class Reply(_Model):
         return self.content
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
-        """What a notebook shows for a Reply: sanitized HTML and the plain answer (never Markdown,
-        which a trusted output would render raw)."""
-        from ._format import stats_line
-        from ._redact import mask_data
-        from ._render import answer, chrome
-
-        footer = stats_line(self)
-        content, thinking, calls = self.content, self.thinking, self.tool_calls
-        bundle: dict[str, str] = {
-            "text/html": chrome.page(
-                answer.answer(content=content, thinking=thinking, tool_calls=calls, model=self.model, footer=footer)
-            ),
-            "text/plain": answer.answer_plain(content=content, thinking=thinking, tool_calls=calls, footer=footer),
-        }
-        return mask_data(bundle)  # a key a server echoed into the answer is not shown
+        """What a notebook shows for a Reply: the view layer's bundle (ollama_nb._reply_view)."""
+        return mimebundle(self) or {"text/plain": repr(self)}
 
 
 def _fold(parts: list[str]) -> int:

@@ -16,7 +16,7 @@ from typing import Any
 from ._errors import InvalidRequest
 from ._images import encode_image
 from ._reply import Reply
-from .tools import as_tool
+from .tools import tool_schema
 
 __all__ = [
     "THINK_LEVELS",
@@ -137,3 +137,15 @@ def generation_fields(
         truncate=truncate,
         shift=shift,
     )
+
+
+def as_tool(tool: Any) -> Any:
+    """A tool given as a function becomes its schema; dicts and other objects pass through."""
+    if callable(tool) and not isinstance(tool, dict):
+        return tool_schema(tool)
+    if hasattr(tool, "model_dump"):
+        tool = tool.model_dump(mode="json", exclude_none=True)
+        params = (tool.get("function") or {}).get("parameters")
+        if isinstance(params, dict) and "defs" in params:  # ollama-python's field name for $defs
+            params["$defs"] = params.pop("defs")
+    return tool

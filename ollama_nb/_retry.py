@@ -4,25 +4,24 @@ A server that answers 503 (its queue is full, or Ollama Cloud is overloaded) or 
 ``Retry-After`` header has not started the work, so sending the request again later is safe. A 429
 for a plan's usage limit (hourly, session, weekly) is never retried: waiting seconds does not help.
 
-The policy is data (:class:`Retry`, given as ``Client(retries=...)``); who shows the waits and who
-may cancel them is per call, from the view running it (:func:`watching`), because one client is
-shared by every cell and widget of a notebook.
+The policy is data (:class:`Retry`, given as ``Client(retries=...)``). Who is told about the
+waits, and who may end one, is a hook: ``Client(on_retry=...)`` for every call of a client, or
+``on_retry=`` / ``cancel_retry=`` on one call (a view's own listener and Stop button, since one
+client is shared by every cell and widget of a notebook). Neither is sent to the server.
 
 Usage::
 
     client = Client(retries=Retry(attempts=3, budget=30))   # or retries=0 to never retry
-    with watching(lambda wait: print(wait), cancel=stop_event):
-        client.chat(...)    # prints "server busy, retrying in 4 s (2 of 3)" while it waits
+    client.chat(..., on_retry=print, cancel_retry=stop_event)
+    # prints "server busy, retrying in 4 s (2 of 3)" while it waits; stop_event.set() ends the wait
 """
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -36,7 +35,7 @@ from ._errors import (
     UsageLimit,
 )
 
-__all__ = ["DEFAULT", "NEVER", "Retry", "RetryWait", "call", "watching"]
+__all__ = ["DEFAULT", "NEVER", "OnRetry", "Retry", "RetryWait", "call"]
 
 T = TypeVar("T")
 
@@ -120,21 +119,8 @@ class RetryWait:
         return f"{self.reason}, retrying in {max(1, round(left))} s ({self.attempt} of {self.attempts})"
 
 
-Listener = Callable[[RetryWait], None]
-_watch: contextvars.ContextVar[tuple[Listener | None, threading.Event | None] | None] = contextvars.ContextVar(
-    "ollama_nb_retry_watch", default=None
-)
-
-
-@contextlib.contextmanager
-def watching(on_wait: Listener | None = None, cancel: threading.Event | None = None) -> Iterator[None]:
-    """Within this block (on this thread), report each wait to ``on_wait`` and end a wait early
-    when ``cancel`` is set (then :class:`~ollama_nb._errors.RetryCancelled` is raised)."""
-    token = _watch.set((on_wait, cancel))
-    try:
-        yield
-    finally:
-        _watch.reset(token)
+#: The retry hook: called with each :class:`RetryWait` (its start, then each second it lasts).
+OnRetry = Callable[[RetryWait], object]
 
 
 def retryable(err: OllamaError) -> bool:
@@ -147,9 +133,16 @@ def retryable(err: OllamaError) -> bool:
     return isinstance(err, ResponseError) and err.status_code == 503
 
 
-def call(policy: Retry, send: Callable[[], T], *, clock: Callable[[], float] = time.monotonic) -> T:
-    """``send()``, again after a wait each time it raises a retryable refusal, within ``policy``."""
-    on_wait, cancel = _watch.get() or (None, None)
+def call(
+    policy: Retry,
+    send: Callable[[], T],
+    *,
+    on_wait: OnRetry | None = None,
+    cancel: threading.Event | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> T:
+    """``send()``, again after a wait each time it raises a retryable refusal, within ``policy``;
+    ``on_wait`` hears of each wait, and setting ``cancel`` ends one (:class:`RetryCancelled`)."""
     waited = 0.0
     attempt = 0
     while True:
@@ -173,7 +166,7 @@ def _wait(
     seconds: float,
     attempt: int,
     attempts: int,
-    on_wait: Listener | None,
+    on_wait: OnRetry | None,
     cancel: threading.Event,
     clock: Callable[[], float],
 ) -> None:

@@ -17,7 +17,6 @@ Usage::
 
 from __future__ import annotations
 
-import contextlib
 import threading
 import time
 from collections.abc import Callable
@@ -27,8 +26,8 @@ from ._context import Lookup
 from ._errors import OllamaError, RetryCancelled, unexpected
 from ._outcome import Outcome, conclude, context_use
 from ._reply import Reply
-from ._retry import RetryWait, watching
-from ._status import FAILED, RUNNING
+from ._retry import RetryWait
+from ._status import DONE, FAILED, INTERRUPTED, RUNNING, STOPPED
 from ._store import turns as store
 
 if TYPE_CHECKING:
@@ -79,13 +78,14 @@ class TurnRunner:
             self.messages = conversation.messages_for(self.turn)
         else:
             self.messages = list(messages or [])
+        #: The answer, from the first moment to the end: made here, filled by the client's stream,
+        #: never replaced (views may hold it from the start).
+        self.reply = Reply(model, request={"model": model, "messages": self.messages})
         #: This turn's row in the log (None: the store is off); its id is known before it streams.
         self.recorder = store.prepare(
             client, {"model": model, "messages": self.messages, **self.request}, source=source,
             conversation=conversation.name if conversation is not None else None,
         )  # fmt: skip
-        #: What arrived so far; a placeholder until the server answers (views render it at once).
-        self.reply = Reply(model, request={"model": model, "messages": self.messages})
         self.stream: Stream | None = None
         self.error: OllamaError | None = None
         #: How the turn ended (status, error, stats, context meter); None until it has.
@@ -98,7 +98,7 @@ class TurnRunner:
         self._on_end: Callable[[TurnRunner], None] | None = None
 
     # -- from any thread ------------------------------------------------------------------------
-    def stop(self, status: str = "stopped") -> None:
+    def stop(self, status: str = STOPPED) -> None:
         """End the answer now (the connection closes, so the server stops generating). Safe to
         call before the stream exists, while it waits for a busy server, or after it ended."""
         with self._lock:
@@ -135,17 +135,34 @@ class TurnRunner:
             self.recorder = None  # answered from the log: no second row
             return self._from_log(store.replay(logged), on_chunk, on_stream)
         if self.recorder is not None:
+            self.recorder.reply = self.reply  # the log's writer snapshots it once a second
             self.recorder.begin()
         try:
-            self._stream(on_chunk, pace, on_stream, on_wait)
+            stream = self.client.chat(
+                self.model,
+                self.messages,
+                stream=True,
+                reply=self.reply,
+                on_retry=on_wait,
+                cancel_retry=self._cancel,
+                **self.request,
+            )
+            stream.require_done = True  # an answer that ends without `done` was cut: say so
+            with self._lock:
+                self.stream, status = stream, self._stop_status
+            if status is not None:
+                stream.close(status)
+            self._streaming(on_stream)
+            with stream:  # its exit ends the reply: "interrupted" on a Ctrl-C, "failed" on an error
+                _read(stream, self.reply, on_chunk, pace)
         except KeyboardInterrupt:
-            self._end("interrupted")
+            self._end(INTERRUPTED)
             self._record()
             raise
         except RetryCancelled:
             # Stop pressed while a busy server was being waited for: nothing was answered, nothing
             # failed; the turn ends as stopped like any other Stop.
-            self._end(self._stop_status or "stopped")
+            self._end(self._stop_status or STOPPED)
             self._record()
             return self.reply
         except Exception as exc:
@@ -154,46 +171,9 @@ class TurnRunner:
         self._record()
         return self.reply
 
-    def _stream(
-        self,
-        on_chunk: OnChunk | None,
-        pace: Paced | None,
-        on_stream: Callable[[Reply], None] | None,
-        on_wait: Callable[[RetryWait], None] | None,
-    ) -> None:
-        with watching(on_wait, self._cancel) if on_wait is not None else contextlib.nullcontext():
-            stream = self.client.chat(self.model, self.messages, stream=True, **self.request)
-        stream.require_done = True  # an answer that ends without `done` was cut: say so
-        with self._lock:
-            self.stream, status = stream, self._stop_status
-        self.reply = stream.reply
-        if status is not None:
-            stream.close(status)
-        self._streaming(on_stream)
-        # Hold the iterator: were it dropped while a Ctrl-C unwinds the loop, its cleanup would
-        # mark the answer "stopped" before the handler below says "interrupted".
-        chunks = iter(stream)
-        if self.recorder is not None:
-            self.recorder.reply = self.reply  # the log's writer snapshots it once a second
-        reply = self.reply
-        if on_chunk is None:
-            for _ in chunks:
-                pass
-        elif pace is None:
-            for chunk in chunks:
-                on_chunk(reply, chunk)
-        else:
-            # `due` may lag behind pace.next_at (another thread moves it on after an update it
-            # sent): that costs one early call, which the callee checks, never a missed one.
-            now, due = time.monotonic, pace.next_at
-            for chunk in chunks:
-                if now() >= due:
-                    on_chunk(reply, chunk)
-                    due = pace.next_at
-
     def _from_log(self, chunks: Any, on_chunk: OnChunk | None, on_stream: Callable[[Reply], None] | None) -> Reply:
-        """Answer from the log (``--cache``): the logged chunks go through a Reply as a stream's would."""
-        reply = self.reply  # the placeholder views already hold, filled as a stream would fill it
+        """Answer from the log (``--cache``): the logged chunks fill the reply as a stream's would."""
+        reply = self.reply
         self._meter = False  # the meter would ask the server; an answer from the log asks nothing
         if on_stream is not None:
             on_stream(reply)
@@ -208,19 +188,22 @@ class TurnRunner:
         """End the turn with ``exc`` (also for a view's own step that failed around :meth:`run`):
         the answer so far kept and marked, the turn recorded as failed."""
         err = exc if isinstance(exc, OllamaError) else unexpected(exc)
-        if err.reply is not None:
-            self.reply = err.reply
-        self._end("failed", err)
+        ended = self.reply.error
+        if isinstance(ended, OllamaError) and ended.__cause__ is exc:
+            err = ended  # the stream ended the reply with this failure already: report the same error
+        self._end(FAILED, err)
         self.error = err
         self._record()
         return err
 
     def _end(self, status: str, error: BaseException | None = None) -> None:
+        """End what is still running: the stream when there is one (it closes the connection and
+        ends the reply), else the reply; an ending already written stays (Reply.end)."""
         with self._lock:
             stream = self.stream
-        if stream is not None and stream.reply is self.reply:
-            stream.close(status)
-        if self.reply.status == RUNNING:
+        if stream is not None:
+            stream.close(status, error)
+        else:
             self.reply.end(status, error)
 
     def _streaming(self, on_stream: Callable[[Reply], None] | None) -> None:
@@ -235,9 +218,9 @@ class TurnRunner:
         """Make :attr:`outcome`; a Ctrl-C while the meter is measured leaves the meter out and is
         returned, to be raised once the turn is recorded."""
         reply, err = self.reply, self.error
-        status = "failed" if err is not None else ("done" if reply.done else reply.status)
+        status = FAILED if err is not None else (DONE if reply.done else reply.status)
         context, interrupt = None, None
-        if status == "done" and self._meter:
+        if status == DONE and self._meter:
             try:
                 context = context_use(self.client, reply, self.request.get("options"), self._lookup)
             except KeyboardInterrupt as exc:
@@ -261,7 +244,25 @@ class TurnRunner:
                 turn.model = reply.model or turn.model
                 conv.fail(turn, err.message)
             else:
-                status = "failed" if err is not None else None
+                status = FAILED if err is not None else None
                 conv.finish(turn, reply, status=status, error=err.message if err is not None else None)
         if interrupt is not None:
             raise interrupt
+
+
+def _read(stream: Stream, reply: Reply, on_chunk: OnChunk | None, pace: Paced | None) -> None:
+    """Read the stream to its end, calling ``on_chunk`` as :meth:`TurnRunner.run` says."""
+    if on_chunk is None:
+        for _ in stream:
+            pass
+    elif pace is None:
+        for chunk in stream:
+            on_chunk(reply, chunk)
+    else:
+        # `due` may lag behind pace.next_at (another thread moves it on after an update it
+        # sent): that costs one early call, which the callee checks, never a missed one.
+        now, due = time.monotonic, pace.next_at
+        for chunk in stream:
+            if now() >= due:
+                on_chunk(reply, chunk)
+                due = pace.next_at

@@ -16,14 +16,15 @@ Usage::
     msgs += [reply.message, *run_tool_calls(reply, [add])]
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` and no bare imported names: each would be a public name
+# of this public module, which tests/test_public.py holds to __all__.
 import inspect
 import json
 import re
 import typing
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Callable as _Callable
+from collections.abc import Iterable as _Iterable
+from typing import Any as _Any
 
 __all__ = ["run_tool_calls", "tool_schema"]
 
@@ -43,7 +44,7 @@ _JSON_TYPES = {
 }
 
 
-def _type_names(annotation: Any) -> list[str]:
+def _type_names(annotation: _Any) -> list[str]:
     """JSON type names of an annotation, in order: ``int | str | None`` -> integer, string, null."""
     origin = typing.get_origin(annotation)
     if origin is typing.Union or type(annotation).__name__ == "UnionType":
@@ -119,7 +120,7 @@ def _docstring_parts(doc: str) -> tuple[str, dict[str, str]]:
     return "\n".join(summary), args
 
 
-def tool_schema(func: Callable[..., Any]) -> dict[str, Any]:
+def tool_schema(func: _Callable[..., _Any]) -> dict[str, _Any]:
     """The ``tools`` entry for a Python function, as ollama-python's ``convert_function_to_tool``
     makes it: name, the docstring's description, and per argument its JSON type(s) (a union reads
     ``"integer, string"``) and its ``Args:`` text. Every argument is required unless its type
@@ -130,7 +131,7 @@ def tool_schema(func: Callable[..., Any]) -> dict[str, Any]:
         hints = typing.get_type_hints(func)
     except Exception:  # unresolvable forward references: fall back to the raw annotations
         hints = {}
-    properties: dict[str, Any] = {}
+    properties: dict[str, _Any] = {}
     required: list[str] = []
     for name, param in inspect.signature(func).parameters.items():
         if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
@@ -143,12 +144,12 @@ def tool_schema(func: Callable[..., Any]) -> dict[str, Any]:
             types.remove("null")
         else:
             required.append(name)
-        prop: dict[str, Any] = {"description": arg_docs.get(name, ""), "type": ", ".join(types) or "string"}
+        prop: dict[str, _Any] = {"description": arg_docs.get(name, ""), "type": ", ".join(types) or "string"}
         literal = [a for a in (annotation, *typing.get_args(annotation)) if typing.get_origin(a) is typing.Literal]
         if literal:
             prop["enum"] = list(typing.get_args(literal[0]))
         properties[name] = prop
-    parameters: dict[str, Any] = {"type": "object", "properties": properties}
+    parameters: dict[str, _Any] = {"type": "object", "properties": properties}
     if properties:
         parameters["required"] = required
     return {
@@ -157,19 +158,7 @@ def tool_schema(func: Callable[..., Any]) -> dict[str, Any]:
     }
 
 
-def as_tool(tool: Any) -> Any:
-    """A tool given as a function becomes its schema; dicts and other objects pass through."""
-    if callable(tool) and not isinstance(tool, dict):
-        return tool_schema(tool)
-    if hasattr(tool, "model_dump"):
-        tool = tool.model_dump(mode="json", exclude_none=True)
-        params = (tool.get("function") or {}).get("parameters")
-        if isinstance(params, dict) and "defs" in params:  # ollama-python's field name for $defs
-            params["$defs"] = params.pop("defs")
-    return tool
-
-
-def run_tool_calls(reply: Any, functions: Iterable[Callable[..., Any]]) -> list[dict[str, Any]]:
+def run_tool_calls(reply: _Any, functions: _Iterable[_Callable[..., _Any]]) -> list[dict[str, _Any]]:
     """Run each tool call in ``reply`` with the matching function; return the ``role: tool`` messages.
 
     A call to an unknown function or one that raises becomes a tool message that says so, so the
@@ -184,7 +173,7 @@ def run_tool_calls(reply: Any, functions: Iterable[Callable[..., Any]]) -> list[
         if isinstance(args, str):  # some servers send arguments as JSON text
             args = json.loads(args or "{}")
         if name not in table:
-            result: Any = f"error: no tool named {name!r}"
+            result: _Any = f"error: no tool named {name!r}"
         else:
             try:
                 result = table[name](**args)

@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 
 from ollama_nb import Client, OllamaError, Retry
-from ollama_nb._retry import RetryWait, watching
+from ollama_nb._retry import RetryWait
 from ollama_nb.testing.scenarios import essay_text
 
 #: How students retry in a class whose queue overflows for minutes: patient and spread out. (The
@@ -65,14 +65,13 @@ def lesson(url: str, students: int, tokens: int, *, retry: Retry = CLASS_RETRY) 
     gate = threading.Barrier(students)
 
     def ask(answer: Answer) -> None:
-        client = Client(url, retries=retry)
+        client = Client(url, retries=retry, on_retry=answer.waits.append)
         gate.wait()
         started = time.perf_counter()
         parts: list[str] = []
         try:
-            with watching(answer.waits.append):
-                stream = client.chat("essay", [{"role": "user", "content": f"student{answer.student} question"}],
-                                     stream=True, options={"num_predict": tokens})
+            stream = client.chat("essay", [{"role": "user", "content": f"student{answer.student} question"}],
+                                 stream=True, options={"num_predict": tokens})
             for chunk in stream:
                 piece = chunk["message"]["content"]
                 if piece and answer.ttft is None:

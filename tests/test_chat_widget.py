@@ -14,6 +14,7 @@ import time
 
 import pytest
 from kernel_helpers import live_markup, visible_text
+from waiting import wait_until
 
 from ollama_nb import Client, Conversation
 from ollama_nb._render import chrome
@@ -80,11 +81,8 @@ def view(w: ChatWidget, **content) -> None:
     w._handle_custom_msg(content, [])
 
 
-def wait_idle(w: ChatWidget, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while w.busy and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert not w.busy, "the chat is still busy"
+def wait_idle(w: ChatWidget) -> None:
+    wait_until(lambda: not w.busy, "the chat to be idle")
 
 
 def replay(deltas: list[dict], start: dict | None = None) -> tuple[str, str]:
@@ -156,9 +154,7 @@ def test_each_turn_sends_only_itself_and_the_saved_state_keeps_the_whole_chat(cl
     assert rec.updates("messages")[-1] == w.messages and rec.updates("_messages_rev")[-1] == len(patches)
     # Clear is a patch too: nothing left.
     w.clear()
-    deadline = time.monotonic() + 10
-    while w.messages and time.monotonic() < deadline:
-        time.sleep(0.01)
+    wait_until(lambda: not w.messages, "the chat to be cleared")
     assert rec.custom("messages")[-1]["start"] == 0 and rec.custom("messages")[-1]["items"] == []
     assert rec.transcript() == ([], w._messages_rev)
 
@@ -188,9 +184,7 @@ def _view_mid_stream(client):
     w, rec = make(client, model="qwen3")
     w.conversation.configure(options={"num_predict": 200})
     w.ask("Tell me about primes at length.", wait=False)
-    deadline = time.monotonic() + 30
-    while len(rec.custom("delta")) < 3 and time.monotonic() < deadline:
-        time.sleep(0.005)
+    wait_until(lambda: len(rec.custom("delta")) >= 3, "3 deltas")
     view(w, type="sync")  # a second view (or a reload) rendered now
     wait_idle(w)
     partials = rec.custom("partial")
@@ -216,9 +210,7 @@ def test_stop_from_the_view_closes_the_stream_and_keeps_the_partial(client, emu)
     """How fast is for benchmarks/widget.py (Stop -> disconnect); here: that it happens, and what stays."""
     w, rec = make(client, model="slow")
     view(w, type="send", text="Count slowly.")
-    deadline = time.monotonic() + 30
-    while len(rec.custom("delta")) < 4 and time.monotonic() < deadline:
-        time.sleep(0.005)
+    wait_until(lambda: len(rec.custom("delta")) >= 4, "4 deltas")
     view(w, type="stop")
     assert emu.wait_for_disconnect(30), "the server never saw the client leave"
     wait_idle(w)
@@ -384,9 +376,7 @@ def test_the_widget_and_the_magic_share_a_named_conversation(client, emu):
     conv.finish(other, client.chat("llama3.2", messages=conv.messages_for(other)))
     assert w.messages[-2]["content"] == "One more from the magic"
     view(w, type="clear")
-    deadline = time.monotonic() + 30
-    while w.messages and time.monotonic() < deadline:
-        time.sleep(0.01)
+    wait_until(lambda: not w.messages, "the chat to be cleared")
     assert w.messages == [] and len(conv) == 0
 
 

@@ -6,7 +6,6 @@ import base64
 import json
 import socket
 import threading
-import time
 
 import pytest
 
@@ -353,10 +352,8 @@ def test_error_line_in_a_stream_is_a_response_error_with_status_minus_one(client
 
 def test_stall_becomes_a_timeout_with_the_partial_reply(emu):
     client = Client(emu.url, timeout=0.5)
-    started = time.monotonic()
-    with pytest.raises(StallTimeout) as info:
+    with pytest.raises(StallTimeout) as info:  # the stall model never sends its second chunk
         list(client.chat("stall", messages=HI, stream=True))
-    assert time.monotonic() - started < 10
     assert isinstance(info.value, TimeoutError) and info.value.reply.content
     assert emu.wait_for_disconnect(30)
 

@@ -20,8 +20,8 @@ from ollama_nb import (
     SigninRequired,
     UsageLimit,
 )
-from ollama_nb._refusals import classify, page_title, retry_after
-from ollama_nb._retry import RetryWait, watching
+from ollama_nb._http_errors import page_title, retry_after, status_error
+from ollama_nb._retry import RetryWait
 from ollama_nb.testing import Emulator
 
 HI = [{"role": "user", "content": "hi"}]
@@ -41,8 +41,7 @@ def chats(emu: Emulator) -> int:
 def test_busy_503_is_retried_with_backoff_and_the_waits_are_reported(emu):
     emu.refuse("busy", times=2)
     waits: list[RetryWait] = []
-    with watching(waits.append):
-        reply = Client(emu.url, retries=QUICK).chat("llama3.2", HI)
+    reply = Client(emu.url, retries=QUICK, on_retry=waits.append).chat("llama3.2", HI)
     assert reply.done and reply.content
     assert chats(emu) == 3
     assert [(w.attempt, w.attempts) for w in waits] == [(1, 5), (2, 5)]
@@ -53,8 +52,7 @@ def test_busy_503_is_retried_with_backoff_and_the_waits_are_reported(emu):
 def test_retry_after_is_honoured_never_shortened(emu):
     emu.refuse("overloaded", retry_after=0.3)
     waits: list[RetryWait] = []
-    with watching(waits.append):
-        Client(emu.url, retries=QUICK).chat("llama3.2", HI)
+    Client(emu.url, retries=QUICK).chat("llama3.2", HI, on_retry=waits.append)
     assert len(waits) == 1 and 0.3 <= waits[0].seconds <= 0.3 + QUICK.jitter
     assert "Server overloaded" in waits[0].error.error
 
@@ -85,8 +83,8 @@ def test_retries_zero_fails_at_once(emu):
 def test_a_retry_after_beyond_the_budget_gives_up_without_waiting(emu):
     emu.refuse("busy", retry_after=600)
     waits: list[RetryWait] = []
-    with watching(waits.append), pytest.raises(ServerBusy) as info:
-        Client(emu.url, retries=Retry(budget=60)).chat("llama3.2", HI)
+    with pytest.raises(ServerBusy) as info:
+        Client(emu.url, retries=Retry(budget=60), on_retry=waits.append).chat("llama3.2", HI)
     assert waits == [] and info.value.retry_after == 600 and chats(emu) == 1
 
 
@@ -104,8 +102,7 @@ def test_usage_limits_are_not_retried_and_name_the_limit_and_the_upgrade_page(em
 def test_429_with_retry_after_is_retried_without_is_not(emu):
     emu.refuse("ratelimit", retry_after=0.05)
     waits: list[RetryWait] = []
-    with watching(waits.append):
-        Client(emu.url, retries=QUICK).chat("llama3.2", HI)
+    Client(emu.url, retries=QUICK, on_retry=waits.append).chat("llama3.2", HI)
     assert str(waits[0]).startswith("too many requests, retrying in")
     emu.refuse("ratelimit")
     with pytest.raises(RateLimited) as info:
@@ -122,8 +119,8 @@ def test_stop_ends_the_wait_at_once_and_nothing_is_sent_again(emu):
         waits.append(wait)
         threading.Thread(target=stop.set).start()  # the Stop button, on another thread
 
-    with watching(on_wait, cancel=stop), pytest.raises(RetryCancelled) as info:
-        Client(emu.url, retries=Retry(budget=120)).chat("llama3.2", HI)
+    with pytest.raises(RetryCancelled) as info:
+        Client(emu.url, retries=Retry(budget=120)).chat("llama3.2", HI, on_retry=on_wait, cancel_retry=stop)
     assert len(waits) == 1 and chats(emu) == 1
     assert "Stopped while waiting to retry" in str(info.value) and isinstance(info.value.cause, ServerBusy)
 
@@ -162,13 +159,13 @@ def test_default_silence_limit_outlasts_the_servers_load_timeout():
 def test_a_proxy_page_is_summarised_by_its_title_never_dumped():
     page = ("<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway"
             "</h1></center>\r\n<hr><center>nginx/1.26.3</center>\r\n</body>\r\n</html>\r\n")
-    err = classify(502, page, {"Content-Type": "text/html"}, "http://127.0.0.1:8080")
+    err = status_error(502, page, {"Content-Type": "text/html"}, host="http://127.0.0.1:8080")
     assert isinstance(err, ProxyError) and err.title == "502 Bad Gateway"
     assert err.message == "A proxy between you and Ollama answered 502 Bad Gateway."
     assert "<" not in str(err) and "nginx/1.26.3" not in str(err) and "Ollama Cloud" not in str(err)
     assert page_title("<title>  a\n  b &amp; c</title><title>second</title>") == "a b & c"
     assert page_title("<p>no title") == "" and len(page_title("<title>" + "x" * 500)) <= 120
-    assert classify(504, "<html><body>timeout</body></html>", {}, "h").message.endswith("answered 504 Gateway Timeout.")
+    assert status_error(504, "<html><body>timeout</body></html>", {}, host="h").message.endswith("answered 504 Gateway Timeout.")
 
 
 def test_retry_after_reads_seconds_and_http_dates():
@@ -199,8 +196,7 @@ def test_an_unknown_cloud_model_is_not_told_to_pull(emu):
 def test_a_long_wait_counts_down_each_second(emu):
     emu.refuse("busy", retry_after=3.2)
     waits: list[RetryWait] = []
-    with watching(waits.append):
-        Client(emu.url, retries=Retry(jitter=0)).chat("llama3.2", HI)
+    Client(emu.url, retries=Retry(jitter=0)).hooked(on_retry=waits.append).chat("llama3.2", HI)
     assert str(waits[0]) == "server busy, retrying in 3 s (1 of 5)"
     assert len(waits) >= 2 and [w.tick for w in waits] == list(range(len(waits)))
     left = [w.remaining for w in waits[1:]]

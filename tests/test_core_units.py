@@ -12,7 +12,7 @@ from typing import Literal
 import pytest
 from kernel_helpers import live_markup
 
-from ollama_nb import Chunk, Conversation, InvalidRequest, Progress, Reply
+from ollama_nb import ChatResponse, Chunk, Conversation, InvalidRequest, ListResponse, Message, Progress, Reply
 from ollama_nb import _format as fmt
 from ollama_nb._images import encode_image
 from ollama_nb._render import chrome
@@ -60,8 +60,17 @@ def test_reply_end_marks_partial_but_never_overrides_done():
 
 
 def test_chunk_attributes():
-    c = Chunk({"model": "m", "message": {"role": "assistant", "content": "hi"}, "models": [{"model": "a"}]})
-    assert c.message.content == "hi" and c.models[0].model == "a" and c.done_reason is None
+    c = ChatResponse({"model": "m", "message": {"role": "assistant", "content": "hi"}})
+    assert c.message.content == "hi" and c.message.thinking is None and c.done_reason is None
+    assert isinstance(c.message, Message) and c.message.tool_calls is None
+    models = ListResponse({"models": [{"model": "a", "details": {"family": "llama"}}]})
+    first = models.models[0]
+    assert isinstance(first, ListResponse.Model) and first.model == "a" and first.modified_at is None
+    assert first.details.family == "llama" and first.details.parameter_size is None
+    # each type has its own fields: another type's field, or any on a plain Chunk, is not one
+    for absent in (lambda: models.message, lambda: Chunk({"model": "m"}).done_reason, lambda: first.size_vram):
+        with pytest.raises(AttributeError):
+            absent()
     with pytest.raises(AttributeError):
         c.model_json_schema  # not a field: duck typing must not be fooled
     with pytest.raises(AttributeError):
@@ -254,3 +263,36 @@ def test_one_pace_for_every_live_view():
     assert pace.interval(10) == 0.05 and pace.interval(10**9) == 1.5
     assert pace_interval(0) == 0.05 and pace_interval(10_000) == pytest.approx(0.15) and pace_interval(10**8) == 1.0
     assert delta_pace().updates == 0
+
+
+def test_one_reader_for_the_servers_timestamps():
+    """Listing ages, "expires in", quota resets and ``modified_at`` datetimes all read time here."""
+    from ollama_nb._types import parse_time
+
+    utc = dt.timezone.utc
+    assert parse_time("2024-06-01T12:30:45.123456789-07:00") == dt.datetime(2024, 6, 1, 19, 30, 45, 123456, tzinfo=utc)
+    assert parse_time("2024-06-01T12:30:45") == parse_time("2024-06-01T12:30:45Z") == dt.datetime(
+        2024, 6, 1, 12, 30, 45, tzinfo=utc
+    )
+    for odd in ("yesterday", "", None, 42, "2024-13-01T00:00:00Z", "2024-06-01 12:30:45Z"):
+        assert parse_time(odd) is None
+    listed = ListResponse({"models": [{"modified_at": "2024-06-01T12:30:45.5Z"}, {"modified_at": "soon"}]})
+    assert listed.models[0].modified_at == dt.datetime(2024, 6, 1, 12, 30, 45, 500000, tzinfo=utc)
+    assert listed.models[1].modified_at == "soon"  # not a time: the server's text, as it came
+
+
+def test_a_reply_is_shown_through_the_view_layers_hook_not_an_upward_import():
+    import ast
+    import pathlib
+
+    import ollama_nb._reply as merging
+    from ollama_nb._reply_view import reply_bundle
+
+    tree = ast.parse(pathlib.Path(merging.__file__).read_text("utf-8"))
+    imported = {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    assert not {m for m in imported if m.startswith(("_render", "_format", "_reply_view", "_widgets", "_magic"))}
+    reply = Reply("m")
+    reply.add({"message": {"content": "**hi** <script>x()</script>"}, "done": True})
+    bundle = reply._repr_mimebundle_()
+    assert bundle == reply_bundle(reply) and "<strong>hi</strong>" in bundle["text/html"]
+    assert "<script" not in bundle["text/html"] and bundle["text/plain"].startswith("**hi**")

@@ -255,11 +255,10 @@ def test_malformed_line_ends_the_stream(emu):
         json.loads(raw[-1])
 
 
-def test_bulk_model_produces_exactly_n_chunks_fast(emu):
-    started = time.perf_counter()
+def test_bulk_model_produces_exactly_n_chunks(emu):
+    """How fast is for benchmarks/stream.py; here: exactly how many, and their shape."""
     response = requests.post(emu.url + "/api/generate", json={"model": "bulk", "prompt": "go", "options": {"num_predict": 20000}}, stream=True)
     chunks = lines(response)
-    assert time.perf_counter() - started < 5
     assert len(chunks) == 20001
     assert list(chunks[0]) == ["model", "created_at", "response", "done"]
     assert chunks[-1]["done"] is True and chunks[-1]["eval_count"] == 20000 and chunks[-1]["done_reason"] == "stop"
@@ -487,7 +486,7 @@ def test_command_line_prints_url_and_serves():
         line = proc.stdout.readline()
         match = re.fullmatch(r"Ollama emulator listening on (http://127\.0\.0\.1:\d+)\n", line)
         assert match, line
-        assert requests.get(match.group(1) + "/api/version").json() == {"version": "0.32.15"}
+        assert requests.get(match.group(1) + "/api/version").json() == {"version": "0.32.15", "emulator": "ollama_nb.testing"}
     finally:
         proc.terminate()
         _, err = proc.communicate(timeout=10)
@@ -541,7 +540,7 @@ def test_slow_model_is_paced_and_limited(emu):
     reply = chat(emu, model="slow", stream=False, options={"num_predict": 6}).json()
     elapsed = time.perf_counter() - started
     assert reply["done_reason"] == "length" and reply["eval_count"] == 6
-    assert 0.25 < elapsed < 2 and reply["eval_duration"] > 0.25e9
+    assert elapsed > 0.25 and reply["eval_duration"] > 0.25e9  # paced: at least 6 x 50 ms
 
 
 def test_text_model_ignores_images_like_the_real_server(emu):
@@ -577,13 +576,16 @@ def test_keep_alive_connection_survives_a_stream():
         conn.close()
 
 
-def test_stop_ends_a_stall_promptly():
+def test_stop_ends_a_stall():
+    """stop() returns although a handler is stalled mid-answer, and the client sees the end."""
     emu = Emulator().start()
     response = chat(emu, model="stall")
-    next(response.iter_content(chunk_size=None))
-    started = time.perf_counter()
+    chunks = response.iter_content(chunk_size=None)
+    next(chunks)
     emu.stop()
-    assert time.perf_counter() - started < 2
+    with pytest.raises(requests.exceptions.ChunkedEncodingError):
+        for _ in chunks:
+            pass
     response.close()
 
 
@@ -595,7 +597,7 @@ def test_schema_instances_validate_for_tricky_schemas(prompt):
     import jsonschema
     import pydantic
 
-    from ollama_nb.testing.structured import instance
+    from ollama_nb.testing.voice.structured import instance
 
     class Tree(pydantic.BaseModel):
         name: str

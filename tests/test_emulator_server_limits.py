@@ -137,16 +137,16 @@ def test_both_suffixes_and_bad_names_are_400(emu):
 
 def test_usage_in_cloud_mode_only():
     with Emulator(key="k") as cloud:
-        cloud.set_usage(session=0.5, weekly=0.75)
         r = requests.get(cloud.url + "/api/usage", headers={"Authorization": "Bearer k"}, timeout=5)
-        limits = r.json()["limits"]
-        assert (limits["session"]["usage"], limits["weekly"]["usage"]) == (0.5, 0.75)
+        assert set(r.json()) == {"range", "scope", "granularity", "from", "until", "totals", "buckets"}
         assert requests.get(cloud.url + "/api/usage", timeout=5).status_code == 401
+        assert requests.get(cloud.url + "/api/balance", timeout=5).status_code == 401
         answer = requests.post(cloud.url + "/api/chat", json=chat_body("gpt-oss:120b"), timeout=10,
                                headers={"Authorization": "Bearer k"})
         assert answer.status_code == 200 and answer.json()["model"] == "gpt-oss:120b"
     with Emulator() as local:
         assert requests.get(local.url + "/api/usage", timeout=5).text == "404 page not found"
+        assert requests.get(local.url + "/api/balance", timeout=5).text == "404 page not found"
 
 
 # --------------------------------------------------------------------------- model management details

@@ -106,7 +106,7 @@ def test_ollama_usage_shows_the_cloud_quota_bars():
     key = "usage-key-for-tests"
     with Emulator(key=key) as cloud, Kernel(env={"OLLAMA_HOST": cloud.url}) as k:
         k.run("%load_ext ollama_nb").check()
-        cloud.set_usage(session=0.4, weekly=0.8)
+        cloud.set_legacy_quota(session_left=60, weekly_left=20)  # the share LEFT: 40 % and 80 % used
         k.run(f"import os; os.environ['OLLAMA_API_KEY'] = {key!r}").check()
         ex = k.run(f"%ollama usage --host {cloud.url}")
         clean(ex)
@@ -114,7 +114,8 @@ def test_ollama_usage_shows_the_cloud_quota_bars():
         assert out, [m["content"] for m in ex.iopub]
         html, plain = out[-1]["content"]["data"]["text/html"], out[-1]["content"]["data"]["text/plain"]
         assert 'style="width:40.0%"' in html and 'style="width:80.0%"' in html
-        assert "session" in plain and "40.0%" in plain and "weekly" in plain and key not in html + plain
+        assert "session" in plain and "40.0% used · 60.0% left" in plain and "weekly" in plain
+        assert "80.0% used · 20.0% left" in plain and "last 7 days" in plain and key not in html + plain
 
 
 def test_ollama_usage_without_a_key_says_how_to_give_one(kernel):

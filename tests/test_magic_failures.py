@@ -7,7 +7,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 
 import pytest
 from kernel_helpers import Kernel, extension_kernel, module_emulator, visible_text  # noqa: F401 - fixtures emu, kernel
@@ -94,11 +93,9 @@ def test_mid_stream_failure_keeps_the_partial_answer(kernel, model, message):
 def test_stall_times_out_with_a_short_timeout(kernel, emu):
     kernel.run("%ollama config timeout=1").check()
     try:
-        started = time.monotonic()
-        ex = kernel.run("%%ollama -m stall --chat stall\nhi", timeout=30)
+        ex = kernel.run("%%ollama -m stall --chat stall\nhi", timeout=30)  # it never sends a 2nd chunk
     finally:
         kernel.run("%ollama config timeout=").check()
-    assert time.monotonic() - started < 10
     assert_no_traceback(ex)
     assert "sent nothing for 1 s" in error_html(ex)
     assert visible_text(ex.final()["data"]["text/html"]).startswith(PARTIAL)

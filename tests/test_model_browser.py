@@ -9,6 +9,7 @@ import threading
 import time
 
 import pytest
+from waiting import wait_until
 
 from ollama_nb import (
     Client,
@@ -19,16 +20,6 @@ from ollama_nb import (
 )
 from ollama_nb._widgets import models as models_module
 from ollama_nb.testing import Emulator
-
-
-def wait_until(predicate, timeout: float = 10.0, interval: float = 0.01):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"condition not met in {timeout} s")
 
 
 def send(browser: ModelBrowser, wait: bool = True, **msg) -> None:
@@ -383,14 +374,21 @@ def test_a_busy_server_shows_the_wait_and_closing_ends_it(emu):
 def test_cloud_quota_panel_from_api_usage():
     key = "sekrit-usage-key-42"
     with Emulator(key=key) as cloud:
-        cloud.set_usage(session=0.25, weekly=0.95)
+        cloud.set_legacy_quota(session_left=75, weekly_left=5)
         client = Client(cloud.url, api_key=key)
         client.cloud = True  # the emulator plays ollama.com here
         b = ModelBrowser(client=client)
         assert b._join(10)
         rows = {r["limit"]: r for r in b.quota}
-        assert rows["session"]["fraction"] == 0.25 and rows["session"]["used"] == "25.0%"
+        assert rows["session"]["fraction"] == 0.25 and rows["session"]["used"] == "25.0% used · 75.0% left"
         assert rows["weekly"]["fraction"] == 0.95 and rows["weekly"]["resets"].startswith("in ")
+        cloud.set_balance(balance_usd=72.5, allowance_usd=100, purchased_usd=25)
+        b.refresh()
+        assert b._join(10)
+        rows = {r["limit"]: r for r in b.quota}
+        assert rows["included credits"]["fraction"] == 0.275
+        assert rows["included credits"]["used"] == "$27.50 of $100.00 used · $72.50 left"
+        assert rows["purchased credits"]["used"] == "$25.00 left"
         assert key not in json.dumps(b.get_state(), default=str)
         b.close()
 

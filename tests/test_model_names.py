@@ -6,16 +6,16 @@ cannot pass for another (``format.model_name``: quoted, ␣ for a space, escapes
 from __future__ import annotations
 
 import shlex
-import time
 
 import pytest
 from corpus.payloads import CORPUS
+from corpus.routes import PayloadRoutes
 from kernel_helpers import extension_kernel  # noqa: F401 - fixture kernel (on this module's emu)
+from waiting import wait_until
 
 from ollama_nb import Client, ModelBrowser
 from ollama_nb._format import model_name
 from ollama_nb.testing import Emulator
-from ollama_nb.testing.payloads import PayloadRoutes
 
 NAMED = [p for p in CORPUS if p.cls == "name"]
 NAMES = [p.text("") for p in NAMED]
@@ -44,14 +44,6 @@ def fresh():
 
 def received(emu: Emulator, path: str, key: str) -> list[str]:
     return [r.json.get(key) for r in emu.requests if r.path == path and isinstance(r.json, dict)]
-
-
-def wait_until(predicate, timeout: float = 15.0):
-    deadline = time.monotonic() + timeout
-    while not (value := predicate()):
-        assert time.monotonic() < deadline, "condition not met"
-        time.sleep(0.01)
-    return value
 
 
 def send(browser: ModelBrowser, **msg) -> None:

@@ -19,7 +19,7 @@ from ollama_nb import (
     SigninRequired,
     UsageLimit,
 )
-from ollama_nb._retry import RetryWait, watching
+from ollama_nb._retry import RetryWait
 
 HI = [{"role": "user", "content": "hi"}]
 QUICK = Retry(attempts=5, budget=30, first=0.01, longest=0.05)
@@ -37,8 +37,7 @@ def test_busy_503_with_and_without_retry_after_is_retried_through_nginx(emu, pro
     emu.refuse("busy")
     emu.refuse("overloaded", retry_after=0.1)
     waits: list[RetryWait] = []
-    with watching(waits.append):
-        reply = Client(proxy.url(site), retries=QUICK).chat("llama3.2", HI)
+    reply = Client(proxy.url(site), retries=QUICK, on_retry=waits.append).chat("llama3.2", HI)
     assert reply.done and reply.content
     assert [w.error.status_code for w in waits] == [503, 503]
     assert "server busy" in waits[0].error.error and waits[1].seconds >= 0.1  # Retry-After passed through
@@ -140,8 +139,10 @@ def test_a_proxy_forwarding_its_public_name_is_refused_by_ollamas_host_guard(emu
 
 def test_nginx_503_page_is_retried_then_summarised(proxy):
     waits: list[RetryWait] = []
-    with watching(waits.append), pytest.raises(ProxyError) as info:
-        Client(proxy.url("maintenance"), retries=Retry(attempts=2, first=0.01, longest=0.01)).chat("llama3.2", HI)
+    with pytest.raises(ProxyError) as info:
+        Client(proxy.url("maintenance"), retries=Retry(attempts=2, first=0.01, longest=0.01)).chat(
+            "llama3.2", HI, on_retry=waits.append
+        )
     assert info.value.status_code == 503 and info.value.title.startswith("503 Service")
     assert [str(w).split(",")[0] for w in waits] == ["the proxy says the service is unavailable"] * 2
     assert "<" not in str(info.value)

@@ -1,15 +1,15 @@
-"""The emulator serves a given payload in the field a test names (ollama_nb.testing.payloads)."""
+"""The emulator serves a given payload in the field a test names (tests/corpus/routes.py)."""
 
 from __future__ import annotations
 
 import pytest
+from corpus.routes import PayloadRoutes
 
 from ollama_nb import Client, ModelBrowser, OllamaError, SigninRequired
 from ollama_nb._errors import describe
 from ollama_nb._quota import quota_rows
 from ollama_nb._render import chrome
 from ollama_nb.testing import Emulator
-from ollama_nb.testing.payloads import PayloadRoutes
 
 CHUNKS = ["<im", "g src=x onerror=__pwn(1)>"]
 TEXT = "".join(CHUNKS)
@@ -79,8 +79,11 @@ def test_usage_reports_a_limit_per_payload_and_the_views_keep_it_text(hostile):
     _, client, emu = hostile
     limits = client.usage()["limits"]
     assert limits[TEXT] == {"usage": TEXT, "resets_at": TEXT}
-    rows = quota_rows({"limits": limits})
-    assert rows == [{"limit": TEXT, "fraction": None, "used": "–", "resets": ""}]  # no number, no time: none shown
+    balance = client.balance()
+    assert balance["included"][TEXT] == {"remaining_percent": TEXT, "resets_at": TEXT}
+    rows = quota_rows(balance, client.usage())
+    blank = {"limit": TEXT, "fraction": None, "used": "–", "resets": ""}  # no number, no time: none shown
+    assert rows == [blank, {"limit": "purchased credits", "fraction": None, "used": "$0.00 left", "resets": ""}, blank]
     table = chrome.usage_table(rows)
     assert "<img" not in table and "&lt;img src=x onerror=__pwn(1)&gt;" in table
     client = Client(emu.url, api_key="payload-usage-key")

@@ -311,4 +311,4 @@ def test_a_transcript_labels_its_speakers_without_headings():
         [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "## Title\n\nhello", "model": "m"}]
     )
     assert re.findall(r"<h\d>[^<]*</h\d>", html_) == ["<h2>Title</h2>"]
-    assert [m for m in re.findall(r'<p class="onb-who"><strong>([^<]*)</strong></p>', html_)] == ["You", "m"]
+    assert [m for m in re.findall(r'<div class="onb-who"><kbd>([^<]*)</kbd></div>', html_)] == ["You", "m"]

@@ -70,9 +70,9 @@ class Checker:
                 for alias in node.names:
                     bound = alias.asname or alias.name
                     full = f"{mod}.{alias.name}" if node.module else f"{mod}{alias.name}"
-                    if re.search(r"(^|\.)_?render(\.|$)", full) or re.search(r"(^|\.)_?render(\.|$)", mod):
+                    if re.search(r"(^|\.)_render(\.|$)", full) or re.search(r"(^|\.)_render(\.|$)", mod):
                         render.add(bound)
-                    if re.search(r"(^|\.)_?format$", full) or (mod.endswith("format") and alias.name in NUMBER_FORMATTERS):
+                    if re.search(r"(^|\.)_format$", full) or (mod.endswith("_format") and alias.name in NUMBER_FORMATTERS):
                         formats.add(bound)
         return render, formats
 

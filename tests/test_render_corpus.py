@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import html
 import html.parser
 import re
 from collections.abc import Callable
@@ -77,7 +78,9 @@ def test_model_text_streamed_in_parts_stays_inside_the_policy(ident, monkeypatch
     text = f"{payload}\n\n1. {payload}\n1. {payload}\n\n- {payload}\n- x\n\n{payload}\n"
     live = render_answer.LiveAnswer()
     sent = []
-    for end in range(0, 2 * len(text) + 1, 11):
+    # 11 characters a step, or a few hundred steps for the long shape payloads (their open block is
+    # parsed again at every step: the policy, not the cost, is what this test checks)
+    for end in range(0, 2 * len(text) + 1, max(11, len(text) // 150)):
         thinking, content = text[: min(end, len(text))], text[: max(0, end - len(text))]
         split = live.split(thinking=thinking, content=content, thinking_open=not content, model="m")
         sent += [p.html for p in split.settled] + [split.rest]
@@ -170,3 +173,81 @@ def test_answer_bundles_carry_html_and_plain_only():
     for ident, text in list(TEXTS.items())[:20]:
         bundle: dict[str, Any] = chrome.bundle(text, model_html(text))
         assert set(bundle) == {"text/html", "text/plain"} and bundle["text/plain"] == text, ident
+
+
+# ---------------------------------------------------------------- shapes and deception (issue 24)
+
+SHAPES = [p for p in CORPUS if p.cls == "shape"]
+DECEPTIONS = [p for p in CORPUS if p.cls == "deception"]
+MATHJAX_INPUT = re.compile(r'class="onb-math(?:-display)? mathjax_process tex2jax_process">\\[(\[]([\s\S]*?)\\[)\]]</')
+
+
+def nesting(fragment: str) -> int:
+    """How deep lists and quotes nest in a fragment, as a browser would lay them out."""
+    depth = deepest = 0
+    for slash in re.findall(r"<(/?)(?:ul|ol|blockquote)\b", fragment):
+        depth += -1 if slash else 1
+        deepest = max(deepest, depth)
+    return deepest
+
+
+@pytest.mark.parametrize("payload", SHAPES, ids=[f"p{p.id}" for p in SHAPES])
+def test_a_shape_past_a_cap_reaches_no_typesetter_and_says_so(payload):
+    from ollama_nb._render import caps
+
+    fragment = model_html(payload.text(BEACON))
+    typeset = [html.unescape(m) for m in MATHJAX_INPUT.findall(fragment)]
+    assert all(caps.tex_over(tex) is None for tex in typeset), typeset
+    assert nesting(fragment) <= caps.BLOCK_DEPTH
+    assert 'class="onb-capped"' in fragment  # said so, next to the source shown as code
+
+
+def test_the_caps_let_ordinary_math_and_lists_through():
+    fragment = model_html(
+        "$$\\begin{pmatrix} a & b \\\\ c & d \\end{pmatrix}$$\n\n$\\frac{1}{1+\\frac{1}{1+\\frac{1}{x}}}$ and "
+        "$\\raisebox{0.5em}{x}\\hspace{2em}y$\n\n- a\n  - b\n    > c\n    > - d"
+    )
+    assert "onb-capped" not in fragment and len(MATHJAX_INPUT.findall(fragment)) == 3
+    assert nesting(fragment) == 4
+
+
+def test_large_answers_render_their_head_and_say_the_rest_is_plain_text():
+    from corpus.payloads import LARGE
+
+    from ollama_nb._render import caps
+
+    text = LARGE["huge answer"]
+    assert len(text) > caps.ANSWER_CHARS
+    fragment = model_html(text)
+    assert f"goes on for {len(text) - caps.ANSWER_CHARS:,} more characters" in fragment
+    assert len(fragment) < 1.2 * caps.ANSWER_CHARS
+    for name in ("huge line", "huge table"):
+        assert "onb-capped" not in model_html(LARGE[name])  # under the cap: rendered whole
+
+
+def code_texts(fragment: str) -> list[str]:
+    """The text inside every <code> element, marks included, as a browser reads it."""
+    return [html.unescape(re.sub(r"<[^>]*>", "", body)) for body in re.findall(r"<code[^>]*>([\s\S]*?)</code>", fragment)]
+
+
+@pytest.mark.parametrize("payload", DECEPTIONS, ids=[f"p{p.id}" for p in DECEPTIONS])
+def test_code_shows_every_character_it_holds(payload):
+    from ollama_nb._render.invisible import INVISIBLE
+
+    text = payload.text(BEACON)
+    fragment = model_html(text)
+    for code in code_texts(fragment):
+        assert not INVISIBLE.search(code), repr(code)
+    hidden = [m.group() for block in re.findall(r"```[^\n]*\n([\s\S]*?)```", text) for m in INVISIBLE.finditer(block)]
+    if hidden:  # a fenced block that held any is flagged, and each one shows as its U+ mark
+        assert fragment.count('class="onb-flag"') == len(re.findall(r"```[^\n]*\n[^`]*?[" + INVISIBLE.pattern[1:-1] + "]", text))
+        assert all(f"⟦U+{ord(ch):04X}⟧" in fragment for ch in hidden)
+
+
+def test_a_forged_speaker_label_does_not_look_like_ours():
+    forged = next(p for p in DECEPTIONS if "**You**" in p.source).text(BEACON)
+    html_ = render_answer.transcript([{"role": "user", "content": "hi"}, {"role": "assistant", "content": forged, "model": "m"}])
+    labels = re.findall(r'<div class="onb-who"><kbd>([^<]*)</kbd></div>', html_)
+    assert labels == ["You", "m"]
+    assert "<strong>You</strong>" in html_  # the answer's own "You" stays bold text, not a label
+    assert "<kbd>" not in model_html(forged)

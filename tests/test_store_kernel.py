@@ -50,7 +50,7 @@ def test_a_named_conversation_continues_after_a_kernel_restart(emu, store_path):
         k.run("%%ollama --chat tutor -m llama3.2\nWhat is a prime?").check()
         k.run("%%ollama --chat tutor -m llama3.2\nAnd a composite number?").check()
         before = chats(emu)[-1].json["messages"]
-        k.km.restart_kernel(now=True)
+        k.km.restart_kernel(now=False)  # as the Restart button: a shutdown request, then a new kernel
         k.kc.wait_for_ready(timeout=60)
         k.run("%load_ext ollama_nb").check()
         ex = k.run("%%ollama --chat tutor -m llama3.2\nGive an example of each.").check()

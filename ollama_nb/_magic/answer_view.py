@@ -50,10 +50,6 @@ class AnswerView:
         self._styled = False
         self._plain_settled = 0  # --raw: characters of the plain text already in settled outputs
 
-    def attach(self, reply: Reply) -> None:
-        """Show ``reply`` from now on (the server answered)."""
-        self.reply = reply
-
     def ending(self) -> Outcome:
         """How the answer ended (the runner's outcome; one read off the reply when it was cut
         before the runner could say)."""

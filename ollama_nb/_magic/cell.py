@@ -29,6 +29,7 @@ from .._conversation import Conversation
 from .._errors import OllamaError
 from .._images import image_bytes
 from .._live import LiveOutput, in_terminal
+from .._live.schedule import Schedule
 from .._render import chrome
 from .._reply import Reply
 from .._retry import RetryWait
@@ -132,7 +133,7 @@ def _answer(cell: Cell, runner: TurnRunner) -> Reply:
         # A busy server's refusal is retried inside the call; the wait shows where the answer will
         # go, and the kernel's interrupt ends it (Event.wait is interruptible on the main thread).
         on_chunk, pace = _feed(live, log)
-        runner.run(on_chunk, pace=pace, on_stream=view.attach, on_wait=lambda wait: _show_wait(live, wait))
+        runner.run(on_chunk, pace=pace, on_wait=lambda wait: _show_wait(live, wait))
     except KeyboardInterrupt as exc:
         _show_end(view, live, runner)
         _after(cell, log, runner.reply)
@@ -150,12 +151,12 @@ def _answer(cell: Cell, runner: TurnRunner) -> Reply:
     return runner.reply
 
 
-def _feed(live: LiveOutput, log: ChunkLog | None) -> tuple[Callable[[Reply, Any], None], LiveOutput | None]:
+def _feed(live: LiveOutput, log: ChunkLog | None) -> tuple[Callable[[Reply, Any], None], Schedule | None]:
     """What the runner calls per chunk, and what paces it."""
     if log is None:
-        # The hot path: the runner reads the clock and compares it with live.next_at; the live
+        # The hot path: the runner reads the clock and compares it with the schedule's next_at; the live
         # output is called only when an update is due.
-        return live.tick, live
+        return live.tick, live.schedule
 
     def log_and_tick(reply: Reply, chunk: Any) -> None:
         log.add(chunk)
@@ -166,7 +167,7 @@ def _feed(live: LiveOutput, log: ChunkLog | None) -> tuple[Callable[[Reply, Any]
 
 def _show_end(view: AnswerView, live: LiveOutput, runner: TurnRunner) -> None:
     """The final output: the answer with its footer, or the error in its place."""
-    view.reply, view.outcome = runner.reply, runner.outcome
+    view.outcome = runner.outcome
     err = runner.error
     if err is None or runner.reply.chunks:
         live.finish()  # a partial answer stays, marked; the message goes below it
@@ -174,7 +175,9 @@ def _show_end(view: AnswerView, live: LiveOutput, runner: TurnRunner) -> None:
             show_exception(err)
     elif live.handle is not None:  # nothing arrived: the error in its place
         live.handle.update(chrome.error_bundle(err.message, err.hint), raw=True)
+        live.close()
     else:
+        live.close()
         show_exception(err)
 
 

@@ -28,17 +28,11 @@ def _names(models: list[dict[str, Any]]) -> set[str]:
     return out
 
 
-#: Models only ``ollama_nb.testing``'s emulator has: no real library serves these names together.
-_EMULATOR_FINGERPRINT = {"stall:latest", "dropped:latest", "error-midstream:latest", "hostile:latest"}
+def is_emulator(version: Any) -> bool:
+    """True when the server's ``/api/version`` answer says it is the built-in emulator."""
+    from ..testing.identity import emulator_name
 
-
-def is_emulator(client: Any, installed: list[dict[str, Any]]) -> bool:
-    """True when ``client`` talks to the built-in emulator rather than a real Ollama.
-
-    The emulator copies the real server's wire format, headers included, so its scenario models
-    (``stall``, ``dropped``, ...) are what gives it away.
-    """
-    return {m.get("name") or m.get("model") for m in installed} >= _EMULATOR_FINGERPRINT
+    return bool(emulator_name(version))
 
 
 Add = Callable[..., None]  # add(check, status, found, todo="")
@@ -57,9 +51,10 @@ def checks() -> list[dict[str, str]]:
     reached = _reach(add, where)
     if reached is None:
         return rows
-    client, version = reached
-    installed = _installed(add, client, where)
-    add("server version", OK, f"Ollama {version}")
+    client, info = reached
+    _host_row(add, where, info)
+    add("server version", OK, f"Ollama {info.get('version', '?')}")
+    installed = _installed(client)
     _listed(add, installed)
     _default_model(add, host, installed if isinstance(installed, list) else [])
     _loaded(add, client)
@@ -69,29 +64,25 @@ def checks() -> list[dict[str, str]]:
     return rows
 
 
-def _reach(add: Add, where: str) -> tuple[Any, str] | None:
-    """The client and the server's version; None (with the row that says why) when it cannot be asked."""
+def _reach(add: Add, where: str) -> tuple[Any, Any] | None:
+    """The client and the server's ``/api/version`` answer; None (with the row that says why) when
+    it cannot be asked."""
     try:
         client = client_for()
     except OllamaError as err:
         add("host", FAIL, where, f"{err.message} {err.hint}")
         return None
     try:
-        version = client.version().get("version", "?")
+        info = client.version()
     except OllamaError as err:
         add("host reachable", FAIL, f"{where}: {err.message}", err.hint)
         add("cloud key", OK if settings.resolved_key() else WARN, settings.key_source(), "")
         return None
-    return client, str(version)
+    return client, info
 
 
-def _installed(add: Add, client: Any, where: str) -> list[dict[str, Any]] | OllamaError:
-    """The models the host has (or why it could not list them); says whether it is the emulator."""
-    try:
-        installed: list[dict[str, Any]] | OllamaError = client.list().get("models", [])
-    except OllamaError as err:
-        installed = err
-    if isinstance(installed, list) and is_emulator(client, installed):
+def _host_row(add: Add, where: str, info: Any) -> None:
+    if is_emulator(info):
         add(
             "host reachable",
             WARN,
@@ -101,7 +92,14 @@ def _installed(add: Add, client: Any, where: str) -> list[dict[str, Any]] | Olla
         )
     else:
         add("host reachable", OK, where)
-    return installed
+
+
+def _installed(client: Any) -> list[dict[str, Any]] | OllamaError:
+    """The models the host has, or why it could not list them."""
+    try:
+        return list(client.list().get("models", []))
+    except OllamaError as err:
+        return err
 
 
 def _listed(add: Add, installed: list[dict[str, Any]] | OllamaError) -> None:

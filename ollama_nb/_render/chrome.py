@@ -142,8 +142,9 @@ def advice(text: str) -> str:
 
 def speaker(text: str) -> str:
     """Who speaks, above a turn of a transcript: a label, not a heading, so that a long chat does
-    not fill the notebook's table of contents with a "You" and a model name per turn."""
-    return f'<p class="onb-who"><strong>{esc(text)}</strong></p>'
+    not fill the notebook's table of contents with a "You" and a model name per turn. A ``<kbd>``
+    in a ``<div>``: no Markdown answer can make one, so an answer's ``**You**`` cannot pass for it."""
+    return f'<div class="onb-who"><kbd>{esc(text)}</kbd></div>'
 
 
 def heading(text: str, level: int = 4) -> str:

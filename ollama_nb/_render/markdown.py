@@ -38,6 +38,7 @@ from mdit_py_plugins.dollarmath import dollarmath_plugin
 from mdit_py_plugins.tasklists import tasklists_plugin
 from mdit_py_plugins.texmath import texmath_plugin
 
+from . import caps, invisible
 from .sanitize import clean, is_inline_image, link_scheme_ok
 
 __all__ = ["MATH_PROCESS", "BlockStream", "model_html"]
@@ -58,7 +59,11 @@ def _safe_tex(tex: str) -> str:
 
 
 def _math(tex: str, display: bool) -> str:
-    body = html.escape(_safe_tex(tex.strip()), quote=False)
+    tex = tex.strip()
+    why = caps.tex_over(tex)
+    if why:  # MathJax never sees it: past a cap a typesetter may freeze or crash the page
+        return caps.capped_math(f"$${tex}$$" if display else f"${tex}$", display, why)
+    body = html.escape(_safe_tex(tex), quote=False)
     if display:
         return f'<div class="onb-math-display {MATH_PROCESS}">\\[{body}\\]</div>\n'
     return f'<span class="onb-math {MATH_PROCESS}">\\({body}\\)</span>'
@@ -114,6 +119,18 @@ class _Renderer(RendererHTML):
         if link_scheme_ok(src):
             return f'<a class="onb-image-link" href="{html.escape(src)}">{label}</a>'
         return label
+
+    # Code shows every character it holds: one that prints as nothing is marked, and the block flagged.
+    def fence(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        marked, count = invisible.mark_code_html(super().fence(tokens, idx, options, env))
+        return invisible.flag(count) + marked if count else marked
+
+    def code_block(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        marked, count = invisible.mark_code_html(super().code_block(tokens, idx, options, env))
+        return invisible.flag(count) + marked if count else marked
+
+    def code_inline(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        return invisible.mark_code_html(super().code_inline(tokens, idx, options, env))[0]
 
     # Raw HTML is off, so the only HTML tokens left are the task-list checkboxes the plugin makes.
     def html_inline(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
@@ -179,10 +196,13 @@ def _wants_linkify(text: str) -> bool:
 
 
 def model_html(text: str) -> str:
-    """Untrusted Markdown (a model's answer or thinking) as sanitized HTML (a fragment)."""
+    """Untrusted Markdown (a model's answer or thinking) as sanitized HTML (a fragment); past
+    ``caps.ANSWER_CHARS`` the rest is not rendered, and that is said."""
     if not text:
         return ""
-    return clean(_parser(_wants_linkify(text)).render(text))
+    kept = text[: caps.ANSWER_CHARS]
+    rest = len(text) - len(kept)
+    return _render(kept, {}) + (caps.answer_rest_note(rest) if rest else "")
 
 
 # Constructs whose meaning can reach back over a blank line into text before them: display math
@@ -215,6 +235,8 @@ def _render(text: str, env: dict[str, Any], going_on: _ListSoFar | None = None) 
         return ""
     md = _parser(_wants_linkify(text))
     tokens = md.parse(text, env)
+    if caps.block_depth(tokens) > caps.BLOCK_DEPTH:  # a browser lays out deep nesting slowly
+        return clean(caps.source_block(text))
     if going_on is not None and tokens and tokens[0].type == going_on.kind:
         if going_on.kind == "ordered_list_open":
             tokens[0].attrs.pop("start", None)
@@ -266,7 +288,10 @@ class BlockStream:
         return self._list is not None
 
     def feed(self, text: str) -> str:
-        text = _normalize(text)
+        rest = max(0, len(text) - caps.ANSWER_CHARS)
+        return self._feed(_normalize(text[: caps.ANSWER_CHARS])) + (caps.answer_rest_note(rest) if rest else "")
+
+    def _feed(self, text: str) -> str:
         if not text.startswith(self.source):
             # Not a continuation (a caller's new text): what was finished stays, the rest is new.
             self.source = text[: len(_common_prefix(self.source, text))]

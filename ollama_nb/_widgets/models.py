@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import importlib.util
 import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -32,15 +31,15 @@ from .._config import default_client
 from .._errors import InvalidRequest, ModelNotFound, OllamaError, RetryCancelled, describe
 from .._pacing import Pace
 from .._pull import PullRunner
-from .._quota import quota_rows
+from .._quota import account_rows
 from .._redact import mask_data
 from .._render import chrome
 from .._reply import Progress
-from .._retry import RetryWait, watching
-from .._status import RUNNING
+from .._retry import RetryWait
 from ._assets import css, esm
 from ._kernel import keep_view_messages_on_their_subshell
 from ._masked import KeyMasked
+from ._rows import STARTING, details, model_row, progress_dict, pull_info, running_row
 from ._tasks import Tasks, widget_client
 
 __all__ = ["ModelBrowser"]
@@ -49,10 +48,6 @@ __all__ = ["ModelBrowser"]
 PUSH_INTERVAL = 0.15
 #: Seconds the constructor waits for the first model list before it returns (the rest arrives live).
 INITIAL_WAIT = 3.0
-#: Long texts from ``show`` are cut to this many characters in the view (the license is an excerpt).
-LICENSE_CHARS = 1500
-TEXT_CHARS = 20_000
-CAPABILITY_ORDER = ("completion", "tools", "thinking", "vision", "embedding", "insert", "image", "audio")
 ACTIONS = (
     "hello",
     "refresh",
@@ -67,129 +62,6 @@ ACTIONS = (
     "try",
     "clear",
 )
-
-
-def _cut(text: Any, limit: int) -> str:
-    shown: str = text if isinstance(text, str) else ("" if text is None else str(text))
-    return shown if len(shown) <= limit else shown[:limit].rstrip() + "\n…"
-
-
-# Numbers go to the view raw (for sorting and bars) and as the text format.py makes of them
-# (``*_text``): the view shows that text, so units read the same in the widget and everywhere else.
-
-
-def _size_text(n: Any) -> str:
-    return fmt.size(n) if n else "–"
-
-
-def _model_row(m: dict[str, Any]) -> dict[str, Any]:
-    d = m.get("details") or {}
-    return {
-        "name": m.get("name") or m.get("model") or "",
-        "size": m.get("size") or 0,
-        "size_text": _size_text(m.get("size")),
-        "modified_text": fmt.ago(m.get("modified_at") or ""),
-        "parameter_size": d.get("parameter_size") or "",
-        "quantization": d.get("quantization_level") or "",
-        "family": d.get("family") or "",
-        "format": d.get("format") or "",
-        "modified_at": m.get("modified_at") or "",
-        "digest": (m.get("digest") or "").removeprefix("sha256:")[:12],
-        "capabilities": list(m.get("capabilities") or []),
-        "remote": bool(m.get("remote_host") or m.get("remote_model")),
-    }
-
-
-def _running_row(m: dict[str, Any]) -> dict[str, Any]:
-    d = m.get("details") or {}
-    return {
-        "name": m.get("name") or m.get("model") or "",
-        "size": m.get("size") or 0,
-        "size_text": _size_text(m.get("size")),
-        "size_vram": m.get("size_vram") or 0,
-        "context_length": m.get("context_length") or 0,
-        "expires_at": m.get("expires_at") or "",
-        "parameter_size": d.get("parameter_size") or "",
-    }
-
-
-def _details(name: str, show: dict[str, Any]) -> dict[str, Any]:
-    d = show.get("details") or {}
-    info = show.get("model_info") or {}
-    arch = info.get("general.architecture") or d.get("family") or ""
-    caps = list(show.get("capabilities") or [])
-    caps.sort(key=lambda c: CAPABILITY_ORDER.index(c) if c in CAPABILITY_ORDER else len(CAPABILITY_ORDER))
-    return {
-        "name": name,
-        "capabilities": caps,
-        "context_length": info.get(f"{arch}.context_length") or d.get("context_length") or 0,
-        "embedding_length": info.get(f"{arch}.embedding_length") or d.get("embedding_length") or 0,
-        "parameter_count": info.get("general.parameter_count") or 0,
-        "architecture": arch,
-        "family": d.get("family") or "",
-        "families": list(d.get("families") or []),
-        "format": d.get("format") or "",
-        "parameter_size": d.get("parameter_size") or "",
-        "quantization": d.get("quantization_level") or "",
-        "parent_model": d.get("parent_model") or "",
-        "modified_at": show.get("modified_at") or "",
-        "modified_text": fmt.ago(show.get("modified_at")) if show.get("modified_at") else "",
-        "parameters": _cut(show.get("parameters"), TEXT_CHARS),
-        "template": _cut(show.get("template"), TEXT_CHARS),
-        "system": _cut(show.get("system"), TEXT_CHARS),
-        "license": _cut(show.get("license"), LICENSE_CHARS),
-        "modelfile": _cut(show.get("modelfile"), TEXT_CHARS),
-        "remote_host": show.get("remote_host") or "",
-        "remote_model": show.get("remote_model") or "",
-    }
-
-
-def _progress_dict(p: Progress, name: str) -> dict[str, Any]:
-    return {
-        "name": name,
-        "status": p.status,
-        "layers": [
-            {
-                "digest": digest.removeprefix("sha256:")[:12],
-                "completed": done,
-                "total": total,
-                "bytes_text": f"{fmt.size(done)} / {fmt.size(total)}",
-            }
-            for digest, done, total in p.layer_rows()
-        ],
-        "completed": p.completed,
-        "total": p.total,
-        "fraction": p.fraction,
-        "speed": p.speed,
-        "eta": p.eta,
-        # "1.2 GB of 4.7 GB · 85.3 MB/s · 42.0 s left", the parts a running pull has
-        "info_text": _pull_info(p),
-        "state": p.state,
-        "elapsed": round(time.perf_counter() - p.started, 2),
-    }
-
-
-def _pull_info(p: Progress, state: str | None = None) -> str:
-    running = (state or p.state) == RUNNING
-    bits = [f"{fmt.size(p.completed)} of {fmt.size(p.total)}"] if p.total else []
-    if running and p.speed:
-        bits.append(fmt.speed(p.speed))
-    if running and p.eta is not None:
-        bits.append(f"{fmt.duration(p.eta)} left")
-    return " · ".join(bits)
-
-
-_STARTING = {
-    "status": "starting",
-    "layers": [],
-    "completed": 0,
-    "total": 0,
-    "fraction": None,
-    "speed": None,
-    "eta": None,
-    "state": RUNNING,
-    "elapsed": 0,
-}
 
 
 def _chat_available() -> bool:
@@ -258,6 +130,7 @@ class ModelBrowser(KeyMasked, anywidget.AnyWidget):
         self.host = client.host
         self.cloud = bool(client.cloud)
         self._stop_waiting = threading.Event()  # close() ends a busy-server wait of any task
+        self._calls = client.hooked(on_retry=self._waiting, cancel_retry=self._stop_waiting)
         self.chat_available = _chat_available()
         self.on_msg(self._on_view_msg)
         # The first list on a thread too (a slow server must not freeze the cell); on a normal
@@ -456,8 +329,7 @@ class ModelBrowser(KeyMasked, anywidget.AnyWidget):
 
         def guarded() -> None:
             try:
-                with watching(self._waiting, self._stop_waiting):
-                    fn(*args)
+                fn(*args)
             except RetryCancelled:
                 self.notice = ""
             except Exception as exc:
@@ -490,13 +362,13 @@ class ModelBrowser(KeyMasked, anywidget.AnyWidget):
     # ------------------------------------------------------------------ the actions
 
     def _refresh(self, report: bool = True, raise_: bool = False) -> None:
-        client = self._client
+        client = self._calls
         try:
             tags = client.list()
-            models = [_model_row(m) for m in tags.get("models") or []]
+            models = [model_row(m) for m in tags.get("models") or []]
             running: list[dict[str, Any]] = []
             if not self.cloud:
-                running = [_running_row(m) for m in client.ps().get("models") or []]
+                running = [running_row(m) for m in client.ps().get("models") or []]
         except OllamaError as err:
             if report:
                 self._report(err, "refresh")
@@ -515,12 +387,12 @@ class ModelBrowser(KeyMasked, anywidget.AnyWidget):
     def _refresh_quota(self) -> None:
         # The panel is extra: an account or server without /api/usage just shows none.
         try:
-            self.quota = quota_rows(self._client.usage())
+            self.quota = account_rows(self._calls)
         except OllamaError:
             self.quota = []
 
     def _refresh_running(self) -> None:
-        self.running = [_running_row(m) for m in self._client.ps().get("models") or []]
+        self.running = [running_row(m) for m in self._calls.ps().get("models") or []]
 
     @traitlets.observe("selected")
     def _on_selected(self, change: dict[str, Any]) -> None:
@@ -534,14 +406,14 @@ class ModelBrowser(KeyMasked, anywidget.AnyWidget):
 
     def _show(self, name: str) -> None:
         try:
-            show = dict(self._client.show(name))
+            show = dict(self._calls.show(name))
         except OllamaError as err:
             if self.selected == name:
                 self.details = {"name": name, "failed": True}
                 self._report(err, "select")
             return
         if self.selected == name:  # the user may have clicked another row meanwhile
-            self.details = _details(name, show)
+            self.details = details(name, show)
 
     def _pull(self, name: str, raise_: bool = False) -> Progress | None:
         if not name:
@@ -558,10 +430,10 @@ class ModelBrowser(KeyMasked, anywidget.AnyWidget):
                 self.notice = f"{name} is already being pulled."
                 return None
             self._pulls[name] = runner
-            self._pull_state[name] = {**_STARTING, "name": name}
+            self._pull_state[name] = {**STARTING, "name": name}
         self._push_pulls(force=True)
         try:
-            progress = runner.run(lambda p: self._set_pull(name, _progress_dict(p, name)), on_wait=self._waiting)
+            progress = runner.run(lambda p: self._set_pull(name, progress_dict(p, name)), on_wait=self._waiting)
         finally:
             with self._lock:
                 self._pulls.pop(name, None)
@@ -573,14 +445,14 @@ class ModelBrowser(KeyMasked, anywidget.AnyWidget):
     def _pull_ended(self, name: str, runner: PullRunner) -> None:
         progress = runner.progress
         if runner.status == "done" and progress is not None:
-            self._set_pull(name, _progress_dict(progress, name), force=True)
+            self._set_pull(name, progress_dict(progress, name), force=True)
             self._refresh(report=True)
             self.notice = f"Pulled {name}."
             return
-        state = _progress_dict(progress, name) if progress is not None else dict(self._pull_state.get(name, {}))
+        state = progress_dict(progress, name) if progress is not None else dict(self._pull_state.get(name, {}))
         state.update(state="stopped", status="cancelled")
         if progress is not None:
-            state["info_text"] = _pull_info(progress, "stopped")
+            state["info_text"] = pull_info(progress, "stopped")
             self.notice = f"Pull of {name} cancelled; nothing was installed."
         else:
             self.notice = f"Pull of {name} cancelled while the server was busy; nothing was installed."
@@ -594,13 +466,13 @@ class ModelBrowser(KeyMasked, anywidget.AnyWidget):
         if isinstance(err, ModelNotFound):
             message = f"Cannot pull {name}: {err.error}"
         state = (
-            _progress_dict(progress, name)
+            progress_dict(progress, name)
             if progress is not None
             else {"name": name, "layers": [], "completed": 0, "total": 0}
         )
         state.update(state="failed", status="failed", message=message, hint=hint)
         if progress is not None:
-            state["info_text"] = _pull_info(progress, "failed")
+            state["info_text"] = pull_info(progress, "failed")
         self._set_pull(name, state, force=True)
         self.error = {"message": message, "hint": hint, "action": "pull"}
         if raise_:
@@ -625,24 +497,24 @@ class ModelBrowser(KeyMasked, anywidget.AnyWidget):
         if not source or not destination:
             self._report(OllamaError("Copy needs a source and a new name."), "copy")
             return
-        if self._call("copy", lambda: self._client.copy(source, destination), raise_):
+        if self._call("copy", lambda: self._calls.copy(source, destination), raise_):
             self._refresh()
             self.notice = f"Copied {fmt.model_name(source)} to {fmt.model_name(destination)}."
 
     def _delete(self, name: str, raise_: bool = False) -> None:
-        if self._call("delete", lambda: self._client.delete(name), raise_):
+        if self._call("delete", lambda: self._calls.delete(name), raise_):
             if self.selected == name:
                 self.selected = ""
             self._refresh()
             self.notice = f"Deleted {fmt.model_name(name)}."
 
     def _load(self, name: str) -> None:
-        if self._call("load", lambda: self._client.load(name), False):
+        if self._call("load", lambda: self._calls.load(name), False):
             self._refresh_running()
             self.notice = f"Loaded {fmt.model_name(name)}."
 
     def _unload(self, name: str) -> None:
-        if self._call("unload", lambda: self._client.unload(name), False):
+        if self._call("unload", lambda: self._calls.unload(name), False):
             self._refresh_running()
             self.notice = f"Unloaded {fmt.model_name(name)}."
 

@@ -18,7 +18,7 @@ installed only with ``Emulator(scenarios=True)`` / ``--scenarios`` (tests), neve
 
 ======================== ===========================================================================
 ``llama3.2:latest``      completion+tools. Short, plain answers to the questions the teaching notebooks
-                         and README ask (``answers.py``, ``topics.py``): correct facts, computed
+                         and README ask (``voice/``: ``topics.json`` data): correct facts, computed
                          ones for "is 91 prime?", "what is 2+2?", "what did I ask you?", a robot per
                          seed. Instructions in the system prompt or question are followed ("two
                          sentences", "three bullet points", "for 10-year-olds", "keep answers
@@ -34,7 +34,7 @@ installed only with ``Emulator(scenarios=True)`` / ``--scenarios`` (tests), neve
                          "low" fewer sentences, "high"/"max" a final check.
 ``gpt-oss:20b``          longer answers (tables, code), thinking with levels, like qwen3.
 ``llava:latest``         vision: reads simple PNG drawings (background, the main shape, its colour
-                         and place, ``vision.py``) and gives the pixel size; JPEG: the size only.
+                         and place, ``voice/vision.py``) and gives the pixel size; JPEG: the size only.
 ``nomic-embed-text``     embedding only: 768-dim L2-normalised bag-of-words hashing vectors.
 ``gpt-oss:120b-cloud``   a cloud model as a signed-in local server lists it (a stub with
                          ``remote_host``/``remote_model``); answers like gpt-oss:20b.
@@ -63,7 +63,7 @@ installed only with ``Emulator(scenarios=True)`` / ``--scenarios`` (tests), neve
                          to): half of its tokens are thinking.
 ======================== ===========================================================================
 
-Cloud models (``gpt-oss:120b-cloud``, ``qwen3-coder:480b:cloud``, ``deepseek-v3.1:671b-cloud``)
+Cloud models (``gpt-oss:120b-cloud``, ``qwen3.5:397b-cloud``, ``deepseek-v4-flash:cloud``)
 answer through a local emulator only with ``cloud="signed-in"``; with a key (playing ollama.com)
 they answer by their bare names. gpt-oss thinks even with ``think: false``; chat drops its oldest
 messages to fit ``num_ctx`` (default 4096, cloud models their maximum), and a prompt that still
@@ -77,9 +77,14 @@ is not installed pulls it first, as the real server does.
 Error texts, status codes and check order follow ollama/ollama's ``server/routes.go`` (read at
 commit fb30760); where that disagrees with ollama-api.md the source wins (e.g. ``show`` of a
 missing model says ``model 'x:latest' not found``; images sent to a text model are ignored).
+Also served: the OpenAI-compatible ``/v1`` routes and Anthropic-style ``/v1/messages`` over the same
+answers (``compat_*.py``); foreign web origins are refused as Ollama refuses them (``origins.py``,
+``OLLAMA_ORIGINS``); ``/api/version`` names the emulator (``identity.py``).
+
 Modules: ``server`` (HTTP, routing, recording), ``generation`` and ``management`` (the routes),
-``scenarios`` (what models say), ``structured`` (schema-valid JSON), ``catalog`` (models and
-state), ``wire`` (Go-compatible encodings and response types).
+``scenarios`` (what the test models say), ``voice`` (what the demo models say: data plus
+instruction following, pluggable), ``catalog`` (models and state), ``wire`` (Go-compatible
+encodings and response types); docs/architecture.md lists the rest.
 """
 
 from __future__ import annotations
@@ -94,14 +99,17 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from .cloud import CLOUD_STATES, SIGNED_IN, SIGNED_OUT
+from .scenarios import Voice
 from .server import EmulatorServer, Hold, Recorded
+from .voice import DemoVoice
 
-__all__ = ["SIGNED_IN", "SIGNED_OUT", "Emulator", "Hold", "Recorded"]
+__all__ = ["SIGNED_IN", "SIGNED_OUT", "DemoVoice", "Emulator", "Hold", "Recorded", "Voice"]
 
 KEY_ENV = "OLLAMA_NB_EMULATOR_KEY"  # how the key reaches a subprocess without showing in `ps`
 SCENARIOS_ENV = "OLLAMA_NB_EMULATOR_SCENARIOS"  # "1": emulators include the scenario models (test suites)
@@ -131,7 +139,8 @@ class Emulator:
     cloud:
         Cloud models through this (local) server: "signed-out" (default, as after installing:
         401 with a ``signin_url``), "signed-in" (``gpt-oss:120b-cloud`` answers), "disabled" (403).
-        With a ``key`` the emulator plays ollama.com itself and also serves ``GET /api/usage``.
+        With a ``key`` the emulator plays ollama.com itself and also serves ``GET /api/usage`` and
+        ``GET /api/balance`` (see :mod:`ollama_nb.testing.quota`).
 
     ``refuse(kind, times, retry_after)`` makes the next chat/generate requests fail as a busy or
     rate-limited server does (see :data:`ollama_nb.testing.cloud.REFUSALS`).
@@ -139,6 +148,12 @@ class Emulator:
         Also install the scenario models (``slow``, ``stall``, ``hostile``, ...), which tests use to
         reproduce failures. Default: the ``OLLAMA_NB_EMULATOR_SCENARIOS`` environment variable
         ("1" = yes, which tests/conftest.py sets), else no: the demo catalogue a class would see.
+    voice:
+        What the ordinary models say (``answer(kind, prompt) -> Answer``, see
+        :class:`ollama_nb.testing.scenarios.Voice`); default :class:`DemoVoice`, the offline demo.
+    topics:
+        Topic files (JSON, like ``voice/topics.json``) the demo voice searches first: a course's own
+        questions and answers, with no change to the emulator's code (``--topics FILE`` in a shell).
 
     Usage::
 
@@ -159,6 +174,8 @@ class Emulator:
         max_queue: int = 512,
         cloud: str = SIGNED_OUT,
         scenarios: bool | None = None,
+        voice: Voice | None = None,
+        topics: list[str | Path] | None = None,
     ) -> None:
         if host != "localhost" and not ipaddress.ip_address(host).is_loopback:
             raise ValueError(f"the emulator binds loopback only, not {host!r}")
@@ -174,6 +191,12 @@ class Emulator:
             raise ValueError(f"cloud must be one of {CLOUD_STATES}, not {cloud!r}")
         self.cloud = cloud
         self.scenarios = os.environ.get(SCENARIOS_ENV) == "1" if scenarios is None else scenarios
+        if voice is not None and topics:
+            raise ValueError("give either a voice or topic files for the demo voice, not both")
+        if voice is not None and process:
+            raise ValueError("Emulator(process=True) cannot take a voice object: give topic files instead")
+        self.topics = [str(t) for t in topics or []]
+        self.voice = voice or (DemoVoice(self.topics) if self.topics else None)
         self._server: EmulatorServer | None = None
         self._thread: threading.Thread | None = None
         self._proc: subprocess.Popen[bytes] | None = None
@@ -204,6 +227,7 @@ class Emulator:
                 max_queue=self.max_queue,
                 cloud=self.cloud,
                 scenarios=self.scenarios,
+                voice=self.voice,
             )
             port = self._server.server_address[1]
             self._thread = threading.Thread(
@@ -244,6 +268,7 @@ class Emulator:
         root = str(Path(__file__).resolve().parents[2])  # so the child imports this same checkout
         env["PYTHONPATH"] = root + os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else root
         env.pop(KEY_ENV, None)
+        env.pop(SCENARIOS_ENV, None)  # this emulator's own choice wins over the test suite's default
         if self.key is not None:
             env[KEY_ENV] = self.key
         cmd = [
@@ -267,6 +292,8 @@ class Emulator:
         ]
         if self.scenarios:
             cmd.append("--scenarios")
+        for path in self.topics:
+            cmd += ["--topics", path]
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
         line = _read_line(proc.stdout, timeout=15)
         prefix = "Ollama emulator listening on "
@@ -364,6 +391,24 @@ class Emulator:
         with server.changed:
             server.canned.setdefault(path, []).append((status, content_type, body))
 
+    def route(self, path: str, method: str) -> Callable[..., Any] | None:
+        """The function answering ``method path`` now (None: the emulator has no such route)."""
+        return self._local("route()").routes.get(path, {}).get(method)
+
+    def override(self, path: str, method: str, route: Callable[..., Any]) -> None:
+        """Answer ``method path`` with ``route(body, *args)`` from now on: the way to plug in an
+        answer source of your own. ``body`` is the request's bytes; ``route`` returns a response of
+        :mod:`ollama_nb.testing.wire` (``JSON``, ``Stream`` of chunks, ``Text``, ``Empty``) or raises
+        ``wire.HTTPError``. Wrap :meth:`route`'s function to change only some requests (the test
+        suite's hostile-payload server, ``tests/corpus/routes.py``, does)::
+
+            original = emu.route("/api/chat", "POST")
+            emu.override("/api/chat", "POST", lambda body: mine(body) or original(body))
+        """
+        server = self._local("override()")
+        with server.changed:
+            server.routes.setdefault(path, {})[method] = route
+
     def refuse(self, kind: str, times: int = 1, retry_after: float | None = None) -> None:
         """Refuse the next ``times`` chat/generate requests like a busy or limited server.
 
@@ -377,9 +422,17 @@ class Emulator:
         self._local("set_cloud()").cloud.set_state(state)
         self.cloud = state
 
-    def set_usage(self, session: float, weekly: float) -> None:
-        """What ``GET /api/usage`` reports (fractions of the plan's limits)."""
-        self._local("set_usage()").cloud.usage.update(session=session, weekly=weekly)
+    def set_balance(self, balance_usd: float, allowance_usd: float, purchased_usd: float = 0.0) -> None:
+        """What ``GET /api/balance`` reports on a credit plan: included credits left of the allowance."""
+        self._local("set_balance()").cloud.account.set_balance(balance_usd, allowance_usd, purchased_usd)
+
+    def set_legacy_quota(self, session_left: float, weekly_left: float) -> None:
+        """What ``GET /api/balance`` reports on a legacy plan: the percent LEFT of each window."""
+        self._local("set_legacy_quota()").cloud.account.set_legacy(session_left, weekly_left)
+
+    def set_account_unavailable(self, unavailable: bool = True) -> None:
+        """``/api/me`` answers 503 ``account unavailable`` (ollama.com cannot load the account)."""
+        self._local("set_account_unavailable()").cloud.account.unavailable = unavailable
 
     def set_scheduler(self, num_parallel: int | None = None, max_queue: int | None = None) -> None:
         """Change OLLAMA_NUM_PARALLEL / OLLAMA_MAX_QUEUE while running."""

@@ -37,6 +37,13 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="also install the test scenario models (slow, stall, hostile, ...)",
     )
+    parser.add_argument(
+        "--topics",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a topic file (JSON, like voice/topics.json) whose questions the demo models also answer",
+    )
     args = parser.parse_args(argv)
 
     key = args.key if args.key is not None else os.environ.get(KEY_ENV) or None
@@ -50,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         max_queue=args.max_queue,
         cloud=args.cloud,
         scenarios=args.scenarios,
+        topics=args.topics,
     )
     try:
         emulator.start()

@@ -11,21 +11,27 @@ What the real server does (ollama/ollama, read at v0.33.0-rc2):
   "https://ollama.com/connect?name=HOST&key=..."}``; anything else ollama.com answers (429 usage
   limits, 503 overloaded) is passed through unchanged, status, headers and body.
 - ollama.com refuses work with 503 ``Server overloaded, please retry shortly (ref: ...)`` and 429
-  usage limits (texts below), and serves ``GET /api/usage`` with the session and weekly usage as
-  fractions. ``resets_at`` in that answer is this emulator's guess at the field, not a reading.
+  usage limits (texts below), and serves the two documented account routes (docs.ollama.com
+  ``api/cloud-usage`` and ``api/balance``): ``GET /api/usage?range=24h|7d|30d&scope=self|team``
+  (``range, scope, granularity, from, until, totals, buckets``, the last bucket ``partial``) and
+  ``GET /api/balance`` (``included.balance_usd / allowance_usd / period``, on legacy plans
+  ``included.session / weekly`` with ``remaining_percent`` and ``resets_at``; ``purchased``). Only the
+  fields the docs show are served. ``/api/me`` can answer 503 ``account unavailable``.
+- Retired on 2026-07-15 (docs/cloud.mdx): ``qwen3-coder:480b`` and ``deepseek-v3.1:671b``; their
+  recommended replacements ``qwen3.5:397b`` and ``deepseek-v4-flash`` are served instead.
 """
 
 from __future__ import annotations
 
 import threading
-import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from .catalog import GPT_OSS_120B, TOOLS, TOOLS_THINKING, Model, _model, name_key
+from .catalog import GPT_OSS_120B, TOOLS_THINKING, Model, _model, name_key
+from .quota import Account
 from .scheduler import BUSY
-from .wire import HTTPError, rfc3339
+from .wire import HTTPError
 
 SIGNED_IN, SIGNED_OUT, DISABLED = "signed-in", "signed-out", "disabled"
 CLOUD_STATES = (SIGNED_IN, SIGNED_OUT, DISABLED)
@@ -75,8 +81,9 @@ def cloud_models() -> dict[str, Model]:
     """What ollama.com serves in the emulator (bare names, their maximum context)."""
     models = [
         _model("gpt-oss:120b", "gptoss", **GPT_OSS_120B, size=65_369_818_941),
-        _model("qwen3-coder:480b", "llama", "qwen3moe 480.2B FP8", 510_000_000_000, TOOLS, 262144, 6144),
-        _model("deepseek-v3.1:671b", "thinking", "deepseek2 671.0B FP8", 688_000_000_000, TOOLS_THINKING, 163840, 7168),
+        _model("qwen3.5:397b", "qwen", "qwen35moe 397.0B FP8", 403_000_000_000, TOOLS_THINKING, 262144, 4096),
+        _model("deepseek-v4-flash:latest", "thinking", "deepseek4 284.0B FP8", 290_000_000_000, TOOLS_THINKING,
+               1048576, 4096),
     ]
     return {name_key(m.name): m for m in models}
 
@@ -99,7 +106,7 @@ class Cloud:
         self.set_state(state)
         self.serving = serving  # this emulator plays ollama.com itself (cloud mode, a key)
         self.models = cloud_models()
-        self.usage: dict[str, float] = {"session": 0.025, "weekly": 0.335}
+        self.account = Account()
         self._refusals: list[Refusal] = []
         self._lock = threading.Lock()
 
@@ -149,9 +156,3 @@ class Cloud:
             "name": ACCOUNT,
             "plan": "free",
         }
-
-    def usage_report(self) -> dict[str, Any]:
-        now = time.time()
-        resets = {"session": now + 3 * 3600, "weekly": now + 4 * 86400}
-        limits = {k: {"usage": v, "resets_at": rfc3339(int(resets.get(k, now) * 1e9))} for k, v in self.usage.items()}
-        return {"limits": limits}

@@ -10,13 +10,18 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import Any
 
 from . import scenarios
+from .binding import decode_images, parse_body
 from .catalog import DEFAULT_NUM_CTX, Model, State, name_key, valid_name
+from .chunks import answer_chunk, context_ids, done_only, final_chunk
 from .cloud import Cloud, parse_ref
+from .embeddings import embed, legacy_embedding
+from .prompt import Answer, Prompt, count_tokens
 from .scheduler import QueueFull, Scheduler
+from .voice import DemoVoice
 from .wire import (
     JSON,
     Batch,
@@ -30,148 +35,16 @@ from .wire import (
     check_options,
     dumps,
     duration_ns,
-    go_b64decode,
     json_kind,
-    keep_alive_seconds,
     rfc3339,
 )
 
-THINK_LEVELS = ("high", "medium", "low", "max")
 BATCH = 256  # bulk chunks per socket write
 RUNNER_KILLED = "llama runner process has terminated: signal: killed"
 TOO_LONG = (
     "the prompt is longer than the context length currently available to the model; shorten the prompt, "
     "adjust the context length in settings, or use a model with a longer context length"
 )
-
-# Go types named in "cannot unmarshal" errors, per request field.
-_FIELD_TYPES = {
-    "model": "string",
-    "prompt": "string",
-    "suffix": "string",
-    "system": "string",
-    "template": "string",
-    "context": "[]int",
-    "stream": "bool",
-    "raw": "bool",
-    "images": "[]api.ImageData",
-    "options": "map[string]interface {}",
-    "messages": "[]api.Message",
-    "tools": "api.Tools",
-    "truncate": "bool",
-    "shift": "bool",
-    "logprobs": "bool",
-    "top_logprobs": "int",
-    "input": "",
-    "dimensions": "int",
-    "verbose": "bool",
-}
-_KIND_OF = {
-    "string": "string",
-    "bool": "bool",
-    "int": "number",
-    "[]int": "array",
-    "[]api.ImageData": "array",
-    "[]api.Message": "array",
-    "api.Tools": "array",
-    "map[string]interface {}": "object",
-}
-
-
-def parse_body(body: bytes, struct: str) -> dict[str, Any]:
-    """Decode a request body like gin's ShouldBindJSON, with Go's error texts."""
-    if not body.strip():
-        raise HTTPError(400, "missing request body")
-    try:
-        obj = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise HTTPError(400, go_json_error(body, exc)) from None
-    if not isinstance(obj, dict):
-        raise HTTPError(400, f"json: cannot unmarshal {json_kind(obj)} into Go value of type api.{struct}")
-    for key, gotype in _FIELD_TYPES.items():
-        value = obj.get(key)
-        if value is None or not gotype:
-            continue
-        want = _KIND_OF[gotype]
-        if json_kind(value) != want:
-            raise HTTPError(
-                400, f"json: cannot unmarshal {json_kind(value)} into Go struct field {struct}.{key} of type {gotype}"
-            )
-    top = obj.get("top_logprobs")
-    if isinstance(top, (int, float)) and not 0 <= top <= 20:
-        raise HTTPError(400, "top_logprobs must be between 0 and 20")
-    if obj.get("keep_alive") is not None:
-        try:
-            obj["keep_alive"] = keep_alive_seconds(obj["keep_alive"])
-        except ValueError as exc:
-            raise HTTPError(400, str(exc)) from None
-    think = obj.get("think")
-    if think is not None and not isinstance(think, bool):
-        if not isinstance(think, str):
-            raise HTTPError(400, 'think must be a boolean or string ("high", "medium", "low", "max", true, or false)')
-        if think not in THINK_LEVELS:  # api.ThinkValue: "true"/"false" strings are rejected too
-            raise HTTPError(
-                400,
-                f'invalid think value: {json.dumps(think)} (must be "high", "medium", "low", "max", true, or false)',
-            )
-    return obj
-
-
-_GO_CONTEXT = {  # Python's json message -> the phrase Go's decoder uses at the same spot
-    "Expecting property name enclosed in double quotes": "looking for beginning of object key string",
-    "Expecting ':' delimiter": "after object key",
-    "Extra data": "after top-level value",
-}
-
-
-def go_json_error(body: bytes, exc: Exception) -> str:
-    """The message encoding/json gives for the same malformed body (close enough to match on)."""
-    text = body.decode("utf-8", "replace")
-    pos = getattr(exc, "pos", 0)
-    if pos >= len(text.rstrip()):
-        return "unexpected EOF"
-    message = getattr(exc, "msg", "")
-    if message == "Expecting ',' delimiter":
-        inside = text[:pos].rstrip()
-        where = "after array element" if _innermost(inside) == "[" else "after object key:value pair"
-    else:
-        where = _GO_CONTEXT.get(message, "looking for beginning of value")
-    char = text[pos]
-    shown = "'\\''" if char == "'" else f"'{char}'"
-    return f"invalid character {shown} {where}"
-
-
-def _innermost(prefix: str) -> str:
-    """The bracket that is open at the end of ``prefix`` (strings skipped)."""
-    stack, in_string, escaped = [], False, False
-    for char in prefix:
-        if in_string:
-            escaped = char == "\\" and not escaped
-            if char == '"' and not escaped:
-                in_string = False
-            continue
-        if char == '"':
-            in_string = True
-        elif char in "[{":
-            stack.append(char)
-        elif char in "]}" and stack:
-            stack.pop()
-    return stack[-1] if stack else ""
-
-
-def decode_images(images: list[Any], struct: str) -> list[bytes]:
-    out = []
-    for image in images:
-        if not isinstance(image, str):
-            raise HTTPError(
-                400, f"json: cannot unmarshal {json_kind(image)} into Go struct field {struct}.images of type []uint8"
-            )
-        try:
-            out.append(go_b64decode(image))
-        except ValueError as exc:
-            raise HTTPError(400, str(exc)) from None
-    return out
-
 
 class Generation:
     """Route functions for the generation endpoints; one instance per running emulator."""
@@ -185,7 +58,9 @@ class Generation:
         scheduler: Scheduler | None = None,
         cloud: Cloud | None = None,
         stopping: threading.Event | None = None,
+        voice: scenarios.Voice | None = None,
     ) -> None:
+        self.voice = voice or DemoVoice()
         self.state = state
         self.load_delay = load_delay
         self.token_delay = token_delay
@@ -214,7 +89,7 @@ class Generation:
             return self._load(model, name, req, "generate")
         messages = [{"role": "user", "content": prompt_text}]
         system = "" if req.get("raw") else (req.get("system") or model.system)
-        prompt = scenarios.Prompt(messages, system, images, None, req.get("format"), think, options)
+        prompt = Prompt(messages, system, images, None, req.get("format"), think, options)
         extra = len(req.get("context") or [])
         num_ctx = self._num_ctx(model, req, remote)
         if prompt_tokens(prompt, extra) > num_ctx - 1 and (req.get("shift") is False or req.get("truncate") is False):
@@ -262,7 +137,7 @@ class Generation:
         systems = [m.get("content") or "" for m in messages if m["role"] == "system"]
         system = "\n".join(systems) if systems else model.system
         history = list(model.messages) + messages
-        prompt = scenarios.Prompt(history, system, images, tools, req.get("format"), think, options)
+        prompt = Prompt(history, system, images, tools, req.get("format"), think, options)
         prompt = self._fit(prompt, self._num_ctx(model, req, remote), req)
         items = self._run(model, name, "chat", prompt, req, 0, raw=False, remote=remote)
         return Stream(items, "chat", req.get("stream", True) is not False, name)
@@ -289,7 +164,7 @@ class Generation:
             return model.context_length
         return _num_ctx(req) or min(DEFAULT_NUM_CTX, model.context_length)
 
-    def _fit(self, prompt: scenarios.Prompt, num_ctx: int, req: dict[str, Any]) -> scenarios.Prompt:
+    def _fit(self, prompt: Prompt, num_ctx: int, req: dict[str, Any]) -> Prompt:
         """chatPrompt: drop the oldest messages (keeping system ones and always the last) until the
         prompt fits; a last message that alone is too long is refused when shifting is off."""
         messages = prompt.messages
@@ -300,7 +175,7 @@ class Generation:
             if start:
                 kept_system = [m for m in messages[:start] if m.get("role") == "system"]
                 messages = kept_system + messages[start:]
-                prompt = scenarios.Prompt(
+                prompt = Prompt(
                     messages, prompt.system, prompt.images, prompt.tools, prompt.format, prompt.think, prompt.options
                 )
         if prompt_tokens(prompt, 0) > num_ctx - 1 and (req.get("shift") is False or req.get("truncate") is False):
@@ -347,7 +222,7 @@ class Generation:
     def _unload(self, model: Model, name: str, route: str) -> JSON:
         """Empty prompt/messages with keep_alive 0: unload (checked before any capability)."""
         self.state.unload(model)
-        return JSON(_done_only(name, route, "unload"))
+        return JSON(done_only(name, route, "unload"))
 
     def _load(self, model: Model, name: str, req: dict[str, Any], route: str) -> JSON:
         """Empty prompt/messages: just load the model; a single JSON object even when streaming."""
@@ -364,7 +239,7 @@ class Generation:
         if not self.state.is_loaded(model) and self.load_delay:
             time.sleep(self.load_delay)
         self.state.touch(model, req.get("keep_alive"), _num_ctx(req))
-        return JSON(_done_only(name, route, "load"))
+        return JSON(done_only(name, route, "load"))
 
     # ------------------------------------------------------------------ the stream
 
@@ -373,7 +248,7 @@ class Generation:
         model: Model,
         name: str,
         route: str,
-        prompt: scenarios.Prompt,
+        prompt: Prompt,
         req: dict[str, Any],
         extra_prompt_tokens: int,
         *,
@@ -401,14 +276,14 @@ class Generation:
         model: Model,
         name: str,
         route: str,
-        prompt: scenarios.Prompt,
+        prompt: Prompt,
         req: dict[str, Any],
         extra_prompt_tokens: int,
         *,
         raw: bool,
         remote: bool,
     ) -> Iterator[Any]:
-        started = time.perf_counter()
+        clock = [time.perf_counter()]  # started, loaded, evaluating: the final chunk's metrics
         fmt = req.get("format")
         if fmt not in (None, "", "json") and not isinstance(fmt, dict):
             raw_text = json.dumps(fmt, separators=(",", ":"))
@@ -419,73 +294,45 @@ class Generation:
             if not self.state.is_loaded(model) and self.load_delay:
                 yield Sleep(self.load_delay)
             self.state.touch(model, None if keep_alive == 0 else keep_alive, _num_ctx(req))
-        loaded = time.perf_counter()
-
-        answer = scenarios.answer(model.kind, prompt)  # the "prompt evaluation" we really time
-        history = "\n".join(str(m.get("content") or "") for m in prompt.messages)
+        clock.append(time.perf_counter())
+        answer = scenarios.answer(model.kind, prompt, self.voice)  # the "prompt evaluation" we really time
         # Context shift keeps the prompt's tail: what was evaluated is at most num_ctx - 1 tokens.
         ceiling = self._num_ctx(model, req, remote) - 1
         prompt_count = min(prompt_tokens(prompt, extra_prompt_tokens), max(1, ceiling))
-        evaluating = time.perf_counter()
-        delay = self.token_delay if answer.delay is None else answer.delay
-        # logprobs: per generated token, as the real server attaches them to each chunk.
-        top = int(req.get("top_logprobs") or 0) if req.get("logprobs") else -1
+        clock.append(time.perf_counter())
         try:
-            if answer.bulk:
-                yield from self._bulk(name, route, answer.bulk)
-                count = answer.bulk
-            else:
-                count = 0
-                for token in answer.thinking:
-                    if delay:
-                        yield Sleep(delay)
-                    yield answer_chunk(route, name, thinking=token, top=top)
-                    count += 1
-                for token in answer.content:
-                    if delay:
-                        yield Sleep(delay)
-                    yield answer_chunk(route, name, content=token, top=top)
-                    count += 1
-                if answer.tool_calls:
-                    if delay:
-                        yield Sleep(delay)
-                    yield answer_chunk(route, name, tool_calls=answer.tool_calls)
-                    count += len(json.dumps(answer.tool_calls)) // 4
-            if answer.ending == "stall":
-                yield Stall(scenarios.STALL_SECONDS)
+            count = yield from self._tokens(answer, name, route, req)
+            ending = _ENDINGS.get(answer.ending)
+            if ending is not None:
+                yield ending(route, name)
                 return
-            if answer.ending == "drop":
-                yield Drop()
-                return
-            if answer.ending == "error":
-                yield StreamError(RUNNER_KILLED)
-                return
-            if answer.ending == "malformed":
-                key = '"message":{"role":' if route == "chat" else '"response":'
-                yield Raw(f'{{"model":{json.dumps(name)},{key}\n'.encode())
-                return
-            done = time.perf_counter()
-            final: dict[str, Any] = {"model": name, "created_at": rfc3339()}
-            if route == "chat":
-                final["message"] = {"role": "assistant", "content": ""}
-            else:
-                final["response"] = ""
-            final["done"] = True
-            final["done_reason"] = "length" if answer.truncated else "stop"
-            if route == "generate" and not raw:
-                final["context"] = _context(history, answer, prompt_count)
-            final["total_duration"] = duration_ns(done - started)
-            final["load_duration"] = duration_ns(loaded - started)
-            final["prompt_eval_count"] = max(1, prompt_count)
-            final["prompt_eval_duration"] = duration_ns(evaluating - loaded)
-            if count:
-                final["eval_count"] = count
-            final["eval_duration"] = duration_ns(done - evaluating)
-            yield final
+            history = "\n".join(str(m.get("content") or "") for m in prompt.messages)
+            context = context_ids(history, answer, prompt_count) if route == "generate" and not raw else None
+            yield final_chunk(route, name, answer.truncated, context, clock, prompt_count, count)
         finally:
             # The idle timer restarts after every request; keep_alive 0 unloads now.
             if not remote:
                 self.state.touch(model, keep_alive, _num_ctx(req))
+
+    def _tokens(self, answer: Answer, name: str, route: str, req: dict[str, Any]) -> Generator[Any, None, int]:
+        """The answer's chunks, thinking first, each after its delay; returns the tokens counted."""
+        if answer.bulk:
+            yield from self._bulk(name, route, answer.bulk)
+            return answer.bulk
+        delay = self.token_delay if answer.delay is None else answer.delay
+        # logprobs: per generated token, as the real server attaches them to each chunk.
+        top = int(req.get("top_logprobs") or 0) if req.get("logprobs") else -1
+        parts = [(t, "") for t in answer.thinking] + [("", t) for t in answer.content]  # (thinking, content)
+        for thinking, content in parts:
+            if delay:
+                yield Sleep(delay)
+            yield answer_chunk(route, name, content=content, thinking=thinking, top=top)
+        if not answer.tool_calls:
+            return len(parts)
+        if delay:
+            yield Sleep(delay)
+        yield answer_chunk(route, name, tool_calls=answer.tool_calls)
+        return len(parts) + len(json.dumps(answer.tool_calls)) // 4
 
     def _bulk(self, name: str, route: str, total: int) -> Iterator[Any]:
         """Pre-encoded chunks, BATCH per write, so the client and not the emulator sets the pace."""
@@ -525,12 +372,12 @@ class Generation:
         loaded = self._load_sync(model, req)
         if not inputs:
             return JSON({"model": name, "embeddings": []})
-        counts = [scenarios.count_tokens(text) for text in inputs]
+        counts = [count_tokens(text) for text in inputs]
         if req.get("truncate") is False and max(counts) > model.context_length:
             raise HTTPError(400, "the input length exceeds the context length")
         dims = req.get("dimensions")
         dims = int(dims) if isinstance(dims, (int, float)) and 0 < dims < model.embedding_length else None
-        vectors = [scenarios.embed(text, model.embedding_length, dims) for text in inputs]
+        vectors = [embed(text, model.embedding_length, dims) for text in inputs]
         return JSON(
             {
                 "model": name,
@@ -557,7 +404,7 @@ class Generation:
                 400,
                 f"json: cannot unmarshal {json_kind(text)} into Go struct field EmbeddingRequest.prompt of type string",
             )
-        return JSON({"embedding": scenarios.legacy_embedding(text, model.embedding_length) if text else []})
+        return JSON({"embedding": legacy_embedding(text, model.embedding_length) if text else []})
 
     def _load_sync(self, model: Model, req: dict[str, Any]) -> float:
         """Load (sleeping load_delay the first time); returns the seconds it took."""
@@ -568,21 +415,11 @@ class Generation:
         return time.perf_counter() - start
 
 
-def prompt_tokens(prompt: scenarios.Prompt, extra: int = 0, messages: list[dict[str, Any]] | None = None) -> int:
+def prompt_tokens(prompt: Prompt, extra: int = 0, messages: list[dict[str, Any]] | None = None) -> int:
     """The emulator's token count of a rendered prompt (system + every message + per-message framing)."""
     messages = prompt.messages if messages is None else messages
     history = "\n".join(str(m.get("content") or "") for m in messages)
-    return scenarios.count_tokens(prompt.system + "\n" + history) + 4 * len(messages) + extra
-
-
-def _done_only(name: str, route: str, reason: str) -> dict[str, Any]:
-    body: dict[str, Any] = {"model": name, "created_at": rfc3339()}
-    if route == "chat":
-        body["message"] = {"role": "assistant", "content": ""}
-    else:
-        body["response"] = ""
-    body.update(done=True, done_reason=reason)
-    return body
+    return count_tokens(prompt.system + "\n" + history) + 4 * len(messages) + extra
 
 
 def _num_ctx(req: dict[str, Any]) -> int | None:
@@ -590,60 +427,21 @@ def _num_ctx(req: dict[str, Any]) -> int | None:
     return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0 else None
 
 
-def answer_chunk(
-    route: str,
-    name: str,
-    *,
-    content: str = "",
-    thinking: str = "",
-    tool_calls: list[dict[str, Any]] | None = None,
-    top: int = -1,
-) -> dict[str, Any]:
-    """An intermediate chunk: no metrics, no done_reason, optional fields absent when empty.
-
-    ``top`` >= 0 adds ``logprobs`` for the chunk's token with that many alternatives (-1: none).
-    """
-    if route == "chat":
-        message: dict[str, Any] = {"role": "assistant", "content": content}
-        if thinking:
-            message["thinking"] = thinking
-        if tool_calls:
-            message["tool_calls"] = tool_calls
-        chunk: dict[str, Any] = {"model": name, "created_at": rfc3339(), "message": message, "done": False}
-    else:
-        chunk = {"model": name, "created_at": rfc3339(), "response": content}
-        if thinking:
-            chunk["thinking"] = thinking
-        chunk["done"] = False
-    if top >= 0 and (content or thinking):
-        chunk["logprobs"] = [logprob(content or thinking, top)]
-    return chunk
 
 
-def logprob(token: str, top: int) -> dict[str, Any]:
-    """A token's made-up but stable log-probability, shaped as api.Logprob: ``token``,
-    ``logprob`` (<= 0), ``bytes`` (UTF-8), and ``top_logprobs`` (the token first, then ``top - 1``
-    less likely variants, each with its own bytes), which the server leaves out when not asked."""
-    value = -round((hash_id(token) % 1000) / 400.0, 6)
-    out: dict[str, Any] = {"token": token, "logprob": value, "bytes": list(token.encode())}
-    if top > 0:
-        alts = [{"token": token, "logprob": value, "bytes": list(token.encode())}]
-        for i in range(1, top):
-            alt = token.strip().upper() if i == 1 else f"{token.strip()}{i}"
-            alts.append({"token": alt, "logprob": round(value - 0.5 * i, 6), "bytes": list(alt.encode())})
-        out["top_logprobs"] = alts
-    return out
+def _stall(route: str, name: str) -> Stall:
+    return Stall(scenarios.STALL_SECONDS)
 
 
-def _context(history: str, answer: scenarios.Answer, prompt_tokens: int) -> list[int]:
-    """Fake token ids for the deprecated ``context`` field: stable per word."""
-    words = history.split() + "".join(answer.content).split()
-    ids = [hash_id(w) for w in words] or [1]
-    return ids[: max(prompt_tokens, 1) + len(answer.content)]
+def _malformed(route: str, name: str) -> Raw:
+    key = '"message":{"role":' if route == "chat" else '"response":'
+    return Raw(f'{{"model":{json.dumps(name)},{key}\n'.encode())
 
 
-def hash_id(word: str) -> int:
-    value = 0
-    for char in word:
-        value = (value * 131 + ord(char)) % 128_000
-    return value + 1
+#: How a scenario's answer ends instead of with its final chunk.
+_ENDINGS: dict[str, Any] = {
+    "stall": _stall,
+    "drop": lambda route, name: Drop(),
+    "error": lambda route, name: StreamError(RUNNER_KILLED),
+    "malformed": _malformed,
+}

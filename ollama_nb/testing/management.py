@@ -15,9 +15,11 @@ from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
+from .binding import parse_body
 from .catalog import Model, State, canonical, sha, valid_name
 from .cloud import DISABLED, SIGNED_IN, SIGNED_OUT, Cloud, parse_ref
-from .generation import parse_body
+from .identity import NAME, VERSION_FIELD
+from .quota import ACCOUNT_UNAVAILABLE
 from .wire import JSON, Empty, HTTPError, Sleep, Stream, StreamError, Text, check_options
 
 VERSION = "0.32.15"  # the newest release when the emulator was last checked against the source
@@ -38,7 +40,7 @@ class Management:
         return Text("Ollama is running")
 
     def version(self, body: bytes) -> JSON:
-        return JSON({"version": VERSION})
+        return JSON({"version": VERSION, VERSION_FIELD: NAME})
 
     def status(self, body: bytes) -> JSON:
         disabled = self.cloud.state == DISABLED
@@ -72,12 +74,19 @@ class Management:
         return JSON(model.show(system=system, options=options, verbose=verbose))
 
     def me(self, body: bytes) -> JSON:
+        if self.cloud.account.unavailable:
+            raise HTTPError(503, ACCOUNT_UNAVAILABLE)
         if self.cloud.serving:
             return JSON(self.cloud.whoami_cloud())
         return JSON(self.cloud.whoami())
 
-    def usage(self, body: bytes) -> JSON:
-        return JSON(self.cloud.usage_report())
+    def usage(self, body: bytes, query: str = "") -> JSON:
+        """ollama.com's ``GET /api/usage`` (the emulator serves it only with a key)."""
+        return JSON(self.cloud.account.usage(query))
+
+    def balance(self, body: bytes) -> JSON:
+        """ollama.com's ``GET /api/balance``."""
+        return JSON(self.cloud.account.balance())
 
     def signout(self, body: bytes) -> JSON:
         """SignoutHandler: 200 with a ``null`` body, or 401 when the server is not signed in."""

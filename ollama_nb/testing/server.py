@@ -18,19 +18,26 @@ import traceback
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, cast
-from urllib.parse import urlsplit
+from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from .catalog import State
 from .cloud import SIGNED_OUT, Cloud
+from .compat_anthropic import AnthropicRoutes
+from .compat_openai import OpenAIRoutes
+from .compat_responses import ResponsesRoutes
 from .generation import Generation
+from .identity import HEADER, NAME
 from .management import Management
+from .origins import Origins
+from .scenarios import Voice
 from .scheduler import Scheduler
 from .wire import (
     JSON,
     Batch,
     Drop,
     Empty,
+    Encoding,
     HTTPError,
     Raw,
     Sleep,
@@ -38,6 +45,7 @@ from .wire import (
     Stream,
     StreamError,
     Text,
+    aggregate,
     dumps,
 )
 
@@ -92,9 +100,10 @@ class _Stopping(Exception):
     """The emulator is shutting down; abandon the response without recording anything."""
 
 
-def build_routes(gen: Generation, mgmt: Management) -> dict[str, dict[str, Callable[..., Any]]]:
+def build_routes(gen: Generation, mgmt: Management, openai: OpenAIRoutes) -> dict[str, dict[str, Callable[..., Any]]]:
     """Path -> method -> route function, the real server's table (ollama-api.md §2)."""
     web = {"POST": mgmt.web_search}
+    responses, anthropic = ResponsesRoutes(gen), AnthropicRoutes(gen)
     fetch = {"POST": mgmt.web_fetch}
     return {
         "/": {"GET": mgmt.health, "HEAD": mgmt.health},
@@ -120,6 +129,13 @@ def build_routes(gen: Generation, mgmt: Management) -> dict[str, dict[str, Calla
         "/api/experimental/web_search": web,
         "/api/experimental/web_fetch": fetch,
         "/api/experimental/model-recommendations": {"GET": mgmt.recommendations},
+        # OpenAI- and Anthropic-compatible routes over the same generation (compat_*.py).
+        "/v1/chat/completions": {"POST": openai.chat_completions},
+        "/v1/completions": {"POST": openai.completions},
+        "/v1/embeddings": {"POST": openai.embeddings},
+        "/v1/models": {"GET": openai.models},
+        "/v1/responses": {"POST": responses.create},
+        "/v1/messages": {"POST": anthropic.create},
     }
 
 
@@ -141,21 +157,31 @@ class EmulatorServer(ThreadingHTTPServer):
         max_queue: int = 512,
         cloud: str = SIGNED_OUT,
         scenarios: bool = False,
+        voice: Voice | None = None,
     ) -> None:
         self.address_family = family
         super().__init__(address, Handler)
         self.key = key
         self.state = State(scenarios)
+        self.origins = Origins.from_env()  # read once at start, as ollama reads OLLAMA_ORIGINS
         self.stopping = threading.Event()
         self.scheduler = Scheduler(num_parallel, max_queue)
         self.cloud = Cloud(cloud, serving=key is not None)
         self.management = Management(self.state, self.cloud)
         generation = Generation(
-            self.state, load_delay, token_delay, scheduler=self.scheduler, cloud=self.cloud, stopping=self.stopping
+            self.state,
+            load_delay,
+            token_delay,
+            scheduler=self.scheduler,
+            cloud=self.cloud,
+            stopping=self.stopping,
+            voice=voice,
         )
-        self.routes = build_routes(generation, self.management)
-        if key is not None:  # ollama.com's own route
+        self.openai = OpenAIRoutes(generation, self.management)
+        self.routes = build_routes(generation, self.management, self.openai)
+        if key is not None:  # ollama.com's own routes
             self.routes["/api/usage"] = {"GET": self.management.usage}
+            self.routes["/api/balance"] = {"GET": self.management.balance}
         self.records: list[Recorded] = []
         #: path -> canned (status, content type, body) answers, each used once, in order
         self.canned: dict[str, list[tuple[int, str, bytes]]] = {}
@@ -217,6 +243,8 @@ class Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True  # each NDJSON chunk leaves at once, like Go's Flush()
     server: EmulatorServer
     _done_hold: Hold | None = None  # this request's hold before its final chunk (Emulator.hold)
+    _started = False  # the streamed answer's headers are out
+    _cors: tuple[tuple[str, str], ...] = ()  # this request's CORS headers, sent with every answer
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # tests and notebooks want a quiet server
@@ -225,6 +253,9 @@ class Handler(BaseHTTPRequestHandler):
         # Go's net/http sends Date but no Server header.
         self.send_response_only(code, message)
         self.send_header("Date", self.date_time_string())
+        self.send_header(HEADER, NAME)
+        for key, value in self._cors:
+            self.send_header(key, value)
 
     def do_GET(self) -> None:
         self._dispatch()
@@ -259,52 +290,66 @@ class Handler(BaseHTTPRequestHandler):
             parsed = None
         headers = {k.lower(): v for k, v in self.headers.items()}
         self.server.record(Recorded(self.command, self.path, headers, body, parsed))
-
+        # gin-contrib/cors runs before any route: a foreign page gets a bare 403, nothing done.
+        origin, host = self.headers.get("Origin"), self.headers.get("Host", "")
+        refused, self._cors = self.server.origins.check(origin, host, self.command)
         path = urlsplit(self.path).path
         # What this request gets is settled as it arrives (a canned answer queued later is for a
         # later request, even when this one is held past that).
         with self.server.changed:
-            queue = self.server.canned.get(path)
+            queue = self.server.canned.get(path) if refused is None else None
             canned = queue.pop(0) if queue else None
-        hold = self.server.take_hold(path, "start")
-        if hold is not None:
-            hold.wait(self.server.stopping)
-        self._done_hold = self.server.take_hold(path, "done")
-        if canned is not None:
-            status, ctype, data = canned
-            try:
-                self._send_bytes(status, ctype, data)
-            except _GONE:
-                self.close_connection = True
-            return
-        methods, args = self.server.routes.get(path), cast("tuple[str, ...]", ())
-        mgmt = self.server.management
-        if methods is None and path.count("/") == 3 and not path.endswith("/") and path.startswith("/api/blobs/"):
-            methods, args = {"HEAD": mgmt.blob_head, "POST": mgmt.blob_post}, (path[len("/api/blobs/") :],)
-        if methods is None and path.startswith("/api/user/keys/") and path.count("/") == 4 and not path.endswith("/"):
-            methods = {"DELETE": mgmt.signout}  # deprecated alias of signout
+        if refused is None:
+            hold = self.server.take_hold(path, "start")
+            if hold is not None:
+                hold.wait(self.server.stopping)
+            self._done_hold = self.server.take_hold(path, "done")
         try:
-            if methods is None and path.endswith("/") and path.rstrip("/") in self.server.routes:
-                response: Any = Redirect(path.rstrip("/"), 301 if self.command == "GET" else 307)
-            elif methods is None:
-                response = Text("404 page not found", 404)
-            elif self.command not in methods:
-                response = Text("405 method not allowed", 405)
-            elif not _allowed_host(self.headers.get("Host", "")):
-                response = Empty(403)  # allowedHostsMiddleware: a bare 403, no body
-            elif self.server.key is not None and path.startswith("/api/") and not self._authorized():
-                response = JSON({"error": "unauthorized"}, 401)
+            if refused is not None:
+                self._send_bytes(refused, None, b"")
+            elif canned is not None:
+                self._send_bytes(*canned)
             else:
-                response = methods[self.command](body, *args)
-        except HTTPError as exc:
-            response = JSON({"error": exc.message, **exc.extra}, exc.status, exc.headers)
-        except Exception as exc:  # a bug in the emulator: say so, keep serving
-            traceback.print_exc()
-            response = JSON({"error": f"emulator bug: {type(exc).__name__}: {exc}"}, 500)
-        try:
-            self._send(response)
+                self._send(self._answer(path, body))
         except _GONE:
             self.close_connection = True
+
+    def _route(self, path: str) -> tuple[dict[str, Any] | None, tuple[str, ...]]:
+        """The methods of ``path`` and the arguments its route takes from the URL."""
+        mgmt, routes = self.server.management, self.server.routes
+        if path == "/api/usage":
+            return routes.get(path), (urlsplit(self.path).query,)
+        if path in routes or path.endswith("/"):
+            return routes.get(path), ()
+        parts = path.split("/")
+        if path.startswith("/api/blobs/") and len(parts) == 4:
+            return {"HEAD": mgmt.blob_head, "POST": mgmt.blob_post}, (parts[3],)
+        if path.startswith("/v1/models/") and len(parts) == 4:
+            return {"GET": self.server.openai.model}, (unquote(parts[3]),)
+        if path.startswith("/api/user/keys/") and len(parts) == 5:
+            return {"DELETE": mgmt.signout}, ()  # deprecated alias of signout
+        return None, ()
+
+    def _answer(self, path: str, body: bytes) -> Any:
+        """gin's order: route, method, host check, then (ollama.com) the key, then the route itself."""
+        methods, args = self._route(path)
+        try:
+            if methods is None and path.endswith("/") and path.rstrip("/") in self.server.routes:
+                return Redirect(path.rstrip("/"), 301 if self.command == "GET" else 307)
+            if methods is None:
+                return Text("404 page not found", 404)
+            if self.command not in methods:
+                return Text("405 method not allowed", 405)
+            if not _allowed_host(self.headers.get("Host", "")):
+                return Empty(403)  # allowedHostsMiddleware: a bare 403, no body
+            if self.server.key is not None and path.startswith(("/api/", "/v1/")) and not self._authorized():
+                return JSON({"error": "unauthorized"}, 401)
+            return methods[self.command](body, *args)
+        except HTTPError as exc:
+            return JSON({"error": exc.message, **exc.extra}, exc.status, exc.headers)
+        except Exception as exc:  # a bug in the emulator: say so, keep serving
+            traceback.print_exc()
+            return JSON({"error": f"emulator bug: {type(exc).__name__}: {exc}"}, 500)
 
     def _authorized(self) -> bool:
         given = self.headers.get("Authorization", "")
@@ -356,55 +401,31 @@ class Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD" and body:
             self.wfile.write(body)
 
-    def _begin_stream(self) -> None:
+    def _begin_stream(self, encoding: Encoding) -> None:
         self.send_response(200)
-        self.send_header("Content-Type", "application/x-ndjson")
+        self.send_header("Content-Type", encoding.content_type)
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
 
-    def _chunk(self, line: bytes) -> None:
-        self.wfile.write(b"%x\r\n%b\r\n" % (len(line), line))
+    def _chunks(self, frames: list[bytes]) -> None:
+        """Each frame its own HTTP chunk, in one socket write (empty frames would end the body)."""
+        self.wfile.write(b"".join(b"%x\r\n%b\r\n" % (len(f), f) for f in frames if f))
 
     def _stream(self, response: Stream) -> None:
-        items, started = response.items, False
+        items, encoding = response.items, response.encoding
+        self._started = False
         hold, self._done_hold = self._done_hold, None
         try:
             for item in items:
-                if isinstance(item, dict):
-                    if hold is not None and item.get("done"):
-                        hold.wait(self.server.stopping)  # the answer so far is out; its last chunk waits
-                        hold = None
-                    if not started:
-                        self._begin_stream()
-                        started = True
-                    self._chunk(dumps(item) + b"\n")
-                elif isinstance(item, Batch):
-                    if not started:
-                        self._begin_stream()
-                        started = True
-                    self.wfile.write(b"".join(b"%x\r\n%b\r\n" % (len(line), line) for line in item.lines))
-                elif isinstance(item, (Sleep, Stall)):
-                    if self._client_left(item.seconds):
-                        raise _Disconnected
-                elif isinstance(item, Raw):
-                    if not started:
-                        self._begin_stream()
-                        started = True
-                    self._chunk(item.data)
-                elif isinstance(item, Drop):
-                    self._drop()
-                    return
-                elif isinstance(item, StreamError):
-                    if not started:
-                        # Nothing written yet: the real status with a JSON body (gin sets plain application/json).
-                        body = dumps({"error": item.message, **item.extra})
-                        self._send_bytes(item.status, "application/json", body, item.headers)
-                        return
-                    self._chunk(dumps({"error": item.message}) + b"\n")
+                if isinstance(item, dict) and hold is not None and item.get("done"):
+                    hold.wait(self.server.stopping)  # the answer so far is out; its last chunk waits
+                    hold = None
+                if not self._stream_item(item, encoding):
                     break
-            if not started:
-                self._begin_stream()
-            self.wfile.write(b"0\r\n\r\n")
+            else:
+                if not self._started:
+                    self._begin_stream(encoding)
+                self.wfile.write(b"0\r\n\r\n")
         except (_Disconnected, *_GONE):
             self.server.record_disconnect(urlsplit(self.path).path, response.model)
             self.close_connection = True
@@ -414,10 +435,42 @@ class Handler(BaseHTTPRequestHandler):
             if isinstance(items, Generator):
                 items.close()  # runs the route's cleanup; a cancelled pull stops before installing
 
+    def _stream_item(self, item: Any, encoding: Encoding) -> bool:
+        """Write one item of a streamed answer; False when the body has ended (or must not end)."""
+        if isinstance(item, (Sleep, Stall)):
+            if self._client_left(item.seconds):
+                raise _Disconnected
+            return True
+        if isinstance(item, Drop):
+            self._drop()
+            return False
+        if isinstance(item, StreamError) and not self._started:
+            # Nothing written yet: the real status with a JSON body (gin sets plain application/json).
+            body = dumps(encoding.error(item.status, item.message, item.extra))
+            self._send_bytes(item.status, "application/json", body, item.headers)
+            return False
+        if not self._started:
+            self._begin_stream(encoding)
+            self._started = True
+        if isinstance(item, dict):
+            self._chunks(encoding.frames(item))
+        elif isinstance(item, Batch):
+            lines = item.lines
+            self._chunks(lines if encoding.native else [f for li in lines for f in encoding.frames(json.loads(li))])
+        elif isinstance(item, Raw):
+            self._chunks([item.data])
+        elif isinstance(item, StreamError):
+            self._chunks([encoding.error_frame(item.message)])
+            self.wfile.write(b"0\r\n\r\n")
+            return False
+        return True
+
     def _collect(self, response: Stream) -> None:
         """stream:false: run the same items, answer with one object (waitForStream in Go)."""
         chunks: list[dict[str, Any]] = []
-        items = response.items
+        items, encoding = response.items, response.encoding
+        # waitForStream (pull/push/create) sets plain application/json; c.JSON adds the charset.
+        ctype = "application/json" if response.aggregate == "progress" or not encoding.native else JSON_TYPE
         try:
             for item in items:
                 if isinstance(item, dict):
@@ -431,15 +484,14 @@ class Handler(BaseHTTPRequestHandler):
                     self._drop()
                     return
                 elif isinstance(item, Raw):
-                    self._send_bytes(500, JSON_TYPE, dumps({"error": "unexpected end of JSON input"}))
+                    body = dumps(encoding.error(500, "unexpected end of JSON input", {}))
+                    self._send_bytes(500, JSON_TYPE, body)
                     return
                 elif isinstance(item, StreamError):
-                    ctype = "application/json" if response.aggregate == "progress" else JSON_TYPE
-                    self._send_bytes(item.status, ctype, dumps({"error": item.message, **item.extra}), item.headers)
+                    body = dumps(encoding.error(item.status, item.message, item.extra))
+                    self._send_bytes(item.status, ctype, body, item.headers)
                     return
-            # waitForStream (pull/push/create) sets plain application/json; c.JSON adds the charset.
-            ctype = "application/json" if response.aggregate == "progress" else JSON_TYPE
-            self._send_bytes(200, ctype, dumps(aggregate(response.aggregate, chunks)))
+            self._send_bytes(200, ctype, dumps(encoding.final(aggregate(response.aggregate, chunks))))
         except (_Disconnected, *_GONE):
             self.server.record_disconnect(urlsplit(self.path).path, response.model)
             self.close_connection = True
@@ -496,41 +548,3 @@ def _allowed_host(header: str) -> bool:
     except ValueError:
         return host.endswith((".localhost", ".local", ".internal"))
     return addr.is_loopback or addr.is_private or addr.is_unspecified
-
-
-def aggregate(kind: str, chunks: list[dict[str, Any]]) -> dict[str, Any]:
-    """Fold a stream into the single object a ``stream: false`` request gets."""
-    if not chunks:
-        return {}
-    last = chunks[-1]
-    if kind == "progress":
-        return last
-    # The server gathers every chunk's logprobs into the one answer.
-    logprobs = [lp for c in chunks for lp in c.get("logprobs") or ()]
-    if kind == "chat":
-        message: dict[str, Any] = {
-            "role": "assistant",
-            "content": "".join(c["message"].get("content", "") for c in chunks),
-        }
-        thinking = "".join(c["message"].get("thinking", "") for c in chunks)
-        calls = [call for c in chunks for call in c["message"].get("tool_calls", [])]
-        if thinking:
-            message["thinking"] = thinking
-        if calls:
-            message["tool_calls"] = calls
-        answer = {**last, "message": message}
-        if logprobs:
-            answer["logprobs"] = logprobs
-        return answer
-    out: dict[str, Any] = {
-        "model": last["model"],
-        "created_at": last["created_at"],
-        "response": "".join(c.get("response", "") for c in chunks),
-    }
-    thinking = "".join(c.get("thinking", "") for c in chunks)
-    if thinking:
-        out["thinking"] = thinking
-    out.update({k: v for k, v in last.items() if k not in out and k != "thinking"})
-    if logprobs:
-        out["logprobs"] = logprobs
-    return out

@@ -265,6 +265,31 @@ class Stream:
     aggregate: str
     stream: bool = True
     model: str = ""
+    encoding: Encoding = field(default_factory=lambda: Encoding())
+
+
+class Encoding:
+    """How a Stream's chunks go on the wire: Ollama's own NDJSON (this class), or another API's
+    shape over the same answer (the OpenAI and Anthropic routes subclass it)."""
+
+    content_type = "application/x-ndjson"
+    native = True  # chunks are written as they are (bulk batches pre-encoded)
+
+    def frames(self, chunk: dict[str, Any]) -> list[bytes]:
+        """The bytes one chunk of the answer becomes (each its own HTTP chunk)."""
+        return [dumps(chunk) + b"\n"]
+
+    def final(self, answer: dict[str, Any]) -> Any:
+        """The single object a ``stream: false`` request gets, from the folded answer."""
+        return answer
+
+    def error(self, status: int, message: str, extra: dict[str, Any]) -> Any:
+        """The body of an error answered before any chunk."""
+        return {"error": message, **extra}
+
+    def error_frame(self, message: str) -> bytes:
+        """An error after chunks were sent (the status is already 200)."""
+        return dumps({"error": message}) + b"\n"
 
 
 # Items a Stream may yield besides plain dicts (one NDJSON line each).
@@ -316,3 +341,41 @@ class StreamError:
 def duration_ns(seconds: float) -> int:
     """Nanoseconds for a metric; at least 1 so the omitempty field is never dropped."""
     return max(1, int(seconds * 1e9)) if math.isfinite(seconds) else 1
+
+
+def aggregate(kind: str, chunks: list[dict[str, Any]]) -> dict[str, Any]:
+    """Fold a stream into the single object a ``stream: false`` request gets."""
+    if not chunks:
+        return {}
+    last = chunks[-1]
+    if kind == "progress":
+        return last
+    # The server gathers every chunk's logprobs into the one answer.
+    logprobs = [lp for c in chunks for lp in c.get("logprobs") or ()]
+    if kind == "chat":
+        message: dict[str, Any] = {
+            "role": "assistant",
+            "content": "".join(c["message"].get("content", "") for c in chunks),
+        }
+        thinking = "".join(c["message"].get("thinking", "") for c in chunks)
+        calls = [call for c in chunks for call in c["message"].get("tool_calls", [])]
+        if thinking:
+            message["thinking"] = thinking
+        if calls:
+            message["tool_calls"] = calls
+        answer = {**last, "message": message}
+        if logprobs:
+            answer["logprobs"] = logprobs
+        return answer
+    out: dict[str, Any] = {
+        "model": last["model"],
+        "created_at": last["created_at"],
+        "response": "".join(c.get("response", "") for c in chunks),
+    }
+    thinking = "".join(c.get("thinking", "") for c in chunks)
+    if thinking:
+        out["thinking"] = thinking
+    out.update({k: v for k, v in last.items() if k not in out and k != "thinking"})
+    if logprobs:
+        out["logprobs"] = logprobs
+    return out

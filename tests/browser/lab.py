@@ -26,13 +26,13 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
 
 import nbformat
 from playwright.sync_api import Browser, Page, Playwright, expect
+from waiting import wait_until
 
 PROJECT = pathlib.Path(__file__).resolve().parents[2]
 ARTIFACTS = PROJECT / "tests" / "artifacts"
@@ -113,14 +113,16 @@ def start_lab(
     env: dict[str, str] | None = None,
     log_name: str = "lab",
     overrides: dict[str, dict[str, Any]] | None = None,
-    timeout: float = 60,
     app: str = "lab",
+    stock: bool = False,
 ) -> LabServer:
     """Start ``jupyter lab`` (``app="notebook"``: Notebook 7) on a free loopback port, serving
     ``root``; wait for /api/status.
 
     Settings, workspaces, config and runtime files live in a fresh temp dir, so nothing from
     ~/.jupyter leaks in and no workspace is restored. ``env`` is added to this process's env.
+    ``stock``: the installation's own app settings (a user's pip-installed Jupyter), the test's
+    settings written as user settings instead.
     """
     root = pathlib.Path(root)
     root.mkdir(parents=True, exist_ok=True)
@@ -133,7 +135,16 @@ def start_lab(
     ] = comms_over_subshells
     for plugin, values in (overrides or {}).items():
         merged.setdefault(plugin, {}).update(values)
-    (app_settings / "overrides.json").write_text(json.dumps(merged, indent=2))
+    if stock:
+        # The installation's own defaults (overrides.d of the packages installed) stay in force:
+        # the test's settings are the user's, as if set in Settings.
+        for plugin, values in merged.items():
+            package, name = plugin.rsplit(":", 1)
+            path = home / "user-settings" / package / f"{name}.jupyterlab-settings"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(values))
+    else:
+        (app_settings / "overrides.json").write_text(json.dumps(merged, indent=2))
 
     port = free_port()
     child_env = dict(os.environ)
@@ -167,7 +178,7 @@ def start_lab(
         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
         "--LabApp.expose_app_in_browser=True",
         "--JupyterNotebookApp.expose_app_in_browser=True",
-        f"--LabApp.app_settings_dir={app_settings}",
+        *([] if stock else [f"--LabApp.app_settings_dir={app_settings}"]),
         # a kernel left busy by a failed test must not keep the server from stopping
         "--ServerApp.shutdown_no_activity_timeout=0",
     ]
@@ -186,21 +197,22 @@ def start_lab(
         home=home,
         _log=log,
     )
-    deadline = time.monotonic() + timeout
-    while True:
+    def answers() -> bool:
         if proc.poll() is not None:
             server.stop()
             raise RuntimeError(f"jupyter lab exited with {proc.returncode}; see {log_path}")
         try:
             with urllib.request.urlopen(f"{server.url}/api/status", timeout=2) as r:
-                if r.status == 200:
-                    return server
+                return r.status == 200
         except OSError:
-            pass
-        if time.monotonic() > deadline:
-            server.stop()
-            raise TimeoutError(f"jupyter lab did not answer /api/status in {timeout}s; see {log_path}")
-        time.sleep(0.1)
+            return False
+
+    try:
+        wait_until(answers, f"jupyter lab to answer /api/status (log: {log_path})", interval=0.1)
+    except AssertionError:
+        server.stop()
+        raise
+    return server
 
 
 def launch_chromium(playwright: Playwright, *, headless: bool = True) -> Browser:
@@ -409,15 +421,19 @@ def set_theme(page: Page, theme: str = "JupyterLab Dark", *, timeout: float = 30
 #: A made-up origin for pages that load a widget bundle without JupyterLab; never contacted,
 #: since page.route answers every request.
 BUNDLE_ORIGIN = "http://127.0.0.1:9"
+#: The one stand-in for anywidget's model in pages that drive a bundle outside a kernel.
+FAKE_MODEL = pathlib.Path(__file__).with_name("fake_model.js")
 
 
 def open_bundle_page(page: Page, name: str, html: str) -> Page:
     """Serve ``html`` with the committed ``static/<name>.js|css`` at a made-up origin, open it, and
-    wait for ``window.ready``: a widget view rendered with a stand-in model, as anywidget would."""
+    wait for ``window.ready``: a widget view rendered with a stand-in model, as anywidget would
+    (``/fake_model.js``'s ``FakeModel``, the one every such page uses)."""
     from ollama_nb._widgets._assets import css, esm
 
     files = {
         "/": (html.encode(), "text/html"),
+        "/fake_model.js": (FAKE_MODEL.read_bytes(), "text/javascript"),
         f"/{name}.js": (esm(name).read_bytes(), "text/javascript"),
         f"/{name}.css": (css(name).read_bytes(), "text/css"),
     }

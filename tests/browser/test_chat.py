@@ -12,6 +12,7 @@ import time
 
 import pytest
 from playwright.sync_api import Locator, Page, expect
+from waiting import wait_until
 
 from .lab import (
     ARTIFACTS,
@@ -58,14 +59,11 @@ def last_answer(chat: Locator) -> Locator:
     return chat.locator(".onb-msg-assistant").last
 
 
-def wait_for_disconnect(emu, before: int, within: float, start: float | None = None) -> float:
-    """Seconds from ``start`` (default: now) until the emulator saw one more client leave;
-    fails after ``within``."""
+def wait_for_disconnect(emu, before: int, start: float | None = None) -> float:
+    """Seconds from ``start`` (default: now) until the emulator saw one more client leave mid-answer
+    (printed, never bounded here: benchmarks/widget.py measures it)."""
     start = time.monotonic() if start is None else start
-    while len(emu.disconnects) <= before:
-        if time.monotonic() - start > within:
-            pytest.fail(f"the emulator saw no disconnect within {within} s")
-        time.sleep(0.005)
+    wait_until(lambda: len(emu.disconnects) > before, "the emulator to see the client leave", interval=0.005)
     return time.monotonic() - start
 
 
@@ -123,13 +121,13 @@ def test_a_conversation(lab_server, page, emulator):
     expect(answer).to_have_attribute("data-status", "running")
     expect(chat.locator(".onb-chat-send")).to_have_text("Stop")
     seen = set()
-    deadline = time.monotonic() + 10
-    while len(seen) < 3 and time.monotonic() < deadline:
-        words = len(body.inner_text().split())
-        if words:
+
+    def grew() -> bool:
+        if words := len(body.inner_text().split()):
             seen.add(words)
-        time.sleep(0.1)
-    assert len(seen) >= 3, f"the answer did not grow while streaming: {seen}"
+        return len(seen) >= 3
+
+    wait_until(grew, "the answer to grow while streaming", interval=0.1)
     assert answer.get_attribute("data-status") == "running"
 
     # A second view of the same chat, rendered mid-stream, shows the same answer.
@@ -140,7 +138,7 @@ def test_a_conversation(lab_server, page, emulator):
     before = len(emulator.disconnects)
     clicked = time.monotonic()
     chat.locator(".onb-chat-send").click()
-    latency = wait_for_disconnect(emulator, before, within=2.0, start=clicked)
+    latency = wait_for_disconnect(emulator, before, start=clicked)
     expect(answer).to_have_attribute("data-status", "stopped")
     expect(answer.locator(".onb-badge")).to_have_text("stopped")
     kept = body.inner_text()
@@ -230,7 +228,7 @@ def test_reloading_mid_answer_restores_the_partial(lab_server, page, emulator):
     expect(chat.locator(".onb-chat-send")).to_have_text("Stop")
     before = len(emulator.disconnects)
     chat.locator(".onb-chat-send").click()
-    wait_for_disconnect(emulator, before, within=2.0)
+    wait_for_disconnect(emulator, before)
     expect(answer).to_have_attribute("data-status", "stopped")
     expect(answer.locator(".onb-msg-body")).to_have_text("Here is the partial answer")
     stop_kernel(page)
@@ -260,7 +258,7 @@ def test_send_from_a_cell_streams_while_the_cell_runs(lab_server, page, emulator
     if subshells:
         before = len(emulator.disconnects)
         chat.locator(".onb-chat-send").click()
-        wait_for_disconnect(emulator, before, within=2.0)
+        wait_for_disconnect(emulator, before)
         wait_for_output_text(page, 1, re.compile(r"status: stopped \d+"))
         expect(last_answer(chat)).to_have_attribute("data-status", "stopped")
     else:

@@ -17,35 +17,20 @@ from .lab import after_frames, open_bundle_page
 PAGE = """<!doctype html><html><head><meta charset="utf-8"><link rel="stylesheet" href="/chat.css">
 </head><body><div id="host"></div><script type="module">
 import widget from "/chat.js";
+import { FakeModel } from "/fake_model.js";
 const user = (t, text) => ({ role: "user", content: text, turn: t });
 const answer = (t, text, status = "done") => ({ role: "assistant", content: text, thinking: "", status, model: "m",
   stats: "", error: null, turn: t });
 window.user = user; window.answer = answer;
-const handlers = {};
-const state = { _self_id: "W1", messages: [user("t1", "one"), answer("t1", "first")], _messages_rev: 1, model: "m",
-  models: ["m"], system: "", think: true, can_think: false, temperature: null, busy: false, error: {}, placeholder: "" };
-const fire = (e, ...a) => (handlers[e] || []).slice().forEach((f) => f(...a));
-window.sent = [];
-window.setStateCalls = 0;
-window.setCalls = 0;
-// The widget manager's model (what set_state and state_change belong to)...
-window.backbone = {
-  get: (k) => state[k],
-  set_state: (s) => { window.setStateCalls += 1; for (const [k, v] of Object.entries(s)) { state[k] = v; fire("change:" + k); } },
-  state_change: Promise.resolve(),
-};
-// ...and anywidget's proxy of it.
-window.model = {
-  get: (k) => state[k],
-  set: (k, v) => { window.setCalls += 1; state[k] = v; fire("change:" + k); },
-  save_changes: () => {},
-  send: (msg) => window.sent.push(msg),
-  on: (e, f) => { (handlers[e] ||= []).push(f); },
-  off: (e, f) => { handlers[e] = (handlers[e] || []).filter((g) => g !== f); },
-  widget_manager: { get_model: async (id) => (id === "W1" && !window.noModel ? window.backbone : undefined) },
-};
-window.kernel = (msg) => fire("msg:custom", msg, []);
-window.state = state;
+// anywidget's model, a proxy of the widget manager's (model.backbone: set_state, state_change)
+const model = new FakeModel({ _self_id: "W1", messages: [user("t1", "one"), answer("t1", "first")], _messages_rev: 1,
+  model: "m", models: ["m"], system: "", think: true, can_think: false, temperature: null, busy: false, error: {},
+  placeholder: "" }, { managerId: "W1" });
+window.model = model;
+window.backbone = model.backbone;
+window.sent = model.sent;
+window.kernel = (msg) => model.kernel(msg);
+window.state = model.state;
 widget.initialize({ model });
 widget.render({ model, el: document.getElementById("host") });
 window.settled = () => new Promise((r) => setTimeout(r, 0)).then(() => new Promise((r) => setTimeout(r, 0)));
@@ -71,7 +56,7 @@ def test_patches_in_order_become_the_model_state_and_keep_earlier_messages(view)
              await settled();
              return { texts: state.messages.map((m) => m.content), rev: state._messages_rev,
                       firstKept: state.messages[0] === first, rowKept: document.querySelector('.onb-msg-user') === row,
-                      setState: setStateCalls, set: setCalls, sent };
+                      setState: model.setStateCalls, set: model.setCalls, sent };
            }"""
     )
     assert result == {
@@ -100,10 +85,10 @@ def test_a_patch_from_another_revision_asks_for_the_whole_state(view):
 
 
 def test_without_the_managers_model_every_patch_asks_for_the_whole_state(page):
-    page = open_bundle_page(page, "chat", PAGE.replace("window.ready = true;", "window.noModel = true; window.ready = true;"))
+    page = open_bundle_page(page, "chat", PAGE.replace("window.ready = true;", "window.model.noModel = true; window.ready = true;"))
     result = page.evaluate(
         """async () => {
-             window.noModel = true;
+             window.model.noModel = true;
              kernel({ type: "messages", base: 1, rev: 2, start: 2, items: [user("t2", "two")] });
              await settled();
              return { texts: state.messages.map((m) => m.content), sent };

@@ -21,18 +21,8 @@ from .lab import open_bundle_page
 PAGE = """<!doctype html><html><head><meta charset="utf-8"><link rel="stylesheet" href="/chat.css">
 </head><body><div id="live"></div><div id="whole"></div><script type="module">
 import widget from "/chat.js";
-function stand_in(state) {
-  const handlers = {};
-  return {
-    get: (k) => state[k],
-    set: (k, v) => { state[k] = v; (handlers["change:" + k] || []).forEach((f) => f()); },
-    save_changes: () => {},
-    send: () => {},
-    on: (e, f) => { (handlers[e] ||= []).push(f); },
-    off: (e, f) => { handlers[e] = (handlers[e] || []).filter((g) => g !== f); },
-    handlers,
-  };
-}
+import { FakeModel } from "/fake_model.js";
+const stand_in = (state) => new FakeModel(state);
 const base = { model: "m", models: ["m"], system: "", think: true, can_think: true, temperature: null,
                error: {}, placeholder: "" };
 window.pending = () => ({ messages: [{ role: "user", content: "q", turn: "t1" },
@@ -47,7 +37,7 @@ const frame = () => new Promise((r) => requestAnimationFrame(r));
 window.whole = (text) => { wholeModel.set("placeholder", text); return document.querySelector("#whole .onb-chat-empty .onb-md").innerHTML; };
 window.body = () => document.querySelector("#live .onb-msg-assistant .onb-msg-body");
 window.thinkingBody = () => document.querySelector("#live .onb-msg-assistant .onb-thinking-body");
-window.deltas = (msgs) => msgs.forEach((m) => liveModel.handlers["msg:custom"].forEach((f) => f(m, [])));
+window.deltas = (msgs) => msgs.forEach((m) => liveModel.kernel(m));
 // Send the chunks one delta at a time; after each, wait (frame by frame) for the view to show
 // the text so far exactly as a whole render shows it. Returns the first step that never did.
 window.seq = 0;

@@ -15,19 +15,10 @@ from .lab import after_frames, open_bundle_page
 PAGE = """<!doctype html><html><head><meta charset="utf-8"><link rel="stylesheet" href="/chat.css">
 </head><body><div id="host"></div><script type="module">
 import widget from "/chat.js";
-const handlers = {};
-const state = %s;
-window.sent = [];
-window.model = {
-  get: (k) => state[k],
-  set: (k, v) => { state[k] = v; (handlers["change:" + k] || []).forEach((f) => f()); },
-  save_changes: () => window.sent.push({ saved: true }),
-  send: (msg) => window.sent.push(msg),
-  on: (e, f) => { (handlers[e] ||= []).push(f); },
-  off: (e, f) => { handlers[e] = (handlers[e] || []).filter((g) => g !== f); },
-  handlers,
-};
-window.kernel = (msg) => (handlers["msg:custom"] || []).forEach((f) => f(msg, []));
+import { FakeModel } from "/fake_model.js";
+window.model = new FakeModel(%s);
+window.sent = window.model.sent;
+window.kernel = (msg) => window.model.kernel(msg);
 window.cleanup = widget.render({ model: window.model, el: document.getElementById("host") });
 window.ready = true;
 </script></body></html>"""
@@ -124,7 +115,7 @@ def test_keys_controls_and_cleanup(view):
     assert sent(page)[-1] == {"type": "clear"}
 
     left = page.evaluate(
-        "() => { cleanup(); return Object.values(model.handlers).reduce((n, l) => n + l.length, 0); }"
+        "() => { cleanup(); return model.listeners(); }"
     )
     assert left == 0, "cleanup must remove every listener it added on the model"
     assert page.locator("#host").inner_html() == ""

@@ -17,17 +17,10 @@ from .lab import after_frames, open_bundle_page, screenshot
 PAGE = """<!doctype html><html><head><meta charset="utf-8"><link rel="stylesheet" href="/chat.css">
 </head><body><div id="host"></div><script type="module">
 import widget from "/chat.js";
+import { FakeModel } from "/fake_model.js";
 window.alerted = [];
 window.alert = (x) => window.alerted.push(String(x));
-const handlers = {};
-const state = { placeholder: "" };
-window.model = {
-  get: (k) => state[k],
-  set: (k, v) => { state[k] = v; (handlers["change:" + k] || []).forEach((f) => f()); },
-  on: (e, f) => { (handlers[e] ||= []).push(f); },
-  off: (e, f) => { handlers[e] = (handlers[e] || []).filter((g) => g !== f); },
-  handlers,
-};
+window.model = new FakeModel({ placeholder: "" });
 window.cleanup = widget.render({ model: window.model, el: document.getElementById("host") });
 window.ready = true;
 </script></body></html>"""

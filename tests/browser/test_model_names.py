@@ -10,11 +10,11 @@ from collections.abc import Iterator
 
 import pytest
 from corpus.payloads import CORPUS
+from corpus.routes import PayloadRoutes
 from playwright.sync_api import expect
 
 from ollama_nb._format import model_name
 from ollama_nb.testing import Emulator
-from ollama_nb.testing.payloads import PayloadRoutes
 
 from .lab import LabServer, cell_output_locator, open_notebook, run_cell, screenshot, start_lab, write_notebook
 

@@ -8,11 +8,11 @@ user sees and what the server saw.
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Page, expect
+from waiting import wait_until
 
 from ollama_nb.testing import Emulator
 
@@ -82,17 +82,18 @@ def row(root, name: str):
     return root.locator(f'.onb-mb-tablewrap tbody tr[data-name="{name}"]')
 
 
-def watch_percentages(card, until: str, timeout: float = 30) -> list[int]:
+def watch_percentages(card, until: str) -> list[int]:
     """The overall percentages a pull card shows, sampled until its status reads ``until``."""
     seen: list[int] = []
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def sample() -> bool:
         text = card.locator(".onb-mb-pct").text_content(timeout=5000) or ""
         if text.endswith("%") and (not seen or seen[-1] != int(text[:-1])):
             seen.append(int(text[:-1]))
-        if (card.locator(".onb-mb-pullstatus").text_content() or "") == until:
-            return seen
-        time.sleep(0.03)
+        return (card.locator(".onb-mb-pullstatus").text_content() or "") == until
+
+    wait_until(sample, f"the pull card to read {until!r}", interval=0.03)
+    return seen
     raise AssertionError(f"pull did not reach {until!r}; saw {seen}")
 
 
@@ -190,9 +191,7 @@ def _cancel_mid_pull(page: Page, lab: LabServer, server: Emulator, name: str) ->
     screenshot(page, f"model-browser-pulling-{lab.comms_over_subshells}")
     card.locator("button.onb-mb-cancel").click()
     expect(card.locator(".onb-mb-pullstatus")).to_have_text("cancelled", timeout=5000)
-    deadline = time.monotonic() + 5
-    while len(server.disconnects) == before and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_until(lambda: len(server.disconnects) > before, "the emulator to see the stream close")
     assert server.disconnects[before:] == [("/api/pull", "big-model")], "the emulator did not see the stream close"
     expect(root.locator(".onb-mb-msg-notice")).to_contain_text("Pull of big-model cancelled; nothing was installed.")
     assert not any(n.startswith("big-model") for n in server.model_names())

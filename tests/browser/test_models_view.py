@@ -27,18 +27,10 @@ window.docKeys = [];
 document.addEventListener("keydown", (e) => window.docKeys.push(e.key));
 
 import widget from "/models.js";
-const handlers = {};
-const state = { models: [], running: [], selected: "", details: {}, pulls: {}, error: {}, notice: "",
-                busy: "", cloud: false, host: "http://127.0.0.1:11434", chat_available: false };
-window.sent = [];
-window.model = {
-  get: (k) => state[k],
-  set: (k, v) => { state[k] = v; (handlers["change:" + k] || []).forEach((f) => f()); },
-  on: (e, f) => { (handlers[e] ||= []).push(f); },
-  off: (e, f) => { handlers[e] = (handlers[e] || []).filter((g) => g !== f); },
-  send: (m) => window.sent.push(m),
-  handlers,
-};
+import { FakeModel } from "/fake_model.js";
+window.model = new FakeModel({ models: [], running: [], selected: "", details: {}, pulls: {}, error: {}, notice: "",
+                               busy: "", cloud: false, host: "http://127.0.0.1:11434", chat_available: false });
+window.sent = window.model.sent;
 window.cleanup = widget.render({ model: window.model, el: document.getElementById("host") });
 window.ready = true;
 </script></body></html>"""
@@ -149,9 +141,9 @@ def test_cleanup_removes_every_listener_and_timer(view):
     set_state(page, running=[{"name": "m", "size": 1, "size_vram": 1, "context_length": 1,
                               "expires_at": "2999-01-01T00:00:00Z"}])
     assert page.evaluate("window.liveIntervals()") == 1
-    assert page.evaluate("Object.values(window.model.handlers).flat().length") > 0
+    assert page.evaluate("window.model.listeners()") > 0
     page.evaluate("window.cleanup()")
-    assert page.evaluate("Object.values(window.model.handlers).flat().length") == 0
+    assert page.evaluate("window.model.listeners()") == 0
     assert page.evaluate("window.liveIntervals()") == 0
     assert page.locator("#host *").count() == 0
 

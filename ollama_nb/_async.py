@@ -330,6 +330,7 @@ class AsyncClient:
     create_blob = _mirror(Client.create_blob)
     version = _mirror(Client.version)
     usage = _mirror(Client.usage)
+    balance = _mirror(Client.balance)
     web_search = _mirror(Client.web_search)
     web_fetch = _mirror(Client.web_fetch)
 

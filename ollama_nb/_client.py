@@ -1,8 +1,8 @@
 """The Ollama HTTP client: one method per server route, on a ``requests.Session``.
 
-The only module that speaks HTTP. It sends what the caller asked for, turns every failure into an
-:mod:`ollama_nb._errors` class, and hands each streamed line to a :class:`~ollama_nb._reply.Reply`
-(or :class:`~ollama_nb._reply.Progress`) to merge.
+Each method builds the request body ollama-python sends for the same call; :mod:`._transport`
+sends it (with retries, every failure as an :mod:`ollama_nb._errors` class) and :mod:`._stream`
+hands each streamed line to a :class:`~ollama_nb.Reply` (or :class:`~ollama_nb.Progress`) to merge.
 
 Usage (the same code as in Ollama's docs, with our import)::
 
@@ -58,7 +58,7 @@ class Client(Transport):
     api_key:
         Sent as ``Authorization: Bearer ...``. Default: an ``Authorization`` entry in ``headers``, else
         ``OLLAMA_API_KEY``. A key given here or in ``headers`` for a plain-http host that is not this
-        machine raises :class:`~ollama_nb._errors.InsecureKeyError`; one from the environment is simply
+        machine raises :class:`~ollama_nb.InsecureKeyError`; one from the environment is simply
         not sent there. The key never appears in a repr or an error message.
     headers:
         Extra HTTP headers for every request (``Content-Type`` and ``Accept`` stay
@@ -71,15 +71,15 @@ class Client(Transport):
         streamed pull/push/create has no silence limit: verifying a big download sends nothing.
     retries:
         What to do when the server refuses for now (503 busy or overloaded, 429 with
-        Retry-After): a :class:`~ollama_nb._retry.Retry`, a number of retries, or ``0`` to fail at
+        Retry-After): a :class:`~ollama_nb.Retry`, a number of retries, or ``0`` to fail at
         once. Default ``Retry()``: up to 5 retries within 90 s, jittered exponential backoff,
         Retry-After honoured. Usage-limit 429s are never retried.
     on_retry:
-        Called with a :class:`~ollama_nb._retry.RetryWait` as each such wait starts and each second
+        Called with a :class:`~ollama_nb.RetryWait` as each such wait starts and each second
         it lasts (``print`` shows "server busy, retrying in 4 s (2 of 5)"). ``chat``, ``generate``,
         ``pull``, ``push`` and ``create`` also take ``on_retry=`` for one call, and
         ``cancel_retry=`` (a ``threading.Event``: setting it ends the wait with
-        :class:`~ollama_nb._errors.RetryCancelled`); neither is sent to the server.
+        :class:`~ollama_nb.RetryCancelled`); neither is sent to the server.
     web_host:
         Where :meth:`web_search` / :meth:`web_fetch` go. Default: ``OLLAMA_NB_WEB_HOST``, else
         ``https://ollama.com`` as with ollama-python; tests point it at an emulator on loopback.
@@ -90,8 +90,8 @@ class Client(Transport):
     stripped before sending).
 
     The request body is what ollama-python sends for the same call, ``stream`` as given. Methods
-    return a :class:`~ollama_nb._types.Chunk` (read as a dict or by attribute), a
-    :class:`~ollama_nb._reply.Reply` (chat/generate), or, with ``stream=True``, a :class:`Stream`.
+    return a :class:`~ollama_nb.Chunk` (read as a dict or by attribute), a
+    :class:`~ollama_nb.Reply` (chat/generate), or, with ``stream=True``, a :class:`Stream`.
     """
 
     # -- generation -------------------------------------------------------------------------

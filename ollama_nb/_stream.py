@@ -1,7 +1,7 @@
 """Stream: an answer (or a pull's progress) arriving line by line over a ``requests`` response.
 
-Iterating it yields each line as a :class:`~ollama_nb._types.Chunk` after the
-:class:`~ollama_nb._reply.Reply` (or :class:`~ollama_nb._reply.Progress`) merged it. It alone
+Iterating it yields each line as a :class:`~ollama_nb.Chunk` after the
+:class:`~ollama_nb.Reply` (or :class:`~ollama_nb.Progress`) merged it. It alone
 writes how a read ended (through ``Reply.end``, where the first ending wins): a cut, a stall,
 an error line or a malformed one "failed", a ``break`` "stopped", a Ctrl-C "interrupted".
 """
@@ -42,7 +42,7 @@ def is_read_timeout(exc: BaseException) -> bool:
 
 
 class Stream:
-    """An answer arriving line by line. Iterate for :class:`~ollama_nb._types.Chunk` objects.
+    """An answer arriving line by line. Iterate for :class:`~ollama_nb.Chunk` objects.
 
     ``reply`` (chat/generate) or ``progress`` (pull/push/create) merges every line as it passes.
     ``close()`` — or breaking out of a ``for`` loop over it, or leaving a ``with`` block — closes the

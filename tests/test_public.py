@@ -129,6 +129,4 @@ def test_notebooks_and_readme_import_only_public_names():
     texts = {p.name: p.read_text("utf-8") for p in [root / "README.md", *sorted((root / "notebooks").glob("*.ipynb"))]}
     private = re.compile(r"ollama_nb(?:\.\w+)*\._(?!_)\w+")
     found = {name: sorted(set(private.findall(text))) for name, text in texts.items()}
-    # _quota.quota_rows: the emulator notebook's cloud quota, moved to a public name with the emulator's change
-    found = {name: [m for m in hits if m != "ollama_nb._quota"] for name, hits in found.items()}
     assert not {name: hits for name, hits in found.items() if hits}

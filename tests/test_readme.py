@@ -23,9 +23,19 @@ BLOCKS = re.findall(r"```python\n(.*?)```", README, flags=re.S)
 CLOUD = "https://ollama.com"
 
 
+# A block written for a notebook cell may `await` at top level, as IPython allows: run it so.
+CELL = """
+import ast, asyncio, sys, types
+code = compile(sys.argv[1], "<README>", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+result = eval(code, {"__name__": "__main__"})
+if isinstance(result, types.CoroutineType):
+    asyncio.run(result)
+"""
+
+
 def run_block(source: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if k != "OLLAMA_API_KEY"}
-    return subprocess.run([sys.executable, "-c", source], capture_output=True, text=True, env={**clean, **env}, timeout=120)
+    return subprocess.run([sys.executable, "-c", CELL, source], capture_output=True, text=True, env={**clean, **env}, timeout=120)
 
 
 def test_readme_has_its_examples():

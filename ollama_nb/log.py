@@ -13,8 +13,6 @@ Usage::
     ollama_nb.log.show(entry.id).content
 """
 
-from __future__ import annotations
-
 from ._store import path, prune, search, show, stats
 from ._store.db import StoreWarning
 from ._store.query import Entry

@@ -16,7 +16,7 @@ from ollama_nb import _errors as errors
 
 PACKAGE = pathlib.Path(ollama_nb.__file__).parent
 #: The public modules (httpx's rule: everything else has a private name, itself or a parent's).
-PUBLIC = ("ollama_nb", "ollama_nb.tools", "ollama_nb.testing")
+PUBLIC = ("ollama_nb", "ollama_nb.tools", "ollama_nb.testing", "ollama_nb.log")
 #: The emulator's package, being reshaped by its own change of issue 18 (the demo's voice apart,
 #: the payload hook into tests/): its submodules and namespace join the two rules below when that
 #: lands. Only this package is let off, by name: a new public-looking module anywhere else fails.

@@ -82,6 +82,8 @@ def test_run_all_twice_with_cache_on_asks_the_server_nothing_the_second_time(emu
         assert len(chats(emu)) >= 4
         second = [k.run(code, cell_id=cid).check() for code, cid in zip(NOTEBOOK, ids)]
         assert len(emu.requests) == asked  # not a chat, not a tags, not anything
+        sources = rows(store_path, "SELECT source, model FROM turns WHERE source = 'compare' ORDER BY model")
+        assert sources == [("compare", "llama3.2"), ("compare", "qwen3")]  # logged once, answered twice
         for a, b in zip(first[1:3], second[1:3]):
             assert a.final()["data"]["text/plain"].split("\n\n")[0] == b.final()["data"]["text/plain"].split("\n\n")[0]
             assert "from the log" in b.text() and "from the log" not in a.text()
@@ -151,6 +153,10 @@ def test_log_lists_searches_counts_and_prunes(emu, store_path):
         assert "Deleted 0 turns" in k.run("%ollama log --prune --before 90d").check().all_text()
         bad = k.run("%ollama log --prune")
         assert bad.status == "error" and "--before" in bad.all_text() + str(bad.reply)
+        assert "The log is off" in k.run("%ollama config store=off\n%ollama log").check().all_text()
+        k.run("%%ollama -m llama3.2\nNot logged").check()
+        back = k.run(f"%ollama config store={store_path}\n%ollama log").check().all_text()
+        assert "merge two pandas" in back and "Not logged" not in back
     finally:
         k.stop()
 

@@ -64,6 +64,10 @@ class AnswerView:
         warning = ending.warning() if not self.reply.done else ""
         return f"⚠ {warning} · {ending.stats_line()}" if warning else ending.stats_line()
 
+    def _log_note(self, waiting: bool) -> str:
+        """While it streams, the footer names the log entry (a page closed now saves this line)."""
+        return f"writing to the log · %ollama log show {self.log_id}" if self.log_id and not waiting else ""
+
     def render(self, final: bool) -> Frame:
         reply = self.reply
         content, thinking, calls = reply.content, reply.thinking, reply.tool_calls
@@ -79,8 +83,6 @@ class AnswerView:
             footer, context = ending.footer(), ending.context
             warning = ending.warning() if not reply.done else ""
             advice = context.advice() if context is not None and context.warn else ""
-        elif self.log_id and not waiting:
-            footer = f"writing to the log · %ollama log show {self.log_id}"
         if final or self.raw or waiting:
             # While streaming, a front end shows the HTML: re-sending a plain copy of the growing
             # text would double the bytes. The final output carries both.
@@ -112,7 +114,7 @@ class AnswerView:
                 structured=self.structured,
                 waiting=waiting,
                 thinking_open=not final and not content and not calls,
-                footer=footer,
+                footer=footer or self._log_note(waiting),
                 warning=warning,
             )
             fold = split.fold

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from ._context import ContextUse, Lookup, measure
 from ._errors import describe
 from ._format import stats_text
+from ._status import FAILED, INTERRUPTED, STOPPED
 
 if TYPE_CHECKING:
     from ._reply import Reply
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 __all__ = ["Outcome", "conclude", "context_use"]
 
 #: The endings that leave a partial answer, and the word a footer marks it with.
-PARTIAL = ("stopped", "interrupted", "failed")
+PARTIAL = (STOPPED, INTERRUPTED, FAILED)
 
 
 @dataclass(frozen=True)

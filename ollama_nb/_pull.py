@@ -46,7 +46,7 @@ class PullRunner:
         self._stop_status: str | None = None
         self._cancel = threading.Event()  # ends a busy-server wait early
 
-    def stop(self, status: str = "stopped") -> None:
+    def stop(self, status: str = STOPPED) -> None:
         """End the pull now (nothing is installed). Safe from any thread, before the request is
         sent, while it waits for a busy server, or after it ended."""
         with self._lock:

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from kernel_helpers import Kernel, module_emulator  # noqa: F401  # the module's emulator fixture
 
-from ollama_nb.testing.scenarios import PARTIAL
+from ollama_nb.testing._scenarios import PARTIAL
 
 pytestmark = pytest.mark.kernel
 

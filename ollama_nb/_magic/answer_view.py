@@ -9,7 +9,7 @@ from .._outcome import Outcome, conclude
 from .._render import answer as render_answer
 from .._render import chrome
 from .._reply import Reply
-from .._status import RUNNING
+from .._status import DONE, RUNNING
 
 __all__ = ["AnswerView"]
 
@@ -56,7 +56,7 @@ class AnswerView:
         if self.outcome is not None:
             return self.outcome
         reply = self.reply
-        return conclude(reply, "done" if reply.done else reply.status, None)
+        return conclude(reply, DONE if reply.done else reply.status, None)
 
     def footer(self) -> str:
         """The terminal's footer line."""

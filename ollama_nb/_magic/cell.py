@@ -33,6 +33,7 @@ from .._live.schedule import Schedule
 from .._render import chrome
 from .._reply import Reply
 from .._retry import RetryWait
+from .._status import DONE
 from .._store import turns as store
 from .._turn import TurnRunner
 from ._shared import DEFAULT_CHAT, current_cell_id, reraise_interrupt, show_error, show_exception
@@ -137,7 +138,7 @@ def _answer(cell: Cell, runner: TurnRunner) -> Reply:
     except KeyboardInterrupt as exc:
         _show_end(view, live, runner)
         _after(cell, log, runner.reply)
-        done = runner.outcome is not None and runner.outcome.status == "done"
+        done = runner.outcome is not None and runner.outcome.status == DONE
         # Ctrl-C while the footer waited for the meter: the answer is whole (and recorded so),
         # shown without the meter; "Run All" still stops here.
         what = "the answer is complete above; its context meter was left out." if done else (
@@ -154,8 +155,8 @@ def _answer(cell: Cell, runner: TurnRunner) -> Reply:
 def _feed(live: LiveOutput, log: ChunkLog | None) -> tuple[Callable[[Reply, Any], None], Schedule | None]:
     """What the runner calls per chunk, and what paces it."""
     if log is None:
-        # The hot path: the runner reads the clock and compares it with the schedule's next_at; the live
-        # output is called only when an update is due.
+        # The hot path: the runner compares the clock with the schedule's next_at; the live output
+        # is called only when an update is due.
         return live.tick, live.schedule
 
     def log_and_tick(reply: Reply, chunk: Any) -> None:

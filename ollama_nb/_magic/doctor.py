@@ -30,7 +30,7 @@ def _names(models: list[dict[str, Any]]) -> set[str]:
 
 def is_emulator(version: Any) -> bool:
     """True when the server's ``/api/version`` answer says it is the built-in emulator."""
-    from ..testing.identity import emulator_name
+    from ..testing._identity import emulator_name
 
     return bool(emulator_name(version))
 

@@ -6,7 +6,7 @@ Clients ignore both.
 
 Usage::
 
-    from ollama_nb.testing.identity import emulator_name
+    from ollama_nb.testing._identity import emulator_name
     emulator_name(client.version())  # "ollama_nb.testing" for the emulator, "" for a real Ollama
 """
 

@@ -7,8 +7,8 @@ import pytest
 import requests
 from kernel_helpers import Kernel
 
+from ollama_nb._identity import HEADER, NAME, VERSION_FIELD, emulator_name
 from ollama_nb.testing import Emulator
-from ollama_nb.testing._identity import HEADER, NAME, VERSION_FIELD, emulator_name
 
 
 def shown(ex) -> str:

@@ -79,7 +79,7 @@ commit fb30760); where that disagrees with ollama-api.md the source wins (e.g. `
 missing model says ``model 'x:latest' not found``; images sent to a text model are ignored).
 Also served: the OpenAI-compatible ``/v1`` routes and Anthropic-style ``/v1/messages`` over the same
 answers (``_compat_*.py``); foreign web origins are refused as Ollama refuses them (``_origins.py``,
-``OLLAMA_ORIGINS``); ``/api/version`` names the emulator (``_identity.py``).
+``OLLAMA_ORIGINS``); ``/api/version`` names the emulator (``ollama_nb._identity``).
 
 Modules: ``server`` (HTTP, routing, recording), ``generation`` and ``management`` (the routes),
 ``scenarios`` (what the test models say), ``voice`` (what the demo models say: data plus

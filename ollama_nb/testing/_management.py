@@ -15,10 +15,10 @@ from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
+from .._identity import NAME, VERSION_FIELD
 from ._binding import parse_body
 from ._catalog import Model, State, canonical, sha, valid_name
 from ._cloud import DISABLED, SIGNED_IN, SIGNED_OUT, Cloud, parse_ref
-from ._identity import NAME, VERSION_FIELD
 from ._quota import ACCOUNT_UNAVAILABLE
 from ._wire import JSON, Empty, HTTPError, Sleep, Stream, StreamError, Text, check_options
 

@@ -21,13 +21,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from .._identity import HEADER, NAME
 from ._catalog import State
 from ._cloud import SIGNED_OUT, Cloud
 from ._compat_anthropic import AnthropicRoutes
 from ._compat_openai import OpenAIRoutes
 from ._compat_responses import ResponsesRoutes
 from ._generation import Generation
-from ._identity import HEADER, NAME
 from ._management import Management
 from ._origins import Origins
 from ._scenarios import Voice

@@ -349,6 +349,7 @@ def test_the_log_table_and_one_turn_keep_every_hostile_payload_inside_the_policy
         rec.begin()
         rec.end(SimpleNamespace(content=text, thinking=text, tool_calls=[], model=text[:40], final={}), "failed", text)
         ids.append(rec.id)
+    writer.flush()  # the magic reads through its own writer of the same file: this one's rows are in
     shown: list[tuple[str, tuple[str, ...]]] = []
     monkeypatch.setattr(log_magic, "display_html", lambda plain, *pieces, **kw: shown.append((plain, pieces)))
     log_magic.cmd_log(["show", plain_turn.id])

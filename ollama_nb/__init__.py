@@ -31,6 +31,7 @@ from ._client import Client, Stream
 from ._config import default_client
 from ._conversation import Conversation
 from ._errors import (
+    AccountUnavailable,
     AuthenticationError,
     CloudDisabled,
     HostRefused,
@@ -95,6 +96,7 @@ web_fetch = _default.bound("web_fetch")
 # Ours and ollama-python's public names (ChatResponse, Message, Options, Tool, Image, ...), so code
 # written for it imports unchanged; sorted, and held to the namespace by tests/test_public.py.
 __all__ = [
+    "AccountUnavailable",
     "AsyncClient",
     "AuthenticationError",
     "ChatResponse",

@@ -25,7 +25,7 @@ from ._errors import InsecureKeyError, ResponseError, ServerUnreachable
 from ._hosts import is_loopback
 from ._policy import ANSWER_TIMEOUT, DEFAULT_TIMEOUT, TRANSFER_TIMEOUT
 from ._reply import Reply
-from ._request import as_tool, check_think, drop_none, encode_image, generation_fields, message, plain
+from ._request import as_tool, drop_none, encode_image, generation_fields, message, plain
 from ._retry import OnRetry
 from ._stream import Stream
 from ._transport import Transport
@@ -184,7 +184,10 @@ class Client(Transport):
 
         ``images`` may be bytes, paths, base64 text, ``Image`` objects or PIL images. An empty
         prompt only loads the model (``keep_alive=0`` unloads it). ``width``/``height``/``steps``
-        are for image-generation models (sent as given). ``reply``: a :class:`Reply` to fill
+        are ollama-python's parameters for image-generation models, sent as given, but they do
+        nothing today: Ollama removed image generation (July 2026), refuses image models with 400
+        "image generation models are not currently supported" and ignores these fields for any
+        other model. ``reply``: a :class:`Reply` to fill
         instead of a new one (how a view's turn keeps one Reply from start to end); ``on_retry`` /
         ``cancel_retry``: this call's retry hook (see :class:`Client`). None of the three is sent.
         """
@@ -195,7 +198,7 @@ class Client(Transport):
             system=system,
             template=template,
             context=list(context) if context is not None else None,
-            think=check_think(think),
+            think=self._think(self._model(model), think),
             raw=raw,
             images=[encode_image(i) for i in images] if images else None,
             **generation_fields(format, options, keep_alive, logprobs, top_logprobs, truncate, shift),
@@ -280,7 +283,7 @@ class Client(Transport):
             model=self._model(model),
             messages=[message(m) for m in messages or ()],
             tools=[as_tool(t) for t in tools or ()],
-            think=check_think(think),
+            think=self._think(self._model(model), think),
             **generation_fields(format, options, keep_alive, logprobs, top_logprobs, truncate, shift),
         )
         hooks = {"on_retry": on_retry, "cancel_retry": cancel_retry}
@@ -332,11 +335,21 @@ class Client(Transport):
         """GET /api/tags: installed models (on Ollama Cloud: the models the API offers)."""
         return self._json("GET", "/api/tags", as_type=ListResponse)
 
-    def show(self, model: str, verbose: bool | None = None) -> ShowResponse:
-        """POST /api/show: details, capabilities, parameters, template, license, model_info."""
-        return self._json(
-            "POST", "/api/show", drop_none(model=self._model(model), verbose=verbose), as_type=ShowResponse
-        )
+    def show(
+        self,
+        model: str,
+        verbose: bool | None = None,
+        *,
+        system: str | None = None,
+        options: Mapping[str, Any] | None = None,
+    ) -> ShowResponse:
+        """POST /api/show: details, capabilities, parameters, template, license, model_info.
+
+        ``system`` and ``options`` are sent as the API's ShowRequest has them: the answer's
+        ``system`` and ``parameters`` then show the model as it would run with them.
+        """
+        body = drop_none(model=self._model(model), verbose=verbose, system=system, options=plain(options) or None)
+        return self._json("POST", "/api/show", body, as_type=ShowResponse)
 
     def ps(self) -> ProcessResponse:
         """GET /api/ps: models loaded in memory, with ``size_vram`` and ``expires_at``."""

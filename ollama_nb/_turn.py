@@ -17,7 +17,6 @@ Usage::
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
@@ -28,6 +27,7 @@ from ._outcome import Outcome, conclude, context_use
 from ._reply import Reply
 from ._retry import RetryWait
 from ._status import DONE, FAILED, INTERRUPTED, RUNNING, STOPPED
+from ._stopper import Stopper
 from ._store import turns as store
 
 if TYPE_CHECKING:
@@ -92,26 +92,18 @@ class TurnRunner:
         self.outcome: Outcome | None = None
         self._meter = meter and self.turn is not None  # measure the context the turn used
         self._lookup: Lookup | None = None
-        self._lock = threading.Lock()
-        self._stop_status: str | None = None
-        self._cancel = threading.Event()  # ends a busy-server wait early
+        self._stopper = Stopper()
         self._on_end: Callable[[TurnRunner], None] | None = None
 
     # -- from any thread ------------------------------------------------------------------------
     def stop(self, status: str = STOPPED) -> None:
         """End the answer now (the connection closes, so the server stops generating). Safe to
         call before the stream exists, while it waits for a busy server, or after it ended."""
-        with self._lock:
-            if self._stop_status is None:
-                self._stop_status = status
-            stream = self.stream
-        self._cancel.set()
-        if stream is not None:
-            stream.close(status)
+        self._stopper.stop(status)
 
     @property
     def stopping(self) -> bool:
-        return self._stop_status is not None
+        return self._stopper.stopping
 
     # -- on the thread that reads the answer --------------------------------------------------
     def run(
@@ -144,14 +136,12 @@ class TurnRunner:
                 stream=True,
                 reply=self.reply,
                 on_retry=on_wait,
-                cancel_retry=self._cancel,
+                cancel_retry=self._stopper.cancel,
                 **self.request,
             )
             stream.require_done = True  # an answer that ends without `done` was cut: say so
-            with self._lock:
-                self.stream, status = stream, self._stop_status
-            if status is not None:
-                stream.close(status)
+            self.stream = stream
+            self._stopper.attach(stream)
             self._streaming(on_stream)
             with stream:  # its exit ends the reply: "interrupted" on a Ctrl-C, "failed" on an error
                 _read(stream, self.reply, on_chunk, pace)
@@ -162,7 +152,7 @@ class TurnRunner:
         except RetryCancelled:
             # Stop pressed while a busy server was being waited for: nothing was answered, nothing
             # failed; the turn ends as stopped like any other Stop.
-            self._end(self._stop_status or STOPPED)
+            self._end(self._stopper.status or STOPPED)
             self._record()
             return self.reply
         except Exception as exc:
@@ -199,8 +189,7 @@ class TurnRunner:
     def _end(self, status: str, error: BaseException | None = None) -> None:
         """End what is still running: the stream when there is one (it closes the connection and
         ends the reply), else the reply; an ending already written stays (Reply.end)."""
-        with self._lock:
-            stream = self.stream
+        stream = self.stream
         if stream is not None:
             stream.close(status, error)
         else:

@@ -55,6 +55,7 @@ def test_all_is_the_public_surface():
         "MalformedChunk", "StallTimeout", "load_ipython_extension", "unload_ipython_extension",
         "SigninRequired", "CloudDisabled", "HostRefused", "ServerBusy", "RateLimited", "UsageLimit", "ProxyError",
         "RetryCancelled", "Retry", "RetryWait", "default_client",
+        "AccountUnavailable",  # /api/me's 503 that is not a busy server (issue 23)
         "AsyncClient",  # ollama-python's async client (issue 19)
         # ollama-python's public names, so its users' imports work unchanged
         "ChatResponse", "GenerateResponse", "EmbedResponse", "EmbeddingsResponse", "ListResponse",

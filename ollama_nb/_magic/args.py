@@ -24,7 +24,7 @@ from .._images import encode_image
 from .._request import check_think, keep_alive_from_text
 from ._shared import client_for
 from .options import parse_options
-from .prompt import interpolate
+from .prompt import interpolate, unresolved
 
 __all__ = ["FLAGS", "OPTIONS", "Cell", "help_text", "parse_line", "parser", "read_cell"]
 
@@ -160,6 +160,7 @@ class Cell:
     keep_alive: Any = None
     images: list[Any] = field(default_factory=list)  # as given (for the thumbnails)
     encoded: list[str] = field(default_factory=list)  # as sent
+    unfilled: list[str] = field(default_factory=list)  # {fields} sent as written: no such name
 
     @property
     def cache(self) -> bool:
@@ -193,7 +194,10 @@ def read_cell(shell: Any, args: argparse.Namespace, text: str) -> Cell:
     except (TypeError, ValueError) as exc:
         raise UsageError(f"%%ollama: --image: {exc}") from None
     client = _client(args.host)
-    return Cell(args, ns, client, prompt, options, think, send_format, schema, out_name, keep_alive, images, encoded)
+    unfilled = [] if args.no_interpolate else unresolved(text, ns)
+    return Cell(
+        args, ns, client, prompt, options, think, send_format, schema, out_name, keep_alive, images, encoded, unfilled
+    )
 
 
 def _client(host: str | None) -> Any:

@@ -39,6 +39,7 @@ from .._turn import TurnRunner
 from ._shared import DEFAULT_CHAT, current_cell_id, reraise_interrupt, show_error, show_exception
 from .answer_view import AnswerView
 from .args import Cell, help_text, parse_line, read_cell
+from .prompt import unresolved_note
 from .show_request import ChunkLog, show_chunks, show_request
 
 __all__ = ["run_cell_magic"]
@@ -51,6 +52,7 @@ def run_cell_magic(shell: Any, line: str, text: str) -> Any:
         print(help_text())
         return None
     cell = read_cell(shell, args, text)
+    _note_unfilled(cell.unfilled)
     conv, user = _turn_input(cell)
     if args.compare:
         from .compare import run_compare
@@ -232,6 +234,19 @@ def _thumbnail(images: list[Any]) -> None:
                 raw=True,
                 metadata={mime: {"width": 192}},
             )
+
+
+def _note_unfilled(fields: list[str]) -> None:
+    """Above the answer: the {fields} sent literally because no such name is defined."""
+    note = unresolved_note(fields)
+    if not note:
+        return
+    if in_terminal():
+        print(note, file=sys.stderr)
+        return
+    from IPython.display import display
+
+    display(chrome.notice_bundle(note), raw=True)
 
 
 def _show_wait(live: LiveOutput, wait: RetryWait) -> None:

@@ -23,7 +23,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["fields", "interpolate"]
+__all__ = ["fields", "interpolate", "unresolved", "unresolved_note"]
 
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*"
 # Attributes may not start with "_": a prompt must not be a way to walk into __class__.__mro__.
@@ -87,3 +87,30 @@ def fields(text: str, namespace: Mapping[str, Any]) -> list[str]:
         for m in _FIELD.finditer(text)
         if not _escaped(text, m) and _lookup(namespace, m.group(1), m.group(2)) is not _MISSING
     ]
+
+
+def unresolved(text: str, namespace: Mapping[str, Any]) -> list[str]:
+    """The fields :func:`interpolate` recognised but left as written (no such name, or a step of
+    the lookup failed), each once, in order: ``{topic}`` in a README example run before ``topic``
+    was defined is sent literally, and the cell says so."""
+    seen: dict[str, None] = {}
+    for m in _FIELD.finditer(text):
+        if not _escaped(text, m) and _lookup(namespace, m.group(1), m.group(2)) is _MISSING:
+            seen.setdefault(m.group(0), None)
+    return list(seen)
+
+
+_NOTE_FIELDS = 5  # more are counted, not listed: the note stays one line
+
+
+def unresolved_note(missing: list[str]) -> str:
+    """One line saying which fields were sent as written and what to do (empty when none)."""
+    if not missing:
+        return ""
+    shown = ", ".join(missing[:_NOTE_FIELDS]) + (
+        f" and {len(missing) - _NOTE_FIELDS} more" if len(missing) > _NOTE_FIELDS else ""
+    )
+    return (
+        f"Sent as written, not filled in: {shown} (no such variable or field in the notebook). "
+        "Define it and run the cell again; write {{name}} or use --no-interpolate to send braces without this note."
+    )

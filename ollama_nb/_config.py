@@ -39,6 +39,11 @@ class Settings:
     timeout: float | None = None
     #: The key came from ``%ollama login`` (else from ``%ollama config api_key=``).
     key_from_login: bool = False
+    #: The log's file (``%ollama config store=PATH``, ``off``); None = ``OLLAMA_NB_STORE`` or the default.
+    store: str | None = None
+    #: Answer an identical request from the log (``%ollama config cache=on``); None = the config
+    #: file's ``cache``, else off.
+    cache: bool | None = None
 
     def host_text(self) -> str | None:
         """The host as written where it was set (it may carry ``user:password@``: never shown)."""

@@ -15,6 +15,7 @@ from typing import Any
 
 from ._client import Client
 from ._config import default_client
+from ._store.turns import logged_call
 
 __all__ = ["NAMES", "OURS", "bound"]
 
@@ -46,6 +47,8 @@ def bound(name: str) -> Callable[..., Any]:
     method = getattr(Client, name)
 
     def call(*args: Any, **kwargs: Any) -> Any:
+        if name in ("chat", "generate"):  # a turn: written to the log like a cell's
+            return logged_call(default_client(), name, args, kwargs)
         return getattr(default_client(), name)(*args, **kwargs)
 
     call.__name__ = call.__qualname__ = name

@@ -93,6 +93,8 @@ def stats_text(
                 parts.append(f"{label} {duration(ns(stats[key]))}")
         if done_reason == "length":
             parts.append("cut at the token limit")
+        if stats.get("from_log"):
+            parts.append(f"from the log ({stats['from_log']})")
         context = stats.get("context")
         if isinstance(context, dict) and all(isinstance(context.get(k), int) for k in ("used", "window")):
             parts.append(context_text(context["used"], context["window"]))

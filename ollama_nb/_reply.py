@@ -61,6 +61,7 @@ class Reply(ModelDump):
         "prompt_eval_duration",
         "eval_count",
         "eval_duration",
+        "from_log",  # answered from the log (--cache): the logged turn's id
     )
 
     def __init__(self, model: str = "", *, kind: str = "chat", request: dict[str, Any] | None = None) -> None:

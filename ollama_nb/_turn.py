@@ -26,8 +26,9 @@ from ._errors import OllamaError, RetryCancelled, unexpected
 from ._outcome import Outcome, conclude, context_use
 from ._reply import Reply
 from ._retry import RetryWait
-from ._status import DONE, FAILED, INTERRUPTED, STOPPED
+from ._status import DONE, FAILED, INTERRUPTED, RUNNING, STOPPED
 from ._stopper import Stopper
+from ._store import turns as store
 
 if TYPE_CHECKING:
     from ._client import Client, Stream
@@ -61,8 +62,13 @@ class TurnRunner:
         messages: list[dict[str, Any]] | None = None,
         request: dict[str, Any] | None = None,
         meter: bool = False,
+        source: str = "client",
+        cache: bool = False,
     ) -> None:
         self.client = client
+        #: What the log calls this turn's origin (cell, compare, widget, client), and whether an
+        #: identical request's logged answer may answer it (``--cache``).
+        self.source, self.cache = source, cache
         self.model = model
         self.conversation = conversation
         self.request = {k: v for k, v in (request or {}).items() if v is not None}
@@ -75,6 +81,11 @@ class TurnRunner:
         #: The answer, from the first moment to the end: made here, filled by the client's stream,
         #: never replaced (views may hold it from the start).
         self.reply = Reply(model, request={"model": model, "messages": self.messages})
+        #: This turn's row in the log (None: the store is off); its id is known before it streams.
+        self.recorder = store.prepare(
+            client, {"model": model, "messages": self.messages, **self.request}, source=source,
+            conversation=conversation.name if conversation is not None else None,
+        )  # fmt: skip
         self.stream: Stream | None = None
         self.error: OllamaError | None = None
         #: How the turn ended (status, error, stats, context meter); None until it has.
@@ -111,6 +122,13 @@ class TurnRunner:
         (so what a view keeps about it is there when the conversation tells its listeners).
         Returns the reply; a KeyboardInterrupt is recorded, then re-raised."""
         self._on_end = on_end
+        body = {"model": self.model, "messages": self.messages, **self.request}
+        if self.cache and (logged := store.logged_answer(self.client, body, self.recorder)) is not None:
+            self.recorder = None  # answered from the log: no second row
+            return self._from_log(store.replay(logged), on_chunk, on_stream)
+        if self.recorder is not None:
+            self.recorder.reply = self.reply  # the log's writer snapshots it once a second
+            self.recorder.begin()
         try:
             stream = self.client.chat(
                 self.model,
@@ -142,6 +160,19 @@ class TurnRunner:
             return self.reply
         self._record()
         return self.reply
+
+    def _from_log(self, chunks: Any, on_chunk: OnChunk | None, on_stream: Callable[[Reply], None] | None) -> Reply:
+        """Answer from the log (``--cache``): the logged chunks fill the reply as a stream's would."""
+        reply = self.reply
+        self._meter = False  # the meter would ask the server; an answer from the log asks nothing
+        if on_stream is not None:
+            on_stream(reply)
+        for chunk in chunks:
+            reply.add(chunk)
+            if on_chunk is not None:
+                on_chunk(reply, chunk)
+        self._record()
+        return reply
 
     def fail(self, exc: BaseException) -> OllamaError:
         """End the turn with ``exc`` (also for a view's own step that failed around :meth:`run`):
@@ -191,6 +222,10 @@ class TurnRunner:
         on_end, self._on_end = self._on_end, None
         if on_end is not None:
             on_end(self)
+        rec = self.recorder
+        if rec is not None:
+            ending = FAILED if self.error is not None or self.reply.status == RUNNING else self.reply.status
+            rec.end(self.reply, ending, self.error.message if self.error is not None else None)
         conv, turn, reply, err = self.conversation, self.turn, self.reply, self.error
         if conv is not None and turn is not None:
             turn.outcome = self.outcome

@@ -16,7 +16,7 @@ from ollama_nb import _errors as errors
 
 PACKAGE = pathlib.Path(ollama_nb.__file__).parent
 #: The public modules (httpx's rule: everything else has a private name, itself or a parent's).
-PUBLIC = ("ollama_nb", "ollama_nb.tools", "ollama_nb.testing")
+PUBLIC = ("ollama_nb", "ollama_nb.tools", "ollama_nb.testing", "ollama_nb.log")
 
 
 def _module_names() -> list[str]:

@@ -32,8 +32,8 @@ class OllamaMagics(Magics):
             %%ollama [-m MODEL] [--chat NAME] [--new] [-s TEXT] [--think [LEVEL]] [--no-think]
                      [-o KEY=VALUE ...] [--format json|VAR] [--image VAR_OR_PATH ...]
                      [--keep-alive DURATION] [--host HOST] [--raw] [--show-request]
-                     [--compare A,B,...] [--map ITEMS] [--out NAME] [--no-interpolate] [--context N]
-                     [--insert] [-h]
+                     [--compare A,B,...] [--map ITEMS] [--out NAME] [--cache | --no-cache]
+                     [--no-interpolate] [--context N] [--insert] [-h]
 
           -m, --model       model (default: %ollama config model=..., else OLLAMA_NB_MODEL)
           --chat NAME       continue the conversation NAME (shared with ChatWidget(conversation=NAME))
@@ -52,6 +52,8 @@ class OllamaMagics(Magics):
           --map ITEMS       the cell as a template over the iterable ITEMS ({field} from each item),
                             many at once as ``ollama_nb.map`` runs them
           --out NAME        store the Reply in NAME (with --map: the results)
+          --cache           answer an identical request from the log (--no-cache: ask the model;
+                            default: %ollama config cache=on|off)
           --no-interpolate  send {braces} exactly as written (``{df}`` is sent as a summary;
                             ``{df!s}``, ``{df!r}`` as str/repr; ``{Err}``, ``{Err[n]}``: the last
                             error, cell n's)
@@ -60,7 +62,8 @@ class OllamaMagics(Magics):
 
         Line magic: ``%ollama list | ps | show MODEL | pull MODEL | rm MODEL | cp SRC DST |
         unload MODEL | embed MODEL TEXT... | config [key=value ...] | login | logout | history [--chat NAME] |
-        clear [--chat NAME] | doctor | usage | fix | explain | insert [N] | tutor | help``.
+        clear [--chat NAME] | log [WORDS] [-m MODEL] [--since AGE] [-n N] | log show ID | log --stats |
+        log --prune --before AGE | doctor | usage | fix | explain | insert [N] | tutor | help``.
         ``%ollama help`` shows all of it in full.
         """
         # Frames of the magic itself are noise in a traceback; errors are shown as short messages.

@@ -34,6 +34,7 @@ from .._render import chrome
 from .._reply import Reply
 from .._retry import RetryWait
 from .._status import DONE
+from .._store import turns as store
 from .._turn import TurnRunner
 from ._shared import DEFAULT_CHAT, current_cell_id, reraise_interrupt, show_error, show_exception
 from .answer_view import AnswerView
@@ -65,7 +66,9 @@ def run_cell_magic(shell: Any, line: str, text: str) -> Any:
         if not models:
             raise UsageError("%%ollama: --compare takes model names separated by commas.")
         messages = [*conv.messages, user]
-        return run_compare(shell, cell.client, models, messages, cell.request, cell.options, cell.out_name)
+        return run_compare(
+            shell, cell.client, models, messages, cell.request, cell.options, cell.out_name, cache=cell.cache
+        )
     model = args.model or conv.model or settings.resolved_model()
     if not model:
         _no_model_error(cell.client)
@@ -73,8 +76,9 @@ def run_cell_magic(shell: Any, line: str, text: str) -> Any:
     check_model(model)
     warn_if_too_long(cell.client, model, [*conv.messages, user], cell.options)
     runner = TurnRunner(
-        cell.client, model, conversation=conv, user=user, key=current_cell_id(shell), request=cell.request, meter=True
-    )
+        cell.client, model, conversation=conv, user=user, key=current_cell_id(shell), request=cell.request, meter=True,
+        source="cell", cache=cell.cache,
+    )  # fmt: skip
     reply = _answer(cell, runner)
     if args.insert and runner.error is None:
         insert_code(shell, reply.content)
@@ -89,6 +93,8 @@ def _turn_input(cell: Cell) -> tuple[Conversation, dict[str, Any]]:
     conv = Conversation.named(args.chat or DEFAULT_CHAT)
     if args.new:
         conv.clear()
+    elif args.chat and (restored := store.restore(conv)):
+        _say_restored(conv, restored)
     if args.system is not None:
         conv.configure(system=args.system)
     apply_course_prompt(conv, args.system)
@@ -99,6 +105,18 @@ def _turn_input(cell: Cell) -> tuple[Conversation, dict[str, Any]]:
     return conv, user
 
 
+def _say_restored(conv: Conversation, turns: int) -> None:
+    """After a kernel restart the conversation came back from the log: say so above the answer."""
+    count = f"{turns} turn{'s' * (turns != 1)}"
+    text = f"Conversation {conv.name!r} restored from the log: {count}. Use --new to start afresh."
+    if in_terminal():
+        print(text)
+    else:
+        from IPython.display import display
+
+        display(chrome.notice_bundle(text), raw=True)
+
+
 def _view(cell: Cell, runner: TurnRunner) -> AnswerView:
     conv, args = runner.conversation, cell.args
     turn = runner.turn.id if runner.turn else None
@@ -107,8 +125,12 @@ def _view(cell: Cell, runner: TurnRunner) -> AnswerView:
         extra["think"] = cell.think
     if args.format:
         extra["format"] = args.format
+    if runner.recorder is not None:
+        extra["log"] = runner.recorder.id
     structured = cell.send_format is not None
-    return AnswerView(runner.reply, options=cell.options, raw=args.raw, structured=structured, extra=extra)
+    view = AnswerView(runner.reply, options=cell.options, raw=args.raw, structured=structured, extra=extra)
+    view.log_id = runner.recorder.id if runner.recorder is not None else None
+    return view
 
 
 def _answer(cell: Cell, runner: TurnRunner) -> Reply:

@@ -30,7 +30,9 @@ from .._hosts import parse_host
 from .._redact import remember
 from .._render import chrome
 from .._request import check_seconds
+from .._store.turns import forget_digests
 from ._shared import DEFAULT_CHAT, client_for, display_html, show_error, show_exception
+from .log import cmd_log
 from .options import OPTION_TYPES, coerce_option
 from .pull import cmd_pull
 
@@ -50,6 +52,7 @@ COMMANDS: dict[str, str] = {
     "logout": "forget the key given to %ollama login",
     "history [--chat NAME]": "the turns of a conversation",
     "clear [--chat NAME]": "forget a conversation",
+    "log [WORDS] [-m MODEL] [--since 2d]": "search every turn asked (also: show ID, --stats, --prune --before 90d)",
     "doctor": "check host, version, default model, loaded models, cloud key",
     "usage [--host URL]": "Ollama Cloud quota: session and weekly usage (needs OLLAMA_API_KEY)",
     "help": "this list",
@@ -207,7 +210,7 @@ def cmd_embed(rest: str) -> Embeddings:
 # --------------------------------------------------------------------------- settings
 
 
-_CONFIG_KEYS = ("host", "model", "api_key", "timeout")
+_CONFIG_KEYS = ("host", "model", "api_key", "timeout", "store", "cache")
 
 
 def cmd_config(args: list[str]) -> None:
@@ -258,6 +261,8 @@ def _set(key: str, value: str) -> bool:
                 f"%ollama config: {exc} It is the silence allowed between chunks; "
                 f"`timeout=` alone restores the default ({DEFAULT_TIMEOUT[1]:g} s)."
             ) from None
+    elif key in ("store", "cache"):
+        _set_store(key, value)
     elif key in OPTION_TYPES:
         if value:
             settings.options[key] = coerce_option(key, value)
@@ -267,6 +272,16 @@ def _set(key: str, value: str) -> bool:
         close = difflib.get_close_matches(key, [*_CONFIG_KEYS, *OPTION_TYPES], n=1, cutoff=0.6)
         raise UsageError(f"Unknown config key {key!r}." + (f" Did you mean {close[0]!r}?" if close else ""))
     return False
+
+
+def _set_store(key: str, value: str) -> None:
+    """``store=PATH`` / ``store=off`` / ``store=`` (the default), ``cache=on|off``."""
+    if key == "store":
+        settings.store = value or None
+        return
+    if value.lower() not in ("on", "off", "true", "false", "1", "0", "yes", "no", ""):
+        raise UsageError(f"%ollama config cache={value}: write cache=on or cache=off.")
+    settings.cache = None if value == "" else value.lower() in ("on", "true", "1", "yes")
 
 
 _TYPED_KEY_NOTE = (
@@ -448,6 +463,7 @@ _HANDLERS: dict[str, Callable[[list[str]], Any]] = {
     "clear": cmd_clear,
     "doctor": cmd_doctor,
     "usage": cmd_usage,
+    "log": cmd_log,
     "help": cmd_help,
 }
 
@@ -483,6 +499,8 @@ def run_line_magic(shell: Any, line: str) -> Any:
                 + (f" Did you mean `%ollama {close[0]}`?" if close else "")
                 + " `%ollama help` lists them."
             )
+        if command in ("pull", "rm", "cp"):  # a name may now be another model: the cache asks again
+            forget_digests()
         return handler(rest)
     except OllamaError as err:
         show_exception(err)

@@ -92,12 +92,31 @@ def config_rows() -> list[dict[str, str]]:
             "from": tutor.source if tutor else "—",
         },
     ]
-    for key in ("hosts", "models", "cache", "store"):
+    rows += _log_rows()
+    for key in ("hosts", "models"):
         if key in files:
             value = files[key]
             shown = ", ".join(split_userinfo(v)[0] for v in value) if key == "hosts" else str(value)
             rows.append({"setting": key, "value": shown, "from": f"config file {file_settings().source_of(key)}"})
     return rows
+
+
+def _log_rows() -> list[dict[str, str]]:
+    """The log's file and whether cells answer from it, each with where it came from."""
+    from .. import _store
+    from .._store.db import ENV
+    from .args import cache_default
+
+    where = _store.path()
+    cache = cache_default()
+    return [
+        {"setting": "store", "value": str(where) if where else "off", "from": _origin(settings.store, ENV, "store")},
+        {
+            "setting": "cache",
+            "value": "on" if cache else "off",
+            "from": _origin(settings.cache is not None, None, "cache"),
+        },
+    ]
 
 
 def file_options() -> dict[str, Any]:

@@ -59,6 +59,7 @@ from .._render import chrome
 from .._reply import Reply
 from .._retry import RetryWait
 from .._status import RUNNING
+from .._store import turns as store
 from .._turn import TurnRunner
 from .._tutor import apply_course_prompt
 from ._assets import css, esm
@@ -153,6 +154,7 @@ class ChatWidget(KeyMasked, anywidget.AnyWidget):
             conv = conversation
         elif isinstance(conversation, str):
             conv = Conversation.named(conversation)
+            store.restore(conv)  # after a kernel restart: the turns the log kept
         elif conversation is None:
             conv = Conversation()
         else:
@@ -427,7 +429,7 @@ class ChatWidget(KeyMasked, anywidget.AnyWidget):
             try:
                 runner = TurnRunner(
                     self.client, self.model, conversation=conv, user={"role": "user", "content": text}, request=request,
-                    meter=True,
+                    meter=True, source="widget",
                 )
             except BaseException:
                 self.set_trait("busy", False)

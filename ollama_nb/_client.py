@@ -521,13 +521,27 @@ class Client(Transport):
     def _web(self, what: str, body: dict[str, Any], kind: type[_C]) -> _C:
         # As ollama-python: straight to ollama.com with the account key, whatever the server is.
         if not (self._policy.web_auth or "").startswith("Bearer "):
-            raise ValueError(f"Authorization header with Bearer token is required for web {what}")
+            return self._web_through_server(what, body, kind)
         url = f"{self.web_host}/api/web_{what}"
         if not (url.startswith("https://") or is_loopback(self.web_host)):
             raise InsecureKeyError(self.web_host)
         return self._json(
             "POST", f"/api/web_{what}", body, url=url, headers={"Authorization": self._policy.web_auth}, as_type=kind
         )
+
+    def _web_through_server(self, what: str, body: dict[str, Any], kind: type[_C]) -> _C:
+        """No account key here: a server that ran ``ollama signin`` searches with its own
+        credentials (``/api/experimental/web_*``, as Ollama's own client does)."""
+        try:
+            return self._json("POST", f"/api/experimental/web_{what}", body, as_type=kind)
+        except ResponseError as err:
+            if err.status_code not in (401, 404, 405):
+                raise  # e.g. 403: cloud features are off on that server, which says so
+            # ollama-python's ValueError (code catches it), with both ways out.
+            raise ValueError(
+                f"Authorization header with Bearer token is required for web {what}: set OLLAMA_API_KEY "
+                "(or `%ollama login`), or run `ollama signin` on the server so it searches for you."
+            ) from None
 
     def web_search(self, query: str, max_results: int = 3) -> WebSearchResponse:
         """Search the web for a query and return the top results.
@@ -540,9 +554,10 @@ class Client(Transport):
             WebSearchResponse: results, each with title, url and content.
 
         Raises:
-            ValueError: without an Ollama account key (OLLAMA_API_KEY or api_key=), as in
-            ollama-python. (The text above is also the tool description a model reads when
-            this is passed as tools=[ollama_nb.web_search].)
+            ValueError: without an Ollama account key (OLLAMA_API_KEY or api_key=) when the server
+            is not signed in to ollama.com either (a signed-in server searches for you). (The text
+            above is also the tool description a model reads when this is passed as
+            tools=[ollama_nb.web_search].)
         """
         return self._web("search", {"query": query, "max_results": max_results}, WebSearchResponse)
 

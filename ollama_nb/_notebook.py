@@ -1,9 +1,11 @@
 """The notebook as context: the cells run so far, the last error, and how they read in a prompt.
 
-IPython's ``post_run_cell`` hook hands every finished cell to :data:`log` (see
-:func:`ollama_nb._magic.register`). What it keeps is text a model can read: the cell's source, its
-result as plain text, and, when it raised, the traceback as plain text with IPython's and our own
-frames left out and long lines trimmed. Images and other rich outputs are never kept.
+IPython's ``pre_run_cell`` / ``post_run_cell`` hooks hand every cell to :data:`log` (see
+:func:`ollama_nb._magic.register`). What it keeps is text a model can read: the cell's source, what
+it printed, its result as plain text, and, when it raised, the traceback as plain text with
+IPython's and our own frames left out and long lines trimmed. Images and other rich outputs are
+never kept. What a cell prints is read through ipykernel's ``OutStream.echo`` (the stream a kernel
+copies each write to), chained to whatever echo was there; terminal IPython keeps no printed text.
 
 Usage::
 
@@ -15,8 +17,10 @@ Usage::
 from __future__ import annotations
 
 import collections
+import contextlib
 import os
 import re
+import sys
 import threading
 import traceback
 from collections.abc import Mapping
@@ -91,6 +95,33 @@ def traceback_text(exc: BaseException) -> str:
     return trim_text(trim_lines(_ANSI.sub("", text)))
 
 
+class _Tap:
+    """A kernel stream's echo while a cell runs: keeps the first ``limit`` characters printed and
+    passes every write on to the echo that was there before."""
+
+    def __init__(self, before: Any, limit: int) -> None:
+        self.before, self.limit = before, limit
+        self.parts: list[str] = []
+        self.size = 0
+
+    def write(self, text: str) -> int:
+        if self.size < self.limit:
+            self.parts.append(text[: self.limit - self.size])
+            self.size += len(self.parts[-1])
+        if self.before is not None:
+            self.before.write(text)
+        return len(text)
+
+    def flush(self) -> None:
+        if self.before is not None:
+            self.before.flush()
+
+
+def _streams() -> list[Any]:
+    """The kernel's stdout and stderr (ipykernel's OutStream has ``echo``); none in a terminal."""
+    return [s for s in (sys.stdout, sys.stderr) if hasattr(s, "echo")]
+
+
 @dataclass(frozen=True)
 class CellRecord:
     """One executed cell as a model may read it."""
@@ -101,16 +132,20 @@ class CellRecord:
     #: it, so a cell ending in a large value costs nothing more than before.
     result: Any = field(default=None, repr=False, compare=False)
     error: str = ""
+    printed: str = ""
 
     @property
     def output(self) -> str:
-        return _result_text(self.result)
+        printed = trim_text(trim_lines(_ANSI.sub("", self.printed))).rstrip("\n")
+        return "\n".join(t for t in (printed, _result_text(self.result)) if t)
 
     def as_prompt(self, *, with_output: bool = True) -> str:
         """Source, then output or traceback, fenced (their text is never read as Markdown)."""
         name = f"Cell [{self.number}]" if self.number is not None else "Cell"
         parts = [f"{name}:", fence(trim_text(self.source), "python")]
         if self.error:
+            if with_output and self.printed.strip():
+                parts += ["Printed:", fence(trim_text(trim_lines(_ANSI.sub("", self.printed))))]
             parts += ["It raised:", fence(self.error)]
         elif with_output and (output := self.output):
             parts += ["Output:", fence(output)]
@@ -138,6 +173,27 @@ class NotebookLog:
     def __init__(self, keep: int = KEEP) -> None:
         self._cells: collections.deque[CellRecord] = collections.deque(maxlen=keep)
         self._lock = threading.Lock()
+        self._taps: list[tuple[Any, _Tap]] = []
+
+    def start(self, info: Any = None) -> None:
+        """``pre_run_cell`` hook: listen to what the cell prints (kernel streams only)."""
+        self._untap()
+        for stream in _streams():
+            tap = _Tap(stream.echo, TEXT_LIMIT * 2)
+            stream.echo = tap
+            self._taps.append((stream, tap))
+
+    def _untap(self) -> str:
+        """Give each stream its echo back; returns what the cell printed."""
+        printed = []
+        for stream, tap in self._taps:
+            with contextlib.suppress(Exception):
+                stream.flush()  # what is still buffered goes through the tap first
+            if stream.echo is tap:
+                stream.echo = tap.before
+            printed.append("".join(tap.parts))
+        self._taps = []
+        return "".join(printed)
 
     def record(self, result: Any) -> None:
         """``post_run_cell`` hook: keep the finished cell (not ``%ollama`` cells, not silent ones).
@@ -145,6 +201,7 @@ class NotebookLog:
         Cells run without history (nbval runs every cell so) are kept too, without a number."""
         info = getattr(result, "info", None)
         source = getattr(info, "raw_cell", "") or ""
+        printed = self._untap()
         if getattr(info, "silent", False) or not source.strip():
             return
         if _is_ours(source):
@@ -155,6 +212,7 @@ class NotebookLog:
             source=source.strip("\n"),
             result=None if error else getattr(result, "result", None),
             error=traceback_text(error) if isinstance(error, BaseException) else "",
+            printed=printed,
         )
         with self._lock:
             self._cells.append(record)

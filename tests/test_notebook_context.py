@@ -95,12 +95,13 @@ def test_no_error_to_explain_is_a_clear_message(emu):
 
 def test_context_adds_the_last_cells_exactly(kernel, emu):
     kernel.run("a = 21").check()
-    kernel.run("from IPython.display import Image\nprint('printed')\na * 2").check()
+    printed = kernel.run("from IPython.display import Image\nprint('printed')\na * 2").check()
+    assert printed.stdout == "printed\n"  # the page still gets what the cell printed, once
     kernel.run("%%ollama -m llama3.2 --context 2\nWhat is the value?").check()
     expected = (
         "The last 2 cell(s) I ran in my notebook, oldest first:\n\n"
         "Cell [{0}]:\n```python\na = 21\n```\n\n"
-        "Cell [{1}]:\n```python\nfrom IPython.display import Image\nprint('printed')\na * 2\n```\nOutput:\n```\n42\n```\n\n"
+        "Cell [{1}]:\n```python\nfrom IPython.display import Image\nprint('printed')\na * 2\n```\nOutput:\n```\nprinted\n42\n```\n\n"
         "My question:\nWhat is the value?"
     )
     question = last_question(emu)
@@ -170,3 +171,16 @@ def test_insert_without_a_code_block_says_so(kernel, emu):
     assert "no code block" in shown(ex) and not ex.reply["content"]["payload"]
     ex = kernel.run("%ollama insert --chat never-asked")
     assert ex.status == "error" and "no conversation 'never-asked'" in ex.reply["content"]["evalue"]
+
+
+def test_fix_sends_what_the_failing_cell_printed_and_the_stream_is_given_back(kernel, emu):
+    """What a cell printed before it raised goes with its traceback; each cell's tap gives the
+    stream its echo back, so taps never pile up (a cell sees one tap over the kernel's own echo)."""
+    probe = "(lambda e: (type(e).__name__, repr(e.before)))(__import__('sys').stdout.echo)"
+    before = kernel.value(probe)
+    assert before[0] == "_Tap"
+    kernel.run("print('loading prices.csv')\nprices = {}\nprices['total']")
+    kernel.run("%ollama fix").check()
+    question = last_question(emu)
+    assert "Printed:\n```\nloading prices.csv\n```\nIt raised:" in question and "KeyError: 'total'" in question
+    assert kernel.value(probe) == before

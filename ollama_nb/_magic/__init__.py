@@ -86,9 +86,10 @@ def register(ipython: Any) -> None:
         pass
     ipython.events.register("pre_run_cell", remember_cell)
     # Every finished cell (source, text result, traceback) for %ollama fix, {Err} and --context.
-    with contextlib.suppress(ValueError):
-        ipython.events.unregister("post_run_cell", notebook_log.record)
-    ipython.events.register("post_run_cell", notebook_log.record)
+    for event, hook in (("pre_run_cell", notebook_log.start), ("post_run_cell", notebook_log.record)):
+        with contextlib.suppress(ValueError):
+            ipython.events.unregister(event, hook)
+        ipython.events.register(event, hook)
     _report_config_problems()
     # The render layer and Pygments' first lexer take ~0.2 s to load: off the main thread, once the
     # cell that loaded the extension is done (so that %load_ext itself stays quick), while the user
@@ -122,7 +123,12 @@ def _preload() -> None:
 
 
 def unregister(ipython: Any) -> None:
-    for event, hook in (("pre_run_cell", remember_cell), ("post_run_cell", notebook_log.record)):
+    hooks = (
+        ("pre_run_cell", remember_cell),
+        ("pre_run_cell", notebook_log.start),
+        ("post_run_cell", notebook_log.record),
+    )
+    for event, hook in hooks:
         with contextlib.suppress(ValueError):
             ipython.events.unregister(event, hook)
     for kind in ("line", "cell"):

@@ -20,10 +20,13 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ._redact import mask_data, mask_keys, redact
 from ._status import DONE, RUNNING
+
+if TYPE_CHECKING:
+    from ._outcome import Outcome
 
 __all__ = ["Conversation", "Turn"]
 
@@ -40,6 +43,8 @@ class Turn:
     model: str | None = None
     stats: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
+    #: How it ended, as views show it (set by the turn runner; None for a turn recorded by hand).
+    outcome: Outcome | None = None
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
 
     @property
@@ -213,6 +218,11 @@ class Conversation:
                 }
                 for t in self.turns
             ]
+
+    def outcomes(self) -> dict[str, Outcome]:
+        """Turn id -> how it ended, for the turns the runner recorded."""
+        with self._lock:
+            return {t.id: t.outcome for t in self.turns if t.outcome is not None}
 
     def __len__(self) -> int:
         return len(self.turns)

@@ -22,10 +22,12 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
+from ._context import Lookup
 from ._errors import OllamaError, RetryCancelled, unexpected
+from ._outcome import Outcome, conclude, context_use
 from ._reply import Reply
 from ._retry import RetryWait
-from ._status import FAILED, INTERRUPTED, STOPPED
+from ._status import DONE, FAILED, INTERRUPTED, STOPPED
 
 if TYPE_CHECKING:
     from ._client import Client, Stream
@@ -45,7 +47,8 @@ class Paced(Protocol):
 
 class TurnRunner:
     """One request/answer; records a turn of ``conversation`` when one is given (else, as
-    ``--compare`` does, only streams ``messages``)."""
+    ``--compare`` does, only streams ``messages``). With ``meter``, the turn's :attr:`outcome` says
+    how much of the context it used (asked on a thread while the answer streams)."""
 
     def __init__(
         self,
@@ -57,6 +60,7 @@ class TurnRunner:
         key: str | None = None,
         messages: list[dict[str, Any]] | None = None,
         request: dict[str, Any] | None = None,
+        meter: bool = False,
     ) -> None:
         self.client = client
         self.model = model
@@ -73,6 +77,10 @@ class TurnRunner:
         self.reply = Reply(model, request={"model": model, "messages": self.messages})
         self.stream: Stream | None = None
         self.error: OllamaError | None = None
+        #: How the turn ended (status, error, stats, context meter); None until it has.
+        self.outcome: Outcome | None = None
+        self._meter = meter and self.turn is not None  # measure the context the turn used
+        self._lookup: Lookup | None = None
         self._lock = threading.Lock()
         self._stop_status: str | None = None
         self._cancel = threading.Event()  # ends a busy-server wait early
@@ -126,8 +134,7 @@ class TurnRunner:
                 self.stream, status = stream, self._stop_status
             if status is not None:
                 stream.close(status)
-            if on_stream is not None:
-                on_stream(self.reply)
+            self._streaming(on_stream)
             with stream:  # its exit ends the reply: "interrupted" on a Ctrl-C, "failed" on an error
                 _read(stream, self.reply, on_chunk, pace)
         except KeyboardInterrupt:
@@ -168,19 +175,44 @@ class TurnRunner:
         else:
             self.reply.end(status, error)
 
+    def _streaming(self, on_stream: Callable[[Reply], None] | None) -> None:
+        if self._meter:
+            # The meter's figures are asked while the answer streams (the model is loaded now),
+            # not in two more round trips after its last chunk.
+            self._lookup = Lookup(self.client, self.reply)
+        if on_stream is not None:
+            on_stream(self.reply)
+
+    def _conclude(self) -> KeyboardInterrupt | None:
+        """Make :attr:`outcome`; a Ctrl-C while the meter is measured leaves the meter out and is
+        returned, to be raised once the turn is recorded."""
+        reply, err = self.reply, self.error
+        status = FAILED if err is not None else (DONE if reply.done else reply.status)
+        context, interrupt = None, None
+        if status == DONE and self._meter:
+            try:
+                context = context_use(self.client, reply, self.request.get("options"), self._lookup)
+            except KeyboardInterrupt as exc:
+                interrupt = exc
+        self.outcome = conclude(reply, status, err, context)
+        return interrupt
+
     def _record(self) -> None:
+        interrupt = self._conclude()
         on_end, self._on_end = self._on_end, None
         if on_end is not None:
             on_end(self)
         conv, turn, reply, err = self.conversation, self.turn, self.reply, self.error
-        if conv is None or turn is None:
-            return
-        if err is not None and not (reply.chunks or reply.content):
-            turn.model = reply.model or turn.model
-            conv.fail(turn, err.message)
-            return
-        status = FAILED if err is not None else None
-        conv.finish(turn, reply, status=status, error=err.message if err is not None else None)
+        if conv is not None and turn is not None:
+            turn.outcome = self.outcome
+            if err is not None and not (reply.chunks or reply.content):
+                turn.model = reply.model or turn.model
+                conv.fail(turn, err.message)
+            else:
+                status = FAILED if err is not None else None
+                conv.finish(turn, reply, status=status, error=err.message if err is not None else None)
+        if interrupt is not None:
+            raise interrupt
 
 
 def _read(stream: Stream, reply: Reply, on_chunk: OnChunk | None, pace: Paced | None) -> None:

@@ -1,4 +1,6 @@
-"""The layout rules of docs/architecture.md, checked: no import cycle inside the package."""
+"""The layout rules of docs/architecture.md, checked: no import cycle inside the package, and every
+import (at module level, inside a function, or for type checking only) goes to the same layer or a
+lower one of :data:`LAYERS`."""
 
 from __future__ import annotations
 
@@ -19,11 +21,54 @@ def _modules() -> dict[str, pathlib.Path]:
 
 
 def _imports(name: str, path: pathlib.Path, modules: dict[str, pathlib.Path]) -> set[str]:
-    """Modules of the package that ``name`` imports when it is imported (module-level statements;
-    imports inside functions and under ``if TYPE_CHECKING`` run later, or never)."""
+    """Modules of the package that ``name`` imports when it is imported (imports inside functions
+    and under ``if TYPE_CHECKING`` run later, or never)."""
+    return {target for target, how in _every_import(name, path, modules).items() if how == "module"}
+
+
+# Lowest first. A module may import from its own layer and the ones below it, never from above:
+# that is what keeps the flow one way (Client -> Reply -> turn runner -> view -> render).
+LAYERS: list[tuple[str, tuple[str, ...]]] = [
+    ("leaf", ("_version", "_status", "_display", "_hosts", "_redact", "_pacing", "_suggest", "tools")),
+    ("wire", ("_errors", "_http_errors", "_wire", "_retry", "_images", "_request", "_types", "_reply", "_format", "_quota")),
+    ("client", ("_session", "_policy", "_abort", "_transport", "_stream", "_client", "_async_stream", "_async",
+                "_config", "_default")),
+    ("conversation", ("_context", "_conversation", "_outcome", "_turn", "_pull")),
+    ("render", ("_render",)),
+    ("live", ("_live",)),
+    ("views", ("_magic", "_widgets", "_reply_view")),
+    ("public", ("",)),  # ollama_nb itself: the names it re-exports
+]
+# The emulator is a server of its own: it may use the wire layer, and the package imports nothing
+# of it but how it names itself (which %ollama doctor reads), a module of constants.
+EMULATOR = "testing"
+EMULATOR_NAMED = {"ollama_nb.testing.identity"}
+
+
+def layer_of(module: str) -> int:
+    """Index in LAYERS of ``ollama_nb.x.y`` (by its first part under the package)."""
+    first = module.split(".")[1] if "." in module else ""
+    for index, (_, names) in enumerate(LAYERS):
+        if first in names:
+            return index
+    raise AssertionError(f"{module} is in no layer of tests/test_architecture.py: add it to LAYERS")
+
+
+def _every_import(name: str, path: pathlib.Path, modules: dict[str, pathlib.Path]) -> dict[str, str]:
+    """Modules of the package that ``name`` imports anywhere -> how ("module", "function" or
+    "TYPE_CHECKING")."""
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-    found = set()
-    for node in ast.parse(path.read_text("utf-8")).body:
+    tree = ast.parse(path.read_text("utf-8"))
+    how: dict[int, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            for inner in ast.walk(node):
+                how[id(inner)] = "TYPE_CHECKING"
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for inner in ast.walk(node):
+                how.setdefault(id(inner), "function")
+    found: dict[str, str] = {}
+    for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             targets = [a.name for a in node.names]
         elif isinstance(node, ast.ImportFrom):
@@ -32,8 +77,48 @@ def _imports(name: str, path: pathlib.Path, modules: dict[str, pathlib.Path]) ->
             targets = [f"{module}.{a.name}" if f"{module}.{a.name}" in modules else module for a in node.names]
         else:
             continue
-        found |= {t for t in targets if t in modules and t != name}
+        for target in targets:
+            if target in modules and target != name:
+                found.setdefault(target, how.get(id(node), "module"))
     return found
+
+
+def test_every_import_goes_down_the_layers():
+    modules = _modules()
+    upward = []
+    for name, path in sorted(modules.items()):
+        if name.split(".")[1:2] == [EMULATOR]:
+            continue
+        for target, how in sorted(_every_import(name, path, modules).items()):
+            if target.split(".")[1:2] == [EMULATOR] and target not in EMULATOR_NAMED:
+                upward.append(f"{name} imports the emulator {target} ({how})")
+            elif target not in EMULATOR_NAMED and layer_of(target) > layer_of(name):
+                upward.append(
+                    f"{name} ({LAYERS[layer_of(name)][0]}) imports {target} ({LAYERS[layer_of(target)][0]}) ({how})"
+                )
+    assert not upward, "imports that go up the layers of docs/architecture.md:\n" + "\n".join(upward)
+
+
+def test_every_module_has_a_layer():
+    for name in _modules():
+        if name.split(".")[1:2] != [EMULATOR]:
+            layer_of(name)
+
+
+def test_the_layer_check_sees_function_and_type_checking_imports(tmp_path):
+    pkg = tmp_path / "ollama_nb"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "_reply.py").write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from ._turn import TurnRunner\n"
+        "def f():\n    from ._live import LiveOutput\n"
+    )
+    (pkg / "_turn.py").write_text("")
+    (pkg / "_live.py").write_text("")
+    modules = {"ollama_nb": pkg / "__init__.py", **{f"ollama_nb.{n}": pkg / f"{n}.py" for n in ("_reply", "_turn", "_live")}}
+    found = _every_import("ollama_nb._reply", pkg / "_reply.py", modules)
+    assert found == {"ollama_nb._turn": "TYPE_CHECKING", "ollama_nb._live": "function"}
+    assert layer_of("ollama_nb._live") > layer_of("ollama_nb._turn") > layer_of("ollama_nb._reply")
 
 
 def test_no_import_cycle_in_the_package():

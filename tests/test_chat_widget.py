@@ -71,7 +71,7 @@ def last_chat(emu):
 
 def make(client, **kw) -> tuple[ChatWidget, Recorder]:
     w = ChatWidget(client=client, **kw)
-    for t in list(w._background):  # model list and capabilities, read in the background
+    for t in w._tasks.threads():  # model list and capabilities, read in the background
         t.join(10)
     return w, Recorder(w)
 
@@ -330,7 +330,7 @@ def test_think_toggle_follows_the_model_capabilities(client, emu):
     w.ask("Hi")
     assert "think" not in last_chat(emu).json
     w.model = "qwen3"
-    for t in list(w._background):
+    for t in w._tasks.threads():
         t.join(10)
     assert w.can_think is True
     w.think = False
@@ -496,3 +496,20 @@ def test_send_keeps_ipywidgets_meaning_a_custom_message_to_the_views(client):
     assert rec.custom() == [{"do": "focus"}]
     assert w.messages == [] and not w.busy  # nothing was asked
     w.close()
+
+
+def test_both_widgets_take_one_constructor_shape(emu):
+    """``ChatWidget(*, client=None, host=None, ...)`` and ``ModelBrowser(*, client=None, host=None,
+    ...)``: keywords only, a host makes its own client, and a client with a host is refused."""
+    from ollama_nb import ModelBrowser
+
+    for widget_type in (ChatWidget, ModelBrowser):
+        with pytest.raises(TypeError):
+            widget_type(emu.url)
+        with pytest.raises(TypeError, match="not both"):
+            widget_type(client=Client(emu.url), host=emu.url)
+        widget = widget_type(host=emu.url)
+        try:
+            assert widget.client.host == Client(emu.url).host
+        finally:
+            widget.close()

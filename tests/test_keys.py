@@ -167,7 +167,7 @@ class Sent:
 def test_chat_widget_state_and_history_never_carry_the_key(echo, client):
     conv = Conversation()
     chat = ChatWidget(client=client, conversation=conv)
-    for t in list(chat._background):
+    for t in chat._tasks.threads():
         t.join(10)
     sent = Sent(chat)
     for model in ("e401", "e403", "e500", "e502", "midstream", "echo"):

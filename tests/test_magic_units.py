@@ -11,9 +11,11 @@ import pytest
 from IPython.core.error import UsageError
 
 from ollama_nb._live import LiveOutput
-from ollama_nb._magic.cell import curl_command, parse_line
+from ollama_nb._live.schedule import Schedule
+from ollama_nb._magic.args import parse_line
 from ollama_nb._magic.options import coerce_option, parse_options
 from ollama_nb._magic.prompt import fields, interpolate
+from ollama_nb._magic.show_request import curl_command
 from ollama_nb._reply import Reply
 
 
@@ -122,7 +124,7 @@ def test_bad_flags_are_usage_errors(line, message):
 
 def test_the_magics_docstring_lists_every_flag():
     from ollama_nb._magic import OllamaMagics
-    from ollama_nb._magic.cell import OPTIONS
+    from ollama_nb._magic.args import OPTIONS
     from ollama_nb._magic.line import COMMANDS
 
     doc = OllamaMagics.ollama.__doc__
@@ -176,10 +178,8 @@ class FakeHandle:
 
 def _paced(monkeypatch, live, reply, gaps):
     """Feed one token per gap of fake time; returns (arrival times, [(update time, tokens shown)])."""
-    import ollama_nb._live as live_mod
-
     now = [100.0]
-    monkeypatch.setattr(live_mod, "_monotonic", lambda: now[0])
+    live.schedule.clock = lambda: now[0]
     arrivals, shown = [], []
     live.render = lambda final: (shown.append((now[0], len(arrivals))) or ({"text/plain": reply.content}, {}))
     for gap in gaps:
@@ -211,10 +211,10 @@ def test_updates_come_steadily_and_no_token_waits_long(monkeypatch, rate):
     seconds = arrivals[-1] - arrivals[0]
     during = [t for t, _ in shown if t <= arrivals[-1]]
     assert len(during) - 1 >= 4 * seconds or len(during) >= len(arrivals)  # >= 4/s, or every token
-    assert len(during) <= seconds / LiveOutput.interval + 3 or rate < 1 / LiveOutput.interval
+    assert len(during) <= seconds / Schedule.interval + 3 or rate < 1 / Schedule.interval
     assert _longest_wait(arrivals, shown) <= 0.3
     gaps = [b - a for a, b in itertools.pairwise(during)]
-    assert max(gaps) <= max(1 / rate, LiveOutput.max_gap)
+    assert max(gaps) <= max(1 / rate, Schedule.max_gap)
 
 
 def test_at_a_slow_pace_each_token_shows_as_it_comes(monkeypatch):
@@ -227,10 +227,8 @@ def test_at_a_slow_pace_each_token_shows_as_it_comes(monkeypatch):
 
 
 def test_slow_updates_space_the_next_ones_out_but_one_slow_update_does_not(monkeypatch):
-    import ollama_nb._live as live_mod
-
     now = [10.0]
-    monkeypatch.setattr(live_mod, "_monotonic", lambda: now[0])
+    clock = lambda: now[0]  # noqa: E731
 
     def slow(final):
         now[0] += 0.05  # making this update took 50 ms
@@ -238,46 +236,44 @@ def test_slow_updates_space_the_next_ones_out_but_one_slow_update_does_not(monke
 
     # One slow update (a lexer loading, a collection) is not a reason to wait: the next update
     # still comes within max_gap, the longest a chunk may wait to be shown.
-    live = LiveOutput(slow, terminal=False)
+    live = LiveOutput(slow, terminal=False, clock=clock)
     live.handle = FakeHandle()
     live._send(False)
-    assert live.next_at - now[0] <= LiveOutput.max_gap
+    assert live.next_at - now[0] <= Schedule.max_gap
     # Update after update that slow: making them takes a tenth of the time, no more.
     for _ in range(30):
         live._send(False)
-    assert live.next_at - now[0] == pytest.approx(0.05 / LiveOutput.work_share, rel=0.02)
+    assert live.next_at - now[0] == pytest.approx(0.05 / Schedule.work_share, rel=0.02)
     live.render = lambda final: ({"text/plain": "x"}, {})
     for _ in range(30):  # fast again: back to the usual pace
         live._send(False)
-    assert live.next_at - now[0] <= LiveOutput.interval
+    assert live.next_at - now[0] <= Schedule.interval
 
 
 def test_after_the_first_token_the_next_chunk_sets_the_pace(monkeypatch):
-    import ollama_nb._live as live_mod
-
     now = [10.0]
-    monkeypatch.setattr(live_mod, "_monotonic", lambda: now[0])
+    clock = lambda: now[0]  # noqa: E731
     rendered: list[bool] = []
-    live = LiveOutput(lambda final: rendered.append(final) or ({"text/plain": "x"}, {}), terminal=False)
+    live = LiveOutput(lambda final: rendered.append(final) or ({"text/plain": "x"}, {}), terminal=False, clock=clock)
     live.handle = FakeHandle()
     live._send(False, chunks=1)  # the first token: shown at once
     assert live.next_at == now[0]  # the next chunk is let in...
     now[0] += 0.000_01  # ...a fast server's, 10 microseconds later:
     live._send(False, chunks=2)
     assert rendered == [False]  # nothing rendered: the next update is an interval away
-    assert live.next_at == pytest.approx(10.0 + LiveOutput.interval)
+    assert live.next_at == pytest.approx(10.0 + Schedule.interval)
     now[0] = live.next_at
     live._send(False, chunks=20_000)
     assert rendered == [False, False]
     # A slow model (a chunk every 0.15 s): its second chunk is shown as it comes, and the next
     # update is due so that the chunk after it (0.15 s later) is not later than max_gap.
-    live = LiveOutput(lambda final: rendered.append(final) or ({"text/plain": "x"}, {}), terminal=False)
+    live = LiveOutput(lambda final: rendered.append(final) or ({"text/plain": "x"}, {}), terminal=False, clock=clock)
     live.handle = FakeHandle()
     live._send(False, chunks=1)
     now[0] += 0.15
     live._send(False, chunks=2)
     assert rendered == [False, False, False, False]
-    assert live.next_at == pytest.approx(now[0] + LiveOutput.max_gap - 0.15)
+    assert live.next_at == pytest.approx(now[0] + Schedule.max_gap - 0.15)
 
 
 def test_a_chunk_before_a_pause_is_shown_without_waiting_for_the_next():
@@ -309,19 +305,17 @@ def test_a_chunk_before_a_pause_is_shown_without_waiting_for_the_next():
 
 
 def test_a_huge_open_block_is_re_sent_less_often(monkeypatch):
-    import ollama_nb._live as live_mod
-
     now = [10.0]
-    monkeypatch.setattr(live_mod, "_monotonic", lambda: now[0])
+    clock = lambda: now[0]  # noqa: E731
     size = [100]
-    live = LiveOutput(lambda final: ({"text/html": "x" * size[0]}, {}), terminal=False)
+    live = LiveOutput(lambda final: ({"text/html": "x" * size[0]}, {}), terminal=False, clock=clock)
     live.handle = FakeHandle()
     live._send(False)
-    assert live.next_at <= 10.0 + LiveOutput.interval  # a paragraph: the usual pace
+    assert live.next_at <= 10.0 + Schedule.interval  # a paragraph: the usual pace
     size[0] = 200_000  # one paragraph of 30 000 words
-    now[0] += LiveOutput.interval  # (the chunks since tell the pace; the update is due)
+    now[0] += Schedule.interval  # (the chunks since tell the pace; the update is due)
     live._send(False)
-    assert live.next_at == pytest.approx(now[0] + 200_000 / LiveOutput.resend_per_second)
+    assert live.next_at == pytest.approx(now[0] + 200_000 / Schedule.resend_per_second)
 
 
 def test_settled_parts_become_outputs_that_are_never_updated_again(monkeypatch):
@@ -342,7 +336,7 @@ def test_settled_parts_become_outputs_that_are_never_updated_again(monkeypatch):
         Frame([], {"text/html": "d. end", "text/plain": "a. b. c. d. end"}, {"ollama_nb": {}}),
     ])
     live = LiveOutput(lambda final: next(frames), terminal=False)
-    monkeypatch.setattr(live, "_display", display)
+    monkeypatch.setattr(live.parts, "_display", display)
     live.start()
     live.refresh()
     live.refresh()
@@ -381,3 +375,50 @@ def test_curl_command_never_contains_the_key():
     assert "sk-very-secret" not in command
     assert '-H "Authorization: Bearer $OLLAMA_API_KEY"' in command
     assert "it'\\''s" in command and "<base64 image, 400 characters>" in command
+
+
+def test_ctrl_c_waits_for_the_update_and_the_handler_is_swapped_once_per_answer(monkeypatch):
+    """A Ctrl-C while an update is sent is raised once it is whole; the SIGINT handler is set at
+    the first update and put back at the end, not swapped for each of the many updates."""
+    import signal
+
+    import ollama_nb._live as live_mod
+
+    swaps = []
+    real = signal.signal
+    monkeypatch.setattr(live_mod.signal, "signal", lambda sig, handler: swaps.append(sig) or real(sig, handler))
+    before = signal.getsignal(signal.SIGINT)
+    now = [10.0]
+    sent = []
+
+    def render(final):
+        if len(sent) == 5:
+            signal.raise_signal(signal.SIGINT)  # Ctrl-C in the middle of making an update
+        sent.append(final)
+        return {"text/plain": "x"}, {}
+
+    live = LiveOutput(render, terminal=False, clock=lambda: now[0])
+    live.handle = FakeHandle()
+    with pytest.raises(KeyboardInterrupt):
+        for _ in range(20):
+            now[0] += 1
+            live._send(False, chunks=len(sent) + 1)
+    assert len(sent) == 6  # the interrupted update was made and sent whole, then Ctrl-C counted
+    for _ in range(20):
+        now[0] += 1
+        live._send(False, chunks=len(sent) + 1)
+    live.finish()
+    assert swaps == [signal.SIGINT, signal.SIGINT]  # set once, put back once
+    assert signal.getsignal(signal.SIGINT) is before
+
+
+def test_terminal_shows_control_characters_of_model_text_instead_of_obeying_them():
+    out = io.StringIO()
+    live = LiveOutput(lambda final: ({}, {}), terminal=True, stream=out)
+    hostile = "clear\x1b[2J bell\x07 c1\x9b31m tab\tand\nnewline"
+    live.tick(Reply("m"), {"message": {"thinking": "\x1b]0;title\x07", "content": hostile}})
+    live.finish()
+    text = out.getvalue()
+    model_part = text.replace("\x1b[2m", "").replace("\x1b[0m", "")
+    assert "\x1b" not in model_part and "\x07" not in model_part and "\x9b" not in model_part
+    assert "clear\\x1b[2J bell\\x07 c1\\x9b31m tab\tand\nnewline" in model_part

@@ -375,7 +375,9 @@ def test_cloud_quota_panel_from_api_usage():
     key = "sekrit-usage-key-42"
     with Emulator(key=key) as cloud:
         cloud.set_legacy_quota(session_left=75, weekly_left=5)
-        b = ModelBrowser(client=Client(cloud.url, api_key=key), cloud=True)
+        client = Client(cloud.url, api_key=key)
+        client.cloud = True  # the emulator plays ollama.com here
+        b = ModelBrowser(client=client)
         assert b._join(10)
         rows = {r["limit"]: r for r in b.quota}
         assert rows["session"]["fraction"] == 0.25 and rows["session"]["used"] == "25.0% used · 75.0% left"

@@ -86,7 +86,9 @@ def test_usage_reports_a_limit_per_payload_and_the_views_keep_it_text(hostile):
     assert rows == [blank, {"limit": "purchased credits", "fraction": None, "used": "$0.00 left", "resets": ""}, blank]
     table = chrome.usage_table(rows)
     assert "<img" not in table and "&lt;img src=x onerror=__pwn(1)&gt;" in table
-    browser = ModelBrowser(client=Client(emu.url, api_key="payload-usage-key"), cloud=True)
+    client = Client(emu.url, api_key="payload-usage-key")
+    client.cloud = True  # the emulator plays ollama.com here
+    browser = ModelBrowser(client=client)
     try:
         assert browser.quota == rows
     finally:

@@ -10,7 +10,10 @@ which plays a server and writes a server's pages):
   ``chrome.code(...)``, ``model_html(...)``), the number formatters of ollama_nb._format, and names
   bound only to such values in the same function;
 - a ``"text/html"`` entry of a bundle is a call (into the render layer), never a literal or a
-  string built in place.
+  string built in place;
+- and, stricter than all of the above: no string literal outside ``_render/`` holds an HTML tag at
+  all (:func:`test_no_html_tag_literal_outside_the_render_layer`), so a view asks a builder of
+  ``ollama_nb._render.chrome`` for every piece of markup, escaped there.
 """
 
 from __future__ import annotations
@@ -273,3 +276,50 @@ def test_the_check_accepts_escaped_and_rendered_values():
     checker.render_names, checker.format_names = checker._imports()
     checker.problems = []
     assert checker.check() == []
+
+
+# The emulator plays a server and the models behind it; these are the only tags it writes, each
+# something a real server or model sends, never our own chrome.
+TAG_LITERALS_ALLOWED = {
+    "testing/server.py": "the body of a redirect, as an HTTP server writes one",
+    "testing/scenarios.py": "a model answer with hostile HTML in it, for the payload tests",
+}
+
+
+def _tag_literals(path: pathlib.Path) -> list[str]:
+    """``file:line: text`` of each string literal (docstrings aside) with an HTML tag in it."""
+    tree = ast.parse(path.read_text("utf-8"), str(path))
+    docstrings = _docstrings(tree)
+    return [
+        f"{path.relative_to(path.parents[1])}:{node.lineno}: {node.value[:80]!r}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings
+        and MARKUP.search(node.value)
+    ]
+
+
+def test_no_html_tag_literal_outside_the_render_layer():
+    found, allowed_seen = [], set()
+    for path in sorted(PACKAGE.rglob("*.py")):
+        where = path.relative_to(PACKAGE).as_posix()
+        if where.startswith("_render/"):
+            continue
+        hits = _tag_literals(path)
+        if where in TAG_LITERALS_ALLOWED:
+            if hits:
+                allowed_seen.add(where)
+            continue
+        found += hits
+    assert not found, "HTML tags outside ollama_nb/_render/ (add a builder to _render/chrome.py):\n" + "\n".join(found)
+    # An exception that no longer has a tag to excuse goes too.
+    assert allowed_seen == set(TAG_LITERALS_ALLOWED), set(TAG_LITERALS_ALLOWED) - allowed_seen
+
+
+def test_the_tag_literal_check_sees_every_kind_of_string(tmp_path):
+    probe = tmp_path / "pkg" / "probe.py"
+    probe.parent.mkdir()
+    for source in ('x = "<div>"', 'x = f"<span>{y}</span>"', 'def f():\n    return "<td>" + y', 'x = "</table>"'):
+        probe.write_text(source)
+        assert _tag_literals(probe), source
+    probe.write_text('"""<div> in a docstring is prose."""\nx = "<image sent to the model>"\ny = "a < b"')
+    assert _tag_literals(probe) == []

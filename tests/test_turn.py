@@ -150,3 +150,30 @@ def test_leaving_with_stream_decides_how_the_answer_ended(client, leave, status)
     if leave == "bug":
         assert isinstance(stream.reply.error, OllamaError) and "a bug in the loop" in stream.reply.error.message
 
+
+
+def test_the_outcome_is_made_once_and_kept_on_the_turn(client, emu):
+    """What every view renders: status, the error with its hint, stats, footer, context meter."""
+    conv = Conversation()
+    done = TurnRunner(client, "llama3.2", conversation=conv, user=user("Hi"), meter=True)
+    done.run()
+    outcome = done.outcome
+    assert outcome is conv.turns[0].outcome and outcome.status == "done" and outcome.error_note() is None
+    assert outcome.context is not None and outcome.footer().endswith(outcome.context.short())
+    assert outcome.footer().startswith(outcome.stats_line()) and "tokens" in outcome.stats_line()
+    assert conv.outcomes() == {conv.turns[0].id: outcome}
+
+    failed = TurnRunner(client, "no-such-model", conversation=conv, user=user("Again"))
+    failed.run()
+    note = failed.outcome.error_note()
+    assert failed.outcome.status == "failed" and not failed.outcome.answered
+    assert note == {"message": failed.error.message, "hint": failed.error.hint} and note["hint"]
+
+    stopped = TurnRunner(client, "slow", conversation=conv, user=user("Slowly"))
+    stopped.run(lambda reply, chunk: stopped.stop())
+    assert stopped.outcome.status == "stopped" and stopped.outcome.partial and stopped.outcome.answered
+    assert stopped.outcome.warning() == "partial answer (stopped)"
+    # Without the meter the runner asks the server nothing more than the chat itself.
+    asked = [r.path for r in emu.requests]
+    TurnRunner(client, "llama3.2", conversation=conv, user=user("Quiet")).run()
+    assert [r.path for r in emu.requests][len(asked):] == ["/api/chat"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from typing import Any
 
 from .. import _format as fmt_
@@ -33,6 +35,9 @@ def is_emulator(version: Any) -> bool:
     return bool(emulator_name(version))
 
 
+Add = Callable[..., None]  # add(check, status, found, todo="")
+
+
 def checks() -> list[dict[str, str]]:
     """The rows ``%ollama doctor`` shows: check, status (✓ ! ✗), found, what to do."""
     rows: list[dict[str, str]] = []
@@ -41,66 +46,79 @@ def checks() -> list[dict[str, str]]:
         rows.append({"check": check, "": status, "found": found, "what to do": todo})
 
     host = settings.resolved_host()
-    source = (
-        "%ollama config"
-        if settings.host
-        else ("OLLAMA_HOST" if __import__("os").environ.get("OLLAMA_HOST") else "default")
-    )
+    source = "%ollama config" if settings.host else ("OLLAMA_HOST" if os.environ.get("OLLAMA_HOST") else "default")
+    where = f"{host} ({source})"
+    reached = _reach(add, where)
+    if reached is None:
+        return rows
+    client, info = reached
+    _host_row(add, where, info)
+    add("server version", OK, f"Ollama {info.get('version', '?')}")
+    installed = _installed(client)
+    _listed(add, installed)
+    _default_model(add, host, installed if isinstance(installed, list) else [])
+    _loaded(add, client)
+    if not is_cloud(host):
+        _cloud_models(client, add)
+    _key(add, host)
+    return rows
+
+
+def _reach(add: Add, where: str) -> tuple[Any, Any] | None:
+    """The client and the server's ``/api/version`` answer; None (with the row that says why) when
+    it cannot be asked."""
     try:
         client = client_for()
     except OllamaError as err:
-        add("host", FAIL, f"{host} ({source})", f"{err.message} {err.hint}")
-        return rows
+        add("host", FAIL, where, f"{err.message} {err.hint}")
+        return None
     try:
         info = client.version()
-        version = info.get("version", "?")
     except OllamaError as err:
-        add("host reachable", FAIL, f"{host} ({source}): {err.message}", err.hint)
+        add("host reachable", FAIL, f"{where}: {err.message}", err.hint)
         add("cloud key", OK if settings.resolved_key() else WARN, settings.key_source(), "")
-        return rows
-    try:
-        installed = client.list().get("models", [])
-        listed: OllamaError | None = None
-    except OllamaError as err:
-        installed, listed = [], err
+        return None
+    return client, info
+
+
+def _host_row(add: Add, where: str, info: Any) -> None:
     if is_emulator(info):
         add(
             "host reachable",
             WARN,
-            f"{host} ({source}) is the built-in emulator (ollama_nb.testing), not a real Ollama",
+            f"{where} is the built-in emulator (ollama_nb.testing), not a real Ollama",
             "Fine for tests and demos: answers are canned. For real answers start Ollama and point OLLAMA_HOST "
             "(or `%ollama config host=...`) at it.",
         )
     else:
-        add("host reachable", OK, f"{host} ({source})")
-    add("server version", OK, f"Ollama {version}")
+        add("host reachable", OK, where)
 
-    if listed is not None:
-        add("installed models", FAIL, listed.message, listed.hint)
+
+def _installed(client: Any) -> list[dict[str, Any]] | OllamaError:
+    """The models the host has, or why it could not list them."""
+    try:
+        return list(client.list().get("models", []))
+    except OllamaError as err:
+        return err
+
+
+def _listed(add: Add, installed: list[dict[str, Any]] | OllamaError) -> None:
+    if isinstance(installed, OllamaError):
+        add("installed models", FAIL, installed.message, installed.hint)
+    elif installed:
+        names = _names(installed)
+        shown = ", ".join(sorted(names - {n for n in names if n.endswith(":latest")}))[:300]
+        add("installed models", OK, f"{len(installed)}: {shown}")
     else:
-        if installed:
-            add(
-                "installed models",
-                OK,
-                f"{len(installed)}: "
-                + ", ".join(sorted(_names(installed) - {n for n in _names(installed) if n.endswith(":latest")}))[:300],
-            )
-        else:
-            add(
-                "installed models",
-                WARN,
-                "none",
-                "Pull one: `%ollama pull llama3.2` (or a small one: `%ollama pull smollm2:135m`).",
-            )
+        pull = "Pull one: `%ollama pull llama3.2` (or a small one: `%ollama pull smollm2:135m`)."
+        add("installed models", WARN, "none", pull)
 
+
+def _default_model(add: Add, host: str, installed: list[dict[str, Any]]) -> None:
     model = settings.resolved_model()
     if not model:
-        add(
-            "default model",
-            WARN,
-            "not set",
-            "Set OLLAMA_NB_MODEL, or run `%ollama config model=NAME`, or pass `-m NAME` to each %%ollama cell.",
-        )
+        todo = "Set OLLAMA_NB_MODEL, or run `%ollama config model=NAME`, or pass `-m NAME` to each %%ollama cell."
+        add("default model", WARN, "not set", todo)
     elif installed and model not in _names(installed) and not is_cloud(host):
         close = close_models(model, sorted(_names(installed)))
         guess = (
@@ -110,31 +128,24 @@ def checks() -> list[dict[str, str]]:
     else:
         add("default model", OK, model)
 
+
+def _loaded(add: Add, client: Any) -> None:
     try:
         running = client.ps().get("models", [])
     except OllamaError as err:
         add("loaded models", WARN, err.message, err.hint)
-    else:
-        if running:
-            add(
-                "loaded models",
-                OK,
-                ", ".join(
-                    f"{m.get('name')} ({fmt_.size(m.get('size'))}, expires {fmt_.expires_in(m.get('expires_at'))})"
-                    for m in running
-                ),
-            )
-        else:
-            add(
-                "loaded models",
-                OK,
-                "none loaded",
-                "The first answer waits while the model loads (seconds to a minute).",
-            )
+        return
+    if not running:
+        add("loaded models", OK, "none loaded", "The first answer waits while the model loads (seconds to a minute).")
+        return
+    found = ", ".join(
+        f"{m.get('name')} ({fmt_.size(m.get('size'))}, expires {fmt_.expires_in(m.get('expires_at'))})"
+        for m in running
+    )
+    add("loaded models", OK, found)
 
-    if not is_cloud(host):
-        _cloud_models(client, add)
 
+def _key(add: Add, host: str) -> None:
     key = settings.key_source()
     if is_cloud(host) and not settings.resolved_key():
         add(
@@ -144,14 +155,9 @@ def checks() -> list[dict[str, str]]:
             "Run `%ollama login` (asks for a key from https://ollama.com/settings/keys without showing or "
             "saving it), or set OLLAMA_API_KEY before starting Jupyter.",
         )
-    else:
-        add(
-            "cloud key",
-            OK if settings.resolved_key() or not is_cloud(host) else WARN,
-            key,
-            "" if settings.resolved_key() else "Only needed for Ollama Cloud (https://ollama.com).",
-        )
-    return rows
+        return
+    status = OK if settings.resolved_key() or not is_cloud(host) else WARN
+    add("cloud key", status, key, "" if settings.resolved_key() else "Only needed for Ollama Cloud (https://ollama.com).")
 
 
 def _cloud_models(client: Any, add: Any) -> None:
@@ -201,7 +207,7 @@ def run_doctor() -> list[dict[str, str]]:
     )
     display_html(
         ("Ready.\n" if not failed else "Problems found.\n") + plain,
-        f"<p><strong>{head}</strong></p>",
+        chrome.title(head),
         chrome.table(rows, cols, hint_columns=["what to do"]),
     )
     return rows

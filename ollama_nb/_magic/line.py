@@ -16,7 +16,6 @@ from __future__ import annotations
 import difflib
 import os
 import shlex
-import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -28,13 +27,12 @@ from .._config import forget_clients, settings
 from .._conversation import Conversation
 from .._errors import OllamaError
 from .._hosts import parse_host
-from .._live import in_terminal
-from .._pacing import Pace
-from .._redact import mask_data, remember
+from .._redact import remember
 from .._render import chrome
 from .._request import check_seconds
-from ._shared import DEFAULT_CHAT, client_for, display_html, reraise_interrupt, show_exception
+from ._shared import DEFAULT_CHAT, client_for, display_html, show_exception
 from .options import OPTION_TYPES, coerce_option
+from .pull import cmd_pull
 
 __all__ = ["COMMANDS", "run_line_magic"]
 
@@ -60,17 +58,18 @@ COMMANDS: dict[str, str] = {
 
 def _say(sentence: str, plain: str) -> None:
     """One sentence of our own; `backticks` (around names, escaped) become code."""
-    display_html(plain, f"<p>{chrome.inline_code(sentence)}</p>")
+    display_html(plain, chrome.paragraph(sentence))
 
 
 def _table(rows: list[dict[str, Any]], cols: list[str], head: str = "", **kw: Any) -> None:
-    pieces = [f"<p>{chrome.inline_code(head)}</p>"] if head else []
+    pieces = [chrome.paragraph(head)] if head else []
     display_html((head + "\n" if head else "") + _plain_table(rows, cols), *pieces, chrome.table(rows, cols, **kw))
 
 
-def _need(args: list[str], count: int, usage: str) -> None:
+def _need(args: list[str], count: int, usage: str) -> list[str]:
     if len(args) != count:
         raise UsageError(f"Usage: %ollama {usage}")
+    return args
 
 
 # --------------------------------------------------------------------------- models
@@ -141,12 +140,12 @@ def cmd_show(args: list[str]) -> None:
     for title, key in (("Parameters", "parameters"), ("Template", "template")):
         text = str(info.get(key) or "").strip()
         if text:
-            parts.append(f"<p><strong>{title}</strong></p>{chrome.code(text)}")
+            parts += [chrome.title(title), chrome.code(text)]
             plain.append(f"{title}:\n{text}")
     license_text = str(info.get("license") or "").strip()
     if license_text:
         excerpt = license_text if len(license_text) <= 400 else license_text[:400].rsplit(" ", 1)[0] + " …"
-        parts.append(f"<p><strong>License</strong> (excerpt)</p>{chrome.code(excerpt)}")
+        parts += [chrome.title("License", " (excerpt)"), chrome.code(excerpt)]
         plain.append(f"License (excerpt):\n{excerpt}")
     display_html("\n\n".join(plain), *parts)
 
@@ -205,108 +204,6 @@ def cmd_embed(rest: str) -> Embeddings:
     return out
 
 
-# --------------------------------------------------------------------------- pull
-
-
-def pull_bundle(progress: Any, note: str = "") -> dict[str, str]:
-    """Progress bars (a row per layer + overall) and a plain-text line."""
-    total, done = progress.total, progress.completed
-    running = not note or note == "done"
-    speed, eta = (progress.speed, progress.eta) if running else (None, None)
-    overall = f"{fmt_.size(done)} / {fmt_.size(total)}" if total else ""
-    extra = " · ".join(
-        x for x in (overall, fmt_.speed(speed) if speed else "", f"ETA {fmt_.duration(eta)}" if eta else "") if x
-    )
-    status = chrome.esc(note or progress.status or "starting")
-    rows = [
-        f"<tr><td><b>{chrome.esc(progress.model)}</b></td><td>{chrome.bar(progress.fraction, 220)}</td>"
-        f"<td>{status}{' · ' + chrome.esc(extra) if extra else ''}</td></tr>"
-    ]
-    for digest, layer_done, layer_total in progress.layer_rows():
-        short = str(digest).split(":")[-1][:12]
-        frac = layer_done / layer_total if layer_total else None
-        rows.append(
-            f'<tr class="onb-footer"><td><code>{chrome.esc(short)}</code></td>'
-            f"<td>{chrome.bar(frac, 160)}</td><td>{fmt_.size(layer_done)} / {fmt_.size(layer_total)}</td></tr>"
-        )
-    pct = f"{progress.fraction:.0%}" if progress.fraction is not None else ""
-    plain = f"pull {progress.model}: {note or progress.status} {pct} {extra}".rstrip()
-    return mask_data(chrome.bundle(plain, f"<table>{''.join(rows)}</table>"))
-
-
-class ProgressLine:
-    """One terminal line rewritten in place: ``\r``, the text, then erase what an older, longer text
-    left (``ESC[K`` on a terminal, spaces elsewhere). Texts are cut to the terminal's width, since a
-    ``\r`` only returns to the start of the last wrapped row. ``end()`` finishes the line, so an
-    error printed next starts on a line of its own."""
-
-    def __init__(self, out: Any = None) -> None:
-        self.out = out if out is not None else sys.stdout
-        self.width = 0
-        self.open = False
-
-    def show(self, text: str) -> None:
-        import shutil
-
-        columns = shutil.get_terminal_size((100, 24)).columns
-        text = text if len(text) < columns else text[: columns - 2] + "…"
-        tty = bool(getattr(self.out, "isatty", lambda: False)())
-        tail = "\x1b[K" if tty else " " * max(0, self.width - len(text))
-        self.out.write("\r" + text + tail)
-        self.out.flush()
-        self.width, self.open = len(text), True
-
-    def end(self, text: str | None = None) -> None:
-        if text is not None:
-            self.show(text)
-        if self.open:
-            self.out.write("\n")
-            self.out.flush()
-            self.open = False
-
-
-def cmd_pull(args: list[str]) -> None:
-    _need(args, 1, "pull MODEL")
-    from IPython.display import display
-
-    model = args[0]
-    stream = client_for().pull(model, stream=True)
-    progress = stream.progress
-    line = ProgressLine() if in_terminal() else None
-    handle = None if line is not None else display(pull_bundle(progress), raw=True, display_id=True)
-    # Progress lines come every ~60 ms per layer: four updates a second are plenty.
-    pace = Pace(least=0.25, most=0.25)
-    # Hold the iterator, so a Ctrl-C marks the pull "interrupted" (see the cell magic).
-    chunks = iter(stream)
-    try:
-        for _ in chunks:
-            if pace.due():
-                pace.sent()
-                if handle is not None:
-                    handle.update(pull_bundle(progress), raw=True)
-                elif line is not None:
-                    line.show(pull_bundle(progress)["text/plain"])
-    except KeyboardInterrupt as exc:
-        stream.close("interrupted")
-        note = "cancelled (Ctrl-C); the download stopped. Pull again to resume."
-        if handle is not None:
-            handle.update(pull_bundle(progress, note), raw=True)
-        elif line is not None:
-            line.end(f"{model}: {note}")
-        reraise_interrupt(exc, f"pulling {model} was cancelled.")
-    except OllamaError:
-        if handle is not None:
-            handle.update(pull_bundle(progress, "failed"), raw=True)
-        elif line is not None:
-            line.end(pull_bundle(progress, "failed")["text/plain"])  # the error follows on its own line
-        raise
-    final = pull_bundle(progress, "done" if progress.done else progress.status)
-    if handle is not None:
-        handle.update(final, raw=True)
-    elif line is not None:
-        line.end(final["text/plain"])
-
-
 # --------------------------------------------------------------------------- settings
 
 
@@ -314,72 +211,71 @@ _CONFIG_KEYS = ("host", "model", "api_key", "timeout")
 
 
 def cmd_config(args: list[str]) -> None:
-    changed = []
     typed_key = False
     for pair in args:
         key, sep, value = pair.partition("=")
-        key = key.strip().lower().replace("-", "_")
-        if key == "key":
-            key = "api_key"
         if not sep:
             raise UsageError(
                 "Usage: %ollama config key=value ...  (keys: host, model, timeout, or a model option; "
                 "for the API key: %ollama login)"
             )
-        value = value.strip()
-        if key == "host":
-            try:
-                settings.host = parse_host(value) if value else None
-            except ValueError as exc:
-                raise UsageError(str(exc)) from None
-        elif key == "model":
-            settings.model = value or None
-        elif key == "api_key":
-            settings.api_key = value or None
-            settings.key_from_login = False
-            remember(value)
-            typed_key = typed_key or bool(value)
-        elif key == "timeout":
-            try:
-                settings.timeout = check_seconds(value) if value else None
-            except ValueError as exc:
-                raise UsageError(
-                    f"%ollama config: {exc} It is the silence allowed between chunks; "
-                    f"`timeout=` alone restores the default ({DEFAULT_TIMEOUT[1]:g} s)."
-                ) from None
-        elif key in OPTION_TYPES:
-            if value:
-                settings.options[key] = coerce_option(key, value)
-            else:
-                settings.options.pop(key, None)
-        else:
-            close = difflib.get_close_matches(key, [*_CONFIG_KEYS, *OPTION_TYPES], n=1, cutoff=0.6)
-            raise UsageError(f"Unknown config key {key!r}." + (f" Did you mean {close[0]!r}?" if close else ""))
-        changed.append(key)
-    rows = [
-        {
-            "setting": "host",
-            "value": settings.resolved_host() + ("" if settings.host else " (from OLLAMA_HOST or default)"),
-        },
-        {"setting": "model", "value": settings.resolved_model() or "not set"},
-        {"setting": "api_key", "value": settings.key_source()},  # never the key itself
-        {
-            "setting": "timeout",
-            "value": f"{settings.timeout:g} s"
-            if settings.timeout
-            else f"default ({DEFAULT_TIMEOUT[1]:g} s between chunks)",
-        },
-        {"setting": "options", "value": ", ".join(f"{k}={v!r}" for k, v in settings.options.items()) or "none"},
-    ]
-    cols = ["setting", "value"]
+        typed_key = _set(key.strip().lower().replace("-", "_"), value.strip()) or typed_key
+    rows, cols = _config_rows(), ["setting", "value"]
     if typed_key:
         display_html(
             f"{_plain_table(rows, cols)}\n\n{_TYPED_KEY_NOTE}",
             chrome.table(rows, cols),
-            f'<p class="onb-warn">⚠ {chrome.inline_code(_TYPED_KEY_NOTE)}</p>',
+            chrome.warning_line(_TYPED_KEY_NOTE),
         )
     else:
         _table(rows, cols)
+
+
+def _set(key: str, value: str) -> bool:
+    """Change one setting; True when it was an API key typed into the cell."""
+    if key in ("key", "api_key"):
+        settings.api_key = value or None
+        settings.key_from_login = False
+        remember(value)
+        return bool(value)
+    if key == "host":
+        try:
+            settings.host = parse_host(value) if value else None
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+    elif key == "model":
+        settings.model = value or None
+    elif key == "timeout":
+        try:
+            settings.timeout = check_seconds(value) if value else None
+        except ValueError as exc:
+            raise UsageError(
+                f"%ollama config: {exc} It is the silence allowed between chunks; "
+                f"`timeout=` alone restores the default ({DEFAULT_TIMEOUT[1]:g} s)."
+            ) from None
+    elif key in OPTION_TYPES:
+        if value:
+            settings.options[key] = coerce_option(key, value)
+        else:
+            settings.options.pop(key, None)
+    else:
+        close = difflib.get_close_matches(key, [*_CONFIG_KEYS, *OPTION_TYPES], n=1, cutoff=0.6)
+        raise UsageError(f"Unknown config key {key!r}." + (f" Did you mean {close[0]!r}?" if close else ""))
+    return False
+
+
+def _config_rows() -> list[dict[str, str]]:
+    """The settings in force and where each came from (never the key itself)."""
+    host = settings.resolved_host() + ("" if settings.host else " (from OLLAMA_HOST or default)")
+    timeout = f"{settings.timeout:g} s" if settings.timeout else f"default ({DEFAULT_TIMEOUT[1]:g} s between chunks)"
+    options = ", ".join(f"{k}={v!r}" for k, v in settings.options.items()) or "none"
+    return [
+        {"setting": "host", "value": host},
+        {"setting": "model", "value": settings.resolved_model() or "not set"},
+        {"setting": "api_key", "value": settings.key_source()},
+        {"setting": "timeout", "value": timeout},
+        {"setting": "options", "value": options},
+    ]
 
 
 _TYPED_KEY_NOTE = (
@@ -478,7 +374,7 @@ def cmd_clear(args: list[str]) -> None:
 
 
 def cmd_help(args: list[str]) -> None:
-    from .cell import help_text
+    from .args import help_text
 
     rows = [{"command": f"%ollama {k}", "what it does": v} for k, v in COMMANDS.items()]
     cols = ["command", "what it does"]
@@ -488,7 +384,7 @@ def cmd_help(args: list[str]) -> None:
     display_html(
         f"{_plain_table(rows, cols)}\n\n{cell}",
         chrome.table(rows, cols, code_columns=["command"]),
-        "<p><strong>%%ollama options</strong></p>",
+        chrome.title("%%ollama options"),
         chrome.code(cell),
     )
 
@@ -531,7 +427,7 @@ def cmd_usage(args: list[str]) -> None:
     table = chrome.usage_table(rows)
     plain = _plain_table(rows, ["limit", "used", "resets"])
     head = f"Ollama Cloud usage ({client.host})"
-    display_html(head + "\n" + plain, f"<p>{chrome.esc(head)}</p>", table)
+    display_html(head + "\n" + plain, chrome.title(head), table)
 
 
 # --------------------------------------------------------------------------- dispatch
@@ -549,7 +445,7 @@ _HANDLERS: dict[str, Callable[[list[str]], Any]] = {
     "ls": cmd_list,
     "ps": cmd_ps,
     "show": cmd_show,
-    "pull": cmd_pull,
+    "pull": lambda args: cmd_pull(*_need(args, 1, "pull MODEL")),
     "rm": cmd_rm,
     "cp": cmd_cp,
     "unload": cmd_unload,

@@ -115,6 +115,21 @@ def footer(text: str, *, warning: str = "") -> str:
     return f'<div class="onb-footer">{lead}{esc(text)}</div>'
 
 
+def paragraph(text: str) -> str:
+    """A sentence of our own; `backtick` spans (names, commands) become code."""
+    return f"<p>{inline_code(text)}</p>"
+
+
+def title(text: str, rest: str = "") -> str:
+    """A bold title line, ``rest`` after it in plain weight (``Models at … (3)``)."""
+    return f"<p><strong>{esc(text)}</strong>{esc(rest)}</p>"
+
+
+def warning_line(text: str) -> str:
+    """A paragraph-sized warning of our own; `backtick` spans become code."""
+    return f'<p class="onb-warn">⚠ {inline_code(text)}</p>'
+
+
 def note(text: str) -> str:
     """A short grey line of our own (``waiting for llama3.2…``)."""
     return f'<div class="onb-note">{esc(text)}</div>'
@@ -215,6 +230,19 @@ def bar(fraction: float | None, width: int = 200) -> str:
     """A progress bar (an empty track while the size is unknown)."""
     pct = 0.0 if fraction is None else max(0.0, min(1.0, float(fraction))) * 100
     return f'<span class="onb-bar" style="width:{int(width)}px"><span style="width:{pct:.1f}%"></span></span>'
+
+
+def progress_table(
+    name: str, fraction: float | None, status: str, layers: Iterable[tuple[str, float | None, str]]
+) -> str:
+    """A download: the model's row (name, bar, status), then a quieter row per layer
+    (short digest, bar, ``done / total``)."""
+    rows = [f"<tr><td><b>{esc(name)}</b></td><td>{bar(fraction, 220)}</td><td>{esc(status)}</td></tr>"]
+    rows += [
+        f'<tr class="onb-footer"><td><code>{esc(digest)}</code></td><td>{bar(frac, 160)}</td><td>{esc(sizes)}</td></tr>'
+        for digest, frac, sizes in layers
+    ]
+    return f"<table>{''.join(rows)}</table>"
 
 
 def usage_table(rows: Iterable[Mapping[str, Any]]) -> str:

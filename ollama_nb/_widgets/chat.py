@@ -47,12 +47,12 @@ from typing import Any
 import anywidget
 import traitlets
 
+from .._client import Client
 from .._config import default_client, settings
-from .._context import ContextUse, Lookup
-from .._context import measure as measure_context
-from .._conversation import Conversation, Turn
+from .._conversation import Conversation
 from .._errors import InvalidRequest, describe
-from .._format import stats_line, stats_text
+from .._format import stats_text
+from .._outcome import Outcome
 from .._redact import mask_data
 from .._render import answer as render_answer
 from .._render import chrome
@@ -65,23 +65,24 @@ from ._deltas import DeltaStream
 from ._kernel import keep_view_messages_on_their_subshell
 from ._masked import KeyMasked
 from ._picker import chat_models, picker_names
+from ._tasks import Tasks, widget_client
 
 __all__ = ["ChatWidget"]
 
 
 class _Live:
-    """The one turn a widget is streaming: its thread, stream, and stop/interrupt requests."""
+    """The one turn a widget is streaming: its runner (which owns how it ends), its thread and the
+    deltas that carry the text to the views."""
 
-    def __init__(self, model: str) -> None:
-        self.model = model
-        self.turn: Turn | None = None
-        self.runner: TurnRunner | None = None
+    def __init__(self, runner: TurnRunner) -> None:
+        self.runner = runner
         self.deltas: DeltaStream | None = None
-        self.reply: Reply | None = None
-        self.thread: threading.Thread | None = None
-        self.stop_requested = False
-        self.interrupted = False
         self.done = threading.Event()
+
+    def poke(self, _reply: Reply, _chunk: Any) -> None:
+        deltas = self.deltas
+        if deltas is not None:
+            deltas.poke()  # the Reply merged the chunk; the pacer reads it from there
 
 
 class ChatWidget(KeyMasked, anywidget.AnyWidget):
@@ -90,6 +91,10 @@ class ChatWidget(KeyMasked, anywidget.AnyWidget):
 
     Parameters
     ----------
+    client:
+        A :class:`~ollama_nb.Client`. Default: the shared client of the current settings.
+    host:
+        The server (``OLLAMA_HOST``-style text) instead of ``client``; ``api_key`` for a cloud host.
     model:
         Model name. Default: the conversation's, else ``OLLAMA_NB_MODEL`` / ``%ollama config
         model=...``, else the first installed model.
@@ -98,8 +103,6 @@ class ChatWidget(KeyMasked, anywidget.AnyWidget):
     conversation:
         A :class:`~ollama_nb.Conversation`, or the name of one shared with ``%%ollama --chat NAME``.
         Default: a new, private conversation.
-    client:
-        A :class:`~ollama_nb.Client`. Default: the shared client of the current settings.
     options:
         Model options (``{"temperature": 0.2, "num_ctx": 8192}``) sent with every message.
 
@@ -135,10 +138,13 @@ class ChatWidget(KeyMasked, anywidget.AnyWidget):
 
     def __init__(
         self,
+        *,
+        client: Client | None = None,
+        host: str | None = None,
+        api_key: str | None = None,
         model: str | None = None,
         system: str | None = None,
         conversation: Conversation | str | None = None,
-        client: Any = None,
         options: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
@@ -157,15 +163,13 @@ class ChatWidget(KeyMasked, anywidget.AnyWidget):
             options={**conv.options, **options} if options else None,
         )
         self._conversation = conv
-        self._client = client
+        self._client = widget_client(client, host, api_key)
         self._lock = threading.RLock()
         self._live: _Live | None = None
-        self._errors: dict[str, dict[str, str]] = {}  # turn id -> {"message", "hint"}
-        self._stats: dict[str, str] = {}  # turn id -> stats line of our own replies
         self._capabilities: dict[str, list[str]] = {}
         self._installed: list[str] = []  # chat-capable installed models, as /api/tags names them
         self._show_cache: dict[str, list[str]] = {}  # digest -> capabilities, for servers whose tags lack them
-        self._background: list[threading.Thread] = []
+        self._tasks = Tasks("onb-chat-bg")
         self._ready = False
         self._patch: dict[str, Any] | None = None  # the next messages change, sent as a patch
         temperature = conv.options.get("temperature")
@@ -200,7 +204,7 @@ class ChatWidget(KeyMasked, anywidget.AnyWidget):
         return self._conversation
 
     @property
-    def client(self) -> Any:
+    def client(self) -> Client:
         return self._client if self._client is not None else default_client()
 
     def ask(self, text: str, *, wait: bool = True) -> Reply | None:
@@ -229,25 +233,19 @@ class ChatWidget(KeyMasked, anywidget.AnyWidget):
             while not live.done.wait(0.1):
                 pass
         except KeyboardInterrupt:
-            live.interrupted = True
-            self.stop()
+            live.runner.stop("interrupted")
             live.done.wait(5)
             raise
-        return live.reply
+        return live.runner.reply
 
     def stop(self) -> None:
         """Stop the answer being generated (if any): the partial answer stays, marked "stopped".
 
         Safe from any thread; returns at once. Closing the HTTP stream makes Ollama stop generating.
         """
-        with self._lock:
-            live = self._live
-            if live is None:
-                return
-            live.stop_requested = True
-            runner = live.runner
-        if runner is not None:
-            runner.stop("interrupted" if live.interrupted else "stopped")
+        live = self._live
+        if live is not None:
+            live.runner.stop()
 
     def clear(self) -> None:
         """Stop any answer and forget the conversation (for the magic's ``--chat`` too, if shared)."""
@@ -278,8 +276,9 @@ class ChatWidget(KeyMasked, anywidget.AnyWidget):
         return chrome.page(render_answer.transcript(self.messages, self.model, empty=_EMPTY))
 
     def close(self) -> None:
-        self.stop()
-        self._conversation.on_change(self._listener, remove=True)
+        if hasattr(self, "_listener"):  # not a widget whose __init__ was refused
+            self.stop()
+            self._conversation.on_change(self._listener, remove=True)
         super().close()
 
     def __repr__(self) -> str:
@@ -380,16 +379,10 @@ class ChatWidget(KeyMasked, anywidget.AnyWidget):
         if deltas is not None:
             deltas.snapshot()
         else:
-            self._emit(
-                {
-                    "type": "partial",
-                    "turn": live.turn.id if live and live.turn else None,
-                    "seq": 0,
-                    "model": live.model if live else "",
-                    "content": "",
-                    "thinking": "",
-                }
-            )
+            turn = live.runner.turn if live is not None else None
+            model = live.runner.model if live is not None else ""
+            empty = {"seq": 0, "model": model, "content": "", "thinking": ""}
+            self._emit({"type": "partial", "turn": turn.id if turn else None, **empty})
 
     @traitlets.observe("model")
     def _model_changed(self, change: dict[str, Any]) -> None:
@@ -422,71 +415,36 @@ class ChatWidget(KeyMasked, anywidget.AnyWidget):
 
     # -- generation ---------------------------------------------------------------------------
     def _start(self, text: str) -> _Live:
+        conv = self._conversation
+        think = bool(self.think) if self.can_think else None
+        request = {"options": dict(conv.options) or None, "think": think}
         with self._lock:
             if self._live is not None:
                 raise RuntimeError("The chat is still answering: wait for it, or call chat.stop() first.")
-            live = self._live = _Live(self.model)
             self.set_trait("busy", True)
-        live.thread = threading.Thread(target=self._run, args=(live, text), name="onb-chat", daemon=True)
-        live.thread.start()
+            try:
+                runner = TurnRunner(
+                    self.client, self.model, conversation=conv, user={"role": "user", "content": text}, request=request,
+                    meter=True,
+                )
+            except BaseException:
+                self.set_trait("busy", False)
+                raise
+            live = self._live = _Live(runner)
+        threading.Thread(target=self._run, args=(live,), name="onb-chat", daemon=True).start()
         return live
 
-    def _run(self, live: _Live, text: str) -> None:
-        conv = self._conversation
+    def _run(self, live: _Live) -> None:
+        runner = live.runner
         try:
-            model = live.model or self._first_model()
-            live.model = model
-            think = bool(self.think) if self.can_think else None
-            request = {"options": dict(conv.options) or None, "think": think}
-            with self._lock:  # others see live.turn set as soon as they see the turn
-                runner = TurnRunner(
-                    self.client, model, conversation=conv, user={"role": "user", "content": text}, request=request
-                )
-                live.runner, live.turn = runner, runner.turn
-                if live.stop_requested:
-                    runner.stop("interrupted" if live.interrupted else "stopped")
-            turn_id = runner.turn.id if runner.turn else ""
-
-            def on_wait(wait: RetryWait) -> None:
-                self.set_trait("notice", f"{wait}. Press Stop to stop waiting.")
-
-            lookups: list[Lookup] = []
-
-            def on_stream(reply: Reply) -> None:
-                self.set_trait("notice", "")
-                lookups.append(Lookup(self.client, reply))  # the meter's figures, while it streams
-                deltas = DeltaStream(turn_id, self._emit, reply, model=model)
-                with self._lock:
-                    live.deltas = deltas
-                deltas.start()
-
-            def on_chunk(reply: Reply, chunk: Any) -> None:
-                if live.deltas is not None:
-                    live.deltas.poke()  # the Reply merged the chunk; the pacer reads it from there
-
-            def on_end(ended: TurnRunner) -> None:
-                if live.deltas is not None:
-                    live.deltas.close()
-                reply = ended.reply
-                if ended.error is not None:
-                    self._record_error(turn_id, ended.error)
-                notice = ""
-                if reply.done:
-                    self._stats[turn_id] = stats_line(reply)
-                    use = _context_use(self.client, reply, conv.options, lookups[-1] if lookups else None)
-                    if use is not None:
-                        self._stats[turn_id] += " · " + use.short()
-                        if use.warn:
-                            notice = use.advice(
-                                fresh="the Clear button", room='`ChatWidget(options={{"num_ctx": {n}}})`'
-                            )
-                elif reply.chunks:
-                    self._stats[turn_id] = _stats_text(reply.model or model, reply.stats(), reply.status)
-                else:  # nothing arrived: the error says it all
-                    self._stats[turn_id] = ""
-                self.set_trait("notice", notice)
-
-            live.reply = runner.run(on_chunk, on_stream=on_stream, on_wait=on_wait, on_end=on_end)
+            if not runner.model:
+                runner.model = self._first_model()
+            runner.run(
+                live.poke,
+                on_stream=lambda reply: self._streaming(live, reply),
+                on_wait=self._waiting,
+                on_end=lambda ended: self._ended(live, ended),
+            )
         finally:
             with self._lock:
                 if self._live is live:
@@ -496,9 +454,23 @@ class ChatWidget(KeyMasked, anywidget.AnyWidget):
             self._refresh_fallback()  # before done: a waiting ask() returns with the outputs current
             live.done.set()
 
-    def _record_error(self, turn_id: str, err: BaseException) -> None:
-        message, hint = describe(err)
-        self._errors[turn_id] = {"message": message, "hint": hint}
+    def _waiting(self, wait: RetryWait) -> None:
+        self.set_trait("notice", f"{wait}. Press Stop to stop waiting.")
+
+    def _streaming(self, live: _Live, reply: Reply) -> None:
+        self.set_trait("notice", "")
+        turn = live.runner.turn
+        deltas = DeltaStream(turn.id if turn else "", self._emit, reply, model=live.runner.model)
+        with self._lock:
+            live.deltas = deltas
+        deltas.start()
+
+    def _ended(self, live: _Live, runner: TurnRunner) -> None:
+        if live.deltas is not None:
+            live.deltas.close()
+        use = runner.outcome.context if runner.outcome is not None else None
+        room = '`ChatWidget(options={{"num_ctx": {n}}})`'
+        self.set_trait("notice", use.advice(fresh="the Clear button", room=room) if use and use.warn else "")
 
     def _first_model(self) -> str:
         if not self.models:
@@ -520,10 +492,7 @@ class ChatWidget(KeyMasked, anywidget.AnyWidget):
             self.set_trait("can_think", "thinking" in caps)
 
     def _in_background(self, fn: Any, *args: Any) -> threading.Thread:
-        thread = threading.Thread(target=fn, args=args, name="onb-chat-bg", daemon=True)
-        self._background = [t for t in self._background if t.is_alive()] + [thread]
-        thread.start()
-        return thread
+        return self._tasks.start(fn, *args)
 
     # -- conversation -> synced state ----------------------------------------------------------
     def _conversation_changed(self) -> None:
@@ -553,24 +522,14 @@ class ChatWidget(KeyMasked, anywidget.AnyWidget):
     def _derive_messages(self) -> list[dict[str, Any]]:
         live = self._live
         out: list[dict[str, Any]] = []
-        history = self._conversation.history()
-        ids = {h["id"] for h in history}
-        for notes in (self._errors, self._stats):  # forget turns that were cleared or replaced
-            for tid in [t for t in notes if t not in ids]:
-                notes.pop(tid, None)
-        for h in history:
-            tid = h["id"]
-            out.append({"role": "user", "content": str(h["user"] or ""), "turn": tid})
-            status = h["status"]
+        outcomes = self._conversation.outcomes()
+        for h in self._conversation.history():
+            tid, status = h["id"], h["status"]
             model = h["model"] or ""
-            if status == RUNNING and live is not None and (live.turn is None or live.turn.id == tid):
-                model = model or live.model  # live.turn is None while begin() announces it
-            error = self._errors.get(tid)
-            if error is None and h["error"]:
-                error = {"message": str(h["error"]), "hint": ""}
-            stats = self._stats.get(tid)
-            if stats is None:
-                stats = _stats_text(model, h["stats"], status) if status != RUNNING else ""
+            if status == RUNNING:  # its runner may not be known yet while begin() announces it
+                model = model or (live.runner.model if live is not None else self.model)
+            outcome = outcomes.get(tid)
+            out.append({"role": "user", "content": str(h["user"] or ""), "turn": tid})
             out.append(
                 {
                     "role": "assistant",
@@ -579,25 +538,28 @@ class ChatWidget(KeyMasked, anywidget.AnyWidget):
                     "thinking": str(h["thinking"] or ""),
                     "status": status,
                     "model": model,
-                    "stats": stats,
-                    "error": error,
+                    "stats": _stats(outcome, model, h),
+                    "error": _error(outcome, h),
                 }
             )
         return mask_data(out)  # the stats line carries the server's model name: mask it here too
 
 
 # -- static transcript ----------------------------------------------------------------------------
-def _context_use(client: Any, reply: Reply, options: dict[str, Any], lookup: Lookup | None) -> ContextUse | None:
-    # The meter is a courtesy: a server that cannot say its window must not fail the turn.
-    try:
-        return measure_context(client, reply, options, lookup=lookup)
-    except Exception:
-        return None
+def _stats(outcome: Outcome | None, model: str, turn: dict[str, Any]) -> str:
+    # The widget shows how a turn ended as a badge, so the line itself leaves the status out; an
+    # answer that never began has no line (its error says it all).
+    if outcome is not None:
+        return outcome.footer(show_status=False) if outcome.status == "done" or outcome.answered else ""
+    status = turn["status"]
+    return stats_text(model, turn["stats"], status, show_status=False) if status != RUNNING else ""
 
 
-def _stats_text(model: str, stats: dict[str, Any], status: str) -> str:
-    # The widget shows how a turn ended as a badge, so the line itself leaves the status out.
-    return stats_text(model, stats, status, show_status=False)
+def _error(outcome: Outcome | None, turn: dict[str, Any]) -> dict[str, str] | None:
+    note = outcome.error_note() if outcome is not None else None
+    if note is None and turn["error"]:
+        note = {"message": str(turn["error"]), "hint": ""}
+    return note
 
 
 _EMPTY = "(This static copy shows the chat as it was when displayed: display the chat again to keep its conversation.)"

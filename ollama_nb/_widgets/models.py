@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import importlib.util
 import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -27,20 +26,21 @@ import anywidget
 import traitlets
 
 from .. import _format as fmt
-from .._client import Client, Stream
+from .._client import Client
 from .._config import default_client
 from .._errors import InvalidRequest, ModelNotFound, OllamaError, RetryCancelled, describe
-from .._hosts import is_cloud
 from .._pacing import Pace
+from .._pull import PullRunner
 from .._quota import account_rows
 from .._redact import mask_data
 from .._render import chrome
 from .._reply import Progress
 from .._retry import RetryWait
-from .._status import RUNNING
 from ._assets import css, esm
 from ._kernel import keep_view_messages_on_their_subshell
 from ._masked import KeyMasked
+from ._rows import STARTING, details, model_row, progress_dict, pull_info, running_row
+from ._tasks import Tasks, widget_client
 
 __all__ = ["ModelBrowser"]
 
@@ -48,10 +48,6 @@ __all__ = ["ModelBrowser"]
 PUSH_INTERVAL = 0.15
 #: Seconds the constructor waits for the first model list before it returns (the rest arrives live).
 INITIAL_WAIT = 3.0
-#: Long texts from ``show`` are cut to this many characters in the view (the license is an excerpt).
-LICENSE_CHARS = 1500
-TEXT_CHARS = 20_000
-CAPABILITY_ORDER = ("completion", "tools", "thinking", "vision", "embedding", "insert", "image", "audio")
 ACTIONS = (
     "hello",
     "refresh",
@@ -68,116 +64,6 @@ ACTIONS = (
 )
 
 
-def _cut(text: Any, limit: int) -> str:
-    shown: str = text if isinstance(text, str) else ("" if text is None else str(text))
-    return shown if len(shown) <= limit else shown[:limit].rstrip() + "\n…"
-
-
-# Numbers go to the view raw (for sorting and bars) and as the text format.py makes of them
-# (``*_text``): the view shows that text, so units read the same in the widget and everywhere else.
-
-
-def _size_text(n: Any) -> str:
-    return fmt.size(n) if n else "–"
-
-
-def _model_row(m: dict[str, Any]) -> dict[str, Any]:
-    d = m.get("details") or {}
-    return {
-        "name": m.get("name") or m.get("model") or "",
-        "size": m.get("size") or 0,
-        "size_text": _size_text(m.get("size")),
-        "modified_text": fmt.ago(m.get("modified_at") or ""),
-        "parameter_size": d.get("parameter_size") or "",
-        "quantization": d.get("quantization_level") or "",
-        "family": d.get("family") or "",
-        "format": d.get("format") or "",
-        "modified_at": m.get("modified_at") or "",
-        "digest": (m.get("digest") or "").removeprefix("sha256:")[:12],
-        "capabilities": list(m.get("capabilities") or []),
-        "remote": bool(m.get("remote_host") or m.get("remote_model")),
-    }
-
-
-def _running_row(m: dict[str, Any]) -> dict[str, Any]:
-    d = m.get("details") or {}
-    return {
-        "name": m.get("name") or m.get("model") or "",
-        "size": m.get("size") or 0,
-        "size_text": _size_text(m.get("size")),
-        "size_vram": m.get("size_vram") or 0,
-        "context_length": m.get("context_length") or 0,
-        "expires_at": m.get("expires_at") or "",
-        "parameter_size": d.get("parameter_size") or "",
-    }
-
-
-def _details(name: str, show: dict[str, Any]) -> dict[str, Any]:
-    d = show.get("details") or {}
-    info = show.get("model_info") or {}
-    arch = info.get("general.architecture") or d.get("family") or ""
-    caps = list(show.get("capabilities") or [])
-    caps.sort(key=lambda c: CAPABILITY_ORDER.index(c) if c in CAPABILITY_ORDER else len(CAPABILITY_ORDER))
-    return {
-        "name": name,
-        "capabilities": caps,
-        "context_length": info.get(f"{arch}.context_length") or d.get("context_length") or 0,
-        "embedding_length": info.get(f"{arch}.embedding_length") or d.get("embedding_length") or 0,
-        "parameter_count": info.get("general.parameter_count") or 0,
-        "architecture": arch,
-        "family": d.get("family") or "",
-        "families": list(d.get("families") or []),
-        "format": d.get("format") or "",
-        "parameter_size": d.get("parameter_size") or "",
-        "quantization": d.get("quantization_level") or "",
-        "parent_model": d.get("parent_model") or "",
-        "modified_at": show.get("modified_at") or "",
-        "modified_text": fmt.ago(show.get("modified_at")) if show.get("modified_at") else "",
-        "parameters": _cut(show.get("parameters"), TEXT_CHARS),
-        "template": _cut(show.get("template"), TEXT_CHARS),
-        "system": _cut(show.get("system"), TEXT_CHARS),
-        "license": _cut(show.get("license"), LICENSE_CHARS),
-        "modelfile": _cut(show.get("modelfile"), TEXT_CHARS),
-        "remote_host": show.get("remote_host") or "",
-        "remote_model": show.get("remote_model") or "",
-    }
-
-
-def _progress_dict(p: Progress, name: str) -> dict[str, Any]:
-    return {
-        "name": name,
-        "status": p.status,
-        "layers": [
-            {
-                "digest": digest.removeprefix("sha256:")[:12],
-                "completed": done,
-                "total": total,
-                "bytes_text": f"{fmt.size(done)} / {fmt.size(total)}",
-            }
-            for digest, done, total in p.layer_rows()
-        ],
-        "completed": p.completed,
-        "total": p.total,
-        "fraction": p.fraction,
-        "speed": p.speed,
-        "eta": p.eta,
-        # "1.2 GB of 4.7 GB · 85.3 MB/s · 42.0 s left", the parts a running pull has
-        "info_text": _pull_info(p),
-        "state": p.state,
-        "elapsed": round(time.perf_counter() - p.started, 2),
-    }
-
-
-def _pull_info(p: Progress, state: str | None = None) -> str:
-    running = (state or p.state) == RUNNING
-    bits = [f"{fmt.size(p.completed)} of {fmt.size(p.total)}"] if p.total else []
-    if running and p.speed:
-        bits.append(fmt.speed(p.speed))
-    if running and p.eta is not None:
-        bits.append(f"{fmt.duration(p.eta)} left")
-    return " · ".join(bits)
-
-
 def _chat_available() -> bool:
     try:
         return importlib.util.find_spec("ollama_nb._widgets.chat") is not None
@@ -190,11 +76,12 @@ class ModelBrowser(KeyMasked, anywidget.AnyWidget):
 
     Parameters
     ----------
-    host:
-        The server (``OLLAMA_HOST``-style text, or ``"https://ollama.com"`` for cloud models). Default:
-        the shared client of the current settings (``%ollama config host=...``, else ``OLLAMA_HOST``).
     client:
-        A ready :class:`~ollama_nb.Client` instead of ``host``.
+        A ready :class:`~ollama_nb.Client` (its ``cloud`` attribute says whether it is Ollama Cloud).
+    host:
+        The server (``OLLAMA_HOST``-style text, or ``"https://ollama.com"`` for cloud models) instead
+        of ``client``. Default: the shared client of the current settings (``%ollama config host=...``,
+        else ``OLLAMA_HOST``).
     api_key:
         For a cloud host; default ``OLLAMA_API_KEY``. It stays in the client: never in widget state.
 
@@ -227,27 +114,23 @@ class ModelBrowser(KeyMasked, anywidget.AnyWidget):
     quota = traitlets.List(traitlets.Dict()).tag(sync=True)
 
     def __init__(
-        self, host: str | None = None, client: Client | None = None, *, api_key: str | None = None, **kwargs: Any
+        self, *, client: Client | None = None, host: str | None = None, api_key: str | None = None, **kwargs: Any
     ) -> None:
-        if client is None:
-            client = default_client() if host is None and api_key is None else Client(host, api_key=api_key)
-        cloud = kwargs.pop("cloud", None)  # a stand-in for ollama.com on another host says so
+        client = widget_client(client, host, api_key) or default_client()
         super().__init__(**kwargs)
         self.set_trait("_self_id", self.model_id or "")
         self._client = client
         self._lock = threading.RLock()
-        self._tasks: dict[int, tuple[threading.Thread, str]] = {}
-        self._streams: dict[str, Stream] = {}
-        self._cancelled: set[str] = set()
+        self._tasks = Tasks("ModelBrowser", on_busy=lambda label: setattr(self, "busy", label))
+        self._pulls: dict[str, PullRunner] = {}  # the pulls running, by name
         self._pull_state: dict[str, dict[str, Any]] = {}
         self._push_pace = Pace(least=PUSH_INTERVAL, most=PUSH_INTERVAL)
         self._output: Any = None
         self._chat: Any = None
         self.host = client.host
-        self.cloud = bool(cloud) if cloud is not None else bool(getattr(client, "cloud", is_cloud(client.host)))
+        self.cloud = bool(client.cloud)
         self._stop_waiting = threading.Event()  # close() ends a busy-server wait of any task
         self._calls = client.hooked(on_retry=self._waiting, cancel_retry=self._stop_waiting)
-        self._pull_waits: dict[str, threading.Event] = {}  # Cancel ends the wait of that pull
         self.chat_available = _chat_available()
         self.on_msg(self._on_view_msg)
         # The first list on a thread too (a slow server must not freeze the cell); on a normal
@@ -328,14 +211,12 @@ class ModelBrowser(KeyMasked, anywidget.AnyWidget):
 
     def close(self) -> None:
         """Close the widget; pulls still running are cancelled (a closed view cannot cancel them)."""
-        self._stop_waiting.set()
-        with self._lock:
-            streams = list(self._streams.values())
-            waits = list(self._pull_waits.values())
-        for stream in streams:
-            stream.close()
-        for event in waits:
-            event.set()
+        if hasattr(self, "_pulls"):  # not a widget whose __init__ was refused
+            self._stop_waiting.set()
+            with self._lock:
+                pulls = list(self._pulls.values())
+            for runner in pulls:
+                runner.stop()
         super().close()
 
     def __repr__(self) -> str:
@@ -356,7 +237,7 @@ class ModelBrowser(KeyMasked, anywidget.AnyWidget):
             }
             for m in self.models
         ]
-        title = f"<p><strong>Ollama models at {chrome.esc(self.host)}</strong> ({len(rows)})</p>"
+        title = chrome.title(f"Ollama models at {self.host}", f" ({len(rows)})")
         if not rows:
             return chrome.page(title, chrome.note("No models."))
         return chrome.page(
@@ -436,59 +317,32 @@ class ModelBrowser(KeyMasked, anywidget.AnyWidget):
     def cancel(self, name: str) -> None:
         """Stop the pull of ``name`` (closes its stream; nothing is installed)."""
         with self._lock:
-            stream = self._streams.get(name)
-            if stream is None:
-                self._cancelled.add(name)  # the pull request is still being sent: stop it on arrival
-            wait = self._pull_waits.get(name)
-        if wait is not None:
-            wait.set()  # ...or it waits for a busy server: stop waiting
-        if stream is not None:
-            stream.close()
+            runner = self._pulls.get(name)
+        if runner is not None:
+            runner.stop()
 
     # ------------------------------------------------------------------ background work
 
     def _start(self, key: str, label: str, fn: Callable[..., Any], *args: Any) -> threading.Thread:
-        """Run ``fn(*args)`` on a daemon thread; ``busy`` says what runs while it does."""
+        """Run ``fn(*args)`` on a daemon thread; ``busy`` says what runs while it does; a failure
+        shows in the panel."""
 
-        def run() -> None:
+        def guarded() -> None:
             try:
                 fn(*args)
             except RetryCancelled:
                 self.notice = ""
             except Exception as exc:
                 self._report(exc, key.split(":")[0])
-            finally:
-                with self._lock:
-                    self._tasks.pop(threading.get_ident(), None)
-                    self._set_busy()
 
-        thread = threading.Thread(target=run, name=f"ModelBrowser-{key}", daemon=True)
-        with self._lock:
-            thread.start()
-            self._tasks[thread.ident or 0] = (thread, label)
-            self._set_busy()
-        return thread
+        return self._tasks.start(guarded, key=key, label=label)
 
     def _waiting(self, wait: RetryWait) -> None:
         self.notice = f"{wait}."
 
-    def _set_busy(self) -> None:
-        labels = [label for _, label in self._tasks.values() if label]
-        self.busy = labels[-1] if labels else ""
-
     def _join(self, timeout: float = 10.0) -> bool:
         """Wait until no background work runs (for tests and scripts). False on timeout."""
-        deadline = time.monotonic() + timeout
-        while True:
-            with self._lock:
-                threads = [t for t, _ in self._tasks.values()]
-            if not threads:
-                return True
-            for t in threads:
-                t.join(max(0.0, deadline - time.monotonic()))
-            if time.monotonic() >= deadline:
-                with self._lock:
-                    return not self._tasks
+        return self._tasks.join(timeout)
 
     def _report(self, exc: BaseException, action: str, hint: str | None = None) -> None:
         message, default_hint = describe(exc)
@@ -511,10 +365,10 @@ class ModelBrowser(KeyMasked, anywidget.AnyWidget):
         client = self._calls
         try:
             tags = client.list()
-            models = [_model_row(m) for m in tags.get("models") or []]
+            models = [model_row(m) for m in tags.get("models") or []]
             running: list[dict[str, Any]] = []
             if not self.cloud:
-                running = [_running_row(m) for m in client.ps().get("models") or []]
+                running = [running_row(m) for m in client.ps().get("models") or []]
         except OllamaError as err:
             if report:
                 self._report(err, "refresh")
@@ -538,7 +392,7 @@ class ModelBrowser(KeyMasked, anywidget.AnyWidget):
             self.quota = []
 
     def _refresh_running(self) -> None:
-        self.running = [_running_row(m) for m in self._calls.ps().get("models") or []]
+        self.running = [running_row(m) for m in self._calls.ps().get("models") or []]
 
     @traitlets.observe("selected")
     def _on_selected(self, change: dict[str, Any]) -> None:
@@ -559,7 +413,7 @@ class ModelBrowser(KeyMasked, anywidget.AnyWidget):
                 self._report(err, "select")
             return
         if self.selected == name:  # the user may have clicked another row meanwhile
-            self.details = _details(name, show)
+            self.details = details(name, show)
 
     def _pull(self, name: str, raise_: bool = False) -> Progress | None:
         if not name:
@@ -570,67 +424,39 @@ class ModelBrowser(KeyMasked, anywidget.AnyWidget):
                 "Ollama Cloud has no pull.", hint="Cloud models run without a download; pull on a local server."
             )
             return self._pull_failed(name, err, raise_)
+        runner = PullRunner(self._client, name)
         with self._lock:
-            if self._pull_state.get(name, {}).get("state") == RUNNING:
+            if name in self._pulls:
                 self.notice = f"{name} is already being pulled."
                 return None
-            self._cancelled.discard(name)
-            self._pull_state[name] = {
-                "name": name,
-                "status": "starting",
-                "layers": [],
-                "completed": 0,
-                "total": 0,
-                "fraction": None,
-                "speed": None,
-                "eta": None,
-                "state": RUNNING,
-                "elapsed": 0,
-            }
+            self._pulls[name] = runner
+            self._pull_state[name] = {**STARTING, "name": name}
         self._push_pulls(force=True)
-        stop_waiting = threading.Event()
-        with self._lock:
-            self._pull_waits[name] = stop_waiting
         try:
-            stream = self._client.pull(name, stream=True, on_retry=self._waiting, cancel_retry=stop_waiting)
-        except RetryCancelled:
-            state = dict(self._pull_state.get(name, {}), state="stopped", status="cancelled")
-            self._set_pull(name, state, force=True)
-            self.notice = f"Pull of {name} cancelled while the server was busy; nothing was installed."
-            return None
-        except OllamaError as err:
-            return self._pull_failed(name, err, raise_)
+            progress = runner.run(lambda p: self._set_pull(name, progress_dict(p, name)), on_wait=self._waiting)
         finally:
             with self._lock:
-                self._pull_waits.pop(name, None)
-        assert isinstance(stream, Stream)
-        with self._lock:
-            self._streams[name] = stream
-            cancelled = name in self._cancelled
-        if cancelled:
-            stream.close()
-        progress = stream.progress
-        try:
-            for _ in stream:
-                self._set_pull(name, _progress_dict(progress, name))
-        except OllamaError as err:
-            return self._pull_failed(name, err, raise_, progress)
-        finally:
-            with self._lock:
-                self._streams.pop(name, None)
-                self._cancelled.discard(name)
-        state = _progress_dict(progress, name)
-        if progress.state == "done":
-            self._set_pull(name, state, force=True)
+                self._pulls.pop(name, None)
+        if runner.error is not None:
+            return self._pull_failed(name, runner.error, raise_, progress)
+        self._pull_ended(name, runner)
+        return progress
+
+    def _pull_ended(self, name: str, runner: PullRunner) -> None:
+        progress = runner.progress
+        if runner.status == "done" and progress is not None:
+            self._set_pull(name, progress_dict(progress, name), force=True)
             self._refresh(report=True)
             self.notice = f"Pulled {name}."
-        else:
-            state["state"] = "stopped"
-            state["status"] = "cancelled"
-            state["info_text"] = _pull_info(progress, "stopped")
-            self._set_pull(name, state, force=True)
+            return
+        state = progress_dict(progress, name) if progress is not None else dict(self._pull_state.get(name, {}))
+        state.update(state="stopped", status="cancelled")
+        if progress is not None:
+            state["info_text"] = pull_info(progress, "stopped")
             self.notice = f"Pull of {name} cancelled; nothing was installed."
-        return progress
+        else:
+            self.notice = f"Pull of {name} cancelled while the server was busy; nothing was installed."
+        self._set_pull(name, state, force=True)
 
     def _pull_failed(
         self, name: str, err: OllamaError, raise_: bool, progress: Progress | None = None
@@ -640,13 +466,13 @@ class ModelBrowser(KeyMasked, anywidget.AnyWidget):
         if isinstance(err, ModelNotFound):
             message = f"Cannot pull {name}: {err.error}"
         state = (
-            _progress_dict(progress, name)
+            progress_dict(progress, name)
             if progress is not None
             else {"name": name, "layers": [], "completed": 0, "total": 0}
         )
         state.update(state="failed", status="failed", message=message, hint=hint)
         if progress is not None:
-            state["info_text"] = _pull_info(progress, "failed")
+            state["info_text"] = pull_info(progress, "failed")
         self._set_pull(name, state, force=True)
         self.error = {"message": message, "hint": hint, "action": "pull"}
         if raise_:
@@ -705,7 +531,7 @@ class ModelBrowser(KeyMasked, anywidget.AnyWidget):
         try:
             try:
                 chat = ChatWidget(model=name, client=self._client)
-            except TypeError:
+            except TypeError:  # a ChatWidget of another version
                 chat = ChatWidget(model=name)
         except Exception as exc:
             self._report(exc, "try")

@@ -9,7 +9,10 @@ import datetime as dt
 
 from ollama_nb import _format as fmt
 from ollama_nb._reply import Progress
-from ollama_nb._widgets.models import _details, _model_row, _progress_dict, _running_row
+from ollama_nb._widgets._rows import details as _details
+from ollama_nb._widgets._rows import model_row as _model_row
+from ollama_nb._widgets._rows import progress_dict as _progress_dict
+from ollama_nb._widgets._rows import running_row as _running_row
 
 from .lab import open_bundle_page
 from .test_models_view import PAGE, set_state

@@ -198,7 +198,8 @@ assert answers == len(KEYS) + len(CHAT_FIELDS) * len(SAMPLE), f'only {answers} a
 ]
 MODELS = ["browser = ModelBrowser()\nbrowser",
           # as a cloud account sees it: the quota panel, one bar per /api/usage limit
-          'cloud_browser = ModelBrowser(client=Client(api_key="payload-usage-key"), cloud=True)\ncloud_browser']
+          'cloud_client = Client(api_key="payload-usage-key")\ncloud_client.cloud = True  # the emulator plays ollama.com\n'
+          'cloud_browser = ModelBrowser(client=cloud_client)\ncloud_browser']
 # What a saved notebook shows where no widget manager runs (GitHub, nbviewer, an nbconvert without
 # the widget state): each widget's own bundle without its widget view.
 STATIC_VIEWS = ["""for widget in [*chats, browser, cloud_browser]:

@@ -39,6 +39,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from ._redact import redact
+from ._terminal import terminal_text
 
 if TYPE_CHECKING:
     from ._reply import Reply
@@ -80,8 +81,9 @@ class OllamaError(Exception):
     def __init__(self, message: str, *, hint: str = "", reply: Reply | None = None) -> None:
         # The one boundary where server text enters our errors: str(), repr(), args, tracebacks
         # and every view downstream only ever see the redacted text.
-        self.message = message = redact(message)
-        self.hint = redact(hint or type(self).hint)
+        # Control characters shown, not obeyed: str() lands in terminals and tracebacks.
+        self.message = message = terminal_text(redact(message))
+        self.hint = terminal_text(redact(hint or type(self).hint))
         self.reply = reply
         super().__init__(f"{message} — {self.hint}" if self.hint else message)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as _dt
 from typing import TYPE_CHECKING, Any
 
+from ._terminal import escape_char
 from ._types import parse_time
 
 if TYPE_CHECKING:
@@ -162,5 +163,5 @@ def _escape(ch: str) -> str:
         return _ESCAPES[ch]
     if ch.isprintable() and ch != VISIBLE_SPACE:
         return ch
-    code = ord(ch)
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+    # The terminal's escapes, so a name reads the same in a table and in the terminal's echo.
+    return escape_char(ch)

@@ -30,6 +30,7 @@ from .._hosts import parse_host
 from .._redact import remember
 from .._render import chrome
 from .._request import check_seconds
+from .._terminal import cut, terminal_text
 from ._shared import DEFAULT_CHAT, client_for, display_html, show_exception
 from .options import OPTION_TYPES, coerce_option
 from .pull import cmd_pull
@@ -346,8 +347,7 @@ def cmd_history(args: list[str]) -> None:
         return
 
     def short(text: str, n: int = 80) -> str:
-        text = " ".join(text.split())
-        return text if len(text) <= n else text[: n - 1] + "…"
+        return cut(" ".join(text.split()), n)  # escaped before the cut: no sequence left open
 
     rows = [
         {
@@ -434,9 +434,11 @@ def cmd_usage(args: list[str]) -> None:
 
 
 def _plain_table(rows: list[dict[str, Any]], cols: list[str]) -> str:
-    widths = {c: max(len(str(c)), *(len(str(r.get(c, ""))) for r in rows)) for c in cols}
+    # Cells escaped before measuring, so columns line up on the text a terminal really shows.
+    cells = [{c: terminal_text(str(r.get(c, ""))) for c in cols} for r in rows]
+    widths = {c: max(len(str(c)), *(len(r[c]) for r in cells)) for c in cols}
     lines = ["  ".join(str(c).ljust(widths[c]) for c in cols)]
-    lines += ["  ".join(str(r.get(c, "")).ljust(widths[c]) for c in cols) for r in rows]
+    lines += ["  ".join(r[c].ljust(widths[c]) for c in cols) for r in cells]
     return "\n".join(line.rstrip() for line in lines)
 
 

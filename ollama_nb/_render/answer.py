@@ -13,6 +13,7 @@ import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
+from .._terminal import terminal_text
 from . import chrome
 from .markdown import BlockStream, model_html
 
@@ -132,11 +133,11 @@ class LiveAnswer:
 def answer_plain(
     *, content: str, thinking: str = "", tool_calls: Sequence[Mapping[str, Any]] = (), footer: str = ""
 ) -> str:
-    """The same answer as plain text (terminals, ``text/plain``)."""
+    """The same answer as plain text (terminals, ``text/plain``), control characters shown."""
     plain = f"[thinking]\n{thinking}\n[/thinking]\n\n{content}" if thinking else content
     if tool_calls:
         plain += "\n" + "\n".join(f"[tool call] {json.dumps(dict(c), ensure_ascii=False)}" for c in tool_calls)
-    return f"{plain}\n\n{footer}" if footer else plain
+    return terminal_text(f"{plain}\n\n{footer}" if footer else plain)
 
 
 def _error_text(error: Any) -> str:

@@ -20,6 +20,7 @@ from typing import Any
 
 from ._client import Client
 from ._hosts import parse_host
+from ._redact import secret
 
 __all__ = ["Settings", "client_for", "default_client", "forget_clients", "settings"]
 
@@ -68,7 +69,8 @@ def client_for(host: str | None = None) -> Client:
     ``OLLAMA_API_KEY`` in ``os.environ`` (a client reads it when it is made).
     """
     url = parse_host(host) if host else settings.resolved_host()
-    key = (url, settings.api_key, os.environ.get("OLLAMA_API_KEY"), settings.timeout)
+    # The keys as Secrets: this frame is in the traceback of a client that cannot be made.
+    key = (url, secret(settings.api_key), secret(os.environ.get("OLLAMA_API_KEY")), settings.timeout)
     with _client_lock:
         client = _client_cache.get(key)
         if client is None:

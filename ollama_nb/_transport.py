@@ -20,6 +20,7 @@ from ._errors import ModelNotFound, OllamaError, RequestError, ServerUnreachable
 from ._hosts import cloud_model_name
 from ._http_errors import line_error, status_error
 from ._policy import ANSWER_TIMEOUT, TRANSFER_TIMEOUT, Policy
+from ._redact import secret, secret_headers
 from ._reply import Progress, Reply
 from ._retry import OnRetry, Retry
 from ._retry import call as with_retries
@@ -50,6 +51,7 @@ class Transport:
         verify: bool | str = True,
         **_ignored: Any,  # ollama-python's other httpx options (follow_redirects=...) have no meaning here
     ) -> None:
+        api_key, headers = secret(api_key), secret_headers(headers)  # masked in this frame's locals too
         self._policy = policy = Policy.of(host, api_key, headers, timeout, web_host)
         self.host, self.web_host, self.timeout = policy.host, policy.web_host, policy.timeout
         self.cloud = policy.cloud
@@ -131,13 +133,20 @@ class Transport:
         stream: bool = False,
         timeout: tuple[float, float | None] | None = None,
         url: str | None = None,
-        headers: Mapping[str, str] | None = None,
+        web: bool = False,
     ) -> requests.Response:
         host = self.host
         timeout = timeout or self.timeout
         try:
+            # The web tools' key is put in at the last moment, never held in a local of a frame a
+            # verbose traceback shows (the session's own headers hold the server's key).
             resp = self._session.request(
-                method, url or host + path, data=request_data(body), stream=stream, timeout=timeout, headers=headers
+                method,
+                url or host + path,
+                data=request_data(body),
+                stream=stream,
+                timeout=timeout,
+                headers=self._policy.web_headers() if web else None,
             )
         except requests.exceptions.ConnectTimeout as exc:
             raise ServerUnreachable(host if url is None else url, f"connect timed out: {exc}") from None

@@ -10,7 +10,7 @@ read as ESC sequences) disarms them all; :func:`cut` shortens *after* escaping, 
 leave a sequence open.
 
 >>> terminal_text("ok\\x1b]52;c;cm0gLXJmIH4=\\x07 done\\r")
-'ok\\\\x1b]52;c;cm0gLXJmIH4=\\\\x07 done\\\\r'
+'ok\\\\x1b]52;c;cm0gLXJmIH4=\\\\x07 done\\\\x0d'
 """
 
 from __future__ import annotations

@@ -84,7 +84,7 @@ def cmd_list(args: list[str]) -> None:
         return
     rows = [
         {
-            "name": fmt_.model_name(m.get("name") or m.get("model") or ""),
+            "name": fmt_.listed_name(m.get("name") or m.get("model") or ""),
             "size": fmt_.size(m.get("size")),
             "params": (m.get("details") or {}).get("parameter_size", "–"),
             "quantization": (m.get("details") or {}).get("quantization_level", "–"),
@@ -108,7 +108,7 @@ def cmd_ps(args: list[str]) -> None:
         where = "100% GPU" if size and vram >= size else "100% CPU" if not vram else f"{vram / size:.0%} GPU"
         rows.append(
             {
-                "name": fmt_.model_name(m.get("name") or m.get("model") or ""),
+                "name": fmt_.listed_name(m.get("name") or m.get("model") or ""),
                 "size": fmt_.size(size),
                 "in VRAM": f"{fmt_.size(vram)} ({where})",
                 "context": m.get("context_length", "–"),

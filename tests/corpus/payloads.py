@@ -48,7 +48,7 @@ class Payload:
     def chunks(self, beacon: str) -> list[str]:
         """The payload as the stream chunks a model would send (one chunk unless SPLIT is used)."""
         url = f"{beacon.rstrip('/')}/{self.id}"
-        text = self.source.replace("@N@", str(self.id)).replace("@B@", url)
+        text = self.source.replace("@N@", str(self.id)).replace("@B@", url).replace("@F@", f"{beacon}-{self.id}")
         return text.split(SPLIT)
 
     def text(self, beacon: str) -> str:
@@ -259,6 +259,12 @@ _ENTRIES: list[tuple[str, str, str]] = [
     ("terminal", "c1 @N@ \x9b2J \x9d52;c;eA==\x9c \x90q\x9c \x85", "8-bit C1 controls (CSI, OSC, ST, DCS, NEL)"),
     ("terminal", "del @N@ abc\x08\x08\x08xyz\x7f \x1bc \x1b[201~ \x1b[?1049h \x0e \x1b(0", "backspace, DEL, reset, paste end, alt screen, charsets"),
     ("terminal", "cut @N@ " + "x" * 66 + "\x1b]8;;http://evil.example/\x07open", "a sequence the 80-character cut would leave open"),
+    # --- model names that run when pasted (issue 24): IPython expands {expr} and $x in a magic's line
+    # before the magic sees it. Ollama's grammar forbids them; a hostile server may still list them.
+    # "@F@" is a file the Python inside would create (the test checks it never appears).
+    ("runnable-name", "llama3.2{__import__('pathlib').Path('@F@').touch()}", "{expr} in a name"),
+    ("runnable-name", "llama3.2$HOME", "$x in a name"),
+    ("runnable-name", "llama{3.2}", "braces that look harmless"),
 ]
 
 

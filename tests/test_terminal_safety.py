@@ -17,7 +17,7 @@ from corpus.payloads import CORPUS, Payload
 from corpus.routes import PayloadRoutes
 from test_terminal import TerminalIPython
 
-from ollama_nb._format import model_name
+from ollama_nb._format import listed_name
 from ollama_nb._terminal import cut, terminal_text
 from ollama_nb.testing import Emulator
 
@@ -41,7 +41,7 @@ def check(raw: bytes, p: Payload, *, start: int = 0, words: bool = False, name: 
     assert not left, f"payload {p.id} ({p.note}) reached the terminal raw: {left!r} in {text[-3000:]!r}"
     shown = text.replace("\r\n", "\n")
     text = " ".join(p.text("").split()) if words else p.text("")
-    wanted = (model_name(text) if name else terminal_text(text))[: start or None].rstrip()  # tables drop end spaces
+    wanted = (listed_name(text) if name else terminal_text(text))[: start or None].rstrip()  # tables drop end spaces
     assert wanted in shown, f"payload {p.id} ({p.note}) not shown as {wanted!r}: {shown[-3000:]!r}"
     return shown
 

@@ -250,10 +250,14 @@ class MalformedChunk(StreamError):
 
     hint = "The partial answer is kept. Is the host really an Ollama server (not a proxy page)?"
 
-    def __init__(self, line: bytes, *, reply: Reply | None = None) -> None:
+    def __init__(self, line: bytes, *, reply: Reply | None = None, limit: int | None = None) -> None:
         text = redact(line.decode("utf-8", "replace"))
         self.line = text.encode()
         shown = text[:80]
+        if limit is not None:  # ``line`` is then only the start of the line
+            message = f"The server sent a line longer than {limit // 2**20} MB; reading stopped there: {shown!r}…"
+            super().__init__(message, reply=reply)
+            return
         super().__init__(f"The server sent a line that is not JSON: {shown!r}", reply=reply)
 
 

@@ -40,9 +40,67 @@ class _End:
         self.error = error
 
 
+class _Feed:
+    """What the reader thread and the event loop share: the buffer, and how each wakes the other.
+
+    The reader holds this, never the AsyncStream, so that dropping an AsyncStream whose reader is
+    running (read once, then forgotten) still closes it.
+    """
+
+    def __init__(self, stream: Stream) -> None:
+        self.stream = stream
+        self.buf: deque[Chunk | _End] = deque()
+        self.lock = threading.Lock()
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.waiter: asyncio.Future[None] | None = None
+        self.room = threading.Event()
+        self.room.set()
+
+    def read(self) -> None:
+        """On a pool thread: every chunk of the sync stream into the buffer, then its end."""
+        buf, room = self.buf, self.room
+        end = _End()
+        try:
+            for chunk in self.stream:
+                self.push(chunk)
+                if len(buf) >= AHEAD:
+                    room.clear()
+                    if len(buf) >= AHEAD:  # the consumer may have taken some meanwhile
+                        room.wait()
+        except BaseException as err:  # every failure goes to the consumer, with the partial reply
+            end = _End(err)
+        self.push(end)
+
+    def push(self, item: Chunk | _End) -> None:
+        self.buf.append(item)
+        if self.waiter is None:  # the loop is not waiting: it will find the chunk in the buffer
+            return
+        with self.lock:
+            waiter, self.waiter = self.waiter, None
+        if waiter is not None and self.loop is not None:
+            try:
+                self.loop.call_soon_threadsafe(_wake, waiter)
+            except RuntimeError:  # the loop was closed meanwhile: nobody is waiting any more
+                pass
+
+    async def wait(self) -> None:
+        """Until the buffer has an entry (returns at once if it has one now)."""
+        loop = asyncio.get_running_loop()
+        with self.lock:
+            if self.buf:
+                return
+            self.loop = loop
+            waiter = self.waiter = loop.create_future()
+        await waiter
+
+    def close(self, status: str, error: BaseException | None = None) -> None:
+        self.stream.close(status, error)
+        self.room.set()  # a reader waiting for room sees the close and ends
+
+
 class AsyncStream:
     """An answer arriving line by line, for ``async for``: what ``await client.chat(..., stream=True)``
-    gives. The chunks are those of the sync :class:`~ollama_nb._client.Stream`.
+    gives. The chunks are those of the sync :class:`~ollama_nb._stream.Stream`.
 
     ``reply`` (chat/generate) or ``progress`` (pull/push/create) merges every chunk as it arrives.
     ``await aclose()``, ``break``, leaving ``async with`` or cancelling the task closes the HTTP
@@ -57,13 +115,8 @@ class AsyncStream:
 
     def __init__(self, stream: Stream, pool: Executor) -> None:
         self._stream = stream
+        self._feed = _Feed(stream)
         self._pool = pool
-        self._buf: deque[Chunk | _End] = deque()
-        self._lock = threading.Lock()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._waiter: asyncio.Future[None] | None = None
-        self._room = threading.Event()
-        self._room.set()
         self._reader: Future[None] | None = None
         self._iterated = False
         self._ended = False
@@ -116,17 +169,22 @@ class AsyncStream:
     async def _next(self) -> Chunk:
         if self._reader is None:
             self._start()
-        buf = self._buf
+        feed = self._feed
+        buf = feed.buf
         while True:
             try:
                 item = buf.popleft()
             except IndexError:
                 if self._ended:
                     raise StopAsyncIteration from None
-                await self._wait()
+                try:
+                    await feed.wait()
+                except BaseException:  # CancelledError (task.cancel, a kernel interrupt), KeyboardInterrupt
+                    self.close(INTERRUPTED)
+                    raise
                 continue
-            if not self._room.is_set() and len(buf) <= AHEAD // 2:
-                self._room.set()
+            if not feed.room.is_set() and len(buf) <= AHEAD // 2:
+                feed.room.set()
             if type(item) is _End:
                 self._ended = True
                 if item.error is not None:
@@ -136,7 +194,7 @@ class AsyncStream:
 
     def _start(self) -> None:
         try:
-            self._reader = self._pool.submit(self._read)
+            self._reader = self._pool.submit(self._feed.read)
         except RuntimeError:  # the pool was shut down: the client was closed before this stream was read
             self.close()
             raise RuntimeError(
@@ -144,51 +202,11 @@ class AsyncStream:
                 "`async with AsyncClient() as client:` (or before `await client.close()`)."
             ) from None
 
-    async def _wait(self) -> None:
-        loop = asyncio.get_running_loop()
-        with self._lock:
-            if self._buf:
-                return
-            self._loop = loop
-            waiter = self._waiter = loop.create_future()
-        try:
-            await waiter
-        except BaseException:  # CancelledError (task.cancel, a kernel interrupt), KeyboardInterrupt
-            self.close(INTERRUPTED)
-            raise
-
-    # -- the reader thread --------------------------------------------------------------------
-    def _read(self) -> None:
-        end = _End()
-        try:
-            for chunk in self._stream:
-                self._push(chunk)
-                if len(self._buf) >= AHEAD:
-                    self._room.clear()
-                    if len(self._buf) >= AHEAD:  # the consumer may have taken some meanwhile
-                        self._room.wait()
-        except BaseException as err:  # every failure goes to the consumer, with the partial reply
-            end = _End(err)
-        self._push(end)
-
-    def _push(self, item: Chunk | _End) -> None:
-        self._buf.append(item)
-        if self._waiter is None:  # the loop is not waiting: it will find the chunk in the buffer
-            return
-        with self._lock:
-            waiter, self._waiter = self._waiter, None
-        if waiter is not None and self._loop is not None:
-            try:
-                self._loop.call_soon_threadsafe(_wake, waiter)
-            except RuntimeError:  # the loop was closed meanwhile: nobody is waiting any more
-                pass
-
     # -- closing ------------------------------------------------------------------------------
     def close(self, status: str = STOPPED, error: BaseException | None = None) -> None:
         """Close the connection now (Ollama stops generating); safe from any thread. ``status`` and
-        ``error`` mark an unfinished answer, as :meth:`Stream.close <ollama_nb._client.Stream.close>`."""
-        self._stream.close(status, error)
-        self._room.set()  # a reader waiting for room sees the close and ends
+        ``error`` mark an unfinished answer, as :meth:`Stream.close <ollama_nb._stream.Stream.close>`."""
+        self._feed.close(status, error)
 
     async def aclose(self) -> None:
         self.close()
@@ -205,7 +223,7 @@ class AsyncStream:
             self.close(INTERRUPTED)
         else:
             self._stream.__exit__(kind, exc, tb)
-        self._room.set()
+        self._feed.room.set()
 
     def __del__(self) -> None:
         try:

@@ -55,7 +55,7 @@ def test_cancelling_the_task_mid_stream_closes_the_connection_and_keeps_the_part
     assert stream.closed
 
 
-@pytest.mark.parametrize("how", ["break", "aclose", "async with", "dropped unread"])
+@pytest.mark.parametrize("how", ["break", "aclose", "async with", "dropped unread", "read once, then dropped"])
 def test_leaving_a_stream_early_closes_the_connection(emu, how):
     client = AsyncClient(emu.url)
 
@@ -71,6 +71,9 @@ def test_leaving_a_stream_early_closes_the_connection(emu, how):
         elif how == "async with":
             async with stream:
                 await stream.__anext__()
+        elif how == "read once, then dropped":
+            await stream.__anext__()  # its reader thread runs on: dropping the stream must end it
+            del stream
         else:
             del stream  # never read: its connection must not stay open either
         return reply
@@ -78,8 +81,7 @@ def test_leaving_a_stream_early_closes_the_connection(emu, how):
     reply = asyncio.run(leave())
     assert emu.wait_for_disconnect() and emu.disconnects == [("/api/generate", "slow")]
     assert reply.status == "stopped" and not reply.done
-    if client._pool is not None:
-        no_worker_blocked(client)
+    no_worker_blocked(client)
 
 
 @pytest.mark.parametrize(("leaves_by", "status"), [("break", "stopped"), ("error", "failed")])
@@ -160,9 +162,9 @@ def test_a_consumer_that_pauses_holds_the_reader_back_and_still_gets_every_chunk
         client = AsyncClient(emu.url)
         stream = await client.generate("bulk", "go", stream=True, options={"num_predict": 5000})
         count = 1 if await stream.__anext__() else 0
-        while stream._room.is_set() and not stream.reply.done:  # until the reader stops for room
+        while stream._feed.room.is_set() and not stream.reply.done:  # until the reader stops for room
             await asyncio.sleep(0.01)
-        ahead = len(stream._buf)
+        ahead = len(stream._feed.buf)
         async for _ in stream:
             count += 1
         assert stream.reply.done and stream.reply.eval_count == 5000

@@ -39,6 +39,7 @@ from mdit_py_plugins.tasklists import tasklists_plugin
 from mdit_py_plugins.texmath import texmath_plugin
 
 from . import caps, invisible
+from .open_table import OpenTable
 from .sanitize import clean, is_inline_image, link_scheme_ok
 
 __all__ = ["MATH_PROCESS", "BlockStream", "model_html"]
@@ -281,6 +282,7 @@ class BlockStream:
         self.html = ""  # ...and their HTML
         self._env: dict[str, Any] = {}  # reference definitions seen in the finished blocks
         self._list: _ListSoFar | None = None  # the list the finished blocks end inside of
+        self._table: OpenTable | None = None  # a long table at the open end, its rows kept
 
     @property
     def joins(self) -> bool:
@@ -296,7 +298,12 @@ class BlockStream:
             # Not a continuation (a caller's new text): what was finished stays, the rest is new.
             self.source = text[: len(_common_prefix(self.source, text))]
             self._list = None
+            self._table = None
         tail = text[len(self.source) :]
+        table = self._table.html(tail) if self._table else None
+        if table is not None:  # still one table at the open end: only its new rows were parsed
+            return table
+        self._table = None
         cut = _finished_end(tail)
         if cut > 0 and _balanced(tail[:cut]):
             self._settle(tail[:cut], None)
@@ -305,6 +312,13 @@ class BlockStream:
         if cut >= self.list_part and _balanced(tail[:cut]):
             self._settle(tail[:cut], going_on, shown)
             tail = tail[cut:]
+        if self._list is None:
+            self._table = OpenTable.start(tail, parse=self._open_html, blocks=_parser(False, True).parse)
+            if self._table:
+                return self._table.html(tail) or ""
+        return self._open_html(tail)
+
+    def _open_html(self, tail: str) -> str:
         return _render(tail, dict(self._env, references=dict(self._env.get("references", {}))), self._list)
 
     def _settle(self, source: str, going_on: _ListSoFar | None, shown: _ListSoFar | None = None) -> None:

@@ -10,6 +10,10 @@ from playwright.sync_api import expect
 
 from .lab import cell_output_locator, open_notebook, run_all, screenshot, set_theme, stop_kernel, write_notebook
 
+DECEIVING = (
+    "```python\nif access != \"user\u202e \u2066# admin only\u2069 \u2066\":\n    grant()\n```\n\n"
+    "Run `ls\u200b -la` then $" + "\\frac{" * 40 + "x" + "}{y}" * 40 + "$ and $\\raisebox{40em}{up}$, but $e^{i\\pi}+1=0$."
+)
 DOLLARS = "It costs $5 and $10, and \\\\$x\\\\$ is not math either. Euler: $e^{i\\\\pi}+1=0$ and \\\\(a<b\\\\)."
 
 CELLS = [
@@ -23,6 +27,11 @@ CELLS = [
     "r",
     "%%ollama -m no-such-model --chat look3\nhi",
     "%ollama list",
+    # An answer built to deceive and to choke MathJax (issue 24): marks, flags, notes, one formula typeset.
+    "from ollama_nb import Reply\n"
+    "r = Reply('demo')\n"
+    f"r.add({{'model': 'demo', 'message': {{'role': 'assistant', 'content': {DECEIVING!r}}}, 'done': True}})\n"
+    "r",
 ]
 
 
@@ -82,6 +91,15 @@ def test_answers_render_typeset_and_read_well_in_both_themes(lab, page):
         expect(error).to_contain_text("not found")
         expect(cell_output_locator(page, 5).locator("table th").first).to_have_text("name")
 
+        deceiving = cell_output_locator(page, 6)
+        deceiving.scroll_into_view_if_needed()
+        expect(deceiving.locator(".onb-invisible")).to_have_count(5)
+        expect(deceiving.locator(".onb-flag")).to_have_count(1)
+        expect(deceiving.locator(".onb-capped")).to_have_count(2)  # the deep \frac, the raised box
+        expect(deceiving.locator("mjx-container")).to_have_count(1, timeout=30_000)  # only e^{iπ}
+        screenshot(page, "answers-deceiving-light")
+        marks_light = _contrast(page, ".onb-out .onb-invisible")
+
         md.scroll_into_view_if_needed()
         screenshot(page, "answers-light")
         dollars.scroll_into_view_if_needed()
@@ -93,6 +111,10 @@ def test_answers_render_typeset_and_read_well_in_both_themes(lab, page):
         screenshot(page, "answers-dark")
         dark = _contrast(page, ".onb-error")
         assert light >= 4.5 and dark >= 4.5, (light, dark)
+        deceiving.scroll_into_view_if_needed()
+        screenshot(page, "answers-deceiving-dark")
+        marks = (marks_light, _contrast(page, ".onb-out .onb-invisible"))
+        assert min(marks) >= 4.5, marks
         footer = _contrast(page, ".onb-footer")
         assert footer >= 4.5, footer
     finally:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from ollama_nb import Client, OllamaError, Retry
 from ollama_nb._retry import RetryWait
-from ollama_nb.testing.scenarios import essay_text
+from ollama_nb.testing._scenarios import essay_text
 
 #: How students retry in a class whose queue overflows for minutes: patient and spread out. (The
 #: default Retry() gives up after ~30-90 s, right for one person, short for the last of thirty.)

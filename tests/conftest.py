@@ -11,7 +11,8 @@ import os
 
 import pytest
 
-from ollama_nb.testing import SCENARIOS_ENV, Emulator
+from ollama_nb.testing import Emulator
+from ollama_nb.testing._emulator import SCENARIOS_ENV
 
 _session_emulator: Emulator | None = None
 

@@ -29,7 +29,8 @@ def _imports(name: str, path: pathlib.Path, modules: dict[str, pathlib.Path]) ->
 # Lowest first. A module may import from its own layer and the ones below it, never from above:
 # that is what keeps the flow one way (Client -> Reply -> turn runner -> view -> render).
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("leaf", ("_version", "_terminal", "_status", "_display", "_hosts", "_redact", "_pacing", "_suggest", "tools")),
+    ("leaf", ("_version", "_terminal", "_status", "_display", "_hosts", "_redact", "_pacing", "_suggest", "_identity",
+              "tools")),
     ("wire", ("_errors", "_http_errors", "_wire", "_retry", "_images", "_request", "_types", "_reply", "_format", "_quota")),
     ("client", ("_session", "_policy", "_abort", "_transport", "_stream", "_client", "_async_stream", "_async",
                 "_config", "_default")),
@@ -39,10 +40,10 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("views", ("_magic", "_widgets", "_reply_view")),
     ("public", ("",)),  # ollama_nb itself: the names it re-exports
 ]
-# The emulator is a server of its own: it may use the wire layer, and the package imports nothing
-# of it but how it names itself (which %ollama doctor reads), a module of constants.
+# The emulator is a server of its own: it may use the layers below the views, and the package
+# imports nothing of it (how it names itself, which %ollama doctor reads, is the leaf _identity).
 EMULATOR = "testing"
-EMULATOR_NAMED = {"ollama_nb.testing.identity"}
+EMULATOR_NAMED: set[str] = set()
 
 
 def layer_of(module: str) -> int:

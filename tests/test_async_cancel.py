@@ -14,7 +14,7 @@ import pytest
 from ollama_nb import AsyncClient, Reply, Retry
 from ollama_nb._async_stream import AsyncStream
 from ollama_nb.testing import Emulator
-from ollama_nb.testing.scenarios import essay_text
+from ollama_nb.testing._scenarios import essay_text
 
 ASK = [{"role": "user", "content": "Why is the sky blue?"}]
 

@@ -14,8 +14,8 @@ from kernel_helpers import Kernel
 
 from ollama_nb._render.caps import PLAIN_CHARS
 from ollama_nb.testing import Emulator
-from ollama_nb.testing.chunks import answer_chunk
-from ollama_nb.testing.wire import Stream
+from ollama_nb.testing._chunks import answer_chunk
+from ollama_nb.testing._wire import Stream
 
 pytestmark = pytest.mark.kernel
 

@@ -440,7 +440,7 @@ def test_httpx_style_client_options_are_understood(emu):
 def test_non_streamed_read_timeout_covers_the_whole_answer(emu):
     from ollama_nb._client import ANSWER_TIMEOUT
     from ollama_nb._errors import StallTimeout
-    from ollama_nb.testing.scenarios import SLOW_DELAY
+    from ollama_nb.testing._scenarios import SLOW_DELAY
 
     # By default a non-streamed answer may take half an hour (nothing arrives until it is done) ...
     assert Client(emu.url)._whole(ANSWER_TIMEOUT)[1] == ANSWER_TIMEOUT

@@ -23,6 +23,7 @@ import pytest
 import requests
 
 from ollama_nb.testing import Emulator
+from ollama_nb.testing._cloud import SIGNIN_URL
 
 ROOT = Path(__file__).resolve().parents[1]
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z$")
@@ -464,8 +465,30 @@ def test_web_search_and_fetch(emu):
     found = requests.post(emu.url + "/api/web_search", json={"query": "ollama", "max_results": 3}).json()
     assert len(found["results"]) == 3 and set(found["results"][0]) == {"title", "url", "content"}
     assert all(r["url"].startswith(("https://example.com/", "https://example.org/")) for r in found["results"])
-    page = requests.post(emu.url + "/api/experimental/web_fetch", json={"url": "https://example.com"}).json()
+    emu.set_cloud("signed-in")  # a local server fetches with its own ollama.com sign-in
+    try:
+        page = requests.post(emu.url + "/api/experimental/web_fetch", json={"url": "https://example.com"}).json()
+    finally:
+        emu.set_cloud("signed-out")
     assert set(page) == {"title", "content", "links"}
+
+
+def test_a_local_servers_web_search_needs_its_sign_in(emu):
+    """routes.go's webExperimentalProxyHandler: ollama.com signed with the server's key, so no
+    caller's key is needed when signed in; signed out is 401 with where to sign in, off is 403."""
+    search = {"query": "ollama"}
+    refused = requests.post(emu.url + "/api/experimental/web_search", json=search, timeout=10)
+    assert refused.status_code == 401 and refused.json() == {"error": "unauthorized", "signin_url": SIGNIN_URL}
+    try:
+        emu.set_cloud("disabled")
+        off = requests.post(emu.url + "/api/experimental/web_search", json=search, timeout=10)
+        assert off.status_code == 403 and off.json() == {"error": "ollama cloud is disabled: web search is unavailable"}
+        emu.set_cloud("signed-in")
+        found = requests.post(emu.url + "/api/experimental/web_search", json=search,
+                              headers={"Authorization": "Bearer not-sent-on"}, timeout=10)
+        assert found.status_code == 200 and found.json()["results"]
+    finally:
+        emu.set_cloud("signed-out")
 
 
 def test_requests_are_recorded(emu):
@@ -597,7 +620,7 @@ def test_schema_instances_validate_for_tricky_schemas(prompt):
     import jsonschema
     import pydantic
 
-    from ollama_nb.testing.voice.structured import instance
+    from ollama_nb.testing._voice.structured import instance
 
     class Tree(pydantic.BaseModel):
         name: str
@@ -631,7 +654,7 @@ DEMO = ["llama3.2:latest", "qwen3:latest", "gpt-oss:20b", "llava:latest", "nomic
 
 
 def test_the_demo_catalogue_has_only_what_a_class_would_have():
-    from ollama_nb.testing.catalog import SCENARIO_MODELS
+    from ollama_nb.testing._catalog import SCENARIO_MODELS
 
     with Emulator(scenarios=False) as demo:
         tags = requests.get(demo.url + "/api/tags").json()["models"]

@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
+import pytest
 import requests
 from kernel_helpers import Kernel
 
+from ollama_nb._identity import HEADER, NAME, VERSION_FIELD, emulator_name
 from ollama_nb.testing import Emulator
-from ollama_nb.testing.identity import HEADER, NAME, VERSION_FIELD, emulator_name
 
 
 def shown(ex) -> str:
@@ -28,6 +29,7 @@ def test_a_real_servers_version_is_not_the_emulator():
         assert emulator_name(answer) == ""
 
 
+@pytest.mark.kernel
 def test_doctor_names_the_emulator_dev_lab_starts():
     # The command line ./dev lab runs: demo catalogue only, no scenario models.
     with Emulator(process=True, scenarios=False, load_delay=1, cloud="signed-in") as emu, \
@@ -38,6 +40,7 @@ def test_doctor_names_the_emulator_dev_lab_starts():
     assert "! host reachable:" in text and "is the built-in emulator (ollama_nb.testing), not a real Ollama" in text
 
 
+@pytest.mark.kernel
 def test_doctor_calls_a_server_without_the_field_real_even_with_scenario_models():
     with Emulator(scenarios=True) as emu, Kernel(env={"OLLAMA_HOST": emu.url}) as kernel:
         kernel.run("%load_ext ollama_nb").check()

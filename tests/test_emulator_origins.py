@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from ollama_nb.testing import Emulator
-from ollama_nb.testing.origins import ORIGINS_ENV, Origins
+from ollama_nb.testing._origins import ORIGINS_ENV, Origins
 
 EVIL = "https://evil.example"
 

@@ -12,8 +12,8 @@ import pytest
 import requests
 
 from ollama_nb.testing import Emulator
-from ollama_nb.testing.cloud import SIGNIN_URL
-from ollama_nb.testing.scenarios import essay_text
+from ollama_nb.testing._cloud import SIGNIN_URL
+from ollama_nb.testing._scenarios import essay_text
 
 
 def post(emu: Emulator, path: str, body: Any, **kw: Any) -> requests.Response:

@@ -10,8 +10,8 @@ import pytest
 import requests
 
 from ollama_nb.testing import DemoVoice, Emulator
-from ollama_nb.testing.prompt import Answer, Prompt, tokens
-from ollama_nb.testing.voice import Topics
+from ollama_nb.testing._prompt import Answer, Prompt, tokens
+from ollama_nb.testing._voice import Topics
 
 COURSE = {"topics": [{
     "key": "tides",

@@ -13,8 +13,8 @@ from ollama_nb._errors import MalformedChunk
 from ollama_nb._status import FAILED
 from ollama_nb._wire import MAX_LINE, stream_objects
 from ollama_nb.testing import Emulator
-from ollama_nb.testing.chunks import answer_chunk
-from ollama_nb.testing.wire import Stream
+from ollama_nb.testing._chunks import answer_chunk
+from ollama_nb.testing._wire import Stream
 
 HUGE = MAX_LINE + 4 * 2**20
 

@@ -15,7 +15,7 @@ import pytest
 from kernel_helpers import extension_kernel, module_emulator, visible_text  # noqa: F401 - fixtures emu, kernel
 
 from ollama_nb._render import model_html
-from ollama_nb.testing import scenarios
+from ollama_nb.testing import _scenarios as scenarios
 
 pytestmark = pytest.mark.kernel
 

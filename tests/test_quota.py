@@ -11,6 +11,8 @@ import math
 
 import pytest
 import requests
+from corpus.routes import PayloadRoutes
+from kernel_helpers import Kernel
 
 from ollama_nb import Client
 from ollama_nb._errors import ResponseError
@@ -153,3 +155,32 @@ def test_names_of_unknown_windows_are_kept_as_text_for_the_views_to_escape():
     name = "<b>daily</b>\x1b[2J"
     rows = quota_rows({"included": {name: {"remaining_percent": 50}}})
     assert rows == [{"limit": name, "fraction": 0.5, "used": "50.0% used · 50.0% left", "resets": ""}]
+
+
+def usage_output(cloud: Emulator) -> tuple[str, str]:
+    """``%ollama usage`` in a real kernel, as a teacher runs it: (text/plain, text/html)."""
+    with Kernel(env={"OLLAMA_HOST": cloud.url, "OLLAMA_API_KEY": KEY}, unset=("OLLAMA_NB_MODEL",)) as kernel:
+        kernel.run("%load_ext ollama_nb").check()
+        shown = kernel.run(f"%ollama usage --host {cloud.url}").check().displays
+    data = shown[-1]["content"]["data"]
+    return data["text/plain"], data["text/html"]
+
+
+@pytest.mark.kernel
+def test_ollama_usage_shows_a_credit_plan_used_and_left():
+    with Emulator(key=KEY) as cloud:
+        cloud.set_balance(balance_usd=4.37, allowance_usd=5, purchased_usd=2)
+        plain, html = usage_output(cloud)
+    assert "included credits" in plain and "$0.63 of $5.00 used · $4.37 left" in plain
+    assert "purchased credits" in plain and "$2.00 left" in plain and "last 7 days" in plain
+    assert 'style="width:12.6%"' in html and KEY not in plain + html
+
+
+@pytest.mark.kernel
+def test_ollama_usage_keeps_hostile_fields_text():
+    hostile = "<img src=x onerror=alert(1)>"
+    with Emulator(key=KEY) as cloud:
+        PayloadRoutes({"p1": [hostile]}, usage=True).install(cloud)
+        plain, html = usage_output(cloud)
+    assert "<img" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert hostile in plain and "–" in plain  # a name shown as text; no number, so no share

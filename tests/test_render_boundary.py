@@ -281,8 +281,8 @@ def test_the_check_accepts_escaped_and_rendered_values():
 # The emulator plays a server and the models behind it; these are the only tags it writes, each
 # something a real server or model sends, never our own chrome.
 TAG_LITERALS_ALLOWED = {
-    "testing/server.py": "the body of a redirect, as an HTTP server writes one",
-    "testing/scenarios.py": "a model answer with hostile HTML in it, for the payload tests",
+    "testing/_server.py": "the body of a redirect, as an HTTP server writes one",
+    "testing/_scenarios.py": "a model answer with hostile HTML in it, for the payload tests",
 }
 
 

@@ -10,6 +10,7 @@ from .. import _format as fmt_
 from .._config import settings
 from .._errors import OllamaError
 from .._hosts import is_cloud
+from .._identity import emulator_name
 from .._render import chrome
 from .._suggest import close_models, command
 from ._shared import client_for, display_html
@@ -30,8 +31,6 @@ def _names(models: list[dict[str, Any]]) -> set[str]:
 
 def is_emulator(version: Any) -> bool:
     """True when the server's ``/api/version`` answer says it is the built-in emulator."""
-    from ..testing.identity import emulator_name
-
     return bool(emulator_name(version))
 
 

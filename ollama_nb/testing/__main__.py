@@ -13,7 +13,7 @@ import signal
 import sys
 import threading
 
-from . import DEFAULT_TOKEN_DELAY, KEY_ENV, Emulator
+from ._emulator import DEFAULT_TOKEN_DELAY, KEY_ENV, Emulator
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
         action="append",
         default=[],
         metavar="FILE",
-        help="a topic file (JSON, like voice/topics.json) whose questions the demo models also answer",
+        help="a topic file (JSON, like _voice/topics.json) whose questions the demo models also answer",
     )
     args = parser.parse_args(argv)
 

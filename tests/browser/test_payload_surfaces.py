@@ -161,7 +161,7 @@ REPLY = [
         display(attempt(f"chat {field} {key}", client.chat, model=f"payload-{field}:{key}", messages=HI))
 for key in SAMPLE:
     display(attempt(f"generate {key}", client.generate, model=f"payload-content:{key}", prompt="hi"))""",
-    # /api/usage's limits, named by the payloads (a key only for this call: usage needs one)
+    # /api/balance's windows and /api/usage's limits, named by the payloads (a key only for this call)
     """ip.run_line_magic("ollama", "config api_key=payload-usage-key")
 attempt("usage", ip.run_line_magic, "ollama", f"usage --host {client.host}")
 ip.run_line_magic("ollama", "config api_key=")""",
@@ -197,7 +197,7 @@ answers = sum(1 for chat in chats for m in chat.messages if m["role"] == "assist
 assert answers == len(KEYS) + len(CHAT_FIELDS) * len(SAMPLE), f'only {answers} answers in the panels'""",
 ]
 MODELS = ["browser = ModelBrowser()\nbrowser",
-          # as a cloud account sees it: the quota panel, one bar per /api/usage limit
+          # as a cloud account sees it: the quota panel, one bar per /api/balance window and /api/usage limit
           'cloud_client = Client(api_key="payload-usage-key")\ncloud_client.cloud = True  # the emulator plays ollama.com\n'
           'cloud_browser = ModelBrowser(client=cloud_client)\ncloud_browser']
 # What a saved notebook shows where no widget manager runs (GitHub, nbviewer, an nbconvert without
@@ -306,8 +306,9 @@ def test_corpus_through_every_surface(group, lab, beacon, hostile, browser: Brow
         if CHAT[0] in NOTEBOOKS[group]:  # every turn is in a panel (the cell asserts they happened)
             in_panels = page.locator(".onb-chat .onb-msg-assistant").count()
             assert in_panels >= len(KEYS) + len(CHAT_FIELDS) * len(SAMPLE), f"only {in_panels} answers shown in the panels"
-        # every payload named a limit of /api/usage: in the quota panel, and in %ollama usage's table
-        limits = len({p.text(beacon.url) for p in PAYLOADS})
+        # every payload named a window of /api/balance and a limit of /api/usage (plus the purchased
+        # credits row): in the quota panel, and in %ollama usage's table
+        limits = 2 * len({p.text(beacon.url) for p in PAYLOADS}) + 1
         if MODELS[1] in NOTEBOOKS[group]:
             assert page.locator(".onb-mb-quota-row").count() == limits, "the quota panel lacks payload limits"
         if REPLY[0] in NOTEBOOKS[group]:

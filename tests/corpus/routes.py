@@ -35,8 +35,8 @@ import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
-from ollama_nb.testing.chunks import answer_chunk
-from ollama_nb.testing.wire import JSON, Empty, HTTPError, Stream, StreamError, rfc3339
+from ollama_nb.testing._chunks import answer_chunk
+from ollama_nb.testing._wire import JSON, Empty, HTTPError, Stream, StreamError, rfc3339
 
 __all__ = ["FIELDS", "PayloadRoutes"]
 

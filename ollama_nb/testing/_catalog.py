@@ -1,6 +1,6 @@
 """Model metadata and the emulator's mutable state: installed models, loaded models, blobs.
 
-Every installed model has a ``kind`` that selects its behaviour in ``scenarios.py``; copies and
+Every installed model has a ``kind`` that selects its behaviour in ``_scenarios.py``; copies and
 created models inherit their source's kind, so ``%ollama copy slow:latest s2`` stays slow.
 """
 
@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .wire import FOREVER_SECONDS, rfc3339
+from ._wire import FOREVER_SECONDS, rfc3339
 
 DEFAULT_KEEP_ALIVE = 300.0  # OLLAMA_KEEP_ALIVE default, 5m
 DEFAULT_NUM_CTX = 4096
@@ -42,7 +42,7 @@ class Model:
     """One installed (or pullable) model and everything ``tags``/``show``/``ps`` report about it."""
 
     name: str  # canonical "name:tag"
-    kind: str  # behaviour key in scenarios.py
+    kind: str  # behaviour key in _scenarios.py
     family: str
     parameter_size: str
     quantization_level: str
@@ -259,7 +259,7 @@ def _model(
     arch: str = "",
     **more: Any,
 ) -> Model:
-    """One row of a model table (this module's and ``cloud.py``'s), so a row says only what is its own.
+    """One row of a model table (this module's and ``_cloud.py``'s), so a row says only what is its own.
 
     ``weights`` is "family parameter_size quantization_level" as ``ollama show`` prints them, ``caps``
     the capabilities separated by spaces, ``ctx``/``emb`` the GGUF's context length and embedding width,
@@ -298,7 +298,7 @@ GPT_OSS_PARAMS = {"temperature": 1}
 QWEN_CHAT: dict[str, Any] = {"template": CHATML_TEMPLATE, "parameters": QWEN_PARAMS}
 
 # What more than one row shares: the gpt-oss GGUFs' shape; the weights of the cloud stub a local
-# server lists and of the model ollama.com serves (cloud.py); llama3.1's two tags of one download.
+# server lists and of the model ollama.com serves (_cloud.py); llama3.1's two tags of one download.
 GPT_OSS: dict[str, Any] = {"caps": TOOLS_THINKING, "ctx": 131072, "emb": 2880}  # 20b and 120b
 GPT_OSS_120B: dict[str, Any] = {"weights": "gptoss 116.8B MXFP4", **GPT_OSS}
 LLAMA31_8B: dict[str, Any] = {

@@ -7,8 +7,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from .prompt import Answer
-from .wire import duration_ns, rfc3339
+from ._prompt import Answer
+from ._wire import duration_ns, rfc3339
 
 
 def done_only(name: str, route: str, reason: str) -> dict[str, Any]:

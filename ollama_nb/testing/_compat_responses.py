@@ -12,9 +12,8 @@ import random
 import time
 from typing import Any
 
-from .compat_openai import CompatError, as_openai, bind, decode_image_url, openai_error, sse, think_from_effort
-from .compat_openai import tool_calls as openai_tool_calls
-from .wire import JSON, Encoding, dumps
+from ._compat_openai import CompatError, OpenAIEncoding, decode_image_url, sse, think_from_effort, translate
+from ._compat_openai import tool_calls as openai_tool_calls
 
 _TEXT_PARTS = ("input_text", "output_text")
 
@@ -117,11 +116,8 @@ def _usage(answer: dict[str, Any]) -> dict[str, Any]:
             "input_tokens_details": {"cached_tokens": 0}, "output_tokens_details": {"reasoning_tokens": 0}}
 
 
-class ResponsesEncoding(Encoding):
+class ResponsesEncoding(OpenAIEncoding):
     """``ResponsesWriter`` and ``ResponsesStreamConverter``: the answer as a ``response``."""
-
-    content_type = "text/event-stream"
-    native = False
 
     def __init__(self, req: dict[str, Any]) -> None:
         self.req = req
@@ -134,12 +130,6 @@ class ResponsesEncoding(Encoding):
         self.thinking: str | None = None  # the open reasoning item's text
         self.text: str | None = None  # the open message item's text
         self.tools_sent = False
-
-    def error(self, status: int, message: str, extra: dict[str, Any]) -> Any:
-        return openai_error(status, message)
-
-    def error_frame(self, message: str) -> bytes:
-        return sse(openai_error(500, message))
 
     def response(self, status: str, output: list[Any], usage: Any) -> dict[str, Any]:
         """``buildResponseObject``: the request's settings echoed back."""
@@ -280,9 +270,4 @@ class ResponsesRoutes:
         self.gen = gen
 
     def create(self, body: bytes) -> Any:
-        try:
-            req = bind(body)
-            native = native_request(req)
-        except CompatError as exc:
-            return JSON(openai_error(exc.status, exc.message), exc.status)
-        return as_openai(self.gen.chat, dumps(native), ResponsesEncoding(req))
+        return translate(body, native_request, self.gen.chat, lambda req, _: ResponsesEncoding(req))

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
-from .wire import HTTPError
+from ._wire import HTTPError
 
 #: range -> (bucket width, how the window starts): the docs' three windows.
 RANGES = {"24h": ("hour", 24), "7d": ("day", 7), "30d": ("day", 30)}

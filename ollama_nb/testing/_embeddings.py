@@ -8,7 +8,7 @@ import math
 import random
 import re
 
-from .prompt import STOPWORDS
+from ._prompt import STOPWORDS
 
 
 def _stem(word: str) -> str:

@@ -1,4 +1,4 @@
-"""How the emulator says what it is, so ``%ollama doctor`` can tell it from a real Ollama.
+"""How the emulator (ollama_nb.testing) says what it is, so ``%ollama doctor`` can tell it from a real Ollama.
 
 A real server's ``GET /api/version`` is ``{"version": "0.x.y"}``; the emulator adds
 :data:`VERSION_FIELD` naming itself, and sends :data:`HEADER` on every response (for ``curl -I``).
@@ -6,7 +6,7 @@ Clients ignore both.
 
 Usage::
 
-    from ollama_nb.testing.identity import emulator_name
+    from ollama_nb._identity import emulator_name
     emulator_name(client.version())  # "ollama_nb.testing" for the emulator, "" for a real Ollama
 """
 

@@ -1,6 +1,6 @@
 """The HTTP side: a threaded HTTP/1.1 server, routing, auth, recording and the wire format.
 
-Route functions (generation.py, management.py) return a response object from wire.py; this module
+Route functions (_generation.py, _management.py) return a response object from _wire.py; this module
 turns it into bytes the way Go's net/http + gin would: JSON with Content-Length, NDJSON as one HTTP
 chunk per line, gin's plain-text 404/405, and a quiet, recorded end when the client goes away.
 """
@@ -21,18 +21,18 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from .catalog import State
-from .cloud import SIGNED_OUT, Cloud
-from .compat_anthropic import AnthropicRoutes
-from .compat_openai import OpenAIRoutes
-from .compat_responses import ResponsesRoutes
-from .generation import Generation
-from .identity import HEADER, NAME
-from .management import Management
-from .origins import Origins
-from .scenarios import Voice
-from .scheduler import Scheduler
-from .wire import (
+from .._identity import HEADER, NAME
+from ._catalog import State
+from ._cloud import SIGNED_OUT, Cloud
+from ._compat_anthropic import AnthropicRoutes
+from ._compat_openai import OpenAIRoutes
+from ._compat_responses import ResponsesRoutes
+from ._generation import Generation
+from ._management import Management
+from ._origins import Origins
+from ._scenarios import Voice
+from ._scheduler import Scheduler
+from ._wire import (
     JSON,
     Batch,
     Drop,
@@ -126,8 +126,8 @@ def build_routes(gen: Generation, mgmt: Management, openai: OpenAIRoutes) -> dic
         # ollama.com serves these two; a local server has them under /api/experimental/.
         "/api/web_search": web,
         "/api/web_fetch": fetch,
-        "/api/experimental/web_search": web,
-        "/api/experimental/web_fetch": fetch,
+        "/api/experimental/web_search": {"POST": mgmt.experimental_web_search},
+        "/api/experimental/web_fetch": {"POST": mgmt.experimental_web_fetch},
         "/api/experimental/model-recommendations": {"GET": mgmt.recommendations},
         # OpenAI- and Anthropic-compatible routes over the same generation (compat_*.py).
         "/v1/chat/completions": {"POST": openai.chat_completions},

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .wire import HTTPError, go_b64decode, json_kind, keep_alive_seconds
+from ._wire import HTTPError, go_b64decode, json_kind, keep_alive_seconds
 
 THINK_LEVELS = ("high", "medium", "low", "max")
 

@@ -13,16 +13,16 @@ import time
 from collections.abc import Generator, Iterator
 from typing import Any
 
-from . import scenarios
-from .binding import decode_images, parse_body
-from .catalog import DEFAULT_NUM_CTX, Model, State, name_key, valid_name
-from .chunks import answer_chunk, context_ids, done_only, final_chunk
-from .cloud import Cloud, parse_ref
-from .embeddings import embed, legacy_embedding
-from .prompt import Answer, Prompt, count_tokens
-from .scheduler import QueueFull, Scheduler
-from .voice import DemoVoice
-from .wire import (
+from . import _scenarios as scenarios
+from ._binding import decode_images, parse_body
+from ._catalog import DEFAULT_NUM_CTX, Model, State, name_key, valid_name
+from ._chunks import answer_chunk, context_ids, done_only, final_chunk
+from ._cloud import Cloud, parse_ref
+from ._embeddings import embed, legacy_embedding
+from ._prompt import Answer, Prompt, count_tokens
+from ._scheduler import QueueFull, Scheduler
+from ._voice import DemoVoice
+from ._wire import (
     JSON,
     Batch,
     Drop,

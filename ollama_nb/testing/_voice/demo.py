@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ..prompt import STOPWORDS, Answer, Prompt, json_tokens, limit, rng_for, tokens
+from .._prompt import STOPWORDS, Answer, Prompt, json_tokens, limit, rng_for, tokens
 from . import answers, structured, vision
 from .topics import Topics
 

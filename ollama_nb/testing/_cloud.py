@@ -28,10 +28,10 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from .catalog import GPT_OSS_120B, TOOLS_THINKING, Model, _model, name_key
-from .quota import Account
-from .scheduler import BUSY
-from .wire import HTTPError
+from ._catalog import GPT_OSS_120B, TOOLS_THINKING, Model, _model, name_key
+from ._quota import Account
+from ._scheduler import BUSY
+from ._wire import HTTPError
 
 SIGNED_IN, SIGNED_OUT, DISABLED = "signed-in", "signed-out", "disabled"
 CLOUD_STATES = (SIGNED_IN, SIGNED_OUT, DISABLED)
@@ -141,6 +141,16 @@ class Cloud:
         if model is None:
             raise HTTPError(404, f"model '{base}' not found")
         return model
+
+    def proxy_allowed(self, operation: str) -> None:
+        """``proxyCloudRequestWithPath`` on a local server: 403 when cloud is off, 401 with where to
+        sign in when the server is not signed in (the request carries no key of the caller's)."""
+        if self.serving:
+            return
+        if self.state == DISABLED:
+            raise HTTPError(403, f"ollama cloud is disabled: {operation}")
+        if self.state == SIGNED_OUT:
+            raise HTTPError(401, "unauthorized", signin_url=SIGNIN_URL)
 
     def whoami(self) -> dict[str, Any]:
         """A local server's /api/me: the signed-in account, else 401 with where to sign in."""

@@ -2,7 +2,7 @@
 answer source (the scenario models, the demo voice, a voice of your own) shares.
 
 ``Prompt`` is the part of a request that shapes the answer; ``Answer`` is the reply as tokens,
-which ``generation.py`` turns into timed chunks. ``limit`` applies ``options.stop`` and
+which ``_generation.py`` turns into timed chunks. ``limit`` applies ``options.stop`` and
 ``options.num_predict`` the same way for every source.
 """
 

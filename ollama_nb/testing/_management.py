@@ -15,12 +15,12 @@ from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
-from .binding import parse_body
-from .catalog import Model, State, canonical, sha, valid_name
-from .cloud import DISABLED, SIGNED_IN, SIGNED_OUT, Cloud, parse_ref
-from .identity import NAME, VERSION_FIELD
-from .quota import ACCOUNT_UNAVAILABLE
-from .wire import JSON, Empty, HTTPError, Sleep, Stream, StreamError, Text, check_options
+from .._identity import NAME, VERSION_FIELD
+from ._binding import parse_body
+from ._catalog import Model, State, canonical, sha, valid_name
+from ._cloud import DISABLED, SIGNED_IN, SIGNED_OUT, Cloud, parse_ref
+from ._quota import ACCOUNT_UNAVAILABLE
+from ._wire import JSON, Empty, HTTPError, Sleep, Stream, StreamError, Text, check_options
 
 VERSION = "0.32.15"  # the newest release when the emulator was last checked against the source
 PROGRESS_EVERY = 0.06  # seconds between pull/push progress lines, like the real server
@@ -322,6 +322,15 @@ class Management:
                 }
             )
         return JSON({"results": results})
+
+    def experimental_web_search(self, body: bytes) -> JSON:
+        """A local server's ``/api/experimental/web_search``: ollama.com's, signed with its own key."""
+        self.cloud.proxy_allowed("web search is unavailable")
+        return self.web_search(body)
+
+    def experimental_web_fetch(self, body: bytes) -> JSON:
+        self.cloud.proxy_allowed("web fetch is unavailable")
+        return self.web_fetch(body)
 
     def web_fetch(self, body: bytes) -> JSON:
         req = parse_body(body, "WebFetchRequest")

@@ -11,8 +11,8 @@ import json
 import secrets
 from typing import Any
 
-from .compat_openai import CompatError, bind, sse
-from .wire import JSON, Encoding, HTTPError, Stream, dumps
+from ._compat_openai import CompatError, sse, translate
+from ._wire import Encoding
 
 _ERROR_TYPES = {
     400: "invalid_request_error",
@@ -242,15 +242,10 @@ class AnthropicRoutes:
         self.gen = gen
 
     def create(self, body: bytes) -> Any:
-        try:
-            native = native_request(bind(body))
-        except CompatError as exc:
-            return JSON(anthropic_error(exc.status, exc.message), exc.status)
-        estimate = sum(len(str(m.get("content") or "")) for m in native["messages"]) // 4
-        try:
-            response = self.gen.chat(dumps(native))
-        except HTTPError as exc:
-            return JSON(anthropic_error(exc.status, exc.message), exc.status, exc.headers)
-        if isinstance(response, Stream):
-            response.encoding = MessagesEncoding(native["model"], estimate)
-        return response
+        return translate(body, native_request, self.gen.chat, _encoding, anthropic_error)
+
+
+def _encoding(req: dict[str, Any], native: dict[str, Any]) -> MessagesEncoding:
+    """The stream's encoding; message_start's input tokens estimated as the real server does."""
+    estimate = sum(len(str(m.get("content") or "")) for m in native["messages"]) // 4
+    return MessagesEncoding(native["model"], estimate)

@@ -1,8 +1,8 @@
 """What the scenario models say: the answers tests use to reproduce failures and measure speed.
 
 Pure functions of the request, no I/O. ``answer`` gives a scenario model's reply and hands every
-other model to the emulator's voice (``voice/``: the demo's answers, or one of your own), so a
-new demo question never touches this file. ``generation.py`` turns an ``Answer`` into timed chunks.
+other model to the emulator's voice (``_voice/``: the demo's answers, or one of your own), so a
+new demo question never touches this file. ``_generation.py`` turns an ``Answer`` into timed chunks.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any, Protocol
 
-from .prompt import Answer, Prompt, limit, num_predict, tokens
+from ._prompt import Answer, Prompt, limit, num_predict, tokens
 
 
 class Voice(Protocol):
@@ -176,7 +176,7 @@ def essay_text(question: str, n: int = ESSAY_TOKENS) -> str:
 
 
 def answer(kind: str, prompt: Prompt, voice: Voice) -> Answer:
-    """The reply of a model of ``kind`` (see catalog.py) to ``prompt``: a scenario's, else the voice's."""
+    """The reply of a model of ``kind`` (see _catalog.py) to ``prompt``: a scenario's, else the voice's."""
     n = num_predict(prompt)
     if kind == "bulk":
         return Answer(bulk=1000 if n is None else n, delay=0.0)

@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from .wire import JSON, Encoding, HTTPError, Stream, dumps
+from ._wire import JSON, Encoding, HTTPError, Stream, dumps
 
 Route = Callable[..., Any]
 
@@ -150,11 +150,21 @@ def sampling(req: dict[str, Any], *, max_key: str = "max_tokens") -> dict[str, A
     return options
 
 
-class ChatEncoding(Encoding):
-    """``ChatWriter``: chat chunks as ``chat.completion.chunk`` events, or one ``chat.completion``."""
+class OpenAIEncoding(Encoding):
+    """Server-Sent Events, and errors in OpenAI's shape (an error mid-stream as one event)."""
 
     content_type = "text/event-stream"
     native = False
+
+    def error(self, status: int, message: str, extra: dict[str, Any]) -> Any:
+        return openai_error(status, message)
+
+    def error_frame(self, message: str) -> bytes:
+        return sse(openai_error(500, message))
+
+
+class ChatEncoding(OpenAIEncoding):
+    """``ChatWriter``: chat chunks as ``chat.completion.chunk`` events, or one ``chat.completion``."""
 
     def __init__(self, include_usage: bool) -> None:
         self.id = f"chatcmpl-{random.randrange(999)}"
@@ -163,12 +173,6 @@ class ChatEncoding(Encoding):
         self.first_sent = False
         self.tool_call_sent = False
         self.model = ""
-
-    def error(self, status: int, message: str, extra: dict[str, Any]) -> Any:
-        return openai_error(status, message)
-
-    def error_frame(self, message: str) -> bytes:
-        return sse(openai_error(500, message))
 
     def _chunk(self, delta: dict[str, Any], finish: str | None = None, logprobs: Any = None) -> dict[str, Any]:
         choice: dict[str, Any] = {"index": 0, "delta": delta, "finish_reason": finish}
@@ -225,21 +229,12 @@ class ChatEncoding(Encoding):
                 "usage": usage(answer)}
 
 
-class CompletionEncoding(Encoding):
+class CompletionEncoding(OpenAIEncoding):
     """``CompleteWriter``: generate chunks as ``text_completion`` events, or one object."""
-
-    content_type = "text/event-stream"
-    native = False
 
     def __init__(self, include_usage: bool) -> None:
         self.id = f"cmpl-{random.randrange(999)}"
         self.include_usage = include_usage
-
-    def error(self, status: int, message: str, extra: dict[str, Any]) -> Any:
-        return openai_error(status, message)
-
-    def error_frame(self, message: str) -> bytes:
-        return sse(openai_error(500, message))
 
     def _object(self, chunk: dict[str, Any], created: int) -> dict[str, Any]:
         choice = {"text": chunk.get("response", ""), "index": 0, "finish_reason": chunk.get("done_reason") or None}
@@ -267,15 +262,41 @@ def owned_by(name: str) -> str:
     return parts[-2] if len(parts) >= 2 else "library"
 
 
-def as_openai(route: Route, body: bytes, encoding: Encoding | None = None) -> Any:
-    """Run a native route; its errors and streams come out in the OpenAI shape."""
+def as_openai(route: Route, body: bytes) -> Any:
+    """Run a native route; its errors come out in the OpenAI shape."""
     try:
-        response = route(body)
+        return route(body)
     except HTTPError as exc:
         return JSON(openai_error(exc.status, exc.message), exc.status, exc.headers)
-    if isinstance(response, Stream) and encoding is not None:
-        response.encoding = encoding
+
+
+def translate(
+    body: bytes,
+    to_native: Callable[[dict[str, Any]], dict[str, Any]],
+    route: Route,
+    encoding: Callable[[dict[str, Any], dict[str, Any]], Encoding],
+    error: Callable[[int, str], Any] = openai_error,
+) -> Any:
+    """What every compatibility route does: bind the body, make the native request, run the native
+    route, and give its stream the other API's ``encoding`` (made from the request and the native
+    one); refusals on either side come out in that API's ``error`` shape."""
+    try:
+        req = bind(body)
+        native = to_native(req)
+    except CompatError as exc:
+        return JSON(error(exc.status, exc.message), exc.status)
+    try:
+        response = route(dumps(native))
+    except HTTPError as exc:
+        return JSON(error(exc.status, exc.message), exc.status, exc.headers)
+    if isinstance(response, Stream):
+        response.encoding = encoding(req, native)
     return response
+
+
+def _include_usage(req: dict[str, Any]) -> bool:
+    options = req.get("stream_options")
+    return isinstance(options, dict) and bool(options.get("include_usage"))
 
 
 def chat_request(req: dict[str, Any]) -> dict[str, Any]:
@@ -395,22 +416,11 @@ class OpenAIRoutes:
         self.mgmt = mgmt
 
     def chat_completions(self, body: bytes) -> Any:
-        try:
-            req = bind(body)
-            native = chat_request(req)
-        except CompatError as exc:
-            return JSON(openai_error(exc.status, exc.message), exc.status)
-        include = bool((req.get("stream_options") or {}).get("include_usage"))
-        return as_openai(self.gen.chat, dumps(native), ChatEncoding(include))
+        return translate(body, chat_request, self.gen.chat, lambda req, _: ChatEncoding(_include_usage(req)))
 
     def completions(self, body: bytes) -> Any:
-        try:
-            req = bind(body)
-            native = completion_request(req)
-        except CompatError as exc:
-            return JSON(openai_error(exc.status, exc.message), exc.status)
-        include = bool((req.get("stream_options") or {}).get("include_usage"))
-        return as_openai(self.gen.generate, dumps(native), CompletionEncoding(include))
+        encoding = lambda req, _: CompletionEncoding(_include_usage(req))  # noqa: E731 - named for the line length
+        return translate(body, completion_request, self.gen.generate, encoding)
 
     def embeddings(self, body: bytes) -> Any:
         try:

@@ -29,7 +29,12 @@ Targets, for every stream:
 
 And in fresh kernels: ``%load_ext ollama_nb`` against ``import requests`` (its heaviest import).
 
+The log (``ollama_nb.log``) is on in a temporary file, as it is by default; ``--store off`` turns
+it off, and ``--store both`` measures the bulk pairs with it off and on in the same run and prints
+the two wall ratios and magic(on) / magic(off): what logging costs the stream.
+
 Usage: python benchmarks/magic.py [--tokens 20000] [--repeat 7] [--paced-tokens 2000] [--rates 30,100]
+       [--store on|off|both]
 """
 
 from __future__ import annotations
@@ -37,7 +42,10 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 from statistics import median
 
@@ -82,8 +90,8 @@ print('__times__', _j.dumps(_times))
 """
 
 
-def measure_stream(url: str, tokens: int, repeat: int) -> dict:
-    with Kernel(env={"OLLAMA_HOST": url}) as kernel:
+def measure_stream(url: str, tokens: int, repeat: int, store: str) -> dict:
+    with Kernel(env={"OLLAMA_HOST": url, "OLLAMA_NB_STORE": store}) as kernel:
         kernel.run("%load_ext ollama_nb").check()
         kernel.run("from ollama_nb._config import default_client\n_client = default_client()").check()
         kernel.run(PAIRS.format(repeat=1, tokens=200)).check()  # warm up: pool, imports, first display
@@ -111,12 +119,17 @@ def measure_stream(url: str, tokens: int, repeat: int) -> dict:
             "magic_s": median(magic),
             "wall_ratio": median(ratios),
             "best_ratio": min(magic) / min(bare),
+            "magic_best_s": min(magic),
             "bytes_ratio": median(byte_ratios),
             "updates": median(updates),
             "updates_per_s": median(rates),
             "text_bytes": text_bytes,
             "live": live,
         }
+
+
+def min_ratio(on: dict, off: dict) -> float:
+    return float(on["magic_best_s"] / off["magic_best_s"])
 
 
 def _split_runs(ex) -> list[list[dict]]:
@@ -255,13 +268,19 @@ def main() -> int:
     parser.add_argument("--paced-tokens", type=int, default=2_000)
     parser.add_argument("--rates", default="30,100", help="tokens/s of the paced runs ('' for none)")
     parser.add_argument("--no-load", action="store_true", help="skip the %%load_ext timing")
+    parser.add_argument("--store", choices=["on", "off", "both"], default="on", help="the log during the bulk pairs")
     args = parser.parse_args()
     rates = [float(r) for r in args.rates.split(",") if r.strip()]
 
+    folder = tempfile.mkdtemp(prefix="ollama_nb_bench_")  # never the user's own log
+    store_on = os.environ["OLLAMA_NB_STORE"] = os.path.join(folder, "log.db")  # every kernel started here
     with Emulator(process=True, scenarios=True) as emu:
-        stream = measure_stream(emu.url, args.tokens, args.repeat)
+        off = measure_stream(emu.url, args.tokens, args.repeat, "off") if args.store != "on" else None
+        stream = measure_stream(emu.url, args.tokens, args.repeat, store_on) if args.store != "off" else off
+        assert stream is not None
         paced = measure_paced(emu.url, args.paced_tokens, rates) if rates else {}
     load = None if args.no_load else measure_load(3)
+    shutil.rmtree(folder, ignore_errors=True)
 
     mark = {True: "ok", False: "MISSED"}
     ok = {"wall": stream["wall_ratio"] <= TARGETS["wall"]}
@@ -272,6 +291,10 @@ def main() -> int:
           f"   (fastest runs: {stream['best_ratio']:.2f} x)")
     print(f"  IOPub bytes / text   {stream['bytes_ratio']:8.2f} x    (final text {stream['text_bytes'] / 1000:.0f} kB)")
     checks = [ok["wall"]]
+    if off is not None and off is not stream:
+        print(f"  store off: wall ratio {off['wall_ratio']:.2f} x (fastest {off['best_ratio']:.2f} x); store on: "
+              f"{stream['wall_ratio']:.2f} x (fastest {stream['best_ratio']:.2f} x); "
+              f"magic on / off {stream['magic_s'] / off['magic_s']:.3f} x (fastest {min_ratio(stream, off):.3f} x)")
     live_ok = _live_ok(stream["live"])
     _report("bulk, instrumented run", stream["live"], live_ok, mark)
     checks += live_ok.values()

@@ -25,12 +25,13 @@ Usage::
 # name ("annotations", "Any") into the public namespace, which tests/test_public.py holds to __all__.
 from typing import Any as _Any
 
-from . import _default, _reply_view  # noqa: F401 - _reply_view registers how a Reply shows
+from . import _default, _map, _reply_view  # noqa: F401 - they register how a Reply shows, Client.map's runner
 from ._async import AsyncClient
 from ._client import Client, Stream
 from ._config import default_client
 from ._conversation import Conversation
 from ._errors import (
+    AccountUnavailable,
     AuthenticationError,
     CloudDisabled,
     HostRefused,
@@ -86,6 +87,7 @@ push = _default.bound("push")
 create = _default.bound("create")
 delete = _default.bound("delete")
 list = _default.bound("list")
+map = _default.bound("map")  # many prompts at once; not in __all__, like list
 copy = _default.bound("copy")
 show = _default.bound("show")
 ps = _default.bound("ps")
@@ -95,6 +97,7 @@ web_fetch = _default.bound("web_fetch")
 # Ours and ollama-python's public names (ChatResponse, Message, Options, Tool, Image, ...), so code
 # written for it imports unchanged; sorted, and held to the namespace by tests/test_public.py.
 __all__ = [
+    "AccountUnavailable",
     "AsyncClient",
     "AuthenticationError",
     "ChatResponse",

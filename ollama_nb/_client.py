@@ -15,7 +15,7 @@ Usage (the same code as in Ollama's docs, with our import)::
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, TypeVar, overload
 
@@ -25,7 +25,7 @@ from ._errors import InsecureKeyError, ResponseError, ServerUnreachable
 from ._hosts import is_loopback
 from ._policy import ANSWER_TIMEOUT, DEFAULT_TIMEOUT, TRANSFER_TIMEOUT
 from ._reply import Reply
-from ._request import as_tool, check_think, drop_none, encode_image, generation_fields, message, plain
+from ._request import as_tool, drop_none, encode_image, generation_fields, message, plain
 from ._retry import OnRetry
 from ._stream import Stream
 from ._transport import Transport
@@ -45,6 +45,11 @@ from ._types import (
 __all__ = ["ANSWER_TIMEOUT", "DEFAULT_TIMEOUT", "Client", "Stream"]
 
 _C = TypeVar("_C", bound=Chunk)
+
+
+#: The batch runner behind :meth:`Client.map`. It lives a layer above the client (it drives a
+#: progress view), so it registers itself here when the package is imported (``ollama_nb._map``).
+_run_map: Callable[..., Any] | None = None
 
 
 class Client(Transport):
@@ -184,7 +189,10 @@ class Client(Transport):
 
         ``images`` may be bytes, paths, base64 text, ``Image`` objects or PIL images. An empty
         prompt only loads the model (``keep_alive=0`` unloads it). ``width``/``height``/``steps``
-        are for image-generation models (sent as given). ``reply``: a :class:`Reply` to fill
+        are ollama-python's parameters for image-generation models, sent as given, but they do
+        nothing today: Ollama removed image generation (July 2026), refuses image models with 400
+        "image generation models are not currently supported" and ignores these fields for any
+        other model. ``reply``: a :class:`Reply` to fill
         instead of a new one (how a view's turn keeps one Reply from start to end); ``on_retry`` /
         ``cancel_retry``: this call's retry hook (see :class:`Client`). None of the three is sent.
         """
@@ -195,7 +203,7 @@ class Client(Transport):
             system=system,
             template=template,
             context=list(context) if context is not None else None,
-            think=check_think(think),
+            think=self._think(self._model(model), think),
             raw=raw,
             images=[encode_image(i) for i in images] if images else None,
             **generation_fields(format, options, keep_alive, logprobs, top_logprobs, truncate, shift),
@@ -280,7 +288,7 @@ class Client(Transport):
             model=self._model(model),
             messages=[message(m) for m in messages or ()],
             tools=[as_tool(t) for t in tools or ()],
-            think=check_think(think),
+            think=self._think(self._model(model), think),
             **generation_fields(format, options, keep_alive, logprobs, top_logprobs, truncate, shift),
         )
         hooks = {"on_retry": on_retry, "cancel_retry": cancel_retry}
@@ -305,6 +313,46 @@ class Client(Transport):
             dimensions=dimensions,
         )
         return self._json("POST", "/api/embed", body, timeout=self._whole(ANSWER_TIMEOUT), as_type=EmbedResponse)
+
+    def map(
+        self,
+        first: Any,
+        items: Any = None,
+        *,
+        model: str,
+        system: str | None = None,
+        format: Any = None,
+        options: Mapping[str, Any] | None = None,
+        think: bool | Literal["low", "medium", "high"] | None = None,
+        keep_alive: float | str | None = None,
+        embed: bool = False,
+        concurrency: int | Literal["auto"] = "auto",
+        hosts: Sequence[Any] | None = None,
+        errors: Literal["collect", "raise"] = "collect",
+        progress: bool | Callable[..., None] = True,
+        cache: bool = True,
+    ) -> Any:
+        """Many requests at once; answers in input order (see README, "Many prompts at once").
+
+        ``map(prompts)``, ``map("Label: {text}", rows)`` (a template filled from each dict, DataFrame
+        row or ``{item}``) or ``map(function, items)``. Returns ``Results`` (a list with ``errors``
+        and ``stats``), or a pandas Series on the input's index for a DataFrame or Series.
+        ``format``: a JSON schema or pydantic model, rows parsed; ``embed=True``: vectors, batched.
+        ``concurrency="auto"`` finds the server's level; ``hosts=[...]`` spreads rows over servers.
+        Finished rows are logged as they finish; a rerun sends only the missing (``cache=False``:
+        all). A failed row is in ``errors`` unless ``errors="raise"``.
+
+        Usage::
+
+            labels = client.map("Positive or negative? {text}", df, model="llama3.2")
+        """
+        if _run_map is None:  # set when ollama_nb is imported, which importing this module does first
+            raise RuntimeError("ollama_nb._map is not loaded; import ollama_nb")
+        return _run_map(
+            self, first, items, model=model, system=system, format=format,
+            options=dict(options) if options else None, think=think, keep_alive=keep_alive, embed=embed,
+            concurrency=concurrency, hosts=hosts, errors=errors, progress=progress, cache=cache,
+        )  # fmt: skip
 
     def embeddings(
         self,
@@ -332,11 +380,21 @@ class Client(Transport):
         """GET /api/tags: installed models (on Ollama Cloud: the models the API offers)."""
         return self._json("GET", "/api/tags", as_type=ListResponse)
 
-    def show(self, model: str, verbose: bool | None = None) -> ShowResponse:
-        """POST /api/show: details, capabilities, parameters, template, license, model_info."""
-        return self._json(
-            "POST", "/api/show", drop_none(model=self._model(model), verbose=verbose), as_type=ShowResponse
-        )
+    def show(
+        self,
+        model: str,
+        verbose: bool | None = None,
+        *,
+        system: str | None = None,
+        options: Mapping[str, Any] | None = None,
+    ) -> ShowResponse:
+        """POST /api/show: details, capabilities, parameters, template, license, model_info.
+
+        ``system`` and ``options`` are sent as the API's ShowRequest has them: the answer's
+        ``system`` and ``parameters`` then show the model as it would run with them.
+        """
+        body = drop_none(model=self._model(model), verbose=verbose, system=system, options=plain(options) or None)
+        return self._json("POST", "/api/show", body, as_type=ShowResponse)
 
     def ps(self) -> ProcessResponse:
         """GET /api/ps: models loaded in memory, with ``size_vram`` and ``expires_at``."""
@@ -463,13 +521,27 @@ class Client(Transport):
     def _web(self, what: str, body: dict[str, Any], kind: type[_C]) -> _C:
         # As ollama-python: straight to ollama.com with the account key, whatever the server is.
         if not (self._policy.web_auth or "").startswith("Bearer "):
-            raise ValueError(f"Authorization header with Bearer token is required for web {what}")
+            return self._web_through_server(what, body, kind)
         url = f"{self.web_host}/api/web_{what}"
         if not (url.startswith("https://") or is_loopback(self.web_host)):
             raise InsecureKeyError(self.web_host)
         return self._json(
             "POST", f"/api/web_{what}", body, url=url, web=True, as_type=kind
         )
+
+    def _web_through_server(self, what: str, body: dict[str, Any], kind: type[_C]) -> _C:
+        """No account key here: a server that ran ``ollama signin`` searches with its own
+        credentials (``/api/experimental/web_*``, as Ollama's own client does)."""
+        try:
+            return self._json("POST", f"/api/experimental/web_{what}", body, as_type=kind)
+        except ResponseError as err:
+            if err.status_code not in (401, 404, 405):
+                raise  # e.g. 403: cloud features are off on that server, which says so
+            # ollama-python's ValueError (code catches it), with both ways out.
+            raise ValueError(
+                f"Authorization header with Bearer token is required for web {what}: set OLLAMA_API_KEY "
+                "(or `%ollama login`), or run `ollama signin` on the server so it searches for you."
+            ) from None
 
     def web_search(self, query: str, max_results: int = 3) -> WebSearchResponse:
         """Search the web for a query and return the top results.
@@ -482,9 +554,10 @@ class Client(Transport):
             WebSearchResponse: results, each with title, url and content.
 
         Raises:
-            ValueError: without an Ollama account key (OLLAMA_API_KEY or api_key=), as in
-            ollama-python. (The text above is also the tool description a model reads when
-            this is passed as tools=[ollama_nb.web_search].)
+            ValueError: without an Ollama account key (OLLAMA_API_KEY or api_key=) when the server
+            is not signed in to ollama.com either (a signed-in server searches for you). (The text
+            above is also the tool description a model reads when this is passed as
+            tools=[ollama_nb.web_search].)
         """
         return self._web("search", {"query": query, "max_results": max_results}, WebSearchResponse)
 

@@ -2,7 +2,8 @@
 magics and widgets share.
 
 Precedence everywhere: an explicit argument, then what ``%ollama config`` set in this kernel, then the
-environment (``OLLAMA_HOST``, ``OLLAMA_API_KEY``, ``OLLAMA_NB_MODEL``), then the defaults.
+environment (``OLLAMA_HOST``, ``OLLAMA_API_KEY``, ``OLLAMA_NB_MODEL``, ``OLLAMA_HEADERS``), then the
+config file (:mod:`ollama_nb._settings_file`), then the defaults.
 
 Usage::
 
@@ -21,6 +22,7 @@ from typing import Any
 from ._client import Client
 from ._hosts import parse_host
 from ._redact import secret
+from ._settings_file import env_headers, file_settings
 
 __all__ = ["Settings", "client_for", "default_client", "forget_clients", "settings"]
 
@@ -29,7 +31,7 @@ __all__ = ["Settings", "client_for", "default_client", "forget_clients", "settin
 class Settings:
     """What ``%ollama config`` changes for this kernel. ``None`` means "from the environment"."""
 
-    host: str | None = None
+    host: str | None = field(default=None, repr=False)  # may carry user:password@
     model: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
     api_key: str | None = field(default=None, repr=False)
@@ -38,12 +40,32 @@ class Settings:
     timeout: float | None = None
     #: The key came from ``%ollama login`` (else from ``%ollama config api_key=``).
     key_from_login: bool = False
+    #: The log's file (``%ollama config store=PATH``, ``off``); None = ``OLLAMA_NB_STORE`` or the default.
+    store: str | None = None
+    #: Answer an identical request from the log (``%ollama config cache=on``); None = the config
+    #: file's ``cache``, else off.
+    cache: bool | None = None
+
+    def host_text(self) -> str | None:
+        """The host as written where it was set (it may carry ``user:password@``: never shown)."""
+        return self.host or os.environ.get("OLLAMA_HOST") or file_settings().values.get("host")
 
     def resolved_host(self) -> str:
-        return parse_host(self.host or os.environ.get("OLLAMA_HOST"))
+        return parse_host(self.host_text())
 
     def resolved_model(self) -> str | None:
-        return self.model or os.environ.get("OLLAMA_NB_MODEL") or None
+        return self.model or os.environ.get("OLLAMA_NB_MODEL") or file_settings().values.get("model") or None
+
+    def resolved_options(self) -> dict[str, Any]:
+        return {**file_settings().values.get("options", {}), **self.options}
+
+    def resolved_timeout(self) -> float | None:
+        return self.timeout or file_settings().values.get("timeout")
+
+    def headers(self) -> dict[str, str]:
+        """Headers for every request of the magics, widgets and default client: the file's, then
+        ``OLLAMA_HEADERS`` (a problem with either is reported by ``%ollama config``)."""
+        return {**file_settings().values.get("headers", {}), **env_headers()[0]}
 
     def resolved_key(self) -> str | None:
         return self.api_key or os.environ.get("OLLAMA_API_KEY") or None
@@ -59,7 +81,7 @@ class Settings:
 
 settings = Settings()
 _client_lock = threading.Lock()
-_client_cache: dict[tuple[str, str | None, str | None, float | None], Client] = {}
+_client_cache: dict[tuple[Any, ...], Client] = {}
 
 
 def client_for(host: str | None = None) -> Client:
@@ -68,9 +90,12 @@ def client_for(host: str | None = None) -> Client:
     ``%ollama config host=...`` moves the magic and the widgets together; so does a change of
     ``OLLAMA_API_KEY`` in ``os.environ`` (a client reads it when it is made).
     """
-    url = parse_host(host) if host else settings.resolved_host()
+    text = host or settings.host_text()
+    headers = settings.headers()
+    timeout = settings.resolved_timeout()
     # The keys as Secrets: this frame is in the traceback of a client that cannot be made.
-    key = (url, secret(settings.api_key), secret(os.environ.get("OLLAMA_API_KEY")), settings.timeout)
+    ambient = secret(os.environ.get("OLLAMA_API_KEY"))
+    key = (text, secret(settings.api_key), ambient, timeout, tuple(sorted(headers.items())))
     with _client_lock:
         client = _client_cache.get(key)
         if client is None:
@@ -78,7 +103,8 @@ def client_for(host: str | None = None) -> Client:
                 for old in _client_cache.values():
                     old.close()
                 _client_cache.clear()
-            client = _client_cache[key] = Client(url, api_key=settings.api_key, timeout=settings.timeout)
+            client = Client(text, api_key=settings.api_key, headers=headers, timeout=timeout)
+            _client_cache[key] = client
         return client
 
 

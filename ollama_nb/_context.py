@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ._errors import OllamaError
+from ._format import context_text
 
 __all__ = ["LOOKUP_WAIT", "ContextUse", "Figures", "Lookup", "measure", "model_context_length"]
 
@@ -69,7 +70,7 @@ class ContextUse:
 
     def short(self) -> str:
         """``context 3.4k/4.1k`` for a footer."""
-        return f"context {_k(self.used)}/{_k(self.window)}"
+        return context_text(self.used, self.window)
 
     def advice(self, *, fresh: str = "`%%ollama --new`", room: str = "`-o num_ctx={n}`") -> str:
         """What to do before (or since) Ollama drops the oldest turns; ``fresh`` and ``room`` name
@@ -89,10 +90,6 @@ class ContextUse:
 
     def as_dict(self) -> dict[str, Any]:
         return {"used": self.used, "window": self.window, "maximum": self.maximum, "warn": self.warn}
-
-
-def _k(n: int) -> str:
-    return f"{n / 1000:.1f}k" if n >= 1000 else str(n)
 
 
 def model_context_length(client: Any, model: str, digest: str | None = None) -> int | None:

@@ -150,6 +150,11 @@ class Conversation:
             turn.status = status or ("done" if reply.done else reply.status)
             turn.model = mask_keys(reply.model) if reply.model else turn.model
             turn.stats = reply.stats()
+            use = turn.outcome.context if turn.outcome is not None else None
+            if use is not None:
+                # Kept with the stats, so a view that has the turn without its outcome (a widget
+                # opened later on a saved or restored conversation) still shows the context figure.
+                turn.stats["context"] = {"used": use.used, "window": use.window}
             if error is None and getattr(reply, "error", None) is not None:
                 error = str(reply.error)
             turn.error = redact(error) if error is not None else None

@@ -15,8 +15,9 @@ from typing import Any
 
 from ._client import Client
 from ._config import default_client
+from ._store.turns import logged_call
 
-__all__ = ["NAMES", "bound"]
+__all__ = ["NAMES", "OURS", "bound"]
 
 #: The functions ollama-python's package offers at module level.
 NAMES = (
@@ -37,11 +38,17 @@ NAMES = (
 )
 
 
+#: Module functions of our own, kept out of ``__all__`` as ``list`` is (``map`` would shadow a builtin).
+OURS = ("map",)
+
+
 def bound(name: str) -> Callable[..., Any]:
     """``Client.<name>`` called on the default client, with that method's signature and docstring."""
     method = getattr(Client, name)
 
     def call(*args: Any, **kwargs: Any) -> Any:
+        if name in ("chat", "generate"):  # a turn: written to the log like a cell's
+            return logged_call(default_client(), name, args, kwargs)
         return getattr(default_client(), name)(*args, **kwargs)
 
     call.__name__ = call.__qualname__ = name

@@ -14,6 +14,7 @@
     │   │   ├── CloudDisabled   403: this server has cloud models switched off
     │   │   └── HostRefused     403 without a body: Ollama refused the Host name (a proxy's)
     │   ├── ServerBusy         503 (queue full, cloud overloaded), still refused after retrying
+    │   ├── AccountUnavailable 503 "account unavailable": ollama.com cannot load the account; not retried
     │   ├── RateLimited        429 too many requests
     │   │   └── UsageLimit     429 an hourly/session/weekly plan limit: wait or upgrade
     │   ├── ProxyError         an HTML 502/503/504 page from a proxy in front of Ollama
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
     from ._reply import Reply
 
 __all__ = [
+    "AccountUnavailable",
     "AuthenticationError",
     "CloudDisabled",
     "HostRefused",
@@ -171,6 +173,11 @@ class ModelNotFound(ResponseError):
         self.pulling = pulling
         self.suggestions = list(suggestions or [])
         super().__init__(error, status_code, hint=self._hint(), reply=reply)
+        if pulling and model and status_code == -1:
+            # An error line in a pull's stream: "file does not exist (status code: -1)" names
+            # neither the model nor what is missing, and -1 is no status a user can act on.
+            said = f"{self.error}: there is no model `{model}` in the Ollama library"
+            OllamaError.__init__(self, said, hint=self.hint, reply=reply)
 
     def _hint(self) -> str:
         from ._suggest import command
@@ -290,6 +297,19 @@ class SigninRequired(AuthenticationError):
             "where Ollama runs (it prints the page to open), then run this again."
         )
         super().__init__(error, status_code, hint=hint)
+
+
+class AccountUnavailable(ResponseError):
+    """503 ``account unavailable``: ollama.com could not load the account behind the key or the
+    server's sign-in. Not a busy server: asking again in a few seconds does not help."""
+
+    hint = (
+        "ollama.com could not load this account (suspended, deleted, or its plan not set up): check it "
+        "at https://ollama.com/settings, or use another key (OLLAMA_API_KEY) or `ollama signin` again."
+    )
+
+    def __init__(self, error: str, status_code: int = 503) -> None:
+        super().__init__(error, status_code, hint=self.hint)
 
 
 class CloudDisabled(AuthenticationError):

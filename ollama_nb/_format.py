@@ -67,6 +67,15 @@ def stats_line(reply: Reply) -> str:
     return stats_text(reply.model, reply.stats(), "done" if reply.done else reply.status, reply.done_reason)
 
 
+def context_text(used: int, window: int) -> str:
+    """``context 3.4k/4.1k``: the context meter in a stats line."""
+    return f"context {_thousands(used)}/{_thousands(window)}"
+
+
+def _thousands(n: int) -> str:
+    return f"{n / 1000:.1f}k" if n >= 1000 else str(n)
+
+
 def stats_text(
     model: str | None, stats: dict[str, Any], status: str, done_reason: str | None = None, *, show_status: bool = True
 ) -> str:
@@ -86,6 +95,11 @@ def stats_text(
                 parts.append(f"{label} {duration(ns(stats[key]))}")
         if done_reason == "length":
             parts.append("cut at the token limit")
+        if stats.get("from_log"):
+            parts.append(f"from the log ({stats['from_log']})")
+        context = stats.get("context")
+        if isinstance(context, dict) and all(isinstance(context.get(k), int) for k in ("used", "window")):
+            parts.append(context_text(context["used"], context["window"]))
     else:
         if stats.get("chunks"):
             parts.append(f"~{stats['chunks']} chunks")

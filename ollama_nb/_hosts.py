@@ -22,6 +22,7 @@ __all__ = [
     "is_cloud",
     "is_loopback",
     "parse_host",
+    "split_userinfo",
 ]
 
 DEFAULT_HOST = "http://127.0.0.1:11434"
@@ -45,7 +46,7 @@ def parse_host(host: str | None) -> str:
     >>> parse_host("https://example.com:56789/path/"), parse_host("[::1]:8080")
     ('https://example.com:56789/path', 'http://[::1]:8080')
     """
-    text = (host or "").strip()
+    text, _credentials = split_userinfo(host)
     if not text:
         return DEFAULT_HOST
     scheme, sep, rest = text.partition("://")
@@ -82,6 +83,27 @@ def parse_host(host: str | None) -> str:
     if path == "api" or path.endswith("/api"):
         path = path[:-3].rstrip("/")
     return f"{scheme}://{netloc}/{path}" if path else f"{scheme}://{netloc}"
+
+
+def split_userinfo(host: str | None) -> tuple[str, tuple[str, str] | None]:
+    """``user:password@`` taken out of host text: (the text without it, (user, password) or None).
+
+    Done before anything else reads the text, so no message about the host can show the password.
+
+    >>> split_userinfo("https://ann:s3cret@class.example.org")
+    ('https://class.example.org', ('ann', 's3cret'))
+    """
+    text = (host or "").strip()
+    scheme, sep, rest = text.partition("://")
+    if not sep:
+        scheme, rest = "", text
+    authority, slash, path = rest.partition("/")
+    userinfo, at, hostport = authority.rpartition("@")
+    if not at:
+        return text, None
+    user, _, password = userinfo.partition(":")
+    bare = f"{scheme}{sep}{hostport}{slash}{path}"
+    return bare, (urllib.parse.unquote(user), urllib.parse.unquote(password))
 
 
 def hostname_of(url: str) -> str:

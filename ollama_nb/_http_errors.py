@@ -26,6 +26,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ._errors import (
+    AccountUnavailable,
     AuthenticationError,
     CloudDisabled,
     HostRefused,
@@ -60,6 +61,12 @@ _HINTS = {
 }
 
 
+_NO_IMAGE_MODELS = (
+    "Ollama no longer runs image-generation models (width/height/steps have no effect): use a text "
+    "model, or a vision model to read pictures (images=[...])."
+)
+
+
 def status_error(
     status: int,
     text: str,
@@ -89,6 +96,8 @@ def status_error(
     if (status == 404 and "not found" in message) or (pulling and "file does not exist" in message):
         # A non-streamed pull of a name not in the library answers 500 "file does not exist".
         return ModelNotFound(message, status, model, pulling=pulling)
+    if status == 400 and "image generation models are not" in message:
+        return ResponseError(message, status, hint=_NO_IMAGE_MODELS)
     return ResponseError(message, status, hint=_HINTS.get(status, "").format(path=path))
 
 
@@ -125,6 +134,8 @@ def _refusal(
         # Ollama's host guard: bound to loopback, it refuses a Host header it does not know.
         return HostRefused(host)
     after = retry_after(headers)
+    if status == 503 and "account unavailable" in message.lower():
+        return AccountUnavailable(message, status)
     if status == 503:
         return ServerBusy(message or "service unavailable", status, retry_after=after)
     if status == 429:

@@ -13,6 +13,7 @@ keys and timeouts live in one place:
 
 from __future__ import annotations
 
+import base64
 import os
 import platform
 from collections.abc import Mapping
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ._errors import InsecureKeyError
-from ._hosts import CLOUD_HOST, is_cloud, is_loopback, parse_host
+from ._hosts import CLOUD_HOST, is_cloud, is_loopback, parse_host, split_userinfo
 from ._redact import Secret, remember, secret, secret_headers
 from ._request import check_seconds
 from ._version import __version__
@@ -65,8 +66,10 @@ class Policy:
         # Every key and header value is a Secret from here on: a verbose traceback of any frame
         # below (this one, requests', urllib3's) shows "[redacted]" for it.
         api_key, headers = secret(api_key), secret_headers(headers)
-        url = parse_host(host if host is not None else os.environ.get("OLLAMA_HOST"))
+        text = host if host is not None else os.environ.get("OLLAMA_HOST")
+        url = parse_host(text)
         sent, auth = _headers(headers)
+        auth = auth or _basic(split_userinfo(text)[1])
         if api_key:
             auth = Secret(f"Bearer {api_key}")
         auth, withheld = _authorization(url, auth)
@@ -113,6 +116,15 @@ def _headers(given: Mapping[str, str] | None) -> tuple[dict[str, str], str | Non
         f"Python/{platform.python_version()}"
     )
     return {"User-Agent": agent, **user, "Content-Type": "application/json", "Accept": "application/json"}, auth
+
+
+def _basic(credentials: tuple[str, str] | None) -> str | None:
+    """``user:password@`` of a host (a class server behind nginx) as a Basic Authorization."""
+    if credentials is None:
+        return None
+    token = base64.b64encode(":".join(credentials).encode("utf-8")).decode("ascii")
+    remember(credentials[1])  # a server that echoes the password gets it masked, like a key
+    return f"Basic {token}"
 
 
 def _authorization(host: str, given: str | None) -> tuple[str | None, bool]:

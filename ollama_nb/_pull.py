@@ -15,16 +15,15 @@ Usage::
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ._errors import OllamaError, RetryCancelled
 from ._retry import RetryWait
 from ._status import DONE, FAILED, INTERRUPTED, RUNNING, STOPPED
+from ._stopper import Stopper
 
 if TYPE_CHECKING:
-    from ._client import Stream
     from ._reply import Progress
 
 __all__ = ["PullRunner"]
@@ -41,21 +40,12 @@ class PullRunner:
         self.error: OllamaError | None = None
         #: pending, then done, stopped, interrupted or failed.
         self.status = RUNNING
-        self._lock = threading.Lock()
-        self._stream: Stream | None = None
-        self._stop_status: str | None = None
-        self._cancel = threading.Event()  # ends a busy-server wait early
+        self._stopper = Stopper()
 
     def stop(self, status: str = STOPPED) -> None:
         """End the pull now (nothing is installed). Safe from any thread, before the request is
         sent, while it waits for a busy server, or after it ended."""
-        with self._lock:
-            if self._stop_status is None:
-                self._stop_status = status
-            stream = self._stream
-        self._cancel.set()
-        if stream is not None:
-            stream.close(status)
+        self._stopper.stop(status)
 
     def run(
         self,
@@ -66,12 +56,9 @@ class PullRunner:
         """Download; ``on_progress(progress)`` after each line. Returns the progress (None when it
         was stopped before the server answered). A KeyboardInterrupt is recorded, then re-raised."""
         try:
-            stream = self.client.pull(self.model, stream=True, on_retry=on_wait, cancel_retry=self._cancel)
-            with self._lock:
-                self._stream, stopped = stream, self._stop_status
+            stream = self.client.pull(self.model, stream=True, on_retry=on_wait, cancel_retry=self._stopper.cancel)
             self.progress = stream.progress
-            if stopped is not None:
-                stream.close(stopped)
+            self._stopper.attach(stream)
             with stream:  # its exit ends the progress: "interrupted" on a Ctrl-C, "failed" on an error
                 for _ in stream:
                     if on_progress is not None:
@@ -80,10 +67,10 @@ class PullRunner:
             self.status = INTERRUPTED
             raise
         except RetryCancelled:
-            self.status = self._stop_status or STOPPED  # stopped while a busy server was waited for
+            self.status = self._stopper.status or STOPPED  # stopped while a busy server was waited for
         except OllamaError as err:
             self.error, self.status = err, FAILED
         else:
             done = self.progress is not None and self.progress.done
-            self.status = DONE if done else self._stop_status or STOPPED
+            self.status = DONE if done else self._stopper.status or STOPPED
         return self.progress

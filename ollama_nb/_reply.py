@@ -32,6 +32,11 @@ _FOLD = 1024
 _ANSWER_FIELDS = frozenset(ChatResponse.FIELDS) | frozenset(GenerateResponse.FIELDS)
 
 
+def _is_counter(key: str, value: Any) -> bool:
+    """A stats field a server may add (``prompt_eval_cached_count``...): kept with the others."""
+    return key.endswith(("_count", "_duration")) and type(value) in (int, float)
+
+
 class Reply(ModelDump):
     """A chat or generate answer, merged from its stream (or from one non-streamed object).
 
@@ -56,6 +61,7 @@ class Reply(ModelDump):
         "prompt_eval_duration",
         "eval_count",
         "eval_duration",
+        "from_log",  # answered from the log (--cache): the logged turn's id
     )
 
     def __init__(self, model: str = "", *, kind: str = "chat", request: dict[str, Any] | None = None) -> None:
@@ -244,6 +250,7 @@ class Reply(ModelDump):
     def stats(self) -> dict[str, Any]:
         """Every number worth saving with an answer (in output metadata, transcripts)."""
         out: dict[str, Any] = {k: self.final[k] for k in self.STAT_KEYS if k in self.final}
+        out.update({k: v for k, v in self.final.items() if _is_counter(k, v) and k not in out})
         out["tokens_per_second"] = self.tokens_per_second
         out["ttft"] = self.ttft
         out["elapsed"] = self.elapsed
@@ -277,10 +284,11 @@ class Reply(ModelDump):
 
     def __getattr__(self, name: str) -> Any:
         # Only for names not set on the Reply: the final chunk's other fields (context, image,
-        # remote_model...), None when absent, as with ollama-python's models.
-        if name.startswith("_") or name not in _ANSWER_FIELDS:
+        # remote_model, a counter a newer server adds...), None when a known one is absent.
+        final = self.__dict__.get("final") or {}
+        if name.startswith("_") or (name not in _ANSWER_FIELDS and name not in final):
             raise AttributeError(name)
-        return GenerateResponse(self.__dict__.get("final") or {}).__getattr__(name)
+        return GenerateResponse(final).__getattr__(name)
 
     def __getitem__(self, key: str) -> Any:
         if key == "message":

@@ -30,16 +30,41 @@ __all__ = [
     "keep_alive_from_text",
     "message",
     "plain",
+    "think_levels",
 ]
 
 THINK_LEVELS = ("low", "medium", "high", "max")
+_MAX_LEVELS, _MAX_LEVEL_CHARS = 32, 40  # more than a model plausibly lists: the server's answer is odd
 _GO_DURATION = re.compile(r"^[-+]?((\d+(\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h))+$")  # what the server parses
 
 
-def check_think(think: Any) -> Any:
-    if think is None or isinstance(think, bool) or think in THINK_LEVELS:
+def check_think(think: Any, levels: tuple[str, ...] | None = None) -> Any:
+    """``think`` as sent, or InvalidRequest. ``levels``: the named levels the model itself lists
+    (``/api/show``'s ``thinking.values``, newer servers), checked instead of the fixed list."""
+    if think is None or isinstance(think, bool):
         return think
-    raise InvalidRequest(f"think={think!r} is not allowed.", hint='Use True, False, "low", "medium" or "high".')
+    if levels is None:
+        if think in THINK_LEVELS:
+            return think
+        raise InvalidRequest(f"think={think!r} is not allowed.", hint='Use True, False, "low", "medium" or "high".')
+    if think in levels:
+        return think
+    named = ", ".join(repr(v) for v in levels)
+    raise InvalidRequest(
+        f"think={think!r} is not a level this model offers.",
+        hint=f"The model lists {named} (and True/False)." if named else "This model takes think=True or False only.",
+    )
+
+
+def think_levels(shown: Mapping[str, Any]) -> tuple[str, ...] | None:
+    """The named think levels in an ``/api/show`` answer (untrusted: odd shapes read as unknown)."""
+    info = shown.get("thinking")
+    values = info.get("values") if isinstance(info, Mapping) else None
+    if not isinstance(values, list) or len(values) > _MAX_LEVELS:
+        return None
+    if not all(isinstance(v, bool) or (isinstance(v, str) and 0 < len(v) <= _MAX_LEVEL_CHARS) for v in values):
+        return None
+    return tuple(v for v in values if isinstance(v, str))
 
 
 def check_seconds(value: object, what: str = "timeout") -> float:

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from ._errors import (
+    AccountUnavailable,
     OllamaError,
     ProxyError,
     RateLimited,
@@ -124,9 +125,9 @@ OnRetry = Callable[[RetryWait], object]
 
 
 def retryable(err: OllamaError) -> bool:
-    """503 always (busy, overloaded, a proxy's 503 page); 429 only with a Retry-After and never
-    for a usage limit."""
-    if isinstance(err, UsageLimit):
+    """503 (busy, overloaded, a proxy's 503 page) but an unavailable account; 429 only with a
+    Retry-After and never for a usage limit."""
+    if isinstance(err, (UsageLimit, AccountUnavailable)):
         return False
     if isinstance(err, RateLimited):
         return err.retry_after is not None

@@ -3,7 +3,8 @@
 requests reads ``http_proxy`` / ``HTTPS_PROXY`` / ``ALL_PROXY`` from the environment and, unless
 ``NO_PROXY`` lists the host, sends even ``http://127.0.0.1`` through them: the proxy would see every
 prompt and answer, and the ``Authorization`` header in clear. This machine never needs a proxy.
-Other hosts keep the environment's proxies (ollama.com's web tools behind a company proxy), and
+A proxy given to the client itself (``Client(proxy=...)``) is the caller's choice and is used
+for every host. Other hosts keep the environment's proxies (ollama.com's web tools behind a company proxy), and
 everything else requests reads from the environment (CA bundles) is kept too.
 
 Both hooks are public ``requests.Session`` methods: the first request, and every redirect.
@@ -26,7 +27,8 @@ class DirectSession(requests.Session):
     def merge_environment_settings(self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any) -> Any:
         settings: Any = super().merge_environment_settings(url, proxies, stream, verify, cert)
         if is_loopback(str(url or "")):
-            settings["proxies"] = {}
+            # Only a proxy the caller named (Client(proxy=...)) is used for this machine.
+            settings["proxies"] = dict(self.proxies)
         return settings
 
     def rebuild_proxies(self, prepared_request: Any, proxies: Any) -> dict[str, str]:

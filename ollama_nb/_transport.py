@@ -8,20 +8,23 @@ from :class:`~ollama_nb._policy.Policy`, what an error answer means from
 
 from __future__ import annotations
 
+import base64
 import builtins
 import copy
+import functools
 import threading
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
 import requests
 
-from ._errors import ModelNotFound, OllamaError, RequestError, ServerUnreachable, StallTimeout
+from ._errors import InvalidRequest, ModelNotFound, OllamaError, RequestError, ServerUnreachable, StallTimeout
 from ._hosts import cloud_model_name
 from ._http_errors import line_error, status_error
 from ._policy import ANSWER_TIMEOUT, TRANSFER_TIMEOUT, Policy
-from ._redact import secret, secret_headers
+from ._redact import remember, secret, secret_headers
 from ._reply import Progress, Reply
+from ._request import check_think, think_levels
 from ._retry import OnRetry, Retry
 from ._retry import call as with_retries
 from ._session import DirectSession
@@ -49,6 +52,8 @@ class Transport:
         retries: Retry | int | bool | None = None,
         on_retry: OnRetry | None = None,
         verify: bool | str = True,
+        proxy: str | None = None,
+        auth: Any = None,
         **_ignored: Any,  # ollama-python's other httpx options (follow_redirects=...) have no meaning here
     ) -> None:
         api_key, headers = secret(api_key), secret_headers(headers)  # masked in this frame's locals too
@@ -58,9 +63,12 @@ class Transport:
         self.retries = Retry.of(retries)
         self.on_retry = on_retry
         self.cancel_retry: threading.Event | None = None
+        self._levels: dict[str, tuple[str, ...] | None] = {}  # model -> think levels it lists (None: not said)
         self._session = DirectSession()  # requests for this machine never go through a proxy
         self._session.verify = verify  # httpx's and requests' meaning alike: False, or a CA bundle path
         self._session.headers.update(policy.headers)
+        explicit_key = bool(api_key) or any(k.lower() == "authorization" for k in headers or {})
+        _honour_httpx_options(self._session, proxy, auth, has_key=explicit_key)
 
     @property
     def has_key(self) -> bool:
@@ -105,6 +113,18 @@ class Transport:
         except OllamaError:
             return []
 
+    def _think(self, model: str, think: Any) -> Any:
+        """``think`` checked against the model's own levels when the server lists them in
+        ``/api/show`` (asked once per model, only for a named level), else the fixed list."""
+        if not isinstance(think, str) or not model:
+            return check_think(think)
+        if model not in self._levels:
+            try:
+                self._levels[model] = think_levels(self._json("POST", "/api/show", {"model": model}))
+            except OllamaError:
+                return check_think(think)  # not remembered: the chat itself will say what is wrong
+        return check_think(think, self._levels[model])
+
     # -- sending --------------------------------------------------------------------------------
     def _send(
         self,
@@ -117,12 +137,17 @@ class Transport:
         **kw: Any,
     ) -> requests.Response:
         # A refused request (503, 429 + Retry-After) never started: retry.py sends it again later.
-        return with_retries(
-            self.retries,
-            lambda: self._send_once(method, path, body, **kw),
-            on_wait=on_retry or self.on_retry,
-            cancel=cancel_retry or self.cancel_retry,
-        )
+        try:
+            return with_retries(
+                self.retries,
+                functools.partial(self._send_once, method, path, body, **kw),
+                on_wait=on_retry or self.on_retry,
+                cancel=cancel_retry or self.cancel_retry,
+            )
+        except KeyboardInterrupt:
+            # Raised afresh: a traceback of the user's call and our three frames, not 60 lines
+            # through requests, urllib3 and socket (the connection is closed by then).
+            raise KeyboardInterrupt(f"{method} {path} interrupted: request cancelled, connection closed") from None
 
     def _send_once(
         self,
@@ -138,16 +163,24 @@ class Transport:
         host = self.host
         timeout = timeout or self.timeout
         try:
+            # The body is read here, not inside requests, so that an interrupt while it arrives
+            # closes this response's connection (requests would leave it to the GC); an interrupt
+            # before the headers has urllib3 close it.
+            # auth= is the login for this client's server: never sent to another host (the web tools').
             # The web tools' key is put in at the last moment, never held in a local of a frame a
             # verbose traceback shows (the session's own headers hold the server's key).
+            login = None if url is None else _no_login
             resp = self._session.request(
                 method,
                 url or host + path,
                 data=request_data(body),
-                stream=stream,
+                stream=True,
                 timeout=timeout,
                 headers=self._policy.web_headers() if web else None,
+                auth=login,
             )
+            if not stream:
+                _read_whole(resp)
         except requests.exceptions.ConnectTimeout as exc:
             raise ServerUnreachable(host if url is None else url, f"connect timed out: {exc}") from None
         except requests.exceptions.ReadTimeout:
@@ -235,3 +268,51 @@ class Transport:
         return self._json(
             "POST", path, body, timeout=self._whole(TRANSFER_TIMEOUT), as_type=ProgressResponse, **hooks
         )
+
+
+def _read_whole(resp: requests.Response) -> None:
+    """Read a non-streamed body now; on any failure (an interrupt too) close its connection."""
+    try:
+        resp.content  # noqa: B018 - reading it is the point: requests keeps the bytes
+    except BaseException:
+        resp.close()
+        raise
+
+
+def _honour_httpx_options(session: requests.Session, proxy: Any, auth: Any, *, has_key: bool) -> None:
+    """ollama-python hands ``proxy=`` and ``auth=`` to httpx; the same meaning on ``requests``, or a
+    refusal that says what to pass instead (never silently ignored)."""
+    if proxy is not None:
+        if not isinstance(proxy, str):
+            raise InvalidRequest(
+                f"proxy must be a URL, not a {type(proxy).__name__}.",
+                hint='Pass the proxy as text, e.g. Client(proxy="http://proxy.example:3128").',
+            )
+        session.proxies = {"http": proxy, "https": proxy}
+    if auth is None:
+        return
+    if type(auth).__module__.split(".")[0] == "httpx" or not (_is_pair(auth) or callable(auth)):
+        raise InvalidRequest(
+            f"auth={type(auth).__name__} cannot be used: this client sends with requests, not httpx.",
+            hint="Pass auth=(user, password) for Basic auth, a requests.auth.AuthBase, or api_key= for a Bearer key.",
+        )
+    if has_key:
+        raise InvalidRequest(
+            "auth= and api_key= (or an Authorization header) both set the Authorization header.",
+            hint="Pass one of them: api_key= for Ollama Cloud, auth= for a login in front of the server.",
+        )
+    if _is_pair(auth):
+        user, password = (a.encode("latin-1") if isinstance(a, str) else a for a in auth)
+        remember(password.decode("latin-1"))  # masked wherever a server echoes it, as a key is
+        remember("Basic " + base64.b64encode(user + b":" + password).decode("ascii"))
+        auth = tuple(auth)
+    session.auth = auth  # replaces an OLLAMA_API_KEY from the environment: the caller chose this login
+
+
+def _is_pair(auth: Any) -> bool:
+    return isinstance(auth, (tuple, list)) and len(auth) == 2 and all(isinstance(a, (str, bytes)) for a in auth)
+
+
+def _no_login(request: Any) -> Any:
+    """A request's own ``auth`` that adds nothing: it takes the place of the session's login."""
+    return request

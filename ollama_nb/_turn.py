@@ -17,7 +17,6 @@ Usage::
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
@@ -27,7 +26,9 @@ from ._errors import OllamaError, RetryCancelled, unexpected
 from ._outcome import Outcome, conclude, context_use
 from ._reply import Reply
 from ._retry import RetryWait
-from ._status import DONE, FAILED, INTERRUPTED, STOPPED
+from ._status import DONE, FAILED, INTERRUPTED, RUNNING, STOPPED
+from ._stopper import Stopper
+from ._store import turns as store
 
 if TYPE_CHECKING:
     from ._client import Client, Stream
@@ -61,8 +62,13 @@ class TurnRunner:
         messages: list[dict[str, Any]] | None = None,
         request: dict[str, Any] | None = None,
         meter: bool = False,
+        source: str = "client",
+        cache: bool = False,
     ) -> None:
         self.client = client
+        #: What the log calls this turn's origin (cell, compare, widget, client), and whether an
+        #: identical request's logged answer may answer it (``--cache``).
+        self.source, self.cache = source, cache
         self.model = model
         self.conversation = conversation
         self.request = {k: v for k, v in (request or {}).items() if v is not None}
@@ -75,32 +81,29 @@ class TurnRunner:
         #: The answer, from the first moment to the end: made here, filled by the client's stream,
         #: never replaced (views may hold it from the start).
         self.reply = Reply(model, request={"model": model, "messages": self.messages})
+        #: This turn's row in the log (None: the store is off); its id is known before it streams.
+        self.recorder = store.prepare(
+            client, {"model": model, "messages": self.messages, **self.request}, source=source,
+            conversation=conversation.name if conversation is not None else None,
+        )  # fmt: skip
         self.stream: Stream | None = None
         self.error: OllamaError | None = None
         #: How the turn ended (status, error, stats, context meter); None until it has.
         self.outcome: Outcome | None = None
         self._meter = meter and self.turn is not None  # measure the context the turn used
         self._lookup: Lookup | None = None
-        self._lock = threading.Lock()
-        self._stop_status: str | None = None
-        self._cancel = threading.Event()  # ends a busy-server wait early
+        self._stopper = Stopper()
         self._on_end: Callable[[TurnRunner], None] | None = None
 
     # -- from any thread ------------------------------------------------------------------------
     def stop(self, status: str = STOPPED) -> None:
         """End the answer now (the connection closes, so the server stops generating). Safe to
         call before the stream exists, while it waits for a busy server, or after it ended."""
-        with self._lock:
-            if self._stop_status is None:
-                self._stop_status = status
-            stream = self.stream
-        self._cancel.set()
-        if stream is not None:
-            stream.close(status)
+        self._stopper.stop(status)
 
     @property
     def stopping(self) -> bool:
-        return self._stop_status is not None
+        return self._stopper.stopping
 
     # -- on the thread that reads the answer --------------------------------------------------
     def run(
@@ -119,6 +122,13 @@ class TurnRunner:
         (so what a view keeps about it is there when the conversation tells its listeners).
         Returns the reply; a KeyboardInterrupt is recorded, then re-raised."""
         self._on_end = on_end
+        body = {"model": self.model, "messages": self.messages, **self.request}
+        if self.cache and (logged := store.logged_answer(self.client, body, self.recorder)) is not None:
+            self.recorder = None  # answered from the log: no second row
+            return self._from_log(store.replay(logged), on_chunk, on_stream)
+        if self.recorder is not None:
+            self.recorder.reply = self.reply  # the log's writer snapshots it once a second
+            self.recorder.begin()
         try:
             stream = self.client.chat(
                 self.model,
@@ -126,14 +136,12 @@ class TurnRunner:
                 stream=True,
                 reply=self.reply,
                 on_retry=on_wait,
-                cancel_retry=self._cancel,
+                cancel_retry=self._stopper.cancel,
                 **self.request,
             )
             stream.require_done = True  # an answer that ends without `done` was cut: say so
-            with self._lock:
-                self.stream, status = stream, self._stop_status
-            if status is not None:
-                stream.close(status)
+            self.stream = stream
+            self._stopper.attach(stream)
             self._streaming(on_stream)
             with stream:  # its exit ends the reply: "interrupted" on a Ctrl-C, "failed" on an error
                 _read(stream, self.reply, on_chunk, pace)
@@ -144,7 +152,7 @@ class TurnRunner:
         except RetryCancelled:
             # Stop pressed while a busy server was being waited for: nothing was answered, nothing
             # failed; the turn ends as stopped like any other Stop.
-            self._end(self._stop_status or STOPPED)
+            self._end(self._stopper.status or STOPPED)
             self._record()
             return self.reply
         except Exception as exc:
@@ -152,6 +160,19 @@ class TurnRunner:
             return self.reply
         self._record()
         return self.reply
+
+    def _from_log(self, chunks: Any, on_chunk: OnChunk | None, on_stream: Callable[[Reply], None] | None) -> Reply:
+        """Answer from the log (``--cache``): the logged chunks fill the reply as a stream's would."""
+        reply = self.reply
+        self._meter = False  # the meter would ask the server; an answer from the log asks nothing
+        if on_stream is not None:
+            on_stream(reply)
+        for chunk in chunks:
+            reply.add(chunk)
+            if on_chunk is not None:
+                on_chunk(reply, chunk)
+        self._record()
+        return reply
 
     def fail(self, exc: BaseException) -> OllamaError:
         """End the turn with ``exc`` (also for a view's own step that failed around :meth:`run`):
@@ -168,8 +189,7 @@ class TurnRunner:
     def _end(self, status: str, error: BaseException | None = None) -> None:
         """End what is still running: the stream when there is one (it closes the connection and
         ends the reply), else the reply; an ending already written stays (Reply.end)."""
-        with self._lock:
-            stream = self.stream
+        stream = self.stream
         if stream is not None:
             stream.close(status, error)
         else:
@@ -202,6 +222,10 @@ class TurnRunner:
         on_end, self._on_end = self._on_end, None
         if on_end is not None:
             on_end(self)
+        rec = self.recorder
+        if rec is not None:
+            ending = FAILED if self.error is not None or self.reply.status == RUNNING else self.reply.status
+            rec.end(self.reply, ending, self.error.message if self.error is not None else None)
         conv, turn, reply, err = self.conversation, self.turn, self.reply, self.error
         if conv is not None and turn is not None:
             turn.outcome = self.outcome

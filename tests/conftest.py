@@ -8,6 +8,7 @@ set, in which case the notebooks run against that server (a real Ollama) unchang
 from __future__ import annotations
 
 import os
+import tempfile
 
 import pytest
 
@@ -22,6 +23,9 @@ def pytest_configure(config: pytest.Config) -> None:
     # Tests reproduce failures with the scenario models (slow, stall, hostile, ...): every emulator
     # this suite starts, in this process or a child, installs them. The demo never does.
     os.environ[SCENARIOS_ENV] = "1"
+    # The log goes to a folder of this run, never the user's Jupyter data dir: kernels, nbval and
+    # JupyterLab started by the suite inherit the variable. A test that needs its own file sets it.
+    os.environ["OLLAMA_NB_STORE"] = os.path.join(tempfile.mkdtemp(prefix="ollama_nb_store_"), "log.db")
     if not os.environ.get("OLLAMA_HOST"):
         _session_emulator = Emulator(scenarios=True)
         _session_emulator.start()

@@ -29,16 +29,17 @@ def _imports(name: str, path: pathlib.Path, modules: dict[str, pathlib.Path]) ->
 # Lowest first. A module may import from its own layer and the ones below it, never from above:
 # that is what keeps the flow one way (Client -> Reply -> turn runner -> view -> render).
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("leaf", ("_version", "_terminal", "_status", "_display", "_hosts", "_redact", "_pacing", "_suggest", "_identity",
-              "tools")),
+    ("leaf", ("_version", "_terminal", "_status", "_stopper", "_display", "_hosts", "_redact", "_pacing", "_suggest", "_identity",
+              "tools", "_notebook", "_summary", "_codeblocks", "_settings_file")),
     ("wire", ("_errors", "_http_errors", "_wire", "_retry", "_images", "_request", "_types", "_reply", "_format", "_quota")),
     ("client", ("_session", "_policy", "_abort", "_transport", "_stream", "_client", "_async_stream", "_async",
-                "_config", "_default")),
-    ("conversation", ("_context", "_conversation", "_outcome", "_turn", "_pull")),
+                "_config")),
+    ("conversation", ("_context", "_conversation", "_outcome", "_turn", "_pull", "_tutor", "_store", "_default")),
     ("render", ("_render",)),
     ("live", ("_live",)),
     ("views", ("_magic", "_widgets", "_reply_view")),
-    ("public", ("",)),  # ollama_nb itself: the names it re-exports
+    ("batch", ("_map",)),  # many requests: drives the client and a progress view; Client.map calls it by a hook
+    ("public", ("", "log")),  # ollama_nb itself (the names it re-exports), and ollama_nb.log
 ]
 # The emulator is a server of its own: it may use the layers below the views, and the package
 # imports nothing of it (how it names itself, which %ollama doctor reads, is the leaf _identity).

@@ -513,3 +513,26 @@ def test_both_widgets_take_one_constructor_shape(emu):
             assert widget.client.host == Client(emu.url).host
         finally:
             widget.close()
+
+
+def test_a_cell_turn_shows_its_context_figure_even_without_its_outcome(emu):
+    """A ``%%ollama`` turn (the cell's runner, meter on) in a chat widget opened later: the context
+    figure is in its stats line, and stays there for a view that has the turn but not its outcome
+    (a conversation restored or saved), because it is kept with the turn's stats."""
+    from ollama_nb._turn import TurnRunner
+
+    conv = Conversation.named("cell-context")
+    conv.clear()
+    client = Client(emu.url)
+    runner = TurnRunner(client, "llama3.2", conversation=conv, user={"role": "user", "content": "Hi"}, meter=True)
+    runner.run()
+    assert runner.outcome is not None and runner.outcome.context is not None
+    footer = runner.outcome.footer(show_status=False)
+    w, _ = make(client, conversation="cell-context")
+    assert w.messages[-1]["stats"] == footer and " · context " in footer
+    w.close()
+    conv.turns[-1].outcome = None  # what a restored conversation has: the turn, not its outcome
+    again, _ = make(client, conversation="cell-context")
+    assert again.messages[-1]["stats"] == footer
+    assert conv.history()[-1]["stats"]["context"] == {"used": runner.outcome.context.used, "window": runner.outcome.context.window}
+    again.close()

@@ -255,16 +255,34 @@ def test_web_search_and_fetch_go_to_the_web_host_with_the_key(emu, monkeypatch):
     assert sent(emu, "/api/web_fetch").json == {"url": "https://example.com"}
 
 
-def test_web_tools_without_a_key_raise_value_error_before_sending(emu, monkeypatch):
+def test_web_tools_without_a_key_ask_the_server_and_say_both_ways_out(emu, monkeypatch):
+    """No key, and a server not signed in: ollama-python's ValueError, saying what to do; nothing
+    went to the web host (ollama.com), and no Authorization header anywhere."""
     monkeypatch.delenv("OLLAMA_API_KEY", raising=False)
     client = Client(emu.url, web_host=emu.url)
-    before = len(emu.requests)
-    with pytest.raises(ValueError, match="Bearer token is required for web search"):
+    with pytest.raises(ValueError, match=r"Bearer token is required for web search.*ollama signin"):
         client.web_search("x")
     with pytest.raises(ValueError, match="Bearer token is required for web fetch"):
         client.web_fetch("https://example.com")
-    assert len(emu.requests) == before
+    assert [r.path for r in emu.requests[-2:]] == ["/api/experimental/web_search", "/api/experimental/web_fetch"]
+    assert not [r for r in emu.requests if r.path.startswith("/api/web_")]
+    assert all("authorization" not in r.headers for r in emu.requests)
     assert Client().web_host == "https://ollama.com"
+
+
+def test_a_signed_in_server_searches_without_a_key(emu, monkeypatch):
+    monkeypatch.delenv("OLLAMA_API_KEY", raising=False)
+    emu.set_cloud("signed-in")
+    client = Client(emu.url, web_host="https://ollama.com")  # never reached: no key to send there
+    results = client.web_search("tides", max_results=2).results
+    assert len(results) == 2 and "tides" in results[0].title
+    assert client.web_fetch("https://example.com").title == "Example Domain"
+    asked = [r for r in emu.requests if r.path.startswith("/api/experimental/")]
+    assert [r.json for r in asked] == [{"query": "tides", "max_results": 2}, {"url": "https://example.com"}]
+    assert all("authorization" not in r.headers for r in asked)
+    emu.set_cloud("disabled")  # the server's own refusal comes through as itself
+    with pytest.raises(ResponseError, match="ollama cloud is disabled"):
+        client.web_search("tides")
 
 
 # -- errors --------------------------------------------------------------------------------

@@ -203,7 +203,11 @@ def test_every_server_error_is_a_response_error_with_error_and_status(emu, clien
         err = info.value
         assert type(err) is kind, (kind, err)
         assert err.status_code == status and text in err.error, err
-        assert str(err).startswith(f"{err.error} (status code: {status})") or kind is ServerStreamError
+        if status == -1 and kind is ModelNotFound:  # a pull's error line says what is missing, not "-1"
+            assert str(err).startswith(f"{err.error}: there is no model `no-such-model-anywhere`"), err
+            assert "status code" not in str(err)
+        else:
+            assert str(err).startswith(f"{err.error} (status code: {status})") or kind is ServerStreamError
         assert err.hint  # our subclasses and statuses keep a "what to do next"
 
 

@@ -157,11 +157,18 @@ def test_default_conversation_is_shared_by_name(kernel):
 def test_interpolation_in_a_cell(kernel, emu):
     kernel.run("topic = 'recursion'\nlevel = {'name': 'beginner'}").check()
     cell = "Explain {topic} to a {level[name]}; keep {undefined} and {\"json\": 1} and f'{x!r}'."
-    kernel.run(f"%%ollama -m llama3.2 --chat interp\n{cell}").check()
+    ex = kernel.run(f"%%ollama -m llama3.2 --chat interp\n{cell}").check()
     sent = chat_bodies(emu)[-1]["messages"][-1]["content"]
     assert sent == "Explain recursion to a beginner; keep {undefined} and {\"json\": 1} and f'{x!r}'."
-    kernel.run(f"%%ollama -m llama3.2 --chat interp --no-interpolate\n{cell}").check()
+    # The one field left as written is named above the answer, with what to do.
+    note = ex.displays[0]["content"]["data"]["text/plain"]
+    assert note.startswith("Sent as written, not filled in: {undefined} (no such variable") and "{topic}" not in note
+    assert 'class="onb-notice"' in ex.displays[0]["content"]["data"]["text/html"]
+    plain = kernel.run(f"%%ollama -m llama3.2 --chat interp --no-interpolate\n{cell}").check()
     assert chat_bodies(emu)[-1]["messages"][-1]["content"] == cell
+    assert "Sent as written" not in plain.all_text()
+    filled = kernel.run("%%ollama -m llama3.2 --chat interp\nExplain {topic} again, {{topic}} stays.").check()
+    assert "Sent as written" not in filled.all_text()
 
 
 def test_options_think_keep_alive_are_sent(kernel, emu):

@@ -14,7 +14,7 @@ from ollama_nb._live import LiveOutput
 from ollama_nb._live.schedule import Schedule
 from ollama_nb._magic.args import parse_line
 from ollama_nb._magic.options import coerce_option, parse_options
-from ollama_nb._magic.prompt import fields, interpolate
+from ollama_nb._magic.prompt import fields, interpolate, unresolved, unresolved_note
 from ollama_nb._magic.show_request import curl_command
 from ollama_nb._reply import Reply
 
@@ -69,6 +69,23 @@ def test_interpolation_table(prompt, expected):
 
 def test_fields_lists_what_was_substituted():
     assert fields("{topic} {undefined} {{n}} {n}", NS) == ["{topic}", "{n}"]
+
+
+@pytest.mark.parametrize("prompt, expected", INTERPOLATION)
+def test_unresolved_is_every_field_left_as_written_and_nothing_else(prompt, expected):
+    left = unresolved(prompt, NS)
+    assert all(f in expected for f in left)  # each was sent literally
+    assert set(left).isdisjoint(fields(prompt, NS))  # never one that was filled in
+
+
+def test_unresolved_note_names_the_fields_and_what_to_do():
+    assert unresolved("Explain {topic} to {who.name} {{x}} {topic} {json: 1}", {}) == ["{topic}", "{who.name}"]
+    assert unresolved("{n.nope} {n}", NS) == ["{n.nope}"]  # the name exists, the step does not
+    note = unresolved_note(["{topic}", "{who.name}"])
+    assert note.startswith("Sent as written, not filled in: {topic}, {who.name}") and "--no-interpolate" in note
+    many = unresolved_note([f"{{v{i}}}" for i in range(9)])
+    assert "{v4} and 4 more" in many and "{v5}" not in many and "\n" not in many
+    assert unresolved_note([]) == ""
 
 
 # -- options -----------------------------------------------------------------------------------

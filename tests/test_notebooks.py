@@ -28,6 +28,7 @@ EXPECTED = [
     "06_chat_widget.ipynb",
     "07_compare_and_embed.ipynb",
     "08_teachers.ipynb",
+    "09_errors_and_context.ipynb",
 ]
 
 # What a secret or a machine-specific value looks like in a notebook's JSON text.
@@ -63,7 +64,7 @@ def code_cells(nb: nbformat.NotebookNode) -> list[tuple[int, nbformat.NotebookNo
     return [(i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code"]
 
 
-def test_the_eight_notebooks_are_there() -> None:
+def test_the_nine_notebooks_are_there() -> None:
     assert [p.name for p in PATHS] == EXPECTED
 
 

@@ -16,7 +16,7 @@ from ollama_nb import _errors as errors
 
 PACKAGE = pathlib.Path(ollama_nb.__file__).parent
 #: The public modules (httpx's rule: everything else has a private name, itself or a parent's).
-PUBLIC = ("ollama_nb", "ollama_nb.tools", "ollama_nb.testing")
+PUBLIC = ("ollama_nb", "ollama_nb.tools", "ollama_nb.testing", "ollama_nb.log")
 
 
 def _module_names() -> list[str]:
@@ -55,6 +55,7 @@ def test_all_is_the_public_surface():
         "MalformedChunk", "StallTimeout", "load_ipython_extension", "unload_ipython_extension",
         "SigninRequired", "CloudDisabled", "HostRefused", "ServerBusy", "RateLimited", "UsageLimit", "ProxyError",
         "RetryCancelled", "Retry", "RetryWait", "default_client",
+        "AccountUnavailable",  # /api/me's 503 that is not a busy server (issue 23)
         "AsyncClient",  # ollama-python's async client (issue 19)
         # ollama-python's public names, so its users' imports work unchanged
         "ChatResponse", "GenerateResponse", "EmbedResponse", "EmbeddingsResponse", "ListResponse",
@@ -82,12 +83,13 @@ def test_builtin_bases_users_may_catch():
 def test_the_namespace_is_all_plus_ollama_pythons_module_functions():
     """httpx's rule, checked in a fresh interpreter (nothing else imported yet): every public name
     of the package is in __all__, except ollama-python's module functions (chat, list, ...),
-    which ollama-python also leaves out so that `import *` cannot shadow list(). Submodules are
+    which ollama-python also leaves out so that `import *` cannot shadow list(), and our own
+    ``map`` for the same reason. Submodules are
     the package's layout (``ollama_nb.testing`` is public by design), not names it defines."""
     code = (
         "import json, types, ollama_nb as o; from ollama_nb import _default;"
         "print(json.dumps([sorted(n for n, v in vars(o).items() if not n.startswith('_')"
-        " and not isinstance(v, types.ModuleType)), list(_default.NAMES)]))"
+        " and not isinstance(v, types.ModuleType)), [*_default.NAMES, *_default.OURS]]))"
     )
     names, functions = json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
     lazy = {"ChatWidget", "ModelBrowser"}  # imported on first use, so they are not there yet

@@ -127,4 +127,5 @@ def test_a_failed_pull_ends_its_line_and_the_error_starts_a_new_one(term):
     assert len(progress) == 1 and lines[progress[0]] == "pull no-such-model: failed", lines
     error = lines[progress[0] + 1]
     assert error.startswith("pull model manifest: file does not exist"), lines
+    assert "no model `no-such-model` in the Ollama library" in error and "status code" not in error, lines
     assert "not found in the Ollama library" in " ".join(lines[progress[0] + 1:])

@@ -12,7 +12,8 @@ from typing import Any
 
 from IPython.core.magic import Magics, line_cell_magic, magics_class
 
-from ._shared import remember_cell
+from .._notebook import log as notebook_log
+from ._shared import remember_cell, show_error
 
 __all__ = ["OllamaMagics", "register", "unregister"]
 
@@ -31,7 +32,8 @@ class OllamaMagics(Magics):
             %%ollama [-m MODEL] [--chat NAME] [--new] [-s TEXT] [--think [LEVEL]] [--no-think]
                      [-o KEY=VALUE ...] [--format json|VAR] [--image VAR_OR_PATH ...]
                      [--keep-alive DURATION] [--host HOST] [--raw] [--show-request]
-                     [--compare A,B,...] [--out NAME] [--no-interpolate] [-h]
+                     [--compare A,B,...] [--map ITEMS] [--out NAME] [--cache | --no-cache]
+                     [--no-interpolate] [--context N] [--insert] [-h]
 
           -m, --model       model (default: %ollama config model=..., else OLLAMA_NB_MODEL)
           --chat NAME       continue the conversation NAME (shared with ChatWidget(conversation=NAME))
@@ -47,12 +49,22 @@ class OllamaMagics(Magics):
           --raw             plain text, no Markdown
           --show-request    the request as curl (key redacted) and the raw NDJSON chunks
           --compare A,B     the same prompt to several models, side by side
-          --out NAME        store the Reply in NAME
-          --no-interpolate  send {braces} exactly as written
+          --map ITEMS       the cell as a template over the iterable ITEMS ({field} from each item),
+                            many at once as ``ollama_nb.map`` runs them
+          --out NAME        store the Reply in NAME (with --map: the results)
+          --cache           answer an identical request from the log (--no-cache: ask the model;
+                            default: %ollama config cache=on|off)
+          --no-interpolate  send {braces} exactly as written (``{df}`` is sent as a summary;
+                            ``{df!s}``, ``{df!r}`` as str/repr; ``{Err}``, ``{Err[n]}``: the last
+                            error, cell n's)
+          --context N       the last N cells run (source and text output) before the prompt
+          --insert          the answer's last code block into a new cell below (not run)
 
         Line magic: ``%ollama list | ps | show MODEL | pull MODEL | rm MODEL | cp SRC DST |
         unload MODEL | embed MODEL TEXT... | config [key=value ...] | login | logout | history [--chat NAME] |
-        clear [--chat NAME] | doctor | usage | help``. ``%ollama help`` shows all of it in full.
+        clear [--chat NAME] | log [WORDS] [-m MODEL] [--since AGE] [-n N] | log show ID | log --stats |
+        log --prune --before AGE | doctor | usage | fix | explain | insert [N] | tutor | help``.
+        ``%ollama help`` shows all of it in full.
         """
         # Frames of the magic itself are noise in a traceback; errors are shown as short messages.
         __tracebackhide__ = True
@@ -73,6 +85,11 @@ def register(ipython: Any) -> None:
     except ValueError:
         pass
     ipython.events.register("pre_run_cell", remember_cell)
+    # Every finished cell (source, text result, traceback) for %ollama fix, {Err} and --context.
+    with contextlib.suppress(ValueError):
+        ipython.events.unregister("post_run_cell", notebook_log.record)
+    ipython.events.register("post_run_cell", notebook_log.record)
+    _report_config_problems()
     # The render layer and Pygments' first lexer take ~0.2 s to load: off the main thread, once the
     # cell that loaded the extension is done (so that %load_ext itself stays quick), while the user
     # types the first prompt, instead of pausing the first answer's stream (a failure here only
@@ -85,6 +102,18 @@ def register(ipython: Any) -> None:
     ipython.events.register("post_run_cell", preload_after_this_cell)
 
 
+def _report_config_problems() -> None:
+    """A bad config file or OLLAMA_HEADERS is said once at load; the extension loads anyway."""
+    try:
+        from .sources import config_problems
+
+        problems = config_problems()
+    except Exception as exc:  # reading the settings must never stop the extension from loading
+        problems = [f"The config could not be read ({type(exc).__name__}); defaults are used."]
+    for problem in problems:
+        show_error(problem, "Until then the defaults, the environment and %ollama config apply.")
+
+
 def _preload() -> None:
     with contextlib.suppress(Exception):
         from .._render.markdown import preload
@@ -93,9 +122,8 @@ def _preload() -> None:
 
 
 def unregister(ipython: Any) -> None:
-    try:
-        ipython.events.unregister("pre_run_cell", remember_cell)
-    except ValueError:
-        pass
+    for event, hook in (("pre_run_cell", remember_cell), ("post_run_cell", notebook_log.record)):
+        with contextlib.suppress(ValueError):
+            ipython.events.unregister(event, hook)
     for kind in ("line", "cell"):
         ipython.magics_manager.magics[kind].pop("ollama", None)

@@ -43,6 +43,9 @@ class AnswerView:
         self.structured = structured
         self.extra = extra
         self.outcome: Outcome | None = None  # how it ended: set once the runner knows
+        #: The turn's id in the log: while it streams the footer names it, so a notebook saved by a
+        #: page closed mid-answer still tells how to read the whole answer.
+        self.log_id: str | None = None
         self._html = render_answer.LiveAnswer()
         self._styled = False
         self._plain_settled = 0  # --raw: characters of the plain text already in settled outputs
@@ -60,6 +63,10 @@ class AnswerView:
         ending = self.ending()
         warning = ending.warning() if not self.reply.done else ""
         return f"⚠ {warning} · {ending.stats_line()}" if warning else ending.stats_line()
+
+    def _log_note(self, waiting: bool) -> str:
+        """While it streams, the footer names the log entry (a page closed now saves this line)."""
+        return f"writing to the log · %ollama log show {self.log_id}" if self.log_id and not waiting else ""
 
     def render(self, final: bool) -> Frame:
         reply = self.reply
@@ -107,7 +114,7 @@ class AnswerView:
                 structured=self.structured,
                 waiting=waiting,
                 thinking_open=not final and not content and not calls,
-                footer=footer,
+                footer=footer or self._log_note(waiting),
                 warning=warning,
             )
             fold = split.fold

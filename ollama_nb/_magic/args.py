@@ -21,10 +21,21 @@ from IPython.core.error import UsageError
 from .._config import settings
 from .._errors import InvalidRequest, OllamaError
 from .._images import encode_image
+from .._notebook import with_errors
 from .._request import check_think, keep_alive_from_text
+from .._settings_file import file_settings
 from ._shared import client_for
+from .notebook import build_prompt
 from .options import parse_options
-from .prompt import interpolate
+from .prompt import unresolved
+from .sources import file_options
+
+
+def cache_default() -> bool:
+    """``%ollama config cache=`` if said, else the config file's ``cache``, else off."""
+    if settings.cache is not None:
+        return settings.cache
+    return file_settings().values.get("cache") is True
 
 __all__ = ["FLAGS", "OPTIONS", "Cell", "help_text", "parse_line", "parser", "read_cell"]
 
@@ -111,7 +122,17 @@ _flag(
 )
 _flag("--compare", metavar="A,B,...", help="Send the same prompt to several models and show the answers side by side.")
 _flag("--out", metavar="NAME", help="Store the Reply (with --compare: a dict model -> Reply) in the variable NAME.")
+_flag("--map", metavar="ITEMS", help="Run the cell as a template over the iterable ITEMS ({field} from each item).")
+_flag(
+    "--cache",
+    action=argparse.BooleanOptionalAction,
+    default=None,
+    help="Answer an identical request (model digest, messages, options, format, seed) from the log; "
+    "--no-cache asks the model. Default: %%ollama config cache=on|off.",
+)
 _flag("--no-interpolate", dest="no_interpolate", action="store_true", help="Send {braces} exactly as written.")
+_flag("--context", type=int, metavar="N", help="Send the last N cells run (source and text output) before the prompt.")
+_flag("--insert", action="store_true", help="Put the answer's last code block in a new cell below (not run).")
 
 
 def help_text() -> str:
@@ -153,6 +174,12 @@ class Cell:
     keep_alive: Any = None
     images: list[Any] = field(default_factory=list)  # as given (for the thumbnails)
     encoded: list[str] = field(default_factory=list)  # as sent
+    unfilled: list[str] = field(default_factory=list)  # {fields} sent as written: no such name
+
+    @property
+    def cache(self) -> bool:
+        """``--cache`` / ``--no-cache``, else ``%ollama config cache=``."""
+        return cache_default() if self.args.cache is None else bool(self.args.cache)
 
     @property
     def request(self) -> dict[str, Any]:
@@ -165,8 +192,8 @@ def read_cell(shell: Any, args: argparse.Namespace, text: str) -> Cell:
     """Check every option against the namespace; a UsageError names the one to fix."""
     ns = shell.user_ns
     text = text.strip("\n").rstrip()  # the text typed, without the blank lines around it
-    prompt = text if args.no_interpolate else interpolate(text, ns)
-    options = {**settings.options, **parse_options(args.option)}
+    prompt = build_prompt(text, ns, fill=not args.no_interpolate, context=args.context)
+    options = {**file_options(), **settings.options, **parse_options(args.option)}
     think = _think(args)
     send_format, schema = _format(args.format, ns)
     images = [_image(s, ns) for s in args.image]
@@ -181,7 +208,10 @@ def read_cell(shell: Any, args: argparse.Namespace, text: str) -> Cell:
     except (TypeError, ValueError) as exc:
         raise UsageError(f"%%ollama: --image: {exc}") from None
     client = _client(args.host)
-    return Cell(args, ns, client, prompt, options, think, send_format, schema, out_name, keep_alive, images, encoded)
+    unfilled = [] if args.no_interpolate else unresolved(text, with_errors(ns))
+    return Cell(
+        args, ns, client, prompt, options, think, send_format, schema, out_name, keep_alive, images, encoded, unfilled
+    )
 
 
 def _client(host: str | None) -> Any:

@@ -34,11 +34,14 @@ from .._render import chrome
 from .._reply import Reply
 from .._retry import RetryWait
 from .._status import DONE
+from .._store import turns as store
 from .._terminal import terminal_text
 from .._turn import TurnRunner
 from ._shared import DEFAULT_CHAT, current_cell_id, reraise_interrupt, show_error, show_exception
 from .answer_view import AnswerView
 from .args import Cell, help_text, parse_line, read_cell
+from .notebook import apply_course_prompt, check_model, insert_code, warn_if_too_long
+from .prompt import unresolved_note
 from .show_request import ChunkLog, show_chunks, show_request
 
 __all__ = ["run_cell_magic"]
@@ -50,7 +53,12 @@ def run_cell_magic(shell: Any, line: str, text: str) -> Any:
     if args.help:
         print(help_text())
         return None
+    if args.map:  # many prompts at once: ollama_nb._map runs them
+        from .map import run_map_magic
+
+        return run_map_magic(shell, args, text)
     cell = read_cell(shell, args, text)
+    _note_unfilled(cell.unfilled)
     conv, user = _turn_input(cell)
     if args.compare:
         from .compare import run_compare
@@ -59,15 +67,22 @@ def run_cell_magic(shell: Any, line: str, text: str) -> Any:
         if not models:
             raise UsageError("%%ollama: --compare takes model names separated by commas.")
         messages = [*conv.messages, user]
-        return run_compare(shell, cell.client, models, messages, cell.request, cell.options, cell.out_name)
+        return run_compare(
+            shell, cell.client, models, messages, cell.request, cell.options, cell.out_name, cache=cell.cache
+        )
     model = args.model or conv.model or settings.resolved_model()
     if not model:
         _no_model_error(cell.client)
         return None
+    check_model(model)
+    warn_if_too_long(cell.client, model, [*conv.messages, user], cell.options)
     runner = TurnRunner(
-        cell.client, model, conversation=conv, user=user, key=current_cell_id(shell), request=cell.request, meter=True
-    )
+        cell.client, model, conversation=conv, user=user, key=current_cell_id(shell), request=cell.request, meter=True,
+        source="cell", cache=cell.cache,
+    )  # fmt: skip
     reply = _answer(cell, runner)
+    if args.insert and runner.error is None:
+        insert_code(shell, reply.content)
     if cell.send_format is not None and runner.error is None:
         return _parse_structured(reply, cell.schema)
     return None
@@ -79,13 +94,28 @@ def _turn_input(cell: Cell) -> tuple[Conversation, dict[str, Any]]:
     conv = Conversation.named(args.chat or DEFAULT_CHAT)
     if args.new:
         conv.clear()
+    elif args.chat and (restored := store.restore(conv)):
+        _say_restored(conv, restored)
     if args.system is not None:
         conv.configure(system=args.system)
+    apply_course_prompt(conv, args.system)
     user: dict[str, Any] = {"role": "user", "content": cell.prompt}
     if cell.encoded:
         user["images"] = cell.encoded
         _thumbnail(cell.images)
     return conv, user
+
+
+def _say_restored(conv: Conversation, turns: int) -> None:
+    """After a kernel restart the conversation came back from the log: say so above the answer."""
+    count = f"{turns} turn{'s' * (turns != 1)}"
+    text = f"Conversation {conv.name!r} restored from the log: {count}. Use --new to start afresh."
+    if in_terminal():
+        print(text)
+    else:
+        from IPython.display import display
+
+        display(chrome.notice_bundle(text), raw=True)
 
 
 def _view(cell: Cell, runner: TurnRunner) -> AnswerView:
@@ -96,8 +126,12 @@ def _view(cell: Cell, runner: TurnRunner) -> AnswerView:
         extra["think"] = cell.think
     if args.format:
         extra["format"] = args.format
+    if runner.recorder is not None:
+        extra["log"] = runner.recorder.id
     structured = cell.send_format is not None
-    return AnswerView(runner.reply, options=cell.options, raw=args.raw, structured=structured, extra=extra)
+    view = AnswerView(runner.reply, options=cell.options, raw=args.raw, structured=structured, extra=extra)
+    view.log_id = runner.recorder.id if runner.recorder is not None else None
+    return view
 
 
 def _answer(cell: Cell, runner: TurnRunner) -> Reply:
@@ -211,6 +245,19 @@ def _thumbnail(images: list[Any]) -> None:
                 raw=True,
                 metadata={mime: {"width": 192}},
             )
+
+
+def _note_unfilled(fields: list[str]) -> None:
+    """Above the answer: the {fields} sent literally because no such name is defined."""
+    note = unresolved_note(fields)
+    if not note:
+        return
+    if in_terminal():
+        print(note, file=sys.stderr)
+        return
+    from IPython.display import display
+
+    display(chrome.notice_bundle(note), raw=True)
 
 
 def _show_wait(live: LiveOutput, wait: RetryWait) -> None:

@@ -158,6 +158,8 @@ def run_compare(
     request: dict[str, Any],
     options: dict[str, Any],
     out_name: str | None,
+    *,
+    cache: bool = False,
 ) -> None:
     view = CompareView(models, options)
     live = LiveOutput(view.render, footer=view.footer)
@@ -171,7 +173,7 @@ def run_compare(
     for model in models:
         live.note(f"── {model} ──", bold=True)
         view.current = model
-        runner = TurnRunner(client, model, messages=messages, request=request)
+        runner = TurnRunner(client, model, messages=messages, request=request, source="compare", cache=cache)
         view.replies[model] = runner.reply
 
         def on_stream(reply: Reply, model: str = model) -> None:

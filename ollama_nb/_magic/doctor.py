@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from typing import Any
 
@@ -45,8 +44,11 @@ def checks() -> list[dict[str, str]]:
         rows.append({"check": check, "": status, "found": found, "what to do": todo})
 
     host = settings.resolved_host()
-    source = "%ollama config" if settings.host else ("OLLAMA_HOST" if os.environ.get("OLLAMA_HOST") else "default")
-    where = f"{host} ({source})"
+    from .sources import config_problems, host_origin
+
+    where = f"{host} ({host_origin(short=True)})"
+    for problem in config_problems():
+        add("config", WARN, problem, "Until it is fixed the defaults, the environment and %ollama config apply.")
     reached = _reach(add, where)
     if reached is None:
         return rows
@@ -197,6 +199,8 @@ def _cloud_models(client: Any, add: Any) -> None:
 
 
 def run_doctor() -> list[dict[str, str]]:
+    from .sources import config_rows
+
     rows = checks()
     cols = ["check", "", "found", "what to do"]
     failed = [r for r in rows if r[""] == FAIL]
@@ -208,5 +212,11 @@ def run_doctor() -> list[dict[str, str]]:
         ("Ready.\n" if not failed else "Problems found.\n") + plain,
         chrome.title(head),
         chrome.table(rows, cols, hint_columns=["what to do"]),
+    )
+    settings_rows, settings_cols = config_rows(), ["setting", "value", "from"]
+    display_html(
+        "Settings:\n" + "\n".join(f"{r['setting']}: {r['value']} ({r['from']})" for r in settings_rows),
+        chrome.title("Settings, and where each comes from"),
+        chrome.table(settings_rows, settings_cols),
     )
     return rows

@@ -30,8 +30,10 @@ from .._hosts import parse_host
 from .._redact import remember
 from .._render import chrome
 from .._request import check_seconds
+from .._store.turns import forget_digests
 from .._terminal import cut, terminal_text
-from ._shared import DEFAULT_CHAT, client_for, display_html, show_exception
+from ._shared import DEFAULT_CHAT, client_for, display_html, show_error, show_exception
+from .log import cmd_log
 from .options import OPTION_TYPES, coerce_option
 from .pull import cmd_pull
 
@@ -51,6 +53,7 @@ COMMANDS: dict[str, str] = {
     "logout": "forget the key given to %ollama login",
     "history [--chat NAME]": "the turns of a conversation",
     "clear [--chat NAME]": "forget a conversation",
+    "log [WORDS] [-m MODEL] [--since 2d]": "search every turn asked (also: show ID, --stats, --prune --before 90d)",
     "doctor": "check host, version, default model, loaded models, cloud key",
     "usage [--host URL]": "Ollama Cloud quota: session and weekly usage (needs OLLAMA_API_KEY)",
     "help": "this list",
@@ -208,7 +211,7 @@ def cmd_embed(rest: str) -> Embeddings:
 # --------------------------------------------------------------------------- settings
 
 
-_CONFIG_KEYS = ("host", "model", "api_key", "timeout")
+_CONFIG_KEYS = ("host", "model", "api_key", "timeout", "store", "cache")
 
 
 def cmd_config(args: list[str]) -> None:
@@ -221,7 +224,11 @@ def cmd_config(args: list[str]) -> None:
                 "for the API key: %ollama login)"
             )
         typed_key = _set(key.strip().lower().replace("-", "_"), value.strip()) or typed_key
-    rows, cols = _config_rows(), ["setting", "value"]
+    from .sources import config_problems, config_rows
+
+    rows, cols = config_rows(), ["setting", "value", "from"]
+    for problem in config_problems():
+        show_error(problem)
     if typed_key:
         display_html(
             f"{_plain_table(rows, cols)}\n\n{_TYPED_KEY_NOTE}",
@@ -241,7 +248,8 @@ def _set(key: str, value: str) -> bool:
         return bool(value)
     if key == "host":
         try:
-            settings.host = parse_host(value) if value else None
+            parse_host(value)  # checked now; kept as written, with a user:password@ it may carry
+            settings.host = value or None
         except ValueError as exc:
             raise UsageError(str(exc)) from None
     elif key == "model":
@@ -254,6 +262,8 @@ def _set(key: str, value: str) -> bool:
                 f"%ollama config: {exc} It is the silence allowed between chunks; "
                 f"`timeout=` alone restores the default ({DEFAULT_TIMEOUT[1]:g} s)."
             ) from None
+    elif key in ("store", "cache"):
+        _set_store(key, value)
     elif key in OPTION_TYPES:
         if value:
             settings.options[key] = coerce_option(key, value)
@@ -265,18 +275,14 @@ def _set(key: str, value: str) -> bool:
     return False
 
 
-def _config_rows() -> list[dict[str, str]]:
-    """The settings in force and where each came from (never the key itself)."""
-    host = settings.resolved_host() + ("" if settings.host else " (from OLLAMA_HOST or default)")
-    timeout = f"{settings.timeout:g} s" if settings.timeout else f"default ({DEFAULT_TIMEOUT[1]:g} s between chunks)"
-    options = ", ".join(f"{k}={v!r}" for k, v in settings.options.items()) or "none"
-    return [
-        {"setting": "host", "value": host},
-        {"setting": "model", "value": settings.resolved_model() or "not set"},
-        {"setting": "api_key", "value": settings.key_source()},
-        {"setting": "timeout", "value": timeout},
-        {"setting": "options", "value": options},
-    ]
+def _set_store(key: str, value: str) -> None:
+    """``store=PATH`` / ``store=off`` / ``store=`` (the default), ``cache=on|off``."""
+    if key == "store":
+        settings.store = value or None
+        return
+    if value.lower() not in ("on", "off", "true", "false", "1", "0", "yes", "no", ""):
+        raise UsageError(f"%ollama config cache={value}: write cache=on or cache=off.")
+    settings.cache = None if value == "" else value.lower() in ("on", "true", "1", "yes")
 
 
 _TYPED_KEY_NOTE = (
@@ -375,8 +381,9 @@ def cmd_clear(args: list[str]) -> None:
 
 def cmd_help(args: list[str]) -> None:
     from .args import help_text
+    from .notebook import COMMANDS as NOTEBOOK_COMMANDS
 
-    rows = [{"command": f"%ollama {k}", "what it does": v} for k, v in COMMANDS.items()]
+    rows = [{"command": f"%ollama {k}", "what it does": v} for k, v in {**COMMANDS, **NOTEBOOK_COMMANDS}.items()]
     cols = ["command", "what it does"]
     # `%%ollama --help` needs a line below it (IPython refuses an empty cell magic), so the cell
     # magic's options are shown here too.
@@ -458,6 +465,7 @@ _HANDLERS: dict[str, Callable[[list[str]], Any]] = {
     "clear": cmd_clear,
     "doctor": cmd_doctor,
     "usage": cmd_usage,
+    "log": cmd_log,
     "help": cmd_help,
 }
 
@@ -479,6 +487,11 @@ def run_line_magic(shell: Any, line: str) -> Any:
         cmd_help([])
         return None
     command, rest = words[0], words[1:]
+    from .notebook import run_notebook_command
+
+    handled, value = run_notebook_command(shell, command, rest)
+    if handled:
+        return value
     try:
         handler = _HANDLERS.get(command)
         if handler is None:
@@ -488,6 +501,8 @@ def run_line_magic(shell: Any, line: str) -> Any:
                 + (f" Did you mean `%ollama {close[0]}`?" if close else "")
                 + " `%ollama help` lists them."
             )
+        if command in ("pull", "rm", "cp"):  # a name may now be another model: the cache asks again
+            forget_digests()
         return handler(rest)
     except OllamaError as err:
         show_exception(err)

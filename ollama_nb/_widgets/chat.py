@@ -59,7 +59,9 @@ from .._render import chrome
 from .._reply import Reply
 from .._retry import RetryWait
 from .._status import RUNNING
+from .._store import turns as store
 from .._turn import TurnRunner
+from .._tutor import apply_course_prompt
 from ._assets import css, esm
 from ._deltas import DeltaStream
 from ._kernel import keep_view_messages_on_their_subshell
@@ -152,6 +154,7 @@ class ChatWidget(KeyMasked, anywidget.AnyWidget):
             conv = conversation
         elif isinstance(conversation, str):
             conv = Conversation.named(conversation)
+            store.restore(conv)  # after a kernel restart: the turns the log kept
         elif conversation is None:
             conv = Conversation()
         else:
@@ -162,6 +165,7 @@ class ChatWidget(KeyMasked, anywidget.AnyWidget):
             system=system,
             options={**conv.options, **options} if options else None,
         )
+        apply_course_prompt(conv, system)
         self._conversation = conv
         self._client = widget_client(client, host, api_key)
         self._lock = threading.RLock()
@@ -425,7 +429,7 @@ class ChatWidget(KeyMasked, anywidget.AnyWidget):
             try:
                 runner = TurnRunner(
                     self.client, self.model, conversation=conv, user={"role": "user", "content": text}, request=request,
-                    meter=True,
+                    meter=True, source="widget",
                 )
             except BaseException:
                 self.set_trait("busy", False)

@@ -64,6 +64,8 @@ class Model:
     verify_seconds: float = 0.0  # silence after "verifying sha256 digest" (a real pull hashes gigabytes)
     remote_host: str = ""  # a cloud model: the local server forwards it there (ollama-api.md §12.1)
     remote_model: str = ""
+    # /api/show's "thinking" (newer servers): the think values the model takes and its default.
+    thinking: dict[str, Any] | None = None
 
     @property
     def layers(self) -> list[tuple[str, int]]:
@@ -156,6 +158,8 @@ class Model:
         out["tensors"] = tensors(arch, self.embedding_length, self.quantization_level)
         out.update(self._remote())
         out["capabilities"] = list(self.capabilities)
+        if self.thinking:
+            out["thinking"] = self.thinking
         out["modified_at"] = rfc3339(self.modified_ns)
         if not params:
             del out["parameters"]
@@ -299,7 +303,8 @@ QWEN_CHAT: dict[str, Any] = {"template": CHATML_TEMPLATE, "parameters": QWEN_PAR
 
 # What more than one row shares: the gpt-oss GGUFs' shape; the weights of the cloud stub a local
 # server lists and of the model ollama.com serves (_cloud.py); llama3.1's two tags of one download.
-GPT_OSS: dict[str, Any] = {"caps": TOOLS_THINKING, "ctx": 131072, "emb": 2880}  # 20b and 120b
+GPT_OSS_THINKING = {"values": ["low", "medium", "high"], "default": "medium"}
+GPT_OSS: dict[str, Any] = {"caps": TOOLS_THINKING, "ctx": 131072, "emb": 2880, "thinking": GPT_OSS_THINKING}
 GPT_OSS_120B: dict[str, Any] = {"weights": "gptoss 116.8B MXFP4", **GPT_OSS}
 LLAMA31_8B: dict[str, Any] = {
     "weights": "llama 8.0B Q4_K_M",

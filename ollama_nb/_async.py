@@ -31,6 +31,7 @@ from typing import Any, Concatenate, Literal, ParamSpec, TypeVar, cast, overload
 from ._abort import Abort, mount
 from ._async_stream import AsyncStream
 from ._client import Client
+from ._redact import secret, secret_headers
 from ._reply import Reply
 from ._retry import OnRetry, Retry
 from ._status import INTERRUPTED
@@ -100,6 +101,7 @@ class AsyncClient:
         verify: bool | str = True,
         **ignored: Any,
     ) -> None:
+        api_key, headers = secret(api_key), secret_headers(headers)  # masked in this frame's locals
         self._sync = Client(
             host,
             api_key=api_key,

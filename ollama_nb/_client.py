@@ -526,7 +526,7 @@ class Client(Transport):
         if not (url.startswith("https://") or is_loopback(self.web_host)):
             raise InsecureKeyError(self.web_host)
         return self._json(
-            "POST", f"/api/web_{what}", body, url=url, headers={"Authorization": self._policy.web_auth}, as_type=kind
+            "POST", f"/api/web_{what}", body, url=url, web=True, as_type=kind
         )
 
     def _web_through_server(self, what: str, body: dict[str, Any], kind: type[_C]) -> _C:

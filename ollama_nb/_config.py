@@ -21,6 +21,7 @@ from typing import Any
 
 from ._client import Client
 from ._hosts import parse_host
+from ._redact import secret
 from ._settings_file import env_headers, file_settings
 
 __all__ = ["Settings", "client_for", "default_client", "forget_clients", "settings"]
@@ -92,7 +93,9 @@ def client_for(host: str | None = None) -> Client:
     text = host or settings.host_text()
     headers = settings.headers()
     timeout = settings.resolved_timeout()
-    key = (text, settings.api_key, os.environ.get("OLLAMA_API_KEY"), timeout, tuple(sorted(headers.items())))
+    # The keys as Secrets: this frame is in the traceback of a client that cannot be made.
+    ambient = secret(os.environ.get("OLLAMA_API_KEY"))
+    key = (text, secret(settings.api_key), ambient, timeout, tuple(sorted(headers.items())))
     with _client_lock:
         client = _client_cache.get(key)
         if client is None:

@@ -40,6 +40,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from ._redact import redact
+from ._terminal import terminal_text
 
 if TYPE_CHECKING:
     from ._reply import Reply
@@ -82,8 +83,9 @@ class OllamaError(Exception):
     def __init__(self, message: str, *, hint: str = "", reply: Reply | None = None) -> None:
         # The one boundary where server text enters our errors: str(), repr(), args, tracebacks
         # and every view downstream only ever see the redacted text.
-        self.message = message = redact(message)
-        self.hint = redact(hint or type(self).hint)
+        # Control characters shown, not obeyed: str() lands in terminals and tracebacks.
+        self.message = message = terminal_text(redact(message))
+        self.hint = terminal_text(redact(hint or type(self).hint))
         self.reply = reply
         super().__init__(f"{message} — {self.hint}" if self.hint else message)
 
@@ -255,10 +257,14 @@ class MalformedChunk(StreamError):
 
     hint = "The partial answer is kept. Is the host really an Ollama server (not a proxy page)?"
 
-    def __init__(self, line: bytes, *, reply: Reply | None = None) -> None:
+    def __init__(self, line: bytes, *, reply: Reply | None = None, limit: int | None = None) -> None:
         text = redact(line.decode("utf-8", "replace"))
         self.line = text.encode()
         shown = text[:80]
+        if limit is not None:  # ``line`` is then only the start of the line
+            message = f"The server sent a line longer than {limit // 2**20} MB; reading stopped there: {shown!r}…"
+            super().__init__(message, reply=reply)
+            return
         super().__init__(f"The server sent a line that is not JSON: {shown!r}", reply=reply)
 
 

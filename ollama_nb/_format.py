@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as _dt
 from typing import TYPE_CHECKING, Any
 
+from ._suggest import is_ollama_name
+from ._terminal import escape_char
 from ._types import parse_time
 
 if TYPE_CHECKING:
@@ -171,10 +173,28 @@ def model_name(name: str) -> str:
     return '"' + "".join(_escape(ch) for ch in name) + '"'
 
 
+#: What IPython reads back as the literal character in a magic's line (it expands {expr} and $x).
+_IPYTHON_LITERAL = str.maketrans({"{": "{{", "}": "}}", "$": "$$"})
+NOT_OLLAMA = "not an Ollama name"
+
+
+def listed_name(name: str) -> str:
+    """``name`` as the model lists show it: :func:`model_name`, and for a name Ollama's grammar
+    forbids (``{...}``, ``$x``, spaces...) a warning, with ``{``, ``}`` and ``$`` doubled, so a
+    copy pasted into ``%ollama`` or ``%%ollama -m`` is read as those characters, never run.
+
+    >>> listed_name("llama3.2"), listed_name("x{__import__('os')}")
+    ('llama3.2', "x{{__import__('os')}} (not an Ollama name)")
+    """
+    if is_ollama_name(name):
+        return model_name(name)
+    return f"{model_name(name).translate(_IPYTHON_LITERAL)} ({NOT_OLLAMA})"
+
+
 def _escape(ch: str) -> str:
     if ch in _ESCAPES:
         return _ESCAPES[ch]
     if ch.isprintable() and ch != VISIBLE_SPACE:
         return ch
-    code = ord(ch)
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+    # The terminal's escapes, so a name reads the same in a table and in the terminal's echo.
+    return escape_char(ch)

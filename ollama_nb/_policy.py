@@ -22,7 +22,7 @@ from typing import Any
 
 from ._errors import InsecureKeyError
 from ._hosts import CLOUD_HOST, is_cloud, is_loopback, parse_host, split_userinfo
-from ._redact import remember
+from ._redact import Secret, remember, secret, secret_headers
 from ._request import check_seconds
 from ._version import __version__
 
@@ -63,19 +63,22 @@ class Policy:
         web_host: str | None,
     ) -> Policy:
         """Resolve the arguments (None: from the environment, else the defaults)."""
+        # Every key and header value is a Secret from here on: a verbose traceback of any frame
+        # below (this one, requests', urllib3's) shows "[redacted]" for it.
+        api_key, headers = secret(api_key), secret_headers(headers)
         text = host if host is not None else os.environ.get("OLLAMA_HOST")
         url = parse_host(text)
         sent, auth = _headers(headers)
         auth = auth or _basic(split_userinfo(text)[1])
         if api_key:
-            auth = f"Bearer {api_key}"
+            auth = Secret(f"Bearer {api_key}")
         auth, withheld = _authorization(url, auth)
         if auth:
             sent["Authorization"] = auth
-        ambient = os.environ.get("OLLAMA_API_KEY")
-        web_auth = auth or (f"Bearer {ambient}" if ambient else None)
-        for secret in (auth, web_auth):
-            remember(secret)  # whatever a server echoes back is masked from now on (ollama_nb._redact)
+        ambient = secret(os.environ.get("OLLAMA_API_KEY"))
+        web_auth = auth or (Secret(f"Bearer {ambient}") if ambient else None)
+        for value in (auth, web_auth):
+            remember(value)  # whatever a server echoes back is masked from now on (ollama_nb._redact)
         limits = _timeouts(timeout)
         return cls(
             host=url,
@@ -86,6 +89,10 @@ class Policy:
             key_withheld=withheld,
             web_auth=web_auth,
         )
+
+    def web_headers(self) -> dict[str, Secret]:
+        """The headers of a web_search / web_fetch request (the account key, masked in any repr)."""
+        return {"Authorization": Secret(self.web_auth)} if self.web_auth else {}
 
     @property
     def cloud(self) -> bool:
@@ -127,10 +134,10 @@ def _authorization(host: str, given: str | None) -> tuple[str | None, bool]:
         if not secure:
             raise InsecureKeyError(host)
         return given, False
-    ambient = os.environ.get("OLLAMA_API_KEY")
+    ambient = secret(os.environ.get("OLLAMA_API_KEY"))
     if not ambient:
         return None, False
-    return (f"Bearer {ambient}", False) if secure else (None, True)
+    return (Secret(f"Bearer {ambient}"), False) if secure else (None, True)
 
 
 def _timeouts(timeout: Any) -> tuple[float, float] | None:

@@ -39,7 +39,18 @@ from typing import Any, TypeVar
 
 _T = TypeVar("_T")
 
-__all__ = ["MASK", "known_keys", "mask_data", "mask_keys", "redact", "remember", "unsafe_tail"]
+__all__ = [
+    "MASK",
+    "Secret",
+    "known_keys",
+    "mask_data",
+    "mask_keys",
+    "redact",
+    "remember",
+    "secret",
+    "secret_headers",
+    "unsafe_tail",
+]
 
 MASK = "[redacted]"
 
@@ -78,6 +89,30 @@ def _replace(match: re.Match[str]) -> str:
     if match.group("qname"):
         return f"{match.group('qname')}={MASK}"
     return MASK  # "Bearer <token>" as a whole: neither the scheme word nor the token is left
+
+
+class Secret(str):
+    """A key or header value that is still a ``str`` (requests, urllib3 and http.client send it
+    as one) but whose ``repr`` is masked: IPython's verbose tracebacks (``%xmode Verbose``) print
+    every frame's locals with ``repr``, down into requests and urllib3, where the headers wait for
+    the answer, so the value itself has to refuse to be shown."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"'{MASK}'"
+
+
+def secret(value: str | None) -> Secret | None:
+    """``value`` as a :class:`Secret` (None and "" stay as they are)."""
+    return Secret(value) if value else None
+
+
+def secret_headers(headers: Any) -> dict[str, Any] | None:
+    """A copy of ``headers`` with every value a :class:`Secret` (any header may hold a credential)."""
+    if headers is None:
+        return None
+    return {k: Secret(v) if isinstance(v, str) else v for k, v in dict(headers).items()}
 
 
 def remember(key: str | None) -> None:

@@ -11,7 +11,18 @@ names with :func:`shlex.quote`, so a name with a space or a quote stays one argu
 from __future__ import annotations
 
 import difflib
+import re
 import shlex
+
+#: The characters Ollama's model-name grammar allows (types/model/name.go: letters, digits, ``_``,
+#: ``.`` and ``-`` in every part, joined by ``/``, ``:``, ``+`` and ``@``; a host may hold a port).
+#: Nothing else, so no space, quote, ``{...}`` or ``$x`` that a shell or IPython would act on.
+_OLLAMA_NAME = re.compile(r"[A-Za-z0-9_.:/+@-]{1,350}")
+
+
+def is_ollama_name(name: str) -> bool:
+    """Whether ``name`` could be a model name Ollama itself accepts (the server may list others)."""
+    return bool(_OLLAMA_NAME.fullmatch(name)) and ".." not in name
 
 
 def short_name(name: str) -> str:
@@ -24,7 +35,9 @@ def close_models(name: str, installed: list[str], n: int = 3) -> list[str]:
     wanted = short_name(name.strip()).lower()
     if not wanted:
         return []
-    names = list(dict.fromkeys(short_name(m) for m in installed if m))
+    # A name outside Ollama's grammar is never suggested: pasted into a magic, IPython would expand
+    # its {...} or $x (running the Python inside) before the magic sees the line.
+    names = list(dict.fromkeys(short_name(m) for m in installed if m and is_ollama_name(m)))
     by_lower = {m.lower(): m for m in names}
     if wanted in by_lower:  # the same model spelled with other capitals or tag
         return []

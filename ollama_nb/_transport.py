@@ -22,7 +22,7 @@ from ._errors import InvalidRequest, ModelNotFound, OllamaError, RequestError, S
 from ._hosts import cloud_model_name
 from ._http_errors import line_error, status_error
 from ._policy import ANSWER_TIMEOUT, TRANSFER_TIMEOUT, Policy
-from ._redact import remember
+from ._redact import remember, secret, secret_headers
 from ._reply import Progress, Reply
 from ._request import check_think, think_levels
 from ._retry import OnRetry, Retry
@@ -56,6 +56,7 @@ class Transport:
         auth: Any = None,
         **_ignored: Any,  # ollama-python's other httpx options (follow_redirects=...) have no meaning here
     ) -> None:
+        api_key, headers = secret(api_key), secret_headers(headers)  # masked in this frame's locals too
         self._policy = policy = Policy.of(host, api_key, headers, timeout, web_host)
         self.host, self.web_host, self.timeout = policy.host, policy.web_host, policy.timeout
         self.cloud = policy.cloud
@@ -157,7 +158,7 @@ class Transport:
         stream: bool = False,
         timeout: tuple[float, float | None] | None = None,
         url: str | None = None,
-        headers: Mapping[str, str] | None = None,
+        web: bool = False,
     ) -> requests.Response:
         host = self.host
         timeout = timeout or self.timeout
@@ -166,9 +167,16 @@ class Transport:
             # closes this response's connection (requests would leave it to the GC); an interrupt
             # before the headers has urllib3 close it.
             # auth= is the login for this client's server: never sent to another host (the web tools').
+            # The web tools' key is put in at the last moment, never held in a local of a frame a
+            # verbose traceback shows (the session's own headers hold the server's key).
             login = None if url is None else _no_login
             resp = self._session.request(
-                method, url or host + path, data=request_data(body), stream=True, timeout=timeout, headers=headers,
+                method,
+                url or host + path,
+                data=request_data(body),
+                stream=True,
+                timeout=timeout,
+                headers=self._policy.web_headers() if web else None,
                 auth=login,
             )
             if not stream:

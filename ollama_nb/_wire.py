@@ -26,6 +26,12 @@ _SCAN = (json.scanner.c_make_scanner or json.scanner.py_make_scanner)(json.JSOND
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
+#: The longest NDJSON line read (bytes). Ollama's longest are a final chunk with generate's
+#: ``context`` (about 7 bytes a token: 7 MB at a million tokens) or an image; a server that sends
+#: more without a newline is not speaking NDJSON, and holding it would only grow the kernel.
+MAX_LINE = 32 * 1024 * 1024
+
+
 def without_raw_frames(fn: _F) -> _F:
     """Re-raise an OllamaError from ``fn`` with ``fn``'s own frame dropped from the traceback.
 
@@ -49,17 +55,31 @@ def request_data(body: Any) -> str | None:
     return None if body is None else json.dumps(body)
 
 
-def stream_objects(blocks: Iterable[bytes], partial: Any = None) -> Iterator[dict[str, Any]]:
+def stream_objects(
+    blocks: Iterable[bytes], partial: Any = None, max_line: int = MAX_LINE
+) -> Iterator[dict[str, Any]]:
     """Each JSON object of an NDJSON body, as its blocks arrive; blank lines skipped. A line that
-    is not a JSON object raises :class:`MalformedChunk` (with ``partial``, the answer so far)."""
+    is not a JSON object, or longer than ``max_line`` bytes, raises :class:`MalformedChunk` (with
+    ``partial``, the answer so far)."""
     scan = _SCAN
     buf = b""
+    pending: list[bytes] = []  # blocks of a line not ended yet, joined once its end arrives
+    size = 0
     try:
         for data in blocks:
-            if buf:
-                data = buf + data
+            if b"\n" not in data:
+                pending.append(data)
+                size += len(data)
+                if size > max_line:
+                    raise MalformedChunk(pending[0][:200], reply=partial, limit=max_line)
+                continue
+            if pending:
+                data = b"".join(pending) + data
             lines = data.split(b"\n")
             buf = lines.pop()
+            pending, size = ([buf], len(buf)) if buf else ([], 0)
+            if size > max_line or any(len(line) > max_line for line in lines):
+                raise MalformedChunk(data[:200], reply=partial, limit=max_line)
             for line in lines:
                 if not line:
                     continue
@@ -76,6 +96,7 @@ def stream_objects(blocks: Iterable[bytes], partial: Any = None) -> Iterator[dic
                     if obj is None:
                         continue
                 yield obj
+        buf = b"".join(pending)
         if buf.strip():
             last = _parse_carefully(buf, partial)
             if last is not None:
@@ -84,7 +105,7 @@ def stream_objects(blocks: Iterable[bytes], partial: Any = None) -> Iterator[dic
         # This frame stays in the traceback of an error it raises, and verbose tracebacks
         # print its locals: leave none of the server's raw bytes in them.
         data = buf = line = b""
-        lines, text, obj = [], "", {}
+        lines, pending, text, obj = [], [], "", {}
 
 
 def _parse_carefully(line: bytes, partial: Any) -> dict[str, Any] | None:

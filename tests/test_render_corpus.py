@@ -20,6 +20,7 @@ from corpus.payloads import CORPUS
 
 from ollama_nb._render import POLICY, chrome, model_html
 from ollama_nb._render import answer as render_answer
+from ollama_nb._terminal import terminal_text
 
 BEACON = "http://127.0.0.1:9/b"
 TEXTS = {p.id: p.text(BEACON) for p in CORPUS}
@@ -172,7 +173,8 @@ def test_chrome_values_change_only_text(piece):
 def test_answer_bundles_carry_html_and_plain_only():
     for ident, text in list(TEXTS.items())[:20]:
         bundle: dict[str, Any] = chrome.bundle(text, model_html(text))
-        assert set(bundle) == {"text/html", "text/plain"} and bundle["text/plain"] == text, ident
+        # text/plain is the text with control characters shown (a terminal writes it as is).
+        assert set(bundle) == {"text/html", "text/plain"} and bundle["text/plain"] == terminal_text(text), ident
 
 
 # ---------------------------------------------------------------- shapes and deception (issue 24)

@@ -6,17 +6,11 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+from .._terminal import terminal_text as visible
+
 __all__ = ["TerminalEcho", "visible"]
 
 _DIM, _BOLD, _RESET = "\x1b[2m", "\x1b[1m", "\x1b[0m"
-#: Control characters (C0 but newline and tab, DEL, C1) -> their escape as visible text: a model's
-#: "\x1b[2J" must not clear the user's screen.
-_VISIBLE = {c: f"\\x{c:02x}" for c in [*range(0x20), 0x7F, *range(0x80, 0xA0)] if chr(c) not in "\n\t"}
-
-
-def visible(text: str) -> str:
-    """``text`` with its control characters shown as ``\\xNN``."""
-    return text.translate(_VISIBLE)
 
 
 class TerminalEcho:
@@ -61,9 +55,9 @@ class TerminalEcho:
         """The answer is over: end its line, then the footer, dimmed."""
         self._end_line(f"{_RESET}\n" if self._thinking else "\n")
         if footer:
-            self.write(f"{_DIM}{footer}{_RESET}\n")
+            self.write(f"{_DIM}{visible(footer)}{_RESET}\n")
 
     def note(self, text: str, *, bold: bool = False) -> None:
         """A line of its own (a header, a stats line)."""
         self._end_line(f"{_RESET}\n")
-        self.write(f"{_BOLD if bold else _DIM}{text}{_RESET}\n")
+        self.write(f"{_BOLD if bold else _DIM}{visible(text)}{_RESET}\n")

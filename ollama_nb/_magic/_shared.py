@@ -8,6 +8,7 @@ from typing import Any
 from .._config import client_for
 from .._errors import OllamaError
 from .._redact import mask_data, redact
+from .._terminal import terminal_text
 
 # client_for is re-exported: the magic modules import it from here.
 __all__ = [
@@ -75,9 +76,10 @@ def show_error(message: str, hint: str = "", *, title: str = "") -> None:
 
     if in_terminal():
         red, dim, reset = "\x1b[31m", "\x1b[2m", "\x1b[0m"
-        print(f"{red}{title + ': ' if title else ''}{message}{reset}", file=sys.stderr)
+        head = terminal_text(f"{title + ': ' if title else ''}{message}")
+        print(f"{red}{head}{reset}", file=sys.stderr)
         if hint:
-            print(f"{dim}{hint}{reset}", file=sys.stderr)
+            print(f"{dim}{terminal_text(hint)}{reset}", file=sys.stderr)
         return
     from IPython.display import display
 

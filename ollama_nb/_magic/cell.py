@@ -35,6 +35,7 @@ from .._reply import Reply
 from .._retry import RetryWait
 from .._status import DONE
 from .._store import turns as store
+from .._terminal import terminal_text
 from .._turn import TurnRunner
 from ._shared import DEFAULT_CHAT, current_cell_id, reraise_interrupt, show_error, show_exception
 from .answer_view import AnswerView
@@ -264,7 +265,7 @@ def _show_wait(live: LiveOutput, wait: RetryWait) -> None:
     if live.handle is not None:
         live.handle.update(chrome.notice_bundle(text), raw=True)
     else:
-        print(text, file=sys.stderr)
+        print(terminal_text(text), file=sys.stderr)
 
 
 def _parse_structured(reply: Reply, schema: Any) -> Any:

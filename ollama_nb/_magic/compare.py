@@ -26,6 +26,7 @@ from .._render import answer as render_answer
 from .._render import chrome
 from .._reply import Reply
 from .._status import RUNNING
+from .._terminal import terminal_text
 from .._turn import TurnRunner
 from ._shared import reraise_interrupt
 
@@ -127,7 +128,7 @@ class CompareView:
             )
         return {
             "text/html": chrome.part(chrome.columns(self.models, bodies, feet), end=True, styled=True),
-            "text/plain": "\n\n".join(plain),
+            "text/plain": terminal_text("\n\n".join(plain)),
         }
 
     def _metadata(self) -> dict[str, Any]:

@@ -31,6 +31,7 @@ from .._redact import remember
 from .._render import chrome
 from .._request import check_seconds
 from .._store.turns import forget_digests
+from .._terminal import cut, terminal_text
 from ._shared import DEFAULT_CHAT, client_for, display_html, show_error, show_exception
 from .log import cmd_log
 from .options import OPTION_TYPES, coerce_option
@@ -86,7 +87,7 @@ def cmd_list(args: list[str]) -> None:
         return
     rows = [
         {
-            "name": fmt_.model_name(m.get("name") or m.get("model") or ""),
+            "name": fmt_.listed_name(m.get("name") or m.get("model") or ""),
             "size": fmt_.size(m.get("size")),
             "params": (m.get("details") or {}).get("parameter_size", "–"),
             "quantization": (m.get("details") or {}).get("quantization_level", "–"),
@@ -110,7 +111,7 @@ def cmd_ps(args: list[str]) -> None:
         where = "100% GPU" if size and vram >= size else "100% CPU" if not vram else f"{vram / size:.0%} GPU"
         rows.append(
             {
-                "name": fmt_.model_name(m.get("name") or m.get("model") or ""),
+                "name": fmt_.listed_name(m.get("name") or m.get("model") or ""),
                 "size": fmt_.size(size),
                 "in VRAM": f"{fmt_.size(vram)} ({where})",
                 "context": m.get("context_length", "–"),
@@ -352,8 +353,7 @@ def cmd_history(args: list[str]) -> None:
         return
 
     def short(text: str, n: int = 80) -> str:
-        text = " ".join(text.split())
-        return text if len(text) <= n else text[: n - 1] + "…"
+        return cut(" ".join(text.split()), n)  # escaped before the cut: no sequence left open
 
     rows = [
         {
@@ -441,9 +441,11 @@ def cmd_usage(args: list[str]) -> None:
 
 
 def _plain_table(rows: list[dict[str, Any]], cols: list[str]) -> str:
-    widths = {c: max(len(str(c)), *(len(str(r.get(c, ""))) for r in rows)) for c in cols}
+    # Cells escaped before measuring, so columns line up on the text a terminal really shows.
+    cells = [{c: terminal_text(str(r.get(c, ""))) for c in cols} for r in rows]
+    widths = {c: max(len(str(c)), *(len(r[c]) for r in cells)) for c in cols}
     lines = ["  ".join(str(c).ljust(widths[c]) for c in cols)]
-    lines += ["  ".join(str(r.get(c, "")).ljust(widths[c]) for c in cols) for r in rows]
+    lines += ["  ".join(r[c].ljust(widths[c]) for c in cols) for r in cells]
     return "\n".join(line.rstrip() for line in lines)
 
 

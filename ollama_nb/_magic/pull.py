@@ -17,6 +17,7 @@ from .._redact import mask_data
 from .._render import chrome
 from .._reply import Progress
 from .._retry import RetryWait
+from .._terminal import cut
 from ._shared import client_for, reraise_interrupt
 
 __all__ = ["ProgressLine", "cmd_pull", "pull_bundle"]
@@ -56,7 +57,7 @@ class ProgressLine:
         import shutil
 
         columns = shutil.get_terminal_size((100, 24)).columns
-        text = text if len(text) < columns else text[: columns - 2] + "…"
+        text = cut(text, columns - 1)  # escaped first: a cut never leaves a sequence open
         tty = bool(getattr(self.out, "isatty", lambda: False)())
         tail = "\x1b[K" if tty else " " * max(0, self.width - len(text))
         self.out.write("\r" + text + tail)

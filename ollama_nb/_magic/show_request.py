@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import collections
 import json
+import shlex
 from typing import Any
 
 from .._redact import mask_data
@@ -35,7 +36,8 @@ def _redacted_body(body: dict[str, Any]) -> dict[str, Any]:
 def curl_command(client: Any, path: str, body: dict[str, Any]) -> str:
     """The request as a curl command. The key is never shown: it reads ``$OLLAMA_API_KEY``."""
     data = json.dumps(_redacted_body(body), indent=2, ensure_ascii=False).replace("'", "'\\''")
-    lines = [f"curl {client.host}{path} \\"]
+    # Quoted: a host holding `$(...)`, backticks or `;` is text to a shell, never a command.
+    lines = [f"curl {shlex.quote(client.host + path)} \\"]
     if client.has_key:
         lines.append('  -H "Authorization: Bearer $OLLAMA_API_KEY" \\')
     lines.append(f"  -d '{data}'")

@@ -13,7 +13,8 @@ import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
-from . import chrome
+from .._terminal import terminal_text
+from . import caps, chrome
 from .markdown import BlockStream, model_html
 
 __all__ = ["LiveAnswer", "Part", "Split", "answer", "answer_plain", "transcript", "transcript_plain"]
@@ -132,11 +133,24 @@ class LiveAnswer:
 def answer_plain(
     *, content: str, thinking: str = "", tool_calls: Sequence[Mapping[str, Any]] = (), footer: str = ""
 ) -> str:
-    """The same answer as plain text (terminals, ``text/plain``)."""
+    """The same answer as plain text (terminals, ``text/plain``), control characters shown; past
+    :data:`caps.PLAIN_CHARS` characters, thinking and answer each end in a note saying how much more
+    there is and where it is kept."""
+    thinking, content = _kept(thinking), _kept(content)
     plain = f"[thinking]\n{thinking}\n[/thinking]\n\n{content}" if thinking else content
     if tool_calls:
         plain += "\n" + "\n".join(f"[tool call] {json.dumps(dict(c), ensure_ascii=False)}" for c in tool_calls)
-    return f"{plain}\n\n{footer}" if footer else plain
+    return terminal_text(f"{plain}\n\n{footer}" if footer else plain)
+
+
+def _kept(text: str) -> str:
+    if len(text) <= caps.PLAIN_CHARS:
+        return text
+    rest = len(text) - caps.PLAIN_CHARS
+    return (
+        f"{text[: caps.PLAIN_CHARS]}\n[… {rest:,} more characters not shown here; the whole text is in "
+        "the Reply (%%ollama --out NAME) and the conversation]"
+    )
 
 
 def _error_text(error: Any) -> str:

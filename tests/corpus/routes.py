@@ -19,7 +19,8 @@ Usage::
         #   content, thinking, tool (tool-call arguments), model (every chunk's "model"),
         #   error (status 500 + {"error": payload}), midstream (answer, then an error line),
         #   show (/api/show of that name returns the payload in every text field),
-        #   signin (401 {"error": "unauthorized", "signin_url": payload}, a cloud model's sign-in).
+        #   signin (401 {"error": "unauthorized", "signin_url": payload}, a cloud model's sign-in),
+        #   pull (/api/pull of that name streams the payload as its status, then "success").
         # With tags=True, /api/tags and /api/ps also list one model per payload, named by it; a
         # DELETE of that exact name takes it off the lists (and nothing else off the server).
         # With usage=True, /api/balance reports one legacy window per payload (named by it, with it
@@ -39,7 +40,7 @@ from ollama_nb.testing._wire import JSON, Empty, HTTPError, Stream, StreamError,
 
 __all__ = ["FIELDS", "PayloadRoutes"]
 
-FIELDS = ("content", "thinking", "tool", "model", "error", "midstream", "show", "signin")
+FIELDS = ("content", "thinking", "tool", "model", "error", "midstream", "show", "signin", "pull")
 _NAME = re.compile(r"^payload-(?P<field>[a-z]+):(?P<key>[A-Za-z0-9_.-]+)$")
 PARTIAL = "Partial answer before the error. "
 _DIGEST = "sha256:" + "0" * 64
@@ -92,6 +93,7 @@ class PayloadRoutes:
             ("/api/tags", "GET", self._listing("tags")),
             ("/api/ps", "GET", self._listing("ps")),
             ("/api/delete", "DELETE", self._delete),
+            ("/api/pull", "POST", self._pull),
         ]
         if self.usage:
             wrappers += [("/api/usage", "GET", self._usage), ("/api/balance", "GET", self._balance)]
@@ -149,6 +151,13 @@ class PayloadRoutes:
                 "modified_at": rfc3339(),
             }
         )
+
+    def _pull(self, original: Route, body: bytes) -> Any:
+        found = self._lookup(body)
+        if found is None or found[1] != "pull":
+            return original(body)
+        items = [{"status": piece} for piece in found[3]] + [{"status": "success"}]
+        return Stream(iter(items), "progress", found[0].get("stream", True) is not False, found[2])
 
     def _listing(self, kind: str) -> Route:
         def wrapper(original: Route, body: bytes) -> Any:

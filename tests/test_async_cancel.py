@@ -171,4 +171,5 @@ def test_a_consumer_that_pauses_holds_the_reader_back_and_still_gets_every_chunk
         return count, ahead
 
     count, ahead = asyncio.run(pause_then_read())
-    assert ahead == _async_stream.AHEAD and count >= 5000
+    # the first chunk may have been taken from a buffer already full: then one fewer is waiting
+    assert _async_stream.AHEAD - 1 <= ahead <= _async_stream.AHEAD and count >= 5000

@@ -43,7 +43,9 @@ def ollama_host() -> str | None:
     return os.environ.get("OLLAMA_HOST")
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: Playwright's sync API keeps an event loop running in this thread, so
+# the browser and the labs end with the browser tests, and later tests may call asyncio.run().
+@pytest.fixture(scope="package")
 def _lab_servers(tmp_path_factory: pytest.TempPathFactory, ollama_host: str | None) -> Iterator[Callable[[str], LabServer]]:
     """At most one JupyterLab per subshell mode for the whole session, started on first use."""
     servers: dict[str, LabServer] = {}
@@ -78,7 +80,7 @@ def lab(_lab_servers) -> LabServer:
     return _lab_servers(SUBSHELLS_ON)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser():
     if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
         pytest.fail(f"Chromium not found at {CHROMIUM} (set OLLAMA_NB_CHROMIUM)")

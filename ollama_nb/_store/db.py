@@ -97,7 +97,25 @@ def configured_path(setting: str | None = None) -> Path | None:
 
 def connect(path: Path, *, fts: bool | None = None) -> sqlite3.Connection:
     """Open (making it and its folder if needed) and migrate; raises ``sqlite3.Error``/``OSError``.
-    ``fts=False`` makes a new file without the full-text index, as a build without FTS5 would."""
+    ``fts=False`` makes a new file without the full-text index, as a build without FTS5 would.
+
+    Two kernels opening a new file at once can meet SQLite's immediate SQLITE_BUSY (switching to
+    WAL, or a lock upgrade it refuses to wait for, to avoid a deadlock): the open is tried again."""
+    for attempt in range(OPEN_TRIES):
+        try:
+            return _open(path, fts)
+        except sqlite3.OperationalError as exc:
+            if not _locked(exc) or attempt == OPEN_TRIES - 1:
+                raise
+            time.sleep(min(0.02 * 2**attempt, 0.5))
+    raise AssertionError("unreachable")
+
+
+#: How often an open that met another kernel's lock is tried (about 5 s in all).
+OPEN_TRIES = 14
+
+
+def _open(path: Path, fts: bool | None) -> sqlite3.Connection:
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(path, timeout=BUSY_MS / 1000, isolation_level=None, check_same_thread=False)
     try:

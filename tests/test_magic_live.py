@@ -155,7 +155,10 @@ def test_raw_answers_stream_in_parts_too(kernel):
     assert all(o["data"]["text/plain"].endswith("\n") for o in outputs[:-1])
     plain = ex.final()["data"]["text/plain"]
     assert plain.startswith(text.rstrip()) and plain.count("paced · ") == 1
-    assert max(_size(m) for m in ex.of(*DISPLAY)[:-1]) < len(text) / 4  # no message re-sends the answer
+    # No message re-sends the answer: all of them together carry it about once (re-sending what was
+    # sent would make this grow with the number of updates; a busy kernel only makes fewer, fuller ones).
+    sent = sum(len(m["content"]["data"].get("text/plain", "")) for m in ex.of(*DISPLAY)[:-1])
+    assert sent < 2 * len(text), (sent, len(text), len(ex.of(*DISPLAY)))
 
 
 def test_a_long_answer_never_outgrows_the_outputs_a_cell_shows(kernel):

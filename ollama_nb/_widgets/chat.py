@@ -87,6 +87,26 @@ class _Live:
             deltas.poke()  # the Reply merged the chunk; the pacer reads it from there
 
 
+def _conversation_for(
+    conversation: Conversation | str | None, model: str | None, system: str | None, options: dict[str, Any] | None
+) -> Conversation:
+    """The widget's conversation: given, named (restored from the log after a restart) or new,
+    configured with the constructor's model, system prompt (else the course's) and options."""
+    if isinstance(conversation, Conversation):
+        conv = conversation
+    elif isinstance(conversation, str):
+        conv = Conversation.named(conversation)
+        store.restore(conv)  # after a kernel restart: the turns the log kept
+    elif conversation is None:
+        conv = Conversation()
+    else:
+        raise TypeError(f"conversation must be a Conversation or a name, not {type(conversation).__name__}")
+    options = dict(options or {})
+    conv.configure(model=model or None, system=system, options={**conv.options, **options} if options else None)
+    apply_course_prompt(conv, system)
+    return conv
+
+
 class ChatWidget(KeyMasked, anywidget.AnyWidget):
     """A chat panel: message list, text box, Send/Stop, model picker, system prompt, think toggle,
     temperature and Clear. Answers stream as sanitized Markdown.
@@ -150,23 +170,7 @@ class ChatWidget(KeyMasked, anywidget.AnyWidget):
         options: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
-        if isinstance(conversation, Conversation):
-            conv = conversation
-        elif isinstance(conversation, str):
-            conv = Conversation.named(conversation)
-            store.restore(conv)  # after a kernel restart: the turns the log kept
-        elif conversation is None:
-            conv = Conversation()
-        else:
-            raise TypeError(f"conversation must be a Conversation or a name, not {type(conversation).__name__}")
-        options = dict(options or {})
-        conv.configure(
-            model=model or None,
-            system=system,
-            options={**conv.options, **options} if options else None,
-        )
-        apply_course_prompt(conv, system)
-        self._conversation = conv
+        conv = self._conversation = _conversation_for(conversation, model, system, options)
         self._client = widget_client(client, host, api_key)
         self._lock = threading.RLock()
         self._live: _Live | None = None

@@ -7,7 +7,6 @@ line quotes its URL, so a host holding ``$(...)``, backticks or ``;`` is text to
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from types import SimpleNamespace
 
@@ -83,7 +82,6 @@ def test_a_listed_name_pasted_into_a_magic_never_runs(emu, names, marker):
             path.unlink()
 
 
-@pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")  # Debian always has it
 @pytest.mark.parametrize("host", ["http://h/$(touch @F@)", "http://h/`touch @F@`", "http://h/;touch @F@;", "http://h/'$(touch @F@)'"])
 def test_the_curl_line_pasted_into_a_shell_runs_nothing(tmp_path, host):
     marker = tmp_path / "ran"

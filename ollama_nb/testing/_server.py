@@ -7,6 +7,7 @@ chunk per line, gin's plain-text 404/405, and a quiet, recorded end when the cli
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import json
 import select
@@ -15,7 +16,7 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -411,11 +412,27 @@ class Handler(BaseHTTPRequestHandler):
         """Each frame its own HTTP chunk, in one socket write (empty frames would end the body)."""
         self.wfile.write(b"".join(b"%x\r\n%b\r\n" % (len(f), f) for f in frames if f))
 
+    @contextlib.contextmanager
+    def _answering(self, response: Stream) -> Iterator[None]:
+        """How an answer's body ends, streamed or whole: a client that left is recorded, a server
+        stopping just closes, and the route's generator is closed either way (its cleanup runs; a
+        cancelled pull stops before installing)."""
+        try:
+            yield
+        except (_Disconnected, *_GONE):
+            self.server.record_disconnect(urlsplit(self.path).path, response.model)
+            self.close_connection = True
+        except _Stopping:
+            self.close_connection = True
+        finally:
+            if isinstance(response.items, Generator):
+                response.items.close()
+
     def _stream(self, response: Stream) -> None:
         items, encoding = response.items, response.encoding
         self._started = False
         hold, self._done_hold = self._done_hold, None
-        try:
+        with self._answering(response):
             for item in items:
                 if isinstance(item, dict) and hold is not None and item.get("done"):
                     hold.wait(self.server.stopping)  # the answer so far is out; its last chunk waits
@@ -426,14 +443,6 @@ class Handler(BaseHTTPRequestHandler):
                 if not self._started:
                     self._begin_stream(encoding)
                 self.wfile.write(b"0\r\n\r\n")
-        except (_Disconnected, *_GONE):
-            self.server.record_disconnect(urlsplit(self.path).path, response.model)
-            self.close_connection = True
-        except _Stopping:
-            self.close_connection = True
-        finally:
-            if isinstance(items, Generator):
-                items.close()  # runs the route's cleanup; a cancelled pull stops before installing
 
     def _stream_item(self, item: Any, encoding: Encoding) -> bool:
         """Write one item of a streamed answer; False when the body has ended (or must not end)."""
@@ -471,7 +480,7 @@ class Handler(BaseHTTPRequestHandler):
         items, encoding = response.items, response.encoding
         # waitForStream (pull/push/create) sets plain application/json; c.JSON adds the charset.
         ctype = "application/json" if response.aggregate == "progress" or not encoding.native else JSON_TYPE
-        try:
+        with self._answering(response):
             for item in items:
                 if isinstance(item, dict):
                     chunks.append(item)
@@ -492,14 +501,6 @@ class Handler(BaseHTTPRequestHandler):
                     self._send_bytes(item.status, ctype, body, item.headers)
                     return
             self._send_bytes(200, ctype, dumps(encoding.final(aggregate(response.aggregate, chunks))))
-        except (_Disconnected, *_GONE):
-            self.server.record_disconnect(urlsplit(self.path).path, response.model)
-            self.close_connection = True
-        except _Stopping:
-            self.close_connection = True
-        finally:
-            if isinstance(items, Generator):
-                items.close()
 
     def _drop(self) -> None:
         """End the TCP connection with a FIN mid-body: the client sees a truncated chunked body."""

@@ -172,8 +172,10 @@ def test_a_long_streamed_answer_reads_as_one_answer_live_done_interrupted_and_re
         run_cell(page, 6, wait=False)
         thinks = cell_output_locator(page, 6)
         thinks.locator(".onb-think-live").nth(4).wait_for(timeout=60_000)
-        thinks.locator(".onb-think-live").nth(4).scroll_into_view_if_needed()
-        screenshot(page, "live-answer-thinking-streaming-light")  # the open box, mid-thought
+        # The open box folds once the answer begins, which on a loaded machine can come before any
+        # later step: scroll by the cell (which stays), never by a live part (it is then detached).
+        cell_locator(page, 6).scroll_into_view_if_needed()
+        screenshot(page, "live-answer-thinking-streaming-light")  # the open box, mid-thought (for a reader)
         kernel_idle(page, timeout=60_000)
         thinking_states = page.evaluate("() => { window.__onbObserver.disconnect(); return window.__onbSamples; }")
         run_cell(page, 7)

@@ -29,6 +29,12 @@ def size(n: float | None) -> str:
     return f"{n:.1f} TB"
 
 
+def model_size(model: dict[str, Any]) -> str:
+    """A listed model's size; ``cloud`` for one the server forwards to Ollama Cloud, whose few
+    bytes are a manifest, not weights (Ollama's own ``ollama list`` shows no size for it)."""
+    return "cloud" if model.get("remote_host") else size(model.get("size"))
+
+
 def duration(seconds: float | None) -> str:
     """``850 ms``, ``1.2 s``, ``2 min 5 s``, ``1 h 3 min``."""
     if seconds is None:

@@ -21,6 +21,7 @@ def test_list_is_a_table(kernel):
     page = shown(ex, "text/html")
     assert "<thead><tr><th>name</th><th>size</th><th>params</th><th>quantization</th><th>modified</th></tr>" in page
     assert re.search(r"<tr><td>llama3\.2:latest</td><td>2\.0 GB</td><td>3\.2B</td><td>Q4_K_M</td><td>\d+ hours? ago</td></tr>", page)
+    assert "<tr><td>gpt-oss:120b-cloud</td><td>cloud</td>" in page  # not its manifest's "384 B"
     assert "text/markdown" not in ex.displays[0]["content"]["data"]
 
 

@@ -88,7 +88,7 @@ def cmd_list(args: list[str]) -> None:
     rows = [
         {
             "name": fmt_.listed_name(m.get("name") or m.get("model") or ""),
-            "size": fmt_.size(m.get("size")),
+            "size": fmt_.model_size(m),
             "params": (m.get("details") or {}).get("parameter_size", "–"),
             "quantization": (m.get("details") or {}).get("quantization_level", "–"),
             "modified": fmt_.ago(m.get("modified_at")),

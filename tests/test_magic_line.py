@@ -124,6 +124,8 @@ def test_doctor_recognises_the_emulator(kernel):
     assert "✓ server version: Ollama" in text
     assert "✗ default model: nosuch-default is not installed -> Pull it: `%ollama pull nosuch-default`" in text
     assert "cloud key: not set" in text
+    # Its settings read as `%ollama config`'s table, not "host: URL (environment (OLLAMA_HOST))".
+    assert "Settings:\nsetting" in text and re.search(r"^model +nosuch-default +cell \(%ollama config\)$", text, re.M)
 
 
 def test_doctor_says_whether_the_server_can_run_cloud_models(kernel, emu):

@@ -38,8 +38,11 @@ _MEMORY = re.compile(
     r"previous question|\bearlier\b|(?:asked|said) (?:you )?(?:just )?before"
 )
 _PRIME = re.compile(r"\bis\s+(-?\d+)\s+(?:a\s+)?prime\b|\bis\s+(-?\d+)\s+prime\b")
+# Numbers that stand alone: a path or a name holding digits (`/tmp/ipykernel_21760/2149114137.py`
+# in a traceback) is not a sum to work out.
 _ARITH = re.compile(
-    r"(-?\d+(?:\.\d+)?)\s*(\+|plus|-|minus|\*|×|x|times|multiplied by|/|÷|divided by)\s*(-?\d+(?:\.\d+)?)"
+    r"(?<![\w/])(-?\d+(?:\.\d+)?)\s*(\+|plus|-|minus|\*|×|x|times|multiplied by|/|÷|divided by)\s*"
+    r"(-?\d+(?:\.\d+)?)(?![\w/]|\.\w)"
 )
 _ADD = re.compile(r"\badd\s+(-?\d+(?:\.\d+)?)\s+(?:and|to)\s+(-?\d+(?:\.\d+)?)")
 _CITY = re.compile(r"\b(?:in|for|at)\s+((?:[A-Z][\w'-]*)(?:\s+[A-Z][\w'-]*)*)")

@@ -82,7 +82,10 @@ def _counts(b: Board) -> str:
 
 def _speed(b: Board) -> str:
     eta = f" · ETA {b.eta}" if b.state == "running" and b.eta else ""
-    return f"{b.rows_per_s} · {b.tokens_per_s} · {b.elapsed}{eta}"
+    # Rates once a server has answered a row: before that (or with every row from the log) they
+    # read "0.0 rows/s · –", which looks like a stalled server.
+    rates = f"{b.rows_per_s} · {b.tokens_per_s} · " if b.done > b.cached else ""
+    return f"{rates}{b.elapsed}{eta}"
 
 
 def plain_line(b: Board) -> str:

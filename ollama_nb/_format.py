@@ -68,7 +68,7 @@ def speed(bytes_per_second: float | None) -> str:
 def stats_line(reply: Reply) -> str:
     """``llama3.2 · 128 tokens · 42.1 tok/s · load 1.2 s · prompt 0.3 s · generate 3.0 s``.
 
-    A reply that did not finish has no server counters: say what we know (chunks, time) instead.
+    A reply that did not finish has no server counters: say what we know (~tokens, time) instead.
     """
     return stats_text(reply.model, reply.stats(), "done" if reply.done else reply.status, reply.done_reason)
 
@@ -107,8 +107,8 @@ def stats_text(
         if isinstance(context, dict) and all(isinstance(context.get(k), int) for k in ("used", "window")):
             parts.append(context_text(context["used"], context["window"]))
     else:
-        if stats.get("chunks"):
-            parts.append(f"~{stats['chunks']} chunks")
+        if stats.get("chunks"):  # Ollama streams about a token a chunk; "chunks" is the wire's word
+            parts.append(f"~{stats['chunks']} tokens")
         if stats.get("elapsed") is not None:
             parts.append(duration(stats["elapsed"]))
         if show_status:

@@ -221,3 +221,11 @@ def test_fix_of_notebook_09s_error_names_the_missing_key_not_a_sum_of_its_paths_
         content = ask(emu, model, question)["content"]
         assert "'price'" in content and 'return item["cost"] * item["quantity"]' in content, (model, content)
         assert "÷" not in content and "2149114137" not in content, (model, content)
+
+
+def test_readmes_map_example_labels_each_review_in_one_word(emu):
+    # README's first `map` example: "Positive or negative? One word. {text}" over two reviews.
+    for model in CHAT_MODELS:
+        labels = [ask(emu, model, f"Positive or negative? One word. {text}")["content"].strip(".")
+                  for text in ("I loved every page", "Never again")]  # fmt: skip
+        assert labels == ["Positive", "Negative"], (model, labels)

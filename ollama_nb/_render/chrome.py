@@ -245,7 +245,7 @@ def progress_table(
         f'<tr class="onb-footer"><td><code>{esc(digest)}</code></td><td>{bar(frac, 160)}</td><td>{esc(sizes)}</td></tr>'
         for digest, frac, sizes in layers
     ]
-    return f"<table>{''.join(rows)}</table>"
+    return f"<table class=\"onb-pull\">{''.join(rows)}</table>"
 
 
 def usage_table(rows: Iterable[Mapping[str, Any]]) -> str:

@@ -228,3 +228,40 @@ def test_an_items_own_braces_are_never_filled_again(emu, client):
     rows = [{"text": f"{{item}} {{text}} {{{{text}}}} {{__class__}} {tag}"}, {"text": f"plain {tag}"}]
     client.map("Say {text}", rows, model="llama3.2", progress=False, concurrency=1)
     assert asked(emu) == [f"Say {{item}} {{text}} {{{{text}}}} {{__class__}} {tag}", f"Say plain {tag}"]
+
+
+def test_the_config_files_hosts_take_the_rows_of_the_shared_client(emu, tmp_path, monkeypatch):
+    from ollama_nb._render.progress import plain_line, progress_bundle
+
+    with Emulator(scenarios=True) as other:
+        config = tmp_path / "ollama_nb.toml"
+        config.write_text(f'hosts = ["{emu.url}", "{other.url}"]\n[headers]\nX-Class = "ml101"\n')
+        monkeypatch.setenv("OLLAMA_NB_CONFIG", str(config))
+        monkeypatch.setenv("JUPYTER_CONFIG_DIR", str(tmp_path / "none"))  # no other config file joins in
+        monkeypatch.setenv("OLLAMA_HOST", emu.url)
+        frames: list[Board] = []
+        items = prompts(40)
+        results = ollama_nb.map(items, model="llama3.2", concurrency=2, progress=lambda b, final: frames.append(b))
+        assert results.errors == [] and len(results) == 40
+        assert chats(emu) and chats(other) and len(chats(emu)) + len(chats(other)) == 40  # both took rows
+        assert all(r.headers.get("x-class") == "ml101" for r in other.requests)  # the shared settings too
+        said = f"on {emu.url}, {other.url} (config file {config})"
+        assert said in plain_line(frames[-1]) and said in progress_bundle(frames[-1])["text/html"]
+        with Client(emu.url) as mine:  # a Client made by hand means its own server, and says nothing
+            before = len(chats(other))
+            mine.map(prompts(5), model="llama3.2", progress=lambda b, final: frames.append(b))
+            assert len(chats(other)) == before and "config file" not in plain_line(frames[-1])
+        explicit = ollama_nb.map(prompts(3), model="llama3.2", hosts=[other.url], progress=lambda b, f: frames.append(b))
+        assert explicit.errors == [] and "config file" not in plain_line(frames[-1])  # hosts= wins
+
+
+def test_a_bad_host_in_the_config_file_names_the_file(emu, tmp_path, monkeypatch):
+    config = tmp_path / "ollama_nb.toml"
+    config.write_text(f'hosts = ["{emu.url}", "http://[not a host"]\n')
+    monkeypatch.setenv("OLLAMA_NB_CONFIG", str(config))
+    monkeypatch.setenv("JUPYTER_CONFIG_DIR", str(tmp_path / "none"))  # no other config file joins in
+    monkeypatch.setenv("OLLAMA_HOST", emu.url)
+    with pytest.raises(InvalidRequest, match=f"config file {config}: hosts: ") as info:
+        ollama_nb.map(prompts(2), model="llama3.2", progress=False)
+    assert "Fix that entry of hosts in the file." in info.value.hint
+    assert chats(emu) == []

@@ -67,3 +67,12 @@ def test_a_mistake_in_the_files_options_is_said_and_nothing_is_sent(emu, client,
     assert "Unknown option 'temprature'" in chat.error["message"] and chat.busy is False
     assert sum(r.path == "/api/chat" for r in emu.requests) == chats
     chat.close()
+
+
+def test_a_temperature_past_the_sliders_range_is_sent_and_not_shown(emu, client, config):
+    config.write_text("[options]\ntemperature = 3\n")
+    chat = ChatWidget(client=client, model="llama3.2")  # the slider stops at 2: it shows nothing
+    assert chat.temperature is None
+    ask(chat)
+    assert sent_options(emu) == {"temperature": 3.0}
+    chat.close()

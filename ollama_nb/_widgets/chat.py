@@ -196,7 +196,7 @@ class ChatWidget(KeyMasked, anywidget.AnyWidget):
         super().__init__(
             model=conv.model or settings.resolved_model() or "",
             system=conv.system or "",
-            temperature=float(temperature) if isinstance(temperature, (int, float)) else None,
+            temperature=float(temperature) if isinstance(temperature, (int, float)) and 0 <= temperature <= 2 else None,
             **kwargs,
         )
         self.set_trait("_self_id", self.model_id or "")

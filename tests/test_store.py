@@ -51,6 +51,20 @@ def test_a_new_file_is_made_with_its_folder_and_every_migration(tmp_path: Path) 
     assert len(schema.applied(conn)) == len(schema.MIGRATIONS)
 
 
+def test_a_file_from_before_logged_embeddings_gets_their_table_and_keeps_its_turns(tmp_path: Path) -> None:
+    path = tmp_path / "log.db"
+    w = db.Writer(path)
+    log_turn(w, "What is a prime?", "A number with two divisors.")
+    w.flush()
+    old = db.connect(path)  # made as the build before m004 left it
+    old.execute("DROP TABLE embeddings")
+    old.execute("DELETE FROM migrations WHERE name = 'm004_embeddings'")
+    assert query.stats(old)["embeddings"] is None
+    conn = db.connect(path)  # opened by this build
+    assert schema.applied(conn)[-1] == "m004_embeddings" and query.stats(conn)["embeddings"] == 0
+    assert [e.content for e in query.search(conn, "prime")] == ["A number with two divisors."]
+
+
 def test_a_file_from_a_build_without_fts_searches_with_like_and_is_indexed_later(tmp_path: Path) -> None:
     path = tmp_path / "log.db"
     w = db.Writer(path, fts=False)

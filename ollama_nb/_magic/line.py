@@ -30,7 +30,6 @@ from .._hosts import parse_host
 from .._redact import remember
 from .._render import chrome
 from .._request import check_seconds
-from .._store.turns import forget_digests
 from .._terminal import cut, terminal_text
 from ._shared import DEFAULT_CHAT, client_for, display_html, show_error, show_exception
 from .log import cmd_log
@@ -501,8 +500,6 @@ def run_line_magic(shell: Any, line: str) -> Any:
                 + (f" Did you mean `%ollama {close[0]}`?" if close else "")
                 + " `%ollama help` lists them."
             )
-        if command in ("pull", "rm", "cp"):  # a name may now be another model: the cache asks again
-            forget_digests()
         return handler(rest)
     except OllamaError as err:
         show_exception(err)

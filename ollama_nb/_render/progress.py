@@ -50,6 +50,7 @@ class Board:
     last_error: str = ""
     state: str = "running"  # then "done", "interrupted", or why the run stopped
     hosts: Sequence[HostLine] = field(default_factory=tuple)
+    hosts_from: str = ""  # "config file PATH" when the servers came from there, else ""
 
 
 def visible(text: str) -> str:
@@ -88,11 +89,19 @@ def _speed(b: Board) -> str:
     return f"{rates}{b.elapsed}{eta}"
 
 
+def _servers(b: Board) -> str:
+    """Which servers, when they came from a config file rather than the call: said on every frame."""
+    if not b.hosts_from:
+        return ""
+    return f"on {', '.join(visible(h.host) for h in b.hosts)} ({visible(b.hosts_from)})"
+
+
 def plain_line(b: Board) -> str:
     """One line for a terminal (rewritten in place) and for ``text/plain``."""
     state = "" if b.state == "running" else f"{_label(b.state)}: "
     error = f" · last error: {_short(b.last_error)}" if b.last_error else ""
-    return f"{state}{_counts(b)} · {_speed(b)}{error}"
+    servers = f" · {_servers(b)}" if b.hosts_from else ""
+    return f"{state}{_counts(b)} · {_speed(b)}{servers}{error}"
 
 
 def progress_bundle(b: Board) -> Bundle:
@@ -103,6 +112,8 @@ def progress_bundle(b: Board) -> Bundle:
         f'<div class="onb-map" role="status">{head}{bar(fraction)} {esc(_counts(b))}</div>',
         f'<div class="onb-footer">{esc(_speed(b))}</div>',
     ]
+    if b.hosts_from:
+        pieces.append(f'<div class="onb-footer">{esc(_servers(b))}</div>')
     if b.last_error:
         pieces.append(f'<div class="onb-footer">last error: <code>{esc(_short(b.last_error))}</code></div>')
     if len(b.hosts) > 1:

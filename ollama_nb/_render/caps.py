@@ -38,10 +38,11 @@ TEX_DEPTH = LIMITS["tex_depth"]
 TEX_CELLS = LIMITS["tex_cells"]
 BLOCK_DEPTH = LIMITS["block_depth"]
 ANSWER_CHARS = LIMITS["answer_chars"]
-#: Characters of an answer kept in its ``text/plain`` (past the rendered ones). Building, escaping
-#: and sending a 300 MB text took 16-21 s, with Ctrl-C held until it was sent; this keeps the
-#: final output's cost bounded whatever the answer's size (the Reply keeps all of it).
-PLAIN_CHARS = 10 * ANSWER_CHARS
+#: Characters of an answer kept in its ``text/plain`` (past the rendered ones). The last output,
+#: sent after a Ctrl-C too, is escaped, masked, encoded and sent at a cost that grows with this
+#: (4 M characters: about 0.5 s on a busy two-core machine; a 300 MB text took 16-21 s), and the
+#: saved notebook keeps it; the Reply keeps all of the answer.
+PLAIN_CHARS = 1_000_000
 
 # A control word (\frac), a control symbol (\{, \\), or a brace: all that nesting is made of.
 _TEX_TOKEN = re.compile(r"\\([A-Za-z]+|.)|([{}&])", re.DOTALL)

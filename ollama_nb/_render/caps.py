@@ -19,6 +19,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from . import chrome
 from .sanitize import POLICY
 
 __all__ = [
@@ -84,8 +85,8 @@ def capped_math(source: str, display: bool, why: str) -> str:
     """A formula past a cap: its source as code, and a note that says why it was not typeset."""
     note = f'<span class="onb-capped">(formula not typeset: it {html.escape(why)})</span>'
     if display:
-        return f'<pre class="onb-math-source"><code>{html.escape(source)}</code></pre>\n{note}\n'
-    return f'<code class="onb-math-source">{html.escape(source)}</code> {note}'
+        return f"{chrome.code(source, pre_class='onb-math-source')}\n{note}\n"
+    return f'<code class="onb-math-source">{chrome.code_text(source)[0]}</code> {note}'
 
 
 _OPEN = frozenset({"bullet_list_open", "ordered_list_open", "blockquote_open"})
@@ -107,7 +108,7 @@ def block_depth(tokens: Iterable[Any]) -> int:
 def source_block(text: str) -> str:
     """A text whose lists or quotes nest past the cap: shown as its source, and said so."""
     note = f"Shown as source: its lists or quotes nest more than {BLOCK_DEPTH} deep."
-    return f'<div class="onb-capped">{note}</div>\n<pre class="onb-source"><code>{html.escape(text)}</code></pre>\n'
+    return f'<div class="onb-capped">{note}</div>\n{chrome.code(text, pre_class="onb-source")}\n'
 
 
 def answer_rest_note(rest: int) -> str:

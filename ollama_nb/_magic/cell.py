@@ -134,6 +134,7 @@ def _view(cell: Cell, runner: TurnRunner) -> AnswerView:
     structured = cell.send_format is not None
     view = AnswerView(runner.reply, options=cell.options, raw=args.raw, structured=structured, extra=extra)
     view.log_id = runner.recorder.id if runner.recorder is not None else None
+    view.out_name = cell.out_name
     return view
 
 

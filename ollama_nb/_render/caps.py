@@ -19,6 +19,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from . import chrome
 from .sanitize import POLICY
 
 __all__ = [
@@ -38,10 +39,11 @@ TEX_DEPTH = LIMITS["tex_depth"]
 TEX_CELLS = LIMITS["tex_cells"]
 BLOCK_DEPTH = LIMITS["block_depth"]
 ANSWER_CHARS = LIMITS["answer_chars"]
-#: Characters of an answer kept in its ``text/plain`` (past the rendered ones). Building, escaping
-#: and sending a 300 MB text took 16-21 s, with Ctrl-C held until it was sent; this keeps the
-#: final output's cost bounded whatever the answer's size (the Reply keeps all of it).
-PLAIN_CHARS = 10 * ANSWER_CHARS
+#: Characters of an answer kept in its ``text/plain`` (past the rendered ones). The last output,
+#: sent after a Ctrl-C too, is escaped, masked, encoded and sent at a cost that grows with this
+#: (4 M characters: about 0.5 s on a busy two-core machine; a 300 MB text took 16-21 s), and the
+#: saved notebook keeps it; the Reply keeps all of the answer.
+PLAIN_CHARS = 1_000_000
 
 # A control word (\frac), a control symbol (\{, \\), or a brace: all that nesting is made of.
 _TEX_TOKEN = re.compile(r"\\([A-Za-z]+|.)|([{}&])", re.DOTALL)
@@ -83,8 +85,8 @@ def capped_math(source: str, display: bool, why: str) -> str:
     """A formula past a cap: its source as code, and a note that says why it was not typeset."""
     note = f'<span class="onb-capped">(formula not typeset: it {html.escape(why)})</span>'
     if display:
-        return f'<pre class="onb-math-source"><code>{html.escape(source)}</code></pre>\n{note}\n'
-    return f'<code class="onb-math-source">{html.escape(source)}</code> {note}'
+        return f"{chrome.code(source, pre_class='onb-math-source')}\n{note}\n"
+    return f'<code class="onb-math-source">{chrome.code_text(source)[0]}</code> {note}'
 
 
 _OPEN = frozenset({"bullet_list_open", "ordered_list_open", "blockquote_open"})
@@ -106,7 +108,7 @@ def block_depth(tokens: Iterable[Any]) -> int:
 def source_block(text: str) -> str:
     """A text whose lists or quotes nest past the cap: shown as its source, and said so."""
     note = f"Shown as source: its lists or quotes nest more than {BLOCK_DEPTH} deep."
-    return f'<div class="onb-capped">{note}</div>\n<pre class="onb-source"><code>{html.escape(text)}</code></pre>\n'
+    return f'<div class="onb-capped">{note}</div>\n{chrome.code(text, pre_class="onb-source")}\n'
 
 
 def answer_rest_note(rest: int) -> str:

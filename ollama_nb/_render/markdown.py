@@ -289,8 +289,10 @@ class BlockStream:
         """The finished HTML ends with the first items of a list whose other items follow."""
         return self._list is not None
 
-    def feed(self, text: str) -> str:
-        rest = max(0, len(text) - caps.ANSWER_CHARS)
+    def feed(self, text: str, length: int | None = None) -> str:
+        """The open end's HTML after ``text`` (the whole text so far, or its head when ``length``
+        says how long the whole is: only the first ``caps.ANSWER_CHARS`` are rendered)."""
+        rest = max(0, (len(text) if length is None else length) - caps.ANSWER_CHARS)
         return self._feed(_normalize(text[: caps.ANSWER_CHARS])) + (caps.answer_rest_note(rest) if rest else "")
 
     def _feed(self, text: str) -> str:

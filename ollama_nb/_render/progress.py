@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from .chrome import Bundle, bar, esc, page, table
+from .chrome import Bundle, bar, code_text, esc, page, table
 
 __all__ = ["Board", "HostLine", "plain_line", "progress_bundle", "visible"]
 
@@ -115,7 +115,7 @@ def progress_bundle(b: Board) -> Bundle:
     if b.hosts_from:
         pieces.append(f'<div class="onb-footer">{esc(_servers(b))}</div>')
     if b.last_error:
-        pieces.append(f'<div class="onb-footer">last error: <code>{esc(_short(b.last_error))}</code></div>')
+        pieces.append(f'<div class="onb-footer">last error: <code>{code_text(_short(b.last_error))[0]}</code></div>')
     if len(b.hosts) > 1:
         rows = [
             {"host": h.host, "done": h.done, "running": h.running, "level": h.level, "state": h.state or "ok"}

@@ -66,9 +66,11 @@ export async function copyText(text) {
 
 /** Adds a "Copy" button to every <pre> under root (once), named for what it copies
  * ("Copy code block 2 (python)"): a screen reader's list of buttons must tell them apart. Copy
- * takes the text as shown, invisible characters as their marks, and says so. */
-export function decorateCodeBlocks(root) {
-  root.querySelectorAll("pre").forEach((pre, i) => {
+ * takes the text as shown, invisible characters as their marks, and says so. `first`: how many
+ * code blocks come before root's (a part of an answer decorated before it is shown). */
+export function decorateCodeBlocks(root, first = 0) {
+  root.querySelectorAll("pre").forEach((pre, at) => {
+    const i = first + at;
     if (pre.querySelector(":scope > .onb-copy")) return;
     const lang = /(?:^|\s)language-([\w+#.-]+)/.exec(pre.querySelector("code")?.className || "")?.[1];
     const button = h("button", { type: "button", class: "onb-copy", title: "Copy to clipboard", text: "Copy",

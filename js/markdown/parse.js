@@ -51,12 +51,14 @@ marked.use({
   },
 });
 
-/** Markdown -> HTML (unsanitized): lists and quotes nested past the cap make the text its source. */
-export function parse(text) {
+/** Markdown -> HTML (unsanitized): lists and quotes nested past the cap make the text its source
+ * (with `part`, a piece of a longer text: null instead, as the whole text is then shown so). */
+export function parse(text, part = false) {
   try {
     return marked.parse(text);
   } catch (err) {
     if (!(err instanceof TooDeep)) throw err;
+    if (part) return null;
     return `<div class="onb-capped">${escapeHtml(deepNote())}</div>\n<pre class="onb-source"><code>${escapeHtml(text)}</code></pre>\n`;
   }
 }

@@ -15,11 +15,13 @@ export function sanitizedMarkdown(text) {
   return sanitizeHtml(parse(String(text ?? "")));
 }
 
-/** Markdown -> a sanitized, highlighted DocumentFragment. */
-export function renderMarkdownFragment(text) {
+/** Markdown -> a sanitized, highlighted DocumentFragment (with `part`, of a piece of a longer
+ * text: null when it nests too deep, since the whole text is then shown as its source). */
+export function renderMarkdownFragment(text, part = false) {
   beginMath();
-  const html = parse(String(text ?? ""));
+  const html = parse(String(text ?? ""), part);
   const rendered = takeMath();
+  if (html === null) return null;
   const frag = sanitizeFragment(html);
   fillMath(frag, rendered);
   highlight(frag);

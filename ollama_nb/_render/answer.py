@@ -182,9 +182,10 @@ def _error_text(error: Any) -> str:
 def transcript(messages: Iterable[Mapping[str, Any]], model: str = "", *, empty: str = "") -> str:
     """A conversation as HTML: each turn headed by who spoke, model text rendered safely."""
     blocks = []
+    budget = caps.TexBudget.transcript()  # MathJax typesets the whole transcript at once
     for msg in messages:
         if msg.get("role") == "user":
-            blocks.append(chrome.speaker("You") + model_html(str(msg.get("content") or "")))
+            blocks.append(chrome.speaker("You") + model_html(str(msg.get("content") or ""), budget))
             continue
         if msg.get("role") not in (None, "assistant"):
             continue
@@ -192,9 +193,9 @@ def transcript(messages: Iterable[Mapping[str, Any]], model: str = "", *, empty:
         head = str(msg.get("model") or "Assistant") + (f" ({status})" if status not in ("done", "") else "")
         part = [chrome.speaker(head)]
         if msg.get("thinking"):
-            part.append(chrome.thinking(model_html(str(msg["thinking"]))))
+            part.append(chrome.thinking(model_html(str(msg["thinking"]), budget)))
         if msg.get("content"):
-            part.append(model_html(str(msg["content"])))
+            part.append(model_html(str(msg["content"]), budget))
         error = _error_text(msg.get("error"))
         if error:
             part.append(chrome.error_box(error))

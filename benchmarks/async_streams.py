@@ -23,6 +23,8 @@ from collections.abc import Callable
 from statistics import median
 from typing import Any
 
+from scratch_store import scratch_store
+
 MESSAGES = [{"role": "user", "content": "Count for me."}]
 
 
@@ -76,6 +78,7 @@ def rounds(repeat: int, measure: Callable[[str], float]) -> dict[str, float]:
 
 
 def main() -> None:
+    scratch_store()  # never the user's own log
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--streams", type=int, default=64)
     parser.add_argument("--chunks", type=int, default=2000)

@@ -21,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from classroom_load import Lesson, lesson
 from nginx_helpers import Nginx
+from scratch_store import scratch_store
 
 from ollama_nb.testing import Emulator
 
@@ -36,6 +37,7 @@ def row(name: str, result: Lesson, base: Lesson | None) -> str:
 
 
 def main() -> int:
+    scratch_store()  # never the user's own log
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--students", type=int, default=30)
     parser.add_argument("--tokens", type=int, default=300)

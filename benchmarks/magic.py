@@ -42,16 +42,14 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import os
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 from statistics import median
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from kernel_helpers import Kernel
+from scratch_store import scratch_store
 
 from ollama_nb.testing import Emulator
 
@@ -262,6 +260,7 @@ def _live_ok(live: dict) -> dict[str, bool]:
 
 
 def main() -> int:
+    store_on = str(scratch_store())  # never the user's own log; every kernel started here inherits it
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tokens", type=int, default=20_000)
     parser.add_argument("--repeat", type=int, default=7)
@@ -272,15 +271,12 @@ def main() -> int:
     args = parser.parse_args()
     rates = [float(r) for r in args.rates.split(",") if r.strip()]
 
-    folder = tempfile.mkdtemp(prefix="ollama_nb_bench_")  # never the user's own log
-    store_on = os.environ["OLLAMA_NB_STORE"] = os.path.join(folder, "log.db")  # every kernel started here
     with Emulator(process=True, scenarios=True) as emu:
         off = measure_stream(emu.url, args.tokens, args.repeat, "off") if args.store != "on" else None
         stream = measure_stream(emu.url, args.tokens, args.repeat, store_on) if args.store != "off" else off
         assert stream is not None
         paced = measure_paced(emu.url, args.paced_tokens, rates) if rates else {}
     load = None if args.no_load else measure_load(3)
-    shutil.rmtree(folder, ignore_errors=True)
 
     mark = {True: "ok", False: "MISSED"}
     ok = {"wall": stream["wall_ratio"] <= TARGETS["wall"]}

@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from playwright.sync_api import sync_playwright
+from scratch_store import scratch_store
 
 from ollama_nb.testing import Emulator
 from tests.browser.lab import (
@@ -44,6 +45,7 @@ METRICS = ("TaskDuration", "ScriptDuration", "LayoutDuration", "RecalcStyleDurat
 
 
 def main() -> int:
+    scratch_store()  # never the user's own log
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tokens", default="5000,20000")
     parser.add_argument("--rate", type=float, default=300)

@@ -21,6 +21,8 @@ import time
 import uuid
 from typing import Any
 
+from scratch_store import scratch_store
+
 from ollama_nb import Client
 from ollama_nb._map import progress as map_progress
 from ollama_nb.testing import Emulator
@@ -98,6 +100,7 @@ def tiny(url: str, rows: int) -> None:
 
 
 def main() -> int:
+    scratch_store()  # never the user's own log
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=400)
     parser.add_argument("--tokens", type=int, default=100)

@@ -23,6 +23,8 @@ import tracemalloc
 from collections.abc import Callable
 from typing import Any
 
+from scratch_store import scratch_store
+
 from ollama_nb import Client
 from ollama_nb.testing import Emulator
 
@@ -80,6 +82,7 @@ def measure(fn: Callable[[str, int], Any], url: str, n: int) -> tuple[float, flo
 
 
 def main() -> None:
+    scratch_store()  # never the user's own log
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--chunks", type=int, default=500_000)
     args = ap.parse_args()

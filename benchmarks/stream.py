@@ -26,6 +26,7 @@ import time
 from statistics import median
 
 import requests
+from scratch_store import scratch_store
 
 from ollama_nb import Client
 from ollama_nb.testing import Emulator
@@ -103,6 +104,7 @@ def measure(cases: dict, repeat: int) -> dict[str, tuple[float, float]]:
 
 
 def main() -> None:
+    scratch_store()  # never the user's own log
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--chunks", type=int, default=50_000)
     ap.add_argument("--repeat", type=int, default=5)

@@ -36,6 +36,8 @@ from jupyter_client.manager import start_new_kernel
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from scratch_store import scratch_store
+
 from ollama_nb.testing import Emulator
 
 TARGETS = {"bytes": 3.0, "rate": 20.0, "stop_ms": 200.0}
@@ -193,6 +195,7 @@ def measure_stop(fe: Frontend, emu: Emulator, comm_id: str, *, blocked: bool, su
 
 
 def main() -> None:
+    scratch_store()  # never the user's own log
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--tokens", type=int, default=20000)
     ap.add_argument("--stops", type=int, default=7)

@@ -53,6 +53,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from playwright.sync_api import Page, sync_playwright
+from scratch_store import scratch_store
 
 from ollama_nb.testing import Emulator
 from tests.browser.lab import (
@@ -213,6 +214,7 @@ def report_turns(label: str, turns: int, m: dict[int, dict[str, float]]) -> None
 
 
 def main() -> None:
+    scratch_store()  # never the user's own log
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--tokens", type=int, default=20_000)
     ap.add_argument("--short", type=int, default=5_000)

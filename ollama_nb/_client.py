@@ -23,6 +23,7 @@ import requests
 
 from ._errors import InsecureKeyError, ResponseError, ServerUnreachable
 from ._hosts import is_loopback
+from ._models_memo import models_changed
 from ._policy import ANSWER_TIMEOUT, DEFAULT_TIMEOUT, TRANSFER_TIMEOUT
 from ._reply import Reply
 from ._request import as_tool, drop_none, encode_image, generation_fields, message, plain
@@ -42,7 +43,7 @@ from ._types import (
     WebSearchResponse,
 )
 
-__all__ = ["ANSWER_TIMEOUT", "DEFAULT_TIMEOUT", "Client", "Stream"]
+__all__ = ["ANSWER_TIMEOUT", "DEFAULT_TIMEOUT", "Client", "Stream", "checked_think"]
 
 _C = TypeVar("_C", bound=Chunk)
 
@@ -463,11 +464,13 @@ class Client(Transport):
     def copy(self, source: str, destination: str) -> StatusResponse:
         """POST /api/copy: another name for the same model. Returns ``{"status": "success"}``."""
         self._send("POST", "/api/copy", {"source": source, "destination": destination})
+        models_changed()
         return StatusResponse(status="success")
 
     def delete(self, model: str) -> StatusResponse:
         """DELETE /api/delete: remove a model. Returns ``{"status": "success"}``."""
         self._send("DELETE", "/api/delete", {"model": model})
+        models_changed()
         return StatusResponse(status="success")
 
     def create_blob(self, path: str | Path) -> str:
@@ -574,3 +577,10 @@ class Client(Transport):
             ValueError: without an Ollama account key, as web_search.
         """
         return self._web("fetch", {"url": url}, WebFetchResponse)
+
+
+def checked_think(client: Client, model: str, think: Any) -> Any:
+    """``think`` as ``client.chat(model, think=think)`` would send it, checked the same way (against
+    the model's own levels when its server lists them, asked once), or :class:`InvalidRequest`: for
+    a view that refuses a bad level before it starts a turn."""
+    return client._think(client._model(model), think)

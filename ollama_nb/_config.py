@@ -24,7 +24,7 @@ from ._hosts import parse_host
 from ._redact import secret
 from ._settings_file import env_headers, file_settings
 
-__all__ = ["Settings", "client_for", "default_client", "forget_clients", "settings"]
+__all__ = ["Settings", "client_for", "configured_hosts", "default_client", "forget_clients", "settings"]
 
 
 @dataclass
@@ -119,3 +119,11 @@ def forget_clients() -> None:
 def default_client() -> Client:
     """The shared client for the current settings (see :func:`client_for`)."""
     return client_for()
+
+
+def configured_hosts() -> tuple[list[str], str]:
+    """The config file's ``hosts`` (the servers a batch spreads over) and where they came from;
+    ``([], "")`` when it lists none. Each may carry ``user:password@``: pass it to :func:`client_for`."""
+    files = file_settings()
+    hosts = [h for h in files.values.get("hosts", []) if isinstance(h, str) and h.strip()]
+    return hosts, f"config file {files.source_of('hosts')}" if hosts else ""

@@ -33,6 +33,7 @@ from typing import Any
 
 from ._errors import OllamaError
 from ._format import context_text
+from ._models_memo import ModelMemo
 
 __all__ = ["LOOKUP_WAIT", "ContextUse", "Figures", "Lookup", "measure", "model_context_length"]
 
@@ -43,8 +44,8 @@ LOCAL_DEFAULT = 4096
 LOOKUP_WAIT = 1.0
 
 #: (host, model, digest) -> the model's maximum context. Only a known digest (or a cloud model,
-#: which has none and is never re-pulled) is cached, so a re-pulled model is asked again.
-_lengths: dict[tuple[str, str, str], int | None] = {}
+#: which has none) is cached, and the memo empties itself after a pull, create, copy or delete.
+_lengths: ModelMemo[tuple[str, str, str], int | None] = ModelMemo()
 _lock = threading.Lock()
 
 
@@ -100,7 +101,7 @@ def model_context_length(client: Any, model: str, digest: str | None = None) -> 
     cacheable = bool(digest) or _remote(client, model)
     if cacheable:
         with _lock:
-            if key in _lengths:
+            if key in _lengths.fresh():
                 return _lengths[key]
     try:
         info = client.show(model).get("model_info") or {}
@@ -113,7 +114,7 @@ def model_context_length(client: Any, model: str, digest: str | None = None) -> 
             break
     if cacheable:
         with _lock:
-            _lengths[key] = length
+            _lengths.fresh()[key] = length
     return length
 
 

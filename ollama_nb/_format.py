@@ -29,6 +29,12 @@ def size(n: float | None) -> str:
     return f"{n:.1f} TB"
 
 
+def model_size(model: dict[str, Any]) -> str:
+    """A listed model's size; ``cloud`` for one the server forwards to Ollama Cloud, whose few
+    bytes are a manifest, not weights (Ollama's own ``ollama list`` shows no size for it)."""
+    return "cloud" if model.get("remote_host") else size(model.get("size"))
+
+
 def duration(seconds: float | None) -> str:
     """``850 ms``, ``1.2 s``, ``2 min 5 s``, ``1 h 3 min``."""
     if seconds is None:
@@ -62,7 +68,7 @@ def speed(bytes_per_second: float | None) -> str:
 def stats_line(reply: Reply) -> str:
     """``llama3.2 · 128 tokens · 42.1 tok/s · load 1.2 s · prompt 0.3 s · generate 3.0 s``.
 
-    A reply that did not finish has no server counters: say what we know (chunks, time) instead.
+    A reply that did not finish has no server counters: say what we know (~tokens, time) instead.
     """
     return stats_text(reply.model, reply.stats(), "done" if reply.done else reply.status, reply.done_reason)
 
@@ -101,8 +107,8 @@ def stats_text(
         if isinstance(context, dict) and all(isinstance(context.get(k), int) for k in ("used", "window")):
             parts.append(context_text(context["used"], context["window"]))
     else:
-        if stats.get("chunks"):
-            parts.append(f"~{stats['chunks']} chunks")
+        if stats.get("chunks"):  # Ollama streams about a token a chunk; "chunks" is the wire's word
+            parts.append(f"~{stats['chunks']} tokens")
         if stats.get("elapsed") is not None:
             parts.append(duration(stats["elapsed"]))
         if show_status:

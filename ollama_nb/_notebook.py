@@ -5,7 +5,8 @@ IPython's ``pre_run_cell`` / ``post_run_cell`` hooks hand every cell to :data:`l
 it printed, its result as plain text, and, when it raised, the traceback as plain text with
 IPython's and our own frames left out and long lines trimmed. Images and other rich outputs are
 never kept. What a cell prints is read through ipykernel's ``OutStream.echo`` (the stream a kernel
-copies each write to), chained to whatever echo was there; terminal IPython keeps no printed text.
+copies each write to), chained to whatever echo was there; in terminal IPython, which has no such
+stream, ``sys.stdout`` / ``sys.stderr`` are wrapped while a cell runs and given back after it.
 
 Usage::
 
@@ -117,6 +118,14 @@ class _Tap:
             self.before.flush()
 
 
+class _TerminalTap(_Tap):
+    """Terminal IPython's ``sys.stdout`` / ``sys.stderr`` while a cell runs (it has no kernel stream
+    to echo): each write goes on to the stream unchanged, and everything else is the stream's."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.before, name)
+
+
 def _streams() -> list[Any]:
     """The kernel's stdout and stderr (ipykernel's OutStream has ``echo``); none in a terminal."""
     return [s for s in (sys.stdout, sys.stderr) if hasattr(s, "echo")]
@@ -176,20 +185,30 @@ class NotebookLog:
         self._taps: list[tuple[Any, _Tap]] = []
 
     def start(self, info: Any = None) -> None:
-        """``pre_run_cell`` hook: listen to what the cell prints (kernel streams only)."""
+        """``pre_run_cell`` hook: listen to what the cell prints (a kernel's streams through their
+        ``echo``; in terminal IPython, ``sys.stdout`` and ``sys.stderr`` themselves)."""
         self._untap()
-        for stream in _streams():
+        streams = _streams()
+        for stream in streams:
             tap = _Tap(stream.echo, TEXT_LIMIT * 2)
             stream.echo = tap
             self._taps.append((stream, tap))
+        if not streams:
+            for name in ("stdout", "stderr"):
+                terminal = _TerminalTap(getattr(sys, name), TEXT_LIMIT * 2)
+                setattr(sys, name, terminal)
+                self._taps.append((name, terminal))
 
     def _untap(self) -> str:
-        """Give each stream its echo back; returns what the cell printed."""
+        """Give each stream its echo (a terminal its own stream) back; returns what the cell printed."""
         printed = []
         for stream, tap in self._taps:
             with contextlib.suppress(Exception):
-                stream.flush()  # what is still buffered goes through the tap first
-            if stream.echo is tap:
+                (tap if isinstance(stream, str) else stream).flush()  # what is buffered goes through the tap first
+            if isinstance(stream, str):
+                if getattr(sys, stream) is tap:  # replaced again meanwhile: theirs to give back
+                    setattr(sys, stream, tap.before)
+            elif stream.echo is tap:
                 stream.echo = tap.before
             printed.append("".join(tap.parts))
         self._taps = []

@@ -20,6 +20,7 @@ from typing import Any
 from ._display import mimebundle
 from ._redact import mask_keys
 from ._status import DONE, RUNNING
+from ._terminal import terminal_text
 from ._types import ChatResponse, Chunk, GenerateResponse, Message, ModelDump
 
 __all__ = ["Progress", "Reply"]
@@ -186,6 +187,18 @@ class Reply(ModelDump):
     def thinking(self) -> str:
         return "".join(self._thinking[:])
 
+    def head(self, limit: int, *, thinking: bool = False) -> tuple[str, int]:
+        """The first ``limit`` characters of the content (or the thinking) and its whole length.
+
+        Only the parts the head needs are joined: a view that shows the start of a 100 M-character
+        answer copies what it shows, not the answer (which :attr:`content` joins whole)."""
+        return _span(self._thinking if thinking else self._content, 0, limit)
+
+    def text_from(self, start: int, *, thinking: bool = False) -> tuple[str, int]:
+        """The content (or the thinking) from character ``start`` on, and its whole length: what a
+        reader that keeps the text so far (the log) still needs."""
+        return _span(self._thinking if thinking else self._content, start, None)
+
     @property
     def text_length(self) -> int:
         """Characters of content + thinking so far, without joining (views use it to pace updates)."""
@@ -321,7 +334,12 @@ class Reply(ModelDump):
         )
 
     def __str__(self) -> str:
-        return self.content
+        """The answer's text, as ``print(reply)`` shows it: control characters written as visible
+        escapes (``\\x1b``), so a terminal prints an answer's escape sequences instead of obeying
+        them (ollama-python's pydantic answers print a field listing, whose ``repr`` escapes them
+        too), and a key a server echoed masked. ``reply.content`` and ``reply["message"]["content"]``
+        stay the text as sent."""
+        return terminal_text(mask_keys(self.content))
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
         """What a notebook shows for a Reply: the view layer's bundle (ollama_nb._reply_view)."""
@@ -334,6 +352,19 @@ def _fold(parts: list[str]) -> int:
     blocks = len(parts) - _FOLD
     parts[blocks:] = ["".join(parts[blocks:])]  # one atomic slice assignment
     return blocks + 1 + _FOLD
+
+
+def _span(parts: list[str], start: int, stop: int | None) -> tuple[str, int]:
+    """Characters ``start:stop`` of the text held in ``parts``, and the text's length. The list is
+    copied in one step first (a fold on the stream's thread replaces parts in one assignment)."""
+    pieces: list[str] = []
+    at = 0
+    for part in parts[:]:
+        end = at + len(part)
+        if end > start and (stop is None or at < stop):
+            pieces.append(part[max(0, start - at) : None if stop is None else max(0, stop - at)])
+        at = end
+    return "".join(pieces), at
 
 
 class Progress:

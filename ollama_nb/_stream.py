@@ -17,6 +17,7 @@ from urllib3.exceptions import ReadTimeoutError
 
 from ._errors import ModelNotFound, OllamaError, ResponseError, StallTimeout, StreamCut, StreamError, unexpected
 from ._http_errors import line_error
+from ._models_memo import CHANGES_MODELS, models_changed
 from ._reply import Progress, Reply
 from ._status import FAILED, INTERRUPTED, STOPPED
 from ._types import ChatResponse, Chunk, GenerateResponse, ProgressResponse
@@ -113,6 +114,8 @@ class Stream:
                 add(obj)
                 yield chunk(obj)
             self._check_done()
+            if isinstance(result, Progress) and result.done and result.action in CHANGES_MODELS:
+                models_changed()  # the name may now be another model: every memo of it asks again
         except GeneratorExit:
             # The loop was left early. Inside `with stream:` the exit says why (a Ctrl-C in the
             # loop's body unwinds the loop, dropping this generator, before it reaches the exit).

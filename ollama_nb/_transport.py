@@ -21,6 +21,7 @@ import requests
 from ._errors import InvalidRequest, ModelNotFound, OllamaError, RequestError, ServerUnreachable, StallTimeout
 from ._hosts import cloud_model_name
 from ._http_errors import line_error, status_error
+from ._models_memo import CHANGES_MODELS, ModelMemo, models_changed
 from ._policy import ANSWER_TIMEOUT, TRANSFER_TIMEOUT, Policy
 from ._redact import remember, secret, secret_headers
 from ._reply import Progress, Reply
@@ -63,7 +64,8 @@ class Transport:
         self.retries = Retry.of(retries)
         self.on_retry = on_retry
         self.cancel_retry: threading.Event | None = None
-        self._levels: dict[str, tuple[str, ...] | None] = {}  # model -> think levels it lists (None: not said)
+        # model -> the think levels it lists (None: not said); emptied when the models change
+        self._levels: ModelMemo[str, tuple[str, ...] | None] = ModelMemo()
         self._session = DirectSession()  # requests for this machine never go through a proxy
         self._session.verify = verify  # httpx's and requests' meaning alike: False, or a CA bundle path
         self._session.headers.update(policy.headers)
@@ -118,12 +120,13 @@ class Transport:
         ``/api/show`` (asked once per model, only for a named level), else the fixed list."""
         if not isinstance(think, str) or not model:
             return check_think(think)
-        if model not in self._levels:
+        levels = self._levels.fresh()
+        if model not in levels:
             try:
-                self._levels[model] = think_levels(self._json("POST", "/api/show", {"model": model}))
+                levels[model] = think_levels(self._json("POST", "/api/show", {"model": model}))
             except OllamaError:
                 return check_think(think)  # not remembered: the chat itself will say what is wrong
-        return check_think(think, self._levels[model])
+        return check_think(think, levels[model])
 
     # -- sending --------------------------------------------------------------------------------
     def _send(
@@ -265,9 +268,10 @@ class Transport:
             # No silence limit: a pull verifying gigabytes of digests sends nothing for minutes.
             resp = self._send("POST", path, body, stream=True, timeout=(self.timeout[0], None), **hooks)
             return Stream(self, resp, Progress(body.get("model", ""), action=action))
-        return self._json(
-            "POST", path, body, timeout=self._whole(TRANSFER_TIMEOUT), as_type=ProgressResponse, **hooks
-        )
+        done = self._json("POST", path, body, timeout=self._whole(TRANSFER_TIMEOUT), as_type=ProgressResponse, **hooks)
+        if action in CHANGES_MODELS:
+            models_changed()  # a streamed one says so in Stream, when its last line came
+        return done
 
 
 def _read_whole(resp: requests.Response) -> None:

@@ -29,7 +29,7 @@ def _imports(name: str, path: pathlib.Path, modules: dict[str, pathlib.Path]) ->
 # Lowest first. A module may import from its own layer and the ones below it, never from above:
 # that is what keeps the flow one way (Client -> Reply -> turn runner -> view -> render).
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("leaf", ("_version", "_terminal", "_status", "_stopper", "_display", "_hosts", "_redact", "_pacing", "_suggest", "_identity",
+    ("leaf", ("_version", "_terminal", "_status", "_stopper", "_display", "_hosts", "_redact", "_pacing", "_suggest", "_identity", "_models_memo",
               "tools", "_notebook", "_summary", "_codeblocks", "_settings_file")),
     ("wire", ("_errors", "_http_errors", "_wire", "_retry", "_images", "_request", "_types", "_reply", "_format", "_quota")),
     ("client", ("_session", "_policy", "_abort", "_transport", "_stream", "_client", "_async_stream", "_async",

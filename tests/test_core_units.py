@@ -136,6 +136,10 @@ def test_size(n, text):
     assert fmt.size(n) == text
 
 
+def test_a_stopped_answer_counts_tokens_roughly_not_the_wires_chunks():
+    assert fmt.stats_text("gpt-oss:20b", {"chunks": 17, "elapsed": 2.6}, "stopped") == "gpt-oss:20b · ~17 tokens · 2.6 s · stopped"
+
+
 @pytest.mark.parametrize("s,text", [(0.25, "250 ms"), (1.24, "1.2 s"), (125, "2 min 5 s"), (3780, "1 h 3 min"), (-1, "forever")])
 def test_duration(s, text):
     assert fmt.duration(s) == text

@@ -206,3 +206,26 @@ def test_elsewhere_an_honest_short_reply_that_restates_the_question(emu):
         assert FALLBACK in content and '"What is a monad?"' in content
         assert not content.startswith("[") and len(content) < 600
     assert ask(emu, "llama3.2", "Say hello in five words.")["content"].count(" ") == 4
+
+
+def test_fix_of_notebook_09s_error_names_the_missing_key_not_a_sum_of_its_paths_digits(emu):
+    # What `%ollama fix` sends (notebook 09): the kernel's temp file name is digits around a slash.
+    question = (
+        "This cell of my Jupyter notebook raised an error.\n\n```python\n"
+        'prices = {"cost": 3.5, "quantity": 4}\n\n\ndef total(item):\n    return item["price"] * item["quantity"]\n\n\n'
+        "total(prices)\n```\n\n```\nKeyError                                  Traceback (most recent call last)\n"
+        "File /tmp/ipykernel_21760/2149114137.py:8\n----> 8 total(prices)\n\nKeyError: 'price'\n```\n\n"
+        "Explain briefly what went wrong, then give the corrected cell as one Python code block."
+    )
+    for model in CHAT_MODELS:
+        content = ask(emu, model, question)["content"]
+        assert "'price'" in content and 'return item["cost"] * item["quantity"]' in content, (model, content)
+        assert "÷" not in content and "2149114137" not in content, (model, content)
+
+
+def test_readmes_map_example_labels_each_review_in_one_word(emu):
+    # README's first `map` example: "Positive or negative? One word. {text}" over two reviews.
+    for model in CHAT_MODELS:
+        labels = [ask(emu, model, f"Positive or negative? One word. {text}")["content"].strip(".")
+                  for text in ("I loved every page", "Never again")]  # fmt: skip
+        assert labels == ["Positive", "Negative"], (model, labels)

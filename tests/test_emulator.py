@@ -682,3 +682,28 @@ def test_the_command_line_serves_the_demo_catalogue_unless_asked_for_scenarios(f
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_a_newer_download_is_installed_by_a_pull_and_brings_its_think_levels(emu):
+    """``Emulator.publish``: the registry's newer qwen3 lists a level the fixed four lack; the server
+    takes it only once that download is installed, and only for the model that lists it."""
+    def chat(model: str, think: str) -> requests.Response:
+        return requests.post(emu.url + "/api/chat", json={"model": model, "think": think, "messages": [], "stream": False})
+
+    def digest(name: str) -> str:
+        return next(m["digest"] for m in requests.get(emu.url + "/api/tags").json()["models"] if m["name"] == name)
+
+    before, old_digest = requests.post(emu.url + "/api/show", json={"model": "qwen3"}).json(), digest("qwen3:latest")
+    emu.publish("qwen3", thinking={"values": ["low", "high", "xhigh"], "default": "high"})
+    assert requests.post(emu.url + "/api/show", json={"model": "qwen3"}).json() == before  # not pulled yet
+    assert "invalid think value" in chat("qwen3", "xhigh").json()["error"]
+    assert requests.post(emu.url + "/api/pull", json={"model": "qwen3", "stream": False}).json() == {"status": "success"}
+    after = requests.post(emu.url + "/api/show", json={"model": "qwen3"}).json()
+    assert after["thinking"]["values"] == ["low", "high", "xhigh"]
+    assert digest("qwen3:latest") != old_digest  # new weights
+    assert chat("qwen3", "xhigh").status_code == 200
+    refused = chat("gpt-oss:20b", "xhigh")  # lists low/medium/high only
+    assert refused.status_code == 400 and refused.json()["error"] == 'think value "xhigh" is not supported for this model'
+    assert chat("qwen3", "ultra").json()["error"].startswith('invalid think value: "ultra"')
+    with pytest.raises(KeyError):
+        emu.publish("no-such-model", thinking=None)

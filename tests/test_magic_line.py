@@ -21,6 +21,7 @@ def test_list_is_a_table(kernel):
     page = shown(ex, "text/html")
     assert "<thead><tr><th>name</th><th>size</th><th>params</th><th>quantization</th><th>modified</th></tr>" in page
     assert re.search(r"<tr><td>llama3\.2:latest</td><td>2\.0 GB</td><td>3\.2B</td><td>Q4_K_M</td><td>\d+ hours? ago</td></tr>", page)
+    assert "<tr><td>gpt-oss:120b-cloud</td><td>cloud</td>" in page  # not its manifest's "384 B"
     assert "text/markdown" not in ex.displays[0]["content"]["data"]
 
 
@@ -123,6 +124,8 @@ def test_doctor_recognises_the_emulator(kernel):
     assert "✓ server version: Ollama" in text
     assert "✗ default model: nosuch-default is not installed -> Pull it: `%ollama pull nosuch-default`" in text
     assert "cloud key: not set" in text
+    # Its settings read as `%ollama config`'s table, not "host: URL (environment (OLLAMA_HOST))".
+    assert "Settings:\nsetting" in text and re.search(r"^model +nosuch-default +cell \(%ollama config\)$", text, re.M)
 
 
 def test_doctor_says_whether_the_server_can_run_cloud_models(kernel, emu):

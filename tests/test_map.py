@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import pathlib
+import sqlite3
 import threading
 import uuid
+from array import array
 
 import pytest
 
 import ollama_nb
+import ollama_nb.log
 from ollama_nb import Client
 from ollama_nb._errors import InvalidRequest, ServerUnreachable, UsageLimit
 from ollama_nb._render.progress import Board
@@ -127,7 +131,28 @@ def test_embeddings_go_in_batches(emu, client):
     batches = [r.json["input"] for r in emu.requests if r.path == "/api/embed"]
     assert sorted(len(b) for b in batches) == [2, 64, 64] and sorted(t for b in batches for t in b) == sorted(texts)
     assert len(vectors) == 130 and len(vectors[0]) == 768
-    assert vectors[5] == client.embed("nomic-embed-text", texts[5])["embeddings"][0]
+    asked_alone = client.embed("nomic-embed-text", texts[5])["embeddings"][0]
+    assert vectors[5] == array("f", asked_alone).tolist()  # the server's float32 values, as the log keeps them
+    assert vectors[5] == pytest.approx(asked_alone, rel=1e-6)
+
+
+def test_embedding_rows_are_logged_compactly_and_a_rerun_asks_only_the_rest(emu, client):
+    texts = [f"text {i} {uuid.uuid4().hex[:6]}" for i in range(12)]
+    first = client.map(texts[:8], model="nomic-embed-text", embed=True, progress=False)
+    again = client.map(texts, model="nomic-embed-text", embed=True, progress=False)
+    assert again.stats["cached"] == 8 and list(again[:8]) == list(first)  # the same numbers, from the log
+    embedded = [t for r in emu.requests if r.path == "/api/embed" for t in r.json["input"]]
+    assert sorted(embedded) == sorted(texts)  # 0-7 once, then only 8-11
+    assert client.map(texts, model="nomic-embed-text", embed=True, progress=False, cache=False).stats["cached"] == 0
+    assert len([t for r in emu.requests if r.path == "/api/embed" for t in r.json["input"]]) == 24
+    other = client.map(texts[:2], model="nomic-embed-text", embed=True, options={"num_ctx": 512}, progress=False)
+    assert other.stats["cached"] == 0  # other options, another vector
+    conn = sqlite3.connect(ollama_nb.log.path())
+    rows = conn.execute("SELECT dims, length(vector), model FROM embeddings WHERE host = ?", (client.host,)).fetchall()
+    assert rows and all(r == (768, 768 * 4, "nomic-embed-text") for r in rows)  # 4 bytes a float
+    files = [pathlib.Path(f"{ollama_nb.log.path()}{end}") for end in ("", "-wal")]
+    raw = b"".join(f.read_bytes() for f in files if f.exists())
+    assert texts[0].encode() not in raw  # a text is kept only as part of its key's hash
 
 
 def test_a_503_storm_loses_no_row():
@@ -228,3 +253,40 @@ def test_an_items_own_braces_are_never_filled_again(emu, client):
     rows = [{"text": f"{{item}} {{text}} {{{{text}}}} {{__class__}} {tag}"}, {"text": f"plain {tag}"}]
     client.map("Say {text}", rows, model="llama3.2", progress=False, concurrency=1)
     assert asked(emu) == [f"Say {{item}} {{text}} {{{{text}}}} {{__class__}} {tag}", f"Say plain {tag}"]
+
+
+def test_the_config_files_hosts_take_the_rows_of_the_shared_client(emu, tmp_path, monkeypatch):
+    from ollama_nb._render.progress import plain_line, progress_bundle
+
+    with Emulator(scenarios=True) as other:
+        config = tmp_path / "ollama_nb.toml"
+        config.write_text(f'hosts = ["{emu.url}", "{other.url}"]\n[headers]\nX-Class = "ml101"\n')
+        monkeypatch.setenv("OLLAMA_NB_CONFIG", str(config))
+        monkeypatch.setenv("JUPYTER_CONFIG_DIR", str(tmp_path / "none"))  # no other config file joins in
+        monkeypatch.setenv("OLLAMA_HOST", emu.url)
+        frames: list[Board] = []
+        items = prompts(40)
+        results = ollama_nb.map(items, model="llama3.2", concurrency=2, progress=lambda b, final: frames.append(b))
+        assert results.errors == [] and len(results) == 40
+        assert chats(emu) and chats(other) and len(chats(emu)) + len(chats(other)) == 40  # both took rows
+        assert all(r.headers.get("x-class") == "ml101" for r in other.requests)  # the shared settings too
+        said = f"on {emu.url}, {other.url} (config file {config})"
+        assert said in plain_line(frames[-1]) and said in progress_bundle(frames[-1])["text/html"]
+        with Client(emu.url) as mine:  # a Client made by hand means its own server, and says nothing
+            before = len(chats(other))
+            mine.map(prompts(5), model="llama3.2", progress=lambda b, final: frames.append(b))
+            assert len(chats(other)) == before and "config file" not in plain_line(frames[-1])
+        explicit = ollama_nb.map(prompts(3), model="llama3.2", hosts=[other.url], progress=lambda b, f: frames.append(b))
+        assert explicit.errors == [] and "config file" not in plain_line(frames[-1])  # hosts= wins
+
+
+def test_a_bad_host_in_the_config_file_names_the_file(emu, tmp_path, monkeypatch):
+    config = tmp_path / "ollama_nb.toml"
+    config.write_text(f'hosts = ["{emu.url}", "http://[not a host"]\n')
+    monkeypatch.setenv("OLLAMA_NB_CONFIG", str(config))
+    monkeypatch.setenv("JUPYTER_CONFIG_DIR", str(tmp_path / "none"))  # no other config file joins in
+    monkeypatch.setenv("OLLAMA_HOST", emu.url)
+    with pytest.raises(InvalidRequest, match=f"config file {config}: hosts: ") as info:
+        ollama_nb.map(prompts(2), model="llama3.2", progress=False)
+    assert "Fix that entry of hosts in the file." in info.value.hint
+    assert chats(emu) == []

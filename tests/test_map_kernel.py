@@ -96,3 +96,21 @@ def test_the_magic_maps_the_cell_over_items_into_a_variable(kernel, emu):
     assert sorted(asked(emu, tag)) == expected  # fields from each item; {{q}} kept as written
     missing = kernel.run("%%ollama --map nowhere -m llama3.2\n{q}")
     assert missing.status == "error" and "--map nowhere: no such variable" in missing.reply["content"]["evalue"]
+
+
+def test_the_map_magic_spreads_over_the_config_files_hosts_and_says_so(emu, tmp_path):
+    with Emulator(scenarios=True) as other:
+        config = tmp_path / "ollama_nb.toml"
+        config.write_text(f'hosts = ["{emu.url}", "{other.url}"]\n[options]\nnum_predict = 4\n')
+        env = {"OLLAMA_HOST": emu.url, "OLLAMA_NB_CONFIG": str(config), "JUPYTER_CONFIG_DIR": str(tmp_path / "none")}
+        with Kernel(env=env) as k:
+            k.run("%load_ext ollama_nb").check()
+            tag = uuid.uuid4().hex[:6]
+            k.run(f"items = [f'q{{i}} {tag}' for i in range(30)]").check()
+            ex = k.run("%%ollama --map items -m llama3.2 --out labels\nAnswer: {item}", timeout=120).check()
+            assert k.value("[len(labels), len(labels.errors)]") == [30, 0]
+        line = (ex.updates or ex.displays)[-1]["content"]["data"]["text/plain"]
+        assert f"on {emu.url}, {other.url} (config file {config})" in line
+        sent = [r.json for r in emu.requests + other.requests if r.path == "/api/chat" and tag in r.body.decode()]
+        assert len(sent) == 30 and asked(other, tag)  # the second server took rows
+        assert all(body["options"] == {"num_predict": 4} for body in sent)  # the file's options, as a cell's

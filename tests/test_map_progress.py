@@ -3,6 +3,7 @@ names changes only text, and the plain line never carries a character a terminal
 
 from __future__ import annotations
 
+import dataclasses
 import html.parser
 
 import pytest
@@ -56,6 +57,11 @@ def test_the_plain_line_says_what_a_reader_needs():
     )
     done = plain_line(board("", "done"))
     assert done.startswith("finished: 7 of 20 done · 1 failed · 2.0 rows/s") and "ETA" not in done
+    # Every row from the log (a rerun), or none answered yet: no "0.0 rows/s · –" to misread as a stall.
+    rerun = plain_line(dataclasses.replace(board("", "done"), done=20, failed=0, cached=20, rows_per_s="0.0 rows/s", tokens_per_s="–"))
+    assert rerun == "finished: 20 of 20 done · 20 from the log · 0 failed · 3.5 s"
+    start = plain_line(dataclasses.replace(board(""), done=0, failed=0, rows_per_s="0.0 rows/s", tokens_per_s="–"))
+    assert start == "0 of 20 done · 0 failed · 3 running · 9 waiting · 3.5 s · ETA 9 s"
 
 
 def test_a_terminal_gets_one_line_rewritten_in_place(emu):

@@ -47,6 +47,9 @@ def test_lists_the_servers_models(emu, browser):
     assert row["size"] > 1e9 and row["parameter_size"] == "3.2B" and row["quantization"] == "Q4_K_M"
     assert row["family"] == "llama" and row["format"] == "gguf" and row["modified_at"]
     assert "tools" in row["capabilities"]
+    # A cloud model's few bytes are its manifest: its size reads "cloud", not "384 B".
+    cloud = next(m for m in browser.models if m["name"] == "gpt-oss:120b-cloud")
+    assert (row["size_text"], cloud["size_text"]) == ("2.0 GB", "cloud")
     assert browser.running == [] and browser.error == {} and browser.busy == ""
     assert browser.host == emu.url and browser.cloud is False
 

@@ -156,9 +156,14 @@ CHROME: dict[str, Callable[[str], str]] = {
 }
 
 
+MARKS = re.compile(r'<span class="onb-invisible">⟦U\+[0-9A-F]{4,6}⟧</span>|<div class="onb-flag">[^<]*</div>\n')
+
+
 @pytest.mark.parametrize("piece", CHROME)
 def test_chrome_values_change_only_text(piece):
-    build = CHROME[piece]
+    """Markup of our own around the values only: a value adds none (but the marks and the flag
+    that show its invisible characters in code, which are ours)."""
+    build = lambda v: MARKS.sub("", CHROME[piece](v))  # noqa: E731
     # "x" with a backtick pair, so inline_code's <code> spans are part of the plain shape too
     plain = _shape(build("plain `x` text"))
     changed = {}
@@ -225,6 +230,43 @@ def test_large_answers_render_their_head_and_say_the_rest_is_plain_text():
     assert len(fragment) < 1.2 * caps.ANSWER_CHARS
     for name in ("huge line", "huge table"):
         assert "onb-capped" not in model_html(LARGE[name])  # under the cap: rendered whole
+
+
+def formula_answer(count: int, tex: str = "x_{{{i}}}") -> str:
+    """An answer of ``count`` small inline formulas inside the per-formula caps, a few per paragraph."""
+    return "\n\n".join(" ".join(f"${tex.format(i=i + j)}$" for j in range(5)) for i in range(0, count, 5))
+
+
+def test_an_answer_typesets_its_first_formulas_and_shows_the_rest_as_source_said_once():
+    from ollama_nb._render import caps
+    from ollama_nb._render.markdown import BlockStream
+
+    text = formula_answer(300)
+    fragment = model_html(text)
+    assert len(MATHJAX_INPUT.findall(fragment)) == caps.ANSWER_FORMULAS
+    assert fragment.count('class="onb-math-source"') == 300 - caps.ANSWER_FORMULAS
+    assert fragment.count("onb-capped") == 1
+    assert f"after the first {caps.ANSWER_FORMULAS} formulas" in fragment
+    # streamed in pieces (the open end rendered again on each), the same formulas are typeset
+    stream = BlockStream()
+    for end in range(7, len(text), 97):
+        stream.feed(text[:end])
+    assert stream.html + stream.feed(text) == fragment
+    # the TeX of the formulas counts too: long ones stop sooner
+    long = formula_answer(40, "x_{{{i}}}" + "+y" * 400)
+    assert len(MATHJAX_INPUT.findall(model_html(long))) == caps.ANSWER_TEX_CHARS // len("x_{10}" + "+y" * 400)
+
+
+def test_a_long_transcript_of_formula_answers_typesets_its_first_formulas():
+    from ollama_nb._render import caps
+
+    turns = []
+    for turn in range(50):
+        turns += [{"role": "user", "content": f"Question {turn}"},
+                  {"role": "assistant", "content": formula_answer(20), "status": "done", "model": "m"}]
+    page = render_answer.transcript(turns, "m")
+    assert len(MATHJAX_INPUT.findall(page)) == caps.TRANSCRIPT_FORMULAS < 50 * 20
+    assert page.count("onb-capped") == 1 and "of this conversation" in page
 
 
 def code_texts(fragment: str) -> list[str]:

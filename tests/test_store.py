@@ -51,6 +51,20 @@ def test_a_new_file_is_made_with_its_folder_and_every_migration(tmp_path: Path) 
     assert len(schema.applied(conn)) == len(schema.MIGRATIONS)
 
 
+def test_a_file_from_before_logged_embeddings_gets_their_table_and_keeps_its_turns(tmp_path: Path) -> None:
+    path = tmp_path / "log.db"
+    w = db.Writer(path)
+    log_turn(w, "What is a prime?", "A number with two divisors.")
+    w.flush()
+    old = db.connect(path)  # made as the build before m004 left it
+    old.execute("DROP TABLE embeddings")
+    old.execute("DELETE FROM migrations WHERE name = 'm004_embeddings'")
+    assert query.stats(old)["embeddings"] is None
+    conn = db.connect(path)  # opened by this build
+    assert schema.applied(conn)[-1] == "m004_embeddings" and query.stats(conn)["embeddings"] == 0
+    assert [e.content for e in query.search(conn, "prime")] == ["A number with two divisors."]
+
+
 def test_a_file_from_a_build_without_fts_searches_with_like_and_is_indexed_later(tmp_path: Path) -> None:
     path = tmp_path / "log.db"
     w = db.Writer(path, fts=False)
@@ -217,6 +231,36 @@ def test_no_key_or_header_value_reaches_the_file(tmp_path: Path) -> None:
         assert key.encode() not in p.read_bytes(), p.name
     entry = query.find(w.reader(), rec.id)
     assert "[redacted]" in entry.content and "[redacted]" in entry.error and "[redacted]" in entry.prompt
+
+
+def test_a_streaming_reply_is_written_in_pieces_and_a_key_split_between_them_never_lands(tmp_path: Path) -> None:
+    """A Reply's texts are appended a piece per write (each write costs what arrived since the last,
+    not the answer so far); a known key arriving split across chunks, with a write between every
+    two, is never in the file, and the row ends as the whole answer, masked."""
+    from ollama_nb._reply import Reply
+
+    key = "sk-split-piece-4c2e9a71d3"
+    remember(key)
+    w = db.Writer(tmp_path / "log.db")
+    rec = Recorder(w, body("go"), source="cell")
+    rec.begin()
+    rec.reply = answer = Reply("m")
+    text = f"First part. The key is {key} and then more text after it. " * 3
+    pieces = [text[i : i + 3] for i in range(0, len(text), 3)]
+    for n, piece in enumerate(pieces):
+        answer.add({"message": {"content": piece, "thinking": piece[::-1]}})
+        w.put(rec.snapshot())
+        if n % 5 == 0:
+            w.flush()
+            row = w.reader().execute("SELECT content FROM turns WHERE id = ?", (rec.id,)).fetchone()[0]
+            assert text.startswith(row.replace("[redacted]", key)), row
+    rec.end(answer, "done")
+    w.flush()
+    entry = query.find(w.reader(), rec.id)
+    assert entry.content == text.replace(key, "[redacted]")
+    assert entry.thinking == "".join(p[::-1] for p in pieces)
+    for f in tmp_path.iterdir():
+        assert key.encode() not in f.read_bytes(), f.name
 
 
 WRITER_SCRIPT = """

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from ollama_nb import Conversation
+from ollama_nb._models_memo import models_changed
 from ollama_nb._store import query as q
-from ollama_nb._store import reader, turns
+from ollama_nb._store import reader
 from ollama_nb._turn import TurnRunner
 
 
@@ -17,7 +18,7 @@ from ollama_nb._turn import TurnRunner
 def log_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path = tmp_path / "log.db"
     monkeypatch.setenv("OLLAMA_NB_STORE", str(path))
-    turns.forget_digests()
+    models_changed()  # digests another test's emulator listed are not this one's
     return path
 
 

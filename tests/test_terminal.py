@@ -129,3 +129,23 @@ def test_a_failed_pull_ends_its_line_and_the_error_starts_a_new_one(term):
     assert error.startswith("pull model manifest: file does not exist"), lines
     assert "no model `no-such-model` in the Ollama library" in error and "status code" not in error, lines
     assert "not found in the Ollama library" in " ".join(lines[progress[0] + 1:])
+
+
+def test_fix_in_terminal_ipython_sends_what_the_cell_printed():
+    with Emulator() as emu:
+        ipython = TerminalIPython(emu.url)
+        try:
+            ipython.run("%load_ext ollama_nb")
+            ipython.run("%ollama config model=llama3.2")
+            raw = ipython.run("print('rows read: 1288'); import sys; print('warned', file=sys.stderr); 1/0")
+            assert b"rows read: 1288" in raw and b"ZeroDivisionError" in raw  # still shown as ever
+            ipython.run("%ollama fix")
+            question = [r for r in emu.requests if r.path == "/api/chat"][-1].json["messages"][-1]["content"]
+            assert "Printed:" in question and "rows read: 1288" in question and "warned" in question
+            assert "ZeroDivisionError" in question
+            # Each cell wraps the streams afresh and gives them back after: wrappers never pile up.
+            after = ipython.run("print(type(sys.stdout).__name__, type(sys.stdout.before).__name__)")
+            shown = after.split(b"\n", 1)[1]
+            assert b"_TerminalTap " in shown and b"_TerminalTap _TerminalTap" not in shown
+        finally:
+            ipython.close()

@@ -36,7 +36,8 @@ class TerminalEcho:
             content, thinking = chunk.get("response"), chunk.get("thinking")
         if thinking:
             if not self._thinking:
-                self.write(_DIM)  # thinking in dim text, before the answer
+                # Thinking in dim text before the answer, named: a terminal may not dim it.
+                self.write(f"{_DIM}Thinking: ")
                 self._thinking = True
             self.write(visible(thinking))
         if content:

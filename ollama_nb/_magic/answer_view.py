@@ -7,7 +7,7 @@ from typing import Any
 from .._live import Frame
 from .._outcome import Outcome, conclude
 from .._render import answer as render_answer
-from .._render import chrome
+from .._render import caps, chrome
 from .._reply import Reply
 from .._status import DONE, RUNNING
 
@@ -46,6 +46,8 @@ class AnswerView:
         #: The turn's id in the log: while it streams the footer names it, so a notebook saved by a
         #: page closed mid-answer still tells how to read the whole answer.
         self.log_id: str | None = None
+        #: The variable ``--out`` keeps the Reply in (the text output's cut note points there).
+        self.out_name: str | None = None
         self._html = render_answer.LiveAnswer()
         self._styled = False
         self._plain_settled = 0  # --raw: characters of the plain text already in settled outputs
@@ -68,9 +70,23 @@ class AnswerView:
         """While it streams, the footer names the log entry (a page closed now saves this line)."""
         return f"writing to the log · %ollama log show {self.log_id}" if self.log_id and not waiting else ""
 
+    def _where(self) -> str:
+        """Where the whole of an answer cut in the text output is, as the cut note says it."""
+        if self.out_name:
+            return self.out_name
+        keep = "`%%ollama --out NAME` keeps the Reply as `NAME`"
+        if self.log_id:
+            return f"the log, `ollama_nb.log.show({self.log_id!r}).FIELD` ({keep})"
+        return f"the Reply, which {keep} (then `NAME.FIELD`)"
+
     def render(self, final: bool) -> Frame:
         reply = self.reply
-        content, thinking, calls = reply.content, reply.thinking, reply.tool_calls
+        # Heads, not the whole texts: an update (and the last one, after a Ctrl-C) copies what it
+        # can show, whatever the answer's length (the HTML renders less than that still).
+        content, content_length = reply.head(caps.PLAIN_CHARS)
+        thinking, thinking_length = reply.head(caps.PLAIN_CHARS, thinking=True)
+        lengths = (content_length, thinking_length)
+        calls = reply.tool_calls
         waiting = not content and not thinking and not calls and reply.status == RUNNING
         bundle: dict[str, Any] = {}
         settled: list[dict[str, Any]] = []
@@ -88,7 +104,8 @@ class AnswerView:
             # text would double the bytes. The final output carries both.
             plain_footer = f"⚠ {warning} · {footer}" if warning else footer
             plain = render_answer.answer_plain(
-                content=content, thinking=thinking, tool_calls=calls, footer=plain_footer
+                content=content, thinking=thinking, tool_calls=calls, footer=plain_footer, lengths=lengths,
+                where=self._where(),
             )
             if advice:
                 plain += "\n" + advice
@@ -108,7 +125,9 @@ class AnswerView:
                 self._styled = True
             split = self._html.split(
                 content=content,
+                content_length=content_length,
                 thinking=thinking,
+                thinking_length=thinking_length,
                 tool_calls=calls,
                 model=reply.model,
                 structured=self.structured,

@@ -18,17 +18,18 @@ from typing import Any, NoReturn
 
 from IPython.core.error import UsageError
 
+from .._client import checked_think
 from .._config import settings
 from .._errors import InvalidRequest, OllamaError
 from .._images import encode_image
 from .._notebook import with_errors
-from .._request import check_think, keep_alive_from_text
+from .._request import keep_alive_from_text
 from .._settings_file import file_settings
 from ._shared import client_for
 from .notebook import build_prompt
 from .options import parse_options
 from .prompt import unresolved
-from .sources import file_options
+from .sources import options_in_force
 
 
 def cache_default() -> bool:
@@ -82,7 +83,11 @@ _flag("--chat", metavar="NAME", help="Continue the conversation NAME (shared wit
 _flag("--new", action="store_true", help="Start the conversation afresh.")
 _flag("-s", "--system", metavar="TEXT", help="System prompt for the conversation.")
 _flag(
-    "--think", nargs="?", const=True, metavar="LEVEL", help="Let a thinking model think (optionally low|medium|high)."
+    "--think",
+    nargs="?",
+    const=True,
+    metavar="LEVEL",
+    help="Let a thinking model think (optionally at a level it lists: low|medium|high...).",
 )
 _flag("--no-think", dest="no_think", action="store_true", help="Ask a thinking model not to think.")
 _flag(
@@ -193,7 +198,7 @@ def read_cell(shell: Any, args: argparse.Namespace, text: str) -> Cell:
     ns = shell.user_ns
     text = text.strip("\n").rstrip()  # the text typed, without the blank lines around it
     prompt = build_prompt(text, ns, fill=not args.no_interpolate, context=args.context)
-    options = {**file_options(), **settings.options, **parse_options(args.option)}
+    options = options_in_force(parse_options(args.option))
     think = _think(args)
     send_format, schema = _format(args.format, ns)
     images = [_image(s, ns) for s in args.image]
@@ -229,10 +234,16 @@ def _think(args: argparse.Namespace) -> Any:
         return False
     if args.think is None or args.think is True:
         return args.think
+    return str(args.think).lower()  # which names are levels is the model's to say: check_think_level
+
+
+def check_think_level(client: Any, model: str, think: Any) -> None:
+    """A named ``--think`` level, checked before the turn starts as the client checks it: against
+    the levels the model lists in ``/api/show`` when its server gives them, else the fixed four."""
     try:
-        return check_think(str(args.think).lower())
+        checked_think(client, model, think)
     except InvalidRequest as exc:
-        raise UsageError(f"%%ollama: --think: {exc.message} {exc.hint}") from None
+        raise UsageError(f"%%ollama: --think: {exc.message} {exc.hint} (model {model!r})") from None
 
 
 def _format(value: str | None, ns: dict[str, Any]) -> tuple[Any, Any]:

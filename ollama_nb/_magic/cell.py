@@ -39,7 +39,7 @@ from .._terminal import terminal_text
 from .._turn import TurnRunner
 from ._shared import DEFAULT_CHAT, current_cell_id, reraise_interrupt, show_error, show_exception
 from .answer_view import AnswerView
-from .args import Cell, help_text, parse_line, read_cell
+from .args import Cell, check_think_level, help_text, parse_line, read_cell
 from .notebook import apply_course_prompt, check_model, insert_code, warn_if_too_long
 from .prompt import unresolved_note
 from .show_request import ChunkLog, show_chunks, show_request
@@ -66,6 +66,8 @@ def run_cell_magic(shell: Any, line: str, text: str) -> Any:
         models = [m.strip() for m in args.compare.split(",") if m.strip()]
         if not models:
             raise UsageError("%%ollama: --compare takes model names separated by commas.")
+        for model in models:
+            check_think_level(cell.client, model, cell.think)
         messages = [*conv.messages, user]
         return run_compare(
             shell, cell.client, models, messages, cell.request, cell.options, cell.out_name, cache=cell.cache
@@ -75,6 +77,7 @@ def run_cell_magic(shell: Any, line: str, text: str) -> Any:
         _no_model_error(cell.client)
         return None
     check_model(model)
+    check_think_level(cell.client, model, cell.think)
     warn_if_too_long(cell.client, model, [*conv.messages, user], cell.options)
     runner = TurnRunner(
         cell.client, model, conversation=conv, user=user, key=current_cell_id(shell), request=cell.request, meter=True,
@@ -131,6 +134,7 @@ def _view(cell: Cell, runner: TurnRunner) -> AnswerView:
     structured = cell.send_format is not None
     view = AnswerView(runner.reply, options=cell.options, raw=args.raw, structured=structured, extra=extra)
     view.log_id = runner.recorder.id if runner.recorder is not None else None
+    view.out_name = cell.out_name
     return view
 
 

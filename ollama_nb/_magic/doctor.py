@@ -199,6 +199,7 @@ def _cloud_models(client: Any, add: Any) -> None:
 
 
 def run_doctor() -> list[dict[str, str]]:
+    from .line import _plain_table  # the same settings table as `%ollama config`
     from .sources import config_rows
 
     rows = checks()
@@ -215,7 +216,7 @@ def run_doctor() -> list[dict[str, str]]:
     )
     settings_rows, settings_cols = config_rows(), ["setting", "value", "from"]
     display_html(
-        "Settings:\n" + "\n".join(f"{r['setting']}: {r['value']} ({r['from']})" for r in settings_rows),
+        "Settings:\n" + _plain_table(settings_rows, settings_cols),
         chrome.title("Settings, and where each comes from"),
         chrome.table(settings_rows, settings_cols),
     )

@@ -30,7 +30,6 @@ from .._hosts import parse_host
 from .._redact import remember
 from .._render import chrome
 from .._request import check_seconds
-from .._store.turns import forget_digests
 from .._terminal import cut, terminal_text
 from ._shared import DEFAULT_CHAT, client_for, display_html, show_error, show_exception
 from .log import cmd_log
@@ -88,7 +87,7 @@ def cmd_list(args: list[str]) -> None:
     rows = [
         {
             "name": fmt_.listed_name(m.get("name") or m.get("model") or ""),
-            "size": fmt_.size(m.get("size")),
+            "size": fmt_.model_size(m),
             "params": (m.get("details") or {}).get("parameter_size", "–"),
             "quantization": (m.get("details") or {}).get("quantization_level", "–"),
             "modified": fmt_.ago(m.get("modified_at")),
@@ -501,8 +500,6 @@ def run_line_magic(shell: Any, line: str) -> Any:
                 + (f" Did you mean `%ollama {close[0]}`?" if close else "")
                 + " `%ollama help` lists them."
             )
-        if command in ("pull", "rm", "cp"):  # a name may now be another model: the cache asks again
-            forget_digests()
         return handler(rest)
     except OllamaError as err:
         show_exception(err)

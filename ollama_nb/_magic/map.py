@@ -19,6 +19,7 @@ from IPython.core.error import UsageError
 from .._config import client_for, settings
 from .._errors import OllamaError
 from .options import parse_options
+from .sources import options_in_force
 
 __all__ = ["run_map_magic"]
 
@@ -50,7 +51,7 @@ def run_map_magic(shell: Any, args: argparse.Namespace, cell: str) -> Any:
         fmt = _format(args.format, ns)
         results = client_for(args.host).map(
             template, items, model=model, system=args.system, format=fmt, think=think,
-            options={**settings.options, **parse_options(args.option)} or None,
+            options=options_in_force(parse_options(args.option)) or None,
         )  # fmt: skip
     except OllamaError as exc:
         raise UsageError(f"%%ollama --map: {exc}") from None

@@ -10,6 +10,7 @@ Usage::
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from typing import Any
 
 from .._config import settings
@@ -18,7 +19,7 @@ from .._policy import DEFAULT_TIMEOUT
 from .._settings_file import env_headers, file_settings, line_of
 from .._tutor import course_prompt
 
-__all__ = ["config_problems", "config_rows", "file_options", "host_origin"]
+__all__ = ["config_problems", "config_rows", "file_options", "host_origin", "options_in_force"]
 
 
 def _origin(cell: Any, env: str | None, key: str) -> str:
@@ -63,7 +64,6 @@ def _headers_row() -> dict[str, str]:
 def config_rows() -> list[dict[str, str]]:
     """Every setting, its value (never a secret's) and where it came from."""
     files = file_settings().values
-    options = settings.resolved_options()
     tutor = course_prompt()
     rows = [
         _host_row(),
@@ -81,11 +81,7 @@ def config_rows() -> list[dict[str, str]]:
             else f"default ({DEFAULT_TIMEOUT[1]:g} s between chunks)",
             "from": _origin(settings.timeout, None, "timeout"),
         },
-        {
-            "setting": "options",
-            "value": ", ".join(f"{k}={v!r}" for k, v in options.items()) or "none",
-            "from": _origin(settings.options, None, "options"),
-        },
+        _options_row(),
         {
             "setting": "course prompt",
             "value": f"{len(tutor.text):,} characters (%ollama tutor shows it)" if tutor else "none",
@@ -117,6 +113,28 @@ def _log_rows() -> list[dict[str, str]]:
             "from": _origin(settings.cache is not None, None, "cache"),
         },
     ]
+
+
+def _options_row() -> dict[str, str]:
+    """Each option in force, and where each came from (the file's under ``%ollama config``'s)."""
+    options = settings.resolved_options()
+    cell = [k for k in options if k in settings.options]
+    filed = [k for k in options if k not in settings.options]
+    origins = [f"{_origin(True, None, 'options')}: {', '.join(cell)}"] if cell else []
+    if filed:
+        origins.append(f"{_origin(False, None, 'options')}: {', '.join(filed)}")
+    return {
+        "setting": "options",
+        "value": ", ".join(f"{k}={v!r}" for k, v in options.items()) or "none",
+        "from": "; ".join(origins) or "default",
+    }
+
+
+def options_in_force(own: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The options a request sends: the config file's, under ``%ollama config``'s, under ``own``
+    (a cell's ``-o``, a chat widget's ``options=`` and slider). The one path for the magic and the
+    widget; a mistake in the file is a UsageError naming its line."""
+    return {**file_options(), **settings.options, **(own or {})}
 
 
 def file_options() -> dict[str, Any]:

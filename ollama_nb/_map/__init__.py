@@ -49,6 +49,23 @@ def _lanes(client: Client, hosts: Sequence[Any] | None, concurrency: int | str) 
     return [Lane(c, Auto() if concurrency == "auto" else Fixed(int(concurrency))) for c in clients]
 
 
+def _hosts(client: Client, hosts: Sequence[Any] | None) -> tuple[Sequence[Any] | None, str]:
+    """The servers to spread over, and where they came from: ``hosts=`` as given; else, for the
+    shared client (``ollama_nb.map``, ``%%ollama --map`` without ``--host``), the config file's
+    ``hosts`` with the shared key, headers and timeout; else the client's own host alone."""
+    if hosts:
+        return hosts, ""
+    from .._config import client_for, configured_hosts, default_client
+
+    listed, source = configured_hosts()
+    try:
+        if not listed or client is not default_client():
+            return None, ""  # a Client made by hand means its own server
+        return [client_for(h) for h in listed], source
+    except ValueError as exc:
+        raise InvalidRequest(f"{source}: hosts: {exc}", hint="Fix that entry of hosts in the file.") from None
+
+
 def _twin(client: Client, host: str) -> Client:
     return _client.Client(host, timeout=client.timeout, retries=client.retries)
 
@@ -100,7 +117,11 @@ def run_map(
     fields = {k: v for k, v in given.items() if v is not None}
     if embed:
         fields = {k: v for k, v in fields.items() if k in ("options", "keep_alive")}
+    hosts, hosts_from = _hosts(client, hosts)
     lanes = _lanes(client, hosts, concurrency)
+    view = progress_view(progress)
+    if view is not None:
+        view.hosts_from = hosts_from
     run = Run(
         lanes,
         _bodies(source, model, fields, system),
@@ -108,7 +129,7 @@ def run_map(
         total=source.total,
         finish=finish,
         embed=embed,
-        on_progress=progress_view(progress),
+        on_progress=view,
     )
     run.run()
     found = [run.errors[row] for row in sorted(run.errors)]

@@ -81,12 +81,13 @@ class StoreCache:
 
     def __init__(self, turns: Any, client: Any) -> None:
         self._turns, self._client = turns, client
+        self._vectors = importlib.import_module("ollama_nb._store.vectors")
         self._warned = False
 
     def lookup(self, body: dict[str, Any]) -> Any | None:
-        if "messages" not in body:
-            return None  # the log keeps chat turns; embeddings are asked again
         try:
+            if "input" in body:  # a text to embed: its vector, compactly (ollama_nb._store.vectors)
+                return self._vectors.logged_vector(self._client, body)
             entry = self._turns.logged_answer(self._client, body)
         except Exception as exc:  # a log that cannot answer: the model still can
             self._warn(exc)
@@ -94,6 +95,12 @@ class StoreCache:
         return None if entry is None else entry.content
 
     def record(self, body: dict[str, Any], answer: Any) -> None:
+        if "input" in body and isinstance(answer, list):
+            try:
+                self._vectors.log_vector(self._client, body, answer)
+            except Exception as exc:  # the vector is the result either way; only its log entry is missing
+                self._warn(exc)
+            return
         if "messages" not in body or not isinstance(answer, str):
             return
         try:

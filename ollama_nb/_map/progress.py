@@ -38,7 +38,7 @@ def _eta(t: Tally) -> str:
     return fmt.duration(left * t.elapsed() / max(answered, 1))
 
 
-def board(t: Tally, lanes: list[Lane], final: bool) -> Board:
+def board(t: Tally, lanes: list[Lane], final: bool, hosts_from: str = "") -> Board:
     seconds = max(t.elapsed(), 1e-9)
     state = t.stopped or ("done" if final else "running")
     hosts = [
@@ -60,6 +60,7 @@ def board(t: Tally, lanes: list[Lane], final: bool) -> Board:
         last_error=t.last_error,
         state=state,
         hosts=hosts,
+        hosts_from=hosts_from,
     )
 
 
@@ -69,6 +70,8 @@ class ProgressView:
     def __init__(self, show: Callable[[Board, bool], None]) -> None:
         self.pace = Pace(least=EVERY, most=EVERY)
         self.show = show
+        #: Where the servers came from when nobody passed ``hosts=`` ("config file PATH"), or "".
+        self.hosts_from = ""
 
     @property
     def updates(self) -> int:
@@ -78,7 +81,7 @@ class ProgressView:
         if not final and not self.pace.due():
             return
         self.pace.sent()
-        self.show(board(tally, lanes, final), final)
+        self.show(board(tally, lanes, final, self.hosts_from), final)
 
 
 def _notebook() -> Callable[[Board, bool], None]:

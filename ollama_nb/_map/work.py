@@ -16,6 +16,7 @@ from typing import Any
 from .._errors import OllamaError, ServerBusy
 from .._retry import RetryWait
 from .._status import DONE, INTERRUPTED
+from .._store.vectors import float32
 from .lanes import Lane
 
 __all__ = ["Job", "Outcome", "work"]
@@ -65,7 +66,8 @@ def _embed(lane: Lane, job: Job) -> Outcome:
     extra = {k: v for k, v in first.items() if k not in ("model", "input")}
     answer = lane.client.embed(first["model"], [b["input"] for b in job.bodies], **extra)
     tokens = int(answer.get("prompt_eval_count") or 0)
-    return Outcome(job, lane, values=list(answer["embeddings"]), prompt_tokens=tokens)
+    # The server's float32 values, as the log keeps them: a resumed row gives the same numbers.
+    return Outcome(job, lane, values=[float32(v) for v in answer["embeddings"]], prompt_tokens=tokens)
 
 
 def _chat(lane: Lane, job: Job, outbox: queue.Queue[Any], stop: threading.Event) -> Outcome:

@@ -95,13 +95,15 @@ class LiveAnswer:
         """The answer as finished parts and the rest. Concatenating every ``settled`` part (those
         before a fold replaced by it) and the last ``rest`` gives :func:`answer` of the last fields,
         lists split between parts aside (see :class:`~ollama_nb._render.markdown.BlockStream` for
-        the two exceptions). The same keyword arguments as :func:`answer`."""
+        the two exceptions). The same keyword arguments as :func:`answer`, and ``content_length`` /
+        ``thinking_length`` when ``content`` / ``thinking`` are only the head of a longer text."""
+        lengths = (fields.pop("content_length", None), fields.pop("thinking_length", None))
         thinking = str(fields.get("thinking") or "")
         settled: list[Part] = []
         fold = False
         open_thinking = ""
         if thinking and thinking != self._thinking_done:
-            tail = self._thinking.feed(thinking)
+            tail = self._thinking.feed(thinking, lengths[1])
             finished = self._thinking.html[self._thought :]
             first = self._thought == 0
             self._thought = len(self._thinking.html)
@@ -121,7 +123,7 @@ class LiveAnswer:
                 self._thinking_done = thinking
         open_html = ""
         if not (fields.get("structured") or fields.get("waiting")):
-            open_html = self._content.feed(str(fields.get("content") or ""))
+            open_html = self._content.feed(str(fields.get("content") or ""), lengths[0])
             finished = self._content.html[self._handed :]
             self._handed = len(self._content.html)
             if finished:
@@ -131,26 +133,42 @@ class LiveAnswer:
 
 
 def answer_plain(
-    *, content: str, thinking: str = "", tool_calls: Sequence[Mapping[str, Any]] = (), footer: str = ""
+    *,
+    content: str,
+    thinking: str = "",
+    tool_calls: Sequence[Mapping[str, Any]] = (),
+    footer: str = "",
+    lengths: tuple[int | None, int | None] = (None, None),
+    where: str = "reply",
 ) -> str:
     """The same answer as plain text (terminals, ``text/plain``), control characters shown; past
     :data:`caps.PLAIN_CHARS` characters, thinking and answer each end in a note saying how much more
-    there is and where it is kept."""
-    thinking, content = _kept(thinking), _kept(content)
+    there is and where it is kept. ``lengths``: the whole content's and thinking's, when the texts
+    given are only their heads (:meth:`~ollama_nb._reply.Reply.head`). ``where``: how the reader
+    reaches the Reply: a variable's name, or a sentence saying how to keep it."""
+    content = _kept(content, lengths[0], "answer", _holder(where, "content"))
+    thinking = _kept(thinking, lengths[1], "thinking", _holder(where, "thinking"))
     plain = f"[thinking]\n{thinking}\n[/thinking]\n\n{content}" if thinking else content
     if tool_calls:
         plain += "\n" + "\n".join(f"[tool call] {json.dumps(dict(c), ensure_ascii=False)}" for c in tool_calls)
     return terminal_text(f"{plain}\n\n{footer}" if footer else plain)
 
 
-def _kept(text: str) -> str:
-    if len(text) <= caps.PLAIN_CHARS:
+def _kept(text: str, length: int | None, what: str, where: str) -> str:
+    """``text`` (or its head, of a text ``length`` long) cut at :data:`caps.PLAIN_CHARS`, with a note
+    that says so, how much is left out and where the whole is (``where``, e.g. ``answer.content``)."""
+    length = len(text) if length is None else length
+    if length <= caps.PLAIN_CHARS:
         return text
-    rest = len(text) - caps.PLAIN_CHARS
     return (
-        f"{text[: caps.PLAIN_CHARS]}\n[… {rest:,} more characters not shown here; the whole text is in "
-        "the Reply (%%ollama --out NAME) and the conversation]"
+        f"{text[: caps.PLAIN_CHARS]}\n[… the {what} is cut here: {length - caps.PLAIN_CHARS:,} more characters "
+        f"are not in this text output, which keeps the first {caps.PLAIN_CHARS:,}. The whole {what} is in {where}.]"
     )
+
+
+def _holder(where: str, field: str) -> str:
+    """``where`` (a name, or a sentence) and the Reply's ``field``: where a cut text is whole."""
+    return f"`{where}.{field}`" if where.isidentifier() else where.replace("FIELD", field)
 
 
 def _error_text(error: Any) -> str:
@@ -164,9 +182,10 @@ def _error_text(error: Any) -> str:
 def transcript(messages: Iterable[Mapping[str, Any]], model: str = "", *, empty: str = "") -> str:
     """A conversation as HTML: each turn headed by who spoke, model text rendered safely."""
     blocks = []
+    budget = caps.TexBudget.transcript()  # MathJax typesets the whole transcript at once
     for msg in messages:
         if msg.get("role") == "user":
-            blocks.append(chrome.speaker("You") + model_html(str(msg.get("content") or "")))
+            blocks.append(chrome.speaker("You") + model_html(str(msg.get("content") or ""), budget))
             continue
         if msg.get("role") not in (None, "assistant"):
             continue
@@ -174,9 +193,9 @@ def transcript(messages: Iterable[Mapping[str, Any]], model: str = "", *, empty:
         head = str(msg.get("model") or "Assistant") + (f" ({status})" if status not in ("done", "") else "")
         part = [chrome.speaker(head)]
         if msg.get("thinking"):
-            part.append(chrome.thinking(model_html(str(msg["thinking"]))))
+            part.append(chrome.thinking(model_html(str(msg["thinking"]), budget)))
         if msg.get("content"):
-            part.append(model_html(str(msg["content"])))
+            part.append(model_html(str(msg["content"]), budget))
         error = _error_text(msg.get("error"))
         if error:
             part.append(chrome.error_box(error))

@@ -19,12 +19,14 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from . import chrome
 from .sanitize import POLICY
 
 __all__ = [
     "ANSWER_CHARS",
     "BLOCK_DEPTH",
     "PLAIN_CHARS",
+    "TexBudget",
     "answer_rest_note",
     "block_depth",
     "capped_math",
@@ -38,10 +40,15 @@ TEX_DEPTH = LIMITS["tex_depth"]
 TEX_CELLS = LIMITS["tex_cells"]
 BLOCK_DEPTH = LIMITS["block_depth"]
 ANSWER_CHARS = LIMITS["answer_chars"]
-#: Characters of an answer kept in its ``text/plain`` (past the rendered ones). Building, escaping
-#: and sending a 300 MB text took 16-21 s, with Ctrl-C held until it was sent; this keeps the
-#: final output's cost bounded whatever the answer's size (the Reply keeps all of it).
-PLAIN_CHARS = 10 * ANSWER_CHARS
+ANSWER_FORMULAS = LIMITS["answer_formulas"]
+ANSWER_TEX_CHARS = LIMITS["answer_tex_chars"]
+TRANSCRIPT_FORMULAS = LIMITS["transcript_formulas"]
+TRANSCRIPT_TEX_CHARS = LIMITS["transcript_tex_chars"]
+#: Characters of an answer kept in its ``text/plain`` (past the rendered ones). The last output,
+#: sent after a Ctrl-C too, is escaped, masked, encoded and sent at a cost that grows with this
+#: (4 M characters: about 0.5 s on a busy two-core machine; a 300 MB text took 16-21 s), and the
+#: saved notebook keeps it; the Reply keeps all of the answer.
+PLAIN_CHARS = 1_000_000
 
 # A control word (\frac), a control symbol (\{, \\), or a brace: all that nesting is made of.
 _TEX_TOKEN = re.compile(r"\\([A-Za-z]+|.)|([{}&])", re.DOTALL)
@@ -79,12 +86,68 @@ def tex_over(tex: str) -> str | None:
     return None
 
 
+class TexBudget:
+    """How many formulas (and how much TeX) one answer, or one transcript, may still have typeset.
+
+    Each formula inside the per-formula caps costs MathJax or KaTeX a few milliseconds and the
+    page its layout; a few hundred in one output froze it. Past the budget the rest are shown as
+    source: the first with a note that says why, the others without one (said once).
+    ``parent`` (a transcript's budget) is charged too, and stops its answers as well.
+
+    >>> b = TexBudget(formulas=1, tex_chars=100)
+    >>> b.take("x"), b.take("y")[:33], b.take("z")
+    (None, 'comes after the first 1 formulas ', '')
+    """
+
+    def __init__(self, formulas: int, tex_chars: int, parent: TexBudget | None = None, *, what: str = "answer") -> None:
+        self.formulas, self.tex_chars, self.parent, self.what = formulas, tex_chars, parent, what
+        self.count = self.chars = 0
+        self.said = False
+
+    @classmethod
+    def answer(cls, parent: TexBudget | None = None) -> TexBudget:
+        return cls(ANSWER_FORMULAS, ANSWER_TEX_CHARS, parent)
+
+    @classmethod
+    def transcript(cls) -> TexBudget:
+        return cls(TRANSCRIPT_FORMULAS, TRANSCRIPT_TEX_CHARS, what="conversation")
+
+    def copy(self) -> TexBudget:
+        """A budget that charges nothing here (for text rendered again on every update)."""
+        twin = TexBudget(self.formulas, self.tex_chars, self.parent.copy() if self.parent else None, what=self.what)
+        twin.count, twin.chars, twin.said = self.count, self.chars, self.said
+        return twin
+
+    def _over(self, tex: str) -> TexBudget | None:
+        if self.parent is not None and (spent := self.parent._over(tex)):
+            return spent
+        full = self.count >= self.formulas or self.chars + len(tex) > self.tex_chars
+        return self if full else None
+
+    def take(self, tex: str) -> str | None:
+        """None: ``tex`` may be typeset (and is counted). Else why not, or "" once that was said."""
+        spent = self._over(tex)
+        if spent is None:
+            budget: TexBudget | None = self
+            while budget is not None:
+                budget.count += 1
+                budget.chars += len(tex)
+                budget = budget.parent
+            return None
+        if spent.said:
+            return ""
+        spent.said = True
+        return (f"comes after the first {spent.count} formulas ({spent.chars:,} characters of TeX) of this "
+                f"{spent.what}: the rest are shown as source, so that the page stays responsive")
+
+
 def capped_math(source: str, display: bool, why: str) -> str:
-    """A formula past a cap: its source as code, and a note that says why it was not typeset."""
-    note = f'<span class="onb-capped">(formula not typeset: it {html.escape(why)})</span>'
+    """A formula past a cap: its source as code, and a note that says why it was not typeset
+    (none when ``why`` is "": said before)."""
+    note = f'<span class="onb-capped">(formula not typeset: it {html.escape(why)})</span>' if why else ""
     if display:
-        return f'<pre class="onb-math-source"><code>{html.escape(source)}</code></pre>\n{note}\n'
-    return f'<code class="onb-math-source">{html.escape(source)}</code> {note}'
+        return f"{chrome.code(source, pre_class='onb-math-source')}\n{note}\n"
+    return f'<code class="onb-math-source">{chrome.code_text(source)[0]}</code>' + (f" {note}" if note else "")
 
 
 _OPEN = frozenset({"bullet_list_open", "ordered_list_open", "blockquote_open"})
@@ -106,7 +169,7 @@ def block_depth(tokens: Iterable[Any]) -> int:
 def source_block(text: str) -> str:
     """A text whose lists or quotes nest past the cap: shown as its source, and said so."""
     note = f"Shown as source: its lists or quotes nest more than {BLOCK_DEPTH} deep."
-    return f'<div class="onb-capped">{note}</div>\n<pre class="onb-source"><code>{html.escape(text)}</code></pre>\n'
+    return f'<div class="onb-capped">{note}</div>\n{chrome.code(text, pre_class="onb-source")}\n'
 
 
 def answer_rest_note(rest: int) -> str:

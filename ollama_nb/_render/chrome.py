@@ -21,6 +21,7 @@ from importlib import resources
 from typing import Any
 
 from .._terminal import terminal_text
+from . import invisible
 
 __all__ = [
     "STYLE",
@@ -66,12 +67,19 @@ def esc(value: Any) -> str:
     return html.escape(str(value), quote=True)
 
 
+def code_text(text: Any) -> tuple[str, int]:
+    """Any value as HTML text for inside ``<code>``: escaped, and each character that prints as
+    nothing (bidi controls, zero-width...) shown as its ``⟦U+202E⟧`` mark, as in a model's code
+    blocks; with how many there were. Every code element of our chrome is made through it."""
+    return invisible.mark_html(esc(text))
+
+
 def inline_code(text: str) -> str:
     """Escaped text in which `backtick` spans become ``<code>`` (hints quote commands that way)."""
-    parts = esc(text).split("`")
+    parts = str(text).split("`")
     if len(parts) % 2 == 0:  # an odd number of backticks: keep them as written
         return esc(text)
-    return "".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(parts))
+    return "".join(f"<code>{code_text(p)[0]}</code>" if i % 2 else esc(p) for i, p in enumerate(parts))
 
 
 def page(*pieces: str) -> str:
@@ -177,10 +185,14 @@ def details(summary: str, body_html: str) -> str:
     return f"<details><summary>{esc(summary)}</summary>{body_html}</details>"
 
 
-def code(text: str, lang: str = "") -> str:
-    """Text shown as a code block, every character escaped."""
+def code(text: str, lang: str = "", *, pre_class: str = "") -> str:
+    """Text shown as a code block, every character escaped and shown (flagged above when it holds
+    characters that print as nothing)."""
     cls = f' class="language-{esc(lang)}"' if lang else ""
-    return f"<pre><code{cls}>{esc(text)}</code></pre>"
+    pre = f' class="{esc(pre_class)}"' if pre_class else ""
+    body, hidden = code_text(text)
+    block = f"<pre{pre}><code{cls}>{body}</code></pre>"
+    return invisible.flag(hidden) + block if hidden else block
 
 
 def json_block(value: Any) -> str:
@@ -224,7 +236,9 @@ def table(
         for c in columns:
             text = " ".join(str(row.get(c, "")).split())
             value = inline_code(text) if c in hint_columns else esc(text)
-            cells.append(f"<td><code>{value}</code></td>" if c in code_columns and value else f"<td>{value}</td>")
+            if c in code_columns and value:
+                value = f"<code>{code_text(text)[0]}</code>"
+            cells.append(f"<td>{value}</td>")
         body.append(f"<tr>{''.join(cells)}</tr>")
     return f'<table class="onb-table"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
 
@@ -245,7 +259,7 @@ def progress_table(
         f'<tr class="onb-footer"><td><code>{esc(digest)}</code></td><td>{bar(frac, 160)}</td><td>{esc(sizes)}</td></tr>'
         for digest, frac, sizes in layers
     ]
-    return f"<table>{''.join(rows)}</table>"
+    return f"<table class=\"onb-pull\">{''.join(rows)}</table>"
 
 
 def usage_table(rows: Iterable[Mapping[str, Any]]) -> str:

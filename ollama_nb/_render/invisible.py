@@ -15,7 +15,7 @@ import re
 
 from .sanitize import POLICY
 
-__all__ = ["INVISIBLE", "flag", "mark", "mark_code_html"]
+__all__ = ["INVISIBLE", "flag", "mark", "mark_code_html", "mark_html"]
 
 
 def _build() -> re.Pattern[str]:
@@ -47,7 +47,13 @@ def mark_code_html(code_html: str) -> tuple[str, int]:
     escaped text too (a fence's info string), where a span would break the markup."""
     start = code_html.find(">", code_html.find("<code")) + 1
     end = code_html.rfind("</code>")
-    body = code_html[start:end]
+    body, count = mark_html(code_html[start:end])
+    return code_html[:start] + body + code_html[end:], count
+
+
+def mark_html(escaped: str) -> tuple[str, int]:
+    """Escaped text for inside a ``<code>`` element, its invisible characters marked in spans, and
+    how many there were (what every code block, ours or a model's, shows)."""
     count = 0
 
     def span(m: re.Match[str]) -> str:
@@ -55,8 +61,7 @@ def mark_code_html(code_html: str) -> tuple[str, int]:
         count += 1
         return f'<span class="onb-invisible">{_shown(m.group())}</span>'
 
-    body = INVISIBLE.sub(span, body)
-    return code_html[:start] + body + code_html[end:], count
+    return INVISIBLE.sub(span, escaped), count
 
 
 def flag(count: int) -> str:

@@ -55,14 +55,21 @@ _UNSAFE_TEX = re.compile(
 )
 
 
+# The key of markdown-it's env that holds the answer's caps.TexBudget.
+_BUDGET = "onb_tex_budget"
+
+
 def _safe_tex(tex: str) -> str:
     return _UNSAFE_TEX.sub(lambda m: r"\text{\textbackslash " + m.group(1) + "}", tex)
 
 
-def _math(tex: str, display: bool) -> str:
+def _math(tex: str, display: bool, env: EnvType) -> str:
     tex = tex.strip()
     why = caps.tex_over(tex)
-    if why:  # MathJax never sees it: past a cap a typesetter may freeze or crash the page
+    budget = env.get(_BUDGET)
+    if why is None and isinstance(budget, caps.TexBudget):
+        why = budget.take(tex)  # after so many formulas, the rest of the answer costs too much
+    if why is not None:  # MathJax never sees it: past a cap a typesetter may freeze or crash the page
         return caps.capped_math(f"$${tex}$$" if display else f"${tex}$", display, why)
     body = html.escape(_safe_tex(tex), quote=False)
     if display:
@@ -144,13 +151,13 @@ class _Renderer(RendererHTML):
         return f"<p>{html.escape(tokens[idx].content)}</p>\n"
 
     def math_inline(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
-        return _math(tokens[idx].content, display=False)
+        return _math(tokens[idx].content, display=False, env=env)
 
     def math_inline_double(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
-        return _math(tokens[idx].content, display=True)
+        return _math(tokens[idx].content, display=True, env=env)
 
     def math_block(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
-        return _math(tokens[idx].content, display=True)
+        return _math(tokens[idx].content, display=True, env=env)
 
     math_block_label = math_block
     math_block_eqno = math_block
@@ -196,14 +203,16 @@ def _wants_linkify(text: str) -> bool:
     return "://" in text or "www." in text or "@" in text
 
 
-def model_html(text: str) -> str:
+def model_html(text: str, transcript: caps.TexBudget | None = None) -> str:
     """Untrusted Markdown (a model's answer or thinking) as sanitized HTML (a fragment); past
-    ``caps.ANSWER_CHARS`` the rest is not rendered, and that is said."""
+    ``caps.ANSWER_CHARS`` the rest is not rendered, and that is said. Formulas past the answer's
+    budget (and ``transcript``'s, which this answer's are charged to) are shown as source."""
     if not text:
         return ""
     kept = text[: caps.ANSWER_CHARS]
     rest = len(text) - len(kept)
-    return _render(kept, {}) + (caps.answer_rest_note(rest) if rest else "")
+    env = {_BUDGET: caps.TexBudget.answer(transcript)}
+    return _render(kept, env) + (caps.answer_rest_note(rest) if rest else "")
 
 
 # Constructs whose meaning can reach back over a blank line into text before them: display math
@@ -280,7 +289,8 @@ class BlockStream:
     def __init__(self) -> None:
         self.source = ""  # the finished blocks' source...
         self.html = ""  # ...and their HTML
-        self._env: dict[str, Any] = {}  # reference definitions seen in the finished blocks
+        # reference definitions seen in the finished blocks, and the formulas they had typeset
+        self._env: dict[str, Any] = {_BUDGET: caps.TexBudget.answer()}
         self._list: _ListSoFar | None = None  # the list the finished blocks end inside of
         self._table: OpenTable | None = None  # a long table at the open end, its rows kept
 
@@ -289,8 +299,10 @@ class BlockStream:
         """The finished HTML ends with the first items of a list whose other items follow."""
         return self._list is not None
 
-    def feed(self, text: str) -> str:
-        rest = max(0, len(text) - caps.ANSWER_CHARS)
+    def feed(self, text: str, length: int | None = None) -> str:
+        """The open end's HTML after ``text`` (the whole text so far, or its head when ``length``
+        says how long the whole is: only the first ``caps.ANSWER_CHARS`` are rendered)."""
+        rest = max(0, (len(text) if length is None else length) - caps.ANSWER_CHARS)
         return self._feed(_normalize(text[: caps.ANSWER_CHARS])) + (caps.answer_rest_note(rest) if rest else "")
 
     def _feed(self, text: str) -> str:
@@ -319,7 +331,9 @@ class BlockStream:
         return self._open_html(tail)
 
     def _open_html(self, tail: str) -> str:
-        return _render(tail, dict(self._env, references=dict(self._env.get("references", {}))), self._list)
+        # rendered again on every update: a copy of the budget, charged only once the text settles
+        env = dict(self._env, references=dict(self._env.get("references", {})), **{_BUDGET: self._env[_BUDGET].copy()})
+        return _render(tail, env, self._list)
 
     def _settle(self, source: str, going_on: _ListSoFar | None, shown: _ListSoFar | None = None) -> None:
         """``source`` is finished: ``shown`` (default: the list it goes on with) is how its first

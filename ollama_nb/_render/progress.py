@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from .chrome import Bundle, bar, esc, page, table
+from .chrome import Bundle, bar, code_text, esc, page, table
 
 __all__ = ["Board", "HostLine", "plain_line", "progress_bundle", "visible"]
 
@@ -50,6 +50,7 @@ class Board:
     last_error: str = ""
     state: str = "running"  # then "done", "interrupted", or why the run stopped
     hosts: Sequence[HostLine] = field(default_factory=tuple)
+    hosts_from: str = ""  # "config file PATH" when the servers came from there, else ""
 
 
 def visible(text: str) -> str:
@@ -82,14 +83,25 @@ def _counts(b: Board) -> str:
 
 def _speed(b: Board) -> str:
     eta = f" · ETA {b.eta}" if b.state == "running" and b.eta else ""
-    return f"{b.rows_per_s} · {b.tokens_per_s} · {b.elapsed}{eta}"
+    # Rates once a server has answered a row: before that (or with every row from the log) they
+    # read "0.0 rows/s · –", which looks like a stalled server.
+    rates = f"{b.rows_per_s} · {b.tokens_per_s} · " if b.done > b.cached else ""
+    return f"{rates}{b.elapsed}{eta}"
+
+
+def _servers(b: Board) -> str:
+    """Which servers, when they came from a config file rather than the call: said on every frame."""
+    if not b.hosts_from:
+        return ""
+    return f"on {', '.join(visible(h.host) for h in b.hosts)} ({visible(b.hosts_from)})"
 
 
 def plain_line(b: Board) -> str:
     """One line for a terminal (rewritten in place) and for ``text/plain``."""
     state = "" if b.state == "running" else f"{_label(b.state)}: "
     error = f" · last error: {_short(b.last_error)}" if b.last_error else ""
-    return f"{state}{_counts(b)} · {_speed(b)}{error}"
+    servers = f" · {_servers(b)}" if b.hosts_from else ""
+    return f"{state}{_counts(b)} · {_speed(b)}{servers}{error}"
 
 
 def progress_bundle(b: Board) -> Bundle:
@@ -100,8 +112,10 @@ def progress_bundle(b: Board) -> Bundle:
         f'<div class="onb-map" role="status">{head}{bar(fraction)} {esc(_counts(b))}</div>',
         f'<div class="onb-footer">{esc(_speed(b))}</div>',
     ]
+    if b.hosts_from:
+        pieces.append(f'<div class="onb-footer">{esc(_servers(b))}</div>')
     if b.last_error:
-        pieces.append(f'<div class="onb-footer">last error: <code>{esc(_short(b.last_error))}</code></div>')
+        pieces.append(f'<div class="onb-footer">last error: <code>{code_text(_short(b.last_error))[0]}</code></div>')
     if len(b.hosts) > 1:
         rows = [
             {"host": h.host, "done": h.done, "running": h.running, "level": h.level, "state": h.state or "ok"}

@@ -38,8 +38,11 @@ MAX_MB_ENV = "OLLAMA_NB_STORE_MAX_MB"
 OFF = {"off", "none", "no", "false", "0"}
 #: How long one statement waits for another kernel's transaction before the batch is retried.
 BUSY_MS = 5_000
-#: Op kinds: a new row, changed fields of a row, an image by hash, a barrier for flush().
+#: Op kinds: a new row, changed fields of a row ("update"; "append" adds to the texts), an image
+#: by hash, SQL, a barrier for flush(), an op made on the writer's thread ("later").
 Op = tuple[Any, ...]
+#: The fields an "append" adds to instead of setting.
+APPENDED = frozenset({"content", "thinking"})
 
 
 #: Seconds between snapshots of the answers still streaming: a killed kernel loses at most about
@@ -223,7 +226,8 @@ class Writer:
     def _write(self, conn: sqlite3.Connection, ops: list[Op]) -> list[Op]:
         """Write ``ops`` in one transaction; returns what is left to try again (the file was locked)."""
         barriers = [op[1] for op in ops if op[0] == "barrier"]
-        work = [op for op in ops if op[0] != "barrier"]
+        # A "later" op is made here, on this thread, the first time it is tried (then kept made).
+        work = [op[1]() if op[0] == "later" else op for op in ops if op[0] != "barrier"]
         for attempt in range(20):
             try:
                 conn.execute("BEGIN IMMEDIATE")
@@ -267,6 +271,10 @@ def _apply(conn: sqlite3.Connection, op: Op) -> None:
     elif kind == "update":
         fields: dict[str, Any] = op[2]
         sets = ", ".join(f"{k} = ?" for k in fields)
+        conn.execute(f"UPDATE turns SET {sets} WHERE id = ?", [*fields.values(), op[1]])
+    elif kind == "append":  # the texts go on (SQLite copies them, not Python), the rest is set
+        fields = op[2]
+        sets = ", ".join(f"{k} = {k} || ?" if k in APPENDED else f"{k} = ?" for k in fields)
         conn.execute(f"UPDATE turns SET {sets} WHERE id = ?", [*fields.values(), op[1]])
     elif kind == "image":
         conn.execute("INSERT OR IGNORE INTO images VALUES (?, ?)", (op[1], op[2]))

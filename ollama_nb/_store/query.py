@@ -154,6 +154,7 @@ def stats(conn: sqlite3.Connection) -> dict[str, Any]:
     return {
         "turns": rows,
         "images": conn.execute("SELECT count(*) FROM images").fetchone()[0],
+        "embeddings": _embeddings(conn),
         "oldest": _when(oldest),
         "newest": _when(newest),
         "by_status": dict(conn.execute("SELECT status, count(*) FROM turns GROUP BY status ORDER BY 2 DESC")),
@@ -162,12 +163,22 @@ def stats(conn: sqlite3.Connection) -> dict[str, Any]:
     }
 
 
+def _embeddings(conn: sqlite3.Connection) -> int | None:
+    """Vectors logged by ``map(embed=True)``; None for a file a kernel without them opened last."""
+    try:
+        return int(conn.execute("SELECT count(*) FROM embeddings").fetchone()[0])
+    except sqlite3.OperationalError:
+        return None
+
+
 def prune(conn: sqlite3.Connection, before: float) -> tuple[int, int]:
     """Delete turns older than ``before`` seconds, then images no turn refers to any more.
     Returns (turns, images) deleted."""
     conn.execute("BEGIN IMMEDIATE")
     try:
         turns = conn.execute("DELETE FROM turns WHERE started < ?", (time.time() - before,)).rowcount
+        if _embeddings(conn) is not None:
+            conn.execute("DELETE FROM embeddings WHERE created < ?", (time.time() - before,))
         images = conn.execute(
             "DELETE FROM images WHERE NOT EXISTS "
             "(SELECT 1 FROM turns WHERE instr(turns.request, 'sha256:' || images.sha256) > 0)"

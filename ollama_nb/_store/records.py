@@ -22,7 +22,7 @@ import secrets
 import time
 from typing import Any
 
-from .._redact import mask_data, mask_keys, redact
+from .._redact import mask_data, mask_keys, redact, unsafe_tail
 from .._status import RUNNING
 from .db import Writer
 
@@ -126,6 +126,9 @@ class Recorder:
         #: Ended: the writer stops snapshotting it.
         self.finished = False
         self._seen = 0
+        #: Characters of the content and thinking in the row already (read and written by the
+        #: writer's thread only).
+        self._written = {"content": 0, "thinking": 0}
         self.request, self._images = stored_request(body)
         self.key = request_key(self.request, digest) if digest else None
         self._row: dict[str, Any] = {
@@ -161,26 +164,45 @@ class Recorder:
         if reply is None or chunks == self._seen:
             return None
         self._seen = chunks
-        return ("update", self.id, _answer(reply))
+        return (_kind(reply), self.id, self._texts(reply, final=False))
 
     def end(self, reply: Any, status: str, error: str | None = None) -> None:
+        """The row's last write, made on the writer's thread (``"later"``): after a Ctrl-C the
+        kernel is the user's again at once, while the tail of a long answer is masked and written."""
         self.finished = True
-        self.writer.unwatch(self, self._last(reply, status, error))
+        self.writer.unwatch(self, ("later", lambda: self._last(reply, status, error)))
 
     def _last(self, reply: Any, status: str, error: str | None) -> tuple[Any, ...]:
         stats = json.dumps(_plain(getattr(reply, "final", {}) or {}), ensure_ascii=False)
-        fields = {**_answer(reply), "status": status, "error": redact(error) if error else None}
-        return ("update", self.id, {**fields, "ended": time.time(), "stats": stats})
+        calls = getattr(reply, "tool_calls", None)
+        fields = {
+            **self._texts(reply, final=True),
+            "tool_calls": json.dumps(mask_data(_plain(calls)), ensure_ascii=False) if calls else None,
+            "status": status,
+            "error": redact(error) if error else None,
+        }
+        if model := getattr(reply, "model", None):
+            fields["model"] = model
+        return (_kind(reply), self.id, {**fields, "ended": time.time(), "stats": stats})
+
+    def _texts(self, reply: Any, *, final: bool) -> dict[str, str]:
+        """The content and thinking that came since the last write, keys masked, to append to the
+        row: each write costs what arrived since the one before, not the answer so far. Until the
+        last, an end that could be the start of a known key waits for the next write (so a key is
+        never split in two pieces, each of which the mask would let through)."""
+        out: dict[str, str] = {}
+        if _kind(reply) == "update":  # not a Reply (its texts given whole): written whole
+            return {f: mask_keys(str(getattr(reply, f, "") or "")) for f in ("content", "thinking")}
+        for field in ("content", "thinking"):
+            piece = str(reply.text_from(self._written[field], thinking=field == "thinking")[0])
+            if not final:
+                piece = piece[: len(piece) - unsafe_tail(piece)]
+            self._written[field] += len(piece)
+            out[field] = mask_keys(piece)
+        return out
 
 
-def _answer(reply: Any) -> dict[str, Any]:
-    calls = getattr(reply, "tool_calls", None)
-    model = getattr(reply, "model", None)
-    out = {
-        "content": mask_keys(str(getattr(reply, "content", "") or "")),
-        "thinking": mask_keys(str(getattr(reply, "thinking", "") or "")),
-        "tool_calls": json.dumps(mask_data(_plain(calls)), ensure_ascii=False) if calls else None,
-    }
-    if model:
-        out["model"] = model
-    return out
+def _kind(reply: Any) -> str:
+    """How a write of ``reply``'s texts goes: a Reply's only grow, so each write appends what came
+    since the last ("append"); any other object's are written whole ("update")."""
+    return "append" if callable(getattr(reply, "text_from", None)) else "update"

@@ -137,3 +137,21 @@ def m003_fts(conn: sqlite3.Connection) -> None:
     )
     # A file first made on a build without FTS5 already has turns: index them.
     conn.execute("INSERT INTO turns_fts(turns_fts) VALUES ('rebuild')")
+
+
+@_migration
+def m004_embeddings(conn: sqlite3.Connection) -> None:
+    # One vector per (model, digest, text, options), for `ollama_nb.map(embed=True)` to resume.
+    # The vector is little-endian float32 bytes, what Ollama computes and sends: 4 KiB for 1 024
+    # dimensions, so 100 000 rows are ~0.4 GiB where JSON text would be five times that.
+    conn.execute(
+        """CREATE TABLE embeddings (
+            request_key TEXT NOT NULL UNIQUE,
+            created REAL NOT NULL,
+            host TEXT,
+            model TEXT,
+            dims INTEGER NOT NULL,
+            vector BLOB NOT NULL
+        )"""
+    )
+    conn.execute("CREATE INDEX embeddings_created ON embeddings(created)")

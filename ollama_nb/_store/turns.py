@@ -3,7 +3,8 @@ identical request, and give that answer back as chunks.
 
 The cache key needs the model's digest (the same name pulled again is another model). Digests come
 from one ``/api/tags`` per host, asked only when a cached answer is wanted and kept for the life of
-the kernel (:func:`forget_digests` after a pull, create, copy or delete); a turn logged while its
+the kernel (forgotten when the client pulls, creates, copies or deletes a model:
+:mod:`ollama_nb._models_memo`); a turn logged while its
 digest is unknown is logged without a key, so it is never given as a cached answer.
 
 Usage::
@@ -21,6 +22,7 @@ import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from .._models_memo import ModelMemo
 from .._status import FAILED, INTERRUPTED, RUNNING
 from . import reader, recorder, where
 from .query import Entry, cached, conversation_messages
@@ -30,10 +32,10 @@ if TYPE_CHECKING:
     from .._client import Client
     from .._conversation import Conversation
 
-__all__ = ["digest", "forget_digests", "logged_answer", "logged_call", "prepare", "replay", "restore"]
+__all__ = ["digest", "logged_answer", "logged_call", "prepare", "replay", "restore"]
 
-_digests: dict[tuple[str, str], str] = {}
-_asked: set[str] = set()  # hosts whose model list was read
+# (host, model) -> digest, and (host, None) once the host's list was read
+_digests: ModelMemo[tuple[str, str | None], str] = ModelMemo()
 _lock = threading.Lock()
 
 
@@ -41,29 +43,23 @@ def digest(client: Client, model: str, *, ask: bool = False) -> str | None:
     """The digest of ``model`` on the client's host; with ``ask``, read the host's model list once."""
     host = client.host
     with _lock:
-        known = _digests.get((host, model))
-        if known is not None or not ask or host in _asked:
+        known = _digests.fresh().get((host, model))
+        if known is not None or not ask or (host, None) in _digests:
             return known
     try:
         listed = client.list()["models"]
     except Exception:  # no list, no digest: the answer is asked for, never guessed from the log
         return None
     with _lock:
-        _asked.add(host)
+        memo = _digests.fresh()
+        memo[(host, None)] = ""
         for m in listed:
             name, value = m.get("model") or m.get("name"), m.get("digest")
             if name and value:
-                _digests[(host, name)] = value
+                memo[(host, name)] = value
                 if name.endswith(":latest"):
-                    _digests[(host, name[: -len(":latest")])] = value
-        return _digests.get((host, model))
-
-
-def forget_digests() -> None:
-    """The models changed (pull, create, copy, delete): read the digests again when next needed."""
-    with _lock:
-        _digests.clear()
-        _asked.clear()
+                    memo[(host, name[: -len(":latest")])] = value
+        return memo.get((host, model)) or None
 
 
 def prepare(client: Client, body: dict[str, Any], *, source: str, conversation: str | None) -> Recorder | None:

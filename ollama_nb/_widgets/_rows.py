@@ -36,7 +36,7 @@ def model_row(m: dict[str, Any]) -> dict[str, Any]:
     return {
         "name": m.get("name") or m.get("model") or "",
         "size": m.get("size") or 0,
-        "size_text": _size_text(m.get("size")),
+        "size_text": fmt.model_size(m) if m.get("remote_host") else _size_text(m.get("size")),
         "modified_text": fmt.ago(m.get("modified_at") or ""),
         "parameter_size": d.get("parameter_size") or "",
         "quantization": d.get("quantization_level") or "",

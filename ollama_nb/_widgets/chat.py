@@ -46,12 +46,15 @@ from typing import Any
 
 import anywidget
 import traitlets
+from IPython.core.error import UsageError
 
 from .._client import Client
 from .._config import default_client, settings
 from .._conversation import Conversation
 from .._errors import InvalidRequest, describe
 from .._format import stats_text
+from .._magic.sources import options_in_force
+from .._models_memo import ModelMemo
 from .._outcome import Outcome
 from .._redact import mask_data
 from .._render import answer as render_answer
@@ -85,6 +88,15 @@ class _Live:
         deltas = self.deltas
         if deltas is not None:
             deltas.poke()  # the Reply merged the chunk; the pacer reads it from there
+
+
+def _options_below() -> dict[str, Any]:
+    """The options in force beneath the widget's own (the config file's, ``%ollama config``'s);
+    none while the file has a mistake, which the next message reports."""
+    try:
+        return options_in_force()
+    except UsageError:
+        return {}
 
 
 def _conversation_for(
@@ -174,17 +186,17 @@ class ChatWidget(KeyMasked, anywidget.AnyWidget):
         self._client = widget_client(client, host, api_key)
         self._lock = threading.RLock()
         self._live: _Live | None = None
-        self._capabilities: dict[str, list[str]] = {}
+        self._capabilities: ModelMemo[str, list[str]] = ModelMemo()  # name -> capabilities; emptied when models change
         self._installed: list[str] = []  # chat-capable installed models, as /api/tags names them
         self._show_cache: dict[str, list[str]] = {}  # digest -> capabilities, for servers whose tags lack them
         self._tasks = Tasks("onb-chat-bg")
         self._ready = False
         self._patch: dict[str, Any] | None = None  # the next messages change, sent as a patch
-        temperature = conv.options.get("temperature")
+        temperature = {**_options_below(), **conv.options}.get("temperature")  # the slider shows the one in force
         super().__init__(
             model=conv.model or settings.resolved_model() or "",
             system=conv.system or "",
-            temperature=float(temperature) if isinstance(temperature, (int, float)) else None,
+            temperature=float(temperature) if isinstance(temperature, (int, float)) and 0 <= temperature <= 2 else None,
             **kwargs,
         )
         self.set_trait("_self_id", self.model_id or "")
@@ -375,6 +387,8 @@ class ChatWidget(KeyMasked, anywidget.AnyWidget):
                     self._start(text)
                 except RuntimeError:  # still answering (a second view's Send raced the first)
                     pass
+                except UsageError as err:  # the config file's options: said where the panel shows problems
+                    self.set_trait("error", {"message": str(err), "hint": "Fix it, then send again."})
         elif kind == "clear":
             self._in_background(self.clear)
         elif kind == "refresh":
@@ -399,7 +413,7 @@ class ChatWidget(KeyMasked, anywidget.AnyWidget):
             self.set_trait("models", picker_names(self._installed, name))
         if name and name != self._conversation.model:
             self._conversation.configure(model=name)
-        if name in self._capabilities:
+        if name in self._capabilities.fresh():
             self.set_trait("can_think", "thinking" in self._capabilities[name])
         else:
             self.set_trait("can_think", False)
@@ -414,8 +428,9 @@ class ChatWidget(KeyMasked, anywidget.AnyWidget):
     @traitlets.observe("temperature")
     def _temperature_changed(self, change: dict[str, Any]) -> None:
         options = dict(self._conversation.options)
-        if change["new"] is None:
-            options.pop("temperature", None)
+        shown_from_below = "temperature" not in options and change["new"] == _options_below().get("temperature")
+        if change["new"] is None or shown_from_below:
+            options.pop("temperature", None)  # the slider shows the file's or %ollama config's: theirs to change
         else:
             options["temperature"] = change["new"]
         if options != self._conversation.options:
@@ -425,7 +440,7 @@ class ChatWidget(KeyMasked, anywidget.AnyWidget):
     def _start(self, text: str) -> _Live:
         conv = self._conversation
         think = bool(self.think) if self.can_think else None
-        request = {"options": dict(conv.options) or None, "think": think}
+        request = {"options": options_in_force(conv.options) or None, "think": think}  # a bad file: UsageError
         with self._lock:
             if self._live is not None:
                 raise RuntimeError("The chat is still answering: wait for it, or call chat.stop() first.")

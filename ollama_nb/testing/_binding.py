@@ -4,6 +4,7 @@ fails here with the same status and words as on a real server."""
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from typing import Any
 
 from ._wire import HTTPError, go_b64decode, json_kind, keep_alive_seconds
@@ -44,8 +45,9 @@ _KIND_OF = {
 }
 
 
-def parse_body(body: bytes, struct: str) -> dict[str, Any]:
-    """Decode a request body like gin's ShouldBindJSON, with Go's error texts."""
+def parse_body(body: bytes, struct: str, think_levels: Collection[str] = THINK_LEVELS) -> dict[str, Any]:
+    """Decode a request body like gin's ShouldBindJSON, with Go's error texts. ``think_levels``: the
+    named levels this server knows (a newer one also knows those its models list in ``/api/show``)."""
     if not body.strip():
         raise HTTPError(400, "missing request body")
     try:
@@ -75,7 +77,7 @@ def parse_body(body: bytes, struct: str) -> dict[str, Any]:
     if think is not None and not isinstance(think, bool):
         if not isinstance(think, str):
             raise HTTPError(400, 'think must be a boolean or string ("high", "medium", "low", "max", true, or false)')
-        if think not in THINK_LEVELS:  # api.ThinkValue: "true"/"false" strings are rejected too
+        if think not in think_levels:  # api.ThinkValue: "true"/"false" strings are rejected too
             raise HTTPError(
                 400,
                 f'invalid think value: {json.dumps(think)} (must be "high", "medium", "low", "max", true, or false)',

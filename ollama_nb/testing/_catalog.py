@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from ._binding import THINK_LEVELS
 from ._wire import FOREVER_SECONDS, rfc3339
 
 DEFAULT_KEEP_ALIVE = 300.0  # OLLAMA_KEEP_ALIVE default, 5m
@@ -415,6 +416,7 @@ class State:
         self.lock = threading.RLock()
         self.models: dict[str, Model] = {name_key(m.name): m for m in installed_at_start(scenarios)}
         self.catalog = pullable()
+        self.published = 0  # newer downloads made by publish(), for distinct weights
         self.loaded: dict[str, Loaded] = {}
         self.blobs: set[str] = set()
         for model in self.models.values():
@@ -450,10 +452,28 @@ class State:
             return self.models.pop(name_key(name), None) is not None
 
     def pull_source(self, name: str) -> Model | None:
-        """What a pull of ``name`` would fetch: the installed model, else a catalog entry."""
+        """What a pull of ``name`` would fetch: the registry's entry (a newer download of an
+        installed model too, see :meth:`publish`), else the installed model."""
         with self.lock:
-            found = self.models.get(name_key(name)) or self.catalog.get(name_key(name))
+            found = self.catalog.get(name_key(name)) or self.models.get(name_key(name))
             return copy.deepcopy(found) if found else None
+
+    def publish(self, name: str, changes: dict[str, Any]) -> None:
+        """The registry gets a newer download of ``name``: its current one with ``changes``, new
+        weights (so a new digest). Installed copies stay as they are until pulled again."""
+        with self.lock:
+            base = self.catalog.get(name_key(name)) or self.models.get(name_key(name))
+            if base is None:
+                raise KeyError(f"no model {name!r} to publish a newer download of")
+            self.published += 1
+            weights = f"{base.origin or base.name}@{self.published}"
+            self.catalog[name_key(name)] = replace(copy.deepcopy(base), origin=weights, **changes)
+
+    def think_levels(self) -> tuple[str, ...]:
+        """The named think levels this server takes: the fixed four and any an installed model lists."""
+        with self.lock:
+            listed = [v for m in self.models.values() for v in (m.thinking or {}).get("values") or []]
+        return THINK_LEVELS + tuple(v for v in dict.fromkeys(listed) if isinstance(v, str) and v not in THINK_LEVELS)
 
     # loaded models ----------------------------------------------------------
 

@@ -302,6 +302,16 @@ class Emulator:
         with server.changed:
             server.canned.setdefault(path, []).append((status, content_type, body))
 
+    def publish(self, name: str, **changes: Any) -> None:
+        """The registry now has a newer download of ``name`` (installed or pullable): the same
+        model with ``changes`` to its fields (``thinking={"values": [...]}``, ``context_length=``,
+        ``capabilities=``...) and new weights, so a new digest. ``/api/pull`` of ``name`` installs
+        it; until then the server keeps the one it has::
+
+            emu.publish("qwen3", thinking={"values": ["low", "high", "xhigh"], "default": "high"})
+        """
+        self._local("publish()").state.publish(name, changes)
+
     def route(self, path: str, method: str) -> Callable[..., Any] | None:
         """The function answering ``method path`` now (None: the emulator has no such route)."""
         return self._local("route()").routes.get(path, {}).get(method)

@@ -14,7 +14,7 @@ from collections.abc import Generator, Iterator
 from typing import Any
 
 from . import _scenarios as scenarios
-from ._binding import decode_images, parse_body
+from ._binding import THINK_LEVELS, decode_images, parse_body
 from ._catalog import DEFAULT_NUM_CTX, Model, State, name_key, valid_name
 from ._chunks import answer_chunk, context_ids, done_only, final_chunk
 from ._cloud import Cloud, parse_ref
@@ -71,7 +71,7 @@ class Generation:
     # ------------------------------------------------------------------ generate / chat
 
     def generate(self, body: bytes) -> Any:
-        req = parse_body(body, "GenerateRequest")
+        req = parse_body(body, "GenerateRequest", self.state.think_levels())
         name = req.get("model") or ""
         if not name.strip():
             raise HTTPError(404, "model '' not found")
@@ -98,7 +98,7 @@ class Generation:
         return Stream(items, "generate", req.get("stream", True) is not False, name)
 
     def chat(self, body: bytes) -> Any:
-        req = parse_body(body, "ChatRequest")
+        req = parse_body(body, "ChatRequest", self.state.think_levels())
         name = req.get("model") or ""
         if not name:
             raise HTTPError(400, "model is required")
@@ -210,6 +210,9 @@ class Generation:
             raise HTTPError(400, f"{json.dumps(name)} does not support thinking")
         if value is True:
             return "medium"
+        if value not in THINK_LEVELS and value not in ((model.thinking or {}).get("values") or []):
+            # a level another model lists (and a newer server knows), but not this one
+            raise HTTPError(400, f"think value {json.dumps(value)} is not supported for this model")
         return "high" if value == "max" and model.family == "gptoss" else str(value)
 
     def _options(self, model: Model, req: dict[str, Any]) -> dict[str, Any]:

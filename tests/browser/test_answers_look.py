@@ -32,6 +32,9 @@ CELLS = [
     "r = Reply('demo')\n"
     f"r.add({{'model': 'demo', 'message': {{'role': 'assistant', 'content': {DECEIVING!r}}}, 'done': True}})\n"
     "r",
+    "%%ollama --compare llama3.2,qwen3\nWhat is 17 * 23?",
+    "%ollama pull smollm2:135m",
+    "%ollama rm smollm2:135m",  # the session's emulator lists what it listed before
 ]
 
 
@@ -63,6 +66,24 @@ def _contrast(page, selector: str) -> float:
     )
 
 
+def _compare_and_pull_line_up(page) -> None:
+    """Each model's name stands over its answer (JupyterLab right-aligns table heads), in the
+    answer's own type size; a download's bars start in one line, on unstriped rows."""
+    compare = cell_output_locator(page, 7).locator("table.onb-cols")
+    compare.scroll_into_view_if_needed()
+    head, body = compare.locator("th").first, compare.locator("tbody td").first
+    assert head.evaluate("(el) => getComputedStyle(el).textAlign") == "left"
+    size = body.evaluate("(el) => getComputedStyle(el).fontSize")
+    answer = cell_output_locator(page, 1).locator(".onb-out p").first.evaluate("(el) => getComputedStyle(el).fontSize")
+    assert size == answer, (size, answer)
+    pull = cell_output_locator(page, 8).locator("table.onb-pull")
+    pull.scroll_into_view_if_needed()
+    starts = [b["x"] for b in (bar.bounding_box() for bar in pull.locator(".onb-bar").all()) if b]
+    assert len(starts) == 3 and max(starts) - min(starts) < 1, starts  # right-aligned, they were 60 px apart
+    rows = pull.locator("tr").evaluate_all("(rows) => rows.map((r) => getComputedStyle(r).backgroundColor)")
+    assert set(rows) == {"rgba(0, 0, 0, 0)"}, rows
+
+
 def test_answers_render_typeset_and_read_well_in_both_themes(lab, page):
     write_notebook(lab.root, "look.ipynb", CELLS)
     open_notebook(page, lab.url, "look.ipynb")
@@ -72,9 +93,12 @@ def test_answers_render_typeset_and_read_well_in_both_themes(lab, page):
         expect(md.locator(".onb-footer")).to_contain_text("markdown ·")
         expect(md.locator("table")).to_have_count(1)
         expect(md.locator("code.language-python [class^='onb-hl-k']").first).to_be_visible()
-        # Code sits on its own panel (our rule must outrank JupyterLab's own `pre` rule).
+        # Code sits on its own panel (our rule must outrank JupyterLab's own `pre` rule), with no
+        # strip of JupyterLab's page colour behind each line.
         panel = md.locator("pre").first.evaluate("(el) => getComputedStyle(el).borderTopStyle")
         assert panel == "solid", panel
+        behind = md.locator("pre > code").first.evaluate("(el) => getComputedStyle(el).backgroundColor")
+        assert behind == "rgba(0, 0, 0, 0)", behind
         # MathJax typesets the formulas the parser found, in the HTML output itself.
         expect(md.locator(".onb-math mjx-container, .onb-math-display mjx-container").first).to_be_attached(timeout=30_000)
 
@@ -90,6 +114,8 @@ def test_answers_render_typeset_and_read_well_in_both_themes(lab, page):
         error.scroll_into_view_if_needed()
         expect(error).to_contain_text("not found")
         expect(cell_output_locator(page, 5).locator("table th").first).to_have_text("name")
+
+        _compare_and_pull_line_up(page)
 
         deceiving = cell_output_locator(page, 6)
         deceiving.scroll_into_view_if_needed()

@@ -38,9 +38,15 @@ _MEMORY = re.compile(
     r"previous question|\bearlier\b|(?:asked|said) (?:you )?(?:just )?before"
 )
 _PRIME = re.compile(r"\bis\s+(-?\d+)\s+(?:a\s+)?prime\b|\bis\s+(-?\d+)\s+prime\b")
+# Numbers that stand alone: a path or a name holding digits (`/tmp/ipykernel_21760/2149114137.py`
+# in a traceback) is not a sum to work out.
 _ARITH = re.compile(
-    r"(-?\d+(?:\.\d+)?)\s*(\+|plus|-|minus|\*|×|x|times|multiplied by|/|÷|divided by)\s*(-?\d+(?:\.\d+)?)"
+    r"(?<![\w/])(-?\d+(?:\.\d+)?)\s*(\+|plus|-|minus|\*|×|x|times|multiplied by|/|÷|divided by)\s*"
+    r"(-?\d+(?:\.\d+)?)(?![\w/]|\.\w)"
 )
+_SENTIMENT = re.compile(r"\bpositive or negative\b")
+_GOOD = re.compile(r"\b(?:lov\w*|great|good|fine|excellent|enjoy\w*|liked?|wonderful|best|happy)\b")
+_BAD = re.compile(r"\b(?:never|bad|boring|hate\w*|awful|worst|terrible|poor|disappoint\w*|broke\w*)\b")
 _ADD = re.compile(r"\badd\s+(-?\d+(?:\.\d+)?)\s+(?:and|to)\s+(-?\d+(?:\.\d+)?)")
 _CITY = re.compile(r"\b(?:in|for|at)\s+((?:[A-Z][\w'-]*)(?:\s+[A-Z][\w'-]*)*)")
 
@@ -133,6 +139,8 @@ def compose(
         return arithmetic(found.group(1), found.group(2), found.group(3))
     if known.robots and re.search(known.robot_pattern, low):
         return robot(known.robots, rng)
+    if _SENTIMENT.search(low):
+        return sentiment(low)
     if re.search(r"\bdescribe my (?:pet|cat|dog)\b", low):
         return pet(question)
     topic = known.find(question)
@@ -514,6 +522,14 @@ def robot(robots: tuple[str, ...], rng: random.Random) -> Draft:
             "One concrete habit makes the robot easy to picture.",
         ],
     )
+
+
+def sentiment(question: str) -> Draft:
+    """README's `map` example labels reviews: the words after the question decide, one word back."""
+    text = _SENTIMENT.split(question, 1)[1]
+    label = "Negative" if len(_BAD.findall(text)) > len(_GOOD.findall(text)) else "Positive"
+    think = ["I am asked for one word about the text after the question.", f"Its wording reads {label.lower()}."]
+    return Draft(label, f"{label}.", label, think, honest=True)
 
 
 def pet(question: str) -> Draft:

@@ -56,7 +56,9 @@ def _row(limit: str, fraction: float | None, used: str, resets: str = "") -> dic
     return {"limit": limit, "fraction": fraction, "used": used, "resets": resets}
 
 
-def _windows(windows: Mapping[str, Any], *, left_key: str | None) -> list[dict[str, Any]]:
+def _windows(
+    windows: Mapping[str, Any], *, left_key: str | None, now: _dt.datetime | None = None
+) -> list[dict[str, Any]]:
     """One row per window: ``left_key`` names its percent LEFT (balance), else ``usage`` is the
     fraction USED (the older /api/usage shape)."""
     names = [n for n in ORDER if n in windows] + sorted(str(n) for n in windows if n not in ORDER)
@@ -71,14 +73,14 @@ def _windows(windows: Mapping[str, Any], *, left_key: str | None) -> list[dict[s
             raw = _number(entry.get("usage"))
             used = None if raw is None else max(0.0, min(1.0, raw))
         text = NONE if used is None else f"{used:.1%} used · {1 - used:.1%} left"
-        rows.append(_row(str(name), used, text, _resets(entry.get("resets_at"))))
+        rows.append(_row(str(name), used, text, _resets(entry.get("resets_at"), now)))
     return rows
 
 
-def _credits(included: Mapping[str, Any]) -> list[dict[str, Any]]:
+def _credits(included: Mapping[str, Any], now: _dt.datetime | None = None) -> list[dict[str, Any]]:
     balance, allowance = _number(included.get("balance_usd")), _number(included.get("allowance_usd"))
     period = included.get("period")
-    resets = _resets(period.get("until")) if isinstance(period, Mapping) else ""
+    resets = _resets(period.get("until"), now) if isinstance(period, Mapping) else ""
     if balance is None:
         return [_row("included credits", None, NONE, resets)]
     if allowance is None or allowance <= 0:
@@ -89,18 +91,19 @@ def _credits(included: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [_row("included credits", fraction, text, resets)]
 
 
-def balance_rows(balance: Any) -> list[dict[str, Any]]:
-    """Rows of ``GET /api/balance``: included credits (or a legacy plan's windows), then purchased."""
+def balance_rows(balance: Any, *, now: _dt.datetime | None = None) -> list[dict[str, Any]]:
+    """Rows of ``GET /api/balance``: included credits (or a legacy plan's windows), then purchased;
+    reset times are counted from ``now`` (the wall clock when None)."""
     if not isinstance(balance, Mapping):
         return []
     rows: list[dict[str, Any]] = []
     included = balance.get("included")
     if isinstance(included, Mapping):
         if "balance_usd" in included or "allowance_usd" in included:
-            rows += _credits(included)
+            rows += _credits(included, now)
         else:
             windows = {k: v for k, v in included.items() if isinstance(v, Mapping)}
-            rows += _windows(windows, left_key="remaining_percent")
+            rows += _windows(windows, left_key="remaining_percent", now=now)
     purchased = balance.get("purchased")
     if isinstance(purchased, Mapping) and "balance_usd" in purchased:
         left = _number(purchased.get("balance_usd"))
@@ -108,13 +111,13 @@ def balance_rows(balance: Any) -> list[dict[str, Any]]:
     return rows
 
 
-def usage_rows(usage: Any) -> list[dict[str, Any]]:
+def usage_rows(usage: Any, *, now: _dt.datetime | None = None) -> list[dict[str, Any]]:
     """Rows of ``GET /api/usage``: the range's totals; an older answer's ``limits`` as used shares."""
     if not isinstance(usage, Mapping):
         return []
     rows = []
     if isinstance(usage.get("limits"), Mapping):
-        rows += _windows(usage["limits"], left_key=None)
+        rows += _windows(usage["limits"], left_key=None, now=now)
     totals = usage.get("totals")
     if isinstance(totals, Mapping):
         count, cost = _number(totals.get("request_count")), _number(totals.get("usage_usd"))
@@ -124,9 +127,10 @@ def usage_rows(usage: Any) -> list[dict[str, Any]]:
     return rows
 
 
-def quota_rows(balance: Any, usage: Any = None) -> list[dict[str, Any]]:
-    """Every row the views show: the balance's first, then the usage report's."""
-    return balance_rows(balance) + usage_rows(usage)
+def quota_rows(balance: Any, usage: Any = None, *, now: _dt.datetime | None = None) -> list[dict[str, Any]]:
+    """Every row the views show: the balance's first, then the usage report's; ``now`` is the
+    clock reset times are counted from (the wall clock when None; tests pass a fixed one)."""
+    return balance_rows(balance, now=now) + usage_rows(usage, now=now)
 
 
 def account_rows(client: Any) -> list[dict[str, Any]]:

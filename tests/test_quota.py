@@ -105,7 +105,9 @@ def test_an_error_other_than_missing_reaches_the_caller():
     assert caught.value.status_code == 401
 
 
-SOON = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=5)).strftime("%Y-%m-%dT%H:%M:%SZ")
+# A fixed clock: one read at import made "in 5 h" an "in 4 h" when the run reached this test late.
+NOW = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.timezone.utc)
+SOON = (NOW + dt.timedelta(hours=5)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @pytest.mark.parametrize(("balance", "usage", "expected"), [
@@ -124,7 +126,7 @@ SOON = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=5)).strftime("%Y-%
      [("last 24 hours", None, "15 requests · $0.02", "")]),
 ])
 def test_shapes_are_read_as_they_come(balance, usage, expected):
-    assert [(r["limit"], r["fraction"], r["used"], r["resets"]) for r in quota_rows(balance, usage)] == expected
+    assert [(r["limit"], r["fraction"], r["used"], r["resets"]) for r in quota_rows(balance, usage, now=NOW)] == expected
 
 
 HOSTILE_VALUES = [None, True, False, "75", "NaN", float("nan"), float("inf"), -float("inf"), -5, 1e308, [], {},

@@ -224,6 +224,11 @@ def test_copy_delete_load_unload_and_errors_inline(lab, server, page):
 
     # Copy asks for the new name inline
     row(root, "llama3.2:latest").click()
+    # The selection's echo and then its details (read by the kernel) each draw the pane again, and a
+    # new pane has a new, unfocused box: open Copy once the details are in (under load they came
+    # after the click). The capability badges show only then.
+    expect(pane.locator(".onb-mb-details-name")).to_have_text("llama3.2:latest")
+    expect(pane.locator(".onb-badge").first).to_be_visible(timeout=30_000)
     pane.locator("button[data-act=ask-copy]").click()
     name_box = pane.locator("input.onb-mb-copy-name")
     expect(name_box).to_be_focused()
@@ -289,7 +294,8 @@ def test_copy_delete_load_unload_and_errors_inline(lab, server, page):
     # "Try it" opens a chat on the selected model below the browser
     pane.locator("button[data-act=try]").click()
     chat = cell_locator(page, 0).locator(".onb-root.onb-chat")
-    expect(chat).to_be_visible()
+    # A kernel round trip and a new widget view: the page's 30 s guard, not expect's 5 s default.
+    expect(chat).to_be_visible(timeout=30_000)
     expect(alert).to_have_count(0)
     chat.scroll_into_view_if_needed()
     screenshot(page, "model-browser-try-it")

@@ -169,5 +169,6 @@ def test_log_and_history_rows_fit_the_terminal_width(tmp_path):
                 assert "answer" in table[0] and "…" in table[1], lines  # the long answer was cut
                 assert all(len(line) < 120 for line in table), table
             assert "ollama log show ID" in " ".join(screen(ipython.run("%ollama log")))  # says how to read one
+            assert "Conversation 'default'" in screen(ipython.run("%ollama history"))  # quoted, not `marked`
         finally:
             ipython.close()

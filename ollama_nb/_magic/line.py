@@ -71,7 +71,8 @@ def _table(
 ) -> None:
     pieces = [chrome.paragraph(head)] if head else []
     plain = _plain_table(rows, cols, squeeze=squeeze)
-    display_html((head + "\n" if head else "") + plain, *pieces, chrome.table(rows, cols, **kw))
+    # `backticks` mark names as code in the HTML; a terminal shows them as written, so quotes there.
+    display_html((head.replace("`", "'") + "\n" if head else "") + plain, *pieces, chrome.table(rows, cols, **kw))
 
 
 def _need(args: list[str], count: int, usage: str) -> list[str]:

@@ -37,7 +37,6 @@ class Turn:
 
     user: dict[str, Any]
     key: str | None = None
-    assistant: dict[str, Any] | None = None
     tools: list[dict[str, Any]] = field(default_factory=list)
     status: str = RUNNING
     model: str | None = None
@@ -46,6 +45,31 @@ class Turn:
     #: How it ended, as views show it (set by the turn runner; None for a turn recorded by hand).
     outcome: Outcome | None = None
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    _assistant: dict[str, Any] | None = field(default=None, repr=False)
+    #: The answer whose message :attr:`assistant` is made from on first read (see Conversation.finish).
+    _answer: Any = field(default=None, repr=False, compare=False)
+
+    @property
+    def assistant(self) -> dict[str, Any] | None:
+        """The assistant message (masked); an answer with nothing in it leaves the one before."""
+        answer = self._answer
+        if answer is not None:
+            # Read threads may both get here: each makes the same message from the ended answer.
+            message = mask_data(dict(answer.message))
+            has = message.get("content") or message.get("tool_calls") or message.get("thinking")
+            if has:
+                self._assistant = message
+            self._answer = None
+        return self._assistant
+
+    @assistant.setter
+    def assistant(self, message: dict[str, Any] | None) -> None:
+        self._answer = None
+        self._assistant = message
+
+    def answered(self, reply: Any) -> None:
+        """Take ``reply`` (ended) as the answer: its message is made when :attr:`assistant` is read."""
+        self._answer = reply
 
     @property
     def partial(self) -> bool:
@@ -142,11 +166,10 @@ class Conversation:
     def finish(self, turn: Turn, reply: Any, *, status: str | None = None, error: str | None = None) -> None:
         """Record the answer (a Reply, possibly partial) and how the turn ended."""
         with self._lock:
-            # The record outlives the answer (history, widgets, the next request): a key that a
-            # server echoed into it is masked here, once (ollama_nb._redact).
-            message = mask_data(dict(reply.message))
-            if message.get("content") or message.get("tool_calls") or message.get("thinking"):
-                turn.assistant = message
+            # The message is made (joined, and a key a server echoed into it masked) when first
+            # read, not here: after a Ctrl-C in a 150 M-character answer, joining it here held the
+            # kernel 1-2 s, and the next request or a view that shows the turn reads it anyway.
+            turn.answered(reply)
             turn.status = status or ("done" if reply.done else reply.status)
             turn.model = mask_keys(reply.model) if reply.model else turn.model
             turn.stats = reply.stats()

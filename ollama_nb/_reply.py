@@ -326,8 +326,8 @@ class Reply(ModelDump):
         return self.content
 
     def __repr__(self) -> str:
-        text = self.content
-        shown = text if len(text) <= 60 else text[:57] + "..."
+        text, length = self.head(60)  # (not the whole answer joined, to show 57 characters of it)
+        shown = text if length <= 60 else text[:57] + "..."
         # A repr lands in outputs and tracebacks: a key a server echoed into the answer is masked.
         return mask_keys(
             f"Reply(model={self.model!r}, status={self.status!r}, content={shown!r}, chunks={self.chunks})"

@@ -10,6 +10,7 @@ what is asserted is a ratio between a small and a huge answer in the same run, n
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import threading
@@ -59,13 +60,20 @@ class Endless:
 def logged(chars: int) -> None:
     """Wait until the log (the kernel's store, a real SQLite file) holds ``chars`` characters of
     the running answer: the kernel has read them (its writer snapshots a paused answer too)."""
-    conn = sqlite3.connect(os.environ["OLLAMA_NB_STORE"])
     query = "SELECT max(length(content)) FROM turns WHERE status = 'running' AND model = 'big'"
     deadline = time.monotonic() + 300
-    while (conn.execute(query).fetchone()[0] or 0) < chars:
+    while held(query) < chars:
         assert time.monotonic() < deadline, f"the log never held {chars} characters of the answer"
         time.sleep(0.05)  # polling for a thing to happen (never before a check that nothing did)
-    conn.close()
+
+
+def held(query: str) -> int:
+    """The query's number, 0 while the kernel has not made its log yet (read only: never made here)."""
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{os.environ['OLLAMA_NB_STORE']}?mode=ro", uri=True)) as conn:
+            return int(conn.execute(query).fetchone()[0] or 0)
+    except sqlite3.OperationalError:  # no file, or no table in it yet
+        return 0
 
 
 def interrupted(

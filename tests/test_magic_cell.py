@@ -209,6 +209,9 @@ def test_help_lists_the_options(kernel):
     for flag in ("--model", "--chat", "--think", "--format", "--compare", "--show-request", "--image", "--out"):
         assert flag in out and flag in line
     assert "%ollama pull MODEL" in line
+    # A narrow JupyterLab (700 px) shows 64 monospace characters: a longer line would wrap in the
+    # middle of a column. (The kernel's terminal width would be 80.)
+    assert max(len(row) for row in out.splitlines()) <= 64, out
 
 
 def test_no_model_lists_installed_models(kernel):

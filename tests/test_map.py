@@ -155,6 +155,42 @@ def test_embedding_rows_are_logged_compactly_and_a_rerun_asks_only_the_rest(emu,
     assert texts[0].encode() not in raw  # a text is kept only as part of its key's hash
 
 
+NAN, INF = array("f", [float("nan")]).tobytes(), array("f", [float("inf")]).tobytes()
+
+#: Logged rows damaged as an edited or cut file leaves them, as (dims, vector) from the row's
+#: (dims, vector): each is asked again (never returned, no warning) and the fresh vector replaces it.
+DAMAGED_ROWS = {
+    "text, not bytes": lambda d, v: (d, "not a vector"),
+    "a number": lambda d, v: (d, 1.5),
+    "empty": lambda d, v: (d, b""),
+    "a cut write": lambda d, v: (d, v[:100]),
+    "a byte short": lambda d, v: (d, v[:-1]),
+    "more floats than its dims": lambda d, v: (d - 1, v),
+    "no dims": lambda d, v: (0, b""),
+    "dims as text": lambda d, v: ("many", v),
+    "NaN": lambda d, v: (d, NAN + v[4:]),
+    "infinity": lambda d, v: (d, v[:8] + INF + v[12:]),
+}
+
+
+@pytest.mark.parametrize("damage", DAMAGED_ROWS.values(), ids=DAMAGED_ROWS.keys())
+def test_a_damaged_logged_vector_is_asked_again_and_replaced(emu, client, damage, recwarn):
+    texts = [f"damaged {uuid.uuid4().hex[:8]}" for _ in range(3)]
+    first = client.map(texts, model="nomic-embed-text", embed=True, progress=False)
+    conn = sqlite3.connect(ollama_nb.log.path())
+    rows = conn.execute("SELECT request_key, dims, vector FROM embeddings ORDER BY created DESC LIMIT 3").fetchall()
+    key, dims, vector = rows[0]
+    with conn:
+        conn.execute("UPDATE embeddings SET dims = ?, vector = ? WHERE request_key = ?", (*damage(dims, vector), key))
+    sent = len([t for r in emu.requests if r.path == "/api/embed" for t in r.json["input"]])
+    again = client.map(texts, model="nomic-embed-text", embed=True, progress=False)
+    assert again.stats["cached"] == 2 and list(again) == list(first)  # the damaged row came from the model
+    assert len([t for r in emu.requests if r.path == "/api/embed" for t in r.json["input"]]) == sent + 1
+    third = client.map(texts, model="nomic-embed-text", embed=True, progress=False)
+    assert third.stats["cached"] == 3 and list(third) == list(first)  # the fresh vector replaced it
+    assert not [w for w in recwarn if "could not use the log" in str(w.message)]  # damage is no failure of the log
+
+
 def test_a_503_storm_loses_no_row():
     with Emulator(num_parallel=2, max_queue=1, scenarios=True) as emu, Client(emu.url, retries=1) as client:
         emu.refuse("busy", times=6, retry_after=0)

@@ -13,6 +13,7 @@ from ollama_nb._render.progress import Board, HostLine, plain_line, progress_bun
 
 BEACON = "http://127.0.0.1:9/b"
 IDS = [f"p{p.id}-{p.cls}" for p in CORPUS]
+MARK = ("span", [("class", "onb-invisible")])  # what _render/invisible.py puts for each invisible run
 
 
 class Tags(html.parser.HTMLParser):
@@ -25,7 +26,8 @@ class Tags(html.parser.HTMLParser):
         self.close()
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.found.append((tag, attrs))
+        if (tag, attrs) != MARK:  # our own mark for a character that prints as nothing: text, not structure
+            self.found.append((tag, attrs))
 
 
 def board(text: str, state: str = "running") -> Board:

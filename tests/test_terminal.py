@@ -61,9 +61,11 @@ def screen(data: bytes) -> list[str]:
 class TerminalIPython:
     """``ipython`` on a pty; ``run(code)`` types a line and returns the bytes up to a marker."""
 
-    def __init__(self, host: str) -> None:
+    def __init__(self, host: str, store: Path | None = None) -> None:
         self.master, slave = pty.openpty()
         env = {**os.environ, "OLLAMA_HOST": host, "PYTHONPATH": str(ROOT), "TERM": "xterm", "COLUMNS": "120"}
+        if store is not None:
+            env["OLLAMA_NB_STORE"] = str(store)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "IPython", "--simple-prompt", "--no-banner", "--colors=NoColor",
              "--HistoryManager.enabled=False"],
@@ -147,5 +149,27 @@ def test_fix_in_terminal_ipython_sends_what_the_cell_printed():
             after = ipython.run("print(type(sys.stdout).__name__, type(sys.stdout.before).__name__)")
             shown = after.split(b"\n", 1)[1]
             assert b"_TerminalTap " in shown and b"_TerminalTap _TerminalTap" not in shown
+        finally:
+            ipython.close()
+
+
+def test_log_and_history_rows_fit_the_terminal_width(tmp_path):
+    """A table row wider than the terminal wraps and breaks every column below it: the free-text
+    columns (prompt, answer) are cut to fit the 120 columns the pty says it has."""
+    with Emulator() as emu:
+        ipython = TerminalIPython(emu.url, store=tmp_path / "log.db")
+        try:
+            ipython.run("%load_ext ollama_nb")
+            ipython.run("%ollama config model=llama3.2")
+            ipython.run("get_ipython().run_cell_magic('ollama', '', 'Why is the sky blue? ' * 8)")
+            for command, head in (("%ollama log", r"id +when +model"), ("%ollama history", r"# +you +answer")):
+                lines = screen(ipython.run(command))
+                # (typed ahead, a command's first line may follow IPython's "In [n]: " prompt)
+                start = next(i for i, line in enumerate(lines) if re.search(head, line))
+                table = lines[start:start + 2]
+                assert "…" in table[1], lines  # the long prompt was cut
+                assert all(len(line) < 120 for line in table), table
+            assert "ollama log show ID" in "\n".join(screen(ipython.run("%ollama log")))  # says how to read one
+            assert "Conversation 'default'" in "\n".join(screen(ipython.run("%ollama history")))  # quoted, not `marked`
         finally:
             ipython.close()

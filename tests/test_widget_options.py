@@ -53,6 +53,10 @@ def test_percent_ollama_config_options_sit_between_the_file_and_the_widget(emu, 
     row = next(r for r in config_rows() if r["setting"] == "options")
     assert row["value"] == "temperature=0.0, seed=7"
     assert row["from"] == f"cell (%ollama config): temperature; config file {config}: seed"
+    config.write_text('[options]\ntemperature = 1\nstop = "END"\n')
+    settings.options = {}
+    row = next(r for r in config_rows() if r["setting"] == "options")
+    assert row["value"] == "temperature=1.0, stop=['END']"  # as they are sent, not as the file spells them
     chat.close()
 
 
@@ -66,6 +70,9 @@ def test_a_mistake_in_the_files_options_is_said_and_nothing_is_sent(emu, client,
     chat._on_view_msg(chat, {"type": "send", "text": "hi"}, [])  # typed in the panel: shown there
     assert "Unknown option 'temprature'" in chat.error["message"] and chat.busy is False
     assert sum(r.path == "/api/chat" for r in emu.requests) == chats
+    row = next(r for r in config_rows() if r["setting"] == "options")  # %ollama config and doctor say it first
+    assert row["value"].startswith("temprature=0.3 (nothing is sent until it is fixed: Config file ")
+    assert "line 2: Unknown option 'temprature'" in row["value"] and row["from"] == f"config file {config}: temprature"
     chat.close()
 
 

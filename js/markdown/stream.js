@@ -1,9 +1,10 @@
 // A text that only grows (a streaming answer or its thinking), rendered at the cost of its open
-// end per update instead of the whole text, and a long table at the open end at the cost of its
-// new rows (table.js).
+// end per update instead of the whole text, and a long table or tight list at the open end at the
+// cost of its new rows or items (table.js, list.js).
 import { decorateCodeBlocks } from "./code.js";
 import { lex } from "./parse.js";
 import { capped, renderMarkdownFragment } from "./render.js";
+import { OpenList } from "./list.js";
 import { OpenTable } from "./table.js";
 
 // Constructs whose meaning reaches back over a blank line into text before them: a reference
@@ -15,17 +16,22 @@ const mathBalanced = (text) => occurrences(text, "$$") % 2 === 0 && occurrences(
 
 // Blocks that take nothing more once the next block has begun, whatever that one becomes: a
 // heading, a rule, a closed fence (a line that ended them is complete). A table is one of them
-// only behind a blank line: "#" after it may yet become "#x", one more row.
-const closed = (t, next) =>
+// only behind a blank line: "#" after it may yet become "#x", one more row. A list too, behind a
+// blank line and a block that starts with a letter at the margin: no list item or continuation can.
+const closed = (t, next, last) =>
   t.type === "heading" || t.type === "hr" || (t.type === "code" && t.codeBlockStyle !== "indented") ||
-  (t.type === "table" && next.type === "space");
+  (t.type === "table" && next.type === "space") ||
+  (t.type === "list" && next.type === "space" && /^[A-Za-z]/.test(last.raw));
+// A last block that the one before cannot reach into any more: a table (its header and delimiter
+// lines stand between) or a list past its first item (the second one's marker ended the first).
+const apart = (t) => t.type === "table" || (t.type === "list" && t.items.length >= 2);
 
 /** Where the finished blocks of `text` end, given marked's `tokens` of it, and its last block.
  *
  * Top-level blocks before the last two are finished: CommonMark never reopens a closed block, and
  * only the block right before the last can still absorb what comes (a list the next item joins
  * across a blank line, a setext underline). So is the one before the last when it is `closed`, or
- * when the last is a table (its header and delimiter lines stand between). 0: nothing finished, or
+ * when the last stands `apart` from it. 0: nothing finished, or
  * marked's tokens do not add up to the text, so no cut can be trusted. */
 function finishedEnd(text, tokens) {
   let total = 0;
@@ -38,7 +44,7 @@ function finishedEnd(text, tokens) {
   const last = blocks[n - 1];
   if (total !== text.length || n < 2) return [0, last?.[1]];
   const [start, before, next] = blocks[n - 2];
-  if (closed(before, next) || last[1].type === "table") return [last[0], last[1]];
+  if (closed(before, next, last[1]) || apart(last[1])) return [last[0], last[1]];
   return [n >= 3 ? start : 0, last[1]];
 }
 
@@ -63,7 +69,7 @@ export class MarkdownStream {
     this.done = ""; // the finished blocks' source, whose nodes stay in el...
     this.codeBlocks = 0; // ...holding this many code blocks...
     this.open = []; // ...followed by these nodes, of the rest: replaced on every update...
-    this.table = null; // ...unless they are an OpenTable, which grows in place
+    this.table = null; // ...unless they are an OpenTable or OpenList, which grows in place
     this.note = null; // the answer-length cap's note, last
     this.renders = 0; // updates that rendered something (tests count them)
   }
@@ -119,7 +125,7 @@ export class MarkdownStream {
       this.codeBlocks += settled.codeBlocks;
       rest = rest.slice(cut);
     }
-    this.table = OpenTable.start(rest, last);
+    this.table = OpenTable.start(rest, last) ?? OpenList.start(rest, last);
     if (this.table) {
       this.open = this.table.nodes;
       this.el.append(...this.open);

@@ -9,6 +9,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import copy
 import difflib
 import keyword
 import os
@@ -22,6 +23,7 @@ from .._client import checked_think
 from .._config import settings
 from .._errors import InvalidRequest, OllamaError
 from .._images import encode_image
+from .._live import in_terminal
 from .._notebook import with_errors
 from .._request import keep_alive_from_text
 from .._settings_file import file_settings
@@ -140,9 +142,18 @@ _flag("--context", type=int, metavar="N", help="Send the last N cells run (sourc
 _flag("--insert", action="store_true", help="Put the answer's last code block in a new cell below (not run).")
 
 
+#: How wide ``%%ollama --help`` is in a notebook: the monospace characters a narrow (700 px)
+#: JupyterLab output shows on one line, since it wraps a longer one in the middle of a column.
+NOTEBOOK_HELP_WIDTH = 64
+
+
 def help_text() -> str:
-    """``%%ollama --help``."""
-    return parser.format_help()
+    """``%%ollama --help``: as wide as the terminal in one, else as a narrow notebook shows."""
+    if in_terminal():
+        return parser.format_help()
+    narrow = copy.copy(parser)  # the shared parser's formatter is left as it is
+    narrow.formatter_class = lambda prog: argparse.HelpFormatter(prog, width=NOTEBOOK_HELP_WIDTH)
+    return narrow.format_help()
 
 
 def parse_line(line: str) -> argparse.Namespace:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import difflib
 import os
 import shlex
+import shutil
 from collections.abc import Callable
 from typing import Any
 
@@ -27,6 +28,7 @@ from .._config import forget_clients, settings
 from .._conversation import Conversation
 from .._errors import OllamaError
 from .._hosts import parse_host
+from .._live import in_terminal
 from .._redact import remember
 from .._render import chrome
 from .._request import check_seconds
@@ -64,9 +66,13 @@ def _say(sentence: str, plain: str) -> None:
     display_html(plain, chrome.paragraph(sentence))
 
 
-def _table(rows: list[dict[str, Any]], cols: list[str], head: str = "", **kw: Any) -> None:
+def _table(
+    rows: list[dict[str, Any]], cols: list[str], head: str = "", *, squeeze: tuple[str, ...] = (), **kw: Any
+) -> None:
     pieces = [chrome.paragraph(head)] if head else []
-    display_html((head + "\n" if head else "") + _plain_table(rows, cols), *pieces, chrome.table(rows, cols, **kw))
+    plain = _plain_table(rows, cols, squeeze=squeeze)
+    # `backticks` mark names as code in the HTML; a terminal shows them as written, so quotes there.
+    display_html((head.replace("`", "'") + "\n" if head else "") + plain, *pieces, chrome.table(rows, cols, **kw))
 
 
 def _need(args: list[str], count: int, usage: str) -> list[str]:
@@ -367,7 +373,7 @@ def cmd_history(args: list[str]) -> None:
     ]
     cols = ["#", "you", "answer", "status", "model", "tokens"]
     head = f"Conversation `{name}`" + (f" (system: {short(conv.system, 60)})" if conv.system else "")
-    _table(rows, cols, head)
+    _table(rows, cols, head, squeeze=("you", "answer"))
 
 
 def cmd_clear(args: list[str]) -> None:
@@ -439,13 +445,29 @@ def cmd_usage(args: list[str]) -> None:
 # --------------------------------------------------------------------------- dispatch
 
 
-def _plain_table(rows: list[dict[str, Any]], cols: list[str]) -> str:
+def _plain_table(rows: list[dict[str, Any]], cols: list[str], *, squeeze: tuple[str, ...] = ()) -> str:
+    """The table as aligned text; in terminal IPython the ``squeeze`` columns (free text) are cut
+    so that a row fits the terminal's width, since a wrapped row breaks every column below it."""
     # Cells escaped before measuring, so columns line up on the text a terminal really shows.
     cells = [{c: terminal_text(str(r.get(c, ""))) for c in cols} for r in rows]
     widths = {c: max(len(str(c)), *(len(r[c]) for r in cells)) for c in cols}
+    if squeeze and in_terminal():
+        _squeeze(widths, squeeze, shutil.get_terminal_size((100, 24)).columns - 1)
     lines = ["  ".join(str(c).ljust(widths[c]) for c in cols)]
-    lines += ["  ".join(r[c].ljust(widths[c]) for c in cols) for r in cells]
+    lines += ["  ".join(cut(r[c], widths[c]).ljust(widths[c]) for c in cols) for r in cells]
     return "\n".join(line.rstrip() for line in lines)
+
+
+def _squeeze(widths: dict[str, int], names: tuple[str, ...], room: int) -> None:
+    """Narrow the widest of ``names`` one character at a time until the row fits ``room``
+    (each kept at least 12 wide: a few words still say what the row is)."""
+    over = sum(widths.values()) + 2 * (len(widths) - 1) - room
+    while over > 0:
+        widest = max(names, key=lambda n: widths[n])
+        if widths[widest] <= 12:
+            return
+        widths[widest] -= 1
+        over -= 1
 
 
 _HANDLERS: dict[str, Callable[[list[str]], Any]] = {

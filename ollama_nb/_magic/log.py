@@ -82,8 +82,8 @@ def cmd_log(args: list[str]) -> None:
         return _say("No logged turn matches." if opts.words or opts.model or opts.since else "The log is empty.")
     rows = [_row(e) for e in entries]
     cols = ["id", "when", "model", "source", "status", "prompt", "answer"]
-    plain = _plain(rows, cols)
     head = f"{len(rows)} turn{'s' * (len(rows) != 1)}, newest first · `%ollama log show ID` shows one whole"
+    plain = head.replace("`", "") + "\n" + _plain(rows, cols, squeeze=("prompt", "answer"))
     display_html(plain, chrome.paragraph(head), chrome.table(rows, cols, code_columns=["id"]))
 
 
@@ -99,10 +99,10 @@ def _row(e: Entry) -> dict[str, Any]:
     }
 
 
-def _plain(rows: list[dict[str, Any]], cols: list[str]) -> str:
+def _plain(rows: list[dict[str, Any]], cols: list[str], *, squeeze: tuple[str, ...] = ()) -> str:
     from .line import _plain_table  # the line magic's tables, one look for every subcommand
 
-    return _plain_table(rows, cols)
+    return _plain_table(rows, cols, squeeze=squeeze)
 
 
 def _say(sentence: str) -> None:

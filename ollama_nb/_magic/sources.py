@@ -116,8 +116,14 @@ def _log_rows() -> list[dict[str, str]]:
 
 
 def _options_row() -> dict[str, str]:
-    """Each option in force, and where each came from (the file's under ``%ollama config``'s)."""
-    options = settings.resolved_options()
+    """Each option in force, as it is sent, and where each came from (the file's under
+    ``%ollama config``'s); a mistake in the file's is said here, where a teacher looks first."""
+    from IPython.core.error import UsageError
+
+    try:
+        options, mistake = options_in_force(), ""
+    except UsageError as exc:  # every cell and chat message stops on it: say so before a student meets it
+        options, mistake = settings.resolved_options(), f" (nothing is sent until it is fixed: {exc})"
     cell = [k for k in options if k in settings.options]
     filed = [k for k in options if k not in settings.options]
     origins = [f"{_origin(True, None, 'options')}: {', '.join(cell)}"] if cell else []
@@ -125,7 +131,7 @@ def _options_row() -> dict[str, str]:
         origins.append(f"{_origin(False, None, 'options')}: {', '.join(filed)}")
     return {
         "setting": "options",
-        "value": ", ".join(f"{k}={v!r}" for k, v in options.items()) or "none",
+        "value": (", ".join(f"{k}={v!r}" for k, v in options.items()) or "none") + mistake,
         "from": "; ".join(origins) or "default",
     }
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import sqlite3
 import sys
 import time
@@ -71,11 +72,20 @@ def logged_vector(client: Any, body: dict[str, Any]) -> list[float] | None:
         return None
     try:
         row = conn.execute(
-            "SELECT vector FROM embeddings WHERE request_key = ?", (vector_key(body, model_digest),)
+            "SELECT dims, vector FROM embeddings WHERE request_key = ?", (vector_key(body, model_digest),)
         ).fetchone()
     except sqlite3.Error:  # a log that cannot be read answers nothing; the model still can
         return None
-    return unpack(row[0]) if row else None
+    return None if row is None else _whole(row[0], row[1])
+
+
+def _whole(dims: Any, blob: Any) -> list[float] | None:
+    """The vector of a logged row, or None when the row is damaged (the file was edited, or a
+    write was cut): asked again, and the fresh vector replaces it."""
+    if not isinstance(dims, int) or dims <= 0 or not isinstance(blob, bytes) or len(blob) != 4 * dims:
+        return None
+    vector = unpack(blob)
+    return vector if all(map(math.isfinite, vector)) else None
 
 
 def log_vector(client: Any, body: dict[str, Any], vector: Sequence[float]) -> None:

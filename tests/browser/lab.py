@@ -425,16 +425,17 @@ BUNDLE_ORIGIN = "http://127.0.0.1:9"
 FAKE_MODEL = pathlib.Path(__file__).with_name("fake_model.js")
 
 
-def open_bundle_page(page: Page, name: str, html: str) -> Page:
+def open_bundle_page(page: Page, name: str, html: str, *, script: pathlib.Path | None = None) -> Page:
     """Serve ``html`` with the committed ``static/<name>.js|css`` at a made-up origin, open it, and
     wait for ``window.ready``: a widget view rendered with a stand-in model, as anywidget would
-    (``/fake_model.js``'s ``FakeModel``, the one every such page uses)."""
+    (``/fake_model.js``'s ``FakeModel``, the one every such page uses). ``script``: another build
+    of ``<name>.js`` instead (a benchmark's before)."""
     from ollama_nb._widgets._assets import css, esm
 
     files = {
         "/": (html.encode(), "text/html"),
         "/fake_model.js": (FAKE_MODEL.read_bytes(), "text/javascript"),
-        f"/{name}.js": (esm(name).read_bytes(), "text/javascript"),
+        f"/{name}.js": ((script or esm(name)).read_bytes(), "text/javascript"),
         f"/{name}.css": (css(name).read_bytes(), "text/css"),
     }
 

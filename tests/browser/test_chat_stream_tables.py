@@ -12,12 +12,17 @@ are the rows that arrived plus one per update, not the table again per update.
 from __future__ import annotations
 
 import json
+import pathlib
 import random
 
+import jupyterlab
 import pytest
 
-from .lab import open_bundle_page
+from .lab import open_bundle_page, screenshot
+from .test_answers_look import _contrast
 from .test_chat_stream import PAGE, chunkings, reset
+
+ROOT = pathlib.Path(jupyterlab.__file__).parent  # JupyterLab's themes, for the screenshots
 
 
 def rows(n: int, cells: int = 3, seed: int = 0) -> str:
@@ -107,3 +112,25 @@ def test_a_long_table_renders_each_row_about_once(view):
     # (and a few whole renders while the table is short). Rendering the open table again at each
     # delta, as before, added about rows x updates / 2 = 23 000.
     assert got["added"] <= got["shown"] + 3 * got["updates"] + 200, got
+
+
+THEMES = {theme: ROOT / f"themes/@jupyterlab/theme-{theme}-extension/index.css" for theme in ("light", "dark")}
+
+
+@pytest.mark.parametrize("theme", THEMES)
+def test_a_streamed_long_table_in_light_and_dark(view, theme):
+    """For a reviewer: a long table mid-stream (its last row still being written) under JupyterLab's
+    own theme variables, in tests/artifacts/chat-stream-table-<theme>.png; its cells readable."""
+    page = view
+    page.add_style_tag(content=THEMES[theme].read_text(encoding="utf-8"))
+    page.add_style_tag(content="body { background: var(--jp-layout-color1); margin: 8px; } #whole { display: none; }")
+    text = HEAD + rows(120, seed=10)
+    last = text.rindex("\n", 0, len(text) - 1) + 1
+    cut = text.index("|", last + 1) + 1  # the last row's first cell: the open row shows too
+    chunks = [text[i : min(i + 500, cut)] for i in range(0, cut, 500)]
+    assert page.evaluate("(c) => stream(c)", chunks) is None
+    assert page.evaluate("() => body().querySelectorAll('tbody tr').length") == 120
+    page.evaluate("() => body().querySelector('tbody tr:last-child').scrollIntoView({ block: 'end' })")
+    screenshot(page, f"chat-stream-table-{theme}")
+    assert _contrast(page, "#live .onb-msg-body tbody tr:last-child td") >= 4.5
+    assert _contrast(page, "#live .onb-msg-body thead th") >= 4.5

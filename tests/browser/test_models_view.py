@@ -205,3 +205,26 @@ def test_names_show_as_the_kernel_shows_them_and_go_back_exactly(view):
     for i in range(rows.count()):
         rows.nth(i).click()
     assert [m for m in sent(page) if m["action"] == "select"] == [{"action": "select", "name": n} for n, _ in got if n]
+
+
+def test_a_cancelled_pull_stops_looking_busy(view):
+    """A running pull's bars are the accent colour; once cancelled they turn muted, so a card with
+    "cancelled" beside its name does not look like a download still going."""
+    from playwright.sync_api import expect
+
+    page = view
+    pull = {"name": "big-model", "state": "running", "status": "pulling cdb2", "total": 100, "completed": 14,
+            "info_text": "14 B of 100 B", "layers": [{"digest": "cdb2", "total": 100, "completed": 14, "bytes_text": "14 B"}]}
+    set_state(page, pulls={"big-model": pull})
+    card = page.locator(".onb-mb-pullcard")
+    expect(card.locator(".onb-mb-pullstatus")).to_have_text("pulling cdb2")
+
+    def fills():
+        return card.locator(".onb-mb-bar-fill").evaluate_all("els => els.map(e => getComputedStyle(e).backgroundColor)")
+
+    running = fills()
+    set_state(page, pulls={"big-model": {**pull, "state": "stopped"}})
+    expect(card.locator(".onb-mb-pullstatus")).to_have_text("cancelled")
+    stopped = fills()
+    muted = card.locator(".onb-mb-pullstatus").evaluate("e => getComputedStyle(e).color")
+    assert len(stopped) == 2 and all(c not in running for c in stopped) and set(stopped) == {muted}, (running, stopped, muted)

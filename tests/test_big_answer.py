@@ -136,18 +136,17 @@ def test_ctrl_c_in_a_huge_answer_lands_and_the_final_output_stays_bounded(setup:
     assert "The whole answer is in `answer.content`." in plain
 
 
-def test_the_work_after_ctrl_c_does_not_grow_with_the_answer(setup: Any) -> None:
-    """Interrupt-to-idle for an answer 40 times longer costs about the same (the best of two runs
-    each, so another process's burst does not decide it). The answer pauses once the kernel has
-    it, so both sizes are exact and only the work after the interrupt is compared."""
+def test_ctrl_c_brings_the_kernel_back_at_any_answer_size(setup: Any) -> None:
+    """Interrupted at 0.5 M and at 20 M characters, the kernel is back and keeps what arrived.
+    Its seconds are printed, not bounded: under load they followed other processes (0.04 s vs
+    0.54 s); that the work after the interrupt does not grow with the answer is counted, in
+    memory allocated, by tests/test_interrupt_work.py."""
     k, emu, big = setup
     # Past what is rendered (caps.ANSWER_CHARS), within what plain text keeps; and 40 times that.
     small_chars, huge_chars = 500_000, 20_000_000
-    small = [interrupted(k, emu, big, small_chars, pause=True) for _ in range(2)]
-    huge = [interrupted(k, emu, big, huge_chars, pause=True) for _ in range(2)]
+    small = [interrupted(k, emu, big, small_chars, pause=True)]
+    huge = [interrupted(k, emu, big, huge_chars, pause=True)]
     for name, runs in (("small", small), ("huge", huge)):
         figures = ", ".join(f"{kept / 1e6:.1f} M characters: idle {i:.2f} s" for _, i, kept, _ in runs)
         print(f"\n{name}: {figures}")
     assert min(kept for *_, kept, _ in huge) >= 10 * max(kept for *_, kept, _ in small)
-    best_small, best_huge = min(i for _, i, *_ in small), min(i for _, i, *_ in huge)
-    assert best_huge < 4 * best_small, (best_small, best_huge)

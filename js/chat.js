@@ -18,7 +18,7 @@ import "./markdown.css";
 import "./chat.css";
 import { followPatches } from "./chat/patches.js";
 import { controls } from "./chat/controls.js";
-import { paced } from "./chat/pace.js";
+import { onceAFrame, paced } from "./chat/pace.js";
 import { skeleton } from "./chat/skeleton.js";
 import { transcript } from "./chat/transcript.js";
 import { adoptLeftBehind, adoptable } from "./chat/views.js";
@@ -66,20 +66,24 @@ function renderChat(model, el) {
 
   const t = transcript(view, ui);
   const c = controls(view, ui, t);
-  Object.assign(view, { rerender: t.render, nearBottom: t.nearBottom, toBottom: t.toBottom });
+  const redraw = onceAFrame(t.render, life);
+  Object.assign(view, { rerender: redraw, nearBottom: t.nearBottom, toBottom: t.toBottom });
   life.watch("msg:custom", t.onCustom);
   c.listen(life);
-  life.watch("change:messages", t.render);
-  life.watch("change:placeholder", t.render);
+  life.watch("change:messages", () => {
+    t.settle();
+    redraw();
+  });
+  life.watch("change:placeholder", t.render); // rare, and a caller may read the result at once
   life.watch("change:models", c.renderModels);
   life.watch("change:model", () => {
     c.renderModels();
-    if (!view.get("messages", []).length) t.render();
+    if (!view.get("messages", []).length) redraw();
   });
   for (const key of ["can_think", "think", "temperature", "system"]) life.watch(`change:${key}`, c.renderSettings);
   life.watch("change:busy", () => {
     c.renderBusy();
-    t.render();
+    redraw();
     c.announce();
   });
   life.watch("change:error", c.renderBanner);

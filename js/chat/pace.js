@@ -29,3 +29,19 @@ export function paced(draw, life) {
     }
   };
 }
+
+// A change of the transcript's traits draws on the next frame, once however many arrived: a page
+// that fell behind gets a backlog of kernel messages handled in one run of microtasks, and a draw
+// per message (each reading the log's layout, so laying out the whole notebook) froze JupyterLab
+// for 90 s with a dozen panels open (issue 24's shape class, measured by Chromium's profiler).
+export function onceAFrame(draw, life) {
+  let frame = 0;
+  life.add(() => cancelAnimationFrame(frame));
+  return () => {
+    if (frame) return;
+    frame = requestAnimationFrame(() => {
+      frame = 0;
+      draw();
+    });
+  };
+}

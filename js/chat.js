@@ -37,6 +37,9 @@ export default {
 
 function renderChat(model, el) {
   const life = new Lifecycle(model);
+  // Draws wait while the view is out of the page (pace.js), and are made once it is back.
+  const shown = () => view.el.isConnected;
+  const owing = [];
   const ui = skeleton();
   el.replaceChildren(ui.root);
   const view = {
@@ -54,7 +57,7 @@ function renderChat(model, el) {
       life.model.set(key, value);
       if (typeof life.model.save_changes === "function") life.model.save_changes();
     },
-    paced: (draw) => paced(draw, life),
+    paced: (draw) => owing.push(paced(draw, life, shown)) && owing.at(-1),
   };
 
   // A copy restored from the saved notebook: say so, and offer no controls that cannot work.
@@ -66,7 +69,11 @@ function renderChat(model, el) {
 
   const t = transcript(view, ui);
   const c = controls(view, ui, t);
-  const redraw = onceAFrame(t.render, life);
+  const redraw = onceAFrame(t.render, life, shown);
+  owing.push(redraw);
+  const back = new IntersectionObserver(() => shown() && owing.forEach((draw) => draw.resume()));
+  back.observe(ui.root);
+  life.add(() => back.disconnect());
   Object.assign(view, { rerender: redraw, nearBottom: t.nearBottom, toBottom: t.toBottom });
   life.watch("msg:custom", t.onCustom);
   c.listen(life);
@@ -95,7 +102,8 @@ function renderChat(model, el) {
   c.renderBusy();
   c.renderBanner();
   c.renderNotice();
-  t.render();
+  if (shown()) t.render();
+  else redraw(); // JupyterLab puts el in the page after render, if it keeps this view at all
   c.announce();
   view.tell({ type: "sync" }); // rendered mid-stream? get the answer so far
   return adoptable(view.get("_self_id", ""), view);

@@ -206,12 +206,14 @@ class Emulator:
         for path in self.topics:
             cmd += ["--topics", path]
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-        line = _read_line(proc.stdout, timeout=15)
+        # Generous: a fresh interpreter importing the package took 8-15 s on a loaded two-core machine.
+        line = _read_line(proc.stdout, timeout=_START_TIMEOUT)
         prefix = "Ollama emulator listening on "
         if not line.startswith(prefix):
             proc.kill()
             _, err = proc.communicate(timeout=5)
-            raise RuntimeError(f"emulator subprocess did not start: {line!r} {err.decode(errors='replace')[-2000:]}")
+            said = f"it printed {line!r}" if line else f"it printed nothing in {_START_TIMEOUT:.0f} s"
+            raise RuntimeError(f"emulator subprocess did not start ({said}): {err.decode(errors='replace')[-2000:]}")
         self._proc = proc
         self._url = line[len(prefix) :].strip()
         # Keep draining its output so a chatty child can never block on a full pipe.
@@ -394,6 +396,9 @@ class Emulator:
             return json.loads(conn.getresponse().read())
         finally:
             conn.close()
+
+
+_START_TIMEOUT = 90.0
 
 
 def _read_line(stream: Any, timeout: float) -> str:

@@ -34,6 +34,75 @@ export function texOver(tex) {
   return null;
 }
 
+/**
+ * How many formulas (and how much TeX) an answer, or a chat panel, may still have typeset: each
+ * costs KaTeX and the layout a little, and a few hundred in one page froze it. Past the budget the
+ * rest are shown as source, the first with a note that says why, the others without ("": said
+ * once). `parent` (the panel's budget) is charged too. The kernel's TexBudget (caps.py) is the same.
+ *
+ *   const panel = TexBudget.panel(), answer = TexBudget.answer(panel);
+ *   answer.take("x^2");   // null: typeset it (counted in both)
+ *   const open = answer.part();   // a part rendered again and again: refund() it before each
+ */
+export class TexBudget {
+  constructor(formulas, texChars, parent = null, what = "answer") {
+    Object.assign(this, { formulas, texChars, parent, what, count: 0, chars: 0, said: false, saidOn: [] });
+  }
+
+  static answer(parent = null) {
+    return new TexBudget(LIMITS.answer_formulas, LIMITS.answer_tex_chars, parent);
+  }
+
+  static panel() {
+    return new TexBudget(LIMITS.transcript_formulas, LIMITS.transcript_tex_chars, null, "conversation");
+  }
+
+  /** A budget without limits of its own that charges this one: for a part that is rendered again. */
+  part() {
+    return new TexBudget(Infinity, Infinity, this);
+  }
+
+  /** What this budget took goes back to its parents, and the notes it said may be said again. */
+  refund() {
+    for (let b = this.parent; b; b = b.parent) {
+      b.count -= this.count;
+      b.chars -= this.chars;
+    }
+    for (const b of this.saidOn) b.said = false;
+    Object.assign(this, { count: 0, chars: 0, said: false, saidOn: [] });
+  }
+
+  /** What this part took stays taken (its text is final): a later refund() leaves it to the parent. */
+  keep() {
+    this.parent.saidOn.push(...this.saidOn);
+    Object.assign(this, { count: 0, chars: 0, saidOn: [] });
+  }
+
+  over(chars) {
+    const spent = this.parent ? this.parent.over(chars) : null;
+    if (spent) return spent;
+    return this.count >= this.formulas || this.chars + chars > this.texChars ? this : null;
+  }
+
+  /** null: `tex` may be typeset (and is counted). Else why not, or "" once that was said. */
+  take(tex) {
+    const chars = [...tex].length; // code points, as the kernel counts
+    const spent = this.over(chars);
+    if (!spent) {
+      for (let b = this; b; b = b.parent) {
+        b.count += 1;
+        b.chars += chars;
+      }
+      return null;
+    }
+    if (spent.said) return "";
+    spent.said = true;
+    this.saidOn.push(spent);
+    return `comes after the first ${spent.count} formulas (${spent.chars.toLocaleString("en-US")} characters of TeX) of ` +
+      `this ${spent.what}: the rest are shown as source, so that the page stays responsive`;
+  }
+}
+
 /** Thrown by the Markdown tokenizer once lists and quotes nest past the cap. */
 export class TooDeep extends Error {}
 

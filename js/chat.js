@@ -18,7 +18,7 @@ import "./markdown.css";
 import "./chat.css";
 import { followPatches } from "./chat/patches.js";
 import { controls } from "./chat/controls.js";
-import { paced } from "./chat/pace.js";
+import { onceAFrame, paced } from "./chat/pace.js";
 import { skeleton } from "./chat/skeleton.js";
 import { transcript } from "./chat/transcript.js";
 import { adoptLeftBehind, adoptable } from "./chat/views.js";
@@ -37,6 +37,9 @@ export default {
 
 function renderChat(model, el) {
   const life = new Lifecycle(model);
+  // Draws wait while the view is out of the page (pace.js), and are made once it is back.
+  const shown = () => view.el.isConnected;
+  const owing = [];
   const ui = skeleton();
   el.replaceChildren(ui.root);
   const view = {
@@ -54,7 +57,7 @@ function renderChat(model, el) {
       life.model.set(key, value);
       if (typeof life.model.save_changes === "function") life.model.save_changes();
     },
-    paced: (draw) => paced(draw, life),
+    paced: (draw) => owing.push(paced(draw, life, shown)) && owing.at(-1),
   };
 
   // A copy restored from the saved notebook: say so, and offer no controls that cannot work.
@@ -66,20 +69,28 @@ function renderChat(model, el) {
 
   const t = transcript(view, ui);
   const c = controls(view, ui, t);
-  Object.assign(view, { rerender: t.render, nearBottom: t.nearBottom, toBottom: t.toBottom });
+  const redraw = onceAFrame(t.render, life, shown);
+  owing.push(redraw);
+  const back = new IntersectionObserver(() => shown() && owing.forEach((draw) => draw.resume()));
+  back.observe(ui.root);
+  life.add(() => back.disconnect());
+  Object.assign(view, { rerender: redraw, nearBottom: t.nearBottom, toBottom: t.toBottom });
   life.watch("msg:custom", t.onCustom);
   c.listen(life);
-  life.watch("change:messages", t.render);
-  life.watch("change:placeholder", t.render);
+  life.watch("change:messages", () => {
+    t.settle();
+    redraw();
+  });
+  life.watch("change:placeholder", t.render); // rare, and a caller may read the result at once
   life.watch("change:models", c.renderModels);
   life.watch("change:model", () => {
     c.renderModels();
-    if (!view.get("messages", []).length) t.render();
+    if (!view.get("messages", []).length) redraw();
   });
   for (const key of ["can_think", "think", "temperature", "system"]) life.watch(`change:${key}`, c.renderSettings);
   life.watch("change:busy", () => {
     c.renderBusy();
-    t.render();
+    redraw();
     c.announce();
   });
   life.watch("change:error", c.renderBanner);
@@ -91,7 +102,8 @@ function renderChat(model, el) {
   c.renderBusy();
   c.renderBanner();
   c.renderNotice();
-  t.render();
+  if (shown()) t.render();
+  else redraw(); // JupyterLab puts el in the page after render, if it keeps this view at all
   c.announce();
   view.tell({ type: "sync" }); // rendered mid-stream? get the answer so far
   return adoptable(view.get("_self_id", ""), view);

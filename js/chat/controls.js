@@ -10,14 +10,32 @@ export function controls(view, ui, t) {
   const { get, tell, save } = view;
   const c = {};
 
+  // The exact name is the value; what shows is names.js's reading of it.
+  const option = (n) => h("option", { value: n, text: shownName(n), title: needsQuotes(n) ? QUOTED_TITLE : undefined });
+  // The listed models' options are made again only when the list changes: a model picked from
+  // elsewhere (chat.model = ..., once per turn in a script) changes the selection, or the one
+  // option above them for a model the list lacks (with 175 models listed, remaking them all on
+  // every turn cost seconds in a page of a dozen panels).
+  let listed = null; // the `models` list the options hold (as JSON)
+  let extra = null; // the option of a current model not in that list
   c.renderModels = () => {
-    const names = [...get("models", [])];
+    const names = get("models", []);
     const current = get("model", "");
-    if (current && !names.includes(current)) names.unshift(current);
-    // The exact name is the value; what shows is names.js's reading of it.
-    const options = names.map((n) => h("option", { value: n, text: shownName(n), title: needsQuotes(n) ? QUOTED_TITLE : undefined }));
-    if (!options.length) options.push(h("option", { value: "", text: "(no models)" }));
-    ui.modelSelect.replaceChildren(...options);
+    const key = JSON.stringify(names);
+    if (key !== listed) {
+      listed = key;
+      extra = null;
+      ui.modelSelect.replaceChildren(...names.map(option));
+    }
+    const unlisted = current && !names.includes(current) ? current : null;
+    if ((extra ? extra.value : null) !== unlisted) {
+      extra?.remove();
+      extra = unlisted === null ? null : option(unlisted);
+      if (extra) ui.modelSelect.prepend(extra);
+    }
+    const none = ui.modelSelect.querySelector(":scope > .onb-no-models");
+    if (!ui.modelSelect.options.length) ui.modelSelect.append(h("option", { value: "", class: "onb-no-models", text: "(no models)" }));
+    else if (none && ui.modelSelect.options.length > 1) none.remove();
     ui.modelSelect.value = current;
   };
 

@@ -52,8 +52,8 @@ export function fillAssistant(parts, content, thinking, status) {
 }
 
 // The parts of an answer that outlive a rebuild of its row: the thinking block and the bodies,
-// with their MarkdownStreams.
-function keptParts() {
+// with their MarkdownStreams (whose formulas the panel's TexBudget counts).
+function keptParts(panel) {
   const keep = { touched: false };
   keep.thinkingTitle = h("span", { text: "Thinking" });
   const summary = h("summary", {}, keep.thinkingTitle);
@@ -62,19 +62,25 @@ function keptParts() {
   keep.thinking = h("details", { class: "onb-thinking" }, summary, keep.thinkingBody);
   keep.body = h("div", { class: "onb-md onb-msg-body" });
   keep.typing = h("span", { class: "onb-typing", "aria-hidden": "true" }, h("span"), h("span"), h("span"));
-  keep.bodyMd = new MarkdownStream(keep.body);
-  keep.thinkingMd = new MarkdownStream(keep.thinkingBody);
+  keep.thinkingMd = new MarkdownStream(keep.thinkingBody, panel);
+  keep.bodyMd = new MarkdownStream(keep.body, panel);
+  // The row left the transcript: what its texts typeset goes back to the panel.
+  keep.drop = () => {
+    keep.thinkingMd.drop();
+    keep.bodyMd.drop();
+  };
   return keep;
 }
 
 /** An answer's row. `old`: the parts its row had before (same turn), whose rendered Markdown is
- * reused, so the commit of a streamed answer re-renders only its last blocks. */
-export function assistantRow(msg, old) {
+ * reused, so the commit of a streamed answer re-renders only its last blocks; `panel`: the
+ * TexBudget of the transcript it is in. */
+export function assistantRow(msg, old, panel = null) {
   const who = msg.model ? shownName(msg.model) : "Assistant";
   const row = h("div", { class: "onb-msg onb-msg-assistant", role: "article",
     "aria-label": `Answer from ${msg.model ? shownName(msg.model) : "the assistant"}`, data: { turn: msg.turn, status: msg.status || "" } });
   const label = STATUS_LABEL[msg.status];
-  const keep = old?.keep || keptParts();
+  const keep = old?.keep || keptParts(panel);
   const parts = { text: "", row, keep, ...keep };
   parts.copy = copyButton(() => parts.text, `Copy the answer from ${msg.model || "the assistant"}`);
   const head = h("div", { class: "onb-msg-head" }, h("span", { class: "onb-msg-who", text: who }),

@@ -2,7 +2,9 @@
 // the answer being generated, which is not a trait: the kernel sends it as custom messages, `delta`
 // (only the new text, numbered by `seq`) and `partial` (everything so far, the reply to our
 // {type: "sync"}). A view that renders mid-stream, or misses a delta, asks for a sync, so every
-// view shows the same text.
+// view shows the same text. Past a budget of formulas for the whole panel (caps.js), the rest
+// of its answers' formulas are shown as source.
+import { TexBudget } from "../caps.js";
 import { setMarkdown } from "../markdown.js";
 import { shownName } from "../names.js";
 import { assistantRow, fillAssistant, userRow } from "./rows.js";
@@ -11,6 +13,7 @@ export function transcript(view, ui) {
   const { get, tell } = view;
   const { log } = ui;
   const rows = new Map(); // "turn:role" -> { sig, el, parts, msg }
+  const panel = TexBudget.panel(); // the formulas its answers typeset
   let live = null; // { turn, seq, content, thinking }
   let syncAskedAt = -Infinity;
   const t = { echo: null }; // text sent from this view that the kernel has not yet shown
@@ -27,7 +30,7 @@ export function transcript(view, ui) {
     if (!r || r.msg !== msg) {
       const sig = JSON.stringify(msg);
       if (!r || r.sig !== sig) {
-        r = { sig, ...(msg.role === "user" ? userRow(msg) : assistantRow(msg, r?.parts)) };
+        r = { sig, ...(msg.role === "user" ? userRow(msg) : assistantRow(msg, r?.parts, panel)) };
         rows.set(key, r);
       }
       r.msg = msg;
@@ -45,21 +48,26 @@ export function transcript(view, ui) {
     return ui.empty;
   }
 
+  // The answer being streamed: once committed (not running), the live copy is dropped. Run on
+  // every change of the messages, drawn or not: a state that lasts less than a frame still ends it.
+  t.settle = () => {
+    if (!live) return;
+    const entry = get("messages", []).find((m) => m.turn === live.turn && m.role === "assistant");
+    if (entry && entry.status !== "running") live = null;
+  };
+
   t.render = () => {
     const stick = t.nearBottom();
     const messages = get("messages", []);
-    const seen = new Set();
-    const children = messages.map((msg) => {
-      const [key, el] = row(msg);
-      seen.add(key);
-      return el;
-    });
-    for (const key of [...rows.keys()]) if (!seen.has(key)) rows.delete(key);
-    // The answer being streamed: once committed (not running), the live copy is dropped.
-    if (live) {
-      const entry = messages.find((m) => m.turn === live.turn && m.role === "assistant");
-      if (entry && entry.status !== "running") live = null;
+    // Rows that left go first, so what they typeset is the panel's again for the rows made now.
+    const seen = new Set(messages.map((msg) => `${msg.turn}:${msg.role}`));
+    for (const [key, r] of [...rows]) {
+      if (seen.has(key)) continue;
+      r.parts.keep?.drop();
+      rows.delete(key);
     }
+    const children = messages.map((msg) => row(msg)[1]);
+    t.settle();
     if (t.echo !== null && messages.length > t.echo.count) t.echo = null;
     if (t.echo !== null) children.push(userRow({ content: t.echo.text }, true).el);
     if (!children.length) children.push(emptyState());

@@ -13,14 +13,19 @@ import { MIN_CHARS } from "./table.js";
 // The list's kind: marked starts a new list at another bullet or delimiter.
 const marker = (item) => /^ *([-+*]|\d{1,9}[.)])/.exec(item.raw)?.[1].replace(/\d+/, "1");
 
-/** `source` rendered, when marked reads it as one tight list of `kind` items: its fragment, list
- * element, <li>s and items' raws; else null. */
-function itemsOf(source, kind) {
+/** `source` rendered, when marked reads it as one tight list of `kind` items without formulas: its
+ * fragment, list element, <li>s and items' raws; else null. */
+function itemsOf(source, kind, budget) {
   const blocks = lex(source)?.filter((t) => t.type !== "space");
   const list = blocks?.length === 1 ? blocks[0] : null;
   if (list?.type !== "list" || list.loose || list.raw.trimEnd().length !== source.trimEnd().length) return null;
   if (list.items.some((item) => marker(item) !== kind)) return null;
-  const frag = renderMarkdownFragment(source, true);
+  // Its last item is rendered again with each update, so a formula's charge to the answer's
+  // TexBudget could not be kept exact: a list with one is rendered with the open end instead.
+  const trial = budget.part();
+  const frag = renderMarkdownFragment(source, true, trial);
+  trial.refund();
+  if (frag?.querySelector(".onb-math, .onb-math-display, .onb-math-source")) return null;
   const el = frag?.firstElementChild;
   // A code block in an item is numbered and decorated with the answer's: rendered with the open end.
   if (frag?.querySelector("pre")) return null;
@@ -33,15 +38,17 @@ function itemsOf(source, kind) {
 }
 
 export class OpenList {
-  /** When `tail` (the open end) is one long tight list, `token` marked's: it, shown in `nodes`. */
-  static start(tail, token) {
+  /** When `tail` (the open end) is one long tight list, `token` marked's: it, shown in `nodes`
+   * (`budget`: the answer's, for the formulas that send it back to a render of the open end). */
+  static start(tail, token, budget) {
     if (tail.length < MIN_CHARS || token?.type !== "list" || token.loose || token.items.length < 3) return null;
-    const got = itemsOf(tail, marker(token.items[0]));
-    return got && new OpenList(marker(token.items[0]), got);
+    const got = itemsOf(tail, marker(token.items[0]), budget);
+    return got && new OpenList(marker(token.items[0]), got, budget);
   }
 
-  constructor(kind, { frag, el, last, raws }) {
+  constructor(kind, { frag, el, last, raws }, budget) {
     this.kind = kind;
+    this.budget = budget;
     this.nodes = [...frag.childNodes]; // the list (and the newline after it)...
     this.el = el;
     this.done = raws.slice(0, -1).join(""); // ...whose finished items' source this is...
@@ -53,7 +60,7 @@ export class OpenList {
   grow(tail) {
     if (!tail.startsWith(this.done) || /\n[ \t]*\n$/.test(this.done)) return false;
     const fresh = tail.slice(this.done.length);
-    const got = itemsOf(fresh, this.kind);
+    const got = itemsOf(fresh, this.kind, this.budget);
     if (!got) return false;
     const { items, last, raws } = got;
     for (const n of this.open) n.remove();

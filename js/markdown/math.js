@@ -1,16 +1,19 @@
 // Math in Markdown: marked extensions for $…$, \(…\), $$…$$ and \[…\], typeset by KaTeX as MathML.
 // The Markdown pass leaves an empty slot per formula; the MathML, sanitized on its own, fills it
-// after the Markdown's HTML is sanitized (fillMath). A formula past a cap (caps.js) stays source.
+// after the Markdown's HTML is sanitized (fillMath). A formula past a cap (caps.js), or past its
+// answer's or panel's budget of formulas (TexBudget), stays source.
 import katex from "katex";
-import { LIMITS, capNote, texOver } from "../caps.js";
+import { LIMITS, TexBudget, capNote, texOver } from "../caps.js";
 import { escapeHtml } from "./escape.js";
 import { sanitizeMath } from "./sanitize.js";
 
 let slots = []; // KaTeX output of the render in progress, by slot number
+let budget = TexBudget.answer(); // what the render in progress may still typeset
 
-/** Starts a render: slots from an earlier one are dropped. */
-export function beginMath() {
+/** Starts a render whose formulas are charged to `texBudget`: slots from an earlier one are dropped. */
+export function beginMath(texBudget) {
   slots = [];
+  budget = texBudget;
 }
 
 /** Ends a render: the MathML of its slots, by number. */
@@ -20,16 +23,18 @@ export function takeMath() {
   return rendered;
 }
 
-// A formula past a cap: its source as code (in the form the kernel writes), and why.
+// A formula past a cap: its source as code (in the form the kernel writes), and why ("": no
+// note, it was said before).
 function cappedTex(source, displayMode, why) {
   const raw = escapeHtml(displayMode ? `$$${source}$$` : `$${source}$`);
-  const note = `<span class="onb-capped">${escapeHtml(capNote(why))}</span>`;
-  return displayMode ? `<pre class="onb-math-source"><code>${raw}</code></pre>\n${note}\n` : `<code class="onb-math-source">${raw}</code> ${note}`;
+  const note = why ? `<span class="onb-capped">${escapeHtml(capNote(why))}</span>` : "";
+  if (displayMode) return `<pre class="onb-math-source"><code>${raw}</code></pre>\n${note}\n`;
+  return `<code class="onb-math-source">${raw}</code>` + (note ? ` ${note}` : "");
 }
 
 function tex(source, displayMode, raw) {
-  const why = texOver(source);
-  if (why) return cappedTex(source, displayMode, why);
+  const why = texOver(source) ?? budget.take(source);
+  if (why !== null) return cappedTex(source, displayMode, why);
   let html;
   try {
     html = katex.renderToString(source, {

@@ -1,7 +1,8 @@
 // A whole Markdown text -> sanitized DOM: parse (marked), sanitize (DOMPurify, policy.json), fill
 // the formulas' slots (KaTeX MathML, sanitized on its own), highlight and mark code, and the cap
-// on an answer's length (past it, the rest is plain text and a note says so).
-import { LIMITS, restNote } from "../caps.js";
+// on an answer's length (past it, the rest is plain text and a note says so). Each render's
+// formulas are charged to a TexBudget: an answer's own, unless the caller brings one.
+import { LIMITS, TexBudget, restNote } from "../caps.js";
 import { h } from "../dom.js";
 import { decorateCodeBlocks, highlight, markInvisible } from "./code.js";
 import { beginMath, fillMath, takeMath } from "./math.js";
@@ -11,14 +12,15 @@ import { sanitizeFragment, sanitizeHtml } from "./sanitize.js";
 /** Markdown -> sanitized HTML (a string), before math and highlighting: what the policy test
  * compares with the kernel's ``ollama_nb._render.model_html``. */
 export function sanitizedMarkdown(text) {
-  beginMath();
+  beginMath(TexBudget.answer());
   return sanitizeHtml(parse(String(text ?? "")));
 }
 
 /** Markdown -> a sanitized, highlighted DocumentFragment (with `part`, of a piece of a longer
- * text: null when it nests too deep, since the whole text is then shown as its source). */
-export function renderMarkdownFragment(text, part = false) {
-  beginMath();
+ * text: null when it nests too deep, since the whole text is then shown as its source), its
+ * formulas charged to `budget`. */
+export function renderMarkdownFragment(text, part = false, budget = TexBudget.answer()) {
+  beginMath(budget);
   const html = parse(String(text ?? ""), part);
   const rendered = takeMath();
   if (html === null) return null;

@@ -89,9 +89,11 @@ function lengthOk(value) {
 mathPurify.addHook("uponSanitizeAttribute", (node, data) => {
   if (LENGTH_ATTRS.has(data.attrName) && !lengthOk(data.attrValue)) data.keepAttr = false;
 });
+// Set once: a config passed to each sanitize() is parsed again on each call, once per formula.
+mathPurify.setConfig(MATH_PURIFY);
 
 /** KaTeX's MathML, sanitized, as a DocumentFragment. */
-export const sanitizeMath = (html) => mathPurify.sanitize(html, MATH_PURIFY);
+export const sanitizeMath = (html) => mathPurify.sanitize(html);
 
 // highlight.js output: <span class="hljs-…"> around escaped text, nothing else.
 const codePurify = createDOMPurify(window);

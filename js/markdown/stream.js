@@ -1,6 +1,7 @@
 // A text that only grows (a streaming answer or its thinking), rendered at the cost of its open
 // end per update instead of the whole text, and a long table or tight list at the open end at the
 // cost of its new rows or items (table.js, list.js).
+import { TexBudget } from "../caps.js";
 import { decorateCodeBlocks } from "./code.js";
 import { lex } from "./parse.js";
 import { capped, renderMarkdownFragment } from "./render.js";
@@ -59,12 +60,17 @@ function finishedEnd(text, tokens) {
  * old one grown) it renders the whole text, so `el` always ends as `setMarkdown(el, text)` would
  * leave it.
  *
+ * Its formulas are charged to an answer's TexBudget (and to `panel`, a chat panel's): the finished
+ * blocks' once, the open end's each time it is rendered, refunded before the next time.
+ *
  *   const md = new MarkdownStream(el);
  *   md.set("# Title\n\nfir"); md.set("# Title\n\nfirst words");   // the heading is not redone
  */
 export class MarkdownStream {
-  constructor(el) {
+  constructor(el, panel = null) {
     this.el = el;
+    this.budget = TexBudget.answer(panel); // the formulas of the finished blocks...
+    this.openBudget = this.budget.part(); // ...and of the rest, refunded whenever it is rendered again
     this.text = null; // what el shows (null: nothing set yet)
     this.done = ""; // the finished blocks' source, whose nodes stay in el...
     this.codeBlocks = 0; // ...holding this many code blocks...
@@ -90,9 +96,16 @@ export class MarkdownStream {
     return true;
   }
 
+  /** The text is gone (its row left the transcript): what it typeset goes back to the panel. */
+  drop() {
+    this.openBudget.refund();
+    this.budget.refund();
+  }
+
   // All of `body` rendered again: nothing finished.
   whole(body) {
-    this.el.replaceChildren(renderMarkdownFragment(body));
+    this.drop();
+    this.el.replaceChildren(renderMarkdownFragment(body, false, this.openBudget));
     decorateCodeBlocks(this.el);
     this.done = "";
     this.codeBlocks = 0;
@@ -109,6 +122,7 @@ export class MarkdownStream {
     this.table = null;
     if (grown && mathBalanced(rest.slice(0, grown))) {
       // An empty line ended the open table: its rows are final, settled as they are.
+      this.openBudget.keep();
       this.done += rest.slice(0, grown);
       this.open = [];
       rest = rest.slice(grown);
@@ -118,14 +132,16 @@ export class MarkdownStream {
     const [cut, last] = finishedEnd(rest, tokens);
     for (const n of this.open) n.remove();
     this.open = [];
+    this.openBudget.refund();
     if (cut > 0 && mathBalanced(rest.slice(0, cut))) {
       const settled = this.show(rest.slice(0, cut));
       if (settled === null) return false;
+      this.openBudget.keep();
       this.done += rest.slice(0, cut);
       this.codeBlocks += settled.codeBlocks;
       rest = rest.slice(cut);
     }
-    this.table = OpenTable.start(rest, last) ?? OpenList.start(rest, last);
+    this.table = OpenTable.start(rest, last, this.openBudget) ?? OpenList.start(rest, last, this.openBudget);
     if (this.table) {
       this.open = this.table.nodes;
       this.el.append(...this.open);
@@ -138,7 +154,7 @@ export class MarkdownStream {
   // `source` rendered, decorated as the code blocks after the finished ones, and appended: its
   // nodes and how many code blocks they hold (null when it nests too deep).
   show(source) {
-    const frag = renderMarkdownFragment(source, true);
+    const frag = renderMarkdownFragment(source, true, this.openBudget);
     if (frag === null) return null;
     decorateCodeBlocks(frag, this.codeBlocks);
     const shown = { nodes: [...frag.childNodes], codeBlocks: frag.querySelectorAll("pre").length };

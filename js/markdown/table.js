@@ -19,36 +19,40 @@ const END_LINE = /(^|\n) *\n/;
 
 /** `head` + `lines` rendered, when marked reads it as one table whose rows are exactly those
  * `count` lines; else null. */
-function tableOf(head, lines, count) {
+function tableOf(head, lines, count, budget) {
   const text = head + lines;
   const blocks = lex(text)?.filter((t) => t.type !== "space");
   if (!blocks || blocks.length !== 1 || blocks[0].type !== "table" || blocks[0].rows.length !== count) return null;
-  const frag = renderMarkdownFragment(text, true);
+  const frag = renderMarkdownFragment(text, true, budget);
   return frag?.querySelector("table")?.tBodies[0] ? frag : null;
 }
 
 const lineCount = (lines) => lines.split("\n").length - 1;
 
 export class OpenTable {
-  /** When `tail` (the open end) is one long table, `token` marked's: it, shown in `nodes`. */
-  static start(tail, token) {
+  /** When `tail` (the open end) is one long table, `token` marked's: it, shown in `nodes`, its
+   * formulas charged to `budget` (those of its header again with each batch of rows: a few more
+   * than a whole render counts, in a rare table). */
+  static start(tail, token, budget) {
     if (tail.length < MIN_CHARS || token?.type !== "table" || token.rows.length < 2) return null;
     const second = tail.indexOf("\n", tail.indexOf("\n") + 1);
     const complete = tail.slice(second + 1, tail.lastIndexOf("\n") + 1);
     if (second < 0 || !complete || BLANK_LINE.test(complete)) return null;
     const head = tail.slice(0, second + 1);
-    const frag = tableOf(head, complete, lineCount(complete));
+    const frag = tableOf(head, complete, lineCount(complete), budget);
     if (!frag) return null;
-    const table = new OpenTable(head, complete, frag);
+    const table = new OpenTable(head, complete, frag, budget);
     return table.grow(tail) ? table : null;
   }
 
-  constructor(head, rows, frag) {
+  constructor(head, rows, frag, budget) {
     this.head = head; // the header and delimiter lines
     this.rows = rows; // the body lines shown, each ended by a newline...
     this.nodes = [...frag.childNodes]; // ...in this table (and the newline after it)
     this.body = frag.querySelector("table").tBodies[0];
-    this.partial = []; // the row of the line still being written
+    this.partial = []; // the row of the line still being written...
+    this.budget = budget;
+    this.partialBudget = budget.part(); // ...charged here, refunded as it is written again
   }
 
   /** Show `tail` (the open end, this table grown): true; false when it is not this table with more
@@ -62,8 +66,9 @@ export class OpenTable {
     const end = END_LINE.exec(complete);
     if (end) [complete, partial] = [complete.slice(0, end.index + end[1].length), ""];
     if (BLANK_LINE.test(complete)) return false;
-    const rows = complete ? tableOf(this.head, complete, lineCount(complete)) : null;
-    const last = partial ? tableOf(this.head, partial, 1) : null;
+    this.partialBudget.refund();
+    const rows = complete ? tableOf(this.head, complete, lineCount(complete), this.budget) : null;
+    const last = partial ? tableOf(this.head, partial, 1, this.partialBudget) : null;
     if ((complete && !rows) || (partial && !last)) return false;
     for (const n of this.partial) n.remove();
     if (rows) this.body.append(...rows.querySelector("table").tBodies[0].childNodes);

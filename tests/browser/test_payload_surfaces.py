@@ -50,10 +50,7 @@ from .lab import (
 
 # OLLAMA_NB_PAYLOADS=3,17 runs only those payloads (while working on one); CI runs them all.
 _ONLY = {int(x) for x in os.environ.get("OLLAMA_NB_PAYLOADS", "").split(",") if x.strip()}
-# The shape class (formula and nesting bombs) is checked in the widget's DOM with the longest task
-# measured (test_shapes_and_deception.py); all of it at once in one JupyterLab chat panel froze the
-# page here for 90 s (a WebSocket ping timeout), which is a finding of its own, not this test's.
-PAYLOADS = [p for p in CORPUS if (not _ONLY or p.id in _ONLY) and p.cls != "shape"]
+PAYLOADS = [p for p in CORPUS if not _ONLY or p.id in _ONLY]
 KEYS = [f"p{p.id}" for p in PAYLOADS]
 # every class's first payload, every split one, every model name, and a few that broke the old escaper
 _STRONG = {2, 23, 68, 73, 92, 120}

@@ -20,7 +20,7 @@ import pathlib
 import pytest
 from corpus.payloads import CORPUS
 
-from .lab import open_bundle_page
+from .lab import after_frames, open_bundle_page
 
 POLICY = json.loads((pathlib.Path(__file__).resolve().parents[2] / "ollama_nb" / "_render" / "policy.json").read_text())
 BEACON = "http://127.0.0.1:9/b"  # never contacted: the stand-in page answers every request itself
@@ -162,3 +162,63 @@ def test_the_comparison_sees_what_survives(widget_sets):
     for ident, wanted in ((good.id, "a[href]=https:"), (png.id, "img[src]=data:image/png")):
         widget, kernel, _ = widget_sets[ident]
         assert wanted in widget["seen"] and wanted in kernel["seen"], (ident, widget, kernel)
+
+
+# Budgets of formulas per answer and per conversation (policy.json's answer_ and transcript_ limits):
+# both sides typeset the same formulas and show the same ones as source, with one note.
+def _inline(count: int, tex: str = "x_{{{i}}}") -> str:
+    return "\n\n".join(" ".join(f"${tex.format(i=i + j)}$" for j in range(5)) for i in range(0, count, 5))
+
+
+BUDGETED = {
+    "300 small inline formulas": _inline(300),
+    "200 display formulas": "\n\n".join(f"$$y_{{{i}}}$$" for i in range(200)),
+    "40 formulas of 500 characters (past the TeX budget)": _inline(40, "a" + "+a" * 249 + "_{{{i}}}"),
+    "one past a per-formula cap among 160": "$" + "{" * 40 + "x" + "}" * 40 + "$\n\n" + _inline(160),
+}
+COUNT = """(root) => ({ typeset: root.querySelectorAll(".onb-math, .onb-math-display").length,
+  source: root.querySelectorAll(".onb-math-source").length,
+  notes: [...root.querySelectorAll(".onb-capped")].map((n) => n.textContent) })"""
+
+
+def _kernel_counts(page, html: str) -> dict:
+    return page.evaluate(f"(h) => {{ const t = document.createElement('template'); t.innerHTML = h; return ({COUNT})(t.content); }}", html)
+
+
+@pytest.fixture
+def budget_page(page):
+    open_bundle_page(page, "chat", PAGE)
+    return page
+
+
+@pytest.mark.parametrize("name", list(BUDGETED))
+def test_an_answers_formula_budget_is_the_same_on_both_sides(budget_page, name):
+    text = BUDGETED[name]
+    widget = budget_page.evaluate(
+        f"(t) => {{ window.model.set('placeholder', t); return ({COUNT})(document.querySelector('#host .onb-md')); }}", text)
+    kernel = _kernel_counts(budget_page, render_kernel(text))
+    assert widget == kernel
+    notes = 2 if name.startswith("one past") else 1  # that formula's own note, then the budget's
+    assert widget["source"] > 0 and len(widget["notes"]) == notes, widget
+
+
+def test_a_conversations_formula_budget_is_the_same_on_both_sides(budget_page):
+    from ollama_nb._render.answer import transcript
+
+    messages = []
+    for i in range(50):
+        messages += [{"role": "user", "content": f"q{i}", "turn": f"t{i}"},
+                     {"role": "assistant", "content": _inline(20, f"z_{{{{{i}.{{i}}}}}}"), "thinking": "", "status": "done",
+                      "model": "m", "stats": "", "error": None, "turn": f"t{i}"}]
+    budget_page.evaluate("(m) => window.model.set('messages', m)", messages)
+    after_frames(budget_page)
+    widget = budget_page.evaluate(f"() => ({COUNT})(document.querySelector('#host .onb-chat-log'))")
+    kernel = _kernel_counts(budget_page, transcript(messages))
+    assert widget == kernel
+    assert widget["typeset"] == POLICY["limits"]["transcript_formulas"] and len(widget["notes"]) == 1, widget
+    # A cleared conversation gives its budget back: the next answer is typeset whole.
+    fresh = [dict(m, turn="t99") for m in messages[-2:]]
+    budget_page.evaluate("(m) => { window.model.set('messages', []); window.model.set('messages', m); }", fresh)
+    after_frames(budget_page)
+    again = budget_page.evaluate(f"() => ({COUNT})(document.querySelector('#host .onb-chat-log'))")
+    assert again == {"typeset": 20, "source": 0, "notes": []}

@@ -18,7 +18,7 @@ import pytest
 
 from .lab import open_bundle_page
 from .test_chat_stream import PAGE, reset
-from .test_chat_stream_tables import big_chunkings, commit
+from .test_chat_stream_tables import COUNT, big_chunkings, commit
 
 
 def items(n: int, marker: str = "-", seed: int = 0) -> str:
@@ -64,29 +64,12 @@ def test_every_step_of_a_streamed_long_list_equals_a_whole_render(view, index):
         assert page.evaluate("(t) => body().innerHTML === whole(t)", text)
 
 
-COUNT = """async (chunks) => {
-  let added = 0;
-  const count = (n) => n.nodeType === 1 ? (n.localName === "li") + n.querySelectorAll("li").length : 0;
-  const obs = new MutationObserver((records) => { for (const r of records) for (const n of r.addedNodes) added += count(n); });
-  obs.observe(body(), { childList: true, subtree: true });
-  let text = "";
-  for (const c of chunks) {
-    text += c;
-    deltas([{ type: "delta", turn: "t1", seq: ++seq, content: c }]);
-    const want = whole(text);
-    while (body().innerHTML !== want) await new Promise((r) => requestAnimationFrame(r));
-  }
-  obs.disconnect();
-  return { added, shown: body().querySelectorAll("li").length, updates: chunks.length };
-}"""
-
-
 def test_a_long_list_renders_each_item_about_once(view):
     page = view
     text = "".join(f"- item {i} with *some* words and `code` in it\n" for i in range(700))  # about 30 kB
     after = "\n" + "".join(f"Paragraph {i} after the list.\n\n" for i in range(20))
     chunks = [text[i : i + 500] for i in range(0, len(text), 500)] + [after[i : i + 50] for i in range(0, len(after), 50)]
-    got = page.evaluate(COUNT, chunks)
+    got = page.evaluate(COUNT, [chunks, "li"])
     assert got["shown"] == 700
     # Each item once, plus the item still being written at each update, a few whole renders while
     # the list is short, and the whole list once more when the paragraph after it settles it.

@@ -426,7 +426,21 @@ def test_send_refuses_while_answering_and_a_second_view_send_is_ignored(client):
 
 def test_interrupting_a_waiting_send_stops_and_marks_the_answer(client, emu):
     w, _ = make(client, model="slow")
-    threading.Timer(0.4, _thread.interrupt_main).start()
+    asked = sum(r.path == "/api/chat" for r in emu.requests)
+
+    def interrupt_once_words_arrived() -> None:
+        # On the answer's first words, not after a fixed delay: under load a timer fired too late.
+        if not emu.wait_for_request("/api/chat", asked + 1, timeout=60):
+            return
+        for _ in range(6000):
+            live = w._live  # (its messages trait is only synced at the end while ask() waits)
+            reply = getattr(live.runner, "reply", None) if live is not None else None
+            if reply is not None and reply.content:
+                _thread.interrupt_main()
+                return
+            time.sleep(0.01)
+
+    threading.Thread(target=interrupt_once_words_arrived, daemon=True).start()
     with pytest.raises(KeyboardInterrupt):
         w.ask("Count slowly.")
     assert emu.wait_for_disconnect(30)

@@ -11,6 +11,7 @@ own emulator and log file here, so one half's models, requests and turns never s
 from __future__ import annotations
 
 import os
+import signal
 import tempfile
 
 import pytest
@@ -23,6 +24,10 @@ _session_emulator: Emulator | None = None
 
 def pytest_configure(config: pytest.Config) -> None:
     global _session_emulator
+    # A suite started in the background by a non-interactive shell (./dev test's browser half, CI
+    # run with `&`) inherits SIGINT ignored: Ctrl-C would not stop it, and the tests that interrupt
+    # the main thread as a kernel does would see nothing. Python's own handler, as in a terminal.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     # Tests reproduce failures with the scenario models (slow, stall, hostile, ...): every emulator
     # this suite starts, in this process or a child, installs them. The demo never does.
     os.environ[SCENARIOS_ENV] = "1"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import _thread
 import itertools
 import json
+import signal
 import threading
 import time
 
@@ -440,6 +441,8 @@ def test_interrupting_a_waiting_send_stops_and_marks_the_answer(client, emu):
                 return
             time.sleep(0.01)
 
+    # A kernel's SIGINT handler, whatever this process inherited (a background job ignores SIGINT).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     threading.Thread(target=interrupt_once_words_arrived, daemon=True).start()
     with pytest.raises(KeyboardInterrupt):
         w.ask("Count slowly.")

@@ -79,6 +79,16 @@ class AnswerView:
             return f"the log, `ollama_nb.log.show({self.log_id!r}).FIELD` ({keep})"
         return f"the Reply, which {keep} (then `NAME.FIELD`)"
 
+    def _plain_rest(self, plain: str, settled: list[dict[str, Any]], *, grows: bool) -> str:
+        """Plain text in parts too: whole lines settle (once thinking is over, the text before the
+        last newline never changes) into ``settled``; only the open line, returned, is re-sent."""
+        if grows:
+            cut = plain.rfind("\n") + 1
+            if cut > self._plain_settled:
+                settled.append({"text/plain": plain[self._plain_settled : cut]})
+                self._plain_settled = cut
+        return plain[self._plain_settled :]
+
     def render(self, final: bool) -> Frame:
         reply = self.reply
         # Heads, not the whole texts: an update (and the last one, after a Ctrl-C) copies what it
@@ -111,14 +121,7 @@ class AnswerView:
                 plain += "\n" + advice
             bundle["text/plain"] = plain or f"waiting for {reply.model}…"
         if self.raw and not waiting:
-            # Plain text in parts too: whole lines settle (once thinking is over, the text before
-            # the last newline never changes), only the open line is re-sent.
-            if content and not final:
-                cut = plain.rfind("\n") + 1
-                if cut > self._plain_settled:
-                    settled.append({"text/plain": plain[self._plain_settled : cut]})
-                    self._plain_settled = cut
-            bundle["text/plain"] = plain[self._plain_settled :]
+            bundle["text/plain"] = self._plain_rest(plain, settled, grows=bool(content) and not final)
         if not self.raw:
             if not self._styled:
                 settled.append(chrome.style_bundle())
